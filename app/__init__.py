@@ -1,0 +1,1 @@
+"""Wijkwerk: the open API service for Dutch social neighbourhood teams."""

@@ -1,0 +1,209 @@
+"""Every error becomes ``application/problem+json`` (RFC 9457), here and nowhere else.
+
+Bodies never carry submitted values: validation errors name the field and the rule only.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.auth.errors import AuthenticationFailed, InsufficientScope
+from app.domain import errors as domain
+
+log = logging.getLogger("app.problems")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemFieldError(BaseModel):
+    loc: list[str | int] = Field(description="Path to the field, e.g. ['body', 'members', 0, 'bsn'].")
+    message: str
+    rule: str = Field(description="Stable name of the broken rule, e.g. 'missing', 'bsn_checksum'.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:wijkwerk:problem:not_found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["The household was not found."])
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_type(rule: str) -> str:
+    return f"urn:wijkwerk:problem:{rule}"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    rule: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(rule),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+_DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.NotFound, 404),
+    (domain.Forbidden, 403),
+    (domain.Conflict, 409),
+    (domain.PreconditionRequired, 428),
+    (domain.PreconditionFailed, 412),
+    (domain.ValidationFailed, 422),
+    (domain.RateLimited, 429),
+    (domain.ServiceUnavailable, 503),
+]
+
+
+def status_of(error: domain.DomainError) -> int:
+    for kind, status in _DOMAIN_STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, domain.DomainError)
+    headers: dict[str, str] = {}
+    if isinstance(error, domain.RateLimited | domain.ServiceUnavailable):
+        headers["Retry-After"] = str(error.retry_after)
+    errors = None
+    if isinstance(error, domain.ValidationFailed):
+        errors = [{"loc": list(e.loc), "message": e.message, "rule": e.rule} for e in error.errors]
+    return problem_response(
+        request, status_of(error), error.rule, error.detail, errors=errors, headers=headers
+    )
+
+
+def _validation_entry(raw: dict[str, Any]) -> dict[str, Any]:
+    # Only the location, pydantic's message and its error type: never raw["input"] or raw["ctx"].
+    return {
+        "loc": list(raw.get("loc", ())),
+        "message": str(raw.get("msg", "invalid")),
+        "rule": raw.get("type", "invalid"),
+    }
+
+
+async def _request_validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [_validation_entry(e) for e in error.errors()]
+    return problem_response(
+        request, 422, "validation", "The request does not match the schema.", errors=errors
+    )
+
+
+async def _http_exception(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    rule = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    return problem_response(request, error.status_code, rule, detail, headers=dict(error.headers or {}))
+
+
+def _bearer_challenge(error: str | None, description: str, scope: str | None = None) -> str:
+    parts = ['Bearer realm="wijkwerk"']
+    if error:
+        parts.append(f'error="{error}"')
+        parts.append(f'error_description="{description}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return ", ".join(parts)
+
+
+async def _authentication_failed(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, AuthenticationFailed)
+    headers = {"WWW-Authenticate": _bearer_challenge(error.error, error.detail)}
+    return problem_response(request, 401, "unauthenticated", error.detail, headers=headers)
+
+
+async def _insufficient_scope(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, InsufficientScope)
+    scope = " ".join(error.required)
+    headers = {"WWW-Authenticate": _bearer_challenge("insufficient_scope", error.detail, scope)}
+    return problem_response(request, 403, "insufficient_scope", error.detail, headers=headers)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Connection-level failures (server down, restarting, pool exhausted, statement timeout)."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.TimeoutError):
+        return True
+    original = getattr(error, "orig", None) or error.__cause__ or error
+    unavailable = (
+        OSError,
+        TimeoutError,
+        asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.QueryCanceledError,
+        asyncpg.exceptions.TooManyConnectionsError,
+        asyncpg.exceptions.InterfaceError,
+    )
+    if isinstance(original, unavailable):
+        return True
+    name = type(original).__name__
+    return name in {
+        "InterfaceError",
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "AdminShutdownError",
+    }
+
+
+async def _unhandled(request: Request, error: Exception) -> JSONResponse:
+    if is_database_unavailable(error):
+        log.warning("database unavailable", extra={"error_type": type(error).__name__})
+        return problem_response(
+            request,
+            503,
+            "service_unavailable",
+            "The database is not reachable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
+    # The traceback goes to the log (which holds no request data); the body says nothing of it.
+    log.error("unhandled error", exc_info=error)
+    return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(domain.DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(AuthenticationFailed, _authentication_failed)
+    app.add_exception_handler(InsufficientScope, _insufficient_scope)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _unhandled)
+    app.add_exception_handler(OSError, _unhandled)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+# Referenced from route declarations so every documented error shows the problem schema.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
+    for status in (400, 401, 403, 404, 422, 429, 503)
+}

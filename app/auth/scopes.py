@@ -1,0 +1,98 @@
+"""Scopes say which kind of data; roles bundle scopes (DESIGN.md §3). Object rules live in the services."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    cases_read = "cases:read"
+    cases_write = "cases:write"
+    cases_assign = "cases:assign"
+    bsn_read = "bsn:read"
+    referrals_read = "referrals:read"
+    referrals_write = "referrals:write"
+    initiatives_read = "initiatives:read"
+    initiatives_write = "initiatives:write"
+    networks_manage = "networks:manage"
+    stats_read = "stats:read"
+    audit_read = "audit:read"
+    admin = "admin"
+
+
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    Scope.cases_read: "Read the case files of households in your caseload",
+    Scope.cases_write: "Write case files of households in your caseload",
+    Scope.cases_assign: "Assign and hand over coordinators (team leads)",
+    Scope.bsn_read: "Reveal citizen service numbers (granted per worker)",
+    Scope.referrals_read: "Read referrals you sent or received",
+    Scope.referrals_write: "Post and update referrals",
+    Scope.initiatives_read: "Read resident initiatives and networks",
+    Scope.initiatives_write: "Propose and update resident initiatives",
+    Scope.networks_manage: "Manage members, year plans and grants of your networks",
+    Scope.stats_read: "Read aggregates (never individuals)",
+    Scope.audit_read: "Read the access log and subject-access exports",
+    Scope.admin: "Organisation set-up (no case data)",
+}
+
+
+class Role(StrEnum):
+    generalist = "generalist"
+    team_lead = "team_lead"
+    partner = "partner"
+    analyst = "analyst"
+    resident = "resident"
+    network_coordinator = "network_coordinator"
+    privacy_officer = "privacy_officer"
+    admin = "admin"
+
+
+_CASEWORK = frozenset(
+    {
+        Scope.cases_read,
+        Scope.cases_write,
+        Scope.referrals_read,
+        Scope.referrals_write,
+        Scope.initiatives_read,
+    }
+)
+_RESIDENT = frozenset({Scope.initiatives_read, Scope.initiatives_write})
+
+# The most a role can ever hold. bsn:read is never implied by a role: it is granted per worker.
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.generalist: _CASEWORK,
+    Role.team_lead: _CASEWORK | {Scope.cases_assign},
+    Role.partner: frozenset({Scope.referrals_read, Scope.referrals_write}),
+    Role.analyst: frozenset({Scope.stats_read, Scope.initiatives_read}),
+    Role.resident: _RESIDENT,
+    Role.network_coordinator: _RESIDENT | {Scope.networks_manage},
+    Role.privacy_officer: frozenset({Scope.audit_read}),
+    Role.admin: frozenset({Scope.admin}),
+}
+
+# Roles that may be granted bsn:read in addition to their role scopes.
+BSN_ELIGIBLE_ROLES = frozenset({Role.generalist, Role.team_lead})
+
+# Roles that sign in as people (authorization code + PKCE) and those that are machine clients.
+PERSON_ROLES = frozenset(
+    {
+        Role.generalist,
+        Role.team_lead,
+        Role.resident,
+        Role.network_coordinator,
+        Role.privacy_officer,
+        Role.admin,
+    }
+)
+MACHINE_ROLES = frozenset({Role.partner, Role.analyst})
+
+
+def allowed_scopes(role: Role, *, bsn_read: bool = False) -> frozenset[Scope]:
+    scopes = ROLE_SCOPES[role]
+    if bsn_read and role in BSN_ELIGIBLE_ROLES:
+        scopes = scopes | {Scope.bsn_read}
+    return scopes
+
+
+def parse_scope(value: str | None) -> set[str]:
+    return set(value.split()) if value else set()

@@ -1,0 +1,1 @@
+"""Bounded contexts: one package each (models, schemas, repository, service, rules)."""

@@ -1,0 +1,60 @@
+"""Shared column helpers for every context's tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so Alembic autogenerate and hand-written migrations agree.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def uuid_pk() -> Any:
+    return Field(default_factory=uuid.uuid4, primary_key=True)
+
+
+def timestamp_now() -> Any:
+    return Field(
+        default_factory=utcnow,
+        sa_column_kwargs={"server_default": sa.func.now(), "nullable": False},
+        sa_type=sa.DateTime(timezone=True),
+    )
+
+
+def tz_datetime(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        nullable=nullable,
+        index=index,
+        sa_type=sa.DateTime(timezone=True),
+    )
+
+
+def string_array() -> Any:
+    return Field(
+        default_factory=list,
+        sa_column_kwargs={"nullable": False, "server_default": "{}"},
+        sa_type=sa.ARRAY(sa.String()),
+    )
+
+
+def one_of(column: str, values: Any) -> sa.CheckConstraint:
+    """A CHECK that ``column`` holds one of an enum's values (named ``<column>_allowed``)."""
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")

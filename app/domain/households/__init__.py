@@ -1,0 +1,1 @@
+"""The household case file: households, members (BSN protected), contact moments and themes."""

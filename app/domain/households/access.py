@@ -1,0 +1,101 @@
+"""Who may see which household: the one object rule of the case file, expressed in SQL.
+
+Every list, search, sync, export and sub-resource filters with ``visible_to`` (in the same query),
+and every single-household route goes through ``get_visible``, which logs the attempt and answers a
+forbidden household exactly like a missing one.
+
+The rule (DESIGN.md §3): generalists and team leads see households of the teams they are in *now*
+(live membership, not the token's copy); a confidential household only when they coordinate it, are
+assigned to it, or hold an unexpired break-glass grant for it. Every other role sees no case data.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.auth.principal import Principal
+from app.auth.scopes import Role
+from app.domain.audit import service as audit
+from app.domain.audit.models import AccessAction, AccessOutcome
+from app.domain.errors import NotFound
+from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment
+from app.domain.organisation.models import WorkerTeam
+
+CASE_ROLES = frozenset({Role.generalist, Role.team_lead})
+
+
+def in_own_team(principal: Principal) -> sa.ColumnElement[bool]:
+    """The household belongs to a team the caller is a member of now."""
+    if principal.role not in CASE_ROLES or principal.worker_id is None:
+        return sa.false()
+    teams = select(WorkerTeam.team_id).where(WorkerTeam.worker_id == principal.worker_id)
+    return col(Household.team_id).in_(teams)
+
+
+def personally_involved(principal: Principal) -> sa.ColumnElement[bool]:
+    """Coordinator, assigned worker, or an unexpired break-glass grant."""
+    worker = principal.worker_id
+    assigned = (
+        select(HouseholdAssignment.household_id)
+        .where(HouseholdAssignment.household_id == Household.id, HouseholdAssignment.worker_id == worker)
+        .exists()
+    )
+    broken_glass = (
+        select(BreakGlassGrant.id)
+        .where(
+            BreakGlassGrant.household_id == Household.id,
+            BreakGlassGrant.worker_id == worker,
+            col(BreakGlassGrant.expires_at) > sa.func.now(),
+        )
+        .exists()
+    )
+    return sa.or_(col(Household.coordinator_id) == worker, assigned, broken_glass)
+
+
+def visible_to(principal: Principal) -> sa.ColumnElement[bool]:
+    """SQL condition on ``Household``: the caller may see this household's case file."""
+    if principal.role not in CASE_ROLES or principal.worker_id is None:
+        return sa.false()
+    return sa.and_(
+        in_own_team(principal),
+        sa.or_(col(Household.confidential).is_(False), personally_involved(principal)),
+    )
+
+
+async def get_visible(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    *,
+    resource: str,
+    action: AccessAction,
+    resource_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    for_update: bool = False,
+) -> Household:
+    """The household if the caller may see it; otherwise log the denial and raise NotFound.
+
+    Writes exactly one access-log entry (allowed or denied) for the request.
+    """
+    query = select(Household).where(Household.id == household_id, visible_to(principal))
+    if for_update:
+        query = query.with_for_update()
+    household = (await session.execute(query)).scalar_one_or_none()
+    outcome = AccessOutcome.allowed if household is not None else AccessOutcome.denied
+    audit.record(
+        session,
+        principal,
+        resource=resource,
+        action=action,
+        outcome=outcome,
+        household_id=household_id,
+        resource_id=resource_id,
+        person_id=person_id,
+    )
+    if household is None:
+        raise NotFound("household")
+    return household

@@ -1,0 +1,1 @@
+"""Municipality, areas, teams, workers, partner organisations, people and OAuth clients."""

@@ -1,0 +1,55 @@
+"""Running Alembic from the code: `serve`, `migrate`, the tests and /readyz use these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if url is not None:
+        config.attributes["url"] = url
+    return config
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    await _run(engine, "upgrade", revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    await _run(engine, "downgrade", revision)
+
+
+async def current_and_head(engine: AsyncEngine) -> tuple[set[str], set[str]]:
+    """The revisions the database is at, and the heads of the migration scripts."""
+
+    def current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with engine.connect() as connection:
+        revisions = await connection.run_sync(current)
+    return revisions, head_revisions()

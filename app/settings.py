@@ -1,0 +1,123 @@
+"""One documented Settings object, read from the environment (``WIJKWERK_*`` and ``DATABASE_URL``).
+
+Secrets that a development or demo run needs but nobody configured are generated once and kept in
+``<data_dir>/secrets.json`` (mode 0600). In production settings they must be given explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Each field maps to ``WIJKWERK_<NAME>`` unless noted."""
+
+    model_config = SettingsConfigDict(env_prefix="WIJKWERK_", extra="ignore")
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path(".wijkwerk")
+    # Any PostgreSQL server; without it an embedded PostgreSQL runs in data_dir/pgdata.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "WIJKWERK_DATABASE_URL")
+    )
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    statement_timeout_ms: int = 5000
+
+    # OAuth / tokens
+    issuer: str = "http://localhost:8000"
+    audience: str = "wijkwerk-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    signing_alg: str = "ES256"
+    token_leeway_seconds: int = Field(default=30, ge=0, le=60)
+    authorization_code_ttl_seconds: int = Field(default=60, ge=10, le=600)
+
+    # Trust an external OpenID Connect issuer as well (the municipality's IdP).
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_subject_claim: str = "sub"
+    oidc_role_claim: str = "roles"
+    # JSON object: external role value -> Wijkwerk role, e.g. {"wijkteam-generalist": "generalist"}
+    oidc_role_map: dict[str, str] = Field(default_factory=dict)
+
+    # Secrets: a key that wraps token signing keys, and the BSN encryption and blind-index keys.
+    secret_key: SecretStr | None = None
+    bsn_encryption_key: SecretStr | None = None
+    bsn_index_key: SecretStr | None = None
+
+    # Rate limits (requests per minute, per client).
+    rate_limit_token_per_minute: int = 60
+    rate_limit_machine_per_minute: int = 1200
+
+    log_level: str = "INFO"
+    # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.
+    demo: bool = False
+
+    @field_validator("oidc_role_map", mode="before")
+    @classmethod
+    def _parse_role_map(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.environment is Environment.production:
+            missing = [
+                name
+                for name in ("secret_key", "bsn_encryption_key", "bsn_index_key", "database_url")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"production settings need: {', '.join('WIJKWERK_' + m.upper() for m in missing)}"
+                )
+            if not self.issuer.startswith("https://"):
+                raise ValueError("production settings need an https issuer")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    def secret(self, name: str) -> str:
+        """A secret by name: configured, or generated once into the data folder (not in production)."""
+        configured = getattr(self, name)
+        if configured is not None:
+            return str(configured.get_secret_value())
+        return _dev_secrets(self.data_dir)[name]
+
+
+def _dev_secrets(data_dir: Path) -> dict[str, str]:
+    path = data_dir / "secrets.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        name: secrets.token_urlsafe(32) for name in ("secret_key", "bsn_encryption_key", "bsn_index_key")
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    return values
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,120 @@
+"""The test harness: one real PostgreSQL per run, schema built by migrating, the real app over ASGI.
+
+* The server is the embedded one (``tests`` data folder under ``.wijkwerk/``) unless
+  ``TEST_DATABASE_URL`` names another server; either way every run (and every xdist worker) gets a
+  database of its own, created here and dropped at the end.
+* Tests commit for real (the app's unit of work commits), so each test makes its own municipality,
+  teams and people through ``tests.factories`` and asserts only on what it made.
+* Tokens come from the real token code (``app.auth.grants``), signed with the app's own keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.db import Database, async_url
+from app.embedded import drop_database, start_embedded_postgres
+from app.main import create_app
+from app.migrations import upgrade
+from app.settings import Environment, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA_DIR = Path(os.environ.get("WIJKWERK_TEST_DATA_DIR", ROOT / ".wijkwerk" / "tests"))
+
+
+def _database_name() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"wijkwerk_test_{worker}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    name = _database_name()
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield from _external_database(external, name)
+        return
+    url, server = start_embedded_postgres(TEST_DATA_DIR, name)
+    try:
+        yield url
+    finally:
+        drop_database(server, name)
+
+
+def _external_database(admin_url: str, name: str) -> Iterator[str]:
+    import asyncio
+
+    async def run(statement: str) -> None:
+        engine = create_async_engine(async_url(admin_url), isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    base, _, query = async_url(admin_url).partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (("?" + query) if query else "")
+    try:
+        yield url
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("wijkwerk-data")
+    return Settings(
+        environment=Environment.test,
+        data_dir=data_dir,
+        issuer="http://test",
+        secret_key=secrets.token_urlsafe(32),
+        bsn_encryption_key=secrets.token_urlsafe(32),
+        bsn_index_key=secrets.token_urlsafe(32),
+        rate_limit_token_per_minute=10_000,
+        rate_limit_machine_per_minute=100_000,
+    )
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str, settings: Settings) -> str:
+    db = Database(database_url, settings)
+    await upgrade(db.engine)
+    await db.dispose()
+    return database_url
+
+
+@pytest.fixture(scope="session")
+async def app(migrated: str, settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, database_url=migrated)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def db(app: FastAPI) -> Database:
+    database: Database = app.state.db
+    return database
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def world(app: FastAPI) -> Any:
+    """A fresh municipality with two wijken, buurten, teams A and B, people and clients of each role."""
+    from tests.factories import World
+
+    return await World.create(app)
