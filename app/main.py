@@ -12,9 +12,12 @@ from fastapi import FastAPI, Request, Response
 from app.api import health
 from app.api.problems import install_problem_handlers
 from app.api.v1 import api_router
+from app.auth import server as oauth_server
 from app.auth.keys import KeyRing
 from app.auth.tokens import TokenVerifier
 from app.db import Database
+from app.graphql import mount_graphql
+from app.observability import install_observability
 from app.settings import Settings, get_settings
 
 API_DESCRIPTION = """
@@ -73,6 +76,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
+    install_observability(app)
     app.include_router(health.router)
+    app.include_router(oauth_server.router)
     app.include_router(api_router)
+    mount_graphql(app, settings)
     return app

@@ -1,0 +1,48 @@
+"""One row per change of a case object. ``txid`` (the writing transaction) makes sync cursors safe.
+
+A sync cursor is a transaction-id watermark: every transaction below it had finished when the cursor
+was issued, so "changes with txid in [previous watermark, current watermark)" skips nothing even
+when transactions commit out of order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Field, SQLModel
+
+from app.domain.base import one_of, timestamp_now
+
+
+class ChangeOp(StrEnum):
+    upsert = "upsert"
+    delete = "delete"
+    access = "access"  # who may see the household changed (handover, confidentiality, assignment)
+
+
+class CaseChange(SQLModel, table=True):
+    __tablename__ = "case_changes"
+    __table_args__ = (
+        one_of("op", ChangeOp),
+        sa.Index("ix_case_changes_txid", "txid"),
+        sa.Index("ix_case_changes_household_id", "household_id"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
+    txid: int = Field(
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"server_default": sa.text("pg_current_xact_id()::text::bigint"), "nullable": False},
+    )
+    household_id: uuid.UUID
+    entity: str = Field(max_length=32)  # household, member, contact_moment, theme, assessment, plan, ...
+    entity_id: uuid.UUID
+    op: str = Field(max_length=8)
+    # For op=access: the team and workers who could see the household *before* the change, so their
+    # phones get a tombstone.
+    former_team_id: uuid.UUID | None = None
+    former_worker_ids: list[uuid.UUID] | None = Field(default=None, sa_type=ARRAY(sa.Uuid))
+    changed_at: datetime = timestamp_now()
