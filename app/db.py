@@ -25,6 +25,8 @@ class Database:
     def __init__(self, url: str, settings: Settings, **engine_options: Any) -> None:
         options: dict[str, Any] = {
             "pool_pre_ping": True,
+            # Error texts must never carry submitted values (a BSN, a note) into logs.
+            "hide_parameters": True,
             "pool_size": settings.db_pool_size,
             "max_overflow": settings.db_max_overflow,
             "pool_timeout": 10,

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import health
-from app.api.problems import install_problem_handlers
+from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from app.api.v1 import api_router
 from app.auth import server as oauth_server
-from app.auth.keys import KeyRing
-from app.auth.tokens import TokenVerifier
+from app.auth.tokens import build_token_verifier
+from app.contract import finish_openapi
 from app.db import Database
 from app.graphql import mount_graphql
-from app.observability import install_observability
+from app.observability import configure_logging, install_observability, observed
 from app.settings import Settings, get_settings
 
 API_DESCRIPTION = """
@@ -26,15 +27,57 @@ partner organisations, informal support networks, resident initiatives and neigh
 
 Every error is `application/problem+json` (RFC 9457). Tokens come from `/oauth/token`; each route
 lists the OAuth scopes it needs. Objects you may not see answer exactly like missing ones (404).
+Every response carries an `X-Request-ID` header (send your own, 8-64 letters, digits and dashes, to
+correlate); quote it when reporting a problem.
 """
 
+# Request bodies are small JSON documents; anything larger is refused with 413 before it is parsed.
+MAX_BODY_BYTES = 1024 * 1024
 
-def _request_id(request: Request) -> str:
-    incoming = request.headers.get("x-request-id", "")
-    # Accept a caller's id only when it looks like one (no free text flows into our logs).
-    if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum():
-        return incoming
-    return uuid.uuid4().hex
+
+class WijkwerkAPI(FastAPI):
+    """FastAPI with the observability middleware outside Starlette's error middleware, so even an
+    unexpected 500 carries its request id, is counted and gets an access line."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return observed(self, super().build_middleware_stack())
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 problem+json: at once when Content-Length
+    says so, or as soon as a streamed body grows past it (before it is parsed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise StarletteHTTPException(413, self.detail)  # answered by the problem handlers
+            return message
+
+        await self.app(scope, limited, send)
+
+    @property
+    def detail(self) -> str:
+        return f"Request bodies are limited to {self.max_bytes} bytes."
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(Request(scope), 413, "content_too_large", self.detail)
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -42,43 +85,34 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     url = database_url or settings.database_url
     if url is None:
         raise RuntimeError("No database: set DATABASE_URL or start through `wijkwerk serve`.")
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(url, settings)
         app.state.db = db
-
-        async def load_keyring() -> KeyRing:
-            async with db.transaction() as session:
-                return await KeyRing.load(session, settings.signing_alg, settings.secret("secret_key"))
-
-        app.state.token_verifier = TokenVerifier(settings, load_keyring)
+        app.state.token_verifier = build_token_verifier(settings, db)
         try:
             yield
         finally:
             await db.dispose()
 
-    app = FastAPI(
+    app = WijkwerkAPI(
         title="Wijkwerk API",
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
         docs_url=None if settings.is_production else "/docs",
         redoc_url=None,
+        responses=DEFAULT_PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     install_problem_handlers(app)
-
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
-        request.state.request_id = _request_id(request)
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_observability(app)
     app.include_router(health.router)
     app.include_router(oauth_server.router)
     app.include_router(api_router)
     mount_graphql(app, settings)
+    finish_openapi(app)
     return app

@@ -8,10 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 ROOT = Path(__file__).resolve().parent.parent
+MIGRATION_LOCK_KEY = 0x5A17_3E6B  # any constant shared by every Wijkwerk process
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -33,6 +34,8 @@ async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
         getattr(command, action)(config, revision)
 
     async with engine.begin() as connection:
+        # Several instances starting at once: one migrates, the others wait and find nothing to do.
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(run)
 
 

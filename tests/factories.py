@@ -31,7 +31,11 @@ from app.domain.organisation.models import (
 
 _codes = itertools.count(random.randrange(1_000, 5_000))
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # every test user's password
+# argon2 is slow on purpose; hash each test secret once per run instead of once per world.
+_PASSWORD_HASH = hash_secret(PASSWORD)
+_CLIENT_SECRETS = {name: secrets.token_urlsafe(24) for name in ("partner_a", "partner_b", "analyst")}
+_CLIENT_SECRET_HASHES = {name: hash_secret(secret) for name, secret in _CLIENT_SECRETS.items()}
 
 
 def next_code() -> int:
@@ -130,7 +134,7 @@ class World:
     ) -> Person:
         user = User(
             username=f"{name}-{n}",
-            password_hash=hash_secret(PASSWORD),
+            password_hash=_PASSWORD_HASH,
             display_name=f"{name} {n}",
             role=role,
             worker_id=worker.id if worker else None,
@@ -162,14 +166,14 @@ class World:
     def _client(
         self, session: AsyncSession, name: str, n: int, role: Role, organisation_id: uuid.UUID | None
     ) -> None:
-        secret = secrets.token_urlsafe(24)
+        secret = _CLIENT_SECRETS[name]
         client = OAuthClient(
             client_id=f"{name}-{n}",
             name=name,
             role=role,
             organisation_id=organisation_id,
             auth_method=ClientAuthMethod.client_secret_basic,
-            secret_hash=hash_secret(secret),
+            secret_hash=_CLIENT_SECRET_HASHES[name],
             allowed_scopes=sorted(str(s) for s in allowed_scopes(role)),
         )
         session.add(client)

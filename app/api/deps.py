@@ -19,6 +19,7 @@ from app.auth.errors import AuthenticationFailed, InsufficientScope
 from app.auth.principal import Principal
 from app.auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from app.domain.audit import service as audit
+from app.ratelimit import limit_machine_client
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -71,11 +72,14 @@ def _bearer_token(authorization: str | None) -> str:
 async def authenticate(
     request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    """Verify the bearer token once per request and return the caller."""
+    """Verify the bearer token once per request and return the caller (429 past a machine client's limit)."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    principal = await request.app.state.token_verifier.verify(_bearer_token(authorization))
+    principal: Principal = await request.app.state.token_verifier.verify(_bearer_token(authorization))
+    if principal.is_machine:
+        # Partners and BI clients are limited per client id (per worker process; see app.ratelimit).
+        limit_machine_client(request.app.state, principal.client_id)
     request.state.principal = principal
     return principal
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.migrations import current_and_head
 
 router = APIRouter(tags=["operations"])
 
+READY_TIMEOUT_SECONDS = 3.0
+
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(examples=["ok"])
 
 
 class Readiness(BaseModel):
-    status: str
-    database: str
-    migrations: str
+    status: str = Field(description="`ok` or `unavailable`.", examples=["ok"])
+    database: str = Field(description="`ok` or `unreachable`.", examples=["ok"])
+    migrations: str = Field(description="`at_head`, `pending` or `unknown`.", examples=["at_head"])
 
 
 @router.get("/healthz", response_model=Health, summary="The process is alive")
@@ -34,7 +38,9 @@ async def healthz() -> Health:
 )
 async def readyz(request: Request) -> JSONResponse:
     try:
-        current, head = await current_and_head(request.app.state.db.engine)
+        # Probes give up after a few seconds; answer before they do, even when the network hangs.
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            current, head = await current_and_head(request.app.state.db.engine)
     except Exception:  # any failure to reach the database means "not ready", never a 500
         body = Readiness(status="unavailable", database="unreachable", migrations="unknown")
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})

@@ -120,7 +120,9 @@ async def _request_validation(request: Request, error: Exception) -> JSONRespons
 
 async def _http_exception(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    rule = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    rule = {404: "not_found", 405: "method_not_allowed", 413: "content_too_large"}.get(
+        error.status_code, "http_error"
+    )
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     return problem_response(request, error.status_code, rule, detail, headers=dict(error.headers or {}))
 
@@ -148,32 +150,42 @@ async def _insufficient_scope(request: Request, error: Exception) -> JSONRespons
     return problem_response(request, 403, "insufficient_scope", error.detail, headers=headers)
 
 
-def is_database_unavailable(error: BaseException) -> bool:
-    """Connection-level failures (server down, restarting, pool exhausted, statement timeout)."""
+# SQLSTATEs that mean "the database cannot serve us right now": connection exceptions (08xxx),
+# operator intervention (57P01-57P05: shutdown, crash, cannot connect now), query canceled (57014:
+# the statement timeout) and too many connections (53300).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "57014", "53300")
+_UNAVAILABLE_NAMES = frozenset(
+    {"InterfaceError", "CannotConnectNowError", "ConnectionDoesNotExistError", "AdminShutdownError"}
+)
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, the driver error it wraps and everything it was raised from, each once."""
+    chain: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or any(current is seen for seen in chain) or len(chain) > 10:
+            continue
+        chain.append(current)
+        pending += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return chain
+
+
+def _unavailable(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, sa_exc.TimeoutError):
+    if isinstance(error, sa_exc.TimeoutError | OSError | TimeoutError | asyncpg.exceptions.InterfaceError):
         return True
-    original = getattr(error, "orig", None) or error.__cause__ or error
-    unavailable = (
-        OSError,
-        TimeoutError,
-        asyncpg.exceptions.CannotConnectNowError,
-        asyncpg.exceptions.ConnectionDoesNotExistError,
-        asyncpg.exceptions.AdminShutdownError,
-        asyncpg.exceptions.QueryCanceledError,
-        asyncpg.exceptions.TooManyConnectionsError,
-        asyncpg.exceptions.InterfaceError,
-    )
-    if isinstance(original, unavailable):
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
         return True
-    name = type(original).__name__
-    return name in {
-        "InterfaceError",
-        "CannotConnectNowError",
-        "ConnectionDoesNotExistError",
-        "AdminShutdownError",
-    }
+    return type(error).__name__ in _UNAVAILABLE_NAMES
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Connection-level failures (server down, restarting, pool exhausted, statement timeout)."""
+    return any(_unavailable(cause) for cause in _causes(error))
 
 
 async def _unhandled(request: Request, error: Exception) -> JSONResponse:
@@ -202,8 +214,80 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled)
 
 
-# Referenced from route declarations so every documented error shows the problem schema.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
-    for status in (400, 401, 403, 404, 422, 429, 503)
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
 }
+_WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": 'RFC 6750 challenge, e.g. `Bearer realm="wijkwerk", error="invalid_token"`.',
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+_INSUFFICIENT_SCOPE = {
+    "WWW-Authenticate": {
+        "description": 'Sent when the token lacks a scope: `Bearer error="insufficient_scope", scope="..."`.',
+        "schema": {"type": "string"},
+    }
+}
+
+# (rule, detail, extra headers) per documented status: the examples match what the handlers send.
+_DOCUMENTED: dict[int, tuple[str, str, dict[str, Any]]] = {
+    400: ("http_error", "The request is malformed.", {}),
+    401: ("unauthenticated", "A bearer token is required.", _WWW_AUTHENTICATE),
+    403: ("insufficient_scope", "The access token lacks a required scope.", _INSUFFICIENT_SCOPE),
+    404: ("not_found", "The household was not found.", {}),
+    409: ("conflict", "The request conflicts with the current state.", {}),
+    412: ("stale_version", "The object changed since you read it; read it again.", {}),
+    413: ("content_too_large", "Request bodies are limited to 1048576 bytes.", {}),
+    422: ("validation", "The request does not match the schema.", {}),
+    428: ("if_match_required", "Send If-Match with the ETag you read.", {}),
+    429: ("rate_limited", "Too many requests for this client; retry later.", _RETRY_AFTER),
+    503: ("service_unavailable", "The database is not reachable; retry shortly.", _RETRY_AFTER),
+}
+
+
+DOCUMENTED_PROBLEMS = tuple(sorted(_DOCUMENTED))
+
+
+def _example(status: int, rule: str, detail: str) -> dict[str, Any]:
+    example: dict[str, Any] = {
+        "type": problem_type(rule),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": "/api/v1/households/0b6f6a43-5d3a-4a57-9a53-5e0c2f0d9a11",
+        "request_id": "3f1c2a9e8b7d4c6e9a0b1c2d3e4f5a6b",
+    }
+    if status == 422:
+        example["errors"] = [
+            {"loc": ["body", "members", 0, "bsn"], "message": "Invalid BSN", "rule": "bsn_checksum"}
+        ]
+    return example
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for these statuses, each a problem+json body with an example."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        rule, detail, headers = _DOCUMENTED[status]
+        entry: dict[str, Any] = {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"example": _example(status, rule, detail)}},
+        }
+        if headers:
+            entry["headers"] = headers
+        responses[status] = entry
+    return responses
+
+
+# Every route of the app documents these (create_app passes them as the app's default responses).
+DEFAULT_PROBLEM_RESPONSES = problem_responses(401, 403, 404, 422, 429, 503)
+
+# Referenced from route declarations so every documented error shows the problem schema.
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 422, 429, 503)

@@ -9,5 +9,29 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/healthz"),  # liveness probe
         ("GET", "/readyz"),  # readiness probe: says only ok/unavailable
+        # Prometheus text: request counts and latencies per route template, no personal data
+        # (restrict it at the ingress; docs/operations.md).
+        ("GET", "/metrics"),
+        # The contract and its viewer (the viewer is off in production settings).
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        # Websocket routes are listed as ("WEBSOCKET", path), mounted ASGI apps as ("*", path).
+        # OAuth: clients authenticate in the request itself (RFC 6749), people on the login page.
+        ("POST", "/oauth/token"),
+        ("GET", "/oauth/authorize"),
+        ("POST", "/oauth/authorize"),
+        # Discovery and public keys: published so clients and resource servers can find and verify.
+        ("GET", "/.well-known/openid-configuration"),
+        ("GET", "/.well-known/oauth-authorization-server"),
+        ("GET", "/.well-known/jwks.json"),
+        # Resident initiatives: the municipality's website lists public fields without a token
+        # (a token is optional; the same visibility rules apply through the same service).
+        ("GET", "/api/v1/initiatives"),
+        ("GET", "/api/v1/initiatives/{initiative_id}"),
+        # GraphQL for neighbourhood dashboards: anonymous callers get public fields only; every
+        # non-public field and every mutation declares its permission (tests/graphql walks them).
+        ("POST", "/graphql"),
+        ("GET", "/graphql"),
     }
 )

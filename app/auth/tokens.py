@@ -2,30 +2,66 @@
 
 Verification accepts our own tokens (keys from the database) and, when configured, tokens of an
 external OpenID Connect issuer (keys from its JWKS), whose claims are mapped to a Wijkwerk role.
+
+Every token, own or external, must have: a compact JWS with ``alg`` in the allowlist (ES256, RS256;
+never ``none`` or HMAC), header ``typ`` ``at+jwt`` (RFC 9068 §2.1, so ID tokens and other JWTs are
+refused), a ``kid`` of a published key, a valid signature, the expected ``iss`` and ``aud``, and an
+``exp`` in the future (with ``token_leeway_seconds`` of leeway, at most 60 s); ``nbf``/``iat`` must
+not lie in the future. An unknown ``kid`` reloads the keys at most every 30 s, then answers 401.
+
+Mapping of an external OpenID Connect issuer's claims (settings ``WIJKWERK_OIDC_*``):
+
+* **Which tokens**: those whose ``iss`` equals ``WIJKWERK_OIDC_ISSUER`` exactly. Keys come from
+  ``WIJKWERK_OIDC_JWKS_URL``, or from the ``jwks_uri`` of ``<issuer>/.well-known/openid-configuration``
+  (whose ``issuer`` must match); they are cached and refetched on an unknown ``kid`` (at most every 30 s)
+  and at least hourly. ``aud`` must contain ``WIJKWERK_OIDC_AUDIENCE`` (default ``WIJKWERK_AUDIENCE``).
+* **Role**: the claim ``WIJKWERK_OIDC_ROLE_CLAIM`` (default ``roles``; a dotted path such as
+  ``realm_access.roles`` reaches nested claims; a string or a list of strings). Each value is looked up in
+  ``WIJKWERK_OIDC_ROLE_MAP`` (JSON, external value -> Wijkwerk role, e.g.
+  ``{"wijkteam-generalist": "generalist"}``); the first value, in claim order, that maps to a people role
+  wins. Unmapped values are ignored; no mapped value is 401. Mapping to ``partner`` or ``analyst`` is
+  refused: machine clients get their tokens from the built-in server.
+* **Person**: the claim ``WIJKWERK_OIDC_SUBJECT_CLAIM`` (default ``sub``) must equal
+  ``users.external_subject`` of an **active** local user, who supplies ``user_id``, ``worker_id`` (team
+  membership is then read live by the object rules) and the per-worker ``bsn:read`` grant. No linked
+  user, or an inactive one, is 401: the identity provider says who and which role, Wijkwerk says
+  which caseload.
+* **Scopes**: the role's scopes (DESIGN.md §3, plus ``bsn:read`` when the local user has it); when the
+  token carries a ``scope`` claim, only the ones it names.
+* ``Principal.subject`` is ``oidc:<subject>``; ``client_id`` is the token's ``client_id`` or ``azp``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
+from sqlmodel import select
 
 from app.auth.errors import AuthenticationFailed
-from app.auth.keys import SIGNING_ALGORITHMS, KeyRing
+from app.auth.keys import KEYRING_MAX_AGE, SIGNING_ALGORITHMS, KeyRing, fetch_external_jwks
 from app.auth.principal import Principal
-from app.auth.scopes import Role, allowed_scopes
+from app.auth.scopes import PERSON_ROLES, Role, allowed_scopes
+from app.db import Database
+from app.domain.errors import ServiceUnavailable
+from app.domain.organisation.models import User
 from app.settings import Settings
 
 ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}
 # Reload keys on an unknown kid at most this often, so forged kids cannot hammer the database.
 KEY_RELOAD_INTERVAL = 30.0
+# Refetch an external issuer's keys at least this often, even when no unknown kid shows up.
+EXTERNAL_KEYS_MAX_AGE = 3600.0
 
 
 def issue_access_token(
@@ -42,6 +78,7 @@ def issue_access_token(
     now = int(time.time())
     ttl = settings.access_token_ttl_seconds
     claims: dict[str, Any] = {
+        **(extra or {}),  # first, so it can never override a registered claim
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": subject,
@@ -53,7 +90,6 @@ def issue_access_token(
         "scope": " ".join(sorted(scopes)),
         "role": str(role),
     }
-    claims.update(extra or {})
     header = {"alg": keyring.signing_key.alg, "typ": "at+jwt", "kid": keyring.signing_key.kid}
     return jwt.encode(header, claims, keyring.signing_key, algorithms=list(SIGNING_ALGORITHMS)), ttl
 
@@ -65,6 +101,44 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
         return None
 
 
+@dataclass(frozen=True)
+class LinkedUser:
+    """The local user an external identity is linked to (``users.external_subject``)."""
+
+    user_id: uuid.UUID
+    worker_id: uuid.UUID | None
+    active: bool
+    bsn_read: bool
+
+
+LinkedUserLookup = Callable[[str], Awaitable[LinkedUser | None]]
+
+
+@dataclass(frozen=True)
+class _Unverified:
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
+def _unverified(token: str) -> _Unverified:
+    """Header and claims before any check: used only to pick the issuer and the key."""
+    try:
+        parsed = jws.extract_compact(token.encode("ascii"))
+        header = dict(parsed.protected)
+        claims = json.loads(parsed.payload)
+    except (JoseError, ValueError, TypeError, UnicodeError) as error:
+        raise AuthenticationFailed("The access token is malformed.") from error
+    if not isinstance(claims, dict):
+        raise AuthenticationFailed("The access token is malformed.")
+    if header.get("alg") not in SIGNING_ALGORITHMS:
+        raise AuthenticationFailed("The access token algorithm is not allowed.")
+    if str(header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
+        raise AuthenticationFailed("The token is not an access token (typ must be at+jwt).")
+    if not isinstance(header.get("kid"), str):
+        raise AuthenticationFailed("The access token names no signing key.")
+    return _Unverified(header, claims)
+
+
 class TokenVerifier:
     """Checks signature (JWKS, algorithm allowlist), ``typ``, ``iss``, ``aud``, ``exp`` with leeway."""
 
@@ -73,84 +147,93 @@ class TokenVerifier:
         settings: Settings,
         load_keyring: Callable[[], Awaitable[KeyRing]],
         fetch_external_jwks: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        lookup_linked_user: LinkedUserLookup | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._load_keyring = load_keyring
         self._fetch_external_jwks = fetch_external_jwks
+        self._lookup_linked_user = lookup_linked_user
+        self._clock = clock
         self.keyring: KeyRing | None = None
+        self._keyring_loaded = 0.0
         self._external_keys: KeySet | None = None
+        self._external_loaded = 0.0
         self._last_reload: dict[str, float] = {}
+        self._lock = asyncio.Lock()
 
     async def keys(self) -> KeyRing:
-        if self.keyring is None:
+        """This process's keys (also used to sign), reloaded when older than KEYRING_MAX_AGE."""
+        if self.keyring is None or self._clock() - self._keyring_loaded >= KEYRING_MAX_AGE:
+            await self.reload()
+        assert self.keyring is not None
+        return self.keyring
+
+    async def reload(self) -> KeyRing:
+        """Load the keys now (after a rotation in this process, or on an unknown kid)."""
+        async with self._lock:
             self.keyring = await self._load_keyring()
+            self._keyring_loaded = self._clock()
         return self.keyring
 
     async def verify(self, token: str) -> Principal:
-        header = self._header(token)
-        issuer = self._unverified_issuer(token)
+        unverified = _unverified(token)
+        issuer = unverified.claims.get("iss")
         external = self.settings.oidc_issuer is not None and issuer == self.settings.oidc_issuer
-        key_set = await (self._external_key_set(header) if external else self._own_key_set(header))
+        kid = str(unverified.header["kid"])
+        key_set = await (self._external_key_set(kid) if external else self._own_key_set(kid))
         try:
-            decoded = jwt.decode(token, key_set, algorithms=list(SIGNING_ALGORITHMS))
-        except (JoseError, ValueError) as error:
+            decoded = jwt.decode(token, key_set, algorithms=[str(unverified.header["alg"])])
+        except (JoseError, ValueError, TypeError, KeyError) as error:
             raise AuthenticationFailed("The access token signature is not valid.") from error
         claims = decoded.claims
         self._validate_claims(claims, external)
-        return self._external_principal(claims) if external else self._own_principal(claims)
+        return await self._external_principal(claims) if external else self._own_principal(claims)
 
-    # -- header and key lookup ------------------------------------------------------------------
-
-    @staticmethod
-    def _header(token: str) -> dict[str, Any]:
-        try:
-            from joserfc import jws
-
-            header = dict(jws.extract_compact(token.encode()).protected)
-        except (JoseError, ValueError, TypeError) as error:
-            raise AuthenticationFailed("The access token is malformed.") from error
-        if header.get("alg") not in SIGNING_ALGORITHMS:
-            raise AuthenticationFailed("The access token algorithm is not allowed.")
-        return header
-
-    @staticmethod
-    def _unverified_issuer(token: str) -> str | None:
-        from joserfc import jws
-
-        try:
-            import json
-
-            payload = json.loads(jws.extract_compact(token.encode()).payload)
-        except (JoseError, ValueError, TypeError) as error:
-            raise AuthenticationFailed("The access token is malformed.") from error
-        return payload.get("iss") if isinstance(payload, dict) else None
+    # -- key lookup -----------------------------------------------------------------------------
 
     def _may_reload(self, which: str) -> bool:
-        now = time.monotonic()
-        if now - self._last_reload.get(which, 0.0) < KEY_RELOAD_INTERVAL:
+        now = self._clock()
+        last = self._last_reload.get(which)
+        if last is not None and now - last < KEY_RELOAD_INTERVAL:
             return False
         self._last_reload[which] = now
         return True
 
-    async def _own_key_set(self, header: dict[str, Any]) -> KeySet:
+    async def _own_key_set(self, kid: str) -> KeySet:
         ring = await self.keys()
-        if header.get("kid") not in ring.kids and self._may_reload("own"):
-            self.keyring = ring = await self._load_keyring()  # a key rotated in another process
-        if header.get("kid") not in ring.kids:
+        if kid not in ring.kids and self._may_reload("own"):
+            ring = await self.reload()  # a key rotated in another process
+        if kid not in ring.kids:
             raise AuthenticationFailed("The access token was signed with an unknown key.")
         return ring.public
 
-    async def _external_key_set(self, header: dict[str, Any]) -> KeySet:
+    async def _external_key_set(self, kid: str) -> KeySet:
         if self._fetch_external_jwks is None:
             raise AuthenticationFailed("The token issuer is not trusted.")
-        kids = {k.kid for k in self._external_keys.keys} if self._external_keys else set()
-        if header.get("kid") not in kids and (self._external_keys is None or self._may_reload("external")):
-            jwks: Any = await self._fetch_external_jwks()
-            self._external_keys = KeySet.import_key_set(jwks)
-            kids = {k.kid for k in self._external_keys.keys}
-        if self._external_keys is None or header.get("kid") not in kids:
+        keys = self._external_keys
+        stale = keys is None or self._clock() - self._external_loaded >= EXTERNAL_KEYS_MAX_AGE
+        unknown = keys is None or kid not in {k.kid for k in keys.keys}
+        if stale or (unknown and self._may_reload("external")):
+            keys = await self._refresh_external_keys()
+        if keys is None or kid not in {k.kid for k in keys.keys}:
             raise AuthenticationFailed("The access token was signed with an unknown key.")
-        return self._external_keys
+        return keys
+
+    async def _refresh_external_keys(self) -> KeySet | None:
+        assert self._fetch_external_jwks is not None
+        try:
+            jwks: Any = await self._fetch_external_jwks()
+            fresh = KeySet.import_key_set(jwks)
+        except (ServiceUnavailable, JoseError, ValueError, TypeError, KeyError):
+            if self._external_keys is None:
+                raise ServiceUnavailable(
+                    "The identity provider's signing keys cannot be fetched; retry shortly."
+                ) from None
+            return self._external_keys  # keep serving with the keys we had
+        self._external_keys, self._external_loaded = fresh, self._clock()
+        return fresh
 
     # -- claims ---------------------------------------------------------------------------------
 
@@ -158,13 +241,16 @@ class TokenVerifier:
         settings = self.settings
         issuer = settings.oidc_issuer if external else settings.issuer
         audience = (settings.oidc_audience or settings.audience) if external else settings.audience
-        registry = JWTClaimsRegistry(
-            leeway=settings.token_leeway_seconds,
-            iss={"essential": True, "value": str(issuer)},
-            aud={"essential": True, "value": str(audience)},
-            exp={"essential": True},
-            sub={"essential": True},
-        )
+        options: dict[str, Any] = {
+            "iss": {"essential": True, "value": str(issuer)},
+            "aud": {"essential": True, "value": str(audience)},
+            "exp": {"essential": True},
+            "sub": {"essential": True},
+        }
+        if not external:  # RFC 9068 §2.2: our own tokens always carry these
+            options |= {"iat": {"essential": True}, "jti": {"essential": True}}
+            options["client_id"] = {"essential": True}
+        registry = JWTClaimsRegistry(leeway=min(settings.token_leeway_seconds, 60), **options)
         try:
             registry.validate(claims)
         except JoseError as error:
@@ -176,6 +262,7 @@ class TokenVerifier:
         except (KeyError, ValueError) as error:
             raise AuthenticationFailed("The access token carries no known role.") from error
         scopes = set(str(claims.get("scope", "")).split()) & allowed_scopes(role, bsn_read=True)
+        teams = claims.get("teams", [])
         return Principal(
             subject=str(claims["sub"]),
             role=role,
@@ -185,24 +272,75 @@ class TokenVerifier:
             user_id=_uuid_or_none(claims.get("user_id")),
             worker_id=_uuid_or_none(claims.get("worker_id")),
             organisation_id=_uuid_or_none(claims.get("organisation_id")),
-            teams=tuple(t for t in (_uuid_or_none(v) for v in claims.get("teams", [])) if t),
+            teams=tuple(t for t in (_uuid_or_none(v) for v in teams if isinstance(teams, list)) if t),
         )
 
-    def _external_principal(self, claims: dict[str, Any]) -> Principal:
-        """Map an external IdP's claims to a role. People only: machine clients use our own server."""
-        raw = claims.get(self.settings.oidc_role_claim, [])
-        values = raw if isinstance(raw, list) else [raw]
-        roles = [self.settings.oidc_role_map[v] for v in values if v in self.settings.oidc_role_map]
-        if not roles:
-            raise AuthenticationFailed("The access token maps to no Wijkwerk role.")
-        role = Role(roles[0])
+    async def _external_principal(self, claims: dict[str, Any]) -> Principal:
+        """Map an external IdP's claims to a role and a linked local user (see the module docstring)."""
+        role = external_role(claims, self.settings.oidc_role_claim, self.settings.oidc_role_map)
+        subject = _claim(claims, self.settings.oidc_subject_claim)
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationFailed("The access token names no subject.")
+        linked = await self._lookup_linked_user(subject) if self._lookup_linked_user else None
+        if linked is None or not linked.active:
+            raise AuthenticationFailed("The identity is not linked to an active Wijkwerk user.")
+        permitted = {str(s) for s in allowed_scopes(role, bsn_read=linked.bsn_read)}
         requested = set(str(claims.get("scope", "")).split())
-        scopes = allowed_scopes(role) & requested if requested else allowed_scopes(role)
-        subject = str(claims.get(self.settings.oidc_subject_claim) or claims["sub"])
         return Principal(
             subject=f"oidc:{subject}",
             role=role,
-            scopes=frozenset(scopes),
+            scopes=frozenset(permitted & requested if requested else permitted),
             client_id=str(claims.get("client_id") or claims.get("azp") or "external"),
             token_id=str(claims.get("jti", "")),
+            user_id=linked.user_id,
+            worker_id=linked.worker_id,
         )
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    """A claim by name, or by dotted path into nested objects (``realm_access.roles``)."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def external_role(claims: dict[str, Any], role_claim: str, role_map: dict[str, str]) -> Role:
+    """The Wijkwerk role of an external token: the first claim value that maps to a people role."""
+    raw = _claim(claims, role_claim)
+    values = raw if isinstance(raw, list) else [raw]
+    for value in values:
+        mapped = role_map.get(value) if isinstance(value, str) else None
+        if mapped in {str(r) for r in PERSON_ROLES}:
+            return Role(mapped)
+    raise AuthenticationFailed("The access token maps to no Wijkwerk role.")
+
+
+def build_token_verifier(settings: Settings, db: Database) -> TokenVerifier:
+    """The resource server of one process: our keys from ``db``, and the external issuer if configured."""
+
+    async def load_keyring() -> KeyRing:
+        async with db.transaction() as session:
+            return await KeyRing.load(session, settings.signing_alg, settings.secret("secret_key"))
+
+    async def fetch_jwks() -> dict[str, Any]:
+        return await fetch_external_jwks(settings)
+
+    async def lookup_linked_user(subject: str) -> LinkedUser | None:
+        async with db.sessionmaker() as session:
+            user = (await session.execute(select(User).where(User.external_subject == subject))).scalar()
+        if user is None:
+            return None
+        return LinkedUser(user.id, user.worker_id, user.active, user.bsn_read)
+
+    external = settings.oidc_issuer is not None
+    return TokenVerifier(
+        settings,
+        load_keyring,
+        fetch_jwks if external else None,
+        lookup_linked_user if external else None,
+    )

@@ -3,9 +3,38 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIWebSocketRoute
+from strawberry.fastapi import GraphQLRouter
 
+from app.graphql.context import context_getter
+from app.graphql.schema import build_schema
 from app.settings import Settings
 
 
 def mount_graphql(app: FastAPI, settings: Settings) -> None:
-    """Mount /graphql on the app (schema, context, limits)."""
+    """Mount /graphql on the app (schema, context, limits).
+
+    POST only (no queries over GET, so no cross-site GETs and no caching of personal answers), no
+    batching, no subscriptions. Introspection and the GraphiQL IDE are off in production settings;
+    the IDE is on for demo and development runs.
+    """
+    ide = (settings.demo or settings.environment == "development") and not settings.is_production
+    schema = build_schema(settings)
+    router: GraphQLRouter = GraphQLRouter(
+        schema,
+        path="/graphql",
+        graphql_ide="graphiql" if ide else None,
+        allow_queries_via_get=False,
+        context_getter=context_getter(settings),
+        subscription_protocols=(),
+        include_in_schema=False,
+    )
+    # No subscriptions: drop the WebSocket route instead of leaving a handshake endpoint around.
+    router.routes = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
+    app.include_router(router)
+    app.state.graphql_schema = schema
+
+
+def served_sdl(app: FastAPI) -> str:
+    """The SDL of the schema mounted on ``app`` (openapi/schema.graphql must equal it)."""
+    return str(app.state.graphql_schema.as_str()) + "\n"

@@ -41,8 +41,10 @@ class CaseChange(SQLModel, table=True):
     entity: str = Field(max_length=32)  # household, member, contact_moment, theme, assessment, plan, ...
     entity_id: uuid.UUID
     op: str = Field(max_length=8)
-    # For op=access: the team and workers who could see the household *before* the change, so their
-    # phones get a tombstone.
+    # For op=access (and op=delete of entity "household"): who could see the household *before* the
+    # change, so their phones get a tombstone — every member of former_team_id (None when the household
+    # was confidential) plus former_worker_ids (coordinator, assigned, break-glass holders).
+    # app.domain.households.service.former_audience computes both.
     former_team_id: uuid.UUID | None = None
     former_worker_ids: list[uuid.UUID] | None = Field(default=None, sa_type=ARRAY(sa.Uuid))
     changed_at: datetime = timestamp_now()

@@ -1,4 +1,12 @@
-"""Recording changes for sync. Call it in the same transaction as the change itself."""
+"""Recording changes for sync. Call it in the same transaction as the change itself:
+
+* op ``upsert`` after creating or updating a case object, ``delete`` after deleting one;
+* op ``access`` when who may see a household changes, with the audience before the change
+  (``households.service.record_access_change`` does this); deleting a whole household (a purge)
+  records ``delete`` for entity ``household`` with that audience too.
+
+The entity name must be registered in ``app.domain.sync.registry`` for its upserts to reach phones.
+"""
 
 from __future__ import annotations
 

@@ -36,15 +36,16 @@ def in_own_team(principal: Principal) -> sa.ColumnElement[bool]:
     return col(Household.team_id).in_(teams)
 
 
-def personally_involved(principal: Principal) -> sa.ColumnElement[bool]:
-    """Coordinator, assigned worker, or an unexpired break-glass grant."""
-    worker = principal.worker_id
-    assigned = (
+def _assigned(worker: uuid.UUID | None) -> sa.ColumnElement[bool]:
+    return (
         select(HouseholdAssignment.household_id)
         .where(HouseholdAssignment.household_id == Household.id, HouseholdAssignment.worker_id == worker)
         .exists()
     )
-    broken_glass = (
+
+
+def _broken_glass(worker: uuid.UUID | None) -> sa.ColumnElement[bool]:
+    return (
         select(BreakGlassGrant.id)
         .where(
             BreakGlassGrant.household_id == Household.id,
@@ -53,7 +54,12 @@ def personally_involved(principal: Principal) -> sa.ColumnElement[bool]:
         )
         .exists()
     )
-    return sa.or_(col(Household.coordinator_id) == worker, assigned, broken_glass)
+
+
+def personally_involved(principal: Principal) -> sa.ColumnElement[bool]:
+    """Coordinator, assigned worker, or an unexpired break-glass grant."""
+    worker = principal.worker_id
+    return sa.or_(col(Household.coordinator_id) == worker, _assigned(worker), _broken_glass(worker))
 
 
 def visible_to(principal: Principal) -> sa.ColumnElement[bool]:
@@ -95,6 +101,56 @@ async def get_visible(
         household_id=household_id,
         resource_id=resource_id,
         person_id=person_id,
+    )
+    if household is None:
+        raise NotFound("household")
+    return household
+
+
+def caseload(principal: Principal) -> sa.ColumnElement[bool]:
+    """The households that belong on the caller's phone (offline sync): ``visible_to`` without access
+    that exists only through break glass — that is for the moment, online, and expires without a
+    change-feed entry, so it must never leave copies on a device."""
+    if principal.role not in CASE_ROLES or principal.worker_id is None:
+        return sa.false()
+    worker = principal.worker_id
+    return sa.and_(
+        in_own_team(principal),
+        sa.or_(
+            col(Household.confidential).is_(False),
+            col(Household.coordinator_id) == worker,
+            _assigned(worker),
+        ),
+    )
+
+
+async def get_in_own_team(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    *,
+    resource: str,
+    action: AccessAction,
+    resource_id: uuid.UUID | None = None,
+    reason: str | None = None,
+    for_update: bool = False,
+) -> Household:
+    """A household of one of the caller's teams, confidential or not, for team-level actions that do
+    not open the file (assigning, handing over, breaking the glass). Logs exactly one row like
+    ``get_visible`` and answers a household of another team exactly like a missing one."""
+    query = select(Household).where(Household.id == household_id, in_own_team(principal))
+    if for_update:
+        query = query.with_for_update()
+    household = (await session.execute(query)).scalar_one_or_none()
+    audit.record(
+        session,
+        principal,
+        resource=resource,
+        action=action,
+        outcome=AccessOutcome.allowed if household is not None else AccessOutcome.denied,
+        household_id=household_id,
+        resource_id=resource_id,
+        reason=reason,
     )
     if household is None:
         raise NotFound("household")

@@ -1,0 +1,189 @@
+"""``Idempotency-Key`` on POSTs: a retried request gets the first answer instead of acting twice.
+
+Apply it to a route in two steps — the router's route class, and one parameter on the POST::
+
+    from app.api.idempotency import Idempotent, IdempotentRoute
+
+    router = APIRouter(route_class=IdempotentRoute, ...)
+
+    @router.post("/households/{household_id}/things", status_code=201)
+    async def create_thing(
+        session: Session,
+        principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+        body: ThingCreate,
+        _: Idempotent,  # after the principal, so the scope check runs first
+    ) -> ThingRead: ...
+
+The header is optional; without it the route behaves as usual. With it (1-255 visible ASCII
+characters), per caller (token subject):
+
+* the key is claimed in its own short transaction (``INSERT ... ON CONFLICT``) before the work, so a
+  concurrent duplicate sees it at once and gets 409 ``idempotency_key_in_flight``;
+* when the route succeeds, its status, body and the ETag/Location/Content-Type headers are stored in
+  the request's own transaction — the answer and the work it describes commit together;
+* a retry with the same method, path and body replays that answer (header ``Idempotent-Replayed:
+  true``) and writes an access-log row (action ``read``, purpose ``idempotent_replay``) for the
+  resource the first request logged; a different request with the same key is 422
+  ``idempotency_key_reused``;
+* when the route fails (any error), the claim is released: nothing was written, the key may be reused;
+* a claim whose request died is taken over by an identical retry after ``IN_FLIGHT_LEASE``; keys
+  expire after ``settings.idempotency_retention_hours`` (default 24) and are purged by the purge job
+  (``app.domain.idempotency.repository.purge_expired``).
+
+Do not use it on POSTs whose answer must not be stored (searches, answers revealing a BSN): stored
+answers are kept for the retention period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
+
+from app.api.deps import Session, authenticate
+from app.auth.principal import Principal
+from app.domain.audit import service as audit
+from app.domain.audit.models import AccessAction
+from app.domain.idempotency import service
+from app.domain.idempotency.repository import StoredKey
+from app.domain.idempotency.service import Claim, Replay
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_STORED_HEADERS = ("content-type", "etag", "location")
+_RESPONSE = "idempotent_response"
+
+
+class IdempotentReplay(Exception):
+    """Raised by the dependency to skip the route; ``IdempotentRoute`` turns it into the stored answer."""
+
+    def __init__(self, stored: StoredKey) -> None:
+        super().__init__("idempotent replay")
+        self.stored = stored
+
+    def response(self) -> Response:
+        stored = self.stored
+        headers = dict(stored.response_headers or {})
+        media_type = headers.pop("content-type", None)
+        headers[REPLAYED_HEADER] = "true"
+        return Response(
+            content=stored.response_body or b"",
+            status_code=stored.response_status or 200,
+            headers=headers,
+            media_type=media_type,
+        )
+
+
+class IdempotentRoute(APIRoute):
+    """Route class that hands the finished response to the idempotency dependency and answers replays."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def idempotent_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except IdempotentReplay as replay:
+                return replay.response()
+            setattr(request.state, _RESPONSE, response)
+            return response
+
+        return idempotent_handler
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """The request's identity: method, path and body (JSON compared canonically, not byte for byte)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), canonical):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _retention(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.idempotency_retention_hours)
+
+
+def _log_replay(request: Request, session: Any, principal: Principal, stored: StoredKey) -> None:
+    if stored.resource is None:
+        return
+    audit.record(
+        session,
+        principal,
+        resource=stored.resource,
+        action=AccessAction.read,
+        purpose="idempotent_replay",
+        household_id=stored.household_id,
+        resource_id=stored.resource_id,
+    )
+
+
+async def _store(request: Request, session: Any, claim: Claim) -> None:
+    response = getattr(request.state, _RESPONSE, None)
+    if not isinstance(response, Response) or not hasattr(response, "body"):
+        raise RuntimeError("an idempotent route must return a complete (non-streaming) response")
+    headers = {k: v for k, v in response.headers.items() if k.lower() in _STORED_HEADERS}
+    first = next(iter(audit.pending(session)), None) or {}
+    await service.complete(
+        session,
+        claim,
+        status=response.status_code,
+        headers=headers,
+        body=bytes(response.body),
+        resource=first.get("resource"),
+        household_id=first.get("household_id"),
+        resource_id=first.get("resource_id"),
+    )
+
+
+async def _idempotency(
+    request: Request,
+    session: Session,
+    principal: Annotated[Principal, Depends(authenticate)],
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Retry-safe POST: the same key and body replay the first answer "
+            "(422 for another body, 409 while the first is still running).",
+            examples=["5f0c1d2e-7a1b-4c2d-9e3f-0a1b2c3d4e5f"],
+        ),
+    ] = None,
+) -> AsyncIterator[None]:
+    if not isinstance(request.scope.get("route"), IdempotentRoute):
+        raise RuntimeError("Idempotent needs a router with route_class=IdempotentRoute")
+    if key is None:
+        yield
+        return
+    engine = request.app.state.db.engine
+    outcome = await service.claim(
+        engine,
+        owner=principal.subject,
+        key=key,
+        client_id=principal.client_id,
+        fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+        retention=_retention(request),
+    )
+    if isinstance(outcome, Replay):
+        _log_replay(request, session, principal, outcome.stored)
+        raise IdempotentReplay(outcome.stored)
+    try:
+        yield
+        await _store(request, session, outcome)
+    except BaseException:
+        await service.release(engine, outcome)
+        raise
+
+
+Idempotent = Annotated[None, Depends(_idempotency, scope="function")]

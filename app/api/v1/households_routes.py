@@ -1,0 +1,9 @@
+"""Every router of the household case file, the sync and the privacy officer's audit, as one."""
+
+from fastapi import APIRouter
+
+from app.api.v1 import audit, households, households_contacts, households_members, households_team, sync
+
+router = APIRouter()
+for module in (households, households_members, households_contacts, households_team, sync, audit):
+    router.include_router(module.router)

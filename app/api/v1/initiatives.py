@@ -1,0 +1,112 @@
+"""Public listing of resident initiatives for the municipality's website (read-only, no token needed).
+
+Anonymous callers see public fields of initiatives past the idea stage. A bearer token is optional:
+when sent it is verified like everywhere else, and members of a network also find their network's
+ideas in the list. The body is always the public shape; private fields are for GraphQL members only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.api.deps import Session, authenticate, oauth2_scheme
+from app.api.pagination import CursorParam, Page, decode_cursor, encode_cursor
+from app.api.problems import PROBLEM_RESPONSES
+from app.auth.principal import Principal
+from app.domain.errors import FieldError, ValidationFailed
+from app.domain.initiatives import service
+from app.domain.initiatives.models import InitiativeStatus
+from app.domain.initiatives.schemas import InitiativeFilter, InitiativePublic
+
+router = APIRouter(prefix="/initiatives", tags=["initiatives"], responses=PROBLEM_RESPONSES)
+
+REST_MAX_LIMIT = 100
+
+
+async def optional_principal(
+    request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
+    if authorization is None:
+        return None
+    return await authenticate(request, authorization)
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def cursor_secret(request: Request) -> str:
+    return str(request.app.state.settings.secret("secret_key"))
+
+
+def cursor_key(cursor: str | None, secret: str) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) key of a signed cursor; 422 when it is not one of ours."""
+    key = decode_cursor(cursor, secret)
+    if key is None:
+        return None
+    try:
+        created_at, initiative_id = key
+        return datetime.fromisoformat(created_at), uuid.UUID(initiative_id)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed(
+            [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
+        ) from error
+
+
+def next_cursor(key: tuple[datetime, uuid.UUID] | None, secret: str) -> str | None:
+    return None if key is None else encode_cursor([key[0].isoformat(), str(key[1])], secret)
+
+
+@router.get(
+    "",
+    response_model=Page[InitiativePublic],
+    summary="List resident initiatives (public)",
+    description="Newest first. Filters combine with AND. Anonymous callers see initiatives past the "
+    "idea stage; members of a network also see their network's ideas.",
+)
+async def list_initiatives(
+    request: Request,
+    session: Session,
+    principal: MaybePrincipal,
+    limit: Annotated[int, Query(ge=1, le=REST_MAX_LIMIT, description="Page size (1-100).")] = 50,
+    cursor: CursorParam = None,
+    neighbourhood: Annotated[
+        str | None, Query(pattern=r"^BU\d{8}$", description="Buurt code, e.g. BU03630001.")
+    ] = None,
+    network_id: Annotated[uuid.UUID | None, Query(description="Only this resident network.")] = None,
+    status: Annotated[list[InitiativeStatus] | None, Query(description="One or more statuses.")] = None,
+    theme: Annotated[str | None, Query(max_length=40, description="Theme code, e.g. debts.")] = None,
+    municipality: Annotated[
+        str | None, Query(pattern=r"^GM\d{4}$", description="Municipality code, e.g. GM0363.")
+    ] = None,
+) -> Page[InitiativePublic]:
+    secret = cursor_secret(request)
+    flt = InitiativeFilter(
+        neighbourhood=neighbourhood,
+        network_id=network_id,
+        statuses=tuple(status or ()),
+        theme=theme,
+        municipality=municipality,
+    )
+    viewer = await service.viewer(session, principal)
+    items, key = await service.list_initiatives(session, viewer, flt, limit, cursor_key(cursor, secret))
+    return Page[InitiativePublic](
+        items=[InitiativePublic.of(v) for v in items], next_cursor=next_cursor(key, secret)
+    )
+
+
+@router.get(
+    "/{initiative_id}",
+    response_model=InitiativePublic,
+    summary="One resident initiative (public)",
+    description="404 for an unknown id and for an idea of a network you are not a member of.",
+)
+async def get_initiative(
+    initiative_id: uuid.UUID, session: Session, principal: MaybePrincipal
+) -> InitiativePublic:
+    viewer = await service.viewer(session, principal)
+    return InitiativePublic.of(await service.get_initiative(session, viewer, initiative_id))

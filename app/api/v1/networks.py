@@ -1,0 +1,111 @@
+"""The informal network map of a household: ``/api/v1/households/{household_id}/network``.
+
+(The resident networks of the initiatives side live elsewhere.)
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.api.concurrency import IfMatch, set_etag
+from app.api.deps import Requires, Session
+from app.api.idempotency import Idempotent
+from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from app.api.problems import PROBLEM_RESPONSES
+from app.api.v1.assessments import CONDITIONAL, CONFLICT
+from app.api.v1.households_access import CaseRoute, cursor_secret, precondition
+from app.auth.scopes import Scope
+from app.domain.networks import service
+from app.domain.networks.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+
+router = APIRouter(tags=["network map"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+
+BASE = "/households/{household_id}/network"
+
+
+@router.get(BASE, response_model=Page[NetworkPersonRead], summary="List the people on the network map")
+async def list_network(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[NetworkPersonRead]:
+    secret = cursor_secret(request)
+    items, last = await service.list_page(
+        session, principal, household_id, after=decode_cursor(cursor, secret), limit=limit
+    )
+    return Page(items=items, next_cursor=encode_cursor(last, secret) if last else None)
+
+
+@router.post(
+    BASE,
+    response_model=NetworkPersonRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a person (first name or role only) to the network map",
+    responses=CONFLICT,
+)
+async def add_person(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    body: NetworkPersonCreate,
+    response: Response,
+    _: Idempotent,
+) -> NetworkPersonRead:
+    created = await service.create(session, principal, household_id, body)
+    set_etag(response, created.id, created.version)
+    return created
+
+
+@router.get(BASE + "/{person_id}", response_model=NetworkPersonRead, summary="Read a network person")
+async def read_person(
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    person_id: uuid.UUID,
+    response: Response,
+) -> NetworkPersonRead:
+    found = await service.read(session, principal, household_id, person_id)
+    set_etag(response, found.id, found.version)
+    return found
+
+
+@router.patch(
+    BASE + "/{person_id}",
+    response_model=NetworkPersonRead,
+    summary="Update a network person (If-Match required)",
+    responses=CONDITIONAL,
+)
+async def update_person(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    person_id: uuid.UUID,
+    body: NetworkPersonUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NetworkPersonRead:
+    updated = await service.update(session, principal, household_id, person_id, body, precondition(if_match))
+    set_etag(response, updated.id, updated.version)
+    return updated
+
+
+@router.delete(
+    BASE + "/{person_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a person from the network map (If-Match required)",
+    responses=CONDITIONAL,
+)
+async def remove_person(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    person_id: uuid.UUID,
+    if_match: IfMatch = None,
+) -> Response:
+    await service.delete(session, principal, household_id, person_id, precondition(if_match))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,298 @@
+"""The household plan: ``/api/v1/households/{household_id}/plan`` (the active version) and
+``.../plans`` (versions, goals, actions, the household's agreement).
+
+ETags: every plan, goal and action carries its own (``W/"<id>.<version>"``, also derivable from the
+``id`` and ``version`` in a plan read). A change to a goal or action bumps the plan's version too.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from app.api.concurrency import IfMatch, set_etag
+from app.api.deps import Requires, Session
+from app.api.idempotency import Idempotent
+from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from app.api.problems import PROBLEM_RESPONSES
+from app.api.v1.assessments import CONDITIONAL, CONFLICT
+from app.api.v1.households_access import CaseRoute, cursor_secret, precondition
+from app.auth.scopes import Scope
+from app.domain.plans import content, service
+from app.domain.plans.schemas import (
+    ActionCreate,
+    ActionRead,
+    ActionUpdate,
+    GoalCreate,
+    GoalRead,
+    GoalUpdate,
+    PlanAgreement,
+    PlanHeader,
+    PlanRead,
+    PlanUpdate,
+    PlanVersionCreate,
+)
+
+router = APIRouter(tags=["plans"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+
+HOUSEHOLD = "/households/{household_id}"
+PLAN = HOUSEHOLD + "/plans/{plan_id}"
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+def _etag(response: Response, item: PlanRead | GoalRead | ActionRead) -> None:
+    set_etag(response, item.id, item.version)
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+
+@router.get(
+    HOUSEHOLD + "/plan", response_model=PlanRead, summary="The active plan with its goals and actions"
+)
+async def active_plan(
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    response: Response,
+) -> PlanRead:
+    plan = await service.read_active(session, principal, household_id)
+    _etag(response, plan)
+    return plan
+
+
+@router.get(HOUSEHOLD + "/plans", response_model=Page[PlanHeader], summary="Every plan version, newest first")
+async def plan_history(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[PlanHeader]:
+    secret = cursor_secret(request)
+    items, last = await service.history(
+        session, principal, household_id, after=decode_cursor(cursor, secret), limit=limit
+    )
+    return Page(items=items, next_cursor=encode_cursor(last, secret) if last else None)
+
+
+@router.post(
+    HOUSEHOLD + "/plans",
+    response_model=PlanRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Make a new plan version (it supersedes the active one)",
+    responses=CONFLICT,
+)
+async def new_plan_version(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    body: PlanVersionCreate,
+    response: Response,
+    _: Idempotent,
+) -> PlanRead:
+    plan = await service.new_version(session, principal, household_id, body)
+    _etag(response, plan)
+    return plan
+
+
+@router.get(PLAN, response_model=PlanRead, summary="One plan version with its goals and actions")
+async def read_plan(
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    response: Response,
+) -> PlanRead:
+    plan = await service.read(session, principal, household_id, plan_id)
+    _etag(response, plan)
+    return plan
+
+
+@router.patch(
+    PLAN, response_model=PlanRead, summary="Change the summary or evaluation date", responses=CONDITIONAL
+)
+async def update_plan(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    body: PlanUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PlanRead:
+    plan = await service.update(session, principal, household_id, plan_id, body, precondition(if_match))
+    _etag(response, plan)
+    return plan
+
+
+@router.post(
+    PLAN + "/agreement",
+    response_model=PlanRead,
+    summary="Record the household's agreement to this version (If-Match: the version agreed to)",
+    responses=CONDITIONAL,
+)
+async def agree_plan(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    body: PlanAgreement,
+    response: Response,
+    _: Idempotent,
+    if_match: IfMatch = None,
+) -> PlanRead:
+    plan = await service.agree(session, principal, household_id, plan_id, body, precondition(if_match))
+    _etag(response, plan)
+    return plan
+
+
+# -- goals ------------------------------------------------------------------------------------
+
+
+@router.post(
+    PLAN + "/goals",
+    response_model=GoalRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a goal",
+    responses=CONFLICT,
+)
+async def add_goal(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    body: GoalCreate,
+    response: Response,
+    _: Idempotent,
+) -> GoalRead:
+    goal = await content.add_goal(session, principal, household_id, plan_id, body)
+    _etag(response, goal)
+    return goal
+
+
+@router.get(PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Read a goal")
+async def read_goal(
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    goal_id: uuid.UUID,
+    response: Response,
+) -> GoalRead:
+    goal = await content.read_goal(session, principal, household_id, plan_id, goal_id)
+    _etag(response, goal)
+    return goal
+
+
+@router.patch(
+    PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Change a goal", responses=CONDITIONAL
+)
+async def update_goal(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    goal_id: uuid.UUID,
+    body: GoalUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> GoalRead:
+    goal = await content.update_goal(
+        session, principal, household_id, plan_id, goal_id, body, precondition(if_match)
+    )
+    _etag(response, goal)
+    return goal
+
+
+@router.delete(
+    PLAN + "/goals/{goal_id}", status_code=NO_CONTENT, summary="Remove a goal", responses=CONDITIONAL
+)
+async def delete_goal(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    goal_id: uuid.UUID,
+    if_match: IfMatch = None,
+) -> Response:
+    await content.delete_goal(session, principal, household_id, plan_id, goal_id, precondition(if_match))
+    return Response(status_code=NO_CONTENT)
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+@router.post(
+    PLAN + "/actions",
+    response_model=ActionRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an action",
+    responses=CONFLICT,
+)
+async def add_action(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    body: ActionCreate,
+    response: Response,
+    _: Idempotent,
+) -> ActionRead:
+    action = await content.add_action(session, principal, household_id, plan_id, body)
+    _etag(response, action)
+    return action
+
+
+@router.get(PLAN + "/actions/{action_id}", response_model=ActionRead, summary="Read an action")
+async def read_action(
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    action_id: uuid.UUID,
+    response: Response,
+) -> ActionRead:
+    action = await content.read_action(session, principal, household_id, plan_id, action_id)
+    _etag(response, action)
+    return action
+
+
+@router.patch(
+    PLAN + "/actions/{action_id}",
+    response_model=ActionRead,
+    summary="Change an action or mark it done",
+    responses=CONDITIONAL,
+)
+async def update_action(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    action_id: uuid.UUID,
+    body: ActionUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ActionRead:
+    action = await content.update_action(
+        session, principal, household_id, plan_id, action_id, body, precondition(if_match)
+    )
+    _etag(response, action)
+    return action
+
+
+@router.delete(
+    PLAN + "/actions/{action_id}", status_code=NO_CONTENT, summary="Remove an action", responses=CONDITIONAL
+)
+async def delete_action(
+    session: Session,
+    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    action_id: uuid.UUID,
+    if_match: IfMatch = None,
+) -> Response:
+    await content.delete_action(session, principal, household_id, plan_id, action_id, precondition(if_match))
+    return Response(status_code=NO_CONTENT)

@@ -1,0 +1,200 @@
+"""Referrals between the team and partner organisations: ``/api/v1/referrals`` and, from a household,
+``/api/v1/households/{household_id}/referrals``.
+
+Partners post referrals in (an ``Idempotency-Key`` is required), follow and answer the ones they
+sent or received, and exchange messages; they see only what a referral carries. Team members work
+the referrals of their teams and refer household members out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.api.concurrency import set_etag
+from app.api.deps import Requires, Session
+from app.api.idempotency import Idempotent
+from app.api.pagination import CursorParam, Limit, Page
+from app.api.problems import PROBLEM_RESPONSES, problem_responses
+from app.api.v1.households_access import (
+    CaseRoute,
+    bsn_protector,
+    cursor_secret,
+    decode_time_cursor,
+    encode_time_cursor,
+)
+from app.auth.scopes import Scope
+from app.domain.referrals import intake, service
+from app.domain.referrals.models import Direction, ReferralStatus
+from app.domain.referrals.schemas import (
+    InboundReferralCreate,
+    MessageCreate,
+    MessageRead,
+    OutboundReferralCreate,
+    PartnerReferralRead,
+    ReferralRead,
+    TransitionCreate,
+)
+from app.domain.referrals.service import AnyReferralRead, ReferralFilters
+
+router = APIRouter(tags=["referrals"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+
+ReferralResponse = ReferralRead | PartnerReferralRead
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def _page(request: Request, items: list[AnyReferralRead], limit: int) -> Page[ReferralResponse]:
+    last = items[-1] if len(items) == limit else None
+    secret = cursor_secret(request)
+    return Page(
+        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
+    )
+
+
+@router.post(
+    "/referrals",
+    response_model=ReferralResponse,
+    status_code=status.HTTP_201_CREATED,
+    summary="Post a referral to the team (partners; Idempotency-Key required)",
+    responses=problem_responses(409),
+)
+async def post_referral(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    body: InboundReferralCreate,
+    _: Idempotent,
+) -> AnyReferralRead:
+    read, replayed = await intake.submit_inbound(
+        session, principal, body, idempotency_key=request.headers.get(IDEMPOTENCY_KEY)
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/referrals/{read.id}"
+    return read
+
+
+@router.get("/referrals", response_model=Page[ReferralResponse], summary="List referrals, newest first")
+async def list_referrals(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
+    direction: Direction | None = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[ReferralResponse]:
+    filters = ReferralFilters(status=status_, direction=direction)
+    after = decode_time_cursor(cursor, cursor_secret(request))
+    items = await service.list_referrals(session, principal, filters, limit=limit, after=after)
+    return _page(request, items, limit)
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralResponse, summary="Read a referral")
+async def get_referral(
+    response: Response,
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    referral_id: uuid.UUID,
+) -> AnyReferralRead:
+    read = await service.get(session, principal, referral_id)
+    set_etag(response, read.id, len(read.transitions))  # the version moves with every transition
+    return read
+
+
+@router.post(
+    "/referrals/{referral_id}/transitions",
+    response_model=ReferralResponse,
+    summary="Move a referral through its lifecycle (accept, decline, start, complete, cancel)",
+    responses=problem_responses(409),
+)
+async def transition_referral(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    referral_id: uuid.UUID,
+    body: TransitionCreate,
+) -> AnyReferralRead:
+    return await service.transition(session, principal, referral_id, body, protector=bsn_protector(request))
+
+
+@router.get(
+    "/referrals/{referral_id}/messages",
+    response_model=Page[MessageRead],
+    summary="Messages on a referral, oldest first",
+)
+async def list_messages(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    referral_id: uuid.UUID,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[MessageRead]:
+    secret = cursor_secret(request)
+    items = await service.list_messages(
+        session, principal, referral_id, limit=limit, after=decode_time_cursor(cursor, secret)
+    )
+    last = items[-1] if len(items) == limit else None
+    return Page(
+        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/messages",
+    response_model=MessageRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Send a short message to the other side of a referral",
+)
+async def post_message(
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    referral_id: uuid.UUID,
+    body: MessageCreate,
+    _: Idempotent,
+) -> MessageRead:
+    return await service.post_message(session, principal, referral_id, body)
+
+
+@router.post(
+    "/households/{household_id}/referrals",
+    response_model=ReferralRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Refer a household member to a partner organisation (needs consent or another legal basis)",
+)
+async def refer_out(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Requires(Scope.cases_write, Scope.referrals_write),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    body: OutboundReferralCreate,
+    _: Idempotent,
+) -> AnyReferralRead:
+    read, _replayed = await intake.refer_outbound(
+        session, principal, household_id, body, idempotency_key=request.headers.get(IDEMPOTENCY_KEY)
+    )
+    response.headers["Location"] = f"/api/v1/referrals/{read.id}"
+    return read
+
+
+@router.get(
+    "/households/{household_id}/referrals",
+    response_model=Page[ReferralRead],
+    summary="A household's referrals (the coordinator keeps the lead)",
+)
+async def household_referrals(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.cases_read, Scope.referrals_read),  # type: ignore[valid-type]
+    household_id: uuid.UUID,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[ReferralResponse]:
+    after = decode_time_cursor(cursor, cursor_secret(request))
+    items = await service.list_for_household(session, principal, household_id, limit=limit, after=after)
+    return _page(request, items, limit)

@@ -1,0 +1,54 @@
+"""Offline sync for the team app: ``GET /api/v1/sync?cursor=`` (see app/domain/sync/service.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.api.deps import Requires, Session
+from app.api.pagination import decode_cursor, encode_cursor
+from app.api.problems import PROBLEM_RESPONSES
+from app.api.v1.households_access import CaseRoute, cursor_secret
+from app.auth.scopes import Scope
+from app.domain.errors import FieldError, ValidationFailed
+from app.domain.sync import service
+from app.domain.sync.rules import SyncPosition
+from app.domain.sync.schemas import SyncPage
+
+router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+
+
+@router.get(
+    "/sync",
+    response_model=SyncPage,
+    summary="Changes in your caseload since your cursor",
+    description="Without a cursor: your whole caseload (paged by household). With one: what changed "
+    "since, as upserts (current state) and tombstones, including tombstones for households you can no "
+    "longer see. Keep calling while `has_more`; store `cursor` for next time. On `reset: true`, wipe "
+    "local case data first. Households opened only through break glass are never synced.",
+)
+async def sync(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    cursor: Annotated[str | None, Query(max_length=1024, description="From the previous answer.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Households per page (changes: x10).")] = 50,
+) -> SyncPage:
+    secret = cursor_secret(request)
+    position = None
+    if cursor is not None:
+        key = decode_cursor(cursor, secret)
+        position = SyncPosition.from_key(key) if key is not None else None
+        if position is None:
+            raise ValidationFailed(
+                [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
+            )
+    batch = await service.sync(session, principal, position, limit=limit)
+    return SyncPage(
+        reset=batch.reset,
+        upserts=batch.upserts,
+        tombstones=batch.tombstones,
+        cursor=encode_cursor(batch.position.to_key(), secret),
+        has_more=batch.has_more,
+    )

@@ -1,0 +1,177 @@
+"""Webhook subscriptions of partner organisations: ``/api/v1/webhooks`` and their deliveries.
+
+A partner registers a URL and the event types it wants; events are signed per Standard Webhooks
+with the subscription's secret (shown once, at creation and at each rotation). Deliveries and their
+attempts can be listed, and a dead-lettered delivery sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.api.deps import Requires, Session
+from app.api.pagination import CursorParam, Limit, Page
+from app.api.problems import PROBLEM_RESPONSES, problem_responses
+from app.api.v1.households_access import CaseRoute, cursor_secret, decode_time_cursor, encode_time_cursor
+from app.auth.scopes import Scope
+from app.domain.webhooks import service, targets
+from app.domain.webhooks.models import DeliveryStatus
+from app.domain.webhooks.schemas import (
+    DeliveryDetail,
+    DeliveryRead,
+    SecretRotate,
+    SubscriptionCreate,
+    SubscriptionRead,
+    SubscriptionUpdate,
+    SubscriptionWithSecret,
+)
+from app.domain.webhooks.signing import SecretBox
+
+router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+
+ONE = "/webhooks/{subscription_id}"
+
+
+def _box(request: Request) -> SecretBox:
+    return SecretBox(request.app.state.settings.secret("secret_key"))
+
+
+def _policy(request: Request) -> targets.TargetPolicy:
+    return targets.policy_for(request.app.state.settings)
+
+
+@router.post(
+    "/webhooks",
+    response_model=SubscriptionWithSecret,
+    status_code=status.HTTP_201_CREATED,
+    summary="Subscribe a URL to referral events (partners)",
+)
+async def create_subscription(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    body: SubscriptionCreate,
+) -> SubscriptionWithSecret:
+    return await service.create(session, principal, body, box=_box(request), policy=_policy(request))
+
+
+@router.get("/webhooks", response_model=Page[SubscriptionRead], summary="Your organisation's subscriptions")
+async def list_subscriptions(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[SubscriptionRead]:
+    secret = cursor_secret(request)
+    items = await service.list_subscriptions(
+        session, principal, limit=limit, after=decode_time_cursor(cursor, secret)
+    )
+    last = items[-1] if len(items) == limit else None
+    return Page(
+        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
+    )
+
+
+@router.get(ONE, response_model=SubscriptionRead, summary="Read a subscription")
+async def get_subscription(
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+) -> SubscriptionRead:
+    return await service.get(session, principal, subscription_id)
+
+
+@router.patch(ONE, response_model=SubscriptionRead, summary="Change URL, event types or pause/resume")
+async def update_subscription(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+    body: SubscriptionUpdate,
+) -> SubscriptionRead:
+    return await service.update(session, principal, subscription_id, body, policy=_policy(request))
+
+
+@router.delete(
+    ONE, status_code=status.HTTP_204_NO_CONTENT, summary="Remove a subscription and its deliveries"
+)
+async def delete_subscription(
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+) -> Response:
+    await service.delete(session, principal, subscription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    ONE + "/rotate-secret",
+    response_model=SubscriptionWithSecret,
+    summary="Rotate the signing secret (the previous one keeps signing during the overlap)",
+)
+async def rotate_secret(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+    body: SecretRotate,
+) -> SubscriptionWithSecret:
+    return await service.rotate_secret(session, principal, subscription_id, body, box=_box(request))
+
+
+@router.get(ONE + "/deliveries", response_model=Page[DeliveryRead], summary="Deliveries, newest first")
+async def list_deliveries(
+    request: Request,
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+    status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[DeliveryRead]:
+    secret = cursor_secret(request)
+    items = await service.list_deliveries(
+        session,
+        principal,
+        subscription_id,
+        status=status_,
+        limit=limit,
+        after=decode_time_cursor(cursor, secret),
+    )
+    last = items[-1] if len(items) == limit else None
+    return Page(
+        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
+    )
+
+
+@router.get(
+    ONE + "/deliveries/{delivery_id}",
+    response_model=DeliveryDetail,
+    summary="A delivery with its payload and every attempt",
+)
+async def get_delivery(
+    session: Session,
+    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+) -> DeliveryDetail:
+    return await service.get_delivery(session, principal, subscription_id, delivery_id)
+
+
+@router.post(
+    ONE + "/deliveries/{delivery_id}/redeliver",
+    response_model=DeliveryDetail,
+    summary="Send a dead-lettered delivery again",
+    responses=problem_responses(409),
+)
+async def redeliver(
+    session: Session,
+    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    subscription_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+) -> DeliveryDetail:
+    return await service.redeliver(session, principal, subscription_id, delivery_id)

@@ -1,0 +1,495 @@
+"""The ``wijkwerk`` command: run the service, migrate, load demo data, and set up clients and people.
+
+Without ``DATABASE_URL`` every command starts the embedded PostgreSQL in ``WIJKWERK_DATA_DIR`` (default
+``./.wijkwerk``) and stops it again when it is done (unless another process, e.g. a running
+``serve``, still uses it). Progress and status go to stderr; results (credentials, JSON) to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.db import Database
+from app.domain.errors import DomainError, ValidationFailed
+from app.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="wijkwerk",
+    help="Wijkwerk: the open API service for Dutch social neighbourhood teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+clients_app = typer.Typer(help="OAuth clients of partner organisations and BI.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+openapi_app = typer.Typer(help="The API contracts under openapi/.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+app.add_typer(users_app, name="users")
+app.add_typer(openapi_app, name="openapi")
+app.add_typer(keys_app, name="keys")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Stopped(SystemExit):
+    """SIGTERM outside uvicorn's own handling: leave through the ``finally`` blocks, exit code 0."""
+
+
+# -- settings and database -------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    get_settings.cache_clear()  # commands (and tests) may have changed the environment
+    try:
+        return get_settings()
+    except ValidationError as error:
+        err.print(f"[red]Invalid settings:[/] {error.errors()[0]['msg']}")
+        raise typer.Exit(2) from error
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[tuple[str, Any]]:
+    """The configured database, or the embedded one started for the duration of the block."""
+    if settings.database_url:
+        yield settings.database_url, None
+        return
+    from app.embedded import start_embedded_postgres
+
+    with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
+        url, server = start_embedded_postgres(settings.data_dir)
+    try:
+        yield url, server
+    finally:
+        stop_embedded(server)
+
+
+def stop_embedded(server: Any) -> None:
+    with err.status("Stopping embedded PostgreSQL ..."):
+        server.cleanup()  # stops it when this process holds the last handle
+
+
+def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` with a Database on the configured (or embedded) server; domain errors exit 1."""
+    with database_url(settings) as (url, _):
+
+        async def main() -> T:
+            db = Database(url, settings, pool_size=2, max_overflow=0)
+            try:
+                return await work(db)
+            finally:
+                await db.dispose()
+
+        try:
+            return asyncio.run(main())
+        except DomainError as error:
+            _print_domain_error(error)
+            raise typer.Exit(1) from error
+
+
+def _print_domain_error(error: DomainError) -> None:
+    err.print(f"[red]error[/] ({error.rule}): {error.detail}")
+    if isinstance(error, ValidationFailed):
+        for field in error.errors:
+            err.print(f"  {'.'.join(str(p) for p in field.loc[1:])}: {field.message} ({field.rule})")
+
+
+async def _migrate(db: Database) -> tuple[set[str], set[str]]:
+    from app.migrations import current_and_head, upgrade
+
+    await upgrade(db.engine)
+    return await current_and_head(db.engine)
+
+
+async def _load_demo(db: Database, settings: Settings, households: int | None) -> Path:
+    from app.demo import load_demo, write_credentials
+
+    with Progress(
+        TextColumn("Loading demo data"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} {task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def step(name: str, index: int, total: int) -> None:
+            progress.update(task, completed=index, total=total, description=name)
+
+        credentials = await load_demo(db, settings, households=households, on_step=step)
+    return write_credentials(settings, credentials)
+
+
+# -- serve -----------------------------------------------------------------------------------------
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise Stopped(0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _public_host(host: str) -> str:
+    return "localhost" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - compared, not bound
+
+
+def _fast_loop() -> tuple[str, str]:
+    try:
+        import httptools  # noqa: F401
+        import uvloop  # noqa: F401
+    except ImportError:  # platforms without the C extensions: uvicorn's pure-Python fallbacks
+        return "auto", "auto"
+    return "uvloop", "httptools"
+
+
+HouseholdsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--households",
+        min=0,
+        help="Number of demo households (for the households demo loader; default: its own).",
+    ),
+]
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load demo data and write demo-credentials.json.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=1, max=600, help="Seconds in-flight requests get to finish on shutdown.")
+    ] = 30,
+    households: HouseholdsOption = None,
+) -> None:
+    """Migrate the database and serve the API (starting an embedded PostgreSQL when none is set)."""
+    started = time.monotonic()
+    _stop_on_sigterm()
+    if demo:
+        os.environ["WIJKWERK_DEMO"] = "true"
+    # Tokens name this server as issuer, so by default it is the address we serve on.
+    os.environ.setdefault("WIJKWERK_ISSUER", f"http://{_public_host(host)}:{port}")
+    settings = _settings()
+    server = None
+    try:
+        url = settings.database_url
+        if url is None:
+            from app.embedded import start_embedded_postgres
+
+            with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
+                url, server = start_embedded_postgres(settings.data_dir)
+            os.environ["DATABASE_URL"] = url  # for the uvicorn worker processes
+            settings = _settings()
+        asyncio.run(_prepare(url, settings, demo, households))
+        base = f"http://{_public_host(host)}:{port}"
+        elapsed = time.monotonic() - started
+        err.print(f"[green]Prepared[/] in {elapsed:.1f}s; serving {base} (API docs: {base}/docs)")
+        _run_uvicorn(host, port, workers, graceful_timeout, settings)
+    except Stopped:
+        pass  # SIGTERM: uvicorn let in-flight requests finish; now stop the database
+    finally:
+        if server is not None:
+            stop_embedded(server)
+    err.print("Stopped.")
+
+
+async def _prepare(url: str, settings: Settings, demo: bool, households: int | None) -> None:
+    db = Database(url, settings, pool_size=2, max_overflow=0)
+    try:
+        with err.status("Migrating the database to head ..."):
+            current, _ = await _migrate(db)
+        err.print(f"Database at revision {', '.join(sorted(current))}")
+        if demo:
+            path = await _load_demo(db, settings, households)
+            err.print(f"Demo credentials: {path}")
+    finally:
+        await db.dispose()
+
+
+def _run_uvicorn(host: str, port: int, workers: int, graceful_timeout: int, settings: Settings) -> None:
+    import uvicorn
+
+    from app.observability import uvicorn_logging_options
+
+    loop, http = _fast_loop()
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Several processes: /metrics on any worker must answer the sum of all of them.
+        metrics_dir = settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "app.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop=loop,
+        http=http,
+        proxy_headers=True,  # trusts X-Forwarded-* from FORWARDED_ALLOW_IPS (default 127.0.0.1)
+        timeout_graceful_shutdown=graceful_timeout,
+        log_level=settings.log_level.lower(),
+        **uvicorn_logging_options(),
+    )
+
+
+# -- migrate and demo data -------------------------------------------------------------------------
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest revision."""
+    settings = _settings()
+
+    async def work(db: Database) -> tuple[set[str], set[str]]:
+        with err.status("Migrating the database to head ..."):
+            return await _migrate(db)
+
+    current, head = run_with_db(settings, work)
+    out.print(f"Database at {', '.join(sorted(current))} (head: {', '.join(sorted(head))})")
+
+
+@app.command("demo-data")
+def demo_data(households: HouseholdsOption = None) -> None:
+    """Migrate, load the demo data (idempotent) and write <data_dir>/demo-credentials.json."""
+    settings = _settings()
+
+    async def work(db: Database) -> Path:
+        await _migrate(db)
+        return await _load_demo(db, settings, households)
+
+    path = run_with_db(settings, work)
+    out.print(f"Demo data loaded; credentials in {path}")
+
+
+# -- clients ---------------------------------------------------------------------------------------
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [scope for value in values for scope in value.replace(",", " ").split()]
+
+
+def _print_result(title: str, rows: dict[str, Any], as_json: bool, note: str | None = None) -> None:
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title=title, show_header=False)
+    for key, value in rows.items():
+        table.add_row(key, "" if value is None else str(value))
+    out.print(table)
+    if note:
+        out.print(note)
+
+
+@clients_app.command("create")
+def clients_create(
+    role: Annotated[str, typer.Option(help="partner or analyst.")],
+    organisation: Annotated[
+        str | None, typer.Option(help="Partner organisation id or name (partner clients).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Display name (default: from role and organisation).")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="Client id (default: generated).")] = None,
+    scopes: Annotated[
+        list[str] | None, typer.Option(help="Allowed scopes (default: all of the role's).")
+    ] = None,
+    auth_method: Annotated[
+        str, typer.Option(help="client_secret_basic or private_key_jwt.")
+    ] = "client_secret_basic",
+    jwks: Annotated[
+        Path | None, typer.Option(help="JWK Set file with the public keys (private_key_jwt).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the credentials as JSON.")] = False,
+) -> None:
+    """Register a machine client and print its credentials (the secret is shown only now)."""
+    if role not in {"partner", "analyst"}:
+        raise typer.BadParameter("use partner or analyst", param_hint="--role")
+    if auth_method not in {"client_secret_basic", "private_key_jwt"}:
+        raise typer.BadParameter("use client_secret_basic or private_key_jwt", param_hint="--auth-method")
+    key_set = _read_jwks(jwks) if jwks else None
+    settings = _settings()
+
+    async def work(db: Database) -> dict[str, Any]:
+        from app.domain.organisation import service
+        from app.domain.organisation.schemas import ClientCreate
+
+        async with db.transaction() as session:
+            partner = await service.find_partner(session, organisation) if organisation else None
+            data = ClientCreate.model_validate(
+                {
+                    "name": name or (f"{partner.name} ({role})" if partner else role.capitalize()),
+                    "role": role,
+                    "client_id": client_id,
+                    "organisation_id": partner.id if partner else None,
+                    "auth_method": auth_method,
+                    "allowed_scopes": _split(scopes),
+                    "jwks": key_set,
+                }
+            )
+            client, secret = await service.create_client(session, data)
+        return {
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "auth_method": client.auth_method,
+            "role": client.role,
+            "organisation_id": str(client.organisation_id) if client.organisation_id else None,
+            "allowed_scopes": " ".join(client.allowed_scopes),
+        }
+
+    result = _validated(lambda: run_with_db(settings, work))
+    note = "Store the secret now: it is kept only as a hash and cannot be shown again."
+    _print_result("OAuth client", result, as_json, note if result["client_secret"] else None)
+
+
+def _read_jwks(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise typer.BadParameter(f"cannot read a JSON JWK Set from {path}", param_hint="--jwks") from error
+
+
+def _validated(action: Callable[[], T]) -> T:
+    """Turn schema errors of command-line input into a readable message and exit code 2."""
+    try:
+        return action()
+    except ValidationError as error:
+        for problem in error.errors():
+            err.print(f"[red]invalid[/] {'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}")
+        raise typer.Exit(2) from error
+
+
+# -- users -----------------------------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Sign-in name (lower case, digits, . _ -).")],
+    role: Annotated[str, typer.Option(help="generalist, team_lead, resident, network_coordinator, ...")],
+    display_name: Annotated[
+        str | None, typer.Option(help="Name shown in the app (default: username).")
+    ] = None,
+    worker_id: Annotated[
+        uuid.UUID | None, typer.Option(help="Link to a worker (generalists, team leads).")
+    ] = None,
+    bsn_read: Annotated[bool, typer.Option("--bsn-read", help="May reveal citizen service numbers.")] = False,
+    external_subject: Annotated[str | None, typer.Option(help="Subject at the municipality's IdP.")] = None,
+    generate_password: Annotated[
+        bool, typer.Option("--generate-password", help="Generate a password and print it once.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Add a person who signs in. The password is prompted for, or generated and printed once."""
+    if generate_password:
+        password = secrets.token_urlsafe(15)
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    settings = _settings()
+
+    async def work(db: Database) -> dict[str, Any]:
+        from app.domain.organisation import service
+        from app.domain.organisation.schemas import UserCreate
+
+        data = UserCreate.model_validate(
+            {
+                "username": username,
+                "display_name": display_name or username,
+                "role": role,
+                "worker_id": worker_id,
+                "bsn_read": bsn_read,
+                "external_subject": external_subject,
+                "password": password,
+            }
+        )
+        async with db.transaction() as session:
+            user = await service.create_user(session, data)
+        return {"id": str(user.id), "username": user.username, "role": user.role, "bsn_read": user.bsn_read}
+
+    result = _validated(lambda: run_with_db(settings, work))
+    if generate_password:
+        result["password"] = password
+    note = "Store the password now: it is kept only as a hash." if generate_password else None
+    _print_result("User", result, as_json, note)
+
+
+# -- contracts and keys ----------------------------------------------------------------------------
+
+
+@openapi_app.command("export")
+def openapi_export(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory for the contract files (default: the repo's openapi/)."),
+    ] = None,
+) -> None:
+    """Write openapi/openapi.json (and the other contracts) from the code."""
+    from app.contract import write_contracts
+
+    with err.status("Generating the contracts ..."):
+        written = write_contracts(out_dir) if out_dir else write_contracts()
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new token signing key (tokens signed with the previous one keep working until they expire)."""
+    settings = _settings()
+
+    async def work(db: Database) -> str:
+        from app.auth.keys import rotate_signing_key
+
+        with err.status("Generating a signing key ..."):
+            return await rotate_signing_key(db, settings)
+
+    kid = run_with_db(settings, work)
+    out.print(f"New signing key: {kid}")
+
+
+@app.command()
+def relay(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+) -> None:
+    """Deliver queued webhook events to partners (safe to run in many copies)."""
+    from app.domain.webhooks.relay import run_relay
+
+    settings = _settings()
+    with database_url(settings) as (url, _):
+        # The relay stops itself cleanly on SIGTERM/SIGINT (it finishes the attempt in hand).
+        attempted = asyncio.run(run_relay(settings, url, once=once))
+    if once:
+        out.print(f"{attempted} deliveries attempted")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

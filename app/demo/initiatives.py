@@ -1,0 +1,169 @@
+"""Demo resident networks, year plans, ~50 initiatives in every state, and grants.
+
+Everything goes through the initiatives services (as the demo network coordinator), so demo data
+obeys the same rules as the API: the resident majority, the lifecycle and the year plan budgets.
+No real names: members and initiators are named after their role.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.scopes import ROLE_SCOPES, Role
+from app.demo import DemoContext, demo_loader
+from app.demo.organisation import BUURTEN
+from app.domain.initiatives import network_service, service
+from app.domain.initiatives import repository as repo
+from app.domain.initiatives.access import Viewer
+from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
+from app.domain.initiatives.schemas import (
+    ContactIn,
+    GrantDecisionIn,
+    GrantRequest,
+    InitiativeCreate,
+    InitiativeReportIn,
+    MemberCreate,
+    NetworkCreate,
+    YearPlanCreate,
+)
+
+NETWORKS = {"WK999901": "Wijknetwerk Stedenwijk (demo)", "WK999902": "Wijknetwerk Huizum (demo)"}
+IDEAS: list[tuple[str, str, list[str]]] = [
+    (
+        "Financieel café",
+        "Monthly coffee morning where volunteers help with letters and bills.",
+        ["debts", "poverty"],
+    ),
+    ("Samen koken op vrijdag", "Neighbours cook and eat together every Friday.", ["loneliness", "meeting"]),
+    ("Taalcafé", "Practise Dutch over coffee with neighbours.", ["language", "meeting"]),
+    ("Huiswerkklas", "Students help primary school children with homework.", ["youth"]),
+    ("Buurtmoestuin", "A shared vegetable garden on the empty corner plot.", ["meeting", "health"]),
+    ("Wandelgroep 65+", "A weekly walk for older residents, with coffee afterwards.", ["elderly", "health"]),
+    ("Mantelzorgontbijt", "A breakfast for informal carers to meet and rest.", ["informal_care"]),
+    ("Repair café", "Fix bikes, toasters and clothes together.", ["poverty", "meeting"]),
+    ("Speeltuin opknappen", "Parents repaint and repair the playground.", ["youth", "safety"]),
+    ("Opvoedpraat", "Parents share questions about raising teenagers.", ["parenting"]),
+    ("Klusjesdienst", "Handy neighbours help older residents with small jobs.", ["elderly", "housing"]),
+    ("Sollicitatiecafé", "Help with CVs and job applications.", ["work_income"]),
+    ("Buurtpreventie", "Evening walks and a WhatsApp group for a safer street.", ["safety"]),
+]
+# How the ~50 initiatives are spread over the lifecycle (per network, 25 each).
+STATES: list[InitiativeStatus] = (
+    [InitiativeStatus.idea] * 4
+    + [InitiativeStatus.requested] * 4
+    + [InitiativeStatus.rejected] * 3
+    + [InitiativeStatus.granted] * 5
+    + [InitiativeStatus.running] * 5
+    + [InitiativeStatus.completed] * 4
+)
+
+
+@demo_loader(order=60)
+async def initiatives(session: AsyncSession, ctx: DemoContext) -> None:
+    coordinator = ctx.users.get("network_coordinator")
+    if ctx.municipality_id is None or coordinator is None:
+        return
+    if await repo.network_name_taken(session, ctx.municipality_id, NETWORKS["WK999901"]):
+        return  # loaded before
+    year = date.today().year
+    principal = Principal(
+        subject=str(coordinator),
+        role=Role.network_coordinator,
+        scopes=frozenset(str(s) for s in ROLE_SCOPES[Role.network_coordinator]),
+        client_id="demo-data",
+        user_id=coordinator,
+    )
+    for number, (wijk, name) in enumerate(NETWORKS.items()):
+        network_id = await _network(session, ctx, wijk, name, number)
+        viewer = await service.viewer(session, principal)
+        for plan_year, budget in ((year - 1, 2_000_000), (year, 2_500_000)):
+            priorities = ["loneliness", "debts"] if number == 0 else ["youth", "elderly"]
+            plan = YearPlanCreate(year=plan_year, budget_cents=budget, priorities=priorities)
+            await network_service.create_year_plan(session, viewer, network_id, plan)
+        buurten = [code for code in ctx.buurten if code.startswith("BU" + wijk[2:])]
+        for index, status in enumerate(STATES):
+            await _initiative(session, ctx, viewer, network_id, buurten, number * 100 + index, status, year)
+
+
+async def _network(session: AsyncSession, ctx: DemoContext, wijk: str, name: str, number: int) -> uuid.UUID:
+    """A network over the buurten of one wijk: the demo coordinator (and, in the first, the demo
+    resident) with accounts; other residents and partners without."""
+    assert ctx.municipality_id is not None
+    members = [
+        MemberCreate(
+            display_name="Coordinator (demo)",
+            is_resident=True,
+            role=NetworkRole.coordinator,
+            user_id=ctx.users["network_coordinator"],
+            email="coordinator@example.org",
+        ),
+        *(MemberCreate(display_name=f"Resident {n} (demo)", is_resident=True) for n in range(1, 5)),
+        MemberCreate(display_name="Library (demo)", is_resident=False, email="library@example.org"),
+        MemberCreate(display_name="Welfare organisation (demo)", is_resident=False),
+    ]
+    if number == 0 and "resident" in ctx.users:
+        members.append(
+            MemberCreate(display_name="Resident (demo)", is_resident=True, user_id=ctx.users["resident"])
+        )
+    buurten = [code for code in ctx.buurten if code.startswith("BU" + wijk[2:])]
+    data = NetworkCreate(municipality_id=ctx.municipality_id, name=name, buurten=buurten)
+    network = await network_service.create_network(session, data, members)
+    return network.id
+
+
+async def _initiative(
+    session: AsyncSession,
+    ctx: DemoContext,
+    viewer: Viewer,
+    network_id: uuid.UUID,
+    buurten: list[str],
+    number: int,
+    status: InitiativeStatus,
+    year: int,
+) -> None:
+    """One initiative walked through the lifecycle up to ``status``, through the services."""
+    title, summary, themes = IDEAS[number % len(IDEAS)]
+    buurt = buurten[number % len(buurten)]
+    plan_year = year - 1 if status is InitiativeStatus.completed else year
+    starts = date(plan_year, 1, 15) + timedelta(days=ctx.rng.randrange(0, 300))
+    data = InitiativeCreate(
+        network_id=network_id,
+        buurt=buurt,
+        title=f"{title} {BUURTEN[buurt]}",
+        summary=summary,
+        themes=themes,
+        initiator=ContactIn(name=f"Initiator {number} (demo)", email=f"initiator{number}@example.org"),
+        starts_on=starts,
+        ends_on=starts + timedelta(days=ctx.rng.randrange(30, 180)),
+    )
+    view = await service.propose(session, viewer, data)
+    if status is InitiativeStatus.idea:
+        return
+    requested = ctx.rng.randrange(250, 1500) * 100
+    request = GrantRequest(amount_cents=requested, year=plan_year)
+    view = await service.request_grant(session, viewer, view.id, view.version, request)
+    if status is InitiativeStatus.requested:
+        return
+    if status is InitiativeStatus.rejected:
+        decision = GrantDecisionIn(
+            decision=GrantDecision.rejected, reason="Does not fit this year's priorities (demo)."
+        )
+    else:
+        amount = requested if ctx.rng.random() < 0.6 else requested * 8 // 10
+        decision = GrantDecisionIn(
+            decision=GrantDecision.granted, amount_cents=amount, reason="Fits the plan (demo)."
+        )
+    view = await service.decide_grant(session, viewer, view.id, view.version, decision)
+    if status in (InitiativeStatus.rejected, InitiativeStatus.granted):
+        return
+    view = await service.start(session, viewer, view.id, view.version)
+    if status is InitiativeStatus.running:
+        return
+    report = InitiativeReportIn(
+        participants_reached=ctx.rng.randrange(8, 120), report="Went as planned; see the photos (demo)."
+    )
+    await service.report(session, viewer, view.id, view.version, report)

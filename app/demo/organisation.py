@@ -1,0 +1,194 @@
+"""Demo organisation: Gemeente Waddenmeer (fictional; place names borrowed), its teams and people.
+
+Everything goes through the organisation services, so demo data obeys the same rules as the API.
+No real person names: workers and users are named after their role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.passwords import verify_secret
+from app.auth.scopes import Role
+from app.demo import DemoContext, demo_loader
+from app.domain.organisation import repository as repo
+from app.domain.organisation import service
+from app.domain.organisation.models import OAuthClient, PartnerKind, User, WorkerRole
+from app.domain.organisation.schemas import (
+    AreaCreate,
+    ClientCreate,
+    MunicipalityCreate,
+    PartnerCreate,
+    TeamCreate,
+    UserCreate,
+    WorkerCreate,
+)
+
+MUNICIPALITY = ("GM9999", "Gemeente Waddenmeer (demo)")
+WIJKEN = {"WK999901": "Stedenwijk", "WK999902": "Huizum"}
+BUURTEN = {
+    "BU99990101": "Stedenwijk-Noord",
+    "BU99990102": "Stedenwijk-Zuid",
+    "BU99990103": "Poort",
+    "BU99990201": "Nijlân",
+    "BU99990202": "Huizum-Oost",
+    "BU99990203": "Huizum-West",
+}
+TEAMS = {"a": "Wijkteam Stedenwijk", "b": "Wijkteam Huizum"}  # team a: wijk 01, team b: wijk 02
+WORKERS: dict[str, tuple[str, WorkerRole, list[str], str]] = {
+    "generalist_a": ("Generalist A (demo)", WorkerRole.generalist, ["debts", "housing"], "a"),
+    "generalist_a2": ("Generalist A2 (demo)", WorkerRole.generalist, ["youth", "parenting"], "a"),
+    "team_lead_a": ("Team lead A (demo)", WorkerRole.team_lead, [], "a"),
+    "generalist_b": ("Generalist B (demo)", WorkerRole.generalist, ["mental health", "addiction"], "b"),
+    "team_lead_b": ("Team lead B (demo)", WorkerRole.team_lead, [], "b"),
+}
+PARTNERS = {
+    "debt_help": ("Schuldhulp Waddenmeer (demo)", PartnerKind.debt_help),
+    "housing": ("Woonstichting Nijlân (demo)", PartnerKind.housing),
+}
+# key -> (role, worker key, bsn_read)
+USERS: dict[str, tuple[Role, str | None, bool]] = {
+    "generalist_a": (Role.generalist, "generalist_a", True),
+    "generalist_b": (Role.generalist, "generalist_b", False),
+    "team_lead_a": (Role.team_lead, "team_lead_a", False),
+    "resident": (Role.resident, None, False),
+    "network_coordinator": (Role.network_coordinator, None, False),
+    "privacy_officer": (Role.privacy_officer, None, False),
+    "admin": (Role.admin, None, False),
+}
+MOBILE_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
+
+@demo_loader(order=10)
+async def organisation(session: AsyncSession, ctx: DemoContext) -> None:
+    await _municipality_and_areas(session, ctx)
+    await _teams_and_workers(session, ctx)
+    await _partners(session, ctx)
+    await _clients(session, ctx)
+    await _users(session, ctx)
+
+
+async def _municipality_and_areas(session: AsyncSession, ctx: DemoContext) -> None:
+    code, name = MUNICIPALITY
+    municipality = await repo.municipality_by_code(session, code)
+    if municipality is None:
+        municipality = await service.create_municipality(session, MunicipalityCreate(code=code, name=name))
+        ctx.fresh = True
+    ctx.municipality_id = municipality.id
+    for target, areas in ((ctx.wijken, WIJKEN), (ctx.buurten, BUURTEN)):
+        for area_code, area_name in areas.items():
+            area = await repo.area_by_code(session, area_code)
+            if area is None:
+                created = await service.create_area(
+                    session, AreaCreate(municipality_id=municipality.id, code=area_code, name=area_name)
+                )
+                target[area_code] = created.id
+            else:
+                target[area_code] = area.id
+
+
+async def _teams_and_workers(session: AsyncSession, ctx: DemoContext) -> None:
+    assert ctx.municipality_id is not None
+    for key, name in TEAMS.items():
+        team = await repo.team_by_name(session, ctx.municipality_id, name)
+        if team is None:
+            wijk = "WK999901" if key == "a" else "WK999902"
+            buurten = [ctx.buurten[code] for code in BUURTEN if code.startswith("BU" + wijk[2:])]
+            created = await service.create_team(
+                session, TeamCreate(municipality_id=ctx.municipality_id, name=name, buurt_ids=buurten)
+            )
+            ctx.teams[key] = created.id
+        else:
+            ctx.teams[key] = team.id
+    for key, (name, role, specialisms, team_key) in WORKERS.items():
+        worker = await repo.worker_by_name(session, name)
+        if worker is None:
+            data = WorkerCreate(name=name, role=role, specialisms=specialisms, team_ids=[ctx.teams[team_key]])
+            ctx.workers[key] = (await service.create_worker(session, data)).id
+        else:
+            ctx.workers[key] = worker.id
+
+
+async def _partners(session: AsyncSession, ctx: DemoContext) -> None:
+    for key, (name, kind) in PARTNERS.items():
+        found = await repo.partners_by_name(session, name)
+        partner = (
+            found[0] if found else await service.create_partner(session, PartnerCreate(name=name, kind=kind))
+        )
+        ctx.partners[key] = partner.id
+
+
+def _previous(ctx: DemoContext, kind: str, key: str, field: str) -> str | None:
+    value = ctx.previous.get(kind, {}).get(key, {}).get(field)
+    return value if isinstance(value, str) else None
+
+
+async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
+    machine = {
+        "partner_a": ClientCreate(
+            name="Partner A (debt help, demo)",
+            client_id="partner_a",
+            role=Role.partner,
+            organisation_id=ctx.partners["debt_help"],
+        ),
+        "partner_b": ClientCreate(
+            name="Partner B (housing, demo)",
+            client_id="partner_b",
+            role=Role.partner,
+            organisation_id=ctx.partners["housing"],
+        ),
+        "analyst": ClientCreate(name="Municipality BI (demo)", client_id="analyst", role=Role.analyst),
+    }
+    for key, data in machine.items():
+        client = await repo.client_by_client_id(session, str(data.client_id))
+        secret = _previous(ctx, "clients", key, "client_secret")
+        if client is None:
+            client, secret = await service.create_client(session, data)
+        elif not await _still_valid(client.secret_hash, secret):
+            client, secret = await service.rotate_client_secret(session, client.id)
+        ctx.clients[key] = client.client_id
+        ctx.credentials["clients"][key] = {"client_id": client.client_id, "client_secret": secret}
+    app_client: OAuthClient | None = await repo.client_by_client_id(session, "mobile_app")
+    if app_client is None:
+        data = ClientCreate(
+            name="Wijkwerk app (demo)", client_id="mobile_app", redirect_uris=[MOBILE_REDIRECT_URI]
+        )
+        app_client, _ = await service.create_client(session, data)
+    ctx.clients["mobile_app"] = app_client.client_id
+    redirect = app_client.redirect_uris[0] if app_client.redirect_uris else MOBILE_REDIRECT_URI
+    ctx.credentials["clients"]["mobile_app"] = {"client_id": app_client.client_id, "redirect_uri": redirect}
+
+
+async def _users(session: AsyncSession, ctx: DemoContext) -> None:
+    for key, (role, worker_key, bsn_read) in USERS.items():
+        user: User | None = await repo.user_by(session, User.username, key)
+        password = _previous(ctx, "users", key, "password")
+        if user is None:
+            password = password or _new_password()
+            data = UserCreate(
+                username=key,
+                display_name=key.replace("_", " ").capitalize() + " (demo)",
+                role=role,
+                worker_id=ctx.workers[worker_key] if worker_key else None,
+                bsn_read=bsn_read,
+                password=password,
+            )
+            user = await service.create_user(session, data)
+        elif password is None or not await _still_valid(user.password_hash, password):
+            password = _new_password()
+            await service.set_password(session, user, password)
+        ctx.users[key] = user.id
+        ctx.credentials["users"][key] = {"username": user.username, "password": password}
+
+
+async def _still_valid(stored_hash: str | None, secret: str | None) -> bool:
+    if stored_hash is None or secret is None:
+        return False
+    return await asyncio.to_thread(verify_secret, stored_hash, secret)
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(15)  # 20 characters

@@ -1,0 +1,244 @@
+"""Request and response models of the household case file. Inputs forbid unknown fields; server-owned
+fields (id, reference, team, version, timestamps) are never writable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.domain.households.bsn import BsnInvalid, check_bsn
+from app.domain.households.models import ClosingReason, ContactKind, HouseholdStatus, MemberRole
+from app.domain.households.rules import normalise_postcode
+
+
+def _postcode(value: str) -> str:
+    normalised = normalise_postcode(value)
+    if normalised is None:
+        raise PydanticCustomError("postcode_format", "A Dutch postcode: four digits and two letters.")
+    return normalised
+
+
+def _bsn(value: str) -> str:
+    # Messages name the rule only; the number itself is never repeated (problems.py drops `input`).
+    try:
+        return check_bsn(value)
+    except BsnInvalid as invalid:
+        raise PydanticCustomError(invalid.rule, invalid.message) from None
+
+
+def _birth_date(value: date) -> date:
+    if value > date.today() or value < date(1900, 1, 1):
+        raise PydanticCustomError("birth_date_range", "The birth date must be between 1900 and today.")
+    return value
+
+
+def _not_in_future(value: datetime) -> datetime:
+    if value > datetime.now(UTC) + timedelta(minutes=10):
+        raise PydanticCustomError("occurred_in_future", "A contact moment cannot lie in the future.")
+    return value
+
+
+Postcode = Annotated[str, Field(max_length=8, examples=["1234AB"]), AfterValidator(_postcode)]
+Bsn = Annotated[
+    str,
+    Field(max_length=11, description="Citizen service number (9 digits, eleven-test)."),
+    AfterValidator(_bsn),
+]
+BirthDate = Annotated[date, AfterValidator(_birth_date)]
+BuurtCode = Annotated[str, Field(pattern=r"^BU[0-9]{8}$", examples=["BU03630000"])]
+ThemeCodes = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20)]
+Addition = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9 -]+$")]
+
+_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# -- members ------------------------------------------------------------------------------------
+
+
+class MemberCreate(BaseModel):
+    model_config = _INPUT
+
+    given_name: str = Field(min_length=1, max_length=80)
+    family_name: str | None = Field(default=None, max_length=120)
+    birth_date: BirthDate | None = None
+    role: MemberRole
+    bsn: Bsn | None = None
+
+
+class MemberUpdate(BaseModel):
+    """Send only what changes; ``bsn: null`` removes a stored BSN."""
+
+    model_config = _INPUT
+
+    given_name: str | None = Field(default=None, min_length=1, max_length=80)
+    family_name: str | None = Field(default=None, max_length=120)
+    birth_date: BirthDate | None = None
+    role: MemberRole | None = None
+    bsn: Bsn | None = None
+
+
+class MemberRead(BaseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    given_name: str
+    family_name: str | None
+    birth_date: date | None
+    role: MemberRole
+    has_bsn: bool
+    bsn: str | None = Field(
+        default=None, description="Only for callers with scope bsn:read, on reads; null otherwise."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- households ---------------------------------------------------------------------------------
+
+
+class HouseholdCreate(BaseModel):
+    model_config = _INPUT
+
+    postcode: Postcode
+    house_number: int = Field(ge=1, le=99_999)
+    house_number_addition: Addition | None = None
+    buurt_code: BuurtCode
+    team_id: uuid.UUID | None = Field(
+        default=None, description="One of your teams; by default the team covering the buurt."
+    )
+    confidential: bool = False
+    themes: ThemeCodes = Field(default_factory=list)
+    members: list[MemberCreate] = Field(default_factory=list, max_length=20)
+
+
+class HouseholdUpdate(BaseModel):
+    """Send only what changes (``If-Match`` required). Status changes follow the lifecycle; closing
+    needs a ``closing_reason``. ``themes`` replaces the whole set."""
+
+    model_config = _INPUT
+
+    postcode: Postcode | None = None
+    house_number: int | None = Field(default=None, ge=1, le=99_999)
+    house_number_addition: Addition | None = None
+    buurt_code: BuurtCode | None = None
+    status: HouseholdStatus | None = None
+    closing_reason: ClosingReason | None = None
+    confidential: bool | None = None
+    themes: ThemeCodes | None = None
+
+
+class HouseholdRead(BaseModel):
+    id: uuid.UUID
+    reference: str = Field(examples=["HH-7K3M9QXA"])
+    team_id: uuid.UUID
+    buurt_code: str
+    postcode: str
+    house_number: int
+    house_number_addition: str | None
+    coordinator_id: uuid.UUID | None
+    coordinator_name: str | None
+    status: HouseholdStatus
+    confidential: bool
+    closing_reason: ClosingReason | None
+    themes: list[str]
+    registered_at: datetime
+    closed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class HouseholdCreated(HouseholdRead):
+    members: list[MemberRead]
+
+
+class HouseholdSearch(BaseModel):
+    """Exactly one way of finding: a BSN, a reference, or an address. Sent as a body so a BSN never
+    appears in a URL or an access line."""
+
+    model_config = _INPUT
+
+    bsn: Bsn | None = None
+    reference: str | None = Field(default=None, max_length=20)
+    postcode: Postcode | None = None
+    house_number: int | None = Field(default=None, ge=1, le=99_999)
+
+    @model_validator(mode="after")
+    def _one_criterion(self) -> HouseholdSearch:
+        address = self.postcode is not None or self.house_number is not None
+        given = sum([self.bsn is not None, self.reference is not None, address])
+        if given != 1 or (address and (self.postcode is None or self.house_number is None)):
+            raise PydanticCustomError(
+                "search_criterion",
+                "Give exactly one of: bsn, reference, or postcode with house_number.",
+            )
+        return self
+
+
+# -- contact moments ----------------------------------------------------------------------------
+
+
+class ContactCreate(BaseModel):
+    model_config = _INPUT
+
+    kind: ContactKind
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_not_in_future)]
+    minutes: int = Field(default=0, ge=0, le=1440)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ContactRead(BaseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    worker_id: uuid.UUID | None
+    kind: ContactKind
+    occurred_at: datetime
+    minutes: int
+    note: str | None
+    created_at: datetime
+
+
+# -- access management --------------------------------------------------------------------------
+
+
+class AssignmentCreate(BaseModel):
+    model_config = _INPUT
+
+    worker_id: uuid.UUID
+
+
+class AssignmentRead(BaseModel):
+    worker_id: uuid.UUID
+    worker_name: str
+    assigned_by: uuid.UUID | None
+    assigned_at: datetime
+
+
+class Handover(BaseModel):
+    """Hand the household to a new coordinator, optionally in another team (e.g. after a move)."""
+
+    model_config = _INPUT
+
+    coordinator_id: uuid.UUID
+    team_id: uuid.UUID | None = Field(default=None, description="The receiving team; default: unchanged.")
+
+
+class BreakGlassRequest(BaseModel):
+    model_config = _INPUT
+
+    reason: str = Field(min_length=10, max_length=500, description="Why you need this file now.")
+
+
+class BreakGlassRead(BaseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    granted_at: datetime
+    expires_at: datetime
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

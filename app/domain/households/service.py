@@ -1,0 +1,328 @@
+"""Household use cases: register, list, read, update (lifecycle, address, themes, confidentiality),
+search. Every use case logs exactly one access-log row (``get_visible`` or an explicit record) and
+answers a hidden household exactly like a missing one. Services never commit.
+
+Members and contact moments live in ``members.py`` and ``contacts.py``; team-level access management
+(assignments, handover, break glass) in ``team.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.principal import Principal
+from app.auth.scopes import Scope
+from app.domain.audit import service as audit
+from app.domain.audit.models import AccessAction
+from app.domain.base import utcnow
+from app.domain.changes.models import ChangeOp
+from app.domain.changes.service import record_change
+from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from app.domain.households import repository as repo
+from app.domain.households import rules
+from app.domain.households.access import get_visible, visible_to
+from app.domain.households.bsn import BsnProtector
+from app.domain.households.members import new_member, read_member
+from app.domain.households.models import Household, HouseholdStatus, HouseholdTheme
+from app.domain.households.schemas import (
+    HouseholdCreate,
+    HouseholdCreated,
+    HouseholdRead,
+    HouseholdSearch,
+    HouseholdUpdate,
+)
+from app.domain.organisation.models import Area
+
+# Given (object id, current version): 428 without If-Match, 412 when stale. Built by the router from
+# the header; called only after the access check, so a hidden household is 404 whatever was sent.
+Precondition = Callable[[uuid.UUID, int], None]
+
+RESOURCE = "household"
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    status: HouseholdStatus | None = None
+    buurt_code: str | None = None
+    coordinator_id: uuid.UUID | None = None
+    theme: str | None = None
+    confidential: bool | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.status is not None:
+            clauses.append(col(Household.status) == str(self.status))
+        if self.buurt_code is not None:
+            clauses.append(col(Area.code) == self.buurt_code)
+        if self.coordinator_id is not None:
+            clauses.append(col(Household.coordinator_id) == self.coordinator_id)
+        if self.confidential is not None:
+            clauses.append(col(Household.confidential).is_(self.confidential))
+        if self.theme is not None:
+            clauses.append(
+                sa.exists().where(
+                    col(HouseholdTheme.household_id) == col(Household.id),
+                    col(HouseholdTheme.theme_code) == self.theme,
+                )
+            )
+        return clauses
+
+
+def to_read(row: Any) -> HouseholdRead:
+    return HouseholdRead.model_validate(dict(row))
+
+
+def reject_nulls(data: Any, *fields: str) -> None:
+    """A PATCH may leave a field out, but may not set a required one to null."""
+    errors = [
+        FieldError(("body", name), "This field cannot be null.", "null_not_allowed")
+        for name in fields
+        if name in data.model_fields_set and getattr(data, name) is None
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def _buurt(session: AsyncSession, code: str) -> tuple[uuid.UUID, uuid.UUID | None]:
+    found = await repo.buurt_and_team(session, code)
+    if found is None:
+        raise ValidationFailed(
+            [FieldError(("body", "buurt_code"), "This buurt is not known.", "unknown_buurt")]
+        )
+    return found
+
+
+async def _check_themes(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    unique = sorted(set(codes))
+    known = await repo.known_themes(session, unique) if unique else set()
+    errors = [
+        FieldError(("body", "themes", i), "This theme is not on the list.", "unknown_theme")
+        for i, code in enumerate(codes)
+        if code not in known
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    return unique
+
+
+async def _team_for_new_household(
+    session: AsyncSession, principal: Principal, requested: uuid.UUID | None, covering: uuid.UUID | None
+) -> uuid.UUID:
+    """The caller's team given in the request, else the team covering the buurt (if it is theirs)."""
+    assert principal.worker_id is not None
+    own = await repo.teams_of_worker(session, principal.worker_id)
+    if requested is not None:
+        if requested not in own:
+            raise ValidationFailed(
+                [FieldError(("body", "team_id"), "You can only register for your own team.", "not_own_team")]
+            )
+        return requested
+    if covering is None:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "buurt_code"), "No team covers this buurt; give team_id.", "buurt_not_covered"
+                )
+            ]
+        )
+    if covering not in own:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "buurt_code"),
+                    "Another team covers this buurt; give one of your teams as team_id.",
+                    "buurt_of_other_team",
+                )
+            ]
+        )
+    return covering
+
+
+def _require_worker(principal: Principal) -> uuid.UUID:
+    if principal.worker_id is None:
+        raise Forbidden("Only team workers keep case files.", rule="not_a_worker")
+    return principal.worker_id
+
+
+async def create_household(
+    session: AsyncSession, principal: Principal, data: HouseholdCreate, protector: BsnProtector
+) -> HouseholdCreated:
+    """Register a household; the caller becomes its coordinator (a team lead can hand it over)."""
+    worker_id = _require_worker(principal)
+    household_id = uuid.uuid4()
+    entry = audit.record(session, principal, resource=RESOURCE, action=AccessAction.create)
+    buurt_id, covering = await _buurt(session, data.buurt_code)
+    team_id = await _team_for_new_household(session, principal, data.team_id, covering)
+    themes = await _check_themes(session, data.themes)
+    household = Household(
+        id=household_id,
+        reference=rules.new_reference(),
+        team_id=team_id,
+        buurt_id=buurt_id,
+        postcode=data.postcode,
+        house_number=data.house_number,
+        house_number_addition=data.house_number_addition,
+        coordinator_id=worker_id,
+        confidential=data.confidential,
+    )
+    session.add(household)
+    members = [new_member(household_id, m, protector) for m in data.members]
+    session.add_all(members)
+    await session.flush()
+    await repo.replace_themes(session, household_id, themes)
+    await record_change(session, household_id=household_id, entity=RESOURCE, entity_id=household_id)
+    for member in members:
+        await record_change(session, household_id=household_id, entity="member", entity_id=member.id)
+    entry.update(household_id=household_id, resource_id=household_id)
+    row = await repo.household_row(session, household_id)
+    return HouseholdCreated(
+        **to_read(row).model_dump(), members=[read_member(m, reveal_with=None) for m in members]
+    )
+
+
+async def list_households(
+    session: AsyncSession,
+    principal: Principal,
+    filters: HouseholdFilters,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[HouseholdRead]:
+    """The caller's households, newest first: one statement, one access-log row (action list)."""
+    audit.record(session, principal, resource=RESOURCE, action=AccessAction.list)
+    rows = await repo.household_rows(
+        session, [visible_to(principal), *filters.where()], limit=limit, after=after
+    )
+    return [to_read(r) for r in rows]
+
+
+async def get_household(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID
+) -> HouseholdRead:
+    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.read)
+    row = await repo.household_row(session, household_id)
+    if row is None:  # deleted between the two statements
+        raise NotFound("household")
+    return to_read(row)
+
+
+async def search_households(
+    session: AsyncSession, principal: Principal, data: HouseholdSearch, protector: BsnProtector
+) -> list[HouseholdRead]:
+    """Find households by BSN (blind index), reference or address, among those the caller may see."""
+    entry = audit.record(session, principal, resource=RESOURCE, action=AccessAction.search)
+    if data.bsn is not None:
+        criterion = repo.has_member_with_bsn_index(protector.index(data.bsn))
+    elif data.reference is not None:
+        criterion = col(Household.reference) == data.reference.upper()
+    else:
+        criterion = sa.and_(
+            col(Household.postcode) == data.postcode, col(Household.house_number) == data.house_number
+        )
+    rows = await repo.find_households(session, criterion, [visible_to(principal)])
+    if len(rows) == 1:  # so the resident's access log shows who found their file
+        entry["household_id"] = rows[0]["id"]
+    return [to_read(r) for r in rows]
+
+
+async def former_audience(
+    session: AsyncSession, household: Household
+) -> tuple[uuid.UUID | None, list[uuid.UUID]]:
+    """Who can see the household now, for an access change: (the whole team unless confidential,
+    the personally involved workers). Sync turns this into tombstones for those who lose it."""
+    workers = await repo.personally_involved_workers(session, household)
+    return (None if household.confidential else household.team_id), workers
+
+
+async def record_access_change(
+    session: AsyncSession, household: Household, former: tuple[uuid.UUID | None, list[uuid.UUID]]
+) -> None:
+    await record_change(
+        session,
+        household_id=household.id,
+        entity=RESOURCE,
+        entity_id=household.id,
+        op=ChangeOp.access,
+        former_team_id=former[0],
+        former_worker_ids=former[1],
+    )
+
+
+def touch(obj: Any) -> None:
+    obj.version += 1
+    obj.updated_at = utcnow()
+
+
+def _apply_status(household: Household, data: HouseholdUpdate, principal: Principal) -> None:
+    current = HouseholdStatus(household.status)
+    target = data.status or current
+    rules.check_transition(
+        current, target, closing_reason=data.closing_reason, may_reopen=principal.has(Scope.cases_assign)
+    )
+    if target is current:
+        return
+    household.status = str(target)
+    if target is HouseholdStatus.closed:
+        household.closing_reason = str(data.closing_reason)
+        household.closed_at = utcnow()
+    elif current is HouseholdStatus.closed:
+        household.closing_reason = None
+        household.closed_at = None
+
+
+async def update_household(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    data: HouseholdUpdate,
+    precondition: Precondition,
+) -> HouseholdRead:
+    household = await get_visible(
+        session, principal, household_id, resource=RESOURCE, action=AccessAction.update, for_update=True
+    )
+    precondition(household.id, household.version)
+    reopening = household.status == HouseholdStatus.closed and data.status not in (
+        None,
+        HouseholdStatus.closed,
+    )
+    if not reopening:
+        rules.ensure_open(household.status)
+    reject_nulls(data, "postcode", "house_number", "buurt_code", "status", "confidential", "themes")
+    _apply_status(household, data, principal)
+    for name in ("postcode", "house_number", "house_number_addition"):
+        if name in data.model_fields_set:
+            setattr(household, name, getattr(data, name))
+    if data.buurt_code is not None:
+        household.buurt_id, _ = await _buurt(session, data.buurt_code)
+    if data.themes is not None:
+        await repo.replace_themes(session, household.id, await _check_themes(session, data.themes))
+    if data.confidential is not None and data.confidential != household.confidential:
+        await _change_confidentiality(session, principal, household, data.confidential)
+    touch(household)
+    await session.flush()
+    await record_change(session, household_id=household.id, entity=RESOURCE, entity_id=household.id)
+    row = await repo.household_row(session, household.id)
+    return to_read(row)
+
+
+async def _change_confidentiality(
+    session: AsyncSession, principal: Principal, household: Household, confidential: bool
+) -> None:
+    rules.check_confidentiality_change(
+        household.confidential, confidential, may_assign=principal.has(Scope.cases_assign)
+    )
+    former = await former_audience(session, household)
+    worker = principal.worker_id
+    if confidential and worker is not None and worker not in former[1]:
+        # The worker who protects the file keeps it (break-glass access would expire).
+        await repo.add_assignment(session, household.id, worker, worker)
+    household.confidential = confidential
+    await record_access_change(session, household, former)

@@ -1,0 +1,169 @@
+"""Team-level access management: assignments and coordinator handover (team leads, ``cases:assign``)
+and break-glass access to a confidential household of one's own team.
+
+Every change of who may see a household bumps its version (so ETags move) and records an ``access``
+change with the audience before the change, so the phones of those who lose it get a tombstone.
+Team leads reach confidential households of their team here without opening them
+(``get_in_own_team``): these answers carry assignments and ids, not the file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.principal import Principal
+from app.domain.audit.models import AccessAction
+from app.domain.base import utcnow
+from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.households import repository as repo
+from app.domain.households.access import get_in_own_team, get_visible
+from app.domain.households.models import Household, HouseholdAssignment
+from app.domain.households.rules import ensure_open
+from app.domain.households.schemas import AssignmentRead, BreakGlassRead, Handover, HouseholdRead
+from app.domain.households.service import (
+    Precondition,
+    former_audience,
+    record_access_change,
+    to_read,
+    touch,
+)
+
+ASSIGNMENT = "assignment"
+BREAK_GLASS_DURATION = timedelta(hours=4)
+
+
+async def list_assignments(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID
+) -> list[AssignmentRead]:
+    await get_visible(session, principal, household_id, resource=ASSIGNMENT, action=AccessAction.list)
+    return [AssignmentRead.model_validate(dict(r)) for r in await repo.assignment_rows(session, household_id)]
+
+
+async def _require_team_worker(
+    session: AsyncSession, worker_id: uuid.UUID, team_id: uuid.UUID, field: str
+) -> None:
+    if not await repo.active_worker_in_team(session, worker_id, team_id):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", field), "This worker is not an active member of the team.", "worker_not_in_team"
+                )
+            ]
+        )
+
+
+async def assign_worker(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID, worker_id: uuid.UUID
+) -> list[AssignmentRead]:
+    household = await get_in_own_team(
+        session,
+        principal,
+        household_id,
+        resource=ASSIGNMENT,
+        action=AccessAction.assign,
+        resource_id=worker_id,
+        for_update=True,
+    )
+    ensure_open(household.status)
+    await _require_team_worker(session, worker_id, household.team_id, "worker_id")
+    former = await former_audience(session, household)
+    if await repo.add_assignment(session, household.id, worker_id, principal.worker_id):
+        touch(household)
+        await session.flush()
+        await record_access_change(session, household, former)
+    return [AssignmentRead.model_validate(dict(r)) for r in await repo.assignment_rows(session, household_id)]
+
+
+async def unassign_worker(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    worker_id: uuid.UUID,
+    precondition: Precondition,
+) -> None:
+    household = await get_in_own_team(
+        session,
+        principal,
+        household_id,
+        resource=ASSIGNMENT,
+        action=AccessAction.assign,
+        resource_id=worker_id,
+        for_update=True,
+    )
+    precondition(household.id, household.version)
+    former = await former_audience(session, household)
+    if not await repo.remove_assignment(session, household.id, worker_id):
+        raise NotFound("assignment")
+    touch(household)
+    await session.flush()
+    await record_access_change(session, household, former)
+
+
+async def hand_over(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    data: Handover,
+    precondition: Precondition,
+) -> HouseholdRead:
+    """A new coordinator, possibly in another team; moving teams drops the old team's assignments."""
+    household = await get_in_own_team(
+        session,
+        principal,
+        household_id,
+        resource="household",
+        action=AccessAction.assign,
+        resource_id=household_id,
+        for_update=True,
+    )
+    precondition(household.id, household.version)
+    ensure_open(household.status)
+    team_id = data.team_id or household.team_id
+    await _require_team_worker(session, data.coordinator_id, team_id, "coordinator_id")
+    former = await former_audience(session, household)
+    if team_id != household.team_id:
+        await session.execute(
+            sa.delete(HouseholdAssignment).where(col(HouseholdAssignment.household_id) == household.id)
+        )
+    household.team_id = team_id
+    household.coordinator_id = data.coordinator_id
+    touch(household)
+    await session.flush()
+    await record_access_change(session, household, former)
+    return to_read(await repo.household_row(session, household.id))
+
+
+def _involved(household: Household, principal: Principal, involved: list[uuid.UUID]) -> bool:
+    return principal.worker_id in involved or household.coordinator_id == principal.worker_id
+
+
+async def break_glass(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID, reason: str
+) -> BreakGlassRead:
+    """Time-boxed access to a confidential household of the caller's own team, with a stated reason
+    (logged with action break_glass; the privacy officer lists these events)."""
+    household = await get_in_own_team(
+        session,
+        principal,
+        household_id,
+        resource="household",
+        action=AccessAction.break_glass,
+        resource_id=household_id,
+        reason=reason,
+    )
+    assert principal.worker_id is not None  # get_in_own_team admits team workers only
+    if not household.confidential or _involved(
+        household, principal, await repo.personally_involved_workers(session, household)
+    ):
+        raise Conflict("You can already open this household.", rule="break_glass_not_needed")
+    grant = await repo.add_break_glass(
+        session, household.id, principal.worker_id, reason, utcnow() + BREAK_GLASS_DURATION
+    )
+    return BreakGlassRead(
+        id=grant.id, household_id=household.id, granted_at=grant.granted_at, expires_at=grant.expires_at
+    )

@@ -1,0 +1,127 @@
+"""The rules of an Idempotency-Key (DESIGN.md §4), independent of HTTP.
+
+* same key, same request, first one finished -> replay its stored answer;
+* same key, another request (method, path or body differ) -> 422 ``idempotency_key_reused``;
+* same key while the first is still working -> 409 ``idempotency_key_in_flight``;
+* a first attempt that failed releases the key (nothing was written), so a retry runs again;
+* keys expire after the retention period and are purged by ``repository.purge_expired``.
+
+``app/api/idempotency.py`` wires this into routes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.domain.errors import Conflict, FieldError, ValidationFailed
+from app.domain.idempotency import repository
+from app.domain.idempotency.models import KeyState
+from app.domain.idempotency.repository import StoredKey
+
+# An in-flight claim older than this belongs to a request that died; an identical retry may take over.
+IN_FLIGHT_LEASE = timedelta(seconds=60)
+DEFAULT_RETENTION = timedelta(hours=24)
+_CLAIM_ATTEMPTS = 3
+
+
+@dataclass
+class Claim:
+    """This attempt holds the key; ``complete`` stores the answer, ``release`` gives the key back."""
+
+    owner: str
+    key: str
+    claim_token: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The first attempt's stored answer."""
+
+    stored: StoredKey
+
+
+def _reused() -> ValidationFailed:
+    return ValidationFailed(
+        [
+            FieldError(
+                ("header", "Idempotency-Key"),
+                "This key was already used for a different request.",
+                "idempotency_key_reused",
+            )
+        ],
+        detail="An Idempotency-Key may only be retried with the identical request.",
+    )
+
+
+async def claim(
+    engine: AsyncEngine,
+    *,
+    owner: str,
+    key: str,
+    client_id: str,
+    fingerprint: str,
+    retention: timedelta = DEFAULT_RETENTION,
+) -> Claim | Replay:
+    """Claim ``key`` for this request, or say what the earlier request with this key decided."""
+    for _ in range(_CLAIM_ATTEMPTS):
+        token = uuid.uuid4()
+        won = await repository.try_claim(
+            engine,
+            owner=owner,
+            key=key,
+            client_id=client_id,
+            fingerprint=fingerprint,
+            claim_token=token,
+            lease=IN_FLIGHT_LEASE,
+            retention=retention,
+        )
+        if won:
+            return Claim(owner, key, token)
+        stored = await repository.load(engine, owner=owner, key=key)
+        if stored is None:
+            continue  # the holder failed and released it between our two statements: try again
+        if stored.fingerprint != fingerprint:
+            raise _reused()
+        if stored.state == KeyState.done:
+            return Replay(stored)
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            rule="idempotency_key_in_flight",
+        )
+    raise Conflict(
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        rule="idempotency_key_in_flight",
+    )
+
+
+async def complete(
+    session: AsyncSession,
+    claim: Claim,
+    *,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    resource: str | None = None,
+    household_id: uuid.UUID | None = None,
+    resource_id: uuid.UUID | None = None,
+) -> None:
+    await repository.complete(
+        session,
+        owner=claim.owner,
+        key=claim.key,
+        claim_token=claim.claim_token,
+        status=status,
+        headers=headers,
+        body=body,
+        resource=resource,
+        household_id=household_id,
+        resource_id=resource_id,
+    )
+
+
+async def release(engine: AsyncEngine, claim: Claim) -> None:
+    await repository.release(engine, owner=claim.owner, key=claim.key, claim_token=claim.claim_token)

@@ -1,0 +1,1 @@
+"""Resident networks, year plans, resident initiatives and grants (the public side of the neighbourhood)."""

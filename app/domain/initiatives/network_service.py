@@ -1,0 +1,275 @@
+"""Use cases of resident networks: their areas, members (the >= 50% resident rule) and year plans.
+
+Every change of a network's membership locks the network row first (SELECT ... FOR UPDATE), counts
+again and refuses a change that would leave fewer than half residents (409, network_resident_majority):
+two concurrent changes queue on that lock, so the rule holds whatever their interleaving. Year plan
+changes lock the year plan row (the same lock grants take), so a budget cut cannot race a grant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.scopes import Role
+from app.domain.base import utcnow
+from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from app.domain.initiatives import repository as repo
+from app.domain.initiatives import rules
+from app.domain.initiatives.access import MEMBER_ROLES, Viewer
+from app.domain.initiatives.models import (
+    NetworkArea,
+    NetworkMember,
+    NetworkRole,
+    ResidentNetwork,
+    YearPlan,
+)
+from app.domain.initiatives.schemas import (
+    GrantView,
+    MemberCreate,
+    MemberUpdate,
+    MemberView,
+    NeighbourhoodView,
+    NetworkCreate,
+    NetworkView,
+    YearPlanCreate,
+    YearPlanUpdate,
+    YearPlanView,
+)
+from app.domain.initiatives.service import check_themes
+
+MAX_NETWORKS = 500
+
+
+# -- reads (public, except members) ---------------------------------------------------------------
+
+
+async def list_networks(
+    session: AsyncSession, municipality_code: str | None, buurt_code: str | None, limit: int
+) -> list[NetworkView]:
+    municipality_id = None
+    if municipality_code is not None:
+        municipality_id = await repo.municipality_of_code(session, municipality_code)
+        if municipality_id is None:
+            return []
+    return await repo.list_networks(session, municipality_id, buurt_code, max(1, min(limit, MAX_NETWORKS)))
+
+
+async def get_network(session: AsyncSession, network_id: uuid.UUID) -> NetworkView:
+    found = await repo.networks_by_ids(session, [network_id])
+    if network_id not in found:
+        raise NotFound("network")
+    return found[network_id]
+
+
+async def networks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[NetworkView | None]:
+    found = await repo.networks_by_ids(session, ids)
+    return [found.get(i) for i in ids]
+
+
+async def areas_of_networks(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[NeighbourhoodView]]:
+    grouped = await repo.areas_of_networks(session, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def networks_of_buurten(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[NetworkView]]:
+    grouped = await repo.networks_of_buurten(session, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def members_of_networks(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[list[MemberView] | None]:
+    """Member lists, for networks the viewer belongs to only (None elsewhere: not an empty list)."""
+    grouped = await repo.members_of_networks(session, viewer, ids)
+    return [grouped.get(i, []) if viewer.can_read_private(i) else None for i in ids]
+
+
+async def year_plans_of_networks(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[list[YearPlanView]]:
+    grouped = await repo.year_plans_of_networks(session, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def grants_of_networks(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[list[GrantView]]:
+    grouped = await repo.grants_of_networks(session, viewer, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
+# -- set-up (administration, demo data) -----------------------------------------------------------
+
+
+async def create_network(
+    session: AsyncSession, data: NetworkCreate, members: Sequence[MemberCreate] = ()
+) -> NetworkView:
+    """A new network over buurten of one municipality, with its first members (rule checked)."""
+    found = await repo.buurt_municipalities(session, data.buurten)
+    if len(found) != len(set(data.buurten)) or any(m != data.municipality_id for _, m in found.values()):
+        raise ValidationFailed(
+            [FieldError(("input", "buurten"), "Unknown buurt for this municipality.", "unknown_buurt")]
+        )
+    if await repo.network_name_taken(session, data.municipality_id, data.name):
+        raise Conflict("A network with this name exists in the municipality.", rule="network_name_taken")
+    network = ResidentNetwork(municipality_id=data.municipality_id, name=data.name)
+    session.add(network)
+    await session.flush()
+    session.add_all(NetworkArea(network_id=network.id, area_id=area_id) for area_id, _ in found.values())
+    for member in members:
+        await _check_user_link(session, network.id, member.user_id)
+        session.add(NetworkMember(network_id=network.id, **member.model_dump()))
+    await session.flush()
+    rules.check_resident_majority(*await repo.member_counts(session, network.id))
+    return NetworkView(network.id, network.name, network.municipality_id, network.version)
+
+
+# -- members --------------------------------------------------------------------------------------
+
+
+async def _managed_network(session: AsyncSession, viewer: Viewer, network_id: uuid.UUID) -> ResidentNetwork:
+    """The network, locked, provided the caller coordinates it (404 for outsiders, 403 for members)."""
+    network = await repo.lock_network(session, network_id)
+    if network is None or not viewer.can_read_private(network_id):
+        raise NotFound("network")
+    if not viewer.can_manage(network_id):
+        raise Forbidden("Only a coordinator of the network manages it.", rule="coordinator_only")
+    return network
+
+
+async def _check_user_link(session: AsyncSession, network_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
+    if user_id is None:
+        return
+    role = await repo.user_role(session, user_id)
+    if role is None or Role(role) not in MEMBER_ROLES:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("input", "user_id"), "Only resident accounts can be linked.", "user_role_not_allowed"
+                )
+            ]
+        )
+    if await repo.user_linked(session, network_id, user_id):
+        raise Conflict("This account is already a member of the network.", rule="member_already_linked")
+
+
+async def _after_membership_change(session: AsyncSession, network: ResidentNetwork) -> None:
+    """Recount under the network lock: the 50% resident rule, and at least one coordinator left."""
+    await session.flush()
+    rules.check_resident_majority(*await repo.member_counts(session, network.id))
+    network.version += 1
+    network.updated_at = utcnow()
+    await session.flush()
+
+
+async def _member_view(session: AsyncSession, viewer: Viewer, member: NetworkMember) -> MemberView:
+    members = (await repo.members_of_networks(session, viewer, [member.network_id]))[member.network_id]
+    return next(m for m in members if m.id == member.id)
+
+
+async def add_member(
+    session: AsyncSession, viewer: Viewer, network_id: uuid.UUID, data: MemberCreate
+) -> MemberView:
+    network = await _managed_network(session, viewer, network_id)
+    await _check_user_link(session, network_id, data.user_id)
+    member = NetworkMember(network_id=network_id, **data.model_dump())
+    session.add(member)
+    await _after_membership_change(session, network)
+    return await _member_view(session, viewer, member)
+
+
+async def _locked_member(
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int
+) -> tuple[ResidentNetwork, NetworkMember]:
+    """Lock order: the network, then the member (the same order as adding members)."""
+    network_id = await repo.member_network(session, member_id)
+    if network_id is None or not viewer.can_read_private(network_id):
+        raise NotFound("member")
+    network = await _managed_network(session, viewer, network_id)
+    member = await repo.lock_member(session, member_id)
+    if member is None or member.network_id != network_id:
+        raise NotFound("member")
+    rules.check_version(expected_version, member.version)
+    return network, member
+
+
+async def _check_coordinator_left(session: AsyncSession, viewer: Viewer, network_id: uuid.UUID) -> None:
+    members = (await repo.members_of_networks(session, viewer, [network_id])).get(network_id, [])
+    if not any(m.role == NetworkRole.coordinator for m in members):
+        raise Conflict("A network keeps at least one coordinator.", rule="network_needs_coordinator")
+
+
+async def update_member(
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int, data: MemberUpdate
+) -> MemberView:
+    network, member = await _locked_member(session, viewer, member_id, expected_version)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("display_name", "is_resident", "role"):  # required fields: null means "unchanged"
+        if changes.get(name) is not None:
+            setattr(member, name, changes[name])
+    for name in ("email", "phone"):  # optional contact details: null clears them
+        if name in changes:
+            setattr(member, name, changes[name])
+    member.version += 1
+    await _after_membership_change(session, network)
+    await _check_coordinator_left(session, viewer, network.id)
+    return await _member_view(session, viewer, member)
+
+
+async def remove_member(
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int
+) -> uuid.UUID:
+    network, member = await _locked_member(session, viewer, member_id, expected_version)
+    await session.delete(member)
+    await _after_membership_change(session, network)
+    await _check_coordinator_left(session, viewer, network.id)
+    return member_id
+
+
+# -- year plans -----------------------------------------------------------------------------------
+
+
+async def create_year_plan(
+    session: AsyncSession, viewer: Viewer, network_id: uuid.UUID, data: YearPlanCreate
+) -> YearPlanView:
+    await _managed_network(session, viewer, network_id)  # the lock serialises two creations
+    if await repo.year_plan_id_for(session, network_id, data.year) is not None:
+        raise Conflict("The network already has a year plan for this year.", rule="year_plan_exists")
+    await check_themes(session, data.priorities, "priorities")
+    plan = YearPlan(network_id=network_id, **data.model_dump())
+    plan.priorities = list(dict.fromkeys(data.priorities))
+    session.add(plan)
+    await session.flush()
+    view = await repo.year_plan_view(session, plan.id)
+    assert view is not None
+    return view
+
+
+async def update_year_plan(
+    session: AsyncSession,
+    viewer: Viewer,
+    year_plan_id: uuid.UUID,
+    expected_version: int,
+    data: YearPlanUpdate,
+) -> YearPlanView:
+    plan = await repo.lock_year_plan(session, year_plan_id)
+    if plan is None or not viewer.can_read_private(plan.network_id):
+        raise NotFound("year plan")
+    if not viewer.can_manage(plan.network_id):
+        raise Forbidden("Only a coordinator of the network manages it.", rule="coordinator_only")
+    rules.check_version(expected_version, plan.version)
+    if data.budget_cents is not None:
+        rules.check_budget_covers_grants(data.budget_cents, plan.granted_cents)
+        plan.budget_cents = data.budget_cents
+    if data.priorities is not None:
+        await check_themes(session, data.priorities, "priorities")
+        plan.priorities = list(dict.fromkeys(data.priorities))
+    if "summary" in data.model_fields_set:
+        plan.summary = data.summary
+    plan.version += 1
+    plan.updated_at = utcnow()
+    await session.flush()
+    view = await repo.year_plan_view(session, plan.id)
+    assert view is not None
+    return view

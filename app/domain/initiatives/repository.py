@@ -1,0 +1,520 @@
+"""Every query of the initiatives context.
+
+Reads select columns with SQLAlchemy Core and build frozen views (no ORM hydration on the hot path);
+each batch read takes a whole level of keys at once, so GraphQL loaders issue one statement per level.
+Visibility is part of every statement: ideas and private columns are filtered in SQL by the viewer.
+Writes lock the row that guards an invariant (network, year plan, initiative) with SELECT ... FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col, select
+
+from app.domain.initiatives.access import Viewer, initiative_visible, private_value
+from app.domain.initiatives.models import (
+    Grant,
+    Initiative,
+    NetworkArea,
+    NetworkMember,
+    ResidentNetwork,
+    YearPlan,
+)
+from app.domain.initiatives.schemas import (
+    ContactView,
+    GrantView,
+    InitiativeFilter,
+    InitiativeView,
+    MemberView,
+    NeighbourhoodView,
+    NetworkView,
+    ThemeView,
+    YearPlanView,
+)
+from app.domain.organisation.models import Area, AreaLevel, Municipality, User
+from app.domain.reference.models import Theme
+
+I = Initiative.__table__.c  # type: ignore[attr-defined]  # noqa: E741
+A = Area.__table__.c  # type: ignore[attr-defined]
+N = ResidentNetwork.__table__.c  # type: ignore[attr-defined]
+YP = YearPlan.__table__.c  # type: ignore[attr-defined]
+G = Grant.__table__.c  # type: ignore[attr-defined]
+M = NetworkMember.__table__.c  # type: ignore[attr-defined]
+NA = NetworkArea.__table__.c  # type: ignore[attr-defined]
+WIJK = Area.__table__.alias("wijk")  # type: ignore[attr-defined]
+
+CursorKey = tuple[datetime, uuid.UUID]
+
+
+# -- initiatives ---------------------------------------------------------------------------------
+
+
+def _initiative_select(viewer: Viewer, *extra: Any) -> sa.Select[Any]:
+    def private(column: Any) -> Any:
+        return private_value(I.network_id, column, viewer)
+
+    return (
+        sa.select(
+            I.id,
+            I.network_id,
+            N.name.label("network_name"),
+            I.buurt_id,
+            A.code.label("buurt_code"),
+            A.name.label("buurt_name"),
+            WIJK.c.code.label("wijk_code"),
+            I.title,
+            I.summary,
+            I.themes,
+            I.status,
+            I.requested_cents,
+            I.granted_cents,
+            I.spent_cents,
+            I.starts_on,
+            I.ends_on,
+            I.participants_reached,
+            I.version,
+            I.created_at,
+            I.updated_at,
+            YP.year,
+            private(I.initiator_name).label("initiator_name"),
+            private(I.initiator_email).label("initiator_email"),
+            private(I.initiator_phone).label("initiator_phone"),
+            private(I.report).label("report"),
+            *extra,
+        )
+        .select_from(Initiative.__table__)  # type: ignore[attr-defined]
+        .join(Area.__table__, A.id == I.buurt_id)  # type: ignore[attr-defined]
+        .outerjoin(WIJK, WIJK.c.id == A.parent_id)
+        .join(ResidentNetwork.__table__, N.id == I.network_id)  # type: ignore[attr-defined]
+        .outerjoin(YearPlan.__table__, YP.id == I.year_plan_id)  # type: ignore[attr-defined]
+        .where(initiative_visible(viewer))
+    )
+
+
+def _initiative_view(row: Any) -> InitiativeView:
+    initiator = None
+    if row.initiator_name is not None:
+        initiator = ContactView(row.initiator_name, row.initiator_email, row.initiator_phone)
+    return InitiativeView(
+        id=row.id,
+        network_id=row.network_id,
+        network_name=row.network_name,
+        buurt=NeighbourhoodView(row.buurt_id, row.buurt_code, row.buurt_name, row.wijk_code),
+        title=row.title,
+        summary=row.summary,
+        themes=list(row.themes),
+        status=row.status,
+        requested_cents=row.requested_cents,
+        granted_cents=row.granted_cents,
+        spent_cents=row.spent_cents,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        participants_reached=row.participants_reached,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        year=row.year,
+        initiator=initiator,
+        report=row.report,
+    )
+
+
+def _filtered(query: sa.Select[Any], flt: InitiativeFilter) -> sa.Select[Any]:
+    if flt.neighbourhood is not None:
+        query = query.where(A.code == flt.neighbourhood)
+    if flt.network_id is not None:
+        query = query.where(I.network_id == flt.network_id)
+    if flt.statuses:
+        query = query.where(I.status.in_([str(s) for s in flt.statuses]))
+    if flt.theme is not None:
+        # ``@>`` on the PostgreSQL array type, so the GIN index on themes serves it.
+        query = query.where(sa.type_coerce(I.themes, postgresql.ARRAY(sa.String)).contains([flt.theme]))
+    if flt.municipality is not None:
+        municipality = select(Municipality.id).where(Municipality.code == flt.municipality)
+        query = query.where(N.municipality_id == municipality.scalar_subquery())
+    return query
+
+
+async def list_initiatives(
+    session: AsyncSession, viewer: Viewer, flt: InitiativeFilter, limit: int, after: CursorKey | None
+) -> list[InitiativeView]:
+    """Newest first; ``limit`` rows after the cursor key (callers ask one extra to see a next page)."""
+    query = _filtered(_initiative_select(viewer), flt)
+    if after is not None:
+        query = query.where(sa.tuple_(I.created_at, I.id) < sa.tuple_(*after))
+    query = query.order_by(I.created_at.desc(), I.id.desc()).limit(limit)
+    return [_initiative_view(row) for row in await session.execute(query)]
+
+
+async def initiatives_by_ids(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, InitiativeView]:
+    rows = await session.execute(_initiative_select(viewer).where(I.id.in_(ids)))
+    return {row.id: _initiative_view(row) for row in rows}
+
+
+async def initiatives_by_parent(
+    session: AsyncSession,
+    viewer: Viewer,
+    parent: str,
+    parent_ids: Sequence[uuid.UUID],
+    flt: InitiativeFilter,
+    first: int,
+) -> dict[uuid.UUID, list[InitiativeView]]:
+    """The newest ``first`` initiatives of each buurt or network (``parent``), in one statement."""
+    parent_column = {"buurt": I.buurt_id, "network": I.network_id}[parent]
+    rank = sa.func.row_number().over(partition_by=parent_column, order_by=(I.created_at.desc(), I.id.desc()))
+    inner = _filtered(_initiative_select(viewer, rank.label("rank")), flt)
+    ranked = inner.where(parent_column.in_(parent_ids)).subquery()
+    query = sa.select(ranked).where(ranked.c.rank <= first).order_by(ranked.c.rank)
+    grouped: dict[uuid.UUID, list[InitiativeView]] = defaultdict(list)
+    key = "buurt_id" if parent == "buurt" else "network_id"
+    for row in await session.execute(query):
+        grouped[getattr(row, key)].append(_initiative_view(row))
+    return grouped
+
+
+async def lock_initiative(session: AsyncSession, initiative_id: uuid.UUID) -> Initiative | None:
+    query = select(Initiative).where(Initiative.id == initiative_id).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+# -- areas ----------------------------------------------------------------------------------------
+
+
+def _neighbourhood_select() -> sa.Select[Any]:
+    return (
+        sa.select(A.id, A.code, A.name, WIJK.c.code.label("wijk_code"))
+        .select_from(Area.__table__)  # type: ignore[attr-defined]
+        .outerjoin(WIJK, WIJK.c.id == A.parent_id)
+        .where(A.level == AreaLevel.buurt)
+    )
+
+
+def _neighbourhood(row: Any) -> NeighbourhoodView:
+    return NeighbourhoodView(row.id, row.code, row.name, row.wijk_code)
+
+
+async def neighbourhoods(
+    session: AsyncSession, municipality_id: uuid.UUID | None, wijk_code: str | None, limit: int
+) -> list[NeighbourhoodView]:
+    query = _neighbourhood_select()
+    if municipality_id is not None:
+        query = query.where(A.municipality_id == municipality_id)
+    if wijk_code is not None:
+        query = query.where(WIJK.c.code == wijk_code)
+    rows = await session.execute(query.order_by(A.code).limit(limit))
+    return [_neighbourhood(row) for row in rows]
+
+
+async def neighbourhoods_by_codes(
+    session: AsyncSession, codes: Iterable[str]
+) -> dict[str, NeighbourhoodView]:
+    rows = await session.execute(_neighbourhood_select().where(A.code.in_(list(codes))))
+    return {row.code: _neighbourhood(row) for row in rows}
+
+
+async def buurt_municipalities(
+    session: AsyncSession, codes: Iterable[str]
+) -> dict[str, tuple[uuid.UUID, uuid.UUID]]:
+    """code -> (area id, municipality id) for buurten among ``codes``."""
+    query = select(Area.code, Area.id, Area.municipality_id).where(
+        col(Area.code).in_(list(codes)), Area.level == AreaLevel.buurt
+    )
+    return {code: (area_id, municipality) for code, area_id, municipality in await session.execute(query)}
+
+
+async def municipality_of_code(session: AsyncSession, code: str) -> uuid.UUID | None:
+    return await session.scalar(select(Municipality.id).where(Municipality.code == code))
+
+
+# -- networks -------------------------------------------------------------------------------------
+
+
+def _network(row: Any) -> NetworkView:
+    return NetworkView(row.id, row.name, row.municipality_id, row.version)
+
+
+_NETWORK_COLUMNS = (N.id, N.name, N.municipality_id, N.version)
+
+
+async def list_networks(
+    session: AsyncSession, municipality_id: uuid.UUID | None, buurt_code: str | None, limit: int
+) -> list[NetworkView]:
+    query = sa.select(*_NETWORK_COLUMNS)
+    if municipality_id is not None:
+        query = query.where(N.municipality_id == municipality_id)
+    if buurt_code is not None:
+        covers = (
+            sa.select(NA.network_id).join(Area.__table__, A.id == NA.area_id).where(A.code == buurt_code)  # type: ignore[attr-defined]
+        )
+        query = query.where(N.id.in_(covers))
+    rows = await session.execute(query.order_by(N.name, N.id).limit(limit))
+    return [_network(row) for row in rows]
+
+
+async def networks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NetworkView]:
+    rows = await session.execute(sa.select(*_NETWORK_COLUMNS).where(N.id.in_(ids)))
+    return {row.id: _network(row) for row in rows}
+
+
+async def areas_of_networks(
+    session: AsyncSession, network_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[NeighbourhoodView]]:
+    query = (
+        _neighbourhood_select()
+        .add_columns(NA.network_id)
+        .join(NetworkArea.__table__, NA.area_id == A.id)  # type: ignore[attr-defined]
+        .where(NA.network_id.in_(network_ids))
+        .order_by(A.code)
+    )
+    grouped: dict[uuid.UUID, list[NeighbourhoodView]] = defaultdict(list)
+    for row in await session.execute(query):
+        grouped[row.network_id].append(_neighbourhood(row))
+    return grouped
+
+
+async def networks_of_buurten(
+    session: AsyncSession, buurt_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[NetworkView]]:
+    query = (
+        sa.select(*_NETWORK_COLUMNS, NA.area_id)
+        .join(NetworkArea.__table__, NA.network_id == N.id)  # type: ignore[attr-defined]
+        .where(NA.area_id.in_(buurt_ids))
+        .order_by(N.name)
+    )
+    grouped: dict[uuid.UUID, list[NetworkView]] = defaultdict(list)
+    for row in await session.execute(query):
+        grouped[row.area_id].append(_network(row))
+    return grouped
+
+
+async def network_area_ids(session: AsyncSession, network_id: uuid.UUID) -> set[uuid.UUID]:
+    query = select(NetworkArea.area_id).where(NetworkArea.network_id == network_id)
+    return set((await session.scalars(query)).all())
+
+
+async def lock_network(session: AsyncSession, network_id: uuid.UUID) -> ResidentNetwork | None:
+    """The network row, locked: every change of its membership goes through this lock."""
+    query = select(ResidentNetwork).where(ResidentNetwork.id == network_id).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def network_name_taken(session: AsyncSession, municipality_id: uuid.UUID, name: str) -> bool:
+    query = select(ResidentNetwork.id).where(
+        ResidentNetwork.municipality_id == municipality_id, ResidentNetwork.name == name
+    )
+    return (await session.scalar(query)) is not None
+
+
+# -- members --------------------------------------------------------------------------------------
+
+
+def _member(row: Any) -> MemberView:
+    return MemberView(
+        id=row.id,
+        network_id=row.network_id,
+        display_name=row.display_name,
+        is_resident=row.is_resident,
+        role=row.role,
+        has_account=row.user_id is not None,
+        contact=ContactView(row.display_name, row.email, row.phone),
+        version=row.version,
+    )
+
+
+async def members_of_networks(
+    session: AsyncSession, viewer: Viewer, network_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[MemberView]]:
+    """Members per network, for networks the viewer belongs to only (the filter is in the statement)."""
+    allowed = [n for n in network_ids if n in viewer.private_networks]
+    grouped: dict[uuid.UUID, list[MemberView]] = defaultdict(list)
+    if not allowed:
+        return grouped
+    query = (
+        sa.select(
+            M.id, M.network_id, M.display_name, M.is_resident, M.role, M.user_id, M.email, M.phone, M.version
+        )
+        .where(M.network_id.in_(allowed), M.network_id.in_(viewer.private_networks))
+        .order_by(M.display_name, M.id)
+    )
+    for row in await session.execute(query):
+        grouped[row.network_id].append(_member(row))
+    return grouped
+
+
+async def member_counts(session: AsyncSession, network_id: uuid.UUID) -> tuple[int, int]:
+    """(residents, members) of a network."""
+    query = select(sa.func.count().filter(col(NetworkMember.is_resident)), sa.func.count()).where(
+        NetworkMember.network_id == network_id
+    )
+    residents, members = (await session.execute(query)).one()
+    return int(residents), int(members)
+
+
+async def lock_member(session: AsyncSession, member_id: uuid.UUID) -> NetworkMember | None:
+    query = select(NetworkMember).where(NetworkMember.id == member_id).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def member_network(session: AsyncSession, member_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(select(NetworkMember.network_id).where(NetworkMember.id == member_id))
+
+
+async def user_linked(session: AsyncSession, network_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    query = select(NetworkMember.id).where(
+        NetworkMember.network_id == network_id, NetworkMember.user_id == user_id
+    )
+    return (await session.scalar(query)) is not None
+
+
+async def user_role(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    return await session.scalar(select(User.role).where(User.id == user_id, col(User.active)))
+
+
+# -- year plans -----------------------------------------------------------------------------------
+
+
+def _year_plan(row: Any) -> YearPlanView:
+    return YearPlanView(
+        row.id,
+        row.network_id,
+        row.year,
+        list(row.priorities),
+        row.summary,
+        row.budget_cents,
+        row.granted_cents,
+        row.version,
+    )
+
+
+_YEAR_PLAN_COLUMNS = (
+    YP.id,
+    YP.network_id,
+    YP.year,
+    YP.priorities,
+    YP.summary,
+    YP.budget_cents,
+    YP.granted_cents,
+    YP.version,
+)
+
+
+async def year_plans_of_networks(
+    session: AsyncSession, network_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[YearPlanView]]:
+    query = sa.select(*_YEAR_PLAN_COLUMNS).where(YP.network_id.in_(network_ids)).order_by(YP.year.desc())
+    grouped: dict[uuid.UUID, list[YearPlanView]] = defaultdict(list)
+    for row in await session.execute(query):
+        grouped[row.network_id].append(_year_plan(row))
+    return grouped
+
+
+async def year_plan_view(session: AsyncSession, year_plan_id: uuid.UUID) -> YearPlanView | None:
+    row = (await session.execute(sa.select(*_YEAR_PLAN_COLUMNS).where(YP.id == year_plan_id))).one_or_none()
+    return _year_plan(row) if row is not None else None
+
+
+async def year_plan_id_for(session: AsyncSession, network_id: uuid.UUID, year: int) -> uuid.UUID | None:
+    query = select(YearPlan.id).where(YearPlan.network_id == network_id, YearPlan.year == year)
+    return await session.scalar(query)
+
+
+async def lock_year_plan(session: AsyncSession, year_plan_id: uuid.UUID) -> YearPlan | None:
+    """The year plan row, locked: grants against it queue here, so the budget check sees every grant."""
+    query = select(YearPlan).where(YearPlan.id == year_plan_id).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def add_granted(session: AsyncSession, plan: YearPlan, amount_cents: int) -> None:
+    """Book a grant on the (locked) plan as ``granted_cents + amount`` in SQL, so the CHECK
+    ``granted_cents <= budget_cents`` judges the stored total, not a copy read earlier."""
+    statement = (
+        sa.update(YearPlan.__table__)  # type: ignore[attr-defined]
+        .where(YP.id == plan.id)
+        .values(granted_cents=YP.granted_cents + amount_cents, updated_at=sa.func.now())
+        .returning(YP.granted_cents)
+    )
+    # The ORM copy learns the new total without becoming dirty (no second UPDATE at flush).
+    set_committed_value(plan, "granted_cents", (await session.execute(statement)).scalar_one())
+
+
+# -- grants ---------------------------------------------------------------------------------------
+
+
+def _grant_select(viewer: Viewer) -> sa.Select[Any]:
+    return (
+        sa.select(
+            G.id,
+            G.initiative_id,
+            I.network_id,
+            YP.year,
+            G.decision,
+            G.amount_cents,
+            G.decided_at,
+            private_value(I.network_id, G.reason, viewer).label("reason"),
+        )
+        .select_from(Grant.__table__)  # type: ignore[attr-defined]
+        .join(Initiative.__table__, I.id == G.initiative_id)  # type: ignore[attr-defined]
+        .join(YearPlan.__table__, YP.id == G.year_plan_id)  # type: ignore[attr-defined]
+        .where(initiative_visible(viewer))
+    )
+
+
+def _grant(row: Any) -> GrantView:
+    return GrantView(
+        row.id,
+        row.initiative_id,
+        row.network_id,
+        row.year,
+        row.decision,
+        row.amount_cents,
+        row.decided_at,
+        row.reason,
+    )
+
+
+async def grants_of_initiatives(
+    session: AsyncSession, viewer: Viewer, initiative_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, GrantView]:
+    rows = await session.execute(_grant_select(viewer).where(G.initiative_id.in_(initiative_ids)))
+    return {row.initiative_id: _grant(row) for row in rows}
+
+
+async def grants_of_networks(
+    session: AsyncSession, viewer: Viewer, network_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[GrantView]]:
+    query = _grant_select(viewer).where(I.network_id.in_(network_ids)).order_by(G.decided_at.desc())
+    grouped: dict[uuid.UUID, list[GrantView]] = defaultdict(list)
+    for row in await session.execute(query):
+        grouped[row.network_id].append(_grant(row))
+    return grouped
+
+
+# -- themes ---------------------------------------------------------------------------------------
+
+
+async def themes(session: AsyncSession) -> list[ThemeView]:
+    query = (
+        select(Theme.code, Theme.label_nl, Theme.label_en)
+        .where(col(Theme.active))
+        .order_by(col(Theme.position), col(Theme.code))
+    )
+    return [ThemeView(code, nl, en) for code, nl, en in await session.execute(query)]
+
+
+async def unknown_themes(session: AsyncSession, codes: Iterable[str]) -> set[str]:
+    wanted = set(codes)
+    if not wanted:
+        return set()
+    query = select(Theme.code).where(col(Theme.code).in_(wanted), col(Theme.active))
+    return wanted - set((await session.scalars(query)).all())

@@ -1,0 +1,293 @@
+"""Inputs (pydantic, ``extra="forbid"``, server-owned fields never writable) and read views.
+
+Views are plain dataclasses built from SQL rows by the repository: REST and GraphQL shape them into
+their own responses. Private parts (contacts, reports, grant reasons) are None unless the caller is a
+member of the network; the repository computes them that way in SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
+
+MAX_CENTS = 1_000_000_000  # EUR 10 million: far above any neighbourhood budget, inside a GraphQL Int
+
+BuurtCode = Annotated[str, StringConstraints(pattern=r"^BU\d{8}$")]
+ThemeCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
+Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+Themes = Annotated[list[ThemeCode], Field(max_length=10)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactIn(_Input):
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ValueError("ends_on must not be before starts_on")
+
+
+class InitiativeCreate(_Input):
+    network_id: uuid.UUID
+    buurt: BuurtCode
+    title: Title
+    summary: Text2000
+    themes: Themes = Field(default_factory=list)
+    initiator: ContactIn
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        _check_dates(self.starts_on, self.ends_on)
+        return self
+
+
+class InitiativeUpdate(_Input):
+    """Only the fields sent change; status, amounts and the network are changed by their own actions."""
+
+    buurt: BuurtCode | None = None
+    title: Title | None = None
+    summary: Text2000 | None = None
+    themes: Themes | None = None
+    initiator: ContactIn | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class GrantRequest(_Input):
+    amount_cents: Cents
+    year: Year
+
+
+class GrantDecisionIn(_Input):
+    decision: GrantDecision
+    amount_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] = 0
+    reason: Text2000
+
+    @model_validator(mode="after")
+    def _amount(self) -> Self:
+        if self.decision is GrantDecision.granted and self.amount_cents <= 0:
+            raise ValueError("a grant needs a positive amount_cents")
+        if self.decision is GrantDecision.rejected and self.amount_cents != 0:
+            raise ValueError("a rejection grants nothing: amount_cents must be 0")
+        return self
+
+
+class InitiativeReportIn(_Input):
+    participants_reached: Annotated[int, Field(ge=0, le=1_000_000)]
+    report: Text4000
+    ends_on: date | None = None
+    spent_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] | None = None  # of the grant; at most granted
+
+
+class MemberCreate(_Input):
+    display_name: Name
+    is_resident: bool
+    role: NetworkRole = NetworkRole.member
+    user_id: uuid.UUID | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class MemberUpdate(_Input):
+    display_name: Name | None = None
+    is_resident: bool | None = None
+    role: NetworkRole | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class YearPlanCreate(_Input):
+    year: Year
+    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)]
+    priorities: Themes = Field(default_factory=list)
+    summary: Text4000 | None = None
+
+
+class YearPlanUpdate(_Input):
+    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] | None = None
+    priorities: Themes | None = None
+    summary: Text4000 | None = None
+
+
+class NetworkCreate(_Input):
+    municipality_id: uuid.UUID
+    name: Name
+    buurten: Annotated[list[BuurtCode], Field(min_length=1, max_length=50)]
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeFilter:
+    """Documented filters of the initiative lists (all optional, combined with AND)."""
+
+    neighbourhood: str | None = None  # buurt code
+    network_id: uuid.UUID | None = None
+    statuses: tuple[InitiativeStatus, ...] = ()
+    theme: str | None = None
+    municipality: str | None = None  # municipality code (GM + 4 digits)
+
+
+# -- read views ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourhoodView:
+    id: uuid.UUID
+    code: str
+    name: str
+    wijk_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeView:
+    id: uuid.UUID
+    network_id: uuid.UUID
+    network_name: str
+    buurt: NeighbourhoodView
+    title: str
+    summary: str
+    themes: list[str]
+    status: str
+    requested_cents: int | None
+    granted_cents: int | None
+    spent_cents: int | None
+    starts_on: date | None
+    ends_on: date | None
+    participants_reached: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    year: int | None  # the year plan the request is made against
+    initiator: ContactView | None  # private: members of the network only
+    report: str | None  # private: members of the network only
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkView:
+    id: uuid.UUID
+    name: str
+    municipality_id: uuid.UUID
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    id: uuid.UUID
+    network_id: uuid.UUID
+    display_name: str
+    is_resident: bool
+    role: str
+    has_account: bool
+    contact: ContactView
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class YearPlanView:
+    id: uuid.UUID
+    network_id: uuid.UUID
+    year: int
+    priorities: list[str]
+    summary: str | None
+    budget_cents: int
+    granted_cents: int
+    version: int
+
+    @property
+    def remaining_cents(self) -> int:
+        return self.budget_cents - self.granted_cents
+
+
+@dataclass(frozen=True, slots=True)
+class GrantView:
+    id: uuid.UUID
+    initiative_id: uuid.UUID
+    network_id: uuid.UUID
+    year: int
+    decision: str
+    amount_cents: int
+    decided_at: datetime
+    reason: str | None  # private: members of the network only
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeView:
+    code: str
+    label_nl: str
+    label_en: str
+
+
+# -- REST read model (public fields only) -----------------------------------------------------------
+
+
+class NeighbourhoodRead(BaseModel):
+    code: str = Field(examples=["BU03630001"])
+    name: str
+
+
+class NetworkRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class InitiativePublic(BaseModel):
+    """The public face of an initiative, as the municipality's website shows it."""
+
+    id: uuid.UUID
+    title: str = Field(examples=["Financieel café in de bibliotheek"])
+    summary: str
+    themes: list[str] = Field(examples=[["debts", "loneliness"]])
+    status: InitiativeStatus
+    neighbourhood: NeighbourhoodRead
+    network: NetworkRef
+    requested_cents: int | None = Field(description="Requested amount in euro cents.")
+    granted_cents: int | None = Field(description="Granted amount in euro cents.")
+    spent_cents: int | None = Field(description="Amount of the grant spent, in euro cents (closing report).")
+    starts_on: date | None
+    ends_on: date | None
+    participants_reached: int | None
+
+    @classmethod
+    def of(cls, view: InitiativeView) -> InitiativePublic:
+        return cls(
+            id=view.id,
+            title=view.title,
+            summary=view.summary,
+            themes=view.themes,
+            status=InitiativeStatus(view.status),
+            neighbourhood=NeighbourhoodRead(code=view.buurt.code, name=view.buurt.name),
+            network=NetworkRef(id=view.network_id, name=view.network_name),
+            requested_cents=view.requested_cents,
+            granted_cents=view.granted_cents,
+            spent_cents=view.spent_cents,
+            starts_on=view.starts_on,
+            ends_on=view.ends_on,
+            participants_reached=view.participants_reached,
+        )

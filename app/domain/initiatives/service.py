@@ -1,0 +1,313 @@
+"""Use cases of resident initiatives and grants: the one place REST and GraphQL both go through.
+
+Object rules: an initiative the caller may not see answers like a missing one (NotFound). A member
+who may see it but lacks the coordinator role gets Forbidden for grant decisions. Every write locks
+the initiative row first (then, for grants, the year plan row), checks the expected version and the
+lifecycle, and bumps the version. Never commits: the request's unit of work does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.domain.base import utcnow
+from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from app.domain.initiatives import repository as repo
+from app.domain.initiatives import rules
+from app.domain.initiatives.access import Viewer, viewer_for
+from app.domain.initiatives.models import Grant, GrantDecision, Initiative, InitiativeStatus
+from app.domain.initiatives.schemas import (
+    GrantDecisionIn,
+    GrantRequest,
+    GrantView,
+    InitiativeCreate,
+    InitiativeFilter,
+    InitiativeReportIn,
+    InitiativeUpdate,
+    InitiativeView,
+    NeighbourhoodView,
+    ThemeView,
+)
+
+MAX_PAGE = 500  # GraphQL dashboards; REST caps at 100 in the router
+
+
+# -- reads ----------------------------------------------------------------------------------------
+
+
+async def viewer(session: AsyncSession, principal: Principal | None) -> Viewer:
+    """The caller and the networks they belong to now; pass it to every other call of the request."""
+    return await viewer_for(session, principal)
+
+
+async def list_initiatives(
+    session: AsyncSession,
+    viewer: Viewer,
+    flt: InitiativeFilter,
+    limit: int,
+    after: repo.CursorKey | None = None,
+) -> tuple[list[InitiativeView], repo.CursorKey | None]:
+    """A page of initiatives the viewer may see, newest first, and the key to continue after."""
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = await repo.list_initiatives(session, viewer, flt, limit + 1, after)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, (rows[-1].created_at, rows[-1].id)
+
+
+async def get_initiative(session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID) -> InitiativeView:
+    found = await repo.initiatives_by_ids(session, viewer, [initiative_id])
+    if initiative_id not in found:
+        raise NotFound("initiative")
+    return found[initiative_id]
+
+
+async def initiatives_by_ids(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[InitiativeView | None]:
+    found = await repo.initiatives_by_ids(session, viewer, ids)
+    return [found.get(i) for i in ids]
+
+
+async def initiatives_of(
+    session: AsyncSession,
+    viewer: Viewer,
+    parent: str,
+    parent_ids: Sequence[uuid.UUID],
+    flt: InitiativeFilter,
+    first: int,
+) -> list[list[InitiativeView]]:
+    """The newest ``first`` initiatives of each buurt or network, for a whole level at once."""
+    first = max(1, min(first, MAX_PAGE))
+    grouped = await repo.initiatives_by_parent(session, viewer, parent, parent_ids, flt, first)
+    return [grouped.get(p, []) for p in parent_ids]
+
+
+async def grants_of_initiatives(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[GrantView | None]:
+    found = await repo.grants_of_initiatives(session, viewer, ids)
+    return [found.get(i) for i in ids]
+
+
+async def themes(session: AsyncSession) -> list[ThemeView]:
+    return await repo.themes(session)
+
+
+async def neighbourhoods(
+    session: AsyncSession, municipality_code: str | None, wijk_code: str | None, limit: int
+) -> list[NeighbourhoodView]:
+    municipality_id = None
+    if municipality_code is not None:
+        municipality_id = await repo.municipality_of_code(session, municipality_code)
+        if municipality_id is None:
+            return []
+    return await repo.neighbourhoods(session, municipality_id, wijk_code, max(1, min(limit, 1000)))
+
+
+async def neighbourhood(session: AsyncSession, code: str) -> NeighbourhoodView:
+    found = await repo.neighbourhoods_by_codes(session, [code])
+    if code not in found:
+        raise NotFound("neighbourhood")
+    return found[code]
+
+
+# -- writes ---------------------------------------------------------------------------------------
+
+
+async def check_themes(session: AsyncSession, codes: list[str], field: str = "themes") -> None:
+    unknown = await repo.unknown_themes(session, codes)
+    if unknown:
+        raise ValidationFailed(
+            [FieldError(("input", field), "Unknown or inactive theme code.", "unknown_theme")]
+        )
+
+
+async def _buurt_in_network(session: AsyncSession, network_id: uuid.UUID, code: str) -> uuid.UUID:
+    found = await repo.buurt_municipalities(session, [code])
+    if code not in found or found[code][0] not in await repo.network_area_ids(session, network_id):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("input", "buurt"), "The buurt is not in the network's area.", "buurt_outside_network"
+                )
+            ]
+        )
+    return found[code][0]
+
+
+def _check_dates(initiative: Initiative) -> None:
+    if initiative.starts_on and initiative.ends_on and initiative.ends_on < initiative.starts_on:
+        raise ValidationFailed(
+            [FieldError(("input", "ends_on"), "The end date is before the start date.", "dates_order")]
+        )
+
+
+async def propose(session: AsyncSession, viewer: Viewer, data: InitiativeCreate) -> InitiativeView:
+    """A member proposes an initiative for their network (status ``idea``)."""
+    if not viewer.can_write(data.network_id):
+        raise NotFound("network")
+    buurt_id = await _buurt_in_network(session, data.network_id, data.buurt)
+    await check_themes(session, data.themes)
+    initiative = Initiative(
+        network_id=data.network_id,
+        buurt_id=buurt_id,
+        title=data.title,
+        summary=data.summary,
+        themes=list(dict.fromkeys(data.themes)),
+        initiator_name=data.initiator.name,
+        initiator_email=data.initiator.email,
+        initiator_phone=data.initiator.phone,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        proposed_by=viewer.user_id,
+    )
+    session.add(initiative)
+    await session.flush()
+    return await get_initiative(session, viewer, initiative.id)
+
+
+async def _locked(
+    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: int
+) -> Initiative:
+    """The initiative, locked, provided the caller may write it and edited the current version."""
+    initiative = await repo.lock_initiative(session, initiative_id)
+    if initiative is None or not viewer.can_write(initiative.network_id):
+        raise NotFound("initiative")
+    rules.check_version(expected_version, initiative.version)
+    return initiative
+
+
+async def _saved(session: AsyncSession, viewer: Viewer, initiative: Initiative) -> InitiativeView:
+    initiative.version += 1
+    initiative.updated_at = utcnow()
+    await session.flush()
+    return await get_initiative(session, viewer, initiative.id)
+
+
+async def update(
+    session: AsyncSession,
+    viewer: Viewer,
+    initiative_id: uuid.UUID,
+    expected_version: int,
+    data: InitiativeUpdate,
+) -> InitiativeView:
+    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    rules.check_editable(initiative.status)
+    changes = data.model_dump(exclude_unset=True)
+    if data.buurt is not None:
+        initiative.buurt_id = await _buurt_in_network(session, initiative.network_id, data.buurt)
+    if data.themes is not None:
+        await check_themes(session, data.themes)
+        initiative.themes = list(dict.fromkeys(data.themes))
+    if data.initiator is not None:
+        initiative.initiator_name = data.initiator.name
+        initiative.initiator_email = data.initiator.email
+        initiative.initiator_phone = data.initiator.phone
+    for name in ("title", "summary"):  # required fields: null means "unchanged"
+        if changes.get(name) is not None:
+            setattr(initiative, name, changes[name])
+    for name in ("starts_on", "ends_on"):  # optional dates: null clears them
+        if name in changes:
+            setattr(initiative, name, changes[name])
+    _check_dates(initiative)
+    return await _saved(session, viewer, initiative)
+
+
+async def request_grant(
+    session: AsyncSession,
+    viewer: Viewer,
+    initiative_id: uuid.UUID,
+    expected_version: int,
+    data: GrantRequest,
+) -> InitiativeView:
+    """idea -> requested, against the network's year plan of ``data.year``."""
+    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    rules.check_transition(initiative.status, InitiativeStatus.requested)
+    year_plan_id = await repo.year_plan_id_for(session, initiative.network_id, data.year)
+    if year_plan_id is None:
+        raise ValidationFailed(
+            [FieldError(("input", "year"), "The network has no year plan for this year.", "no_year_plan")]
+        )
+    initiative.year_plan_id = year_plan_id
+    initiative.requested_cents = data.amount_cents
+    initiative.status = InitiativeStatus.requested
+    return await _saved(session, viewer, initiative)
+
+
+async def decide_grant(
+    session: AsyncSession,
+    viewer: Viewer,
+    initiative_id: uuid.UUID,
+    expected_version: int,
+    data: GrantDecisionIn,
+) -> InitiativeView:
+    """A coordinator grants (within the year plan's remaining budget) or rejects a request.
+
+    Lock order: initiative, then year plan. Two grants racing for the last euros queue on the year
+    plan row; the second sees the first one's total and is refused (409, year_plan_budget_exceeded).
+    """
+    initiative = await repo.lock_initiative(session, initiative_id)
+    if initiative is None or not viewer.can_read_private(initiative.network_id):
+        raise NotFound("initiative")
+    if not viewer.can_manage(initiative.network_id):
+        raise Forbidden("Only a coordinator of the network decides on grants.", rule="coordinator_only")
+    rules.check_version(expected_version, initiative.version)
+    target = InitiativeStatus.granted if data.decision is GrantDecision.granted else InitiativeStatus.rejected
+    rules.check_transition(initiative.status, target)
+    assert initiative.year_plan_id is not None  # set by request_grant; the status says it happened
+    if data.decision is GrantDecision.granted:
+        rules.check_grant_amount(initiative.requested_cents, data.amount_cents)
+        year_plan = await repo.lock_year_plan(session, initiative.year_plan_id)
+        assert year_plan is not None
+        rules.check_budget(year_plan.budget_cents, year_plan.granted_cents, data.amount_cents)
+        await repo.add_granted(session, year_plan, data.amount_cents)
+        initiative.granted_cents = data.amount_cents
+    session.add(
+        Grant(
+            initiative_id=initiative.id,
+            year_plan_id=initiative.year_plan_id,
+            decision=data.decision,
+            amount_cents=data.amount_cents,
+            reason=data.reason,
+            decided_by=viewer.user_id,
+        )
+    )
+    initiative.status = target
+    return await _saved(session, viewer, initiative)
+
+
+async def start(
+    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: int
+) -> InitiativeView:
+    """granted -> running."""
+    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    rules.check_transition(initiative.status, InitiativeStatus.running)
+    initiative.status = InitiativeStatus.running
+    return await _saved(session, viewer, initiative)
+
+
+async def report(
+    session: AsyncSession,
+    viewer: Viewer,
+    initiative_id: uuid.UUID,
+    expected_version: int,
+    data: InitiativeReportIn,
+) -> InitiativeView:
+    """running -> completed, with the participants reached, the amount spent and a closing report."""
+    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    rules.check_transition(initiative.status, InitiativeStatus.completed)
+    rules.check_spent(initiative.granted_cents, data.spent_cents)
+    initiative.participants_reached = data.participants_reached
+    initiative.spent_cents = data.spent_cents
+    initiative.report = data.report
+    if data.ends_on is not None:
+        initiative.ends_on = data.ends_on
+    _check_dates(initiative)
+    initiative.status = InitiativeStatus.completed
+    return await _saved(session, viewer, initiative)

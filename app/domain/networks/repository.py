@@ -1,0 +1,60 @@
+"""Every query of the informal network map."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.domain.networks.models import NetworkPerson
+from app.domain.plans.models import Plan, PlanAction, PlanStatus
+
+
+async def get(
+    session: AsyncSession, household_id: uuid.UUID, person_id: uuid.UUID, *, for_update: bool = False
+) -> NetworkPerson | None:
+    query = select(NetworkPerson).where(
+        NetworkPerson.id == person_id, NetworkPerson.household_id == household_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[NetworkPerson]:
+    """In the order they were added: (created_at, id) ascending."""
+    query = select(NetworkPerson).where(NetworkPerson.household_id == household_id)
+    if after is not None:
+        key = sa.tuple_(col(NetworkPerson.created_at), col(NetworkPerson.id))
+        query = query.where(key > sa.tuple_(*(sa.literal(v) for v in after)))
+    query = query.order_by(col(NetworkPerson.created_at), col(NetworkPerson.id)).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def plans_linking(session: AsyncSession, person_id: uuid.UUID) -> tuple[list[uuid.UUID], bool]:
+    """Plans with an action performed by this person, and whether one is an OPEN action of the
+    ACTIVE plan (one query)."""
+    rows = await session.execute(
+        select(
+            PlanAction.plan_id,
+            sa.func.bool_or(sa.and_(col(Plan.status) == PlanStatus.active, col(PlanAction.done).is_(False))),
+        )
+        .join(Plan, col(Plan.id) == PlanAction.plan_id)
+        .where(PlanAction.network_person_id == person_id)
+        .group_by(col(PlanAction.plan_id))
+    )
+    pairs = list(rows.all())
+    return [plan_id for plan_id, _ in pairs], any(open_ for _, open_ in pairs)
+
+
+async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[NetworkPerson]:
+    return list((await session.scalars(select(NetworkPerson).where(where))).all())

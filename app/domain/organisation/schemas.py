@@ -1,0 +1,286 @@
+"""Create / Update / Read models of the organisation context.
+
+Inputs forbid unknown fields and never include server-owned fields (ids, timestamps, secret hashes).
+Reads never carry a password or secret hash; a client secret appears once, in ``ClientCredentials``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.auth.scopes import Role
+from app.domain.organisation.models import AreaLevel, ClientAuthMethod, PartnerKind, WorkerRole
+
+# PostgreSQL text cannot hold NUL, and no name needs control characters: refuse them at the edge.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=PRINTABLE)
+]
+LongName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160, pattern=PRINTABLE)
+]
+Specialism = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)
+]
+ScopeName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+(:[a-z_]+)?$")]
+RedirectUri = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[\x21-\x7e]+$")]
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=PRINTABLE)]
+Password = Annotated[str, StringConstraints(max_length=256)]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+    ),
+]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# -- municipality ----------------------------------------------------------------------------------
+
+
+class MunicipalityCreate(Input):
+    code: str = Field(max_length=6, examples=["GM9999"], description="CBS code: 'GM' + 4 digits.")
+    name: Name = Field(examples=["Gemeente Waddenmeer"])
+
+
+class MunicipalityUpdate(Input):
+    name: Name | None = None
+
+
+class MunicipalityRead(Output):
+    id: uuid.UUID
+    code: str
+    name: str
+    created_at: datetime
+
+
+# -- areas -----------------------------------------------------------------------------------------
+
+
+class AreaCreate(Input):
+    municipality_id: uuid.UUID
+    code: str = Field(
+        max_length=10,
+        examples=["BU99990101"],
+        description="'WK' + 6 digits (wijk) or 'BU' + 8 digits (buurt); the level follows from it.",
+    )
+    name: Name = Field(examples=["Poort"])
+    parent_id: uuid.UUID | None = Field(
+        default=None,
+        description="A buurt's wijk. When omitted for a buurt, the wijk its code continues is used.",
+    )
+
+
+class AreaUpdate(Input):
+    """Codes are immutable (households, statistics and nesting refer to them); the name may change."""
+
+    name: Name | None = None
+
+
+class AreaRead(Output):
+    id: uuid.UUID
+    municipality_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    code: str
+    name: str
+    level: AreaLevel
+    team_id: uuid.UUID | None = Field(default=None, description="The team covering this buurt, if any.")
+    created_at: datetime
+
+
+# -- teams -----------------------------------------------------------------------------------------
+
+
+class TeamCreate(Input):
+    municipality_id: uuid.UUID
+    name: Name = Field(examples=["Wijkteam Stedenwijk"])
+    buurt_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+
+
+class TeamUpdate(Input):
+    name: Name | None = None
+
+
+class TeamBuurtAdd(Input):
+    buurt_id: uuid.UUID
+
+
+class TeamRead(Output):
+    id: uuid.UUID
+    municipality_id: uuid.UUID
+    name: str
+    buurt_ids: list[uuid.UUID] = Field(default_factory=list, description="The buurten this team covers.")
+    created_at: datetime
+
+
+# -- workers ---------------------------------------------------------------------------------------
+
+
+class WorkerCreate(Input):
+    name: Name
+    email: Email | None = None
+    role: WorkerRole
+    specialisms: list[Specialism] = Field(default_factory=list, max_length=20, examples=[["debts", "youth"]])
+    team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    active: bool = True
+
+
+class WorkerUpdate(Input):
+    name: Name | None = None
+    email: Email | None = None
+    role: WorkerRole | None = None
+    specialisms: list[Specialism] | None = Field(default=None, max_length=20)
+    team_ids: list[uuid.UUID] | None = Field(
+        default=None, max_length=20, description="Replaces the memberships."
+    )
+    active: bool | None = None
+
+
+class WorkerRead(Output):
+    id: uuid.UUID
+    name: str
+    email: str | None
+    role: WorkerRole
+    specialisms: list[str]
+    team_ids: list[uuid.UUID] = Field(default_factory=list)
+    active: bool
+    created_at: datetime
+
+
+# -- partner organisations -------------------------------------------------------------------------
+
+
+class PartnerCreate(Input):
+    name: LongName = Field(examples=["Schuldhulp Waddenmeer"])
+    kind: PartnerKind
+    active: bool = True
+
+
+class PartnerUpdate(Input):
+    name: LongName | None = None
+    kind: PartnerKind | None = None
+    active: bool | None = None
+
+
+class PartnerRead(Output):
+    id: uuid.UUID
+    name: str
+    kind: PartnerKind
+    active: bool
+    created_at: datetime
+
+
+# -- OAuth clients ---------------------------------------------------------------------------------
+
+
+class ClientCreate(Input):
+    name: Name = Field(examples=["Schuldhulp referral gateway"])
+    role: Role | None = Field(
+        default=None, description="partner or analyst for machine clients; null for a public app (PKCE)."
+    )
+    client_id: str | None = Field(
+        default=None,
+        max_length=80,
+        pattern=r"^[a-z0-9][a-z0-9._-]{2,79}$",
+        description="Chosen by the server when omitted.",
+    )
+    organisation_id: uuid.UUID | None = Field(default=None, description="Required for partner clients.")
+    auth_method: ClientAuthMethod | None = Field(
+        default=None,
+        description="Defaults to none (public), private_key_jwt (with jwks) or client_secret_basic.",
+    )
+    allowed_scopes: list[ScopeName] | None = Field(
+        default=None, max_length=20, description="Defaults to every scope of the role."
+    )
+    redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=10)
+    jwks: dict[str, Any] | None = Field(default=None, description="Public keys for private_key_jwt.")
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class ClientUpdate(Input):
+    name: Name | None = None
+    allowed_scopes: list[ScopeName] | None = Field(default=None, max_length=20)
+    redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=10)
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    active: bool | None = None
+
+
+class ClientJwks(Input):
+    jwks: dict[str, Any] = Field(description="A JWK Set of the client's public signing keys.")
+
+
+class ClientRead(Output):
+    id: uuid.UUID
+    client_id: str
+    name: str
+    role: Role | None
+    organisation_id: uuid.UUID | None
+    auth_method: ClientAuthMethod
+    allowed_scopes: list[str]
+    redirect_uris: list[str]
+    jwks: dict[str, Any] | None
+    rate_limit_per_minute: int | None
+    active: bool
+    created_at: datetime
+
+
+class ClientCredentials(ClientRead):
+    """Returned once, on creation or rotation: the secret is stored only as an argon2 hash."""
+
+    client_secret: str | None = Field(
+        default=None, description="Shown once; store it now. Null for public and private_key_jwt clients."
+    )
+
+
+# -- users -----------------------------------------------------------------------------------------
+
+
+class UserCreate(Input):
+    username: str = Field(max_length=80, pattern=r"^[a-z0-9][a-z0-9._-]{1,79}$", examples=["j.devries"])
+    display_name: Name
+    role: Role
+    worker_id: uuid.UUID | None = None
+    bsn_read: bool = Field(default=False, description="Only for generalists and team leads.")
+    external_subject: Subject | None = Field(
+        default=None, description="The person's subject at the municipality IdP."
+    )
+    password: Password | None = Field(
+        default=None, description="At least 12 characters; omit for people who sign in through the IdP."
+    )
+    active: bool = True
+
+
+class UserUpdate(Input):
+    display_name: Name | None = None
+    role: Role | None = None
+    worker_id: uuid.UUID | None = None
+    bsn_read: bool | None = None
+    external_subject: Subject | None = None
+    password: Password | None = None
+    active: bool | None = None
+
+
+class UserRead(Output):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: Role
+    worker_id: uuid.UUID | None
+    bsn_read: bool
+    external_subject: str | None
+    has_password: bool = False
+    active: bool
+    created_at: datetime

@@ -1,0 +1,110 @@
+"""Plan tables. One ACTIVE plan per household is a database rule (a partial unique index); older
+versions stay as ``superseded`` history, each with its own goals and actions.
+
+``plan_actions.referral_id`` links a partner action to the referral that carries it out (the team
+keeps the lead); the referrals context sets it, and its migration 0051 added the foreign key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.domain.base import one_of, timestamp_now, tz_datetime, uuid_pk
+
+
+class PlanStatus(StrEnum):
+    active = "active"
+    superseded = "superseded"
+
+
+class PerformerKind(StrEnum):
+    household = "household"
+    network_member = "network_member"  # a person of the informal network map
+    volunteer = "volunteer"
+    worker = "worker"
+    partner = "partner"  # through a referral
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plans"
+    __table_args__ = (
+        one_of("status", PlanStatus),
+        sa.UniqueConstraint("household_id", "revision", name="uq_plans_household_revision"),
+        sa.Index(
+            "uq_plans_one_active_per_household",
+            "household_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'active'"),
+        ),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    household_id: uuid.UUID = Field(foreign_key="households.id", ondelete="CASCADE")
+    revision: int  # the plan version: 1, 2, ... per household
+    status: str = Field(default=PlanStatus.active, max_length=12)
+    supersedes_id: uuid.UUID | None = Field(default=None, foreign_key="plans.id")
+    summary: str | None = Field(default=None, max_length=1000)
+    evaluation_date: date | None = None
+    agreed_at: datetime | None = tz_datetime()
+    agreed_by_member_id: uuid.UUID | None = Field(default=None, foreign_key="members.id", ondelete="SET NULL")
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
+    superseded_at: datetime | None = tz_datetime()
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    created_at: datetime = timestamp_now()
+    updated_at: datetime = timestamp_now()
+
+
+class PlanGoal(SQLModel, table=True):
+    __tablename__ = "plan_goals"
+    __table_args__ = (sa.CheckConstraint("target_score BETWEEN 1 AND 5", name="target_score_range"),)
+
+    id: uuid.UUID = uuid_pk()
+    plan_id: uuid.UUID = Field(foreign_key="plans.id", index=True, ondelete="CASCADE")
+    domain_code: str = Field(foreign_key="life_domains.code", max_length=40)
+    target_score: int
+    description: str | None = Field(default=None, max_length=500)
+    position: int = 0
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    created_at: datetime = timestamp_now()
+    updated_at: datetime = timestamp_now()
+
+
+class PlanAction(SQLModel, table=True):
+    __tablename__ = "plan_actions"
+    __table_args__ = (
+        one_of("performer_kind", PerformerKind),
+        # Links only fit their performer kind. A network person may be removed from the map later
+        # (minimisation, retention), which nulls the link but keeps the action.
+        sa.CheckConstraint(
+            "network_person_id IS NULL OR performer_kind = 'network_member'", name="network_person_kind"
+        ),
+        sa.CheckConstraint("worker_id IS NULL OR performer_kind = 'worker'", name="worker_kind"),
+        sa.CheckConstraint("referral_id IS NULL OR performer_kind = 'partner'", name="referral_kind"),
+        sa.CheckConstraint("done = (done_at IS NOT NULL)", name="done_has_time"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    plan_id: uuid.UUID = Field(foreign_key="plans.id", index=True, ondelete="CASCADE")
+    goal_id: uuid.UUID | None = Field(
+        default=None, foreign_key="plan_goals.id", ondelete="SET NULL", index=True
+    )
+    description: str = Field(max_length=500)
+    performer_kind: str = Field(max_length=16)
+    network_person_id: uuid.UUID | None = Field(
+        default=None, foreign_key="network_people.id", ondelete="SET NULL", index=True
+    )
+    worker_id: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
+    referral_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="referrals.id")
+    due_date: date | None = None
+    done: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    done_at: datetime | None = tz_datetime()
+    position: int = 0
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    created_at: datetime = timestamp_now()
+    updated_at: datetime = timestamp_now()

@@ -1,0 +1,48 @@
+"""The plans context in offline sync and in the subject-access export.
+
+A plan version is one sync entity (``plan``): its payload is the whole version with goals and
+actions, and every change to any of them records a ``plan`` change. Imported by ``service.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.domain.households.export import Subject, register_export_section
+from app.domain.plans import repository as repo
+from app.domain.plans.models import Plan
+from app.domain.plans.schemas import PlanRead
+from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
+
+ENTITY = "plan"
+
+
+async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
+    rows = await repo.read_rows(session, where)
+    return [
+        SyncRecord(r["id"], r["household_id"], PlanRead.model_validate(dict(r)).model_dump(mode="json"))
+        for r in rows
+    ]
+
+
+async def _by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
+    return await _records(session, col(Plan.id).in_(ids))
+
+
+async def _by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
+    return await _records(session, col(Plan.household_id).in_(ids))
+
+
+async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
+    """Every plan version of the person's households, with goals, actions and the agreement."""
+    return [r.data for r in await _records(session, col(Plan.household_id).in_(subject.household_ids))]
+
+
+register_sync_entity(SyncEntity(ENTITY, _by_ids, _by_households))
+register_export_section("plans", _export)

@@ -1,0 +1,206 @@
+"""Every query of the plans context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.domain.assessments.repository import json_list, json_object
+from app.domain.networks.models import NetworkPerson
+from app.domain.organisation.models import WorkerTeam
+from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
+
+
+async def active(session: AsyncSession, household_id: uuid.UUID, *, for_update: bool = False) -> Plan | None:
+    query = select(Plan).where(Plan.household_id == household_id, Plan.status == PlanStatus.active)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get(
+    session: AsyncSession, household_id: uuid.UUID, plan_id: uuid.UUID, *, for_update: bool = False
+) -> Plan | None:
+    query = select(Plan).where(Plan.id == plan_id, Plan.household_id == household_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def next_revision(session: AsyncSession, household_id: uuid.UUID) -> int:
+    current = await session.scalar(
+        select(sa.func.max(Plan.revision)).where(Plan.household_id == household_id)
+    )
+    return int(current or 0) + 1
+
+
+async def page(
+    session: AsyncSession, household_id: uuid.UUID, *, before_revision: int | None, limit: int
+) -> list[Plan]:
+    """Newest version first."""
+    query = select(Plan).where(Plan.household_id == household_id)
+    if before_revision is not None:
+        query = query.where(col(Plan.revision) < before_revision)
+    query = query.order_by(col(Plan.revision).desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def contents(
+    session: AsyncSession, plan_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[PlanGoal]], dict[uuid.UUID, list[PlanAction]]]:
+    """Goals and actions of these plans: two queries, whatever the numbers."""
+    goals: dict[uuid.UUID, list[PlanGoal]] = {i: [] for i in plan_ids}
+    actions: dict[uuid.UUID, list[PlanAction]] = {i: [] for i in plan_ids}
+    if plan_ids:
+        for goal in await session.scalars(
+            select(PlanGoal)
+            .where(col(PlanGoal.plan_id).in_(plan_ids))
+            .order_by(col(PlanGoal.position), col(PlanGoal.created_at), col(PlanGoal.id))
+        ):
+            goals[goal.plan_id].append(goal)
+        for action in await session.scalars(
+            select(PlanAction)
+            .where(col(PlanAction.plan_id).in_(plan_ids))
+            .order_by(col(PlanAction.position), col(PlanAction.created_at), col(PlanAction.id))
+        ):
+            actions[action.plan_id].append(action)
+    return goals, actions
+
+
+async def get_goal(
+    session: AsyncSession, plan_id: uuid.UUID, goal_id: uuid.UUID, *, for_update: bool = False
+) -> PlanGoal | None:
+    query = select(PlanGoal).where(PlanGoal.id == goal_id, PlanGoal.plan_id == plan_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_action(
+    session: AsyncSession, plan_id: uuid.UUID, action_id: uuid.UUID, *, for_update: bool = False
+) -> PlanAction | None:
+    query = select(PlanAction).where(PlanAction.id == action_id, PlanAction.plan_id == plan_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def next_position(
+    session: AsyncSession, model: type[PlanGoal] | type[PlanAction], plan_id: uuid.UUID
+) -> int:
+    current = await session.scalar(
+        sa.select(sa.func.max(col(model.position))).where(col(model.plan_id) == plan_id)
+    )
+    return int(current if current is not None else -1) + 1
+
+
+async def insert_many(
+    session: AsyncSession, model: type[PlanGoal] | type[PlanAction], rows: list[dict[str, Any]]
+) -> None:
+    if rows:
+        await session.execute(sa.insert(model), rows)
+
+
+async def network_people_of(
+    session: AsyncSession, household_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    found = await session.scalars(
+        select(NetworkPerson.id).where(
+            NetworkPerson.household_id == household_id, col(NetworkPerson.id).in_(wanted)
+        )
+    )
+    return set(found)
+
+
+async def workers_of_team(
+    session: AsyncSession, team_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    found = await session.scalars(
+        select(WorkerTeam.worker_id).where(
+            WorkerTeam.team_id == team_id, col(WorkerTeam.worker_id).in_(wanted)
+        )
+    )
+    return set(found)
+
+
+async def referral_links(
+    session: AsyncSession, plan_id: uuid.UUID, action_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Actions of one plan version (by id) and the referral each is linked to."""
+    wanted = set(action_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(PlanAction.id, PlanAction.referral_id).where(
+            PlanAction.plan_id == plan_id, col(PlanAction.id).in_(wanted)
+        )
+    )
+    return {action_id: referral_id for action_id, referral_id in rows}
+
+
+def _columns(model: Any, names: Iterable[str], rename: dict[str, str] | None = None) -> dict[str, Any]:
+    rename = rename or {}
+    return {rename.get(name, name): col(getattr(model, name)) for name in names}
+
+
+GOAL_FIELDS = (
+    "id",
+    "plan_id",
+    "domain_code",
+    "target_score",
+    "description",
+    "version",
+    "created_at",
+    "updated_at",
+)
+ACTION_FIELDS = (
+    "id", "plan_id", "goal_id", "description", "performer_kind", "network_person_id", "worker_id",
+    "referral_id", "due_date", "done", "done_at", "version", "created_at", "updated_at",
+)  # fmt: skip
+PLAN_FIELDS = (
+    "id", "household_id", "revision", "status", "supersedes_id", "summary", "evaluation_date",
+    "agreed_at", "agreed_by_member_id", "created_by", "superseded_at", "version", "created_at", "updated_at",
+)  # fmt: skip
+
+
+async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
+    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
+    goals = (
+        sa.select(
+            json_list(
+                json_object(_columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})),
+                col(PlanGoal.position),
+                col(PlanGoal.created_at),
+                col(PlanGoal.id),
+            )
+        )
+        .where(col(PlanGoal.plan_id) == col(Plan.id))
+        .scalar_subquery()
+    )
+    actions = (
+        sa.select(
+            json_list(
+                json_object(_columns(PlanAction, ACTION_FIELDS)),
+                col(PlanAction.position),
+                col(PlanAction.created_at),
+                col(PlanAction.id),
+            )
+        )
+        .where(col(PlanAction.plan_id) == col(Plan.id))
+        .scalar_subquery()
+    )
+    query = sa.select(
+        *_columns(Plan, PLAN_FIELDS).values(), goals.label("goals"), actions.label("actions")
+    ).where(where)
+    return list((await session.execute(query)).mappings().all())

@@ -1,0 +1,335 @@
+"""Plan use cases: versions, reads, plan fields and the household's agreement.
+
+The plan is one aggregate for mobile sync: any change to it, its goals or its actions records a
+change of entity ``plan`` (the phone reloads the version as a whole). Goals and actions are in
+``content.py``. Every use case goes through ``get_visible`` (one access-log row, 404 when hidden).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.domain.assessments.casefile import parse_cursor_key, touch
+from app.domain.assessments.service import check_domains, check_member
+from app.domain.audit.models import AccessAction
+from app.domain.base import utcnow
+from app.domain.changes.service import record_change
+from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.households.access import get_visible
+from app.domain.households.models import Household
+from app.domain.households.rules import ensure_open
+from app.domain.households.service import Precondition
+from app.domain.plans import registrations  # registers the sync entity and export section
+from app.domain.plans import repository as repo
+from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
+from app.domain.plans.rules import (
+    AGREED_PLAN_FIELDS,
+    ensure_active,
+    ensure_change_allowed,
+    ensure_supersedes_active,
+)
+from app.domain.plans.schemas import (
+    ActionRead,
+    GoalRead,
+    PlanAgreement,
+    PlanHeader,
+    PlanRead,
+    PlanUpdate,
+    PlanVersionCreate,
+    VersionAction,
+)
+from app.domain.plans.validation import ActionLinks, check_actions
+
+RESOURCE = "plan"
+ENTITY = registrations.ENTITY
+# Agreements recorded on a phone carry the phone's clock; allow it to run a little ahead.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def goal_read(goal: PlanGoal) -> GoalRead:
+    return GoalRead(
+        id=goal.id,
+        plan_id=goal.plan_id,
+        domain=goal.domain_code,
+        target_score=goal.target_score,
+        description=goal.description,
+        version=goal.version,
+        created_at=goal.created_at,
+        updated_at=goal.updated_at,
+    )
+
+
+def action_read(action: PlanAction) -> ActionRead:
+    return ActionRead.model_validate(action, from_attributes=True)
+
+
+def header(plan: Plan) -> PlanHeader:
+    return PlanHeader.model_validate(plan, from_attributes=True)
+
+
+async def plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
+    goals, actions = await repo.contents(session, [plan.id])
+    return PlanRead(
+        **header(plan).model_dump(),
+        goals=[goal_read(g) for g in goals[plan.id]],
+        actions=[action_read(a) for a in actions[plan.id]],
+    )
+
+
+async def changed(session: AsyncSession, plan: Plan) -> None:
+    """Bump the plan's version and tell sync the aggregate changed."""
+    touch(plan)
+    await session.flush()
+    await record_change(session, household_id=plan.household_id, entity=ENTITY, entity_id=plan.id)
+
+
+async def existing_plan(
+    session: AsyncSession, household_id: uuid.UUID, plan_id: uuid.UUID, *, for_update: bool = False
+) -> Plan:
+    plan = await repo.get(session, household_id, plan_id, for_update=for_update)
+    if plan is None:
+        raise NotFound(RESOURCE)
+    return plan
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+async def read_active(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> PlanRead:
+    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.read)
+    plan = await repo.active(session, household_id)
+    if plan is None:
+        raise NotFound(RESOURCE)
+    return await plan_read(session, plan)
+
+
+async def read(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID, plan_id: uuid.UUID
+) -> PlanRead:
+    await get_visible(
+        session, principal, household_id, resource=RESOURCE, action=AccessAction.read, resource_id=plan_id
+    )
+    return await plan_read(session, await existing_plan(session, household_id, plan_id))
+
+
+async def history(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    *,
+    after: list[Any] | None,
+    limit: int,
+) -> tuple[list[PlanHeader], list[Any] | None]:
+    """Every version, newest first (headers only: one query)."""
+    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.list)
+    key = parse_cursor_key(after, int)
+    plans = await repo.page(session, household_id, before_revision=key[0] if key else None, limit=limit)
+    last = plans[-1] if len(plans) == limit else None
+    return [header(p) for p in plans], ([last.revision] if last else None)
+
+
+# -- a new version ----------------------------------------------------------------------------
+
+
+def _links(loc: tuple[str | int, ...], action: VersionAction) -> ActionLinks:
+    return ActionLinks(
+        loc,
+        action.performer_kind,
+        network_person_id=action.network_person_id,
+        worker_id=action.worker_id,
+        continues_action_id=action.continues_action_id,
+    )
+
+
+async def _validate_version(
+    session: AsyncSession, household: Household, data: PlanVersionCreate, current: Plan | None
+) -> dict[uuid.UUID, uuid.UUID | None]:
+    errors = await check_domains(session, [g.domain for g in data.goals], ("body", "goals"))
+    links = [
+        _links(("body", "goals", gi, "actions", ai), action)
+        for gi, goal in enumerate(data.goals)
+        for ai, action in enumerate(goal.actions)
+    ] + [_links(("body", "actions", ai), action) for ai, action in enumerate(data.actions)]
+    action_errors, continued = await check_actions(
+        session, household, links, superseded_plan_id=current.id if current else None
+    )
+    if errors + action_errors:
+        raise ValidationFailed(errors + action_errors)
+    return continued
+
+
+def action_row(
+    plan_id: uuid.UUID,
+    goal_id: uuid.UUID | None,
+    action: VersionAction,
+    position: int,
+    continued: dict[uuid.UUID, uuid.UUID | None],
+    now: datetime,
+) -> dict[str, Any]:
+    referral = continued.get(action.continues_action_id) if action.continues_action_id else None
+    return {
+        "id": uuid.uuid4(),
+        "plan_id": plan_id,
+        "goal_id": goal_id,
+        "description": action.description,
+        "performer_kind": str(action.performer_kind),
+        "network_person_id": action.network_person_id,
+        "worker_id": action.worker_id,
+        "referral_id": referral if action.performer_kind == "partner" else None,
+        "due_date": action.due_date,
+        "done": action.done,
+        "done_at": now if action.done else None,
+        "position": position,
+    }
+
+
+def _content_rows(
+    plan_id: uuid.UUID, data: PlanVersionCreate, continued: dict[uuid.UUID, uuid.UUID | None], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    goals: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    for position, goal in enumerate(data.goals):
+        goal_id = uuid.uuid4()
+        goals.append(
+            {
+                "id": goal_id,
+                "plan_id": plan_id,
+                "domain_code": goal.domain,
+                "target_score": goal.target_score,
+                "description": goal.description,
+                "position": position,
+            }
+        )
+        actions += [
+            action_row(plan_id, goal_id, a, len(actions) + i, continued, now)
+            for i, a in enumerate(goal.actions)
+        ]
+    actions += [
+        action_row(plan_id, None, a, len(actions) + i, continued, now) for i, a in enumerate(data.actions)
+    ]
+    return goals, actions
+
+
+async def new_version(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID, data: PlanVersionCreate
+) -> PlanRead:
+    """Make a new version and supersede the active one, in this one transaction.
+
+    The household row is locked first, so concurrent versions for one household queue up; the one
+    that comes second no longer supersedes the active version and gets 409 ``stale_plan_version``.
+    The partial unique index is the last line of defence.
+    """
+    new_id = uuid.uuid4()
+    household = await get_visible(
+        session,
+        principal,
+        household_id,
+        resource=RESOURCE,
+        action=AccessAction.create,
+        resource_id=new_id,
+        for_update=True,
+    )
+    ensure_open(household.status)
+    current = await repo.active(session, household_id, for_update=True)
+    ensure_supersedes_active(current.id if current else None, data.supersedes_id)
+    continued = await _validate_version(session, household, data, current)
+    now = utcnow()
+    if current is not None:
+        current.status = PlanStatus.superseded
+        current.superseded_at = now
+        await changed(session, current)  # flushed before the new active row is inserted
+    plan = Plan(
+        id=new_id,
+        household_id=household_id,
+        revision=await repo.next_revision(session, household_id),
+        status=PlanStatus.active,
+        supersedes_id=current.id if current else None,
+        summary=data.summary,
+        evaluation_date=data.evaluation_date,
+        created_by=principal.worker_id,
+    )
+    session.add(plan)
+    await session.flush()
+    goal_rows, action_rows = _content_rows(new_id, data, continued, now)
+    await repo.insert_many(session, PlanGoal, goal_rows)
+    await repo.insert_many(session, PlanAction, action_rows)
+    await record_change(session, household_id=household_id, entity=ENTITY, entity_id=new_id)
+    return await plan_read(session, plan)
+
+
+# -- plan fields and agreement ----------------------------------------------------------------
+
+
+async def _for_change(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    precondition: Precondition,
+    person_id: uuid.UUID | None = None,
+) -> Plan:
+    household = await get_visible(
+        session,
+        principal,
+        household_id,
+        resource=RESOURCE,
+        action=AccessAction.update,
+        resource_id=plan_id,
+        person_id=person_id,
+    )
+    plan = await existing_plan(session, household_id, plan_id, for_update=True)
+    precondition(plan.id, plan.version)
+    ensure_open(household.status)
+    ensure_active(plan.status)
+    return plan
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    data: PlanUpdate,
+    precondition: Precondition,
+) -> PlanRead:
+    plan = await _for_change(session, principal, household_id, plan_id, precondition)
+    changes = data.model_dump(exclude_unset=True)
+    ensure_change_allowed(plan.agreed_at is not None, changes, AGREED_PLAN_FIELDS)
+    for name, value in changes.items():
+        setattr(plan, name, value)
+    await changed(session, plan)
+    return await plan_read(session, plan)
+
+
+async def agree(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    data: PlanAgreement,
+    precondition: Precondition,
+) -> PlanRead:
+    """Record that the household agreed to this version (who, and when)."""
+    plan = await _for_change(
+        session, principal, household_id, plan_id, precondition, person_id=data.agreed_by_member_id
+    )
+    if plan.agreed_at is not None:
+        raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
+    now = utcnow()
+    agreed_at = data.agreed_at or now
+    errors = await check_member(
+        session, household_id, data.agreed_by_member_id, ("body", "agreed_by_member_id")
+    )
+    if agreed_at > now + CLOCK_SKEW:
+        errors.append(FieldError(("body", "agreed_at"), "Cannot be in the future.", "date_in_future"))
+    if errors:
+        raise ValidationFailed(errors)
+    plan.agreed_at = agreed_at
+    plan.agreed_by_member_id = data.agreed_by_member_id
+    await changed(session, plan)
+    return await plan_read(session, plan)

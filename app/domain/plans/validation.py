@@ -1,0 +1,91 @@
+"""Checks of plan content against the database (a constant number of queries for any number of
+goals and actions); every problem is a field error naming the field and the rule."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import FieldError
+from app.domain.households.models import Household
+from app.domain.plans import repository as repo
+from app.domain.plans.models import PerformerKind
+from app.domain.plans.rules import performer_link_problems
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ActionLinks:
+    """Where an action sits in the request body, and the links it will have. ``given`` names the
+    links the request itself supplies: only those are looked up (a worker who has since left the
+    team does not block editing an action's wording)."""
+
+    loc: Loc
+    kind: PerformerKind
+    network_person_id: uuid.UUID | None = None
+    worker_id: uuid.UUID | None = None
+    continues_action_id: uuid.UUID | None = None
+    given: frozenset[str] = frozenset({"network_person_id", "worker_id", "continues_action_id"})
+
+    def supplied(self, field: str) -> uuid.UUID | None:
+        value: uuid.UUID | None = getattr(self, field)
+        return value if field in self.given else None
+
+
+def _ids(actions: Sequence[ActionLinks], field: str) -> set[uuid.UUID]:
+    return {value for a in actions if (value := a.supplied(field))}
+
+
+async def check_actions(
+    session: AsyncSession,
+    household: Household,
+    actions: Sequence[ActionLinks],
+    *,
+    superseded_plan_id: uuid.UUID | None = None,
+) -> tuple[list[FieldError], dict[uuid.UUID, uuid.UUID | None]]:
+    """Problems with the actions' links, and the referral link of each continued action."""
+    errors = [
+        FieldError((*a.loc, field), message, rule)
+        for a in actions
+        for field, message, rule in performer_link_problems(
+            a.kind, network_person_id=a.network_person_id, worker_id=a.worker_id
+        )
+    ]
+    people = await repo.network_people_of(session, household.id, _ids(actions, "network_person_id"))
+    workers = await repo.workers_of_team(session, household.team_id, _ids(actions, "worker_id"))
+    continued = (
+        await repo.referral_links(session, superseded_plan_id, _ids(actions, "continues_action_id"))
+        if superseded_plan_id
+        else {}
+    )
+    for a in actions:
+        person, worker, continues = (
+            a.supplied(f) for f in ("network_person_id", "worker_id", "continues_action_id")
+        )
+        if person and person not in people:
+            errors.append(
+                FieldError(
+                    (*a.loc, "network_person_id"),
+                    "Not on this household's network map.",
+                    "network_person_unknown",
+                )
+            )
+        if worker and worker not in workers:
+            errors.append(
+                FieldError(
+                    (*a.loc, "worker_id"), "Not a worker of the household's team.", "worker_not_in_team"
+                )
+            )
+        if continues and continues not in continued:
+            errors.append(
+                FieldError(
+                    (*a.loc, "continues_action_id"),
+                    "Not an action of the version this one supersedes.",
+                    "action_not_in_superseded_plan",
+                )
+            )
+    return errors, continued

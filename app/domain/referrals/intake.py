@@ -1,0 +1,325 @@
+"""How referrals come into being: a partner posts one in (inbound), a worker refers out (outbound).
+
+Inbound referrals are routed by buurt (or by postcode) to the team covering it. Partners must send an
+``Idempotency-Key``: the key is stored on the referral under a unique constraint, so even concurrent
+duplicates make one referral (the second waits for the first, then gets the same referral back).
+
+An outbound referral passes on only what its legal basis allows: with a consent, at most the data
+categories the consent covers, for that organisation and purpose; with another basis (legal duty,
+vital interest) that basis must be recorded, and only the categories the worker chooses go along.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.domain.audit import service as audit
+from app.domain.audit.models import AccessAction
+from app.domain.changes import service as changes
+from app.domain.consents import repository as consents_repo
+from app.domain.consents.models import Consent, DataCategory
+from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFailed
+from app.domain.households import repository as households_repo
+from app.domain.households.access import get_visible
+from app.domain.households.models import Household, Member
+from app.domain.plans.models import PlanAction
+from app.domain.referrals import repository as repo
+from app.domain.referrals import rules
+from app.domain.referrals.models import Direction, LegalBasis, Referral, ReferralStatus, Side
+from app.domain.referrals.schemas import InboundReferralCreate, OutboundReferralCreate
+from app.domain.referrals.service import (
+    PURPOSE,
+    RESOURCE,
+    AnyReferralRead,
+    present_one,
+    record_transition,
+    side_of,
+)
+
+
+class IdempotencyKeyRequired(DomainError):
+    """Answered as 400: partners must make every POST retry-safe."""
+
+    rule = "idempotency_key_required"
+
+
+def _request_hash(data: InboundReferralCreate | OutboundReferralCreate) -> str:
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+
+
+async def _check_common(
+    session: AsyncSession, reason_domain: str, basis: LegalBasis, note: str | None
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not await consents_repo.active_life_domain(session, reason_domain):
+        errors.append(
+            FieldError(("body", "reason_domain"), "Not an active life-domain code.", "domain_unknown")
+        )
+    if basis is not LegalBasis.consent and not note:
+        errors.append(
+            FieldError(
+                ("body", "legal_basis_note"),
+                "Name the legal duty or vital interest relied on.",
+                "basis_note_required",
+            )
+        )
+    return errors
+
+
+async def _route(session: AsyncSession, data: InboundReferralCreate) -> tuple[uuid.UUID, uuid.UUID]:
+    """(buurt, team) for an inbound referral: by buurt code, else by the person's postcode."""
+    person = data.person
+    if data.buurt_code is not None:
+        found = await households_repo.buurt_and_team(session, data.buurt_code)
+        loc: tuple[str | int, ...] = ("body", "buurt_code")
+        if found is None:
+            raise ValidationFailed([FieldError(loc, "This buurt is not known.", "unknown_buurt")])
+        buurt_id, team_id = found
+    elif person.postcode is not None and person.house_number is not None:
+        routed = await repo.route_postcode(session, person.postcode)
+        loc = ("body", "person", "postcode")
+        if routed is None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        loc, "No buurt is known for this postcode; send buurt_code.", "postcode_unroutable"
+                    )
+                ]
+            )
+        buurt_id, _, team_id = routed
+    else:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "buurt_code"),
+                    "Give buurt_code, or the person's postcode and house_number.",
+                    "address_or_buurt_required",
+                )
+            ]
+        )
+    if team_id is None:
+        raise ValidationFailed([FieldError(loc, "No team covers this buurt.", "buurt_not_covered")])
+    return buurt_id, team_id
+
+
+def _categories_given(data: InboundReferralCreate) -> list[str]:
+    person = data.person
+    given = {
+        DataCategory.identity: person.family_name is not None or person.birth_date is not None,
+        DataCategory.address: person.postcode is not None,
+        DataCategory.contact: person.phone is not None,
+    }
+    return sorted(str(c) for c, present in given.items() if present)
+
+
+async def _insert_or_replay(session: AsyncSession, values: dict[str, Any]) -> tuple[Referral, bool]:
+    """(referral, replayed). A key used before answers with that referral, or 422 for another body."""
+    referral = await repo.insert_once(session, values)
+    if referral is not None:
+        return referral, False
+    existing = await repo.by_idempotency_key(session, values["idempotency_scope"], values["idempotency_key"])
+    if existing is None or existing.request_hash != values["request_hash"]:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("header", "Idempotency-Key"),
+                    "This key was used for a different request.",
+                    "idempotency_key_reused",
+                )
+            ]
+        )
+    return existing, True
+
+
+async def submit_inbound(
+    session: AsyncSession, principal: Principal, data: InboundReferralCreate, *, idempotency_key: str | None
+) -> tuple[AnyReferralRead, bool]:
+    """A partner's referral to the team. Returns (the referral, whether this was a replay)."""
+    if side_of(principal) is not Side.partner or principal.organisation_id is None:
+        raise Forbidden("Team members refer out from a household.", rule="partners_only")
+    if not idempotency_key:
+        raise IdempotencyKeyRequired("Partners must send an Idempotency-Key header with this POST.")
+    errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
+    if errors:
+        raise ValidationFailed(errors)
+    buurt_id, team_id = await _route(session, data)
+    person = data.person
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "direction": str(Direction.inbound),
+        "status": str(ReferralStatus.submitted),
+        "organisation_id": principal.organisation_id,
+        "team_id": team_id,
+        "buurt_id": buurt_id,
+        **person.model_dump(),
+        "shared_categories": _categories_given(data),
+        "reason_domain": data.reason_domain,
+        "urgency": str(data.urgency),
+        "description": data.description,
+        "legal_basis": str(data.legal_basis),
+        "legal_basis_note": data.legal_basis_note,
+        "idempotency_scope": principal.subject,
+        "idempotency_key": idempotency_key,
+        "request_hash": _request_hash(data),
+    }
+    referral, replayed = await _insert_or_replay(session, values)
+    action = AccessAction.read if replayed else AccessAction.create
+    audit.record(
+        session, principal, resource=RESOURCE, action=action, purpose=PURPOSE, resource_id=referral.id
+    )
+    if not replayed:
+        await record_transition(session, principal, referral, from_status=None, side=Side.partner)
+    return await present_one(session, principal, referral), replayed
+
+
+# -- outbound ---------------------------------------------------------------------------------------
+
+
+async def _shared_under(
+    session: AsyncSession, household: Household, data: OutboundReferralCreate
+) -> tuple[Consent | None, set[str]]:
+    """The consent relied on (if any) and the categories that may go along; 422 when not allowed."""
+    requested = {str(c) for c in data.share} if data.share is not None else None
+    if data.legal_basis is not LegalBasis.consent:
+        if data.consent_id is not None:
+            raise ValidationFailed(
+                [FieldError(("body", "consent_id"), "Only taken with legal basis consent.", "not_applicable")]
+            )
+        return None, requested or set()
+    consent = await consents_repo.find_in_force(
+        session,
+        household_id=household.id,
+        member_id=data.member_id,
+        organisation_id=data.organisation_id,
+        purpose=data.reason_domain,
+        consent_id=data.consent_id,
+    )
+    if consent is None:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "consent_id" if data.consent_id else "legal_basis"),
+                    "No consent in force covers this member, organisation and purpose.",
+                    "consent_required",
+                )
+            ]
+        )
+    allowed = set(consent.categories)
+    if requested is not None and not requested <= allowed:
+        raise ValidationFailed(
+            [FieldError(("body", "share"), "The consent does not cover all of these.", "consent_categories")]
+        )
+    return consent, requested if requested is not None else allowed
+
+
+def _carried(member: Member, household: Household, shared: set[str], phone: str | None) -> dict[str, Any]:
+    """The personal data the referral carries: a given name, plus each shared category."""
+    identity, address = DataCategory.identity in shared, DataCategory.address in shared
+    return {
+        "given_name": member.given_name,
+        "family_name": member.family_name if identity else None,
+        "birth_date": member.birth_date if identity else None,
+        "postcode": household.postcode if address else None,
+        "house_number": household.house_number if address else None,
+        "house_number_addition": household.house_number_addition if address else None,
+        "phone": phone if DataCategory.contact in shared else None,
+    }
+
+
+async def refer_outbound(
+    session: AsyncSession,
+    principal: Principal,
+    household_id: uuid.UUID,
+    data: OutboundReferralCreate,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[AnyReferralRead, bool]:
+    """A worker refers a household member to a partner organisation (the plan action links to it)."""
+    if side_of(principal) is not Side.team:
+        raise Forbidden("Partners post inbound referrals.", rule="team_only")
+    referral_id = uuid.uuid4()
+    household = await get_visible(
+        session,
+        principal,
+        household_id,
+        resource=RESOURCE,
+        action=AccessAction.create,
+        resource_id=referral_id,
+        person_id=data.member_id,
+    )
+    errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
+    member = await session.get(Member, data.member_id)
+    if member is None or member.household_id != household.id:
+        errors.append(FieldError(("body", "member_id"), "Not a member of this household.", "member_unknown"))
+    if not await consents_repo.active_organisation(session, data.organisation_id):
+        errors.append(
+            FieldError(("body", "organisation_id"), "No such active organisation.", "organisation_unknown")
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    assert member is not None
+    consent, shared = await _shared_under(session, household, data)
+    action = await _plan_action(session, household.id, data.plan_action_id)
+    if data.phone is not None and DataCategory.contact not in shared:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "phone"), "Contact details are not among the shared data.", "category_not_shared"
+                )
+            ]
+        )
+    values: dict[str, Any] = {
+        "id": referral_id,
+        "direction": str(Direction.outbound),
+        "status": str(ReferralStatus.submitted),
+        "organisation_id": data.organisation_id,
+        "team_id": household.team_id,
+        "buurt_id": household.buurt_id,
+        "household_id": household.id,
+        "member_id": member.id,
+        **_carried(member, household, shared, data.phone),
+        "shared_categories": sorted(shared),
+        "reason_domain": data.reason_domain,
+        "urgency": str(data.urgency),
+        "description": data.description,
+        "legal_basis": str(data.legal_basis),
+        "legal_basis_note": data.legal_basis_note,
+        "consent_id": consent.id if consent else None,
+        "requested_by_worker_id": principal.worker_id,
+        "idempotency_scope": principal.subject if idempotency_key else None,
+        "idempotency_key": idempotency_key,
+        "request_hash": _request_hash(data),
+    }
+    referral, replayed = await _insert_or_replay(session, values)
+    if not replayed:
+        await record_transition(session, principal, referral, from_status=None, side=Side.team)
+        if action is not None:
+            plan_id = await repo.link_plan_action(session, action, referral.id)
+            await changes.record_change(session, household_id=household.id, entity="plan", entity_id=plan_id)
+    return await present_one(session, principal, referral), replayed
+
+
+async def _plan_action(
+    session: AsyncSession, household_id: uuid.UUID, action_id: uuid.UUID | None
+) -> PlanAction | None:
+    if action_id is None:
+        return None
+    found = await repo.plan_action_for_update(session, household_id, action_id)
+    if found is None:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "plan_action_id"),
+                    "Not an action of this household's active plan.",
+                    "plan_action_unknown",
+                )
+            ]
+        )
+    action, linked_status = found
+    rules.check_plan_action(action.performer_kind, action.done, linked_status)
+    return action

@@ -1,0 +1,202 @@
+"""The fixed catalogue of measures: what each figure means. The SQL for each is in repository.py.
+
+Only these measures, broken down only by area (buurt, wijk, gemeente), calendar period (month,
+quarter, year) and the one category listed with a measure: no free filters, no person-level rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.domain.households.models import ClosingReason
+from app.domain.initiatives.models import InitiativeStatus
+from app.domain.organisation.models import PartnerKind
+
+TOTAL = "total"
+
+
+class Level(StrEnum):
+    buurt = "buurt"
+    wijk = "wijk"
+    gemeente = "gemeente"
+
+
+class Kind(StrEnum):
+    flow = "flow"  # events in the period: months add up to quarters, quarters to the year
+    stock = "stock"  # what existed during the period: periods do not add up
+    median = "median"  # the median of a value over the members of a group
+    mean = "mean"  # the mean of a value over the members of a group
+    ratio = "ratio"  # a share, from the published counts of two stock measures
+    amount = "amount"  # a sum of public amounts, published where the group's count is
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The one category a measure is broken down by."""
+
+    name: str
+    description: str
+    values: tuple[str, ...] = ()  # a fixed list, or empty when it comes from a reference table
+    reference: str | None = None  # "themes" or "life_domains": configurable lists
+    total: bool = False  # categories add up, and a "total" row is published as well
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    title: str
+    definition: str
+    unit: str
+    kind: Kind
+    breakdown: Breakdown | None = None
+    numerator: str | None = None  # ratio measures: two stock count measures
+    denominator: str | None = None
+    digits: int = 0  # decimals of medians, means and ratios
+
+    @property
+    def count_kind(self) -> bool:
+        return self.kind in (Kind.flow, Kind.stock)
+
+
+CLOSING_REASON = Breakdown(
+    "closing_reason", "Why the case file was closed.", tuple(ClosingReason), total=True
+)
+PARTNER_KIND = Breakdown("partner_kind", "The kind of partner organisation.", tuple(PartnerKind), total=True)
+THEME = Breakdown(
+    "theme",
+    "A recurring question (debts, loneliness, ...), from the configurable theme list. One household or "
+    "initiative can carry several themes, so themes do not add up and there is no total.",
+    reference="themes",
+)
+LIFE_DOMAIN = Breakdown(
+    "life_domain",
+    "A domain of the 1-5 self-sufficiency scale, from the configurable list.",
+    reference="life_domains",
+)
+INITIATIVE_STATUS = Breakdown(
+    "status", "The initiative's current status.", tuple(InitiativeStatus), total=True
+)
+
+_MEASURES = [
+    Measure(
+        "households_registered",
+        "Households registered",
+        "Households registered with a neighbourhood team in the period (local date of registration), "
+        "by the buurt of the household's address.",
+        "households",
+        Kind.flow,
+    ),
+    Measure(
+        "households_active",
+        "Households with an open case file",
+        "Households whose case file was open at any time in the period: registered on or before the "
+        "period's last day and not closed before its first day (every status but 'closed').",
+        "households",
+        Kind.stock,
+    ),
+    Measure(
+        "households_closed",
+        "Households closed, by closing reason",
+        "Households whose case file was closed in the period (local date of closing), by closing reason.",
+        "households",
+        Kind.flow,
+        CLOSING_REASON,
+    ),
+    Measure(
+        "households_by_theme",
+        "Households per theme",
+        "Households whose case file was open at any time in the period and that carried the theme by "
+        "the period's last day (themes are used for collectivisation: recurring questions).",
+        "households",
+        Kind.stock,
+        THEME,
+    ),
+    Measure(
+        "days_to_first_contact",
+        "Median days from registration to first contact",
+        "For households registered in the period that have had a contact moment: the median number of "
+        "calendar days between the registration date and the date of the first contact moment.",
+        "days",
+        Kind.median,
+    ),
+    Measure(
+        "referrals_inbound",
+        "Inbound referrals, by partner kind",
+        "Referrals submitted by partner organisations to a team in the period (local date of "
+        "submission), by the kind of the sending partner; only referrals routed to a buurt.",
+        "referrals",
+        Kind.flow,
+        PARTNER_KIND,
+    ),
+    Measure(
+        "households_specialist_referral",
+        "Households referred to specialist care",
+        "Households with an open case file that had an outbound referral to specialist care (a partner "
+        "of kind youth_care or mental_health) submitted in the period and not declined or cancelled.",
+        "households",
+        Kind.stock,
+    ),
+    Measure(
+        "share_specialist_referral",
+        "Share of open households referred to specialist care",
+        "households_specialist_referral divided by households_active for the same area and period "
+        "(the '5' of 80-20-5), computed from the two published (rounded) counts.",
+        "share",
+        Kind.ratio,
+        numerator="households_specialist_referral",
+        denominator="households_active",
+        digits=2,
+    ),
+    Measure(
+        "days_to_first_response",
+        "Median days from referral to first response",
+        "For referrals submitted in the period that have been answered: the median time in days (one "
+        "decimal) from submission to the first status change by the receiving side (the team for "
+        "inbound referrals, the partner for outbound ones), by the buurt of the referral or household.",
+        "days",
+        Kind.median,
+        digits=1,
+    ),
+    Measure(
+        "self_sufficiency_change",
+        "Change in self-sufficiency per life domain",
+        "For households whose case file was closed in the period: the mean change (one decimal) of the "
+        "1-5 score per life domain between the first and the last assessment that scored the domain, "
+        "over every household or member scored at least twice; groups count households.",
+        "score points",
+        Kind.mean,
+        LIFE_DOMAIN,
+        digits=1,
+    ),
+    Measure(
+        "initiatives",
+        "Resident initiatives, by status",
+        "Resident initiatives proposed in the period (local date of creation) in a buurt, by their "
+        "current status.",
+        "initiatives",
+        Kind.flow,
+        INITIATIVE_STATUS,
+    ),
+    Measure(
+        "initiative_participants",
+        "Participants reached by resident initiatives",
+        "The sum of the participants reached that initiatives proposed in the period reported, by "
+        "current status; published where the number of initiatives behind it is.",
+        "participants",
+        Kind.amount,
+        INITIATIVE_STATUS,
+    ),
+    Measure(
+        "initiative_budget_granted",
+        "Budget granted to resident initiatives, by theme",
+        "The sum in whole euros of the grants that resident networks decided in the period (local date "
+        "of the decision) for initiatives in a buurt, by the initiative's themes; published where the "
+        "number of grants behind it is.",
+        "euros",
+        Kind.amount,
+        THEME,
+    ),
+]
+
+CATALOGUE: dict[str, Measure] = {m.id: m for m in _MEASURES}

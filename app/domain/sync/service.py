@@ -1,0 +1,171 @@
+"""``sync``: one page of what changed in the caller's caseload since their position.
+
+* Caseload = ``access.caseload`` (own teams; confidential only as coordinator or assignee; never
+  break-glass-only access, which must not leave copies on a phone).
+* Upserts carry the current state of each changed object, loaded through the registry
+  (``app/domain/sync/registry.py``); objects that no longer exist become tombstones.
+* An access change (handover, assignment, confidentiality) or a household deletion in range:
+  households now in the caseload are sent whole (every registered entity, ``by_households``);
+  households that left it get one ``household`` tombstone, but only for callers who were in the
+  audience before (so other teams never learn a household id).
+* The caller's team membership is part of the position; when it differs, the answer is
+  ``reset: true`` and a fresh full sync starts.
+
+One access-log row per request (action ``sync``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.domain.audit import service as audit
+from app.domain.audit.models import AccessAction
+from app.domain.changes.models import ChangeOp
+from app.domain.errors import FieldError, ValidationFailed
+from app.domain.households import repository as households_repo
+from app.domain.households import sync_entities  # noqa: F401 - registers household, member, contact_moment
+from app.domain.households.access import caseload
+from app.domain.sync import repository as repo
+from app.domain.sync.registry import SyncRecord, sync_entity
+from app.domain.sync.registry import sync_entities as registered
+from app.domain.sync.rules import Phase, SyncPosition, teams_digest
+from app.domain.sync.schemas import SyncTombstone, SyncUpsert
+
+CHANGES_PER_HOUSEHOLD_PAGE = 10  # change rows read per page = limit x this
+
+
+@dataclass
+class SyncBatch:
+    position: SyncPosition
+    has_more: bool
+    reset: bool = False
+    upserts: list[SyncUpsert] = field(default_factory=list)
+    tombstones: list[SyncTombstone] = field(default_factory=list)
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed([FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")])
+
+
+async def sync(
+    session: AsyncSession, principal: Principal, position: SyncPosition | None, *, limit: int
+) -> SyncBatch:
+    audit.record(session, principal, resource="household", action=AccessAction.sync)
+    worker_id = principal.worker_id
+    if worker_id is None:  # only case roles hold cases:read; be explicit anyway
+        raise _invalid_cursor()
+    team_ids = sorted(await households_repo.teams_of_worker(session, worker_id))
+    digest = teams_digest(team_ids)
+    if position is not None and position.worker_id != worker_id:
+        raise _invalid_cursor()
+    reset = position is not None and position.teams != digest
+    if position is None or reset:
+        position = SyncPosition(worker_id, digest, Phase.full, await repo.watermark(session))
+    if position.phase is Phase.full:
+        batch = await _full_page(session, principal, position, limit)
+    else:
+        batch = await _changes_page(session, principal, position, team_ids, limit)
+    batch.reset = reset
+    return batch
+
+
+async def _snapshot(session: AsyncSession, household_ids: list[uuid.UUID]) -> list[SyncUpsert]:
+    """Every registered entity of these households (one statement per entity kind)."""
+    if not household_ids:
+        return []
+    upserts: list[SyncUpsert] = []
+    for entity in sorted(registered(), key=lambda e: e.name != "household"):  # households first
+        upserts += _upserts(entity.name, await entity.by_households(session, household_ids))
+    return upserts
+
+
+def _upserts(entity: str, records: Iterable[SyncRecord]) -> list[SyncUpsert]:
+    return [
+        SyncUpsert(entity=entity, id=r.entity_id, household_id=r.household_id, data=r.data) for r in records
+    ]
+
+
+async def _full_page(
+    session: AsyncSession, principal: Principal, position: SyncPosition, limit: int
+) -> SyncBatch:
+    ids = await repo.caseload_ids(
+        session, caseload(principal), after=position.after_household, limit=limit + 1
+    )
+    has_more = len(ids) > limit
+    ids = ids[:limit]
+    upserts = await _snapshot(session, ids)
+    following = position.next_full_page(ids[-1]) if has_more else position.start_changes()
+    return SyncBatch(following, has_more, upserts=upserts)
+
+
+async def _changes_page(
+    session: AsyncSession,
+    principal: Principal,
+    position: SyncPosition,
+    team_ids: list[uuid.UUID],
+    limit: int,
+) -> SyncBatch:
+    upper = position.upper if position.upper is not None else await repo.watermark(session)
+    page = limit * CHANGES_PER_HOUSEHOLD_PAGE
+    assert principal.worker_id is not None
+    rows = await repo.changes(
+        session,
+        caseload(principal),
+        worker_id=principal.worker_id,
+        team_ids=team_ids,
+        from_txid=position.watermark,
+        to_txid=upper,
+        after_seq=position.after_seq,
+        limit=page + 1,
+    )
+    has_more = len(rows) > page
+    rows = rows[:page]
+    following = position.next_changes_page(upper, rows[-1].seq) if has_more else position.range_done(upper)
+    batch = SyncBatch(following, has_more)
+    if rows:
+        await _apply_changes(session, principal, rows, batch)
+    return batch
+
+
+async def _apply_changes(
+    session: AsyncSession, principal: Principal, rows: list[repo.Change], batch: SyncBatch
+) -> None:
+    visible = set(
+        await repo.caseload_ids(session, caseload(principal), among=sorted({r.household_id for r in rows}))
+    )
+    redrawn = {
+        r.household_id
+        for r in rows
+        if r.op == ChangeOp.access or (r.entity == "household" and r.op == ChangeOp.delete)
+    }
+    whole = sorted(redrawn & visible)
+    batch.upserts = await _snapshot(session, whole)
+    batch.tombstones = [
+        SyncTombstone(entity="household", id=h, household_id=h) for h in sorted(redrawn - visible)
+    ]
+    wanted: dict[str, dict[uuid.UUID, uuid.UUID]] = defaultdict(dict)
+    for r in rows:
+        if r.op != ChangeOp.access and r.household_id in visible and r.household_id not in whole:
+            wanted[r.entity][r.entity_id] = r.household_id
+    for name, ids in wanted.items():
+        await _load_changed(session, name, ids, batch)
+
+
+async def _load_changed(
+    session: AsyncSession, name: str, ids: dict[uuid.UUID, uuid.UUID], batch: SyncBatch
+) -> None:
+    entity = sync_entity(name)
+    if entity is None:  # a context that records changes but has not registered a loader (yet)
+        return
+    records = [r for r in await entity.by_ids(session, list(ids)) if r.entity_id in ids]
+    batch.upserts += _upserts(name, records)
+    found = {r.entity_id for r in records}
+    batch.tombstones += [
+        SyncTombstone(entity=name, id=i, household_id=h) for i, h in ids.items() if i not in found
+    ]

@@ -1,0 +1,1 @@
+"""Webhooks to partners: subscriptions, a transactional outbox, deliveries with retries, signing."""

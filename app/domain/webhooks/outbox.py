@@ -1,0 +1,120 @@
+"""The transactional outbox: events are written in the same transaction as the change they describe.
+
+``enqueue`` inserts the event and one pending delivery per matching active subscription of the
+partner, in a single statement. An event that rests on a consent is not queued at all once that
+consent is no longer in force.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from app.domain.consents.repository import LOCAL_TODAY_SQL
+from app.domain.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEvent
+
+_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+
+
+def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """A thin Standard Webhooks payload: type, timestamp and ids/status only, never personal data."""
+    return {"type": str(event_type), "timestamp": occurred_at.isoformat(), "data": data}
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    event_type: EventType,
+    organisation_id: uuid.UUID,
+    referral_id: uuid.UUID | None,
+    consent_id: uuid.UUID | None,
+    body: dict[str, Any],
+) -> uuid.UUID | None:
+    """Queue the event and its deliveries; None when its consent is no longer in force."""
+    params = {
+        "id": uuid.uuid4(),
+        "event_type": str(event_type),
+        "organisation_id": organisation_id,
+        "referral_id": referral_id,
+        "consent_id": consent_id,
+        "payload": body,
+    }
+    queued: uuid.UUID | None = (await session.execute(_ENQUEUE, params)).scalar_one_or_none()
+    return queued
+
+
+# One round trip: the event and its deliveries are inserted by data-modifying CTEs; the event id comes
+# back only when it was queued (its consent, if any, still in force).
+_ENQUEUE_SQL = f"""
+    WITH new_event AS (
+        INSERT INTO webhook_events (id, event_type, organisation_id, referral_id, consent_id, payload)
+        SELECT :id, :event_type, :organisation_id, :referral_id, :consent_id, :payload
+        WHERE CAST(:consent_id AS uuid) IS NULL OR EXISTS (
+            SELECT 1 FROM consents
+            WHERE consents.id = :consent_id AND consents.withdrawn_at IS NULL
+              AND consents.valid_from <= {LOCAL_TODAY_SQL}
+              AND (consents.valid_until IS NULL OR consents.valid_until >= {LOCAL_TODAY_SQL})
+        )
+        RETURNING id
+    ), fan_out AS (
+        INSERT INTO webhook_deliveries (id, event_id, subscription_id, status)
+        SELECT gen_random_uuid(), new_event.id, s.id, 'pending'
+        FROM new_event JOIN webhook_subscriptions AS s
+          ON s.organisation_id = :organisation_id AND s.active AND :event_type = ANY(s.event_types)
+        RETURNING 1
+    )
+    SELECT id FROM new_event
+"""  # noqa: S608 - only a constant expression is formatted in
+_ENQUEUE = sa.text(_ENQUEUE_SQL).bindparams(
+    sa.bindparam("id", type_=sa.Uuid),
+    sa.bindparam("organisation_id", type_=sa.Uuid),
+    sa.bindparam("referral_id", type_=sa.Uuid),
+    sa.bindparam("consent_id", type_=sa.Uuid),
+    sa.bindparam("payload", type_=JSONB),
+)
+
+
+async def cancel_pending_for_consent(session: AsyncSession, consent_id: uuid.UUID) -> int:
+    """Cancel waiting deliveries of events resting on this consent (ones a relay holds right now are
+    skipped: the relay re-checks the consent itself)."""
+    waiting = (
+        select(WebhookDelivery.id)
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .where(WebhookEvent.consent_id == consent_id, WebhookDelivery.status == DeliveryStatus.pending)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    )
+    result = await session.execute(
+        sa.update(_deliveries)
+        .where(_deliveries.c.id.in_(waiting.scalar_subquery()))
+        .values(
+            status=str(DeliveryStatus.cancelled), last_error="consent_withdrawn", completed_at=sa.func.now()
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def purge_finished(session: AsyncSession, *, older_than: timedelta, limit: int = 10_000) -> int:
+    """Retention: delete events older than ``older_than`` with no delivery still waiting; their
+    deliveries and attempts go with them. Returns how many events went. For the purge job."""
+    waiting = (
+        select(WebhookDelivery.id)
+        .where(
+            col(WebhookDelivery.event_id) == col(WebhookEvent.id),
+            WebhookDelivery.status == DeliveryStatus.pending,
+        )
+        .exists()
+    )
+    old = (
+        select(WebhookEvent.id)
+        .where(col(WebhookEvent.created_at) < sa.func.now() - older_than, ~waiting)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = await session.execute(sa.delete(WebhookEvent).where(col(WebhookEvent.id).in_(old)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,161 @@
+"""The per-request GraphQL context: the caller, the request's session, the viewer and the DataLoaders.
+
+The session is the REST unit of work (``app.api.deps.unit_of_work``): one transaction per request,
+committed once. graphql-core resolves sibling fields concurrently, and one session must never run two
+statements at once, so every use of it goes through ``ctx.lock``. Loaders are made per request (their
+cache never outlives it) and call the same services as REST, passing the same viewer, so the
+visibility rules are those of the statements the services run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from app.api.deps import Session
+from app.api.v1.initiatives import MaybePrincipal
+from app.auth.principal import Principal
+from app.domain.initiatives import network_service, service
+from app.domain.initiatives.access import Viewer
+from app.domain.initiatives.schemas import (
+    GrantView,
+    InitiativeFilter,
+    InitiativeView,
+    MemberView,
+    NeighbourhoodView,
+    NetworkView,
+    ThemeView,
+    YearPlanView,
+)
+from app.settings import Settings
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+# (parent id, filter, first): the initiatives of one buurt or network.
+ParentKey = tuple[uuid.UUID, InitiativeFilter, int]
+
+
+class GraphQLContext(BaseContext):
+    def __init__(self, session: AsyncSession, principal: Principal | None, settings: Settings) -> None:
+        super().__init__()
+        self.session = session
+        self.principal = principal
+        self.settings = settings
+        self.lock = asyncio.Lock()
+        self._viewer: Viewer | None = None
+        self._themes: dict[str, ThemeView] | None = None
+        self.loaders = Loaders(self)
+
+    @property
+    def cursor_secret(self) -> str:
+        """The key that signs pagination cursors (the same as REST's)."""
+        return self.settings.secret("secret_key")
+
+    async def viewer(self) -> Viewer:
+        """The caller and their networks, read once per request (the first call queries)."""
+        if self._viewer is None:
+            async with self.lock:
+                if self._viewer is None:
+                    self._viewer = await service.viewer(self.session, self.principal)
+        return self._viewer
+
+    async def themes(self) -> dict[str, ThemeView]:
+        """The active themes by code (one query per request, only when a field asks)."""
+        if self._themes is None:
+            async with self.lock:
+                if self._themes is None:
+                    self._themes = {t.code: t for t in await service.themes(self.session)}
+        return self._themes
+
+    def after_write(self) -> None:
+        """A mutation changed data: drop what the loaders cached so nested fields read it fresh."""
+        self.loaders = Loaders(self)
+
+
+def _batch(
+    ctx: GraphQLContext, fetch: Callable[[AsyncSession, Viewer, list[K]], Awaitable[Sequence[V]]]
+) -> DataLoader[K, V]:
+    """A loader whose batch function runs one service call for a whole level of keys."""
+
+    async def load(keys: list[K]) -> Sequence[V]:
+        viewer = await ctx.viewer()
+        async with ctx.lock:
+            return await fetch(ctx.session, viewer, keys)
+
+    return DataLoader(load_fn=load)
+
+
+def _initiatives_of(ctx: GraphQLContext, parent: str) -> DataLoader[ParentKey, list[InitiativeView]]:
+    """Initiatives per parent; keys sharing a filter and page size go in one statement."""
+
+    async def fetch(
+        session: AsyncSession, viewer: Viewer, keys: list[ParentKey]
+    ) -> list[list[InitiativeView]]:
+        groups: dict[tuple[InitiativeFilter, int], list[uuid.UUID]] = defaultdict(list)
+        for parent_id, flt, first in keys:
+            groups[(flt, first)].append(parent_id)
+        found: dict[ParentKey, list[InitiativeView]] = {}
+        for (flt, first), parent_ids in groups.items():
+            lists = await service.initiatives_of(session, viewer, parent, parent_ids, flt, first)
+            found.update({(p, flt, first): items for p, items in zip(parent_ids, lists, strict=True)})
+        return [found[key] for key in keys]
+
+    return _batch(ctx, fetch)
+
+
+def _public(fetch: Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Sequence[Any]]]) -> Any:
+    """Adapt a service call that needs no viewer (public data) to the loader signature."""
+
+    async def call(session: AsyncSession, _viewer: Viewer, keys: list[uuid.UUID]) -> Sequence[Any]:
+        return await fetch(session, keys)
+
+    return call
+
+
+class Loaders:
+    """Every DataLoader of one request."""
+
+    def __init__(self, ctx: GraphQLContext) -> None:
+        self.initiative: DataLoader[uuid.UUID, InitiativeView | None] = _batch(
+            ctx, service.initiatives_by_ids
+        )
+        self.grant_of_initiative: DataLoader[uuid.UUID, GrantView | None] = _batch(
+            ctx, service.grants_of_initiatives
+        )
+        self.initiatives_of_buurt = _initiatives_of(ctx, "buurt")
+        self.initiatives_of_network = _initiatives_of(ctx, "network")
+        self.network: DataLoader[uuid.UUID, NetworkView | None] = _batch(
+            ctx, _public(network_service.networks_by_ids)
+        )
+        self.area_of_network: DataLoader[uuid.UUID, list[NeighbourhoodView]] = _batch(
+            ctx, _public(network_service.areas_of_networks)
+        )
+        self.networks_of_buurt: DataLoader[uuid.UUID, list[NetworkView]] = _batch(
+            ctx, _public(network_service.networks_of_buurten)
+        )
+        self.year_plans_of_network: DataLoader[uuid.UUID, list[YearPlanView]] = _batch(
+            ctx, _public(network_service.year_plans_of_networks)
+        )
+        self.grants_of_network: DataLoader[uuid.UUID, list[GrantView]] = _batch(
+            ctx, network_service.grants_of_networks
+        )
+        self.members_of_network: DataLoader[uuid.UUID, list[MemberView] | None] = _batch(
+            ctx, network_service.members_of_networks
+        )
+
+
+def context_getter(settings: Settings) -> Callable[..., Awaitable[GraphQLContext]]:
+    """FastAPI dependency: the same unit of work and the same (optional) bearer token check as REST."""
+
+    async def get(session: Session, principal: MaybePrincipal) -> GraphQLContext:
+        return GraphQLContext(session, principal, settings)
+
+    return get

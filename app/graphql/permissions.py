@@ -1,0 +1,166 @@
+"""Permission classes of the GraphQL schema (all ``async def has_permission``) and the public field list.
+
+Deny by default: every field either declares a permission or is listed in ``PUBLIC_FIELDS`` with the
+reason it is public; tests/graphql walks the schema and fails on any other field. Scopes say which
+kind of data, the viewer's live network membership says which objects (DESIGN.md §3). Services check
+the object rules again on every write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.extensions import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
+
+from app.auth.scopes import Scope
+
+
+class _HasScope(BasePermission):
+    scope: Scope
+    message = "The access token lacks a scope this field needs."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and principal.has(self.scope)
+
+
+class CanWriteInitiatives(_HasScope):
+    """Scope initiatives:write (residents, coordinators); the service checks network membership."""
+
+    scope = Scope.initiatives_write
+
+
+class CanManageNetworks(_HasScope):
+    """Scope networks:manage (network coordinators); the service checks the coordinator role."""
+
+    scope = Scope.networks_manage
+
+
+class IsNetworkMember(BasePermission):
+    """Scope initiatives:read AND live membership of the source object's network (``network_id``)."""
+
+    message = "Only members of this network see this field."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer = await info.context.viewer()
+        return bool(viewer.can_read_private(source.network_id))
+
+
+class _NullWhenDenied(PermissionExtension):
+    """Fail silently with null, lists included: "not yours to see" must not read as "none"."""
+
+    def apply(self, field: StrawberryField) -> None:
+        super().apply(field)
+        self.return_empty_list = False
+
+
+def private() -> list[FieldExtension]:
+    """Field extensions for a members-only (nullable) field: null for everyone else."""
+    return [_NullWhenDenied([IsNetworkMember()], fail_silently=True)]
+
+
+def needs(permission: BasePermission) -> list[FieldExtension]:
+    return [PermissionExtension([permission])]
+
+
+# Fields anyone may read, anonymous callers included, with the reason. Everything else declares a
+# permission above. Public data (DESIGN.md §3): initiatives' title, summary, themes, buurt, status,
+# amounts, dates and participants; network name and area; year plans, budgets and spent totals; grant
+# decisions and amounts; the neighbourhood and theme lists. Ideas are filtered out in SQL for non-members.
+PUBLIC_FIELDS: frozenset[str] = frozenset(
+    {
+        # Entry points: each returns public data only and applies the visibility rules in SQL.
+        *(
+            f"Query.{name}"
+            for name in (
+                "themes",
+                "neighbourhoods",
+                "neighbourhood",
+                "initiatives",
+                "initiative",
+                "networks",
+                "network",
+            )
+        ),
+        "Theme.code",
+        "Theme.labelNl",
+        "Theme.labelEn",
+        "Neighbourhood.code",
+        "Neighbourhood.name",
+        "Neighbourhood.wijkCode",
+        "Neighbourhood.initiatives",
+        "Neighbourhood.networks",
+        "Initiative.id",
+        "Initiative.title",
+        "Initiative.summary",
+        "Initiative.themes",
+        "Initiative.status",
+        "Initiative.neighbourhood",
+        "Initiative.network",
+        "Initiative.grant",
+        "Initiative.year",
+        "Initiative.requestedAmountCents",
+        "Initiative.grantedAmountCents",
+        "Initiative.startsOn",
+        "Initiative.endsOn",
+        "Initiative.participantsReached",
+        "Initiative.version",
+        "Initiative.createdAt",
+        "Initiative.updatedAt",
+        "InitiativeConnection.edges",
+        "InitiativeConnection.nodes",
+        "InitiativeConnection.pageInfo",
+        "InitiativeEdge.cursor",
+        "InitiativeEdge.node",
+        "PageInfo.hasNextPage",
+        "PageInfo.endCursor",
+        "Network.id",
+        "Network.name",
+        "Network.area",
+        "Network.yearPlans",
+        "Network.yearPlan",
+        "Network.grants",
+        "Network.initiatives",
+        "YearPlan.id",
+        "YearPlan.year",
+        "YearPlan.priorities",
+        "YearPlan.summary",
+        "YearPlan.budgetCents",
+        "YearPlan.spentCents",
+        "YearPlan.remainingCents",
+        "YearPlan.version",
+        "Grant.id",
+        "Grant.decision",
+        "Grant.amountCents",
+        "Grant.decidedAt",
+        "Grant.year",
+        # Contact fields are reachable only through members-only fields (Initiative.initiator,
+        # NetworkMember.contact), which declare IsNetworkMember.
+        "Contact.name",
+        "Contact.email",
+        "Contact.phone",
+        # Mutation results: the problem types say what went wrong, never with submitted values.
+        *(
+            f"{problem}.{name}"
+            for problem in (
+                "Problem",
+                "NotFoundProblem",
+                "ForbiddenProblem",
+                "ConflictProblem",
+                "StaleVersionProblem",
+                "InvalidInputProblem",
+            )
+            for name in ("rule", "message")
+        ),
+        "InvalidInputProblem.fields",
+        "FieldProblem.path",
+        "FieldProblem.message",
+        "FieldProblem.rule",
+        "MemberRemoved.id",
+    }
+)

@@ -1,0 +1,142 @@
+"""Query entry points: public data, visibility applied by the services in SQL. No SQL here."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from graphql import GraphQLError
+
+from app.api.v1.initiatives import cursor_key, next_cursor
+from app.domain.errors import NotFound, ValidationFailed
+from app.domain.initiatives import network_service, service
+from app.domain.initiatives.schemas import InitiativeFilter
+from app.graphql.types import (
+    DEFAULT_PAGE,
+    Info,
+    Initiative,
+    InitiativeConnection,
+    InitiativeEdge,
+    InitiativeStatus,
+    Neighbourhood,
+    Network,
+    PageInfo,
+    Theme,
+    statuses_of,
+)
+
+
+def parse_id(value: strawberry.ID | str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.input(description="Filters combine with AND.")
+class InitiativeFilterInput:
+    neighbourhood: str | None = strawberry.field(default=None, description="Buurt code, e.g. BU03630001.")
+    network_id: strawberry.ID | None = None
+    status: list[InitiativeStatus] | None = None
+    theme: str | None = strawberry.field(default=None, description="Theme code, e.g. debts.")
+    municipality: str | None = strawberry.field(default=None, description="Municipality code, e.g. GM0363.")
+
+    def to_filter(self) -> InitiativeFilter | None:
+        """The domain filter; None when it names a network id that cannot exist (an empty page)."""
+        network_id = None
+        if self.network_id is not None:
+            network_id = parse_id(self.network_id)
+            if network_id is None:
+                return None
+        return InitiativeFilter(
+            neighbourhood=self.neighbourhood,
+            network_id=network_id,
+            statuses=statuses_of(self.status),
+            theme=self.theme,
+            municipality=self.municipality,
+        )
+
+
+def _connection(items: list[Initiative], end: str | None, cursors: list[str]) -> InitiativeConnection:
+    return InitiativeConnection(
+        edges=[InitiativeEdge(cursor=c, node=n) for c, n in zip(cursors, items, strict=True)],
+        nodes=items,
+        page_info=PageInfo(has_next_page=end is not None, end_cursor=end),
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The active theme list.")
+    async def themes(self, info: Info) -> list[Theme]:
+        return [Theme.of(t) for t in (await info.context.themes()).values()]
+
+    @strawberry.field(
+        description="Buurten, by code; optionally of one municipality (GM code) or wijk (WK code)."
+    )
+    async def neighbourhoods(
+        self, info: Info, municipality: str | None = None, wijk: str | None = None, first: int = DEFAULT_PAGE
+    ) -> list[Neighbourhood]:
+        async with info.context.lock:
+            found = await service.neighbourhoods(info.context.session, municipality, wijk, first)
+        return [Neighbourhood.of(v) for v in found]
+
+    @strawberry.field
+    async def neighbourhood(self, info: Info, code: str) -> Neighbourhood | None:
+        try:
+            async with info.context.lock:
+                return Neighbourhood.of(await service.neighbourhood(info.context.session, code))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="Initiatives, newest first; ideas only for members of their network.")
+    async def initiatives(
+        self,
+        info: Info,
+        filter: InitiativeFilterInput | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> InitiativeConnection:
+        ctx = info.context
+        flt = filter.to_filter() if filter is not None else InitiativeFilter()
+        if flt is None:
+            return _connection([], None, [])
+        try:
+            key = cursor_key(after, ctx.cursor_secret)
+        except ValidationFailed as error:
+            raise GraphQLError("The cursor is not valid.", extensions={"code": "BAD_CURSOR"}) from error
+        viewer = await ctx.viewer()
+        async with ctx.lock:
+            views, end = await service.list_initiatives(ctx.session, viewer, flt, first, key)
+        cursors = [next_cursor((v.created_at, v.id), ctx.cursor_secret) or "" for v in views]
+        return _connection([Initiative.of(v) for v in views], next_cursor(end, ctx.cursor_secret), cursors)
+
+    @strawberry.field
+    async def initiative(self, info: Info, id: strawberry.ID) -> Initiative | None:
+        initiative_id = parse_id(id)
+        if initiative_id is None:
+            return None
+        view = await info.context.loaders.initiative.load(initiative_id)
+        return None if view is None else Initiative.of(view)
+
+    @strawberry.field(description="Resident networks by name; optionally of one municipality or buurt.")
+    async def networks(
+        self,
+        info: Info,
+        municipality: str | None = None,
+        neighbourhood: str | None = None,
+        first: int = DEFAULT_PAGE,
+    ) -> list[Network]:
+        async with info.context.lock:
+            found = await network_service.list_networks(
+                info.context.session, municipality, neighbourhood, first
+            )
+        return [Network.of(v) for v in found]
+
+    @strawberry.field
+    async def network(self, info: Info, id: strawberry.ID) -> Network | None:
+        network_id = parse_id(id)
+        if network_id is None:
+            return None
+        view = await info.context.loaders.network.load(network_id)
+        return None if view is None else Network.of(view)

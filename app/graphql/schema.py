@@ -1,0 +1,75 @@
+"""The schema and its extensions: token, depth, alias and size limits, caches and error masking.
+
+Order matters: MaxTokensLimiter puts ``max_tokens`` into the parse options before ParserCache parses
+(the option is part of that cache's key); AddValidationRules adds the limit rule (and, in production,
+graphql-core's NoSchemaIntrospectionCustomRule) before ValidationCache validates. The rule classes
+are made once here, so every request passes the same tuple of rules and the cache keeps hitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.graphql.limits import Limits, limit_rule
+from app.graphql.mutations import (
+    ConflictProblem,
+    ForbiddenProblem,
+    InvalidInputProblem,
+    Mutation,
+    NotFoundProblem,
+    StaleVersionProblem,
+)
+from app.graphql.queries import Query
+from app.settings import Settings
+
+CACHE_SIZE = 256
+MASKED_MESSAGE = "Unexpected error."
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask anything an unexpected exception produced (its text may hold SQL or data).
+
+    Errors without an original exception are about the query itself (syntax, validation, limits,
+    refused permissions raised as GraphQL errors) and are kept: they say nothing about stored data.
+    """
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def extensions(settings: Settings, limits: Limits | None = None) -> list[Callable[[], SchemaExtension]]:
+    limits = limits or Limits()
+    rules: list[Any] = [limit_rule(limits)]
+    if settings.is_production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+    ]
+
+
+def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        # Problem types are reached through unions; listing them keeps the SDL stable.
+        types=[NotFoundProblem, ForbiddenProblem, ConflictProblem, StaleVersionProblem, InvalidInputProblem],
+        extensions=extensions(settings, limits),
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,84 @@
+"""Constant SQL per request, whatever the list size: the loaders batch a whole level in one statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from tests.graphql.test_limits import statements
+from tests.initiatives.factories import Networks
+
+DASHBOARD = """
+query($code: String!) {
+  neighbourhood(code: $code) {
+    code name
+    initiatives(first: 500) {
+      id title status requestedAmountCents grantedAmountCents initiator { name }
+      themes { code labelNl }
+      grant { decision amountCents reason }
+      network { name area { code name } yearPlans { year budgetCents spentCents } }
+    }
+    networks { name }
+  }
+}"""
+
+LIST = """
+query($code: String!) {
+  initiatives(filter: {neighbourhood: $code}, first: 500) {
+    pageInfo { hasNextPage }
+    nodes { title themes { code } grant { amountCents } network { name } neighbourhood { code } }
+  }
+}"""
+
+
+async def _fill(networks: Networks) -> dict[int, str]:
+    """5, 50 and 500 initiatives in three buurten (half of them with a grant)."""
+    sizes = {5: 0, 50: 1, 500: 2}
+    codes = {}
+    for size, buurt in sizes.items():
+        network = "a" if buurt < 2 else "b"
+        await networks.initiatives(network, size - size // 2, buurt=buurt)
+        await networks.funded(network, size // 2, status="running", amount=1_000)
+        codes[size] = networks.world.buurten[buurt].code
+    return codes
+
+
+async def _count(
+    app: FastAPI, client: httpx.AsyncClient, headers: dict[str, Any], query: str, code: str
+) -> int:
+    with statements(app) as seen:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": {"code": code}}, headers=headers
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return len(seen)
+
+
+async def test_the_dashboard_query_costs_the_same_for_5_50_and_500(
+    app: FastAPI, client: httpx.AsyncClient, networks: Networks
+) -> None:
+    codes = await _fill(networks)
+    for actor in ("anonymous", "resident"):
+        headers = await networks.world.headers(actor)
+        counts = {size: await _count(app, client, headers, DASHBOARD, code) for size, code in codes.items()}
+        assert len(set(counts.values())) == 1, (actor, counts)
+        # viewer (members only), neighbourhood, initiatives, themes, grants, networks, areas, year plans,
+        # networks of the buurt: one statement each, never one per initiative.
+        assert counts[500] <= 9, counts
+    body = await networks.gql(client, "resident", DASHBOARD, code=codes[500])
+    initiatives = body["data"]["neighbourhood"]["initiatives"]
+    assert len(initiatives) == 500
+    assert sum(1 for i in initiatives if i["grant"]) == 250
+    assert all(i["initiator"] is None for i in initiatives)  # network B's: the resident is in A
+
+
+async def test_the_initiative_list_costs_the_same_for_5_50_and_500(
+    app: FastAPI, client: httpx.AsyncClient, networks: Networks
+) -> None:
+    codes = await _fill(networks)
+    headers = await networks.world.headers("network_coordinator")
+    counts = {size: await _count(app, client, headers, LIST, code) for size, code in codes.items()}
+    assert len(set(counts.values())) == 1, counts

@@ -1,0 +1,113 @@
+"""Helpers for the household tests: everything goes through the real HTTP API with real tokens."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from sqlalchemy import func, select, text
+from sqlmodel import col
+
+from app.auth.keys import SIGNING_ALGORITHMS
+from app.auth.tokens import TokenVerifier
+from app.domain.audit.models import AccessLogEntry
+from app.domain.organisation.models import Worker, WorkerTeam
+from tests.factories import World, next_code
+
+# Valid BSNs (eleven-test) used across tests; use ``fresh_bsn()`` when a test needs one nobody else has.
+BSN_1 = "111222333"
+BSN_2 = "123456782"
+
+
+def fresh_bsn() -> str:
+    """A random number that passes the eleven-test."""
+    while True:
+        digits = f"{random.randrange(10**8, 10**9):09d}"
+        total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
+        if total % 11 == 0:
+            return digits
+
+
+def household_body(world: World, *, team: str = "a", **extra: Any) -> dict[str, Any]:
+    buurt = world.buurten[0] if team == "a" else world.buurten[2]
+    body: dict[str, Any] = {
+        "postcode": "1234 ab",
+        "house_number": next_code() % 500 + 1,
+        "buurt_code": buurt.code,
+    }
+    body.update(extra)
+    return body
+
+
+async def create_household(
+    client: httpx.AsyncClient, world: World, actor: str = "generalist_a", **extra: Any
+) -> dict[str, Any]:
+    team = extra.pop("team", "a")
+    response = await client.post(
+        "/api/v1/households",
+        json=household_body(world, team=team, **extra),
+        headers=await world.headers(actor),
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def etag(
+    client: httpx.AsyncClient, world: World, household_id: Any, actor: str = "generalist_a"
+) -> str:
+    response = await client.get(f"/api/v1/households/{household_id}", headers=await world.headers(actor))
+    assert response.status_code == 200, response.text
+    return str(response.headers["etag"])
+
+
+def worker_id(world: World, name: str) -> uuid.UUID:
+    worker = world.people[name].worker
+    assert worker is not None
+    return worker.id
+
+
+async def expired_token(world: World, actor: str = "generalist_a") -> str:
+    """A token signed with the real key whose lifetime ended an hour ago."""
+    token = await world.token(actor)
+    verifier: TokenVerifier = world.app.state.token_verifier
+    keyring = await verifier.keys()
+    claims = jwt.decode(token, keyring.signing_key, algorithms=list(SIGNING_ALGORITHMS)).claims
+    past = int((datetime.now(UTC) - timedelta(hours=2)).timestamp())
+    claims.update(iat=past, nbf=past, exp=past + 900)
+    header = {"alg": keyring.signing_key.alg, "typ": "at+jwt", "kid": keyring.signing_key.kid}
+    return jwt.encode(header, claims, keyring.signing_key, algorithms=list(SIGNING_ALGORITHMS))
+
+
+async def add_worker(
+    world: World, name: str, *, team: str = "a", role: str = "generalist", bsn_read: bool = False
+) -> None:
+    """One more worker (and user) in a team, e.g. one granted bsn:read."""
+    n = next_code()
+    async with world.app.state.db.transaction() as session:
+        worker = Worker(name=f"{name} {n}", role=role)
+        session.add(worker)
+        await session.flush()
+        session.add(WorkerTeam(worker_id=worker.id, team_id=world.teams[team].id))
+        await world.add_user(session, name, role, n, worker=worker, bsn_read=bsn_read)
+
+
+async def access_rows(world: World, **where: Any) -> list[dict[str, Any]]:
+    async with world.app.state.db.transaction() as session:
+        query = select(AccessLogEntry)
+        for name, value in where.items():
+            query = query.where(col(getattr(AccessLogEntry, name)) == value)
+        rows = (await session.execute(query.order_by(col(AccessLogEntry.occurred_at)))).scalars().all()
+        return [row.model_dump() for row in rows]
+
+
+async def count_rows(world: World, table: str, **where: Any) -> int:
+    clauses = " AND ".join(f"{k} = :{k}" for k in where) or "true"
+    async with world.app.state.db.transaction() as session:
+        return int(await session.scalar(text(f"SELECT count(*) FROM {table} WHERE {clauses}"), where) or 0)
+
+
+__all__ = ["func"]

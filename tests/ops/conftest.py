@@ -1,0 +1,55 @@
+"""A probe app: the real create_app() plus a few routes that misbehave on purpose (tests only)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.api.deps import Requires, Session
+from app.auth.scopes import Scope
+from app.main import create_app
+from app.settings import Settings
+
+LEAKY_MESSAGE = "BSN 123456782 of Jan Jansen"
+
+
+def add_probe_routes(app: FastAPI) -> None:
+    @app.get("/probe/items/{item_id}")
+    async def probe_item(item_id: str, principal: Requires(Scope.admin)) -> dict[str, str]:  # type: ignore[valid-type]
+        return {"ok": "yes"}
+
+    @app.get("/probe/boom")
+    async def probe_boom() -> None:
+        raise RuntimeError(LEAKY_MESSAGE)
+
+    @app.post("/probe/echo")
+    async def probe_echo(body: dict[str, str]) -> dict[str, str]:
+        return body
+
+    @app.get("/probe/slow")
+    async def probe_slow(session: Session) -> None:
+        await session.execute(text("SET LOCAL statement_timeout = 50"))
+        await session.execute(text("SELECT pg_sleep(2)"))
+
+    @app.get("/probe/db-error")
+    async def probe_db_error(session: Session) -> None:
+        await session.execute(text("SELECT 1 / 0"))
+
+
+@pytest.fixture(scope="module")
+async def probe_app(migrated: str, settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, database_url=migrated)
+    add_probe_routes(application)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def probe(probe_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=probe_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http

@@ -1,0 +1,70 @@
+"""Alembic owns the schema: the chain goes up, down to nothing and up again, and matches the models."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.db import Database, async_url
+from app.migrations import downgrade, head_revisions, upgrade
+from app.models import metadata
+from app.settings import Settings
+
+
+@pytest.fixture
+async def scratch(database_url: str, settings: Settings) -> AsyncIterator[Database]:
+    """An empty database of its own on the test server."""
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(async_url(database_url), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, query = async_url(database_url).partition("?")
+    db = Database(base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else ""), settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    rows = connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+    return {row[0] for row in rows}
+
+
+def _pending_diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_upgrade_downgrade_upgrade_round_trip(scratch: Database) -> None:
+    assert len(head_revisions()) == 1, "the migration chain must have exactly one head"
+    await upgrade(scratch.engine)
+    async with scratch.engine.connect() as connection:
+        created = await connection.run_sync(_tables)
+    assert set(metadata.tables) <= created
+
+    await downgrade(scratch.engine, "base")
+    async with scratch.engine.connect() as connection:
+        assert await connection.run_sync(_tables) <= {"alembic_version"}
+
+    await upgrade(scratch.engine)
+    async with scratch.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == created
+        # Seeds come back with the schema (life domains and themes are configuration, seeded once).
+        assert await connection.scalar(text("SELECT count(*) FROM life_domains")) == 12
+
+
+async def test_models_and_migrations_agree(scratch: Database) -> None:
+    await upgrade(scratch.engine)
+    async with scratch.engine.connect() as connection:
+        diff = await connection.run_sync(_pending_diff)
+    assert diff == [], f"models differ from the migrations; add a revision (scripts/new_migration.py): {diff}"
