@@ -337,7 +337,7 @@ def clients_create(
     settings = _settings()
 
     async def work(db: Database) -> dict[str, Any]:
-        from app.domain.organisation import service
+        from app.domain.organisation import accounts, service
         from app.domain.organisation.schemas import ClientCreate
 
         async with db.transaction() as session:
@@ -353,7 +353,7 @@ def clients_create(
                     "jwks": key_set,
                 }
             )
-            client, secret = await service.create_client(session, data)
+            client, secret = await accounts.create_client(session, data)
         return {
             "client_id": client.client_id,
             "client_secret": secret,
@@ -413,7 +413,7 @@ def users_create(
     settings = _settings()
 
     async def work(db: Database) -> dict[str, Any]:
-        from app.domain.organisation import service
+        from app.domain.organisation import accounts
         from app.domain.organisation.schemas import UserCreate
 
         data = UserCreate.model_validate(
@@ -428,7 +428,7 @@ def users_create(
             }
         )
         async with db.transaction() as session:
-            user = await service.create_user(session, data)
+            user = await accounts.create_user(session, data)
         return {"id": str(user.id), "username": user.username, "role": user.role, "bsn_read": user.bsn_read}
 
     result = _validated(lambda: run_with_db(settings, work))
@@ -485,6 +485,68 @@ def relay(
         attempted = asyncio.run(run_relay(settings, url, once=once))
     if once:
         out.print(f"{attempted} deliveries attempted")
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go now; remove nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Remove or blank data past its retention term (docs/privacy.md); every run is recorded."""
+    import getpass
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.domain.retention.service import RunReport
+    from app.domain.retention.service import purge as run_purge
+    from app.observability import JsonFormatter
+
+    settings = _settings()
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in some containers
+        actor = "cli"
+
+    async def work(db: Database) -> RunReport:
+        with err.status("Dry run: counting ..." if dry_run else "Purging ..."):
+            return await run_purge(db, settings, actor=actor, dry_run=dry_run)
+
+    retention_log = logging.getLogger("app.retention")  # the run's structured line goes to stderr
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    retention_log.addHandler(handler)
+    retention_log.setLevel(logging.INFO)
+    try:
+        report = run_with_db(settings, work)
+    except SQLAlchemyError as error:  # recorded as failed; the message is not shown (it may hold ids)
+        err.print(f"[red]Purge failed[/] ({type(error).__name__}); see retention_runs and the logs.")
+        raise typer.Exit(1) from error
+    finally:
+        retention_log.removeHandler(handler)
+    _print_purge(report, as_json)
+
+
+def _print_purge(report: Any, as_json: bool) -> None:
+    rows = {str(c): n for c, n in report.counts.items()}
+    if as_json:
+        result = {"run_id": str(report.run_id), "dry_run": report.dry_run, "outcome": str(report.outcome)}
+        out.print_json(json.dumps({**result, "counts": rows}))
+        return
+    if str(report.outcome) == "skipped":
+        err.print("Another purge is running; this run did nothing (recorded as skipped).")
+        return
+    title = f"Purge {report.run_id}" + (" (dry run: nothing removed)" if report.dry_run else "")
+    table = Table(title=title)
+    table.add_column("Category")
+    table.add_column("Would go" if report.dry_run else "Removed", justify="right")
+    table.add_column("Term (days)", justify="right")
+    for category, count in rows.items():
+        days = report.terms_days.get(category)
+        table.add_row(category, str(count), str(days) if days else "on expiry")
+    out.print(table)
 
 
 def main() -> None:

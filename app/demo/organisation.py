@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.passwords import verify_secret
 from app.auth.scopes import Role
 from app.demo import DemoContext, demo_loader
+from app.domain.organisation import accounts, service
 from app.domain.organisation import repository as repo
-from app.domain.organisation import service
 from app.domain.organisation.models import OAuthClient, PartnerKind, User, WorkerRole
 from app.domain.organisation.schemas import (
     AreaCreate,
@@ -146,9 +146,9 @@ async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
         client = await repo.client_by_client_id(session, str(data.client_id))
         secret = _previous(ctx, "clients", key, "client_secret")
         if client is None:
-            client, secret = await service.create_client(session, data)
+            client, secret = await accounts.create_client(session, data)
         elif not await _still_valid(client.secret_hash, secret):
-            client, secret = await service.rotate_client_secret(session, client.id)
+            client, secret = await accounts.rotate_client_secret(session, client.id)
         ctx.clients[key] = client.client_id
         ctx.credentials["clients"][key] = {"client_id": client.client_id, "client_secret": secret}
     app_client: OAuthClient | None = await repo.client_by_client_id(session, "mobile_app")
@@ -156,7 +156,7 @@ async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
         data = ClientCreate(
             name="Wijkwerk app (demo)", client_id="mobile_app", redirect_uris=[MOBILE_REDIRECT_URI]
         )
-        app_client, _ = await service.create_client(session, data)
+        app_client, _ = await accounts.create_client(session, data)
     ctx.clients["mobile_app"] = app_client.client_id
     redirect = app_client.redirect_uris[0] if app_client.redirect_uris else MOBILE_REDIRECT_URI
     ctx.credentials["clients"]["mobile_app"] = {"client_id": app_client.client_id, "redirect_uri": redirect}
@@ -176,10 +176,10 @@ async def _users(session: AsyncSession, ctx: DemoContext) -> None:
                 bsn_read=bsn_read,
                 password=password,
             )
-            user = await service.create_user(session, data)
+            user = await accounts.create_user(session, data)
         elif password is None or not await _still_valid(user.password_hash, password):
             password = _new_password()
-            await service.set_password(session, user, password)
+            await accounts.set_password(session, user, password)
         ctx.users[key] = user.id
         ctx.credentials["users"][key] = {"username": user.username, "password": password}
 

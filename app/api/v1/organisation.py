@@ -17,7 +17,7 @@ from app.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from app.auth.principal import Principal
 from app.auth.scopes import Role, Scope
 from app.domain.errors import FieldError, ValidationFailed
-from app.domain.organisation import service
+from app.domain.organisation import accounts, service
 from app.domain.organisation.models import AreaLevel
 from app.domain.organisation.schemas import (
     AreaCreate,
@@ -299,7 +299,7 @@ async def list_clients(
     role: Role | None = Query(default=None, description="Only clients acting as this role."),
     organisation_id: uuid.UUID | None = Query(default=None, description="Only this partner's clients."),
 ) -> Any:
-    rows, key = await service.list_clients(
+    rows, key = await accounts.list_clients(
         session, _after(request, "client", cursor), limit, role=role, organisation_id=organisation_id
     )
     return _page(request, "client", rows, key)
@@ -313,20 +313,20 @@ async def list_clients(
     summary="Register a client; a client_secret_basic secret is returned this once",
 )
 async def create_client(body: ClientCreate, session: Session, principal: Admin) -> Any:
-    client, secret = await service.create_client(session, body)
+    client, secret = await accounts.create_client(session, body)
     return _credentials(client, secret)
 
 
 @router.get("/oauth-clients/{client_pk}", response_model=ClientRead, summary="Read a client")
 async def get_client(client_pk: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await service.get_client(session, client_pk)
+    return await accounts.get_client(session, client_pk)
 
 
 @router.patch(
     "/oauth-clients/{client_pk}", response_model=ClientRead, summary="Update scopes, redirects, state"
 )
 async def update_client(client_pk: uuid.UUID, body: ClientUpdate, session: Session, principal: Admin) -> Any:
-    return await service.update_client(session, client_pk, body)
+    return await accounts.update_client(session, client_pk, body)
 
 
 @router.post(
@@ -336,7 +336,7 @@ async def update_client(client_pk: uuid.UUID, body: ClientUpdate, session: Sessi
     summary="Rotate the secret (the old one stops working); the new one is returned this once",
 )
 async def rotate_client_secret(client_pk: uuid.UUID, session: Session, principal: Admin) -> Any:
-    client, secret = await service.rotate_client_secret(session, client_pk)
+    client, secret = await accounts.rotate_client_secret(session, client_pk)
     return _credentials(client, secret)
 
 
@@ -347,7 +347,7 @@ async def rotate_client_secret(client_pk: uuid.UUID, session: Session, principal
     summary="Register public keys: the client authenticates with private_key_jwt from now on",
 )
 async def set_client_jwks(client_pk: uuid.UUID, body: ClientJwks, session: Session, principal: Admin) -> Any:
-    return await service.set_client_jwks(session, client_pk, body.jwks)
+    return await accounts.set_client_jwks(session, client_pk, body.jwks)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -362,22 +362,22 @@ async def list_users(
     cursor: CursorParam = None,
     role: Role | None = Query(default=None, description="Only people with this role."),
 ) -> Any:
-    rows, key = await service.list_users(session, _after(request, "user", cursor), limit, role=role)
-    return _page(request, "user", [service.user_read(u) for u in rows], key)
+    rows, key = await accounts.list_users(session, _after(request, "user", cursor), limit, role=role)
+    return _page(request, "user", [accounts.user_read(u) for u in rows], key)
 
 
 @router.post("/users", status_code=201, response_model=UserRead, responses=CONFLICT, summary="Add a person")
 async def create_user(body: UserCreate, session: Session, principal: Admin) -> Any:
-    return service.user_read(await service.create_user(session, body))
+    return accounts.user_read(await accounts.create_user(session, body))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, summary="Read a person")
 async def get_user(user_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return service.user_read(await service.get_user(session, user_id))
+    return accounts.user_read(await accounts.get_user(session, user_id))
 
 
 @router.patch(
     "/users/{user_id}", response_model=UserRead, responses=CONFLICT, summary="Update role, links or password"
 )
 async def update_user(user_id: uuid.UUID, body: UserUpdate, session: Session, principal: Admin) -> Any:
-    return service.user_read(await service.update_user(session, user_id, body))
+    return accounts.user_read(await accounts.update_user(session, user_id, body))

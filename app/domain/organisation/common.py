@@ -1,0 +1,90 @@
+"""Helpers shared by the organisation use cases (services.py and accounts.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from app.auth.passwords import hash_secret
+from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.organisation import repository as repo
+from app.domain.organisation.models import (
+    Area,
+    Municipality,
+    OAuthClient,
+    PartnerOrganisation,
+    Team,
+    User,
+    Worker,
+)
+
+M = TypeVar("M", bound=SQLModel)
+PageKey = list[str] | None
+
+# What each list is ordered by (with the id as tie-breaker): stable, and indexed or small.
+SORT_KEYS: dict[type[SQLModel], str] = {
+    Municipality: "code",
+    Area: "code",
+    Team: "name",
+    Worker: "name",
+    PartnerOrganisation: "name",
+    OAuthClient: "client_id",
+    User: "username",
+}
+
+
+# -- shared helpers --------------------------------------------------------------------------------
+
+
+def raise_if(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def changed_fields(data: BaseModel, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields a PATCH sets; ``null`` only where the field may be empty."""
+    changes = data.model_dump(exclude_unset=True)
+    raise_if(
+        [
+            FieldError(("body", name), "This field cannot be null.", "not_nullable")
+            for name, value in changes.items()
+            if value is None and name not in nullable
+        ]
+    )
+    return changes
+
+
+async def flush(session: AsyncSession, rule: str, detail: str) -> None:
+    """Flush, turning a unique-constraint race into the same 409 the pre-check gives."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise Conflict(detail, rule=rule) from error
+
+
+async def require(session: AsyncSession, model: type[M], object_id: uuid.UUID, what: str) -> M:
+    found = await repo.get(session, model, object_id)
+    if found is None:
+        raise NotFound(what)
+    return found
+
+
+async def page(
+    session: AsyncSession, model: type[M], after: list[Any] | None, limit: int, where: Sequence[Any] = ()
+) -> tuple[list[M], PageKey]:
+    sort = SORT_KEYS[model]
+    rows, more = await repo.page(session, model, getattr(model, sort), after, limit, where)
+    key = [str(getattr(rows[-1], sort)), str(rows[-1].id)] if more and rows else None  # type: ignore[attr-defined]
+    return rows, key
+
+
+async def hash_off_loop(secret: str) -> str:
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    return await asyncio.to_thread(hash_secret, secret)
