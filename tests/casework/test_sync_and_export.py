@@ -112,3 +112,27 @@ async def test_subject_access_export_has_the_case_file_sections(
     assert mine["id"] in {a["id"] for a in sections["assessments"]}
     assert [p["id"] for p in sections["plans"]] == [plan["id"]]
     assert [p["id"] for p in sections["network_map"]] == [person["id"]]
+
+
+async def test_deleting_a_member_tombstones_what_the_database_cascades(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    cases = Cases(world)
+    await cases.add("a")
+    api = CaseApi(client, cases)
+    headers = await cases.headers("generalist_a")
+    _parent, child = cases.members["a"]
+    about_child = await api.assessment("a", {"parenting": 3}, member_id=str(child.id))
+    about_household = await api.assessment("a", {"finances": 2})
+    full = await _sync_all(client, headers)
+
+    removed = await client.delete(
+        f"{api.base('a')}/members/{child.id}",
+        headers={**headers, "If-Match": f'W/"{child.id}.{child.version}"'},
+    )
+    assert removed.status_code == 204, removed.text
+    changes = await _changes_until(client, headers, full["cursor"], lambda c: len(c["tombstones"]) >= 2)
+    gone = {(t["entity"], t["id"]) for t in changes["tombstones"]}
+    # The child's assessment went with the child (ON DELETE CASCADE): the phone must drop it too.
+    assert gone == {("member", str(child.id)), ("assessment", about_child["id"])}
+    assert about_household["id"] not in {u["id"] for u in changes["upserts"]}

@@ -16,8 +16,10 @@ from sqlmodel import col
 from app.domain.assessments import repository as repo
 from app.domain.assessments.models import Assessment
 from app.domain.assessments.schemas import AssessmentRead
+from app.domain.changes.models import ChangeOp
 from app.domain.households.export import Subject, register_export_section
 from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
+from app.domain.sync.repository import rows_referencing_member
 
 ENTITY = "assessment"
 
@@ -47,5 +49,12 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
     return [record.data for record in await _records(session, about_them)]
 
 
-register_sync_entity(SyncEntity(ENTITY, _by_ids, _by_households))
+register_sync_entity(
+    SyncEntity(
+        ENTITY,
+        _by_ids,
+        _by_households,
+        rows_referencing_member(col(Assessment.id), col(Assessment.member_id), ChangeOp.delete),
+    )
+)
 register_export_section("assessments", _export)

@@ -25,6 +25,7 @@ from app.domain.households.bsn import BsnProtector
 from app.domain.households.models import Member
 from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import MemberCreate, MemberRead, MemberUpdate
+from app.domain.sync.registry import member_cascade
 
 RESOURCE = "member"
 BSN_REVEALED = "casework:bsn_revealed"
@@ -178,8 +179,11 @@ async def delete_member(
 ) -> None:
     member = await _locked_member(session, principal, household_id, member_id, AccessAction.delete)
     precondition(member.id, member.version)
+    cascaded = await member_cascade(session, member_id)
     await session.delete(member)
     await session.flush()
     await record_change(
         session, household_id=household_id, entity=RESOURCE, entity_id=member_id, op=ChangeOp.delete
     )
+    for entity, entity_id, op in cascaded:
+        await record_change(session, household_id=household_id, entity=entity, entity_id=entity_id, op=op)

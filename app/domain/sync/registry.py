@@ -34,6 +34,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.changes.models import ChangeOp
+
 
 @dataclass(frozen=True)
 class SyncRecord:
@@ -43,6 +45,8 @@ class SyncRecord:
 
 
 Loader = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[list[SyncRecord]]]
+# Ids of this entity that deleting a member removes (ON DELETE CASCADE) or changes (SET NULL).
+MemberCascade = Callable[[AsyncSession, uuid.UUID], Awaitable[list[tuple[uuid.UUID, ChangeOp]]]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class SyncEntity:
     name: str  # the ``entity`` value used in record_change, e.g. "household", "member", "assessment"
     by_ids: Loader
     by_households: Loader
+    # Deleting a member cascades in the database, where no change is recorded: the member delete
+    # asks each entity what it will touch, so phones get the tombstones and updates too.
+    member_cascade: MemberCascade | None = None
 
 
 _ENTITIES: dict[str, SyncEntity] = {}
@@ -66,3 +73,14 @@ def sync_entity(name: str) -> SyncEntity | None:
 
 def sync_entities() -> list[SyncEntity]:
     return list(_ENTITIES.values())
+
+
+async def member_cascade(
+    session: AsyncSession, member_id: uuid.UUID
+) -> list[tuple[str, uuid.UUID, ChangeOp]]:
+    """What deleting ``member_id`` will remove or change in other entities: (entity, id, op)."""
+    touched: list[tuple[str, uuid.UUID, ChangeOp]] = []
+    for entity in _ENTITIES.values():
+        if entity.member_cascade is not None:
+            touched += [(entity.name, i, op) for i, op in await entity.member_cascade(session, member_id)]
+    return touched

@@ -9,7 +9,8 @@
   households that left it get one ``household`` tombstone, but only for callers who were in the
   audience before (so other teams never learn a household id).
 * The caller's team membership is part of the position; when it differs, the answer is
-  ``reset: true`` and a fresh full sync starts.
+  ``reset: true`` and a fresh full sync starts. So it is when the purge removed change rows the
+  cursor had not seen (its watermark is at or below the sync horizon, see app/domain/retention).
 
 One access-log row per request (action ``sync``).
 """
@@ -31,6 +32,8 @@ from app.domain.errors import FieldError, ValidationFailed
 from app.domain.households import repository as households_repo
 from app.domain.households import sync_entities  # noqa: F401 - registers household, member, contact_moment
 from app.domain.households.access import caseload
+from app.domain.retention import repository as retention
+from app.domain.retention.rules import cursor_too_old
 from app.domain.sync import repository as repo
 from app.domain.sync.registry import SyncRecord, sync_entity
 from app.domain.sync.registry import sync_entities as registered
@@ -64,7 +67,11 @@ async def sync(
     digest = teams_digest(team_ids)
     if position is not None and position.worker_id != worker_id:
         raise _invalid_cursor()
-    reset = position is not None and position.teams != digest
+    # Reset when the caseload was redrawn, or when a purge removed changes the cursor had not seen yet.
+    reset = position is not None and (
+        position.teams != digest
+        or cursor_too_old(position.watermark, await retention.change_feed_horizon(session))
+    )
     if position is None or reset:
         position = SyncPosition(worker_id, digest, Phase.full, await repo.watermark(session))
     if position.phase is Phase.full:
