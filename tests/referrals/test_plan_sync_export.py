@@ -47,10 +47,21 @@ async def test_the_plan_action_links_to_the_referral_that_carries_it_out(p: Part
     assert taken.status_code == 409
     assert taken.json()["type"] == "urn:wijkwerk:problem:plan_action_already_referred"
 
+    assert await _overview_referral(p, home, plan["partner"]) == {"id": first["id"], "status": "submitted"}
+
     declined = await p.move(first["id"], "partner_a", "declined", reason="Wachtlijst vol.")
     assert declined.status_code == 200
+    # The coordinator keeps the lead: the overview shows where the referral stands.
+    assert await _overview_referral(p, home, plan["partner"]) == {"id": first["id"], "status": "declined"}
     second = await p.outbound(home, plan_action_id=str(plan["partner"]))  # try another route
     assert await _linked(p, plan["partner"]) == uuid.UUID(second["id"])
+
+
+async def _overview_referral(p: Partnering, home: Home, action_id: uuid.UUID) -> dict[str, Any]:
+    overview = await p.get(f"/api/v1/households/{home.id}/overview", "generalist_a")
+    assert overview.status_code == 200
+    [action] = [a for a in overview.json()["plan"]["open_actions"] if a["id"] == str(action_id)]
+    return {"id": action["referral_id"], "status": action["referral"]["status"]}
 
 
 async def _sync_all(p: Partnering, actor: str) -> list[dict[str, Any]]:

@@ -73,7 +73,11 @@ SELECT
           SELECT json_agg(json_build_object(
                    'id', x.id, 'goal_id', x.goal_id, 'description', x.description,
                    'performer_kind', x.performer_kind, 'network_person_id', x.network_person_id,
-                   'worker_id', x.worker_id, 'referral_id', x.referral_id, 'due_date', x.due_date)
+                   'worker_id', x.worker_id, 'referral_id', x.referral_id, 'due_date', x.due_date,
+                   'referral', (SELECT json_build_object(
+                                  'status', r.status, 'organisation_id', r.organisation_id,
+                                  'updated_at', r.updated_at)
+                                  FROM referrals r WHERE r.id = x.referral_id))
                  ORDER BY x.due_date NULLS LAST, x.position, x.id)
             FROM plan_actions x WHERE x.plan_id = p.id AND NOT x.done), '[]'))
         FROM plans p

@@ -11,6 +11,7 @@ from app.domain.assessments.rules import Tier
 from app.domain.households.models import ContactKind, HouseholdStatus, MemberRole
 from app.domain.networks.schemas import NetworkSummary
 from app.domain.plans.models import PerformerKind, PlanStatus
+from app.domain.referrals.models import ReferralStatus
 
 
 class OverviewHousehold(BaseModel):
@@ -55,6 +56,14 @@ class OverviewGoal(BaseModel):
     description: str | None
 
 
+class OverviewReferral(BaseModel):
+    """Where a referred action stands at the partner (closed loop)."""
+
+    status: ReferralStatus
+    organisation_id: uuid.UUID
+    updated_at: datetime
+
+
 class OverviewAction(BaseModel):
     id: uuid.UUID
     goal_id: uuid.UUID | None
@@ -64,6 +73,9 @@ class OverviewAction(BaseModel):
     worker_id: uuid.UUID | None
     referral_id: uuid.UUID | None
     due_date: date | None
+    referral: OverviewReferral | None = Field(
+        default=None, description="The referral carrying out a partner action: the team keeps the lead."
+    )
 
 
 class OverviewPlan(BaseModel):
