@@ -94,6 +94,18 @@ async def require(
     return principal
 
 
+async def optional_principal(
+    request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
+    if authorization is None:
+        return None
+    return await authenticate(request, authorization)
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
 def Requires(*scopes: Scope) -> type[Principal]:
     """``principal: Requires(Scope.cases_read)`` in a route signature."""
     return Annotated[Principal, Security(require, scopes=[str(s) for s in scopes])]  # type: ignore[return-value]

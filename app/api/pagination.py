@@ -13,7 +13,7 @@ import hmac
 import json
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from app.domain.errors import FieldError, ValidationFailed
@@ -33,6 +33,11 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+def cursor_secret(request: Request) -> str:
+    """The key that signs this deployment's cursors (REST and GraphQL alike)."""
+    return str(request.app.state.settings.secret("secret_key"))
 
 
 def _signature(payload: bytes, secret: str) -> str:

@@ -19,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from app.api.deps import Session
-from app.api.v1.initiatives import MaybePrincipal
+from app.api.deps import MaybePrincipal, Session
 from app.auth.principal import Principal
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.access import Viewer

@@ -26,6 +26,7 @@ from fastapi import Request, Response
 
 from app.api.concurrency import check_version, expected_version
 from app.api.idempotency import IdempotentRoute
+from app.api.pagination import cursor_secret as cursor_secret  # re-exported for the case routers
 from app.api.pagination import decode_cursor, encode_cursor
 from app.auth.errors import InsufficientScope
 from app.auth.principal import Principal
@@ -108,10 +109,6 @@ def precondition(if_match: str | None) -> Callable[[uuid.UUID, int], None]:
         check_version(expected_version(if_match, object_id), current)
 
     return check
-
-
-def cursor_secret(request: Request) -> str:
-    return str(request.app.state.settings.secret("secret_key"))
 
 
 def bsn_protector(request: Request) -> BsnProtector:

@@ -11,12 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from app.api.deps import Session, authenticate, oauth2_scheme
-from app.api.pagination import CursorParam, Page, decode_cursor, encode_cursor
+from app.api.deps import MaybePrincipal, Session
+from app.api.pagination import CursorParam, Page, cursor_secret, decode_cursor, encode_cursor
 from app.api.problems import PROBLEM_RESPONSES
-from app.auth.principal import Principal
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.initiatives import service
 from app.domain.initiatives.models import InitiativeStatus
@@ -25,22 +24,6 @@ from app.domain.initiatives.schemas import InitiativeFilter, InitiativePublic
 router = APIRouter(prefix="/initiatives", tags=["initiatives"], responses=PROBLEM_RESPONSES)
 
 REST_MAX_LIMIT = 100
-
-
-async def optional_principal(
-    request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
-    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
-    if authorization is None:
-        return None
-    return await authenticate(request, authorization)
-
-
-MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
-
-
-def cursor_secret(request: Request) -> str:
-    return str(request.app.state.settings.secret("secret_key"))
 
 
 def cursor_key(cursor: str | None, secret: str) -> tuple[datetime, uuid.UUID] | None:
