@@ -68,6 +68,27 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key's stored answer is replayed before the key may be purged.
     idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
 
+    # Retention (`wijkwerk purge`, docs/privacy.md), in days. The municipality decides these terms (its
+    # privacy policy and Archiefwet selection list); the law gives the frame: the Jeugdwet (art. 7.3.8)
+    # keeps a youth-care file 15 years after the help ended, the Wmo 2015 sets no term (shorter ones are
+    # usual), and the AVG (art. 5(1)(e)) forbids keeping data longer than needed. The defaults suit a team
+    # whose household files mix youth care and Wmo support.
+    # A closed file is deleted whole (household, members, notes, plans, referrals, consents ...) this
+    # long after closing (15 years, leap days included).
+    retention_closed_household_days: int = Field(default=15 * 365 + 4, ge=365)
+    # A contact moment's note text is blanked this long after the contact; the contact itself stays.
+    retention_contact_note_days: int = Field(default=2 * 365, ge=30)
+    # People of the informal network (they never asked to be in a file) go this long after closing.
+    retention_network_person_days: int = Field(default=365, ge=0)
+    # Inbound referrals declined, cancelled or completed without ever joining a file.
+    retention_unlinked_referral_days: int = Field(default=365, ge=30)
+    # Webhook events (and their deliveries) with nothing left to deliver.
+    retention_outbox_days: int = Field(default=30, ge=1)
+    # The sync horizon: change-feed rows older than this go; phones with an older cursor start afresh.
+    retention_change_feed_days: int = Field(default=90, ge=7)
+    # Rows per purge transaction (whole households: a twentieth of it), so no lock is held for long.
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
+
     # Disclosure control of published aggregates: may be raised, never lowered below these floors.
     stats_threshold: int = Field(default=10, ge=10)
     stats_rounding_base: int = Field(default=5, ge=5)
