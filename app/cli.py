@@ -514,11 +514,12 @@ def purge(
         with err.status("Dry run: counting ..." if dry_run else "Purging ..."):
             return await run_purge(db, settings, actor=actor, dry_run=dry_run)
 
-    retention_log = logging.getLogger("app.retention")  # the run's structured line goes to stderr
+    retention_log = logging.getLogger("app.retention")  # the run's structured line: stderr only
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     retention_log.addHandler(handler)
     retention_log.setLevel(logging.INFO)
+    retention_log.propagate = False
     try:
         report = run_with_db(settings, work)
     except SQLAlchemyError as error:  # recorded as failed; the message is not shown (it may hold ids)
@@ -526,6 +527,7 @@ def purge(
         raise typer.Exit(1) from error
     finally:
         retention_log.removeHandler(handler)
+        retention_log.propagate = True
     _print_purge(report, as_json)
 
 

@@ -17,6 +17,7 @@ from app.domain.organisation import models as organisation_models
 from app.domain.plans import models as plans_models
 from app.domain.reference import models as reference_models
 from app.domain.referrals import models as referrals_models
+from app.domain.retention import models as retention_models
 from app.domain.webhooks import models as webhooks_models
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "plans_models",
     "reference_models",
     "referrals_models",
+    "retention_models",
     "webhooks_models",
 ]
