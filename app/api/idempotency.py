@@ -17,15 +17,17 @@ Apply it to a route in two steps — the router's route class, and one parameter
 The header is optional; without it the route behaves as usual. With it (1-255 visible ASCII
 characters), per caller (token subject):
 
-* the key is claimed in its own short transaction (``INSERT ... ON CONFLICT``) before the work, so a
-  concurrent duplicate sees it at once and gets 409 ``idempotency_key_in_flight``;
+* the key is claimed before the work, in the request's own transaction: a transaction-scoped advisory
+  lock on the key plus ``INSERT ... ON CONFLICT`` in one statement, so a concurrent duplicate sees
+  it at once (it cannot take the lock) and gets 409 ``idempotency_key_in_flight`` without waiting;
 * when the route succeeds, its status, body and the ETag/Location/Content-Type headers are stored in
   the request's own transaction — the answer and the work it describes commit together;
 * a retry with the same method, path and body replays that answer (header ``Idempotent-Replayed:
   true``) and writes an access-log row (action ``read``, purpose ``idempotent_replay``) for the
   resource the first request logged; a different request with the same key is 422
   ``idempotency_key_reused``;
-* when the route fails (any error), the claim is released: nothing was written, the key may be reused;
+* when the route fails (any error), the claim rolls back with the rest: nothing was written, the key
+  may be reused;
 * a claim whose request died is taken over by an identical retry after ``IN_FLIGHT_LEASE``; keys
   expire after ``settings.idempotency_retention_hours`` (default 24) and are purged by the purge job
   (``app.domain.idempotency.repository.purge_expired``).
@@ -108,6 +110,12 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _path(request: Request) -> str:
+    """``request.url.path`` without building the whole URL (same escaping as Starlette's URL)."""
+    path: str = request.scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+
+
 def _retention(request: Request) -> timedelta:
     return timedelta(hours=request.app.state.settings.idempotency_retention_hours)
 
@@ -166,24 +174,21 @@ async def _idempotency(
     if key is None:
         yield
         return
-    engine = request.app.state.db.engine
-    outcome = await service.claim(
-        engine,
+    # The claim lives in the request's own transaction: it commits with the work and the stored
+    # answer, and a failure anywhere rolls it back (nothing to release).
+    outcome = await service.claim_in(
+        session,
         owner=principal.subject,
         key=key,
         client_id=principal.client_id,
-        fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+        fingerprint=fingerprint(request.method, _path(request), await request.body()),
         retention=_retention(request),
     )
     if isinstance(outcome, Replay):
         _log_replay(request, session, principal, outcome.stored)
         raise IdempotentReplay(outcome.stored)
-    try:
-        yield
-        await _store(request, session, outcome)
-    except BaseException:
-        await service.release(engine, outcome)
-        raise
+    yield
+    await _store(request, session, outcome)
 
 
 Idempotent = Annotated[None, Depends(_idempotency, scope="function")]

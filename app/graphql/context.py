@@ -110,6 +110,22 @@ def _initiatives_of(ctx: GraphQLContext, parent: str) -> DataLoader[ParentKey, l
     return _batch(ctx, fetch)
 
 
+def _level(
+    ctx: GraphQLContext, fetch: Callable[[AsyncSession, Viewer, list[K]], Awaitable[Sequence[V]]]
+) -> DataLoader[tuple[K, ...], list[V]]:
+    """A coarse loader: one key is the ids of a whole list (one future per list, not per item); the
+    lists asked for in the same tick still go in one service call."""
+
+    async def fetch_levels(
+        session: AsyncSession, viewer: Viewer, levels: list[tuple[K, ...]]
+    ) -> list[list[V]]:
+        unique = list(dict.fromkeys(key for level in levels for key in level))
+        found = dict(zip(unique, await fetch(session, viewer, unique), strict=True))
+        return [[found[key] for key in level] for level in levels]
+
+    return _batch(ctx, fetch_levels)
+
+
 def _public(fetch: Callable[[AsyncSession, list[uuid.UUID]], Awaitable[Sequence[Any]]]) -> Any:
     """Adapt a service call that needs no viewer (public data) to the loader signature."""
 
@@ -126,7 +142,7 @@ class Loaders:
         self.initiative: DataLoader[uuid.UUID, InitiativeView | None] = _batch(
             ctx, service.initiatives_by_ids
         )
-        self.grant_of_initiative: DataLoader[uuid.UUID, GrantView | None] = _batch(
+        self.grants_of_initiatives: DataLoader[tuple[uuid.UUID, ...], list[GrantView | None]] = _level(
             ctx, service.grants_of_initiatives
         )
         self.initiatives_of_buurt = _initiatives_of(ctx, "buurt")

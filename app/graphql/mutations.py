@@ -8,10 +8,12 @@ role, the expected version (optimistic concurrency), the lifecycle and the invar
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import pydantic
@@ -24,7 +26,15 @@ from app.domain.initiatives import schemas as domain
 from app.domain.initiatives.access import Viewer
 from app.graphql.permissions import CanManageNetworks, CanWriteInitiatives, needs
 from app.graphql.queries import parse_id
-from app.graphql.types import GrantDecision, Info, Initiative, NetworkMember, NetworkRole, YearPlan
+from app.graphql.types import (
+    GrantDecision,
+    Info,
+    Initiative,
+    NetworkMember,
+    NetworkRole,
+    YearPlan,
+    initiative_for,
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -143,7 +153,8 @@ async def run(
     except pydantic.ValidationError as error:
         return invalid_input(error)
     ctx.after_write()
-    return shape(result)
+    shaped = shape(result)
+    return await shaped if inspect.isawaitable(shaped) else shaped
 
 
 def _id(value: strawberry.ID, what: str) -> uuid.UUID:
@@ -249,7 +260,7 @@ class Mutation:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
             return await service.propose(session, viewer, _model(domain.InitiativeCreate, input))
 
-        return await run(info, action, Initiative.of)
+        return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(extensions=_WRITE, description="Edit an initiative until the network has decided.")
     async def update_initiative(
@@ -259,7 +270,7 @@ class Mutation:
             data = _model(domain.InitiativeUpdate, input)
             return await service.update(session, viewer, _id(id, "initiative"), expected_version, data)
 
-        return await run(info, action, Initiative.of)
+        return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(extensions=_WRITE, description="Ask the network for a grant (IDEA -> REQUESTED).")
     async def request_grant(
@@ -269,7 +280,7 @@ class Mutation:
             data = domain.GrantRequest(amount_cents=amount_cents, year=year)
             return await service.request_grant(session, viewer, _id(id, "initiative"), expected_version, data)
 
-        return await run(info, action, Initiative.of)
+        return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(
         extensions=_MANAGE, description="Grant (within the year plan's remaining budget) or reject a request."
@@ -281,7 +292,7 @@ class Mutation:
             data = _model(domain.GrantDecisionIn, input)
             return await service.decide_grant(session, viewer, _id(id, "initiative"), expected_version, data)
 
-        return await run(info, action, Initiative.of)
+        return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(extensions=_WRITE, description="A granted initiative starts (GRANTED -> RUNNING).")
     async def start_initiative(
@@ -290,7 +301,7 @@ class Mutation:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
             return await service.start(session, viewer, _id(id, "initiative"), expected_version)
 
-        return await run(info, action, Initiative.of)
+        return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(
         extensions=_WRITE, description="Report on a finished initiative (RUNNING -> COMPLETED)."
@@ -302,7 +313,7 @@ class Mutation:
             data = _model(domain.InitiativeReportIn, input)
             return await service.report(session, viewer, _id(id, "initiative"), expected_version, data)
 
-        return await run(info, action, Initiative.of)
+        return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(extensions=_MANAGE, description="Add a member (at least half must stay residents).")
     async def add_network_member(

@@ -10,9 +10,11 @@ from graphql import GraphQLError
 from app.api.v1.initiatives import cursor_key, next_cursor
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.initiatives import network_service, service
-from app.domain.initiatives.schemas import InitiativeFilter
+from app.domain.initiatives.schemas import InitiativeFilter, InitiativeView
+from app.graphql.lookahead import selected_on
 from app.graphql.types import (
     DEFAULT_PAGE,
+    NOT_LOADED,
     Info,
     Initiative,
     InitiativeConnection,
@@ -22,6 +24,8 @@ from app.graphql.types import (
     Network,
     PageInfo,
     Theme,
+    initiative_for,
+    initiatives_for,
     statuses_of,
 )
 
@@ -55,6 +59,14 @@ class InitiativeFilterInput:
             theme=self.theme,
             municipality=self.municipality,
         )
+
+
+def _cursors(info: Info, views: list[InitiativeView]) -> list[str]:
+    """Signed cursors of the edges; only when the query selects them (an HMAC per item otherwise)."""
+    if "cursor" not in selected_on(info, "InitiativeEdge"):
+        return [NOT_LOADED] * len(views)
+    secret = info.context.cursor_secret
+    return [next_cursor((v.created_at, v.id), secret) or "" for v in views]
 
 
 def _connection(items: list[Initiative], end: str | None, cursors: list[str]) -> InitiativeConnection:
@@ -108,8 +120,8 @@ class Query:
         viewer = await ctx.viewer()
         async with ctx.lock:
             views, end = await service.list_initiatives(ctx.session, viewer, flt, first, key)
-        cursors = [next_cursor((v.created_at, v.id), ctx.cursor_secret) or "" for v in views]
-        return _connection([Initiative.of(v) for v in views], next_cursor(end, ctx.cursor_secret), cursors)
+        items = await initiatives_for(info, views)
+        return _connection(items, next_cursor(end, ctx.cursor_secret), _cursors(info, views))
 
     @strawberry.field
     async def initiative(self, info: Info, id: strawberry.ID) -> Initiative | None:
@@ -117,7 +129,7 @@ class Query:
         if initiative_id is None:
             return None
         view = await info.context.loaders.initiative.load(initiative_id)
-        return None if view is None else Initiative.of(view)
+        return None if view is None else await initiative_for(info, view)
 
     @strawberry.field(description="Resident networks by name; optionally of one municipality or buurt.")
     async def networks(

@@ -4,6 +4,8 @@ Order matters: MaxTokensLimiter puts ``max_tokens`` into the parse options befor
 (the option is part of that cache's key); AddValidationRules adds the limit rule (and, in production,
 graphql-core's NoSchemaIntrospectionCustomRule) before ValidationCache validates. The rule classes
 are made once here, so every request passes the same tuple of rules and the cache keeps hitting.
+Plain data fields are completed by ``execution.ExecutionContext`` without graphql-core's per-field
+machinery (same results and errors; tests/graphql/test_fast_paths.py compares the two).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from app.graphql.execution import ExecutionContext, mark_plain_fields
 from app.graphql.limits import Limits, limit_rule
 from app.graphql.mutations import (
     ConflictProblem,
@@ -64,12 +67,19 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
     ]
 
 
-def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry.Schema:
-    return strawberry.Schema(
+def build_schema(
+    settings: Settings, limits: Limits | None = None, *, plain_fields: bool = True
+) -> strawberry.Schema:
+    """The schema; ``plain_fields=False`` leaves all of execution to graphql-core (the tests compare)."""
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         # Problem types are reached through unions; listing them keeps the SDL stable.
         types=[NotFoundProblem, ForbiddenProblem, ConflictProblem, StaleVersionProblem, InvalidInputProblem],
         extensions=extensions(settings, limits),
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=ExecutionContext if plain_fields else None,
     )
+    if plain_fields:
+        mark_plain_fields(schema._schema, schema.config.default_resolver)
+    return schema

@@ -8,6 +8,7 @@ have already nulled them in SQL for everyone else, the permission is the second 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -17,10 +18,13 @@ import strawberry
 from app.domain.initiatives import schemas as views
 from app.domain.initiatives.schemas import InitiativeFilter
 from app.graphql.context import GraphQLContext
+from app.graphql.lookahead import selected_on
 from app.graphql.permissions import IsNetworkMember, needs, private
 
 Info = strawberry.Info[GraphQLContext, None]
 DEFAULT_PAGE = 100
+# In place of nested data the query did not select (never read; fails loudly if it were).
+NOT_LOADED: Any = object()
 
 
 @strawberry.enum(
@@ -102,7 +106,7 @@ class Neighbourhood:
         first: int = DEFAULT_PAGE,
     ) -> list[Initiative]:
         key = (self.id, _filter(status, theme), first)
-        return [Initiative.of(v) for v in await info.context.loaders.initiatives_of_buurt.load(key)]
+        return await initiatives_for(info, await info.context.loaders.initiatives_of_buurt.load(key))
 
     @strawberry.field(description="Resident networks whose area includes this buurt.")
     async def networks(self, info: Info) -> list[Network]:
@@ -136,7 +140,6 @@ class Grant:
 class Initiative:
     initiative_id: strawberry.Private[uuid.UUID]
     network_id: strawberry.Private[uuid.UUID]
-    theme_codes: strawberry.Private[list[str]]
     id: strawberry.ID
     title: str
     summary: str
@@ -153,18 +156,32 @@ class Initiative:
     updated_at: datetime
     initiator: Contact | None = strawberry.field(extensions=private(), description="Members only.")
     report: str | None = strawberry.field(extensions=private(), description="Closing report; members only.")
+    # Plain fields, filled for a whole list at once by ``initiatives_for`` (see there).
+    themes: list[Theme]
+    network: Network
+    grant: Grant | None = strawberry.field(description="The network's decision, once made.")
 
     @classmethod
-    def of(cls, view: views.InitiativeView) -> Initiative:
+    def of(
+        cls,
+        view: views.InitiativeView,
+        *,
+        themes: Any = NOT_LOADED,
+        network: Any = NOT_LOADED,
+        grant: Any = NOT_LOADED,
+        neighbourhood: Neighbourhood | None = None,
+    ) -> Initiative:
         return cls(
+            themes=themes,
+            network=network,
+            grant=grant,
             initiative_id=view.id,
             network_id=view.network_id,
-            theme_codes=view.themes,
             id=strawberry.ID(str(view.id)),
             title=view.title,
             summary=view.summary,
             status=InitiativeStatus(view.status),
-            neighbourhood=Neighbourhood.of(view.buurt),
+            neighbourhood=neighbourhood or Neighbourhood.of(view.buurt),
             requested_amount_cents=view.requested_cents,
             granted_amount_cents=view.granted_cents,
             starts_on=view.starts_on,
@@ -178,20 +195,53 @@ class Initiative:
             report=view.report,
         )
 
-    @strawberry.field
-    async def themes(self, info: Info) -> list[Theme]:
-        return await _themes(info, self.theme_codes)
 
-    @strawberry.field
-    async def network(self, info: Info) -> Network:
-        view = await info.context.loaders.network.load(self.network_id)
-        assert view is not None  # an initiative always belongs to a network (foreign key)
-        return Network.of(view)
+async def initiatives_for(info: Info, found: Sequence[views.InitiativeView]) -> list[Initiative]:
+    """Initiatives with the nested data the query selects on them, loaded for the whole list at once.
 
-    @strawberry.field(description="The network's decision, once made.")
-    async def grant(self, info: Info) -> Grant | None:
-        view = await info.context.loaders.grant_of_initiative.load(self.initiative_id)
-        return None if view is None else Grant.of(view)
+    One loader call for the grants of the whole level (batched with the other lists of the same
+    level), the request's theme list, and the network's name from the initiative's own row; then
+    plain objects: graphql-core completes themes, grant and network without a resolver call, a
+    coroutine or a task per initiative. What the query does not select is not loaded; the marker
+    left in its place fails loudly should it ever be read.
+    """
+    wanted = selected_on(info, "Initiative")
+    loaders = info.context.loaders
+    themes = grants = None
+    if "themes" in wanted:
+        themes = {code: Theme.of(view) for code, view in (await info.context.themes()).items()}
+    if "grant" in wanted:
+        grants = await loaders.grants_of_initiatives.load(tuple(v.id for v in found))
+    shared: dict[tuple[str, uuid.UUID], Any] = {}  # one Network / Neighbourhood object per id
+
+    def once(key: tuple[str, uuid.UUID], make: Any) -> Any:
+        if key not in shared:
+            shared[key] = make()
+        return shared[key]
+
+    items = []
+    for n, view in enumerate(found):
+        network: Any = NOT_LOADED
+        if "network" in wanted:  # the initiative's row carries its network's name: no statement
+            network = once(
+                ("network", view.network_id), lambda v=view: Network.named(v.network_id, v.network_name)
+            )
+        found_grant = NOT_LOADED if grants is None else grants[n]
+        grant = found_grant if found_grant is NOT_LOADED or found_grant is None else Grant.of(found_grant)
+        items.append(
+            Initiative.of(
+                view,
+                themes=NOT_LOADED if themes is None else [themes[c] for c in view.themes if c in themes],
+                network=network,
+                grant=grant,
+                neighbourhood=once(("buurt", view.buurt.id), lambda b=view.buurt: Neighbourhood.of(b)),
+            )
+        )
+    return items
+
+
+async def initiative_for(info: Info, view: views.InitiativeView) -> Initiative:
+    return (await initiatives_for(info, [view]))[0]
 
 
 @strawberry.type(description="A network's plan for one year: priorities and the initiative budget (cents).")
@@ -264,7 +314,11 @@ class Network:
 
     @classmethod
     def of(cls, view: views.NetworkView) -> Network:
-        return cls(network_id=view.id, id=strawberry.ID(str(view.id)), name=view.name)
+        return cls.named(view.id, view.name)
+
+    @classmethod
+    def named(cls, network_id: uuid.UUID, name: str) -> Network:
+        return cls(network_id=network_id, id=strawberry.ID(str(network_id)), name=name)
 
     @strawberry.field(description="The buurten the network covers.")
     async def area(self, info: Info) -> list[Neighbourhood]:
@@ -294,7 +348,7 @@ class Network:
         first: int = DEFAULT_PAGE,
     ) -> list[Initiative]:
         key = (self.network_id, _filter(status, theme), first)
-        return [Initiative.of(v) for v in await info.context.loaders.initiatives_of_network.load(key)]
+        return await initiatives_for(info, await info.context.loaders.initiatives_of_network.load(key))
 
     @strawberry.field(
         extensions=private(), description="Members of the network only; null for everyone else."

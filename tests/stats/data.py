@@ -6,19 +6,21 @@ Times are given as local (Europe/Amsterdam) noon of a date, so each event falls 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from sqlalchemy import insert
+from sqlalchemy import insert, update
+from sqlmodel import col
 
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.households.models import ContactMoment, Household, HouseholdTheme
 from app.domain.initiatives.models import Grant, Initiative, ResidentNetwork, YearPlan
 from app.domain.organisation.models import Area, Municipality, PartnerOrganisation, Team
+from app.domain.plans.models import Plan, PlanAction
 from app.domain.referrals.models import Referral, ReferralTransition
 from tests.factories import World
 
@@ -181,10 +183,10 @@ class Dataset:
                 AssessmentScore, [{"assessment_id": assessment, "domain_code": domain, "score": score}]
             )
 
-    async def network(self) -> tuple[uuid.UUID, uuid.UUID]:
+    async def network(self, name: str = "Net") -> tuple[uuid.UUID, uuid.UUID]:
         network, plan = uuid.uuid4(), uuid.uuid4()
         municipality = self.world.municipality.id
-        await self._insert(ResidentNetwork, [{"id": network, "municipality_id": municipality, "name": "Net"}])
+        await self._insert(ResidentNetwork, [{"id": network, "municipality_id": municipality, "name": name}])
         await self._insert(
             YearPlan, [{"id": plan, "network_id": network, "year": 2025, "budget_cents": 10_000_000}]
         )
@@ -221,6 +223,46 @@ class Dataset:
             ],
         )
         return ids
+
+    async def spent(self, initiatives: Sequence[uuid.UUID], cents: int) -> None:
+        async with self.world.app.state.db.transaction() as session:
+            await session.execute(
+                update(Initiative).where(col(Initiative.id).in_(initiatives)).values(spent_cents=cents)
+            )
+
+    async def plans(
+        self,
+        households: Sequence[uuid.UUID],
+        *,
+        created: date,
+        superseded: date | None = None,
+        actions: Mapping[str, int],
+    ) -> None:
+        """One plan version per household, with ``actions`` (performer kind -> how many) each."""
+        plans = [uuid.uuid4() for _ in households]
+        await self._insert(
+            Plan,
+            [
+                {
+                    "id": plan,
+                    "household_id": household,
+                    "revision": 2 if superseded is None else 1,
+                    "status": "superseded" if superseded else "active",
+                    "created_at": at(created),
+                    "superseded_at": at(superseded) if superseded else None,
+                }
+                for plan, household in zip(plans, households, strict=True)
+            ],
+        )
+        await self._insert(
+            PlanAction,
+            [
+                {"id": uuid.uuid4(), "plan_id": plan, "description": "Actie", "performer_kind": kind}
+                for plan in plans
+                for kind, count in actions.items()
+                for _ in range(count)
+            ],
+        )
 
     async def grants(
         self, plan: uuid.UUID, initiatives: Sequence[uuid.UUID], cents: int, decided: date

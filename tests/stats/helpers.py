@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
+from app.domain.stats import rollups
 from tests.stats.data import Place
 
 BELOW = "below_threshold"
@@ -15,9 +17,24 @@ SMALL = "small_denominator"
 Cell = tuple[Any, str | None]  # (value, suppressed)
 
 
+async def refresh(app: FastAPI) -> None:
+    """Recompute the rollups the statistics read (in production: a schedule or the CLI)."""
+    async with app.state.db.transaction() as session:
+        await rollups.refresh(session)
+
+
 async def figures(
     client: httpx.AsyncClient, world: Place, measure: str, **params: str
 ) -> dict[tuple[str, str, str], Cell]:
+    """One measure through the API, after refreshing the rollups it is read from."""
+    await refresh(world.app)
+    return await unrefreshed_figures(client, world, measure, **params)
+
+
+async def unrefreshed_figures(
+    client: httpx.AsyncClient, world: Place, measure: str, **params: str
+) -> dict[tuple[str, str, str], Cell]:
+    """One measure through the API, from the rollups as they are."""
     query = {"area": world.municipality.code, **params}
     response = await client.get(
         f"/api/v1/stats/{measure}", params=query, headers=await world.headers("analyst")

@@ -50,7 +50,10 @@ def area_trees(draw: st.DrawFn) -> Dimension:
     if draw(st.booleans()):  # a buurt outside any wijk hangs under the gemeente directly
         nodes.append("BUX")
         sums["GM"].append("BUX")
-    return Dimension(tuple(nodes), {k: tuple(v) for k, v in sums.items()})
+    # Resident networks: the gemeente is also the sum of its networks (a second way to split it).
+    networks = tuple(f"NW{n}" for n in range(draw(st.sampled_from([0, 0, 1, 2, 3]))))
+    also = (("GM", networks),) if networks else ()
+    return Dimension(tuple(nodes) + networks, {k: tuple(v) for k, v in sums.items()}, also)
 
 
 @st.composite
@@ -75,22 +78,38 @@ def category_lists(draw: st.DrawFn) -> Dimension:
     return Dimension.flat(names)  # e.g. themes: one household can carry several
 
 
+def _networks(areas: Dimension) -> tuple[str, ...]:
+    return next((children for parent, children in areas.also if parent == "GM"), ())
+
+
 @st.composite
 def tables(draw: st.DrawFn) -> tuple[CountTable, Policy]:
     policy = draw(st.sampled_from(POLICIES))
     areas, periods, categories = draw(area_trees()), draw(period_trees()), draw(category_lists())
     top = policy.threshold * 3
     small_or_large = st.one_of(st.integers(0, policy.threshold + 2), st.integers(0, top))
+    networks = _networks(areas)
     leaf_counts: dict[Key, int] = {}
-    for a in areas.nodes:
-        if a in areas.sums:
+    for p in periods.nodes:
+        if p in periods.sums:
             continue
-        for p in periods.nodes:
-            if p in periods.sums:
+        for c in categories.nodes:
+            if c in categories.sums:
                 continue
-            for c in categories.nodes:
-                if c not in categories.sums:
+            for a in areas.nodes:
+                if a not in areas.sums and a not in networks:
                     leaf_counts[(a, p, c)] = draw(small_or_large)
+            if networks:  # the same cases, split over the networks another way
+                total = sum(v for (_, lp, lc), v in leaf_counts.items() if (lp, lc) == (p, c))
+                cuts = sorted(
+                    draw(
+                        st.lists(
+                            st.integers(0, total), min_size=len(networks) - 1, max_size=len(networks) - 1
+                        )
+                    )
+                )
+                for network, low, high in zip(networks, [0, *cuts], [*cuts, total], strict=True):
+                    leaf_counts[(network, p, c)] = high - low
     counts = {
         (a, p, c): sum(
             leaf_counts[(la, lp, lc)]
@@ -102,7 +121,10 @@ def tables(draw: st.DrawFn) -> tuple[CountTable, Policy]:
         for p in periods.nodes
         for c in categories.nodes
     }
-    return CountTable(areas, periods, categories, counts), policy
+    groups = None
+    if draw(st.booleans()):  # counts of actions, protected by the households behind them
+        groups = {key: draw(st.integers(0, value)) for key, value in counts.items()}
+    return CountTable(areas, periods, categories, counts, groups), policy
 
 
 def _rule_holds(parent_hidden: bool, children_hidden: list[bool]) -> bool:
@@ -123,11 +145,13 @@ def test_published_counts_are_rounded_and_never_small(case: tuple[CountTable, Po
     assert set(result) == set(table.cells())
     for key, cell in result.items():
         true = table.counts[key]
+        small = true < policy.threshold or (table.groups is not None and table.groups[key] < policy.threshold)
         if cell.value is None:
             assert cell.suppressed is not None
-            expected = Suppression.below_threshold if true < policy.threshold else Suppression.complementary
+            expected = Suppression.below_threshold if small else Suppression.complementary
             assert cell.suppressed is expected
             continue
+        assert not small
         assert cell.suppressed is None
         assert isinstance(cell.value, int)
         assert not 0 <= cell.value < policy.threshold  # never 0, never between 1 and the threshold
@@ -152,12 +176,14 @@ def test_every_suppressed_cell_has_partners_in_each_sum(case: tuple[CountTable, 
     assert protect_counts(table, policy) == result
 
 
-def _bounds(cell: Published, policy: Policy, ceiling: int) -> tuple[int, int]:
+def _bounds(cell: Published, policy: Policy, ceiling: int, *, sized: bool) -> tuple[int, int]:
+    """What a reader knows of a cell; a withheld small cell of a table whose groups are protected
+    (``sized`` False) may hold any count."""
     if cell.value is not None:
         assert isinstance(cell.value, int)
         return policy.interval(cell.value)
     if cell.suppressed is Suppression.below_threshold:
-        return 0, policy.threshold - 1
+        return 0, policy.threshold - 1 if sized else ceiling
     return policy.threshold, ceiling
 
 
@@ -171,7 +197,7 @@ def assert_no_cell_can_be_solved(table: CountTable, result: Mapping[Key, Publish
         for child in children:
             matrix[row, index[child]] = -1
     ceiling = 10 * sum(table.counts.values()) + 100
-    bounds = [_bounds(result[key], policy, ceiling) for key in keys]
+    bounds = [_bounds(result[key], policy, ceiling, sized=table.groups is None) for key in keys]
     low, high = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
     truth = np.array([table.counts[key] for key in keys])
     assert np.all(low <= truth) and np.all(truth <= high)  # the reader's model admits the truth

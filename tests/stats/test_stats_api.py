@@ -19,7 +19,7 @@ from app.domain.stats.catalogue import CATALOGUE
 from tests.contract.routes import endpoints
 from tests.factories import World
 from tests.stats.data import Dataset, Place
-from tests.stats.helpers import figures
+from tests.stats.helpers import figures, refresh
 
 API = "/api/v1/stats"
 NOT_ANALYSTS = [
@@ -94,7 +94,8 @@ async def test_the_catalogue_lists_measures_dimensions_and_rules(
     assert [m["id"] for m in body["measures"]] == list(CATALOGUE)
     for measure in body["measures"]:
         assert measure["definition"] and measure["title"] and measure["unit"]
-        assert measure["levels"] == ["buurt", "wijk", "gemeente"]
+        areas = ["buurt", "wijk", "gemeente"]
+        assert measure["levels"] == ([*areas, "network"] if CATALOGUE[measure["id"]].networks else areas)
         assert measure["periods"] == ["month", "quarter", "year"]
     closed = next(m for m in body["measures"] if m["id"] == "households_closed")
     assert closed["breakdown"]["total"] is True and "goals_reached" in closed["breakdown"]["values"]
@@ -107,6 +108,7 @@ async def test_the_catalogue_lists_measures_dimensions_and_rules(
 async def test_csv_has_stable_columns(client: httpx.AsyncClient, place: Place) -> None:
     await Dataset(place).households(place.buurten[0], 12, registered=date(2025, 2, 1))
     await Dataset(place).households(place.buurten[2], 13, registered=date(2025, 2, 1))
+    await refresh(place.app)
     response = await client.get(
         f"{API}/households_registered",
         params={

@@ -1,25 +1,32 @@
 """Aggregates for municipality BI (scope ``stats:read``): the catalogue and one measure's figures.
 
 JSON by default; ``Accept: text/csv`` gives CSV with stable column names. Only the documented query
-parameters are accepted (no free filters): anything else is a 422 naming the parameter.
+parameters are accepted (no free filters): anything else is a 422 naming the parameter. Responses are
+serialised straight from the service's rows (orjson), not through a pydantic model per row; the
+documented model is StatsResult, and a test checks the bytes against it. Rendered answers are kept
+per process by everything they depend on, the rollups' refresh time included, so a repeated request
+costs the few small queries that establish that version. A request that finds the rollups older than
+the configured age starts a refresh in the background and answers at once.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
-from typing import Annotated
+from collections import OrderedDict
+from collections.abc import Hashable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from app.api.deps import Requires, Session
 from app.api.problems import PROBLEM_RESPONSES
 from app.auth.scopes import Scope
 from app.domain.errors import FieldError, ValidationFailed
-from app.domain.stats import service
+from app.domain.stats import rollups, service
 from app.domain.stats.catalogue import Level
 from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
 from app.domain.stats.schemas import CSV_COLUMNS, CatalogueRead, StatsResult
@@ -78,11 +85,64 @@ async def get_figures(
             ]
         )
     query = service.FigureQuery(measure, level, period, from_, to, area)
-    policy = service.policy_from(request.app.state.settings)
-    result = await service.figures(session, query, policy, _today())
-    if _wants_csv(request.headers.get("accept", "")):
-        return Response(_csv(result), media_type=f"{_CSV}; charset=utf-8")
-    return JSONResponse(result.model_dump(mode="json", by_alias=True))
+    settings = request.app.state.settings
+    resolved = await service.resolve(session, query, service.policy_from(settings), _today())
+    if datetime.now(UTC) - resolved.as_of > rollups.max_age(settings):
+        rollups.refresh_in_background(request.app.state.db)
+    csv_wanted = _wants_csv(request.headers.get("accept", ""))
+    key = (resolved.version, csv_wanted)
+    body = _ANSWERS.get(key)
+    if body is None:
+        result = await service.compute(session, resolved)
+        body = _csv(result).encode() if csv_wanted else _json(result)
+        _ANSWERS.put(key, body)
+    return Response(body, media_type=f"{_CSV}; charset=utf-8" if csv_wanted else "application/json")
+
+
+class _Answers:
+    """Rendered answers by everything they depend on (``Resolved.version``: the rollups' refresh
+    time, areas, categories, periods, policy, the request), least recently used out, bounded in bytes.
+    A refresh of the rollups changes the version, so nothing stale is ever served."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        self.entries: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def get(self, key: Hashable) -> bytes | None:
+        body = self.entries.get(key)
+        if body is not None:
+            self.entries.move_to_end(key)
+        return body
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        self.entries[key] = body
+        self.size += len(body)
+        while self.size > self.max_bytes and len(self.entries) > 1:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= len(dropped)
+
+
+_ANSWERS = _Answers(max_bytes=64 * 1024 * 1024)
+
+
+def _json(result: service.Figures) -> bytes:
+    return orjson.dumps(_document(result), option=orjson.OPT_UTC_Z)  # "Z", as pydantic writes UTC
+
+
+def _document(result: service.Figures) -> dict[str, Any]:
+    """The StatsResult document (see schemas.py), built from plain rows."""
+    return {
+        "measure": result.measure,
+        "unit": result.unit,
+        "area": result.area,
+        "level": str(result.level),
+        "period": str(result.period),
+        "from": result.first,
+        "to": result.last,
+        "as_of": result.as_of,
+        "disclosure": result.disclosure.model_dump(mode="json"),
+        "rows": result.rows,
+    }
 
 
 def _wants_csv(accept: str) -> bool:
@@ -108,11 +168,11 @@ def _number(text: str) -> bool:
     return True
 
 
-def _csv(result: StatsResult) -> str:
+def _csv(result: service.Figures) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in result.rows:
-        data = row.model_dump(mode="json")
-        writer.writerow([_cell(result.measure if c == "measure" else data[c]) for c in CSV_COLUMNS])
+        data: dict[str, object] = {**row, "measure": result.measure}
+        writer.writerow([_cell(data[c]) for c in CSV_COLUMNS])
     return out.getvalue()

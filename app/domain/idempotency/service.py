@@ -3,7 +3,8 @@
 * same key, same request, first one finished -> replay its stored answer;
 * same key, another request (method, path or body differ) -> 422 ``idempotency_key_reused``;
 * same key while the first is still working -> 409 ``idempotency_key_in_flight``;
-* a first attempt that failed releases the key (nothing was written), so a retry runs again;
+* a first attempt that failed releases the key (nothing was written), so a retry runs again: a claim
+  made in the request's transaction (``claim_in``, what routes use) simply rolls back with it;
 * keys expire after the retention period and are purged by ``repository.purge_expired``.
 
 ``app/api/idempotency.py`` wires this into routes.
@@ -57,6 +58,56 @@ def _reused() -> ValidationFailed:
     )
 
 
+def _in_flight() -> Conflict:
+    return Conflict(
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        rule="idempotency_key_in_flight",
+    )
+
+
+def _earlier(stored: StoredKey, fingerprint: str) -> Replay:
+    """What an earlier request with this key decided: replay it, or 422 / 409."""
+    if stored.fingerprint != fingerprint:
+        raise _reused()
+    if stored.state == KeyState.done:
+        return Replay(stored)
+    raise _in_flight()
+
+
+async def claim_in(
+    session: AsyncSession,
+    *,
+    owner: str,
+    key: str,
+    client_id: str,
+    fingerprint: str,
+    retention: timedelta = DEFAULT_RETENTION,
+) -> Claim | Replay:
+    """Claim ``key`` inside the request's transaction (the claim commits with the work or rolls back
+    with it: nothing to release), or say what the earlier request with this key decided."""
+    for _ in range(_CLAIM_ATTEMPTS):
+        token = uuid.uuid4()
+        locked, won = await repository.claim_in(
+            session,
+            owner=owner,
+            key=key,
+            client_id=client_id,
+            fingerprint=fingerprint,
+            claim_token=token,
+            lease=IN_FLIGHT_LEASE,
+            retention=retention,
+        )
+        if won:
+            return Claim(owner, key, token)
+        stored = await repository.load_in(session, owner=owner, key=key)
+        if stored is not None:
+            return _earlier(stored, fingerprint)
+        if not locked:
+            raise _in_flight()  # another transaction holds the key and has not committed yet
+        # we hold the lock but the row we ran into is gone (released or purged since): try again
+    raise _in_flight()
+
+
 async def claim(
     engine: AsyncEngine,
     *,
@@ -66,7 +117,8 @@ async def claim(
     fingerprint: str,
     retention: timedelta = DEFAULT_RETENTION,
 ) -> Claim | Replay:
-    """Claim ``key`` for this request, or say what the earlier request with this key decided."""
+    """Claim ``key`` on a short transaction of its own (visible to others at once; ``release`` it
+    when the work fails), or say what the earlier request with this key decided."""
     for _ in range(_CLAIM_ATTEMPTS):
         token = uuid.uuid4()
         won = await repository.try_claim(
@@ -82,20 +134,10 @@ async def claim(
         if won:
             return Claim(owner, key, token)
         stored = await repository.load(engine, owner=owner, key=key)
-        if stored is None:
-            continue  # the holder failed and released it between our two statements: try again
-        if stored.fingerprint != fingerprint:
-            raise _reused()
-        if stored.state == KeyState.done:
-            return Replay(stored)
-        raise Conflict(
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            rule="idempotency_key_in_flight",
-        )
-    raise Conflict(
-        "A request with this Idempotency-Key is still being processed; retry shortly.",
-        rule="idempotency_key_in_flight",
-    )
+        if stored is not None:
+            return _earlier(stored, fingerprint)
+        # the holder failed and released it between our two statements: try again
+    raise _in_flight()
 
 
 async def complete(

@@ -9,9 +9,10 @@ Writes lock the row that guards an invariant (network, year plan, initiative) wi
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,11 +55,51 @@ WIJK = Area.__table__.alias("wijk")  # type: ignore[attr-defined]
 
 CursorKey = tuple[datetime, uuid.UUID]
 
+# -- hot reads: statements built once per shape, run on the session's connection -------------------
+# Building a select of this size costs about as much as running it, and SQLAlchemy memoises the
+# cache key on the statement object: so the loader statements are built once per shape (viewer's
+# private networks, filter, page size) with bound parameters for the values, and reused. They run
+# on the session's connection (same transaction, no ORM result layer) and take id lists as one
+# array parameter (``= ANY($1)``): one prepared statement whatever the number of ids.
+_STATEMENTS: dict[Hashable, Any] = {}
+_STATEMENTS_MAX = 512
+IDS = sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid()))
+
+
+def _as_is(column: Any) -> Any:
+    """The driver's value as it comes: asyncpg already gives a list for an array; SQLAlchemy's
+    ARRAY result processing would copy it item by item in Python."""
+    return sa.type_coerce(column, sa.types.NullType()).label(column.name)
+
+
+def _statement(key: Hashable, build: Callable[[], Any]) -> Any:
+    found = _STATEMENTS.get(key)
+    if found is None:
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        found = _STATEMENTS[key] = build()
+    return found
+
+
+async def _rows(session: AsyncSession, statement: Any, **params: Any) -> list[Any]:
+    """Plain named tuples: reading a column by name costs a fraction of a SQLAlchemy Row's."""
+    connection = await session.connection()
+    result = await connection.execute(statement, params)
+    make = _tuple_type(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
+@lru_cache(maxsize=64)
+def _tuple_type(keys: tuple[str, ...]) -> Any:
+    return namedtuple("Row", keys, rename=True)
+
 
 # -- initiatives ---------------------------------------------------------------------------------
 
 
 def _initiative_select(viewer: Viewer, *extra: Any) -> sa.Select[Any]:
+    """Initiatives as ``viewer`` may see them; the statement depends on ``viewer.private_networks`` only."""
+
     def private(column: Any) -> Any:
         return private_value(I.network_id, column, viewer)
 
@@ -73,7 +114,7 @@ def _initiative_select(viewer: Viewer, *extra: Any) -> sa.Select[Any]:
             WIJK.c.code.label("wijk_code"),
             I.title,
             I.summary,
-            I.themes,
+            _as_is(I.themes),
             I.status,
             I.requested_cents,
             I.granted_cents,
@@ -144,22 +185,31 @@ def _filtered(query: sa.Select[Any], flt: InitiativeFilter) -> sa.Select[Any]:
     return query
 
 
+def _list_query(viewer: Viewer, flt: InitiativeFilter, limit: int, paged: bool) -> sa.Select[Any]:
+    query = _filtered(_initiative_select(viewer), flt)
+    if paged:
+        after = (sa.bindparam("after_at", type_=I.created_at.type), sa.bindparam("after_id", type_=I.id.type))
+        query = query.where(sa.tuple_(I.created_at, I.id) < sa.tuple_(*after))
+    return query.order_by(I.created_at.desc(), I.id.desc()).limit(limit)
+
+
 async def list_initiatives(
     session: AsyncSession, viewer: Viewer, flt: InitiativeFilter, limit: int, after: CursorKey | None
 ) -> list[InitiativeView]:
     """Newest first; ``limit`` rows after the cursor key (callers ask one extra to see a next page)."""
-    query = _filtered(_initiative_select(viewer), flt)
-    if after is not None:
-        query = query.where(sa.tuple_(I.created_at, I.id) < sa.tuple_(*after))
-    query = query.order_by(I.created_at.desc(), I.id.desc()).limit(limit)
-    return [_initiative_view(row) for row in await session.execute(query)]
+    paged = after is not None
+    key = ("list", viewer.private_networks, flt, limit, paged)
+    query = _statement(key, lambda: _list_query(viewer, flt, limit, paged))
+    params = {"after_at": after[0], "after_id": after[1]} if after is not None else {}
+    return [_initiative_view(row) for row in await _rows(session, query, **params)]
 
 
 async def initiatives_by_ids(
     session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, InitiativeView]:
-    rows = await session.execute(_initiative_select(viewer).where(I.id.in_(ids)))
-    return {row.id: _initiative_view(row) for row in rows}
+    key = ("by_ids", viewer.private_networks)
+    query = _statement(key, lambda: _initiative_select(viewer).where(I.id == sa.any_(IDS)))
+    return {row.id: _initiative_view(row) for row in await _rows(session, query, ids=list(ids))}
 
 
 async def initiatives_by_parent(
@@ -171,14 +221,19 @@ async def initiatives_by_parent(
     first: int,
 ) -> dict[uuid.UUID, list[InitiativeView]]:
     """The newest ``first`` initiatives of each buurt or network (``parent``), in one statement."""
-    parent_column = {"buurt": I.buurt_id, "network": I.network_id}[parent]
-    rank = sa.func.row_number().over(partition_by=parent_column, order_by=(I.created_at.desc(), I.id.desc()))
-    inner = _filtered(_initiative_select(viewer, rank.label("rank")), flt)
-    ranked = inner.where(parent_column.in_(parent_ids)).subquery()
-    query = sa.select(ranked).where(ranked.c.rank <= first).order_by(ranked.c.rank)
+
+    def build() -> sa.Select[Any]:
+        parent_column = {"buurt": I.buurt_id, "network": I.network_id}[parent]
+        order = (I.created_at.desc(), I.id.desc())
+        rank = sa.func.row_number().over(partition_by=parent_column, order_by=order)
+        inner = _filtered(_initiative_select(viewer, rank.label("rank")), flt)
+        ranked = inner.where(parent_column == sa.any_(IDS)).subquery()
+        return sa.select(ranked).where(ranked.c.rank <= first).order_by(ranked.c.rank)
+
+    query = _statement(("by_parent", viewer.private_networks, parent, flt, first), build)
     grouped: dict[uuid.UUID, list[InitiativeView]] = defaultdict(list)
     key = "buurt_id" if parent == "buurt" else "network_id"
-    for row in await session.execute(query):
+    for row in await _rows(session, query, ids=list(parent_ids)):
         grouped[getattr(row, key)].append(_initiative_view(row))
     return grouped
 
@@ -219,8 +274,9 @@ async def neighbourhoods(
 async def neighbourhoods_by_codes(
     session: AsyncSession, codes: Iterable[str]
 ) -> dict[str, NeighbourhoodView]:
-    rows = await session.execute(_neighbourhood_select().where(A.code.in_(list(codes))))
-    return {row.code: _neighbourhood(row) for row in rows}
+    codes_param = sa.bindparam("codes", type_=postgresql.ARRAY(sa.String()))
+    query = _statement("by_codes", lambda: _neighbourhood_select().where(A.code == sa.any_(codes_param)))
+    return {row.code: _neighbourhood(row) for row in await _rows(session, query, codes=list(codes))}
 
 
 async def buurt_municipalities(
@@ -263,8 +319,8 @@ async def list_networks(
 
 
 async def networks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NetworkView]:
-    rows = await session.execute(sa.select(*_NETWORK_COLUMNS).where(N.id.in_(ids)))
-    return {row.id: _network(row) for row in rows}
+    query = _statement("networks", lambda: sa.select(*_NETWORK_COLUMNS).where(N.id == sa.any_(IDS)))
+    return {row.id: _network(row) for row in await _rows(session, query, ids=list(set(ids)))}
 
 
 async def areas_of_networks(
@@ -486,8 +542,9 @@ def _grant(row: Any) -> GrantView:
 async def grants_of_initiatives(
     session: AsyncSession, viewer: Viewer, initiative_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, GrantView]:
-    rows = await session.execute(_grant_select(viewer).where(G.initiative_id.in_(initiative_ids)))
-    return {row.initiative_id: _grant(row) for row in rows}
+    key = ("grants", viewer.private_networks)
+    query = _statement(key, lambda: _grant_select(viewer).where(G.initiative_id == sa.any_(IDS)))
+    return {row.initiative_id: _grant(row) for row in await _rows(session, query, ids=list(initiative_ids))}
 
 
 async def grants_of_networks(
@@ -503,13 +560,18 @@ async def grants_of_networks(
 # -- themes ---------------------------------------------------------------------------------------
 
 
-async def themes(session: AsyncSession) -> list[ThemeView]:
-    query = (
+def _themes_query() -> Any:
+    return (
         select(Theme.code, Theme.label_nl, Theme.label_en)
         .where(col(Theme.active))
         .order_by(col(Theme.position), col(Theme.code))
     )
-    return [ThemeView(code, nl, en) for code, nl, en in await session.execute(query)]
+
+
+async def themes(session: AsyncSession) -> list[ThemeView]:
+    return [
+        ThemeView(code, nl, en) for code, nl, en in await _rows(session, _statement("themes", _themes_query))
+    ]
 
 
 async def unknown_themes(session: AsyncSession, codes: Iterable[str]) -> set[str]:

@@ -269,7 +269,6 @@ class InitiativePublic(BaseModel):
     network: NetworkRef
     requested_cents: int | None = Field(description="Requested amount in euro cents.")
     granted_cents: int | None = Field(description="Granted amount in euro cents.")
-    spent_cents: int | None = Field(description="Amount of the grant spent, in euro cents (closing report).")
     starts_on: date | None
     ends_on: date | None
     participants_reached: int | None
@@ -286,7 +285,6 @@ class InitiativePublic(BaseModel):
             network=NetworkRef(id=view.network_id, name=view.network_name),
             requested_cents=view.requested_cents,
             granted_cents=view.granted_cents,
-            spent_cents=view.spent_cents,
             starts_on=view.starts_on,
             ends_on=view.ends_on,
             participants_reached=view.participants_reached,

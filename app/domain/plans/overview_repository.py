@@ -4,15 +4,28 @@ One round trip whatever the household's size (a constant number of statements, n
 no pydantic on the way out): the hot read path of the team app. The tier is not computed here: the
 statement also returns the latest scores, and ``rules.derive_tier`` (the one place the rule lives)
 decides. A test checks the document against ``HouseholdOverview``.
+
+Case workers get ``checked_overview``: the same document, with the access check and the access-log
+row in the same statement (see the hot reads in ``households.repository``).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from app.domain.households.models import Household
+from app.domain.households.repository import (
+    HotReads,
+    RawStatement,
+    access_logged,
+    case_worker_rule,
+    log_values,
+)
 from app.domain.networks.models import SupportKind
 
 RECENT_CONTACTS = 5
@@ -21,18 +34,19 @@ _BY_SUPPORT_KIND = ", ".join(
     f"'{kind}', count(*) FILTER (WHERE '{kind}' = ANY(np.support_kinds))" for kind in SupportKind
 )
 
-OVERVIEW_SQL = sa.text(
-    f"""
-WITH latest AS (
+# The latest score per (member, domain): the input of the tier and of 'latest_scores'.
+_LATEST = """
     SELECT DISTINCT ON (a.member_id, s.domain_code)
            s.domain_code, a.member_id, s.score, a.assessed_on
       FROM assessment_scores s
       JOIN assessments a ON a.id = s.assessment_id
      WHERE a.household_id = :household_id
      ORDER BY a.member_id, s.domain_code, a.assessed_on DESC, a.created_at DESC, a.id DESC
-)
-SELECT
-  (SELECT coalesce(array_agg(score), '{{}}') FROM latest) AS scores,
+"""
+_SCORES = "(SELECT coalesce(array_agg(score), '{}') FROM latest) AS scores"
+
+# The document without the tier (reads the CTE ``latest``).
+_DOCUMENT = f"""
   json_build_object(
     'household', (
       SELECT json_build_object(
@@ -108,10 +122,42 @@ SELECT
         FROM network_people np WHERE np.household_id = :household_id)
   )::text AS body
 """  # noqa: S608 - no user input: the only interpolations are the enum's values and a constant
-).bindparams(sa.bindparam("household_id", type_=sa.Uuid))
+
+HOUSEHOLD = sa.bindparam("household_id", type_=sa.Uuid)
+OVERVIEW_SQL = sa.text(f"WITH latest AS ({_LATEST})\nSELECT\n  {_SCORES},{_DOCUMENT}").bindparams(HOUSEHOLD)
 
 
 async def overview(session: AsyncSession, household_id: uuid.UUID) -> tuple[list[int], str]:
     """The latest scores (for the tier) and the JSON document without the tier."""
     row = (await session.execute(OVERVIEW_SQL, {"household_id": household_id})).one()
     return list(row.scores), str(row.body)
+
+
+def _checked() -> RawStatement:
+    """The overview as the team app reads it: ONE statement that checks access (``visible_to``), writes
+    the access-log row (allowed or denied) and builds the document, only when allowed. Returns the
+    outcome, the scores and the body, or no row when the household is hidden (or missing)."""
+    visible = (
+        sa.select(col(Household.id)).where(col(Household.id) == HOUSEHOLD, case_worker_rule()).cte("visible")
+    )
+    allowed = sa.exists(sa.select(visible.c.id))
+    logged = access_logged(
+        sa.case((allowed, sa.literal_column("'allowed'")), else_=sa.literal_column("'denied'"))
+    )
+    latest = sa.text(_LATEST).bindparams(HOUSEHOLD).columns(sa.column("score")).cte("latest")
+    document = sa.text(f"{_SCORES},{_DOCUMENT}").bindparams(HOUSEHOLD)
+    outcome = sa.select(logged.c.outcome).scalar_subquery().label("outcome")
+    return RawStatement.of(sa.select(outcome, document).add_cte(latest).where(allowed))
+
+
+CHECKED_OVERVIEW = _checked()
+
+
+async def checked_overview(
+    hot: HotReads, worker_id: uuid.UUID, household_id: uuid.UUID, entry: dict[str, Any]
+) -> tuple[list[int], str] | None:
+    """(latest scores, document without the tier) when the worker may see the household, else None;
+    either way the access-log row ``entry`` is written, with its outcome, in the same statement."""
+    values = {"household_id": household_id, "worker_id": worker_id, **log_values(entry)}
+    row = await hot.fetch_one(CHECKED_OVERVIEW, values)
+    return (list(row["scores"]), str(row["body"])) if row is not None else None

@@ -24,7 +24,6 @@ from app.domain.changes import service as changes
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
 from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFailed
-from app.domain.households import repository as households_repo
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household, Member
 from app.domain.plans.models import PlanAction
@@ -36,10 +35,15 @@ from app.domain.referrals.service import (
     PURPOSE,
     RESOURCE,
     AnyReferralRead,
+    event_body,
+    new_transition,
+    present_data,
     present_one,
     record_transition,
     side_of,
 )
+from app.domain.webhooks import outbox
+from app.domain.webhooks.models import EventType
 
 
 class IdempotencyKeyRequired(DomainError):
@@ -55,8 +59,12 @@ def _request_hash(data: InboundReferralCreate | OutboundReferralCreate) -> str:
 async def _check_common(
     session: AsyncSession, reason_domain: str, basis: LegalBasis, note: str | None
 ) -> list[FieldError]:
+    return _common_errors(await consents_repo.active_life_domain(session, reason_domain), basis, note)
+
+
+def _common_errors(domain_active: bool, basis: LegalBasis, note: str | None) -> list[FieldError]:
     errors: list[FieldError] = []
-    if not await consents_repo.active_life_domain(session, reason_domain):
+    if not domain_active:
         errors.append(
             FieldError(("body", "reason_domain"), "Not an active life-domain code.", "domain_unknown")
         )
@@ -71,40 +79,30 @@ async def _check_common(
     return errors
 
 
-async def _route(session: AsyncSession, data: InboundReferralCreate) -> tuple[uuid.UUID, uuid.UUID]:
-    """(buurt, team) for an inbound referral: by buurt code, else by the person's postcode."""
-    person = data.person
-    if data.buurt_code is not None:
-        found = await households_repo.buurt_and_team(session, data.buurt_code)
-        loc: tuple[str | int, ...] = ("body", "buurt_code")
-        if found is None:
-            raise ValidationFailed([FieldError(loc, "This buurt is not known.", "unknown_buurt")])
-        buurt_id, team_id = found
-    elif person.postcode is not None and person.house_number is not None:
-        routed = await repo.route_postcode(session, person.postcode)
-        loc = ("body", "person", "postcode")
-        if routed is None:
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        loc, "No buurt is known for this postcode; send buurt_code.", "postcode_unroutable"
-                    )
-                ]
+def _routing_error(lookup: repo.InboundLookup, by_postcode: bool) -> ValidationFailed | None:
+    """The routing rule a looked-up place breaks, if any (checked after the common rules)."""
+    loc: tuple[str | int, ...] = ("body", "person", "postcode") if by_postcode else ("body", "buurt_code")
+    if lookup.buurt_id is None:
+        if by_postcode:
+            message, rule = "No buurt is known for this postcode; send buurt_code.", "postcode_unroutable"
+        else:
+            message, rule = "This buurt is not known.", "unknown_buurt"
+        return ValidationFailed([FieldError(loc, message, rule)])
+    if lookup.team_id is None:
+        return ValidationFailed([FieldError(loc, "No team covers this buurt.", "buurt_not_covered")])
+    return None
+
+
+def _address_or_buurt_required() -> ValidationFailed:
+    return ValidationFailed(
+        [
+            FieldError(
+                ("body", "buurt_code"),
+                "Give buurt_code, or the person's postcode and house_number.",
+                "address_or_buurt_required",
             )
-        buurt_id, _, team_id = routed
-    else:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    ("body", "buurt_code"),
-                    "Give buurt_code, or the person's postcode and house_number.",
-                    "address_or_buurt_required",
-                )
-            ]
-        )
-    if team_id is None:
-        raise ValidationFailed([FieldError(loc, "No team covers this buurt.", "buurt_not_covered")])
-    return buurt_id, team_id
+        ]
+    )
 
 
 def _categories_given(data: InboundReferralCreate) -> list[str]:
@@ -122,6 +120,11 @@ async def _insert_or_replay(session: AsyncSession, values: dict[str, Any]) -> tu
     referral = await repo.insert_once(session, values)
     if referral is not None:
         return referral, False
+    return await _made_before(session, values), True
+
+
+async def _made_before(session: AsyncSession, values: dict[str, Any]) -> Referral:
+    """The referral this caller's Idempotency-Key made before; 422 when it was for another request."""
     existing = await repo.by_idempotency_key(session, values["idempotency_scope"], values["idempotency_key"])
     if existing is None or existing.request_hash != values["request_hash"]:
         raise ValidationFailed(
@@ -133,7 +136,7 @@ async def _insert_or_replay(session: AsyncSession, values: dict[str, Any]) -> tu
                 )
             ]
         )
-    return existing, True
+    return existing
 
 
 async def submit_inbound(
@@ -144,19 +147,66 @@ async def submit_inbound(
         raise Forbidden("Team members refer out from a household.", rule="partners_only")
     if not idempotency_key:
         raise IdempotencyKeyRequired("Partners must send an Idempotency-Key header with this POST.")
-    errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
+    person = data.person
+    by_postcode = data.buurt_code is None and person.postcode is not None and person.house_number is not None
+    basis_errors = _common_errors(True, data.legal_basis, data.legal_basis_note)
+    if basis_errors or (data.buurt_code is None and not by_postcode):
+        # Refused before anything is written; report the common rules first, as for any referral.
+        errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
+        raise ValidationFailed(errors) if errors else _address_or_buurt_required()
+    assert principal.organisation_id is not None  # a partner, checked above
+    values = _inbound_values(principal, data, idempotency_key)
+    transition = new_transition(principal, values, from_status=None, side=Side.partner)
+    event = outbox.event_params(
+        event_type=EventType.submitted,
+        organisation_id=principal.organisation_id,
+        referral_id=values["id"],
+        consent_id=None,
+        body=event_body(EventType.submitted, values, transition["occurred_at"]),
+    )
+    # One statement checks, routes and writes the referral, its transition and its webhook event.
+    submitted = await repo.submit_inbound(
+        session, values, transition, event, buurt_code=data.buurt_code, postcode=person.postcode
+    )
+    lookup = submitted.lookup
+    errors = _common_errors(lookup.domain_active, data.legal_basis, data.legal_basis_note)
     if errors:
         raise ValidationFailed(errors)
-    buurt_id, team_id = await _route(session, data)
-    person = data.person
-    values: dict[str, Any] = {
+    if refused := _routing_error(lookup, by_postcode):
+        raise refused
+    if submitted.referral is None:  # this Idempotency-Key made a referral before: answer with it
+        referral = await _made_before(session, values)
+        audit.record(
+            session,
+            principal,
+            resource=RESOURCE,
+            action=AccessAction.read,
+            purpose=PURPOSE,
+            resource_id=referral.id,
+        )
+        return await present_one(session, principal, referral), True
+    audit.record(
+        session,
+        principal,
+        resource=RESOURCE,
+        action=AccessAction.create,
+        purpose=PURPOSE,
+        resource_id=values["id"],
+    )
+    # A new referral has exactly this one transition and the buurt it was routed to: nothing to read back.
+    return present_data(submitted.referral, [transition], lookup.buurt_code, partner=True), False
+
+
+def _inbound_values(
+    principal: Principal, data: InboundReferralCreate, idempotency_key: str
+) -> dict[str, Any]:
+    """The columns of a new inbound referral (its team and buurt come from the routing)."""
+    return {
         "id": uuid.uuid4(),
         "direction": str(Direction.inbound),
         "status": str(ReferralStatus.submitted),
         "organisation_id": principal.organisation_id,
-        "team_id": team_id,
-        "buurt_id": buurt_id,
-        **person.model_dump(),
+        **data.person.model_dump(),
         "shared_categories": _categories_given(data),
         "reason_domain": data.reason_domain,
         "urgency": str(data.urgency),
@@ -167,14 +217,6 @@ async def submit_inbound(
         "idempotency_key": idempotency_key,
         "request_hash": _request_hash(data),
     }
-    referral, replayed = await _insert_or_replay(session, values)
-    action = AccessAction.read if replayed else AccessAction.create
-    audit.record(
-        session, principal, resource=RESOURCE, action=action, purpose=PURPOSE, resource_id=referral.id
-    )
-    if not replayed:
-        await record_transition(session, principal, referral, from_status=None, side=Side.partner)
-    return await present_one(session, principal, referral), replayed
 
 
 # -- outbound ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import col, select
 
 from app.auth.principal import Principal
 from app.auth.scopes import Role
+from app.domain.base import utcnow
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
 from app.domain.households.access import CASE_ROLES, visible_to
@@ -27,6 +29,7 @@ from app.domain.households.models import Household
 from app.domain.organisation.models import Area, TeamArea, WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
 from app.domain.referrals.models import PostcodeArea, Referral, ReferralMessage, ReferralTransition
+from app.domain.webhooks import outbox
 
 Keyset = tuple[datetime, uuid.UUID]
 
@@ -53,7 +56,105 @@ def visible(principal: Principal) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
-# -- routing ----------------------------------------------------------------------------------------
+# -- routing and the submission of an inbound referral --------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundLookup:
+    """What an inbound referral needs to know before it is written."""
+
+    domain_active: bool
+    buurt_id: uuid.UUID | None  # None: the buurt code or postcode is not known
+    buurt_code: str | None
+    team_id: uuid.UUID | None  # None: no team covers the buurt
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of ``submit_inbound``: the checks, and the new referral's row when it was written."""
+
+    lookup: InboundLookup
+    referral: dict[str, Any] | None  # None: not written (a check failed, or the key was used before)
+
+
+_BY_BUURT = """
+    SELECT a.id, a.code, ta.team_id FROM areas AS a LEFT JOIN team_areas AS ta ON ta.area_id = a.id
+    WHERE a.code = :place AND a.level = 'buurt'"""
+_BY_POSTCODE = """
+    SELECT a.id, a.code, ta.team_id FROM postcode_areas AS p JOIN areas AS a ON a.id = p.area_id
+    LEFT JOIN team_areas AS ta ON ta.area_id = a.id WHERE p.postcode = :place"""
+_REFERRAL_COLUMNS = tuple(c.name for c in Referral.__table__.columns)  # type: ignore[attr-defined]
+_ROUTED = {"team_id": "found.team_id", "buurt_id": "found.id"}
+
+
+def _submit_statement(found_sql: str) -> sa.TextClause:
+    """One round trip for a new inbound referral: check the life domain, route the buurt to its team,
+    insert the referral (unless this Idempotency-Key was used before), its first transition and its
+    webhook event with the deliveries. Nothing is written when a check fails."""
+    columns = ", ".join(_REFERRAL_COLUMNS)
+    values = ", ".join(_ROUTED.get(c, f":r_{c}") for c in _REFERRAL_COLUMNS)
+    sql = f"""
+    WITH found AS ({found_sql}
+    ), checks AS (
+        SELECT EXISTS (SELECT 1 FROM life_domains WHERE code = :r_reason_domain AND active) AS domain_active
+    ), new_referral AS (
+        INSERT INTO referrals ({columns})
+        SELECT {values} FROM found, checks WHERE checks.domain_active AND found.team_id IS NOT NULL
+        ON CONFLICT ON CONSTRAINT uq_referrals_idempotency DO NOTHING
+        RETURNING *
+    ), new_transition AS (
+        INSERT INTO referral_transitions (id, referral_id, from_status, to_status, side, actor_subject,
+                                          worker_id, organisation_id, occurred_at)
+        SELECT :t_id, id, NULL, status, :t_side, :t_actor_subject,
+               :t_worker_id, :t_organisation_id, :t_occurred_at
+        FROM new_referral
+        RETURNING 1
+    ), {outbox.enqueue_ctes(gate="new_referral")}
+    SELECT checks.domain_active, found.id AS found_id, found.code AS found_code,
+           found.team_id AS found_team_id, new_referral.*
+    FROM checks LEFT JOIN found ON true LEFT JOIN new_referral ON true
+    """  # noqa: S608 - only our own column names and constant SQL are formatted in
+    table = Referral.__table__  # type: ignore[attr-defined]
+    binds = [sa.bindparam(f"r_{c.name}", type_=c.type) for c in table.columns if c.name not in _ROUTED]
+    transition = ReferralTransition.__table__  # type: ignore[attr-defined]
+    binds += [
+        sa.bindparam(f"t_{name}", type_=transition.c[name].type)
+        for name in ("id", "side", "actor_subject", "worker_id", "organisation_id", "occurred_at")
+    ]
+    return sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS)
+
+
+_SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT)
+_SUBMIT_BY_POSTCODE = _submit_statement(_BY_POSTCODE)
+
+
+async def submit_inbound(
+    session: AsyncSession,
+    values: dict[str, Any],
+    transition: dict[str, Any],
+    event: dict[str, Any],
+    *,
+    buurt_code: str | None,
+    postcode: str | None,
+) -> Submission:
+    """Route and write a new inbound referral in one statement (see ``_submit_statement``).
+
+    ``values``: the referral's columns (team and buurt come from the routing); ``transition``: its
+    first transition's; ``event``: ``outbox.event_params`` of its event. Routes by ``buurt_code``,
+    else by ``postcode``.
+    """
+    statement = _SUBMIT_BY_BUURT if buurt_code is not None else _SUBMIT_BY_POSTCODE
+    now = utcnow()
+    given = {"version": 1, "created_at": now, "updated_at": now, **values}
+    params = {f"r_{c}": given.get(c) for c in _REFERRAL_COLUMNS if c not in _ROUTED}
+    params.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **event)
+    params["place"] = buurt_code if buurt_code is not None else postcode
+    row = (await session.execute(statement, params)).mappings().one()
+    lookup = InboundLookup(
+        bool(row["domain_active"]), row["found_id"], row["found_code"], row["found_team_id"]
+    )
+    written = row["id"] is not None
+    return Submission(lookup, {c: row[c] for c in _REFERRAL_COLUMNS} if written else None)
 
 
 async def route_postcode(
@@ -73,16 +174,29 @@ async def route_postcode(
 # -- referrals --------------------------------------------------------------------------------------
 
 
+def _insert_once_statement() -> Any:
+    table = Referral.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
+        .values({c.name: sa.bindparam(f"r_{c.name}", type_=c.type) for c in table.columns})
+        .on_conflict_do_nothing(constraint="uq_referrals_idempotency")
+        .returning(*table.columns)
+    )
+
+
+# Built once: every column bound (a statement built per call costs more to find in the compiled
+# cache than the INSERT costs to run).
+_INSERT_ONCE = _insert_once_statement()
+_COLUMNS = tuple(c.name for c in Referral.__table__.columns)  # type: ignore[attr-defined]
+
+
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Referral | None:
     """Insert the referral; None when the caller already used this Idempotency-Key (a concurrent
     duplicate waits for the first to commit, then lands here)."""
-    statement = (
-        insert(Referral)
-        .values(**values)
-        .on_conflict_do_nothing(constraint="uq_referrals_idempotency")
-        .returning(Referral)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    now = utcnow()
+    given = {"version": 1, "created_at": now, "updated_at": now, **values}
+    row = (await session.execute(_INSERT_ONCE, {f"r_{n}": given.get(n) for n in _COLUMNS})).first()
+    return Referral(**row._mapping) if row is not None else None
 
 
 async def by_idempotency_key(session: AsyncSession, scope: str, key: str) -> Referral | None:
@@ -131,9 +245,17 @@ async def now(session: AsyncSession) -> datetime:
 # -- transitions and messages ---------------------------------------------------------------------
 
 
-async def add_transition(session: AsyncSession, transition: ReferralTransition) -> None:
-    session.add(transition)
-    await session.flush()
+def _add_transition_statement() -> Any:
+    table = ReferralTransition.__table__  # type: ignore[attr-defined]
+    return sa.insert(table).values({c.name: sa.bindparam(f"t_{c.name}", type_=c.type) for c in table.columns})
+
+
+_ADD_TRANSITION = _add_transition_statement()
+
+
+async def add_transition(session: AsyncSession, transition: dict[str, Any]) -> None:
+    """One INSERT of the transition's columns (a transition is never changed afterwards)."""
+    await session.execute(_ADD_TRANSITION, {f"t_{k}": v for k, v in transition.items()})
 
 
 async def transitions_of(

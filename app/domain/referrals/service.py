@@ -21,6 +21,7 @@ from app.auth.principal import Principal
 from app.auth.scopes import Role
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction, AccessOutcome
+from app.domain.base import utcnow
 from app.domain.changes import service as changes
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.rules import local_today
@@ -86,16 +87,25 @@ def present(
     referral: Referral, transitions: list[ReferralTransition], buurt_code: str | None, *, partner: bool
 ) -> AnyReferralRead:
     """The team's view, or the partner's (only what the referral carries)."""
-    direction = Direction(referral.direction)
-    data: dict[str, Any] = {
-        **referral.model_dump(),
-        "person": PersonRead.model_validate(referral.model_dump()),
+    return present_data(
+        referral.model_dump(), [t.model_dump() for t in transitions], buurt_code, partner=partner
+    )
+
+
+def present_data(
+    data: dict[str, Any], transitions: list[dict[str, Any]], buurt_code: str | None, *, partner: bool
+) -> AnyReferralRead:
+    """``present`` from the referral's and its transitions' column values."""
+    direction = Direction(data["direction"])
+    shown: dict[str, Any] = {
+        **data,
+        "person": PersonRead.model_validate(data),
         "buurt_code": buurt_code
-        if not partner or rules.partner_sees_buurt(direction, referral.shared_categories)
+        if not partner or rules.partner_sees_buurt(direction, data["shared_categories"])
         else None,
-        "transitions": [TransitionRead.model_validate(t.model_dump()) for t in transitions],
+        "transitions": [TransitionRead.model_validate(t) for t in transitions],
     }
-    return PartnerReferralRead.model_validate(data) if partner else ReferralRead.model_validate(data)
+    return PartnerReferralRead.model_validate(shown) if partner else ReferralRead.model_validate(shown)
 
 
 async def present_many(
@@ -197,6 +207,23 @@ async def list_for_household(
 # -- changes --------------------------------------------------------------------------------------
 
 
+def new_transition(
+    principal: Principal, referral: dict[str, Any], *, from_status: ReferralStatus | None, side: Side
+) -> dict[str, Any]:
+    """The columns of the transition that brought ``referral`` (its id and status) where it is now."""
+    return {
+        "id": uuid.uuid4(),
+        "referral_id": referral["id"],
+        "from_status": str(from_status) if from_status else None,
+        "to_status": referral["status"],
+        "side": str(side),
+        "actor_subject": principal.subject,
+        "worker_id": principal.worker_id,
+        "organisation_id": principal.organisation_id,
+        "occurred_at": utcnow(),
+    }
+
+
 async def record_transition(
     session: AsyncSession,
     principal: Principal,
@@ -204,21 +231,16 @@ async def record_transition(
     *,
     from_status: ReferralStatus | None,
     side: Side,
-) -> None:
+) -> dict[str, Any]:
     """The transition row, its webhook event and (for the team's phones) its change, in the caller's
-    transaction."""
-    transition = ReferralTransition(
-        referral_id=referral.id,
-        from_status=str(from_status) if from_status else None,
-        to_status=referral.status,
-        side=str(side),
-        actor_subject=principal.subject,
-        worker_id=principal.worker_id,
-        organisation_id=principal.organisation_id,
+    transaction. Returns the transition's columns."""
+    transition = new_transition(
+        principal, {"id": referral.id, "status": referral.status}, from_status=from_status, side=side
     )
     await repo.add_transition(session, transition)
-    await emit(session, referral, EVENT_FOR[ReferralStatus(referral.status)], transition.occurred_at)
+    await emit(session, referral, EVENT_FOR[ReferralStatus(referral.status)], transition["occurred_at"])
     await _feed_sync(session, referral)
+    return transition
 
 
 async def _feed_sync(session: AsyncSession, referral: Referral) -> None:
@@ -236,21 +258,28 @@ async def emit(
     occurred_at: datetime,
     **extra: str,
 ) -> None:
-    data = {
-        "referral_id": str(referral.id),
-        "direction": referral.direction,
-        "status": referral.status,
-        "occurred_at": occurred_at.isoformat(),
-        **extra,
-    }
     await outbox.enqueue(
         session,
         event_type=event_type,
         organisation_id=referral.organisation_id,
         referral_id=referral.id,
         consent_id=referral.consent_id,
-        body=outbox.payload(event_type, occurred_at, data),
+        body=event_body(event_type, referral.model_dump(), occurred_at, **extra),
     )
+
+
+def event_body(
+    event_type: EventType, referral: dict[str, Any], occurred_at: datetime, **extra: str
+) -> dict[str, Any]:
+    """The thin webhook payload of an event about ``referral`` (its id, direction and status)."""
+    data = {
+        "referral_id": str(referral["id"]),
+        "direction": referral["direction"],
+        "status": referral["status"],
+        "occurred_at": occurred_at.isoformat(),
+        **extra,
+    }
+    return outbox.payload(event_type, occurred_at, data)
 
 
 def _link_fields_given(data: TransitionCreate) -> list[str]:

@@ -1,7 +1,9 @@
 """The fixed catalogue of measures: what each figure means. The SQL for each is in repository.py.
 
-Only these measures, broken down only by area (buurt, wijk, gemeente), calendar period (month,
-quarter, year) and the one category listed with a measure: no free filters, no person-level rows.
+Only these measures, broken down only by area (buurt, wijk, gemeente; resident network for the
+initiative measures), calendar period (month, quarter, year) and the one category listed with a
+measure: no free filters, no person-level rows. ``source`` names the rows of the rollups (migration
+0061) a measure is read from.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ class Level(StrEnum):
     buurt = "buurt"
     wijk = "wijk"
     gemeente = "gemeente"
+    network = "network"  # a resident network: initiative measures only (networks are not areas)
+
+
+AREA_LEVELS = (Level.buurt, Level.wijk, Level.gemeente)
 
 
 class Kind(StrEnum):
@@ -50,13 +56,28 @@ class Measure:
     unit: str
     kind: Kind
     breakdown: Breakdown | None = None
-    numerator: str | None = None  # ratio measures: two stock count measures
+    source: str = ""  # the rollup rows it is read from (ratios: none)
+    value: str | None = None  # amounts: the rollup sum it publishes ("sum_1" or "sum_2")
+    numerator: str | None = None  # ratios: "measure" or "measure:category" of two stock counts
     denominator: str | None = None
     digits: int = 0  # decimals of medians, means and ratios
+    networks: bool = False  # also per resident network (the gemeente is the sum of its networks)
+    groups: bool = False  # counts actions, protects households: a cell needs that many of them too
+    distinct: bool = False  # statistics: a group's size counts distinct households, not rows
 
     @property
     def count_kind(self) -> bool:
         return self.kind in (Kind.flow, Kind.stock)
+
+    @property
+    def levels(self) -> list[Level]:
+        return [*AREA_LEVELS, Level.network] if self.networks else list(AREA_LEVELS)
+
+
+def part(reference: str) -> tuple[str, str]:
+    """``"measure:category"`` -> (measure, category); the category defaults to the total."""
+    measure, _, category = reference.partition(":")
+    return measure, category or TOTAL
 
 
 CLOSING_REASON = Breakdown(
@@ -77,6 +98,13 @@ LIFE_DOMAIN = Breakdown(
 INITIATIVE_STATUS = Breakdown(
     "status", "The initiative's current status.", tuple(InitiativeStatus), total=True
 )
+PERFORMER = Breakdown(
+    "performer",
+    "Who carries a plan action: 'informal' (the household itself, a person of its informal network, a "
+    "volunteer) or 'professional' (a worker of the team, a partner organisation through a referral).",
+    ("informal", "professional"),
+    total=True,
+)
 
 _MEASURES = [
     Measure(
@@ -86,6 +114,7 @@ _MEASURES = [
         "by the buurt of the household's address.",
         "households",
         Kind.flow,
+        source="registered",
     ),
     Measure(
         "households_active",
@@ -94,6 +123,7 @@ _MEASURES = [
         "period's last day and not closed before its first day (every status but 'closed').",
         "households",
         Kind.stock,
+        source="active",
     ),
     Measure(
         "households_closed",
@@ -102,6 +132,7 @@ _MEASURES = [
         "households",
         Kind.flow,
         CLOSING_REASON,
+        source="closed",
     ),
     Measure(
         "households_by_theme",
@@ -111,6 +142,7 @@ _MEASURES = [
         "households",
         Kind.stock,
         THEME,
+        source="themes",
     ),
     Measure(
         "days_to_first_contact",
@@ -119,6 +151,7 @@ _MEASURES = [
         "calendar days between the registration date and the date of the first contact moment.",
         "days",
         Kind.median,
+        source="first_contact",
     ),
     Measure(
         "referrals_inbound",
@@ -128,6 +161,7 @@ _MEASURES = [
         "referrals",
         Kind.flow,
         PARTNER_KIND,
+        source="inbound_referrals",
     ),
     Measure(
         "households_specialist_referral",
@@ -136,6 +170,7 @@ _MEASURES = [
         "of kind youth_care or mental_health) submitted in the period and not declined or cancelled.",
         "households",
         Kind.stock,
+        source="specialist",
     ),
     Measure(
         "share_specialist_referral",
@@ -156,6 +191,7 @@ _MEASURES = [
         "inbound referrals, the partner for outbound ones), by the buurt of the referral or household.",
         "days",
         Kind.median,
+        source="first_response",
         digits=1,
     ),
     Measure(
@@ -167,35 +203,83 @@ _MEASURES = [
         "score points",
         Kind.mean,
         LIFE_DOMAIN,
+        source="self_sufficiency",
         digits=1,
+        distinct=True,
+    ),
+    Measure(
+        "plan_actions",
+        "Plan actions, by who carries them",
+        "The actions of the plans in force at the period's end (the version agreed most recently on or "
+        "before its last day) of households whose case file was open at any time in the period, by who "
+        "carries them. A figure is published only when both the actions and the households behind it "
+        "reach the threshold.",
+        "actions",
+        Kind.stock,
+        PERFORMER,
+        source="plan_actions",
+        groups=True,
+    ),
+    Measure(
+        "share_informal_plan_actions",
+        "Share of plan actions carried by the household or its informal network",
+        "plan_actions of performer 'informal' divided by all plan_actions for the same area and period "
+        "(the household itself, its informal network and volunteers versus professionals), computed from "
+        "the two published (rounded) counts.",
+        "share",
+        Kind.ratio,
+        numerator="plan_actions:informal",
+        denominator="plan_actions",
+        digits=2,
     ),
     Measure(
         "initiatives",
         "Resident initiatives, by status",
         "Resident initiatives proposed in the period (local date of creation) in a buurt, by their "
-        "current status.",
+        "current status; also per resident network.",
         "initiatives",
         Kind.flow,
         INITIATIVE_STATUS,
+        source="initiatives",
+        networks=True,
     ),
     Measure(
         "initiative_participants",
         "Participants reached by resident initiatives",
         "The sum of the participants reached that initiatives proposed in the period reported, by "
-        "current status; published where the number of initiatives behind it is.",
+        "current status; published where the number of initiatives behind it is; also per network.",
         "participants",
         Kind.amount,
         INITIATIVE_STATUS,
+        source="initiatives",
+        value="sum_1",
+        networks=True,
     ),
     Measure(
         "initiative_budget_granted",
         "Budget granted to resident initiatives, by theme",
         "The sum in whole euros of the grants that resident networks decided in the period (local date "
         "of the decision) for initiatives in a buurt, by the initiative's themes; published where the "
-        "number of grants behind it is.",
+        "number of grants behind it is; also per network.",
         "euros",
         Kind.amount,
         THEME,
+        source="grants",
+        value="sum_1",
+        networks=True,
+    ),
+    Measure(
+        "initiative_budget_spent",
+        "Budget spent by resident initiatives, by theme",
+        "Of the grants decided in the period (as initiative_budget_granted), the sum in whole euros the "
+        "initiatives reported spending in their closing report (nothing until they report), by the "
+        "initiative's themes; published where the number of grants behind it is; also per network.",
+        "euros",
+        Kind.amount,
+        THEME,
+        source="grants",
+        value="sum_2",
+        networks=True,
     ),
 ]
 

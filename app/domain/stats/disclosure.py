@@ -29,6 +29,12 @@ Rules (``Policy``):
   ``0 .. threshold-1`` for ``below_threshold``, at least ``threshold`` for ``complementary``); a
   hidden cell it narrows to one value gets another partner (the smallest published cell sharing a
   relation with it) and the partner rule runs again, until the audit finds nothing.
+* **Two ways to split a node.** A dimension may declare more than one sum for a node (``also``):
+  the gemeente is the sum of its wijken and of its resident networks. Every such sum is a relation
+  like any other, so a withheld network has a withheld sibling network.
+* **Counting one thing, protecting another.** With ``groups`` (the distinct households behind each
+  count of plan actions), a cell is also ``below_threshold`` when its group is under the threshold,
+  and such a withheld cell tells a reader nothing about its size (the audit gives it no upper bound).
 * **Ratios** are computed from the *published* numerator and denominator and are published only when
   both are and the denominator is at least ``min_denominator``; **medians** only for groups of at
   least ``threshold`` and ``min_denominator`` members (reason ``small_denominator`` otherwise).
@@ -62,6 +68,11 @@ Attacks covered, and how:
 7. *Ratios and medians of small groups*: see above; a ratio never carries more than its published
    counts.
 
+Implementation: the relations of a table are arrays (numpy), built once per set of dimensions and
+shared by every table with those dimensions; the bounds audit tightens every relation at once per
+round (numpy); the greedy partner rule stays sequential, so partners are chosen in a fixed order.
+A protected table is remembered by its exact counts (and groups) and the policy.
+
 Not covered here, by design or as residual risk (see docs/statistics.md):
 
 * Linear relations *between different measures* (active, registered and closed households of one
@@ -74,12 +85,13 @@ Not covered here, by design or as residual risk (see docs/statistics.md):
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from itertools import product
+from types import MappingProxyType
 
 import numpy as np
 
@@ -198,25 +210,100 @@ class CountTable:
         return out
 
 
-def protect_counts(table: CountTable, policy: Policy) -> dict[Key, Published]:
-    """Suppress, add complementary suppressions until nothing can be solved, round."""
-    grid = _grid(_signature(table.areas), _signature(table.periods), _signature(table.categories))
-    values = np.fromiter((table.counts.get(key, 0) for key in grid.keys), np.int64, len(grid.keys))
+def protect_counts(table: CountTable, policy: Policy) -> Mapping[Key, Published]:
+    """Suppress, add complementary suppressions until nothing can be solved, round.
+
+    The result depends only on the table and the policy, so it is remembered (read-only) for the
+    exact same counts: asking again for an unchanged table costs a lookup, and any changed count is
+    a different table.
+    """
+    dims = (_signature(table.areas), _signature(table.periods), _signature(table.categories))
+    keys = _grid(*dims).keys
+    values = np.fromiter((table.counts.get(key, 0) for key in keys), np.int64, len(keys))
+    groups = None
+    if table.groups is not None:
+        groups = np.fromiter((table.groups.get(key, 0) for key in keys), np.int64, len(keys))
+    return _protect(dims, values, groups, policy)
+
+
+def protect_array(
+    areas: Dimension,
+    periods: Dimension,
+    categories: Dimension,
+    counts: np.ndarray,
+    policy: Policy,
+    groups: np.ndarray | None = None,
+) -> Mapping[Key, Published]:
+    """``protect_counts`` for a table given as an array ``[area, period, category]`` in node order."""
+    dims = (_signature(areas), _signature(periods), _signature(categories))
+    shape = (len(areas.nodes), len(periods.nodes), len(categories.nodes))
+    if counts.shape != shape or (groups is not None and groups.shape != shape):
+        raise ValueError("the array does not match the dimensions")
+    flat_groups = None if groups is None else groups.astype(np.int64).reshape(-1)
+    return _protect(dims, counts.astype(np.int64).reshape(-1), flat_groups, policy)
+
+
+def _protect(
+    dims: tuple[_Signature, _Signature, _Signature],
+    values: np.ndarray,
+    groups: np.ndarray | None,
+    policy: Policy,
+) -> Mapping[Key, Published]:
+    memo_key = (dims, values.tobytes(), None if groups is None else groups.tobytes(), policy)
+    if (known := _MEMO.get(memo_key)) is not None:
+        return known
+    grid = _grid(*dims)
     if (values < 0).any():
         raise ValueError("counts cannot be negative")
     # The partner rule protects only what really adds up; a table that does not is a bug upstream.
-    if grid.net.size and not np.array_equal(values[grid.net.parent], grid.net.sums(values)):
+    if grid.size and not np.array_equal(values[grid.parent], grid.sums(values)):
         raise ValueError("the counts do not add up along a declared sum")
     small = values < policy.threshold
-    if table.groups is not None:
-        groups = np.fromiter((table.groups.get(key, 0) for key in grid.keys), np.int64, len(grid.keys))
+    if groups is not None:
         small |= groups < policy.threshold
-    pattern = _Pattern(values, small, grid, policy, sized=table.groups is None)
+    pattern = _Pattern(values, small, grid, policy, sized=groups is None)
     pattern.protect()
-    return pattern.published(grid.keys)
+    result = MappingProxyType(pattern.published(grid.keys))
+    _MEMO.put(memo_key, result, len(grid.keys))
+    return result
 
 
-_Relation = tuple[int, list[int]]  # (parent cell, child cells), cells by number
+class _Memo:
+    """Protected tables by their exact contents, least recently used first out, bounded in cells."""
+
+    def __init__(self, max_cells: int) -> None:
+        self.max_cells = max_cells
+        self.cells = 0
+        self.entries: OrderedDict[Hashable, tuple[Mapping[Key, Published], int]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Mapping[Key, Published] | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        self.entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key: Hashable, value: Mapping[Key, Published], cells: int) -> None:
+        self.entries[key] = (value, cells)
+        self.cells += cells
+        while self.cells > self.max_cells and len(self.entries) > 1:
+            _, (_, dropped) = self.entries.popitem(last=False)
+            self.cells -= dropped
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.cells = 0
+
+
+# About 100 bytes a cell: a few dozen yearly tables of a large municipality, ~50 MB at most.
+_MEMO = _Memo(max_cells=500_000)
+
+
+def forget_protected() -> None:
+    """Drop every remembered table (benchmarks measure the cold path with it)."""
+    _MEMO.clear()
+
+
 _Signature = tuple[tuple[str, ...], tuple[Sum, ...]]
 
 
@@ -224,46 +311,64 @@ def _signature(dimension: Dimension) -> _Signature:
     return dimension.nodes, tuple(dimension.relations())
 
 
-class _Net:
-    """The relations as arrays: relation r is ``cell[parent[r]] = sum(cell[child[start[r]:start[r+1]]])``."""
-
-    def __init__(self, relations: Sequence[_Relation]) -> None:
-        self.size = len(relations)
-        self.parent = np.fromiter((p for p, _ in relations), np.int64, self.size)
-        lengths = np.fromiter((len(c) for _, c in relations), np.int64, self.size)
-        self.child = np.fromiter((c for _, kids in relations for c in kids), np.int64, int(lengths.sum()))
-        self.start = np.zeros(self.size, np.int64)
-        np.cumsum(lengths[:-1], out=self.start[1:])
-        self.relation = np.repeat(np.arange(self.size), lengths)  # the relation of every child entry
-
-    def sums(self, cells: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(cells[self.child], self.start)
-
-
 class _Grid:
     """The cells numbered in declaration order (area, then period, then category), every sum, and
-    the sums each cell is in. Depends only on the dimensions, so one grid serves many tables."""
+    the sums each cell is in. Depends only on the dimensions, so one grid serves many tables.
+
+    Relation r is ``cell[parent[r]] = sum(cell[child[start[r]:start[r + 1]]])``, in the order: axis,
+    then the dimension's sums, then the other two axes' positions. Built with numpy; the Python
+    lists beside the arrays serve the sequential partner rule.
+    """
 
     def __init__(self, dims: tuple[_Signature, _Signature, _Signature]) -> None:
-        self.keys: list[Key] = list(product(*(nodes for nodes, _ in dims)))
+        areas, periods, categories = (nodes for nodes, _ in dims)
+        self.keys: list[Key] = list(product(areas, periods, categories))
         sizes = [len(nodes) for nodes, _ in dims]
         strides = [sizes[1] * sizes[2], sizes[2], 1]
-        self.relations: list[_Relation] = []
+        parents: list[np.ndarray] = []
+        children: list[np.ndarray] = []
+        lengths: list[np.ndarray] = []
         for axis, (nodes, sums) in enumerate(dims):
             position = {node: i for i, node in enumerate(nodes)}
-            others = [(range(sizes[i]), strides[i]) for i in range(3) if i != axis]
-            step = strides[axis]
-            for parent, children in sums:
-                top, kids = position[parent] * step, [position[c] * step for c in children]
-                for i, j in product(others[0][0], others[1][0]):
-                    base = i * others[0][1] + j * others[1][1]
-                    self.relations.append((base + top, [base + k for k in kids]))
-        self.net = _Net(self.relations)
-        self.member_of: list[list[int]] = [[] for _ in self.keys]
-        for index, (parent, children) in enumerate(self.relations):
-            self.member_of[parent].append(index)
-            for child in children:
-                self.member_of[child].append(index)
+            first, second = (i for i in range(3) if i != axis)
+            # Every position of the two other axes, the first one major (the cells' own order).
+            bases = (
+                np.arange(sizes[first])[:, None] * strides[first]
+                + np.arange(sizes[second])[None, :] * strides[second]
+            ).reshape(-1)
+            for parent, kids in sums:
+                offsets = np.array([position[c] for c in kids]) * strides[axis]
+                parents.append(bases + position[parent] * strides[axis])
+                children.append((bases[:, None] + offsets[None, :]).reshape(-1))
+                lengths.append(np.full(len(bases), len(kids)))
+        self.parent = np.concatenate(parents) if parents else np.zeros(0, np.int64)
+        self.child = np.concatenate(children) if children else np.zeros(0, np.int64)
+        length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+        self.size = len(self.parent)
+        self.start = np.zeros(self.size + 1, np.int64)
+        np.cumsum(length, out=self.start[1:])
+        self.relation = np.repeat(np.arange(self.size), length)  # the relation of every child entry
+        # Which relations each cell is in, in relation order (as parent or child): CSR arrays.
+        cells = np.concatenate([self.parent, self.child])
+        order = np.lexsort((np.concatenate([np.arange(self.size), self.relation]), cells))
+        self.member_start = np.zeros(len(self.keys) + 1, np.int64)
+        np.cumsum(np.bincount(cells, minlength=len(self.keys)), out=self.member_start[1:])
+        self.member_flat = np.concatenate([np.arange(self.size), self.relation])[order]
+        # Python copies for the sequential partner rule (list indexing beats numpy scalars there).
+        self.parents: list[int] = self.parent.tolist()
+        self.children_flat: list[int] = self.child.tolist()
+        self.starts: list[int] = self.start.tolist()
+        self.members_flat: list[int] = self.member_flat.tolist()
+        self.member_starts: list[int] = self.member_start.tolist()
+
+    def sums(self, cells: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(cells[self.child], self.start[:-1])
+
+    def children(self, relation: int) -> list[int]:
+        return self.children_flat[self.starts[relation] : self.starts[relation + 1]]
+
+    def member_of(self, cell: int) -> list[int]:
+        return self.members_flat[self.member_starts[cell] : self.member_starts[cell + 1]]
 
 
 @lru_cache(maxsize=64)
@@ -295,28 +400,26 @@ class _Pattern:
     def __init__(
         self, values: np.ndarray, small: np.ndarray, grid: _Grid, policy: Policy, *, sized: bool
     ) -> None:
-        self.values, self.policy, self.sized = values, policy, sized
-        self.relations, self.net, self.member_of = grid.relations, grid.net, grid.member_of
+        self.values, self.policy, self.sized, self.grid = values, policy, sized, grid
         self.cell_values: list[int] = values.tolist()
         below = Suppression.below_threshold
         self.hidden: list[Suppression | None] = [below if s else None for s in small.tolist()]
         # Hidden children per relation, kept up to date by _hide: the partner rule checks it often.
         self.hidden_children: list[int] = (
-            np.add.reduceat(small[self.net.child].astype(np.int64), self.net.start).tolist()
-            if self.net.size
-            else []
+            np.add.reduceat(small[grid.child].astype(np.int64), grid.start[:-1]).tolist() if grid.size else []
         )
 
     def _hide(self, cell: int, reason: Suppression) -> None:
         if self.hidden[cell] is not None:
             return
         self.hidden[cell] = reason
-        for index in self.member_of[cell]:
-            if self.relations[index][0] != cell:
+        parents = self.grid.parents
+        for index in self.grid.member_of(cell):
+            if parents[index] != cell:
                 self.hidden_children[index] += 1
 
     def protect(self) -> None:
-        self._complement(range(len(self.relations)))
+        self._complement(range(self.grid.size))
         while pinned := self._audit():
             partners = {p for p in (self._widening_partner(cell) for cell in pinned) if p is not None}
             if not partners:  # cannot happen with additive tables; withhold everything rather than leak
@@ -325,7 +428,7 @@ class _Pattern:
                 return
             for partner in partners:
                 self._hide(partner, Suppression.complementary)
-            self._complement(i for p in sorted(partners) for i in self.member_of[p])
+            self._complement(i for p in sorted(partners) for i in self.grid.member_of(p))
 
     def published(self, keys: Sequence[Key]) -> dict[Key, Published]:
         base = self.policy.rounding_base
@@ -351,7 +454,7 @@ class _Pattern:
         while queue:
             index = queue.popleft()
             queued.discard(index)
-            parent, children = self.relations[index]
+            parent, children = self.grid.parents[index], self.grid.children(index)
             if not _needs_partner(hidden[parent] is not None, self.hidden_children[index], len(children)):
                 continue
             # The smallest visible child loses the least; a single child's partner is its parent.
@@ -359,7 +462,7 @@ class _Pattern:
             partner = self._smallest(visible) if visible else parent
             self._hide(partner, Suppression.complementary)
             # Re-check every relation the partner is in (this one too: it may need a second partner).
-            for other in self.member_of[partner]:
+            for other in self.grid.member_of(partner):
                 if other not in queued:
                     queue.append(other)
                     queued.add(other)
@@ -388,13 +491,13 @@ class _Pattern:
         not complete; the property tests check the result with an exact integer program.
         """
         low, high, hidden = self._bounds()
-        net = self.net
+        net = self.grid
         if not net.size:
             return []
         for _ in range(_MAX_ROUNDS):
             child_low, child_high = low[net.child], high[net.child]
-            sum_low = np.add.reduceat(child_low, net.start)
-            sum_high = np.add.reduceat(child_high, net.start)
+            sum_low = np.add.reduceat(child_low, net.start[:-1])
+            sum_high = np.add.reduceat(child_high, net.start[:-1])
             new_low, new_high = low.copy(), high.copy()
             np.maximum.at(new_low, net.parent, sum_low)
             np.minimum.at(new_high, net.parent, sum_high)
@@ -411,8 +514,8 @@ class _Pattern:
         """The smallest published cell sharing a relation with a pinned one: hiding it widens it."""
         candidates = {
             member
-            for index in self.member_of[cell]
-            for member in (self.relations[index][0], *self.relations[index][1])
+            for index in self.grid.member_of(cell)
+            for member in (self.grid.parents[index], *self.grid.children(index))
             if self.hidden[member] is None
         }
         return self._smallest(candidates) if candidates else None

@@ -1,222 +1,168 @@
-"""Every statistics query. PostgreSQL aggregates; Python only receives one row per figure.
-
-Each measure is a *source* (one row per event, open case, scored series, ...: buurt, time, category,
-value) wrapped in one of three templates that group it by area with ``ROLLUP(wijk, buurt)`` (buurt,
-wijk and gemeente in one pass), by period and by category. Every query is scoped to one municipality
-through the buurt of the row. Sources and templates are constants: only values are bound.
+"""Every statistics query. The figures are read from the rollups (materialized views, migration 0061;
+see rollups.py), grouped by area with ``ROLLUP(wijk, buurt)`` (buurt, wijk and gemeente in one pass,
+plus the resident networks for initiative measures), by period and by category. PostgreSQL returns one
+row per figure; Python only applies disclosure control. Every query is scoped to one municipality
+through the buurt of the row. Statements are constants: only values are bound.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 
+import numpy as np
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 
-from app.domain.organisation.models import Area, Municipality
 from app.domain.reference.models import LifeDomain, Theme
 from app.domain.stats.catalogue import TOTAL, Level
-from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
+from app.domain.stats.periods import Granularity
 
-# Flow sources: buurt_id, ts (when it happened), cat, amount.
-# Stock sources: buurt_id, start_ts, end_ts (null: still open), cat, unit_id.
-# Statistic sources: buurt_id, ts, cat, unit_id (what the group size counts), value.
-SOURCES: dict[str, str] = {
-    "households_registered": """
-        SELECT h.buurt_id, h.registered_at AS ts, 'total' AS cat, NULL::bigint AS amount
-        FROM households h""",
-    "households_closed": """
-        SELECT h.buurt_id, h.closed_at AS ts, h.closing_reason AS cat, NULL::bigint AS amount
-        FROM households h WHERE h.closed_at IS NOT NULL""",
-    "households_active": """
-        SELECT h.buurt_id, h.registered_at AS start_ts, h.closed_at AS end_ts, 'total' AS cat,
-               h.id AS unit_id
-        FROM households h""",
-    "households_by_theme": """
-        SELECT h.buurt_id, GREATEST(h.registered_at, t.added_at) AS start_ts, h.closed_at AS end_ts,
-               t.theme_code AS cat, h.id AS unit_id
-        FROM households h JOIN household_themes t ON t.household_id = h.id""",
-    "days_to_first_contact": """
-        SELECT h.buurt_id, h.registered_at AS ts, 'total' AS cat, h.id AS unit_id,
-               GREATEST(0, (fc.first_at AT TIME ZONE :tz)::date
-                           - (h.registered_at AT TIME ZONE :tz)::date) AS value
-        FROM households h
-        CROSS JOIN LATERAL (
-            SELECT min(c.occurred_at) AS first_at FROM contact_moments c WHERE c.household_id = h.id
-        ) fc
-        WHERE fc.first_at IS NOT NULL""",
-    "referrals_inbound": """
-        SELECT r.buurt_id, r.created_at AS ts, o.kind AS cat, NULL::bigint AS amount
-        FROM referrals r JOIN partner_organisations o ON o.id = r.organisation_id
-        WHERE r.direction = 'inbound' AND r.buurt_id IS NOT NULL""",
-    "households_specialist_referral": """
-        SELECT h.buurt_id, r.created_at AS start_ts, r.created_at AS end_ts, 'total' AS cat,
-               h.id AS unit_id
-        FROM referrals r
-        JOIN households h ON h.id = r.household_id
-        JOIN partner_organisations o ON o.id = r.organisation_id
-        WHERE r.direction = 'outbound' AND o.kind IN ('youth_care', 'mental_health')
-          AND r.status NOT IN ('declined', 'cancelled')
-          AND h.registered_at <= r.created_at AND (h.closed_at IS NULL OR h.closed_at >= r.created_at)""",
-    "days_to_first_response": """
-        SELECT COALESCE(r.buurt_id, h.buurt_id) AS buurt_id, r.created_at AS ts, 'total' AS cat,
-               r.id AS unit_id, EXTRACT(EPOCH FROM fr.first_at - r.created_at) / 86400.0 AS value
-        FROM referrals r
-        LEFT JOIN households h ON h.id = r.household_id
-        CROSS JOIN LATERAL (
-            SELECT min(t.occurred_at) AS first_at FROM referral_transitions t
-            WHERE t.referral_id = r.id AND t.from_status IS NOT NULL
-              AND t.side = CASE r.direction WHEN 'inbound' THEN 'team' ELSE 'partner' END
-        ) fr
-        WHERE fr.first_at IS NOT NULL""",
-    "self_sufficiency_change": """
-        SELECT h.buurt_id, h.closed_at AS ts, se.domain_code AS cat, h.id AS unit_id,
-               se.last_score - se.first_score AS value
-        FROM households h
-        JOIN (
-            SELECT a.household_id, s.domain_code,
-                   (array_agg(s.score ORDER BY a.assessed_on, a.created_at, a.id))[1] AS first_score,
-                   (array_agg(s.score ORDER BY a.assessed_on DESC, a.created_at DESC, a.id DESC))[1]
-                       AS last_score
-            FROM assessments a
-            JOIN assessment_scores s ON s.assessment_id = a.id
-            JOIN households sh ON sh.id = a.household_id
-            JOIN areas sb ON sb.id = sh.buurt_id AND sb.municipality_id = :municipality
-            WHERE sh.closed_at IS NOT NULL
-            GROUP BY a.household_id, a.member_id, s.domain_code
-            HAVING count(*) >= 2
-        ) se ON se.household_id = h.id
-        WHERE h.closed_at IS NOT NULL""",
-    "initiatives": """
-        SELECT i.buurt_id, i.created_at AS ts, i.status AS cat, NULL::bigint AS amount
-        FROM initiatives i""",
-    "initiative_participants": """
-        SELECT i.buurt_id, i.created_at AS ts, i.status AS cat, i.participants_reached AS amount
-        FROM initiatives i""",
-    "initiative_budget_granted": """
-        SELECT i.buurt_id, g.decided_at AS ts, th.theme AS cat, g.amount_cents / 100.0 AS amount
-        FROM initiative_grants g
-        JOIN initiatives i ON i.id = g.initiative_id
-        CROSS JOIN LATERAL unnest(i.themes) AS th(theme)
-        WHERE g.decision = 'granted'""",
-}
+NO_NETWORK = uuid.UUID(int=0)  # the rollup's network of events that belong to none
+# to_char formats of the period keys: 2025, 2025-Q1, 2025-01 (periods.Period.key)
+PERIOD_FORMATS = {Granularity.year: "YYYY", Granularity.quarter: 'YYYY-"Q"Q', Granularity.month: "YYYY-MM"}
 
-
-_FLOW = """
-WITH src AS ({source}),
-d AS (
-    SELECT s.buurt_id, s.cat, s.amount,
-           date_trunc('month', s.ts AT TIME ZONE :tz)::date AS m,
-           date_trunc('quarter', s.ts AT TIME ZONE :tz)::date AS q,
-           date_trunc('year', s.ts AT TIME ZONE :tz)::date AS y
-    FROM src s WHERE s.ts >= :lo AND s.ts < :hi
-)
-SELECT GROUPING(b.parent_id, b.id) AS area_grouping, b.parent_id AS wijk_id, b.id AS buurt_id,
-       GROUPING(d.q, d.m) AS period_grouping, d.y, d.q, d.m,
-       GROUPING(d.cat) AS category_grouping, d.cat, count(*) AS n, sum(d.amount) AS value
-FROM d JOIN areas b ON b.id = d.buurt_id AND b.level = 'buurt'
-WHERE b.municipality_id = :municipality
-GROUP BY d.y, ROLLUP(d.q, d.m), ROLLUP(b.parent_id, b.id), {categories}
+# Finest-grain rows as positions in the caller's lists (1-based), one array per column: a few
+# thousand rows cross the wire as six int arrays. Buurten outside the list (another municipality) and
+# categories outside it are not read; a network outside it is -1, no network 0.
+_FLOW_LEAVES = """
+SELECT array_agg(a.i::int) AS area, array_agg(COALESCE(nw.i::int, (r.network_id <> :no_network)::int * -1))
+           AS network,
+       array_agg((extract(year FROM r.month)::int - :first_year) * 12 + extract(month FROM r.month)::int)
+           AS month,
+       array_agg(c.i::int) AS category, array_agg(r.n::int) AS n, array_agg({value}::float8) AS value
+FROM stats_flow_rollup r
+JOIN unnest(CAST(:buurten AS uuid[])) WITH ORDINALITY AS a(id, i) ON a.id = r.buurt_id
+JOIN unnest(CAST(:categories AS text[])) WITH ORDINALITY AS c(code, i) ON c.code = r.cat
+LEFT JOIN unnest(CAST(:networks AS uuid[])) WITH ORDINALITY AS nw(id, i) ON nw.id = r.network_id
+WHERE r.source = :source AND r.month >= :lo AND r.month < :hi
 """
 
-_STOCK = """
-WITH src AS ({source})
-SELECT GROUPING(b.parent_id, b.id) AS area_grouping, b.parent_id AS wijk_id, b.id AS buurt_id,
-       p.start_on, GROUPING(s.cat) AS category_grouping, s.cat,
-       {count} AS n, NULL::numeric AS value
-FROM src s
-JOIN areas b ON b.id = s.buurt_id AND b.level = 'buurt'
-JOIN unnest(CAST(:starts AS date[]), CAST(:ends AS date[])) AS p(start_on, end_on)
-  ON (s.start_ts AT TIME ZONE :tz)::date < p.end_on
- AND (s.end_ts IS NULL OR (s.end_ts AT TIME ZONE :tz)::date >= p.start_on)
-WHERE b.municipality_id = :municipality
-GROUP BY p.start_on, ROLLUP(b.parent_id, b.id), {categories}
+_STOCK_LEAVES = """
+SELECT array_agg(a.i::int) AS area, array_agg(p.i::int) AS period, array_agg(c.i::int) AS category,
+       array_agg(r.n::int) AS n, array_agg(COALESCE(r.groups, 0)::int) AS groups
+FROM stats_stock_rollup r
+JOIN unnest(CAST(:buurten AS uuid[])) WITH ORDINALITY AS a(id, i) ON a.id = r.buurt_id
+JOIN unnest(CAST(:starts AS date[])) WITH ORDINALITY AS p(start_on, i) ON p.start_on = r.start_on
+JOIN unnest(CAST(:categories AS text[])) WITH ORDINALITY AS c(code, i) ON c.code = r.cat
+WHERE r.source = :source AND r.granularity = :granularity AND r.start_on = ANY(CAST(:starts AS date[]))
 """
 
 _STATISTIC = """
-WITH src AS ({source})
-SELECT GROUPING(b.parent_id, b.id) AS area_grouping, b.parent_id AS wijk_id, b.id AS buurt_id,
-       p.start_on, GROUPING(s.cat) AS category_grouping, s.cat,
-       {count} AS n, {aggregate} AS value
-FROM src s
-JOIN areas b ON b.id = s.buurt_id AND b.level = 'buurt'
+SELECT GROUPING(b.parent_id, v.buurt_id) AS area_grouping, b.parent_id, v.buurt_id, NULL::uuid AS network_id,
+       to_char(p.start_on, :format) AS period, v.cat, {count} AS n, ({aggregate})::float8 AS value,
+       NULL::bigint AS groups
+FROM stats_value_rollup v
+JOIN areas b ON b.id = v.buurt_id
 JOIN unnest(CAST(:starts AS date[]), CAST(:ends AS date[])) AS p(start_on, end_on)
-  ON (s.ts AT TIME ZONE :tz)::date >= p.start_on AND (s.ts AT TIME ZONE :tz)::date < p.end_on
-WHERE b.municipality_id = :municipality
-GROUP BY p.start_on, ROLLUP(b.parent_id, b.id), {categories}
+  ON v.day >= p.start_on AND v.day < p.end_on
+WHERE v.source = :source AND v.day >= :lo AND v.day < :hi AND b.municipality_id = :municipality
+GROUP BY p.start_on, v.cat, ROLLUP(b.parent_id, v.buurt_id)
 """
 
-# Sources where one unit (a household) can appear more than once per group; the others count rows,
-# which spares PostgreSQL a sort per grouping set.
-_REPEATED_UNITS = frozenset({"households_specialist_referral", "self_sufficiency_change"})
-
 AGGREGATES = {
-    "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY s.value)",
-    "mean": "avg(s.value)",
+    "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY v.value)",
+    "mean": "avg(v.value)",
 }
+_AREA_LEVEL = {0: Level.buurt, 1: Level.wijk, 3: Level.gemeente}  # GROUPING(parent, buurt)
 
 
-@dataclass(frozen=True)
-class AreaNode:
+class AreaNode(NamedTuple):
     id: uuid.UUID | None  # None for the gemeente itself
-    code: str
+    code: str  # CBS code; a network's id
     name: str
     level: Level
     parent_code: str | None
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One aggregate row: a group count ``n`` and, for statistics and amounts, a ``value``."""
+class Figure(NamedTuple):
+    """One aggregate row: a count ``n`` and, for statistics and amounts, a ``value``; ``groups`` is
+    the number of households behind a count of plan actions."""
 
     level: Level
-    area_id: uuid.UUID | None
-    period_start: date
-    granularity: Granularity
+    area_id: uuid.UUID | None  # None for the gemeente
+    period: str  # Period.key
     category: str
     n: int
     value: float | None
+    groups: int | None
 
 
 # -- areas ------------------------------------------------------------------------------------------
 
 
-async def municipality_of_area(session: AsyncSession, code: str) -> Municipality | None:
-    """The municipality an area code (GM, WK or BU) belongs to."""
-    found = await session.scalar(select(Municipality).where(col(Municipality.code) == code))
-    if found is not None:
-        return found
-    return await session.scalar(
-        select(Municipality)
-        .join(Area, col(Area.municipality_id) == col(Municipality.id))
-        .where(col(Area.code) == code)
-    )
+class MunicipalityRef(NamedTuple):
+    id: uuid.UUID
+    code: str
+    name: str
 
 
-async def only_municipality(session: AsyncSession) -> Municipality | None:
-    """The municipality of a deployment that serves exactly one; None when there are several."""
-    rows = (await session.scalars(select(Municipality).limit(2))).all()
-    return rows[0] if len(rows) == 1 else None
+class Context(NamedTuple):
+    """What a statistics request depends on besides the figures: read in one statement."""
+
+    municipality: MunicipalityRef
+    areas: list[AreaNode]  # the gemeente first, then wijken and buurten by code
+    networks: list[AreaNode]
+    categories: list[str] | None  # the reference list a breakdown uses, when asked for
+    refreshed_at: datetime
 
 
-async def area_tree(session: AsyncSession, municipality: Municipality) -> list[AreaNode]:
-    """The gemeente, its wijken and buurten; a buurt outside any wijk hangs under the gemeente."""
-    areas = (
-        await session.scalars(
-            select(Area).where(col(Area.municipality_id) == municipality.id).order_by(col(Area.code))
-        )
-    ).all()
-    codes = {a.id: a.code for a in areas}
-    nodes = [AreaNode(None, municipality.code, municipality.name, Level.gemeente, None)]
-    for area in areas:
-        parent = codes.get(area.parent_id) if area.parent_id else None
-        level = Level.wijk if area.level == "wijk" else Level.buurt
-        nodes.append(AreaNode(area.id, area.code, area.name, level, parent or municipality.code))
-    return nodes
+_CONTEXT = """
+WITH m AS (
+    SELECT mu.id, mu.code, mu.name FROM municipalities mu
+    WHERE CASE WHEN CAST(:code AS text) IS NULL THEN (SELECT count(*) FROM municipalities) = 1
+               ELSE mu.code = :code OR mu.id = (SELECT a.municipality_id FROM areas a WHERE a.code = :code)
+          END
+    LIMIT 1
+)
+SELECT m.id, m.code, m.name,
+       (SELECT s.refreshed_at FROM stats_rollup_state s) AS refreshed_at,
+       (SELECT json_agg(json_build_array(a.id, a.code, a.name, a.level, a.parent_id) ORDER BY a.code)
+        FROM areas a WHERE a.municipality_id = m.id) AS areas,
+       CASE WHEN :networks THEN
+           (SELECT json_agg(json_build_array(n.id, n.name) ORDER BY n.name, n.id)
+            FROM resident_networks n WHERE n.municipality_id = m.id) END AS networks,
+       CASE CAST(:reference AS text)
+           WHEN 'themes' THEN (SELECT json_agg(t.code ORDER BY t.position, t.code) FROM themes t)
+           WHEN 'life_domains' THEN (SELECT json_agg(d.code ORDER BY d.position, d.code) FROM life_domains d)
+       END AS categories
+FROM m
+"""
+
+
+def _json(value: Any) -> Any:
+    """A json column: decoded by the driver's codec, or still text."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def context(
+    session: AsyncSession, area: str | None, *, networks: bool, reference: str | None
+) -> Context | None:
+    """The municipality of an area code (or the only one when ``area`` is None), its areas, its
+    networks (when asked), a reference list (when asked) and when the rollups were made; None when
+    there is no such municipality."""
+    params = {"code": area, "networks": networks, "reference": reference}
+    row = (await session.execute(text(_CONTEXT), params)).one_or_none()
+    if row is None:
+        return None
+    municipality = MunicipalityRef(row.id, row.code, row.name)
+    nodes = [AreaNode(None, row.code, row.name, Level.gemeente, None)]
+    found = _json(row.areas) or []
+    codes = {a[0]: a[1] for a in found}
+    for area_id, code, name, level, parent in found:
+        kind = Level.wijk if level == "wijk" else Level.buurt
+        nodes.append(AreaNode(uuid.UUID(area_id), code, name, kind, codes.get(parent) or row.code))
+    network_nodes = [
+        AreaNode(uuid.UUID(n_id), n_id, name, Level.network, row.code)
+        for n_id, name in _json(row.networks) or []
+    ]
+    categories = _json(row.categories) or ([] if reference else None)
+    refreshed = row.refreshed_at or datetime.min.replace(tzinfo=UTC)
+    return Context(municipality, nodes, network_nodes, categories, refreshed)
 
 
 async def reference_codes(session: AsyncSession, reference: str) -> list[str]:
@@ -228,81 +174,122 @@ async def reference_codes(session: AsyncSession, reference: str) -> list[str]:
 # -- figures ----------------------------------------------------------------------------------------
 
 
-def _categories(alias: str, with_total: bool) -> str:
-    return f"ROLLUP({alias}.cat)" if with_total else f"{alias}.cat"
+@dataclass(frozen=True)
+class Leaves:
+    """Finest-grain rows as 0-based positions in the lists the query was given, and their figures.
+
+    ``network`` is -1 for a network outside the list and None for queries without networks."""
+
+    area: np.ndarray
+    period: np.ndarray
+    category: np.ndarray
+    n: np.ndarray
+    value: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    network: np.ndarray | None = None
 
 
-async def flow_figures(
+def _positions(values: list[int] | None) -> np.ndarray:
+    return np.asarray(values or [], np.int64) - 1
+
+
+async def flow_leaves(
     session: AsyncSession,
-    measure_id: str,
-    municipality_id: uuid.UUID,
+    source: str,
     *,
-    lo: datetime,
-    hi: datetime,
-    with_total: bool,
-) -> list[Figure]:
-    """Counts (and sums) for every buurt, wijk and the gemeente, every month, quarter and year."""
-    sql = _FLOW.format(source=SOURCES[measure_id], categories=_categories("d", with_total))
-    params = {"lo": lo, "hi": hi, "municipality": municipality_id, "tz": LOCAL_TIME_ZONE}
-    result = await session.execute(text(sql), params)
-    figures = []
-    for row in result.mappings():
-        granularity, start = _flow_period(row)
-        figures.append(_figure(row, start, granularity))
-    return figures
+    buurten: list[uuid.UUID],
+    networks: list[uuid.UUID],
+    categories: list[str],
+    first_year: int,
+    lo: date,
+    hi: date,
+    value: str | None = None,
+    by_network: bool = False,
+) -> Leaves:
+    """Counts (and a sum) per buurt, month and category (and network, with ``by_network``) for the
+    months ``lo <= month < hi``; ``period`` counts months from January of ``first_year``."""
+    sql = _FLOW_LEAVES.format(value={"sum_1": "r.sum_1", "sum_2": "r.sum_2"}.get(value or "", "NULL"))
+    params = {
+        "source": source,
+        "buurten": buurten,
+        "networks": networks,
+        "categories": categories,
+        "first_year": first_year,
+        "lo": lo,
+        "hi": hi,
+        "no_network": NO_NETWORK,
+    }
+    row = (await session.execute(text(sql), params)).one()
+    network = np.asarray(row.network or [], np.int64)
+    return Leaves(
+        area=_positions(row.area),
+        period=_positions(row.month),
+        category=_positions(row.category),
+        n=np.asarray(row.n or [], np.int64),
+        value=np.asarray([v or 0.0 for v in row.value or []], np.float64),
+        network=np.where(network > 0, network - 1, network) if by_network else None,
+    )
 
 
-async def grouped_figures(
+async def stock_leaves(
     session: AsyncSession,
-    measure_id: str,
+    source: str,
+    *,
+    buurten: list[uuid.UUID],
+    categories: list[str],
+    granularity: Granularity,
+    starts: list[date],
+) -> Leaves:
+    """What was open per buurt, given period and category (the rollup holds totals where needed)."""
+    params = {
+        "source": source,
+        "buurten": buurten,
+        "categories": categories,
+        "granularity": str(granularity),
+        "starts": starts,
+    }
+    row = (await session.execute(text(_STOCK_LEAVES), params)).one()
+    return Leaves(
+        area=_positions(row.area),
+        period=_positions(row.period),
+        category=_positions(row.category),
+        n=np.asarray(row.n or [], np.int64),
+        groups=np.asarray(row.groups or [], np.int64),
+    )
+
+
+async def value_figures(
+    session: AsyncSession,
+    source: str,
     municipality_id: uuid.UUID,
     *,
     periods: list[tuple[date, date]],
     granularity: Granularity,
-    with_total: bool,
-    aggregate: str | None = None,
+    aggregate: str,
+    distinct: bool,
 ) -> list[Figure]:
-    """Stock counts (``aggregate`` None) or a statistic per area, per given period."""
-    parts = {
-        "source": SOURCES[measure_id],
-        "categories": _categories("s", with_total),
-        "count": "count(DISTINCT s.unit_id)" if measure_id in _REPEATED_UNITS else "count(*)",
-    }
-    if aggregate is None:
-        sql = _STOCK.format(**parts)
-    else:
-        sql = _STATISTIC.format(**parts, aggregate=AGGREGATES[aggregate])
+    """A median or mean per area, period and category, with the group's size."""
+    sql = _STATISTIC.format(
+        count="count(DISTINCT v.unit_id)" if distinct else "count(*)", aggregate=AGGREGATES[aggregate]
+    )
     params = {
+        "source": source,
         "starts": [p[0] for p in periods],
         "ends": [p[1] for p in periods],
+        "lo": min(p[0] for p in periods),
+        "hi": max(p[1] for p in periods),
+        "format": PERIOD_FORMATS[granularity],
         "municipality": municipality_id,
-        "tz": LOCAL_TIME_ZONE,
     }
-    result = await session.execute(text(sql), params)
-    return [_figure(row, row["start_on"], granularity) for row in result.mappings()]
+    return _figures(await session.execute(text(sql), params), _AREA_LEVEL)
 
 
-def _flow_period(row: Any) -> tuple[Granularity, date]:
-    grouping = row["period_grouping"]
-    if grouping == 0:
-        return Granularity.month, row["m"]
-    if grouping == 1:
-        return Granularity.quarter, row["q"]
-    return Granularity.year, row["y"]
-
-
-def _figure(row: Any, start: date, granularity: Granularity) -> Figure:
-    grouping = row["area_grouping"]
-    if grouping == 0:
-        level, area_id = Level.buurt, row["buurt_id"]
-    elif grouping == 1:
-        level, area_id = Level.wijk, row["wijk_id"]
-    else:
-        level, area_id = Level.gemeente, None
-    category = TOTAL if row["category_grouping"] else row["cat"]
-    value = row["value"]
-    return Figure(level, area_id, start, granularity, category, int(row["n"]), _number(value))
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _figures(result: Any, levels: dict[int, Level]) -> list[Figure]:
+    figures = []
+    for grouping, wijk, buurt, network, period, cat, n, value, groups in result:
+        level = levels.get(grouping)
+        if level is None:
+            continue
+        area = {Level.buurt: buurt, Level.wijk: wijk, Level.network: network}.get(level)
+        figures.append(Figure(level, area, period, cat or TOTAL, n, value, groups))
+    return figures

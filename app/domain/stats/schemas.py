@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,7 +65,7 @@ class CatalogueRead(BaseModel):
 class StatsRow(BaseModel):
     model_config = ConfigDict(use_enum_values=True)
 
-    area_code: str = Field(examples=["BU03630001"])
+    area_code: str = Field(examples=["BU03630001"], description="CBS code; a resident network's id")
     area_name: str
     area_level: Level
     period: str = Field(examples=["2026-Q1"], description="YYYY, YYYY-Qn or YYYY-MM")
@@ -89,5 +89,6 @@ class StatsResult(BaseModel):
     period: Granularity
     from_: date = Field(alias="from")
     to: date
+    as_of: datetime = Field(description="When the figures were computed from the case data (the rollups)")
     disclosure: DisclosureRead
     rows: list[StatsRow]

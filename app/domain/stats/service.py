@@ -1,51 +1,31 @@
 """Statistics use cases: the catalogue, and one measure's protected figures for an area and range.
 
-Every figure goes through disclosure control (disclosure.py) before it leaves. The protection
-pattern is computed over a fixed unit that does not depend on the request: for flows a whole
-calendar year at every level and granularity, for stocks and statistics one period at every level.
-The request then only chooses which of those figures to return.
+Every figure goes through disclosure control (figures.py, disclosure.py) before it leaves; this
+module checks the request and picks the rows it asked for out of the protected tables. Figures are
+read from the rollups (rollups.py) and say when those were made (``as_of``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import FieldError, NotFound, ValidationFailed
-from app.domain.organisation.models import Municipality
 from app.domain.stats import repository as repo
-from app.domain.stats.catalogue import CATALOGUE, TOTAL, Kind, Level, Measure
-from app.domain.stats.disclosure import (
-    CountTable,
-    Dimension,
-    Key,
-    Policy,
-    Published,
-    Suppression,
-    protect_counts,
-    protect_median,
-    protect_ratio,
-)
-from app.domain.stats.periods import (
-    Granularity,
-    Period,
-    local_midnight,
-    period_of,
-    periods_between,
-    year_block,
-)
+from app.domain.stats.catalogue import AREA_LEVELS, CATALOGUE, Level, Measure
+from app.domain.stats.disclosure import Policy, Published, Suppression
+from app.domain.stats.figures import AreaTree, Scope, category_nodes, category_values, protected
+from app.domain.stats.periods import Granularity, Period, periods_between
 from app.domain.stats.schemas import (
     BreakdownRead,
     CatalogueRead,
     DimensionRead,
     DisclosureRead,
     MeasureRead,
-    StatsResult,
-    StatsRow,
 )
 
 MAX_RANGE_DAYS = 10 * 366
@@ -56,6 +36,7 @@ REASONS = {
     Suppression.complementary: "Withheld so that another withheld figure cannot be worked out from totals.",
     Suppression.small_denominator: "The group is too small for a ratio, median or mean.",
 }
+_EMPTY = Published(None, Suppression.below_threshold)
 
 
 def policy_from(settings: Any) -> Policy:
@@ -68,7 +49,7 @@ def policy_from(settings: Any) -> Policy:
     )
 
 
-def _disclosure(policy: Policy) -> DisclosureRead:
+def disclosure(policy: Policy) -> DisclosureRead:
     return DisclosureRead(
         threshold=policy.threshold,
         rounding_base=policy.rounding_base,
@@ -82,11 +63,10 @@ async def catalogue(session: AsyncSession, policy: Policy) -> CatalogueRead:
     for measure in CATALOGUE.values():
         breakdown = None
         if measure.breakdown is not None:
-            values = await _category_values(session, measure)
             breakdown = BreakdownRead(
                 name=measure.breakdown.name,
                 description=measure.breakdown.description,
-                values=values,
+                values=await category_values(session, measure),
                 total=measure.breakdown.total,
             )
         measures.append(
@@ -97,14 +77,15 @@ async def catalogue(session: AsyncSession, policy: Policy) -> CatalogueRead:
                 unit=measure.unit,
                 kind=measure.kind,
                 breakdown=breakdown,
-                levels=list(Level),
+                levels=measure.levels,
                 periods=list(Granularity),
             )
         )
     dimensions = [
         DimensionRead(
             name="level",
-            description="Area level: buurt (BU code), wijk (WK code) or the whole gemeente (GM code).",
+            description="Area level: buurt (BU code), wijk (WK code) or the whole gemeente (GM code); for "
+            "initiative measures also network (a resident network, identified by its id).",
             values=list(Level),
         ),
         DimensionRead(
@@ -113,7 +94,7 @@ async def catalogue(session: AsyncSession, policy: Policy) -> CatalogueRead:
             values=list(Granularity),
         ),
     ]
-    return CatalogueRead(measures=measures, dimensions=dimensions, disclosure=_disclosure(policy))
+    return CatalogueRead(measures=measures, dimensions=dimensions, disclosure=disclosure(policy))
 
 
 @dataclass(frozen=True)
@@ -126,11 +107,58 @@ class FigureQuery:
     area: str | None = None
 
 
+class Row(TypedDict):
+    """One figure as the API shows it (schemas.StatsRow)."""
+
+    area_code: str
+    area_name: str
+    area_level: str
+    period: str
+    period_start: date
+    period_end: date  # the last day
+    category: str
+    value: int | float | None
+    suppressed: str | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One measure's rows for a request (the API's StatsResult, without per-row validation)."""
+
+    measure: str
+    unit: str
+    area: str
+    level: Level
+    period: Granularity
+    first: date
+    last: date
+    as_of: datetime
+    disclosure: DisclosureRead
+    rows: list[Row]
+
+
 def _invalid(parameter: str, message: str, rule: str) -> ValidationFailed:
     return ValidationFailed([FieldError(("query", parameter), message, rule)])
 
 
-async def figures(session: AsyncSession, query: FigureQuery, policy: Policy, today: date) -> StatsResult:
+@dataclass(frozen=True)
+class Resolved:
+    """A checked request with everything its figures depend on. ``version`` is hashable and changes
+    whenever the figures could: the rollups' refresh, the areas, networks and categories, the
+    finished periods and the policy (a key for caching a rendered answer)."""
+
+    query: FigureQuery
+    measure: Measure
+    last: date
+    scope: Scope
+    scope_node: repo.AreaNode
+    wanted: list[Period]
+    as_of: datetime
+    version: Hashable
+
+
+async def resolve(session: AsyncSession, query: FigureQuery, policy: Policy, today: date) -> Resolved:
+    """Check the request (422 naming the parameter, 404 for an unknown measure) and load its context."""
     measure = CATALOGUE.get(query.measure)
     if measure is None:
         raise NotFound("measure")
@@ -141,256 +169,92 @@ async def figures(session: AsyncSession, query: FigureQuery, policy: Policy, tod
         raise _invalid("to", "'to' must not be before 'from'.", "range_order")
     if (last - query.first).days > MAX_RANGE_DAYS:
         raise _invalid("to", "The range may span at most ten years.", "range_too_long")
-    municipality = await _municipality(session, query.area)
-    tree = _Tree(await repo.area_tree(session, municipality))
-    scope = tree.by_code[query.area or municipality.code]
-    if _DEPTH[query.level] < _DEPTH[scope.level]:
-        raise _invalid("level", "The level must be the area's own level or one below it.", "level_above_area")
+    if query.level not in measure.levels:
+        raise _invalid("level", "This measure is not published at this level.", "level_not_offered")
+    breakdown = measure.breakdown
+    reference = breakdown.reference if breakdown is not None else None
+    found = await repo.context(session, query.area, networks=measure.networks, reference=reference)
+    if found is None:
+        if query.area is None:
+            raise _invalid("area", "Name the area (a GM, WK or BU code).", "missing")
+        raise _invalid("area", "Unknown area code.", "unknown_area")
+    tree = AreaTree(found.areas, found.networks)
+    scope_node = tree.by_code.get(query.area or found.municipality.code)
+    if scope_node is None or scope_node.level is Level.network:
+        raise _invalid("area", "Unknown area code.", "unknown_area")
+    _check_level(query.level, scope_node.level)
     wanted = [p for p in periods_between(query.first, last, query.granularity) if p.finished(today)]
-    categories = await _category_values(session, measure)
-    published = await _published(session, measure, municipality, tree, categories, wanted, policy, today)
+    values = found.categories
+    if values is None:  # a fixed list (or no breakdown)
+        values = [str(v) for v in breakdown.values] if breakdown is not None else []
+    as_of = found.refreshed_at
+    version = (
+        query,
+        last,
+        tuple(found.areas),
+        tuple(found.networks),
+        tuple(values),
+        tuple(wanted),
+        policy,
+        as_of,
+    )
+    scope = Scope(found.municipality, tree, values, policy, today)
+    return Resolved(query, measure, last, scope, scope_node, wanted, as_of, version)
+
+
+async def figures(session: AsyncSession, query: FigureQuery, policy: Policy, today: date) -> Figures:
+    """One measure's protected rows for a request."""
+    return await compute(session, await resolve(session, query, policy, today))
+
+
+async def compute(session: AsyncSession, request: Resolved) -> Figures:
+    scope, measure, query = request.scope, request.measure, request.query
+    published = await protected(session, measure, scope, request.wanted)
+    categories = category_nodes(measure, scope.categories)
+    periods = [(p.key, p.start, p.last_day) for p in request.wanted]
     rows = [
-        _row(node, period, category, published.get((node.code, period.key, category)))
-        for node in tree.within(scope.code, query.level)
-        for period in wanted
-        for category in _category_nodes(measure, categories)
+        _row(node, level, period, category, published.get((node.code, period[0], category)))
+        for node, level in (
+            (n, str(n.level)) for n in scope.tree.within(request.scope_node.code, query.level)
+        )
+        for period in periods
+        for category in categories
     ]
-    return StatsResult(
+    return Figures(
         measure=measure.id,
         unit=measure.unit,
-        area=scope.code,
+        area=request.scope_node.code,
         level=query.level,
         period=query.granularity,
-        from_=query.first,
-        to=last,
-        disclosure=_disclosure(policy),
+        first=query.first,
+        last=request.last,
+        as_of=request.as_of,
+        disclosure=disclosure(scope.policy),
         rows=rows,
     )
 
 
-def _row(node: repo.AreaNode, period: Period, category: str, cell: Published | None) -> StatsRow:
+def _check_level(level: Level, scope_level: Level) -> None:
+    if level is Level.network:
+        if scope_level is not Level.gemeente:
+            raise _invalid("level", "Networks are published for the whole gemeente only.", "level_above_area")
+    elif level in AREA_LEVELS and _DEPTH[level] < _DEPTH[scope_level]:
+        raise _invalid("level", "The level must be the area's own level or one below it.", "level_above_area")
+
+
+def _row(
+    node: repo.AreaNode, level: str, period: tuple[str, date, date], category: str, cell: Published | None
+) -> Row:
     # A figure no group produced is an empty group: withheld like any count under the threshold.
-    cell = cell or Published(None, Suppression.below_threshold)
-    return StatsRow(
-        area_code=node.code,
-        area_name=node.name,
-        area_level=node.level,
-        period=period.key,
-        period_start=period.start,
-        period_end=period.last_day,
-        category=category,
-        value=cell.value,
-        suppressed=cell.suppressed,
-    )
-
-
-async def _municipality(session: AsyncSession, area: str | None) -> Municipality:
-    if area is None:
-        only = await repo.only_municipality(session)
-        if only is None:
-            raise _invalid("area", "Name the area (a GM, WK or BU code).", "missing")
-        return only
-    found = await repo.municipality_of_area(session, area)
-    if found is None:
-        raise _invalid("area", "Unknown area code.", "unknown_area")
-    return found
-
-
-async def _category_values(session: AsyncSession, measure: Measure) -> list[str]:
-    breakdown = measure.breakdown
-    if breakdown is None:
-        return []
-    if breakdown.reference is not None:
-        return await repo.reference_codes(session, breakdown.reference)
-    return [str(v) for v in breakdown.values]
-
-
-def _category_nodes(measure: Measure, values: Sequence[str]) -> list[str]:
-    if measure.breakdown is None:
-        return [TOTAL]
-    return [TOTAL, *values] if measure.breakdown.total else list(values)
-
-
-def _category_dimension(measure: Measure, values: Sequence[str]) -> Dimension:
-    nodes = _category_nodes(measure, values)
-    if measure.breakdown is not None and measure.breakdown.total:
-        return Dimension(tuple(nodes), {TOTAL: tuple(values)})
-    return Dimension.flat(nodes)
-
-
-class _Tree:
-    """The municipality's areas as the area dimension of every table."""
-
-    def __init__(self, nodes: list[repo.AreaNode]) -> None:
-        self.nodes = nodes
-        self.by_code = {n.code: n for n in nodes}
-        self.code_of_id = {n.id: n.code for n in nodes if n.id is not None}
-        self.gemeente = nodes[0].code
-        children: dict[str, list[str]] = {}
-        for node in nodes[1:]:
-            children.setdefault(node.parent_code or self.gemeente, []).append(node.code)
-        self.dimension = Dimension(tuple(n.code for n in nodes), {p: tuple(c) for p, c in children.items()})
-
-    def code(self, figure: repo.Figure) -> str | None:
-        if figure.level is Level.gemeente:
-            return self.gemeente
-        return self.code_of_id.get(figure.area_id) if figure.area_id is not None else None
-
-    def within(self, scope: str, level: Level) -> list[repo.AreaNode]:
-        return [n for n in self.nodes if n.level is level and self._under(n.code, scope)]
-
-    def _under(self, code: str, scope: str) -> bool:
-        current: str | None = code
-        while current is not None:
-            if current == scope:
-                return True
-            current = self.by_code[current].parent_code
-        return False
-
-
-async def _published(
-    session: AsyncSession,
-    measure: Measure,
-    municipality: Municipality,
-    tree: _Tree,
-    categories: Sequence[str],
-    wanted: Sequence[Period],
-    policy: Policy,
-    today: date,
-) -> dict[Key, Published]:
-    if not wanted:
-        return {}
-    if measure.kind in (Kind.flow, Kind.amount):
-        return await _flows(session, measure, municipality, tree, categories, wanted, policy, today)
-    if measure.kind is Kind.stock:
-        return await _stocks(session, measure, municipality, tree, categories, wanted, policy)
-    if measure.kind is Kind.ratio:
-        assert measure.numerator is not None and measure.denominator is not None
-        numerator, denominator = CATALOGUE[measure.numerator], CATALOGUE[measure.denominator]
-        top = await _stocks(session, numerator, municipality, tree, categories, wanted, policy)
-        bottom = await _stocks(session, denominator, municipality, tree, categories, wanted, policy)
-        return {
-            key: protect_ratio(cell, bottom[key], policy, digits=measure.digits) for key, cell in top.items()
-        }
-    return await _statistics(session, measure, municipality, tree, categories, wanted, policy)
-
-
-def _cells(figures: Iterable[repo.Figure], tree: _Tree) -> dict[Key, repo.Figure]:
-    cells = {}
-    for figure in figures:
-        code = tree.code(figure)
-        if code is not None:
-            cells[(code, period_of(figure.period_start, figure.granularity).key, figure.category)] = figure
-    return cells
-
-
-async def _flows(
-    session: AsyncSession,
-    measure: Measure,
-    municipality: Municipality,
-    tree: _Tree,
-    categories: Sequence[str],
-    wanted: Sequence[Period],
-    policy: Policy,
-    today: date,
-) -> dict[Key, Published]:
-    """Whole calendar years of the range, every granularity: one linked table per year."""
-    years = sorted({p.start.year for p in wanted})
-    cells = _cells(
-        await repo.flow_figures(
-            session,
-            measure.id,
-            municipality.id,
-            lo=local_midnight(date(years[0], 1, 1)),
-            hi=local_midnight(min(date(years[-1] + 1, 1, 1), period_of(today, Granularity.month).start)),
-            with_total=bool(measure.breakdown and measure.breakdown.total),
-        ),
-        tree,
-    )
-    category_dim = _category_dimension(measure, categories)
-    published: dict[Key, Published] = {}
-    for year in years:
-        period_dim, _ = year_block(year, today)
-        table = _table(tree.dimension, period_dim, category_dim, cells)
-        protected = protect_counts(table, policy)
-        if measure.kind is Kind.amount:
-            protected = _amounts(protected, cells)
-        published.update(protected)
-    return published
-
-
-def _table(
-    areas: Dimension, periods: Dimension, categories: Dimension, cells: Mapping[Key, repo.Figure]
-) -> CountTable:
-    counts = {
-        key: cells[key].n
-        for key in ((a, p, c) for a in areas.nodes for p in periods.nodes for c in categories.nodes)
-        if key in cells
-    }
-    return CountTable(areas, periods, categories, counts)
-
-
-def _amounts(counts: Mapping[Key, Published], cells: Mapping[Key, repo.Figure]) -> dict[Key, Published]:
-    """A sum is published where the count of what it sums is (so it shares the count's partners)."""
-    out = {}
-    for key, cell in counts.items():
-        if cell.value is None:
-            out[key] = cell
-        else:
-            value = cells[key].value if key in cells else None
-            out[key] = Published(round(value or 0))
-    return out
-
-
-async def _stocks(
-    session: AsyncSession,
-    measure: Measure,
-    municipality: Municipality,
-    tree: _Tree,
-    categories: Sequence[str],
-    wanted: Sequence[Period],
-    policy: Policy,
-) -> dict[Key, Published]:
-    """One table per period: stock figures of different periods do not add up."""
-    cells = _cells(
-        await repo.grouped_figures(
-            session,
-            measure.id,
-            municipality.id,
-            periods=[(p.start, p.end) for p in wanted],
-            granularity=wanted[0].granularity,
-            with_total=bool(measure.breakdown and measure.breakdown.total),
-        ),
-        tree,
-    )
-    category_dim = _category_dimension(measure, categories)
-    published: dict[Key, Published] = {}
-    for period in wanted:
-        table = _table(tree.dimension, Dimension.flat([period.key]), category_dim, cells)
-        published.update(protect_counts(table, policy))
-    return published
-
-
-async def _statistics(
-    session: AsyncSession,
-    measure: Measure,
-    municipality: Municipality,
-    tree: _Tree,
-    categories: Sequence[str],
-    wanted: Sequence[Period],
-    policy: Policy,
-) -> dict[Key, Published]:
-    """Medians and means per group, for groups that pass the threshold and the minimum denominator."""
-    figures = await repo.grouped_figures(
-        session,
-        measure.id,
-        municipality.id,
-        periods=[(p.start, p.end) for p in wanted],
-        granularity=wanted[0].granularity,
-        with_total=False,
-        aggregate="median" if measure.kind is Kind.median else "mean",
-    )
+    cell = cell or _EMPTY
     return {
-        key: protect_median(figure.n, figure.value, policy, digits=measure.digits)
-        for key, figure in _cells(figures, tree).items()
+        "area_code": node.code,
+        "area_name": node.name,
+        "area_level": level,
+        "period": period[0],
+        "period_start": period[1],
+        "period_end": period[2],
+        "category": category,
+        "value": cell.value,
+        "suppressed": None if cell.suppressed is None else str(cell.suppressed),
     }

@@ -24,6 +24,7 @@ class Change:
     entity: str
     entity_id: uuid.UUID
     op: str
+    visible: bool = False  # the household is in the caller's caseload now
 
 
 async def watermark(session: AsyncSession) -> int:
@@ -63,8 +64,8 @@ async def changes(
     limit: int,
 ) -> list[Change]:
     """Changes in ``[from_txid, to_txid)`` after ``after_seq``, in seq order, that concern the caller:
-    of a household in their caseload now, or an access change / household deletion that took it from
-    an audience they belonged to (the team, or the personally involved workers)."""
+    of a household in their caseload now (``visible``), or an access change / household deletion that
+    took it from an audience they belonged to (the team, or the personally involved workers)."""
     in_caseload = (
         select(Household.id).where(caseload, col(Household.id) == col(CaseChange.household_id)).exists()
     )
@@ -79,6 +80,7 @@ async def changes(
             col(CaseChange.entity),
             col(CaseChange.entity_id),
             col(CaseChange.op),
+            in_caseload.label("visible"),  # so no second statement asks which households are visible
         )
         .where(
             col(CaseChange.txid) >= from_txid,
@@ -89,7 +91,10 @@ async def changes(
         .order_by(col(CaseChange.seq))
         .limit(limit)
     )
-    return [Change(int(r[0] or 0), r[1], r[2], r[3], r[4]) for r in (await session.execute(query)).all()]
+    return [
+        Change(int(r[0] or 0), r[1], r[2], r[3], r[4], bool(r[5]))
+        for r in (await session.execute(query)).all()
+    ]
 
 
 def rows_referencing_member(id_column: Any, member_column: Any, op: ChangeOp) -> MemberCascade:

@@ -21,6 +21,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,9 +39,13 @@ from app.domain.sync import repository as repo
 from app.domain.sync.registry import SyncRecord, sync_entity
 from app.domain.sync.registry import sync_entities as registered
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
-from app.domain.sync.schemas import SyncTombstone, SyncUpsert
 
 CHANGES_PER_HOUSEHOLD_PAGE = 10  # change rows read per page = limit x this
+
+
+# Upserts and tombstones as JSON-ready documents in the shape of ``SyncUpsert``/``SyncTombstone``:
+# a page holds hundreds, and the route sends them as they are (orjson), without a pydantic round.
+Document = dict[str, Any]
 
 
 @dataclass
@@ -48,8 +53,12 @@ class SyncBatch:
     position: SyncPosition
     has_more: bool
     reset: bool = False
-    upserts: list[SyncUpsert] = field(default_factory=list)
-    tombstones: list[SyncTombstone] = field(default_factory=list)
+    upserts: list[Document] = field(default_factory=list)
+    tombstones: list[Document] = field(default_factory=list)
+
+
+def _tombstone(entity: str, entity_id: uuid.UUID, household_id: uuid.UUID) -> Document:
+    return {"entity": entity, "id": entity_id, "household_id": household_id}
 
 
 def _invalid_cursor() -> ValidationFailed:
@@ -82,19 +91,19 @@ async def sync(
     return batch
 
 
-async def _snapshot(session: AsyncSession, household_ids: list[uuid.UUID]) -> list[SyncUpsert]:
+async def _snapshot(session: AsyncSession, household_ids: list[uuid.UUID]) -> list[Document]:
     """Every registered entity of these households (one statement per entity kind)."""
     if not household_ids:
         return []
-    upserts: list[SyncUpsert] = []
+    upserts: list[Document] = []
     for entity in sorted(registered(), key=lambda e: e.name != "household"):  # households first
         upserts += _upserts(entity.name, await entity.by_households(session, household_ids))
     return upserts
 
 
-def _upserts(entity: str, records: Iterable[SyncRecord]) -> list[SyncUpsert]:
+def _upserts(entity: str, records: Iterable[SyncRecord]) -> list[Document]:
     return [
-        SyncUpsert(entity=entity, id=r.entity_id, household_id=r.household_id, data=r.data) for r in records
+        {"entity": entity, "id": r.entity_id, "household_id": r.household_id, "data": r.data} for r in records
     ]
 
 
@@ -143,9 +152,7 @@ async def _changes_page(
 async def _apply_changes(
     session: AsyncSession, principal: Principal, rows: list[repo.Change], batch: SyncBatch
 ) -> None:
-    visible = set(
-        await repo.caseload_ids(session, caseload(principal), among=sorted({r.household_id for r in rows}))
-    )
+    visible = {r.household_id for r in rows if r.visible}
     redrawn = {
         r.household_id
         for r in rows
@@ -153,9 +160,7 @@ async def _apply_changes(
     }
     whole = sorted(redrawn & visible)
     batch.upserts = await _snapshot(session, whole)
-    batch.tombstones = [
-        SyncTombstone(entity="household", id=h, household_id=h) for h in sorted(redrawn - visible)
-    ]
+    batch.tombstones = [_tombstone("household", h, h) for h in sorted(redrawn - visible)]
     wanted: dict[str, dict[uuid.UUID, uuid.UUID]] = defaultdict(dict)
     for r in rows:
         if r.op != ChangeOp.access and r.household_id in visible and r.household_id not in whole:
@@ -173,6 +178,4 @@ async def _load_changed(
     records = [r for r in await entity.by_ids(session, list(ids)) if r.entity_id in ids]
     batch.upserts += _upserts(name, records)
     found = {r.entity_id for r in records}
-    batch.tombstones += [
-        SyncTombstone(entity=name, id=i, household_id=h) for i, h in ids.items() if i not in found
-    ]
+    batch.tombstones += [_tombstone(name, i, h) for i, h in ids.items() if i not in found]

@@ -37,46 +37,74 @@ async def enqueue(
     body: dict[str, Any],
 ) -> uuid.UUID | None:
     """Queue the event and its deliveries; None when its consent is no longer in force."""
-    params = {
-        "id": uuid.uuid4(),
-        "event_type": str(event_type),
-        "organisation_id": organisation_id,
-        "referral_id": referral_id,
-        "consent_id": consent_id,
-        "payload": body,
-    }
+    params = event_params(
+        event_type=event_type,
+        organisation_id=organisation_id,
+        referral_id=referral_id,
+        consent_id=consent_id,
+        body=body,
+    )
     queued: uuid.UUID | None = (await session.execute(_ENQUEUE, params)).scalar_one_or_none()
     return queued
 
 
-# One round trip: the event and its deliveries are inserted by data-modifying CTEs; the event id comes
-# back only when it was queued (its consent, if any, still in force).
-_ENQUEUE_SQL = f"""
-    WITH new_event AS (
+def event_params(
+    *,
+    event_type: EventType,
+    organisation_id: uuid.UUID,
+    referral_id: uuid.UUID | None,
+    consent_id: uuid.UUID | None,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    """The values ``enqueue_ctes`` binds (named ``e_*``, so a caller's statement can bind its own)."""
+    return {
+        "e_id": uuid.uuid4(),
+        "e_event_type": str(event_type),
+        "e_organisation_id": organisation_id,
+        "e_referral_id": referral_id,
+        "e_consent_id": consent_id,
+        "e_payload": body,
+    }
+
+
+def enqueue_ctes(gate: str | None = None) -> str:
+    """The event and its fan-out (one pending delivery per matching active subscription) as two
+    data-modifying CTEs, ``new_event`` and ``fan_out``, so an event can also be written by the very
+    statement that makes the change. The event is inserted only while its consent (if any) is in
+    force and, with ``gate`` (the name of an earlier CTE), only when that CTE produced a row.
+    Values: ``event_params``; bind types: ``EVENT_BINDS``."""
+    gated = f" AND EXISTS (SELECT 1 FROM {gate})" if gate else ""  # noqa: S608 - a CTE name of ours
+    return f"""
+    new_event AS (
         INSERT INTO webhook_events (id, event_type, organisation_id, referral_id, consent_id, payload)
-        SELECT :id, :event_type, :organisation_id, :referral_id, :consent_id, :payload
-        WHERE CAST(:consent_id AS uuid) IS NULL OR EXISTS (
+        SELECT :e_id, :e_event_type, :e_organisation_id, :e_referral_id, :e_consent_id, :e_payload
+        WHERE (CAST(:e_consent_id AS uuid) IS NULL OR EXISTS (
             SELECT 1 FROM consents
-            WHERE consents.id = :consent_id AND consents.withdrawn_at IS NULL
+            WHERE consents.id = :e_consent_id AND consents.withdrawn_at IS NULL
               AND consents.valid_from <= {LOCAL_TODAY_SQL}
               AND (consents.valid_until IS NULL OR consents.valid_until >= {LOCAL_TODAY_SQL})
-        )
+        )){gated}
         RETURNING id
     ), fan_out AS (
         INSERT INTO webhook_deliveries (id, event_id, subscription_id, status)
         SELECT gen_random_uuid(), new_event.id, s.id, 'pending'
         FROM new_event JOIN webhook_subscriptions AS s
-          ON s.organisation_id = :organisation_id AND s.active AND :event_type = ANY(s.event_types)
+          ON s.organisation_id = :e_organisation_id AND s.active AND :e_event_type = ANY(s.event_types)
         RETURNING 1
-    )
-    SELECT id FROM new_event
-"""  # noqa: S608 - only a constant expression is formatted in
-_ENQUEUE = sa.text(_ENQUEUE_SQL).bindparams(
-    sa.bindparam("id", type_=sa.Uuid),
-    sa.bindparam("organisation_id", type_=sa.Uuid),
-    sa.bindparam("referral_id", type_=sa.Uuid),
-    sa.bindparam("consent_id", type_=sa.Uuid),
-    sa.bindparam("payload", type_=JSONB),
+    )"""  # noqa: S608 - only constants and a CTE name of our own are formatted in
+
+
+EVENT_BINDS = (
+    sa.bindparam("e_id", type_=sa.Uuid),
+    sa.bindparam("e_organisation_id", type_=sa.Uuid),
+    sa.bindparam("e_referral_id", type_=sa.Uuid),
+    sa.bindparam("e_consent_id", type_=sa.Uuid),
+    sa.bindparam("e_payload", type_=JSONB),
+)
+
+# One round trip: the event id comes back only when the event was queued.
+_ENQUEUE = sa.text(f"WITH {enqueue_ctes()} SELECT id FROM new_event").bindparams(  # noqa: S608
+    *EVENT_BINDS
 )
 
 

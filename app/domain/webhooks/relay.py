@@ -2,10 +2,12 @@
 
 Run it as ``wijkwerk relay`` (any number of copies, on any machines): each round claims a batch with
 ``FOR UPDATE SKIP LOCKED``, re-checks that it may still send (subscription active, consent in force,
-target address public), signs each message per Standard Webhooks, POSTs them concurrently with short
-timeouts and no redirects, and records the outcome in the same transaction that holds the claim.
-Delivery is at-least-once (a relay killed mid-round leaves its batch to be tried again); receivers
-de-duplicate on ``webhook-id``.
+target address public: each distinct URL is resolved and checked once per round, just before its
+sends), signs each message per Standard Webhooks, POSTs them concurrently over kept-alive
+connections (``sender``) with short timeouts and no redirects, and records the outcome in the same
+transaction that holds the claim. The events of one referral to one URL go out one after the other,
+oldest first, so a receiver sees them in order. Delivery is at-least-once (a relay killed mid-round
+leaves its batch to be tried again); receivers de-duplicate on ``webhook-id``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import uuid
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import SplitResult, quote, urlsplit
 
-import httpx
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,6 +32,7 @@ from app.domain.webhooks import relay_repository, targets
 from app.domain.webhooks.models import DeliveryStatus
 from app.domain.webhooks.relay_repository import Job, Result
 from app.domain.webhooks.rules import RetryPolicy, is_success
+from app.domain.webhooks.sender import Endpoint, Sender, SendFailed
 from app.domain.webhooks.signing import SecretBox, signature_headers
 from app.settings import Settings
 
@@ -40,7 +43,7 @@ USER_AGENT = "Wijkwerk-Webhooks/1.0"
 
 @dataclass(frozen=True)
 class RelayConfig:
-    batch_size: int = 50
+    batch_size: int = 200
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     connect_timeout: float = 3.0
     read_timeout: float = 5.0
@@ -48,6 +51,7 @@ class RelayConfig:
     idle_interval: float = 1.0  # seconds between polls when nothing is due
     # Serve only these partner organisations (e.g. a relay of its own for a slow partner); None: all.
     organisation_ids: frozenset[uuid.UUID] | None = None
+    per_target: int = 16  # at most this many connections (requests in flight) to one target address
 
 
 def message_id(job: Job) -> str:
@@ -70,12 +74,11 @@ class Relay:
         self.box = SecretBox(settings.secret("secret_key"))
         self.resolver = resolver
         self.rng = rng or random.SystemRandom()
-        self.http = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,  # no proxy from the environment: we connect to the address we checked
-            timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
-            limits=httpx.Limits(max_connections=self.config.batch_size * 2),
-            headers={"user-agent": USER_AGENT},
+        self.http = Sender(
+            connect_timeout=self.config.connect_timeout,
+            read_timeout=self.config.read_timeout,
+            per_target=self.config.per_target,
+            user_agent=USER_AGENT,
         )
 
     async def aclose(self) -> None:
@@ -95,8 +98,8 @@ class Relay:
             )
             if not jobs:
                 return 0
-            results = await asyncio.gather(*(self._handle(job) for job in jobs))
-            await relay_repository.record(session, list(results))
+            results = await _Round(self).deliver(jobs)
+            await relay_repository.record(session, results)
         sent = sum(1 for r in results if r.status is DeliveryStatus.succeeded)
         log.info("relay round", extra={"claimed": len(jobs), "succeeded": sent})
         return len(jobs)
@@ -120,13 +123,33 @@ class Relay:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.config.idle_interval)
 
-    # -- one delivery -------------------------------------------------------------------------------
+
+class _Round:
+    """One batch: its target checks and opened secrets are shared by its deliveries."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self.config = relay.config
+        self._targets: dict[str, asyncio.Future[targets.Target | targets.TargetRefused]] = {}
+        self._secrets: dict[tuple[str, str | None], list[str]] = {}
+
+    async def deliver(self, jobs: list[Job]) -> list[Result]:
+        """Every job once: chains (one referral's events to one URL, oldest first) run concurrently."""
+        chains: dict[tuple[str, uuid.UUID | None], list[Job]] = {}
+        for job in jobs:
+            key = (job.url, job.referral_id or job.delivery_id)
+            chains.setdefault(key, []).append(job)
+        done = await asyncio.gather(*(self._chain(chain) for chain in chains.values()))
+        return [result for chain in done for result in chain]
+
+    async def _chain(self, jobs: list[Job]) -> list[Result]:
+        return [await self._handle(job) for job in jobs]
 
     async def _handle(self, job: Job) -> Result:
         if not job.subscription_active:
-            return self._cancelled(job, "subscription_paused")
+            return _cancelled(job, "subscription_paused")
         if not job.consent_in_force:
-            return self._cancelled(job, "consent_withdrawn")
+            return _cancelled(job, "consent_withdrawn")
         started = time.monotonic()
         status_code, error = await self._send(job)
         duration = int((time.monotonic() - started) * 1000)
@@ -137,61 +160,92 @@ class Relay:
             status, next_at = DeliveryStatus.dead, job.db_now
         else:
             status = DeliveryStatus.pending
-            next_at = job.db_now + self.config.retry.delay(attempts, self.rng)
+            next_at = job.db_now + self.config.retry.delay(attempts, self.relay.rng)
         if status_code is not None and not is_success(status_code):
             error = "http_status"
         return Result(
             job.delivery_id, status, attempts, True, job.db_now, next_at, status_code, error, duration
         )
 
-    def _cancelled(self, job: Job, reason: str) -> Result:
-        return Result(
-            job.delivery_id,
-            DeliveryStatus.cancelled,
-            job.attempts,
-            False,
-            job.db_now,
-            job.db_now,
-            None,
-            reason,
-            0,
-        )
+    async def _target(self, url: str) -> targets.Target | targets.TargetRefused:
+        """The URL's checked target, resolved once per round (the check runs right before sending)."""
+        found = self._targets.get(url)
+        if found is None:
+            found = self._targets[url] = asyncio.ensure_future(self._check(url))
+        return await asyncio.shield(found)
 
-    def _secrets(self, job: Job) -> list[str]:
-        live = [self.box.open(job.secret_encrypted)]
+    async def _check(self, url: str) -> targets.Target | targets.TargetRefused:
+        try:
+            return await targets.check(url, self.relay.policy, self.relay.resolver)
+        except targets.TargetRefused as refused:
+            return refused
+
+    def _secrets_of(self, job: Job) -> list[str]:
         expires = job.previous_secret_expires_at
-        if job.previous_secret_encrypted and expires is not None and expires > job.db_now:
-            live.append(self.box.open(job.previous_secret_encrypted))
+        previous = job.previous_secret_encrypted if expires is not None and expires > job.db_now else None
+        key = (job.secret_encrypted, previous)
+        live = self._secrets.get(key)
+        if live is None:
+            box = self.relay.box
+            live = [box.open(job.secret_encrypted)] + ([box.open(previous)] if previous else [])
+            self._secrets[key] = live
         return live
 
     async def _send(self, job: Job) -> tuple[int | None, str | None]:
         """POST the signed message to the checked address; (status code, error category)."""
-        try:
-            target = await targets.check(job.url, self.policy, self.resolver)
-        except targets.TargetRefused as refused:
-            return None, refused.rule
-        url = httpx.URL(job.url)
+        target = await self._target(job.url)
+        if isinstance(target, targets.TargetRefused):
+            return None, target.rule
+        parts = urlsplit(job.url)  # its shape was checked with the target
         body = orjson.dumps(job.payload).decode()
-        headers = signature_headers(message_id(job), utcnow(), body, self._secrets(job))
-        headers["content-type"] = "application/json"
-        headers["host"] = url.netloc.decode("ascii")
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        request = self.http.build_request(
-            "POST",
-            url.copy_with(host=target.addresses[0]),
-            content=body,
-            headers=headers,
-            extensions=extensions,
+        headers = signature_headers(message_id(job), utcnow(), body, self._secrets_of(job))
+        endpoint = Endpoint(
+            target.addresses[0], target.port, target.host if target.scheme == "https" else None
         )
         try:
             async with asyncio.timeout(self.config.total_timeout):
-                response = await self.http.send(request, stream=True)
-                await response.aclose()  # the body is never read: we only need the status
-        except (TimeoutError, httpx.TimeoutException):
+                status = await self.relay.http.post(
+                    endpoint,
+                    _host_header(parts),
+                    _request_target(parts),
+                    [("content-type", "application/json"), *headers.items()],
+                    body.encode(),
+                )
+        except TimeoutError:
             return None, "timeout"
-        except httpx.HTTPError:
-            return None, "connect_error"
-        return response.status_code, None
+        except SendFailed as failed:
+            return None, failed.category
+        return status, None
+
+
+def _host_header(parts: SplitResult) -> str:
+    """The URL's host (IDNA-encoded, IPv6 in brackets) and explicit port, as the Host header."""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+    return f"{host}:{parts.port}" if parts.port is not None else host
+
+
+def _request_target(parts: SplitResult) -> str:
+    """Path and query, percent-encoded where needed (already-encoded sequences are kept)."""
+    path = quote(parts.path or "/", safe=_SAFE)
+    return f"{path}?{quote(parts.query, safe=_SAFE + '?')}" if parts.query else path
+
+
+_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _cancelled(job: Job, reason: str) -> Result:
+    return Result(
+        job.delivery_id,
+        DeliveryStatus.cancelled,
+        job.attempts,
+        False,
+        job.db_now,
+        job.db_now,
+        None,
+        reason,
+        0,
+    )
 
 
 async def run_relay(

@@ -42,6 +42,7 @@ class Job:
     previous_secret_encrypted: str | None
     previous_secret_expires_at: datetime | None
     db_now: datetime
+    referral_id: uuid.UUID | None  # the event's referral: its events go out in order
 
 
 async def claim(
@@ -68,6 +69,7 @@ async def claim(
             col(WebhookSubscription.previous_secret_encrypted),
             col(WebhookSubscription.previous_secret_expires_at),
             sa.func.now(),
+            col(WebhookEvent.referral_id),
         )
         .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
         .join(WebhookSubscription, col(WebhookSubscription.id) == col(WebhookDelivery.subscription_id))

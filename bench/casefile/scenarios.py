@@ -1,0 +1,48 @@
+"""The four request shapes of the case-file benchmark, for wrk (``Scenario``) and for in-process use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench.casefile.fixtures import Fixtures, contact_body
+from bench.harness import Scenario
+
+NAMES = ("overview", "list", "contact", "sync")
+TITLES = {
+    "overview": "(a) read household overview",
+    "list": "(b) list 50 households of a team",
+    "contact": "(c) post a contact moment",
+    "sync": "(d) sync from a one-day-old cursor",
+}
+JSON = {"Content-Type": "application/json"}
+
+
+def paths(name: str, facts: Fixtures) -> list[str]:
+    if name == "overview":
+        return [f"/api/v1/households/{h}/overview" for h in facts.active]
+    if name == "list":
+        return ["/api/v1/households?limit=50"]
+    if name == "contact":
+        return [f"/api/v1/households/{h}/contacts" for h in facts.open]
+    return [f"/api/v1/sync?cursor={facts.sync_cursor}&limit=50"]
+
+
+def scenario(name: str, facts: Fixtures) -> Scenario:
+    headers = dict(facts.headers)
+    if name == "contact":
+        return Scenario(name, paths(name, facts), "POST", {**headers, **JSON}, contact_body())
+    return Scenario(name, paths(name, facts), headers=headers)
+
+
+Request = tuple[str, str, dict[str, str], str | None]
+
+
+def requests_for(name: str, facts: Fixtures) -> Callable[[int], Request]:
+    """The n-th request of a scenario, as wrk would send it."""
+    shape = scenario(name, facts)
+
+    def make(n: int) -> Request:
+        body = shape.body.replace("{n}", str(n)) if shape.body is not None else None
+        return shape.method, shape.paths[n % len(shape.paths)], shape.headers, body
+
+    return make

@@ -1,0 +1,88 @@
+"""The amount spent, stated in an initiative's closing report (the initiatives service), and what
+the statistics make of it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+from app.auth.principal import Principal
+from app.auth.scopes import ROLE_SCOPES, Role
+from app.domain.errors import Conflict, NotFound
+from app.domain.initiatives import rules, service
+from app.domain.initiatives.models import Initiative
+from app.domain.initiatives.schemas import InitiativeReportIn
+from tests.factories import World
+from tests.initiatives.factories import Networks, make_networks
+
+
+@pytest.fixture
+async def networks(world: World) -> Networks:
+    return await make_networks(world)
+
+
+def _principal(world: World, actor: str, role: Role) -> Principal:
+    user = world.people[actor].user
+    scopes = frozenset(str(s) for s in ROLE_SCOPES[role])
+    return Principal(subject=str(user.id), role=role, scopes=scopes, client_id="test", user_id=user.id)
+
+
+async def _report(
+    networks: Networks, initiative: uuid.UUID, data: InitiativeReportIn, actor: str = "resident"
+) -> int:
+    world = networks.world
+    async with world.app.state.db.transaction() as session:
+        viewer = await service.viewer(session, _principal(world, actor, Role.resident))
+        view = await service.report(session, viewer, initiative, 1, data)
+    assert view.status == "completed"
+    async with world.app.state.db.transaction() as session:
+        stored = await session.get(Initiative, initiative)
+        assert stored is not None and stored.spent_cents == view.spent_cents
+        return stored.spent_cents or 0
+
+
+async def test_the_closing_report_states_the_amount_spent(networks: Networks) -> None:
+    [running] = await networks.funded("a", 1, status="running", amount=40_000)
+    report = InitiativeReportIn(participants_reached=25, report="Ten evenings.", spent_cents=31_250)
+    assert await _report(networks, running, report) == 31_250
+
+
+async def test_the_amount_spent_may_be_left_out(networks: Networks) -> None:
+    [running] = await networks.funded("a", 1, status="running")
+    assert await _report(networks, running, InitiativeReportIn(participants_reached=3, report="Done.")) == 0
+
+
+async def test_more_than_was_granted_cannot_be_spent_and_nothing_is_written(networks: Networks) -> None:
+    [running] = await networks.funded("a", 1, status="running", amount=40_000)
+    report = InitiativeReportIn(participants_reached=25, report="Too much.", spent_cents=40_001)
+    with pytest.raises(Conflict) as raised:
+        await _report(networks, running, report)
+    assert raised.value.rule == "spent_exceeds_grant"
+    async with networks.world.app.state.db.transaction() as session:
+        stored = await session.get(Initiative, running)
+        assert stored is not None and (stored.status, stored.spent_cents) == ("running", None)
+
+
+async def test_only_members_of_the_network_report(networks: Networks) -> None:
+    [running] = await networks.funded("a", 1, status="running")
+    report = InitiativeReportIn(participants_reached=1, report="Not mine.", spent_cents=1)
+    with pytest.raises(NotFound):
+        await _report(networks, running, report, actor="resident_b")
+
+
+@pytest.mark.parametrize("cents", [-1, 1_000_000_001])
+def test_the_amount_is_checked_like_every_amount(cents: int) -> None:
+    with pytest.raises(ValidationError) as raised:
+        InitiativeReportIn(participants_reached=1, report="x", spent_cents=cents)
+    assert [e["loc"] for e in raised.value.errors()] == [("spent_cents",)]
+
+
+def test_the_spent_rule() -> None:
+    rules.check_spent(100, None)
+    rules.check_spent(100, 100)
+    rules.check_spent(None, None)
+    for granted, spent in ((100, 101), (None, 1)):
+        with pytest.raises(Conflict):
+            rules.check_spent(granted, spent)
