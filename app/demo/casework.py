@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.demo import DemoContext, demo_loader
-from app.demo.households import OrderedIds, allow_bulk_statements, copy_rows, pipelined
+from app.demo.households import OrderedIds, allow_bulk_statements, analyze, copy_rows, pipelined
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.base import utcnow
 from app.domain.households.models import Household, HouseholdStatus, Member
@@ -120,6 +120,13 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
     maker = _Maker(domains, ctx.rng, utcnow().date())
     batches = [targets[s : s + HOUSEHOLDS_PER_BATCH] for s in range(0, len(targets), HOUSEHOLDS_PER_BATCH)]
     await pipelined(batches, maker.rows, lambda rows: _insert(session, rows))
+    await analyze(
+        session,
+        *(
+            str(m.__tablename__)
+            for m in (Assessment, AssessmentScore, NetworkPerson, Plan, PlanGoal, PlanAction)
+        ),
+    )
 
 
 async def _insert(session: AsyncSession, rows: Rows) -> None:

@@ -82,6 +82,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # graphql-core memoises the set per type and selection: every item of a list reuses a split.
         self._splits: dict[tuple[int, str], tuple[Any, list[Entry], dict[str, Any]]] = {}
         self._shapes: dict[int, Any] = {}  # id of a field's type (schema-owned) -> _shape of it
+        self._plans: dict[tuple[int, int], Any] = {}  # (type, field nodes) -> plain entries or None
 
     def _split(
         self, parent_type: GraphQLObjectType, grouped: dict[str, Any]
@@ -192,20 +193,46 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             items.append(done)
         return items
 
+    def _plan(self, object_type: GraphQLObjectType, details: Any) -> list[Entry] | None:
+        """The plain entries selected on ``object_type`` by ``details``; None unless all are plain."""
+        key = (id(object_type), id(details))
+        found = self._plans.get(key, _MISSING)
+        if found is _MISSING:
+            grouped, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+            plain, other = self._split(object_type, grouped)
+            found = None if defer_usages or other else plain
+            self._plans[key] = (details, found)  # holding ``details`` keeps its id unique
+            return found
+        return found[1]
+
     def _object(self, object_type: GraphQLObjectType, details: Any, value: Any) -> Any:
         """An object whose selected fields are all plain, as a dict; else _MISSING."""
-        grouped, defer_usages, _forbidden = self.collect_subfields(object_type, details)
-        if defer_usages:
+        plan = self._plan(object_type, details)
+        if plan is None:
             return _MISSING
-        plain, other = self._split(object_type, grouped)
-        if other:
+        result: dict[str, Any] = {}
+        try:  # the common case inline (leaves): one loop, no call per field
+            for entry in plan:
+                response_name, kind, attribute, named, non_null = entry[:5]
+                if kind == LEAF:
+                    found = getattr(value, attribute, _MISSING)
+                    if found is None:
+                        if non_null:
+                            return _MISSING
+                        result[response_name] = None
+                        continue
+                    if found is _MISSING:
+                        return _MISSING
+                    found = named.coerce_output_value(found)
+                    if found is None or found is Undefined:
+                        return _MISSING
+                else:
+                    found = self._value(entry, value)
+                    if found is _MISSING:
+                        return _MISSING
+                result[response_name] = found
+        except Exception:
             return _MISSING
-        result = {}
-        for entry in plain:
-            done = self._value(entry, value)
-            if done is _MISSING:
-                return _MISSING
-            result[entry[0]] = done
         return result
 
 

@@ -507,7 +507,8 @@ class HotReads:
 
     async def fetch_one(self, statement: RawStatement, values: dict[str, Any]) -> Any:
         """The one row (an asyncpg Record, or None) of a hot statement."""
-        async with self.pool.acquire() as connection:
+        # As long as SQLAlchemy's pool waits (pool_timeout); a timeout or a dead server answers 503.
+        async with self.pool.acquire(timeout=10) as connection:
             return await connection.fetchrow(statement.sql, *statement.args(values))
 
 

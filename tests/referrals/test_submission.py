@@ -1,0 +1,119 @@
+"""A partner's POST /api/v1/referrals is one transaction of four statements (the key's claim, one
+statement that checks, routes and writes the referral with its transition and webhook event, the
+stored answer, the access log), and behaves exactly as checking and writing step by step would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import delete, event
+from sqlmodel import col
+
+from app.domain.idempotency.models import IdempotencyKey
+from app.domain.organisation.models import Area
+from app.domain.referrals.models import Referral, ReferralTransition
+from app.domain.webhooks.models import WebhookEvent
+from tests.factories import next_code
+from tests.referrals.helpers import Partnering
+
+
+@contextmanager
+def sql_counted(p: Partnering) -> Iterator[dict[str, int]]:
+    engine = p.world.app.state.db.engine.sync_engine
+    seen = {"statements": 0, "transactions": 0}
+
+    def statement(*_: Any) -> None:
+        seen["statements"] += 1
+
+    def begin(*_: Any) -> None:
+        seen["transactions"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", begin)
+
+
+async def test_a_partner_post_is_one_transaction_of_four_statements(p: Partnering) -> None:
+    await p.inbound()  # warm: keys and pool
+    headers = {**await p.world.headers("partner_a"), "Idempotency-Key": uuid.uuid4().hex}
+    with sql_counted(p) as seen:
+        response = await p.client.post("/api/v1/referrals", json=p.inbound_body(), headers=headers)
+    assert response.status_code == 201, response.text
+    assert seen == {"statements": 4, "transactions": 1}
+    assert await p.events_of(response.json()["id"]) == ["referral.submitted"]
+    referral_id = uuid.UUID(response.json()["id"])
+    assert await p.count(ReferralTransition, col(ReferralTransition.referral_id) == referral_id) == 1
+
+
+async def test_the_answer_to_a_post_is_what_a_read_of_it_shows(p: Partnering) -> None:
+    by_buurt = await p.inbound("partner_b", buurt_index=2)
+    postcode = f"{1000 + uuid.uuid4().int % 8999:04d}QQ"
+    await p.map_postcode(postcode, 1)
+    person = {"given_name": "Kees", "family_name": "Bos", "postcode": postcode, "house_number": 4}
+    by_postcode = await p.inbound("partner_b", person=person, buurt_code=None)
+    for posted in (by_buurt, by_postcode):
+        read = await p.get(f"/api/v1/referrals/{posted['id']}", "partner_b")
+        assert read.json() == posted
+    assert by_postcode["buurt_code"] == p.world.buurten[1].code
+
+
+async def test_refusals_write_nothing_and_name_the_first_rules_broken(p: Partnering) -> None:
+    key = uuid.uuid4().hex
+    unknown_everything = await p.post_inbound(key=key, reason_domain="nonsense", buurt_code="BU99999998")
+    assert [e["rule"] for e in unknown_everything.json()["errors"]] == ["domain_unknown"]
+    uncovered = await _uncovered_buurt(p)
+    not_covered = await p.post_inbound(key=key, buurt_code=uncovered)
+    assert not_covered.status_code == 422
+    assert not_covered.json()["errors"] == [
+        {"loc": ["body", "buurt_code"], "message": "No team covers this buurt.", "rule": "buurt_not_covered"}
+    ]
+    subject = p.world.clients["partner_a"].client_id
+    assert (
+        await p.count(Referral, Referral.idempotency_scope == subject, Referral.idempotency_key == key) == 0
+    )
+    assert await p.count(IdempotencyKey, IdempotencyKey.owner == subject, IdempotencyKey.key == key) == 0
+    accepted = await p.post_inbound(key=key)  # the key was never used up
+    assert accepted.status_code == 201
+
+
+async def test_a_key_the_store_forgot_still_answers_with_its_referral(p: Partnering) -> None:
+    """The referral keeps its own key: once the key store's row is gone (purged), a retry gets the
+    referral it made, and nothing is written twice."""
+    key = uuid.uuid4().hex
+    first = await p.post_inbound(key=key)
+    subject = p.world.clients["partner_a"].client_id
+    async with p.world.app.state.db.transaction() as session:
+        await session.execute(
+            delete(IdempotencyKey).where(col(IdempotencyKey.owner) == subject, col(IdempotencyKey.key) == key)
+        )
+    again = await p.post_inbound(key=key)
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert await p.events_of(first.json()["id"]) == ["referral.submitted"]
+    other = await p.post_inbound(key=uuid.uuid4().hex)
+    assert await p.count(WebhookEvent, col(WebhookEvent.referral_id) == uuid.UUID(other.json()["id"])) == 1
+
+
+async def _uncovered_buurt(p: Partnering) -> str:
+    """A buurt of the test municipality that no team covers."""
+    n = next_code()
+    code = f"BU{n:04d}99{n % 100:02d}"
+    async with p.world.app.state.db.transaction() as session:
+        session.add(
+            Area(
+                municipality_id=p.world.municipality.id,
+                parent_id=p.world.wijken[0].id,
+                code=code,
+                name="Niemandsland",
+                level="buurt",
+            )
+        )
+    return code
