@@ -10,9 +10,6 @@
 * ``routes``: the case-file routers matched before the others (FastAPI tries routes in order; the
   household overview is behind ~100 routes). Proposal for ``app/api/v1/__init__.py``.
 
-* ``ownpool``: the hot statements on a plain asyncpg pool of their own instead of SQLAlchemy's pool
-  (an experiment for the case file's own choice).
-
 Only for the benchmark: the served app is never patched.
 """
 
@@ -81,33 +78,7 @@ def _routes_first() -> None:
     api_router._mark_routes_changed()  # type: ignore[attr-defined]
 
 
-def _own_pool() -> None:
-    import asyncpg
-
-    from app.domain.households import repository
-    from app.domain.plans import overview_repository
-
-    pools: dict[str, Any] = {}
-
-    async def fetch_one(engine: Any, statement: Any, values: dict[str, Any]) -> Any:
-        pool = pools.get("pool")
-        if pool is None:
-            dsn = engine.url.render_as_string(hide_password=False).replace("+asyncpg", "")
-            pool = pools["pool"] = await asyncpg.create_pool(dsn, min_size=10, max_size=10, reset=_no_reset)
-        async with pool.acquire() as connection:
-            return await connection.fetchrow(statement.sql, *statement.args(values))
-
-    repository.fetch_one = fetch_one  # type: ignore[assignment]
-    overview_repository.fetch_one = fetch_one  # type: ignore[attr-defined]
-
-
-async def _no_reset(connection: Any) -> None:
-    return None
-
-
 def create() -> FastAPI:
-    if "ownpool" in PATCHES:
-        _own_pool()
     if "noping" in PATCHES:
         _no_ping()
     if "tokencache" in PATCHES:

@@ -36,6 +36,8 @@ from bench.referrals.profile import count_sql
 
 RESULTS = data.ROOT / "bench" / "results" / "referrals.json"
 PATH = "/api/v1/referrals"
+FLOOR = "floor (Starlette + asyncpg)"
+WHAT_IF = "what-if: no pre-ping, token cache, pool 16, route order (not shipped)"
 RESET = """
 TRUNCATE referral_transitions, webhook_attempts, webhook_deliveries, webhook_events, referrals,
          idempotency_keys CASCADE
@@ -71,12 +73,19 @@ def posts(db: data.BenchDatabase, tokens: list[str], options: argparse.Namespace
     asyncio.run(_execute(db.dsn, RESET))
     counted = asyncio.run(count_sql(db.url, tokens))
     stacks = {
-        "floor (Starlette + asyncpg)": lambda: server(
+        FLOOR: lambda: server(
             "bench.referrals.floor:app", {"FLOOR_DSN": db.dsn, "FLOOR_TOKENS": ",".join(tokens)}
         ),
         "wijkwerk": lambda: server("app.asgi:create", data.environment(db.url), factory=True),
     }
-    sql = {"floor (Starlette + asyncpg)": (7, 1), "wijkwerk": (counted.statements, counted.transactions)}
+    if options.what_if:
+        env = {**data.environment(db.url), "WIJKWERK_DB_POOL_SIZE": str(options.connections)}
+        stacks[WHAT_IF] = lambda: server("bench.referrals.whatif:create", env, factory=True)
+    sql = {
+        FLOOR: (7, 1),
+        "wijkwerk": (counted.statements, counted.transactions),
+        WHAT_IF: (counted.statements, counted.transactions),
+    }
     rows: list[dict[str, object]] = []
     found: dict[str, Measurement] = {}
     for name, start in stacks.items():
@@ -93,7 +102,7 @@ def posts(db: data.BenchDatabase, tokens: list[str], options: argparse.Namespace
             )
         statements, transactions = sql[name]
         rows.append({**found[name].row(), "sql_per_request": statements, "transactions": transactions})
-    floor = found["floor (Starlette + asyncpg)"].median_rps
+    floor = found[FLOOR].median_rps
     for row, measured in zip(rows, found.values(), strict=True):
         row["x_floor"] = round(measured.median_rps / floor, 2) if floor else ""
     return rows
@@ -133,6 +142,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--only", nargs="+", default=["posts", "relay"], choices=["posts", "relay"])
+    parser.add_argument(
+        "--no-what-if",
+        dest="what_if",
+        action="store_false",
+        help="skip the what-if stack (bench/referrals/whatif.py: knobs outside the referral code)",
+    )
     parser.add_argument("--max-load", type=float, default=2.5)
     parser.add_argument("--wait", type=float, default=600, help="seconds to wait for a quiet machine")
     options = parser.parse_args()
