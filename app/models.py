@@ -4,6 +4,7 @@ A new context adds one import line here.
 """
 
 from app.auth import clients as oauth_clients_models
+from app.auth import refresh as refresh_tokens_models
 from app.domain.assessments import models as assessments_models
 from app.domain.audit import models as audit_models
 from app.domain.base import metadata
@@ -35,6 +36,7 @@ __all__ = [
     "plans_models",
     "reference_models",
     "referrals_models",
+    "refresh_tokens_models",
     "retention_models",
     "webhooks_models",
 ]

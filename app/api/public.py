@@ -19,6 +19,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         # Websocket routes are listed as ("WEBSOCKET", path), mounted ASGI apps as ("*", path).
         # OAuth: clients authenticate in the request itself (RFC 6749), people on the login page.
         ("POST", "/oauth/token"),
+        ("POST", "/oauth/revoke"),  # RFC 7009: the client authenticates in the request
         ("GET", "/oauth/authorize"),
         ("POST", "/oauth/authorize"),
         # Discovery and public keys: published so clients and resource servers can find and verify.

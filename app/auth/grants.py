@@ -111,8 +111,9 @@ def is_valid_code_challenge(challenge: str | None) -> bool:
     return bool(challenge) and CODE_CHALLENGE_PATTERN.match(str(challenge)) is not None
 
 
-def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+def hash_token(token: str) -> str:
+    """How one-time codes and refresh tokens are stored: high-entropy secrets need no slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def issue_code(
@@ -131,7 +132,7 @@ async def issue_code(
     code = secrets.token_urlsafe(32)
     session.add(
         AuthorizationCode(
-            code_hash=_hash_code(code),
+            code_hash=hash_token(code),
             client_id=client.client_id,
             user_id=user.id,
             redirect_uri=redirect_uri,
@@ -159,7 +160,7 @@ async def redeem_code(
     claimed = await session.execute(
         update(AuthorizationCode)
         .where(
-            col(AuthorizationCode.code_hash) == _hash_code(code),
+            col(AuthorizationCode.code_hash) == hash_token(code),
             col(AuthorizationCode.used_at).is_(None),
         )
         .values(used_at=utcnow())

@@ -1,7 +1,9 @@
 """The built-in authorization server: /oauth/token, /oauth/authorize, discovery and JWKS.
 
-Grants: ``client_credentials`` (partners, BI) and ``authorization_code`` with PKCE S256 (people, through
-the login page). No password or implicit grant, no refresh tokens. Errors answer in RFC 6749 form.
+Grants: ``client_credentials`` (partners, BI), ``authorization_code`` with PKCE S256 (people, through
+the login page) and ``refresh_token`` (people's apps: rotated, single-use, see app/auth/refresh.py),
+with revocation at /oauth/revoke (RFC 7009). No password or implicit grant. Errors answer in RFC 6749
+form.
 
 This is a thin async implementation around Authlib's pieces (its error classes, PKCE helper and URI
 helper) rather than Authlib's ``AuthorizationServer``, because that server is synchronous and bound to
@@ -17,7 +19,7 @@ import secrets
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import (
@@ -36,7 +38,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from app.api.deps import Session
-from app.api.problems import PROBLEM_RESPONSES
 from app.auth.clients import (
     ASSERTION_ALGORITHMS,
     AUTHORIZE_PARAMS,
@@ -61,7 +62,28 @@ from app.auth.grants import (
     user_permitted_scopes,
 )
 from app.auth.keys import SIGNING_ALGORITHMS, public_jwks
+from app.auth.oauth_http import (
+    NO_STORE,
+    OAUTH_ERROR_RESPONSES,
+    REVOKE_FORM,
+    TOKEN_FORM,
+    FormError,
+    TokenResponse,
+    app_settings,
+    client_ip,
+    form_body,
+    oauth_error,
+    parameters,
+    read_form,
+)
 from app.auth.passwords import verify_secret_in_thread
+from app.auth.refresh import (
+    RefreshToken,
+    issue_refresh_token,
+    may_refresh,
+    redeem_refresh_token,
+    revoke_refresh_token,
+)
 from app.auth.scopes import MACHINE_ROLES, PERSON_ROLES, SCOPE_DESCRIPTIONS, parse_scope
 from app.domain.errors import RateLimited
 from app.domain.organisation.models import ClientAuthMethod, OAuthClient, User
@@ -70,8 +92,6 @@ from app.settings import Settings
 
 router = APIRouter(tags=["oauth"])
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-MAX_FORM_BYTES = 16_384
 # Sign-in attempts per username and IP address per minute (per worker process).
 LOGIN_ATTEMPTS_PER_MINUTE = 10
 LOGIN_FORM_TTL = 600  # seconds a rendered login form stays valid
@@ -95,137 +115,68 @@ LOGIN_CSS = (
 _CSS_HASH = "sha256-" + base64.b64encode(hashlib.sha256(LOGIN_CSS.encode()).digest()).decode()
 
 
-# -- shared helpers --------------------------------------------------------------------------------
-
-
-class TokenResponse(BaseModel):
-    access_token: str = Field(description="An RFC 9068 JWT access token.")
-    token_type: str = Field(default="Bearer", examples=["Bearer"])
-    expires_in: int = Field(examples=[900])
-    scope: str = Field(examples=["referrals:read referrals:write"])
-
-
-class OAuthErrorBody(BaseModel):
-    """RFC 6749 §5.2 error response."""
-
-    error: str = Field(examples=["invalid_grant"])
-    error_description: str | None = None
-
-
-class FormError(Exception):
-    """A request body or query that cannot be read as OAuth parameters."""
-
-
-def _parameters(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """OAuth parameters: each at most once (RFC 6749 §3.1), no control characters."""
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        if name in params:
-            raise FormError("A parameter is repeated.")
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name + value):
-            raise FormError("A parameter contains control characters.")
-        params[name] = value
-    return params
-
-
-async def _form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise FormError("The body must be application/x-www-form-urlencoded.")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise FormError("The request body is too large.")
-    try:
-        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=64)
-    except ValueError as error:
-        raise FormError("The body is not valid form data.") from error
-    return _parameters(pairs)
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _oauth_error(error: OAuth2Error) -> JSONResponse:
-    status = 401 if error.error == "invalid_client" else int(error.status_code or 400)
-    headers = dict(NO_STORE)
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="wijkwerk"'
-    body = {"error": error.error, "error_description": error.description}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-# -- token endpoint --------------------------------------------------------------------------------
-
-_TOKEN_FORM: dict[str, Any] = {
-    "type": "object",
-    "required": ["grant_type"],
-    "properties": {
-        "grant_type": {"type": "string", "enum": ["client_credentials", "authorization_code"]},
-        "scope": {"type": "string", "description": "Space-separated scopes (default: all allowed)."},
-        "code": {"type": "string"},
-        "redirect_uri": {"type": "string"},
-        "code_verifier": {"type": "string", "description": "PKCE verifier (S256)."},
-        "client_id": {"type": "string", "description": "Public clients and private_key_jwt."},
-        "client_assertion_type": {"type": "string"},
-        "client_assertion": {"type": "string", "description": "private_key_jwt client assertion."},
-    },
-}
-# One range entry for the RFC 6749 errors: 400, and 401 for invalid_client (with WWW-Authenticate:
-# Basic). A plain "401" would read as a bearer-token challenge, which this public endpoint never sends.
-_OAUTH_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {
-        "model": OAuthErrorBody,
-        "description": "RFC 6749 §5.2 error: 400, or 401 for invalid_client",
-    },
-    429: PROBLEM_RESPONSES[429],
-}
+# -- token and revocation endpoints ----------------------------------------------------------------
 
 
 @router.post(
     "/oauth/token",
     response_model=TokenResponse,
-    summary="Obtain an access token (client_credentials, authorization_code + PKCE)",
-    responses=_OAUTH_ERROR_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-www-form-urlencoded": {"schema": _TOKEN_FORM}},
-        }
-    },
+    response_model_exclude_none=True,
+    summary="Obtain an access token (client_credentials, authorization_code + PKCE, refresh_token)",
+    responses=OAUTH_ERROR_RESPONSES,
+    openapi_extra=form_body(TOKEN_FORM),
 )
 async def token(request: Request, session: Session) -> Response:
     try:
-        form = await _form(request)
-    except FormError as error:
-        _limit_token_endpoint(request, None)
-        return _oauth_error(InvalidRequestError(description=str(error)))
-    try:
-        presented = presented_credentials(form, request.headers.get("authorization"))
-    except OAuth2Error as error:
-        _limit_token_endpoint(request, None)
-        return _oauth_error(error)
-    client = await load_client(session, presented.client_id)
-    _limit_token_endpoint(request, client)
-    try:
-        client = await authenticate_client(session, _settings(request), presented, client)
+        client, form = await _authenticated(request, session)
         body = await _grant(request, session, client, form)
     except OAuth2Error as error:
-        return _oauth_error(error)
-    return JSONResponse(body.model_dump(), headers=NO_STORE)
+        return oauth_error(error)
+    return JSONResponse(body.model_dump(exclude_none=True), headers=NO_STORE)
+
+
+@router.post(
+    "/oauth/revoke",
+    response_class=Response,
+    summary="Revoke a refresh token (RFC 7009): the app's session ends",
+    description="Answers 200 for unknown, expired and already revoked tokens alike.",
+    responses={200: {"description": "Revoked (or nothing to revoke)"}, **OAUTH_ERROR_RESPONSES},
+    openapi_extra=form_body(REVOKE_FORM),
+)
+async def revoke(request: Request, session: Session) -> Response:
+    try:
+        client, form = await _authenticated(request, session)
+        presented = form.get("token")
+        if not presented:
+            raise InvalidRequestError(description="token is required.")
+    except OAuth2Error as error:
+        return oauth_error(error)
+    # token_type_hint needs no handling: access tokens are short-lived JWTs, only refresh tokens revoke.
+    await revoke_refresh_token(session, client, presented)
+    return Response(status_code=200, headers=NO_STORE)
+
+
+async def _authenticated(request: Request, session: AsyncSession) -> tuple[OAuthClient, dict[str, str]]:
+    """The form and the authenticated client (RFC 6749 §2.3), the request counted against the limit."""
+    try:
+        form = await read_form(request)
+        presented = presented_credentials(form, request.headers.get("authorization"))
+    except FormError as error:
+        _limit_token_endpoint(request, None)
+        raise InvalidRequestError(description=str(error)) from error
+    except OAuth2Error:
+        _limit_token_endpoint(request, None)
+        raise
+    client = await load_client(session, presented.client_id)
+    _limit_token_endpoint(request, client)
+    return await authenticate_client(session, app_settings(request), presented, client), form
 
 
 def _limit_token_endpoint(request: Request, client: OAuthClient | None) -> None:
-    """Per client id (when it names a registered client), else per IP address; 429 past the limit."""
-    key = f"client:{client.client_id}" if client else f"ip:{_client_ip(request)}"
-    per_minute = _settings(request).rate_limit_token_per_minute
+    """Per client id (when it names a registered client), else per IP address; 429 past the limit.
+    The token and revocation endpoints share the bucket."""
+    key = f"client:{client.client_id}" if client else f"ip:{client_ip(request)}"
+    per_minute = app_settings(request).rate_limit_token_per_minute
     limiter(request.app.state, "token", per_minute).hit(key)
 
 
@@ -239,8 +190,10 @@ async def _grant(
         return await _client_credentials(request, client, form)
     if grant_type == "authorization_code":
         return await _authorization_code(request, session, client, form)
+    if grant_type == "refresh_token":
+        return await _refresh_token(request, session, client, form)
     unsupported = UnsupportedGrantTypeError(grant_type="")
-    unsupported.description = "Supported: client_credentials, authorization_code."
+    unsupported.description = "Supported: client_credentials, authorization_code, refresh_token."
     raise unsupported
 
 
@@ -250,10 +203,11 @@ async def _client_credentials(request: Request, client: OAuthClient, form: dict[
     keyring = await request.app.state.token_verifier.keys()
     try:
         access_token, ttl, scopes = await mint_for_client(
-            keyring, _settings(request), client, parse_scope(form.get("scope"))
+            keyring, app_settings(request), client, parse_scope(form.get("scope"))
         )
     except InvalidScope as error:
         raise InvalidScopeError(description="A requested scope is not allowed for this client.") from error
+    # Never a refresh token here: a machine client authenticates again (RFC 6749 §4.4.3).
     return TokenResponse(access_token=access_token, expires_in=ttl, scope=" ".join(sorted(scopes)))
 
 
@@ -273,14 +227,58 @@ async def _authorization_code(
         )
     except InvalidGrant as error:
         raise InvalidGrantError(description=str(error)) from error
+    return await _user_tokens(request, session, client, redeemed.user, redeemed.scopes)
+
+
+async def _refresh_token(
+    request: Request, session: AsyncSession, client: OAuthClient, form: dict[str, str]
+) -> TokenResponse:
+    presented = form.get("refresh_token")
+    if not presented:
+        raise InvalidRequestError(description="refresh_token is required.")
+    if not may_refresh(client):
+        raise UnauthorizedClientError(description="This client may not use refresh_token.")
+    try:
+        redeemed = await redeem_refresh_token(
+            session, client=client, token=presented, requested=parse_scope(form.get("scope"))
+        )
+    except InvalidGrant as error:
+        raise InvalidGrantError(description=str(error)) from error
+    except InvalidScope as error:
+        raise InvalidScopeError(description=str(error)) from error
+    return await _user_tokens(
+        request, session, client, redeemed.user, redeemed.scopes, keep=redeemed.keep, parent=redeemed.token
+    )
+
+
+async def _user_tokens(
+    request: Request,
+    session: AsyncSession,
+    client: OAuthClient,
+    user: User,
+    scopes: set[str],
+    *,
+    keep: set[str] | None = None,
+    parent: RefreshToken | None = None,
+) -> TokenResponse:
+    """An access token for a person and, for people's apps, the next refresh token (scopes ``keep``)."""
+    settings = app_settings(request)
     keyring = await request.app.state.token_verifier.keys()
     try:
-        access_token, ttl, scopes = await mint_for_user(
-            session, keyring, _settings(request), redeemed.user, client, redeemed.scopes
-        )
+        access_token, ttl, granted = await mint_for_user(session, keyring, settings, user, client, scopes)
     except InvalidScope as error:
         raise InvalidGrantError(description="The user may no longer hold the granted scopes.") from error
-    return TokenResponse(access_token=access_token, expires_in=ttl, scope=" ".join(sorted(scopes)))
+    refresh_token = None
+    if may_refresh(client):
+        refresh_token = await issue_refresh_token(
+            session, settings, client=client, user=user, scopes=keep or granted, parent=parent
+        )
+    return TokenResponse(
+        access_token=access_token,
+        expires_in=ttl,
+        scope=" ".join(sorted(granted)),
+        refresh_token=refresh_token,
+    )
 
 
 # -- authorization endpoint: the login page --------------------------------------------------------
@@ -401,7 +399,7 @@ async def authorize_page(
     code_challenge_method: str | None = Query(None, examples=["S256"]),
 ) -> Response:
     try:
-        params = _parameters(list(request.query_params.multi_items()))
+        params = parameters(list(request.query_params.multi_items()))
         auth = await validate_authorization_request(session, params)
     except FormError as error:
         return _error_page(PageError(str(error)))
@@ -410,7 +408,7 @@ async def authorize_page(
     except RedirectError as error:
         return RedirectResponse(error.location, status_code=302, headers=NO_STORE)
     nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(16)
-    return _login_page(_settings(request), nonce[:64], auth)
+    return _login_page(app_settings(request), nonce[:64], auth)
 
 
 _LOGIN_FORM: dict[str, Any] = {
@@ -438,9 +436,9 @@ _LOGIN_FORM: dict[str, Any] = {
     },
 )
 async def authorize_submit(request: Request, session: Session) -> Response:
-    settings = _settings(request)
+    settings = app_settings(request)
     try:
-        form = await _form(request)
+        form = await read_form(request)
         auth = await validate_authorization_request(session, form)
     except FormError as error:
         return _error_page(PageError(str(error)))
@@ -454,7 +452,7 @@ async def authorize_submit(request: Request, session: Session) -> Response:
     assert nonce is not None
     username = form.get("username", "")
     try:
-        key = f"{username.strip().lower()[:80]}|{_client_ip(request)}"
+        key = f"{username.strip().lower()[:80]}|{client_ip(request)}"
         limiter(request.app.state, "login", LOGIN_ATTEMPTS_PER_MINUTE).hit(key)
     except RateLimited as limited:
         return _page(
@@ -517,6 +515,8 @@ class AuthorizationServerMetadata(BaseModel):
     issuer: str
     authorization_endpoint: str
     token_endpoint: str
+    revocation_endpoint: str
+    revocation_endpoint_auth_methods_supported: list[str]
     jwks_uri: str
     grant_types_supported: list[str]
     response_types_supported: list[str]
@@ -539,8 +539,10 @@ def _metadata(settings: Settings) -> AuthorizationServerMetadata:
         issuer=settings.issuer,
         authorization_endpoint=f"{base}/oauth/authorize",
         token_endpoint=token_endpoint_url(settings),
+        revocation_endpoint=f"{base}/oauth/revoke",
+        revocation_endpoint_auth_methods_supported=[m.value for m in ClientAuthMethod],
         jwks_uri=f"{base}/.well-known/jwks.json",
-        grant_types_supported=["authorization_code", "client_credentials"],
+        grant_types_supported=["authorization_code", "client_credentials", "refresh_token"],
         response_types_supported=["code"],
         response_modes_supported=["query"],
         code_challenge_methods_supported=["S256"],
@@ -558,7 +560,7 @@ def _metadata(settings: Settings) -> AuthorizationServerMetadata:
     summary="Discovery document (endpoints, grants, PKCE, scopes)",
 )
 async def openid_configuration(request: Request) -> JSONResponse:
-    body = _metadata(_settings(request)).model_dump()
+    body = _metadata(app_settings(request)).model_dump()
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=3600"})
 
 

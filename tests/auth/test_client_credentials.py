@@ -113,7 +113,7 @@ async def test_client_secret_post_is_refused(client: httpx.AsyncClient, shared_w
 async def test_password_grant_and_other_grants_are_unsupported(
     client: httpx.AsyncClient, shared_world: World
 ) -> None:
-    for grant in ("password", "implicit", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"):
+    for grant in ("password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"):
         response = await _credentials(
             client, shared_world, "partner_a", grant_type=grant, username="u", password="p"
         )

@@ -25,7 +25,11 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
         assert doc["authorization_endpoint"] == "http://test/oauth/authorize"
         assert doc["token_endpoint"] == "http://test/oauth/token"
         assert doc["jwks_uri"] == "http://test/.well-known/jwks.json"
-        assert set(doc["grant_types_supported"]) == {"authorization_code", "client_credentials"}
+        assert set(doc["grant_types_supported"]) == {
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+        }
         assert doc["response_types_supported"] == ["code"]
         assert doc["code_challenge_methods_supported"] == ["S256"]
         assert set(doc["token_endpoint_auth_methods_supported"]) == {

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.refresh import revoke_user_refresh_tokens
 from app.auth.scopes import Role, allowed_scopes
 from app.domain.errors import Conflict, FieldError, ValidationFailed
 from app.domain.organisation import repository as repo
@@ -99,6 +100,8 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
     if "password" in data.model_fields_set:
         user.password_hash = await hash_off_loop(password) if password is not None else None
     await flush(session, "user_link_taken", "This worker or external subject is linked to another user.")
+    if "active" in changes and not user.active:
+        await revoke_user_refresh_tokens(session, user.id)  # their apps' sessions end now
     return user
 
 

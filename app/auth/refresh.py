@@ -1,0 +1,201 @@
+"""Refresh tokens for people's apps (RFC 6749 §6, OAuth 2.0 Security BCP RFC 9700 §2.2.2 and §4.14).
+
+* Issued with the authorization-code grant to people's clients only (no role, registered redirect URIs:
+  the clients that may use that grant, all public). Never with client credentials: a machine client
+  simply authenticates again.
+* Opaque, 256 random bits; only the SHA-256 is stored (as for the one-time codes), so a copy of the
+  table signs nobody in. Tokens and their hashes are never logged.
+* Rotated on every use: a refresh answers a new refresh token and marks the presented one used. The
+  tokens of one sign-in form a *family*. A used token presented again (a thief's copy, or the app's own
+  stale one: the server cannot tell which) revokes the whole family, the newest token included.
+* A family ends ``refresh_token_ttl_seconds`` after the sign-in whatever happens (a working day by
+  default), and earlier when none of its tokens was used for ``refresh_token_idle_seconds``.
+* Each refresh reads the user again: deactivated, or in another role than at sign-in, ends the family;
+  the scopes are those the user may hold *now* (``bsn:read`` withdrawn is gone at the next refresh),
+  and ``mint_for_user`` reads the worker's teams afresh.
+* Revocation (RFC 7009) ends the family; deactivating a user ends all of theirs. Expired families are
+  deleted as new ones are made, in bounded batches, like expired codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col, select
+
+from app.auth.grants import InvalidGrant, InvalidScope, hash_token, user_permitted_scopes
+from app.auth.scopes import PERSON_ROLES
+from app.domain.base import timestamp_now, tz_datetime, utcnow, uuid_pk
+from app.domain.organisation.models import OAuthClient, User
+from app.settings import Settings
+
+log = logging.getLogger("app.auth.refresh")
+
+# Expired rows deleted per new sign-in: enough to keep up, small enough to stay quick.
+FORGET_BATCH = 200
+_REFUSED = "The refresh token is invalid, expired or revoked."
+
+
+class RefreshToken(SQLModel, table=True):
+    """One refresh token (its hash); the tokens of one sign-in share ``family_id`` and ``expires_at``."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = uuid_pk()
+    token_hash: str = Field(unique=True, max_length=64)
+    family_id: uuid.UUID = Field(index=True)
+    # The token this one replaced (None for the first of a family).
+    parent_id: uuid.UUID | None = Field(default=None, foreign_key="refresh_tokens.id", ondelete="SET NULL")
+    client_id: str = Field(foreign_key="oauth_clients.client_id", ondelete="CASCADE", max_length=80)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=24)  # the user's role at sign-in: another role needs a new sign-in
+    scope: str
+    issued_at: datetime = timestamp_now()
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # the family's end
+    idle_expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    used_at: datetime | None = tz_datetime()
+    revoked_at: datetime | None = tz_datetime()
+
+
+def may_refresh(client: OAuthClient) -> bool:
+    """People's clients (the ones that use the authorization-code grant) get refresh tokens."""
+    return client.role is None and bool(client.redirect_uris)
+
+
+async def issue_refresh_token(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    client: OAuthClient,
+    user: User,
+    scopes: set[str],
+    parent: RefreshToken | None = None,
+) -> str:
+    """A new refresh token: the first of a family (after sign-in), or the successor of ``parent``."""
+    now = utcnow()
+    if parent is None:
+        await _forget_expired(session, now)
+        family_id, expires = uuid.uuid4(), now + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    else:
+        family_id, expires = parent.family_id, parent.expires_at
+    token = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            token_hash=hash_token(token),
+            family_id=family_id,
+            parent_id=parent.id if parent else None,
+            client_id=client.client_id,
+            user_id=user.id,
+            role=user.role,
+            scope=" ".join(sorted(scopes)),
+            expires_at=expires,
+            idle_expires_at=min(expires, now + timedelta(seconds=settings.refresh_token_idle_seconds)),
+        )
+    )
+    await session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    user: User
+    scopes: set[str]  # for the new access token
+    keep: set[str]  # for the next refresh token: the family's scopes the user may still hold
+    token: RefreshToken  # the presented token, now used: the parent of the next one
+
+
+async def redeem_refresh_token(
+    session: AsyncSession, *, client: OAuthClient, token: str, requested: set[str]
+) -> Redeemed:
+    """Check and use up a refresh token. InvalidGrant (family revoked where it says so) or InvalidScope
+    (the token stays usable: a bad request does not end the session)."""
+    found = await session.execute(
+        select(RefreshToken).where(col(RefreshToken.token_hash) == hash_token(token)).with_for_update()
+    )
+    stored = found.scalar_one_or_none()
+    if stored is None or stored.client_id != client.client_id or stored.revoked_at is not None:
+        raise InvalidGrant(_REFUSED)
+    if stored.used_at is not None:
+        await revoke_family(session, stored.family_id)
+        log.warning(
+            "refresh token reused: family revoked",
+            extra={"family_id": str(stored.family_id), "client_id": client.client_id},
+        )
+        raise InvalidGrant(_REFUSED)
+    now = utcnow()
+    if now >= stored.expires_at or now >= stored.idle_expires_at:
+        raise InvalidGrant(_REFUSED)
+    granted = set(stored.scope.split())
+    if not requested <= granted:  # RFC 6749 §6: narrower or equal, never wider
+        raise InvalidScope("A requested scope was not granted at sign-in.")
+    user = await session.get(User, stored.user_id)
+    keep = _still_permitted(user, stored, client, granted)
+    if user is None or not keep:
+        await revoke_family(session, stored.family_id)
+        raise InvalidGrant("The user can no longer sign in with this refresh token.")
+    scopes = requested & keep if requested else keep
+    if not scopes:
+        raise InvalidScope("The requested scopes are no longer available to this user.")
+    stored.used_at = now
+    await session.flush()
+    return Redeemed(user, scopes, keep, stored)
+
+
+def _still_permitted(
+    user: User | None, stored: RefreshToken, client: OAuthClient, granted: set[str]
+) -> set[str]:
+    """The granted scopes the user may hold now; none when they are inactive or changed role."""
+    if user is None or not user.active or user.role != stored.role or user.role not in PERSON_ROLES:
+        return set()
+    return granted & user_permitted_scopes(user, client)
+
+
+async def revoke_refresh_token(session: AsyncSession, client: OAuthClient, token: str) -> None:
+    """RFC 7009: end the token's family. Unknown tokens and other clients' tokens change nothing."""
+    found = await session.execute(
+        select(RefreshToken.family_id, RefreshToken.client_id).where(
+            col(RefreshToken.token_hash) == hash_token(token)
+        )
+    )
+    row = found.first()
+    if row is not None and row.client_id == client.client_id:
+        await revoke_family(session, row.family_id)
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def revoke_user_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """End every session of a user (deactivated): their apps must sign in again."""
+    await session.execute(
+        sa.update(RefreshToken)
+        .where(
+            col(RefreshToken.user_id) == user_id,
+            col(RefreshToken.revoked_at).is_(None),
+            col(RefreshToken.expires_at) > utcnow(),
+        )
+        .values(revoked_at=utcnow())
+    )
+
+
+async def _forget_expired(session: AsyncSession, now: datetime) -> None:
+    """Delete a batch of tokens whose family has ended (of no use to anyone, not even for replay
+    detection). Locked rows are skipped: another request is deleting them."""
+    doomed = (
+        select(RefreshToken.id)
+        .where(col(RefreshToken.expires_at) < now)
+        .limit(FORGET_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(sa.delete(RefreshToken).where(col(RefreshToken.id).in_(doomed.scalar_subquery())))
