@@ -43,10 +43,12 @@ clients_app = typer.Typer(help="OAuth clients of partner organisations and BI.",
 users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The API contracts under openapi/.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+stats_app = typer.Typer(help="Statistics: the rollups the figures are read from.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(openapi_app, name="openapi")
 app.add_typer(keys_app, name="keys")
+app.add_typer(stats_app, name="stats")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -512,7 +514,10 @@ def purge(
 
     async def work(db: Database) -> RunReport:
         with err.status("Dry run: counting ..." if dry_run else "Purging ..."):
-            return await run_purge(db, settings, actor=actor, dry_run=dry_run)
+            report = await run_purge(db, settings, actor=actor, dry_run=dry_run)
+        if str(report.outcome) == "completed" and not dry_run:
+            await _refresh_rollups(db)  # purged data leaves the published figures too
+        return report
 
     retention_log = logging.getLogger("app.retention")  # the run's structured line: stderr only
     handler = logging.StreamHandler()
@@ -548,6 +553,49 @@ def _print_purge(report: Any, as_json: bool) -> None:
     for category, count in rows.items():
         days = report.terms_days.get(category)
         table.add_row(category, str(count), str(days) if days else "on expiry")
+    out.print(table)
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+
+async def _refresh_rollups(db: Database) -> Any:
+    from app.domain.stats import rollups
+
+    with err.status("Refreshing the statistics rollups ..."):
+        async with db.transaction() as session:
+            return await rollups.refresh(session)
+
+
+@stats_app.command("refresh")
+def stats_refresh(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Recompute the statistics rollups (readers keep the previous figures until it commits). Run it
+    from cron every WIJKWERK_STATS_REFRESH_SECONDS; it waits for a refresh already running."""
+    from app.domain.stats import rollups
+
+    settings = _settings()
+
+    async def work(db: Database) -> tuple[Any, float]:
+        started = time.perf_counter()
+        refreshed = await _refresh_rollups(db)
+        return refreshed, time.perf_counter() - started
+
+    refreshed, seconds = run_with_db(settings, work)
+    result = {
+        "refreshed_at": refreshed.isoformat(),
+        "seconds": round(seconds, 3),
+        "views": list(rollups.VIEWS),
+    }
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    table = Table(title=f"Statistics rollups refreshed in {seconds:.1f} s")
+    table.add_column("Materialized view")
+    table.add_column("Figures as of")
+    for view in rollups.VIEWS:
+        table.add_row(view, result["refreshed_at"])
     out.print(table)
 
 

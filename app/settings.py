@@ -12,10 +12,10 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     signing_alg: str = "ES256"
     token_leeway_seconds: int = Field(default=30, ge=0, le=60)
     authorization_code_ttl_seconds: int = Field(default=60, ge=10, le=600)
+    # Refresh tokens of people's apps (rotated on every use, app/auth/refresh.py): a sign-in lasts this
+    # long at most (a working day), and ends earlier when the app has not refreshed for the idle time.
+    refresh_token_ttl_seconds: int = Field(default=12 * 3600, ge=900, le=7 * 24 * 3600)
+    refresh_token_idle_seconds: int = Field(default=4 * 3600, ge=900, le=7 * 24 * 3600)
 
     # Trust an external OpenID Connect issuer as well (the municipality's IdP).
     oidc_issuer: str | None = None
@@ -93,6 +97,20 @@ class Settings(BaseSettings):
     stats_threshold: int = Field(default=10, ge=10)
     stats_rounding_base: int = Field(default=5, ge=5)
     stats_min_denominator: int = Field(default=20, ge=20)
+    # Catalogue measures anyone may read per neighbourhood in GraphQL (anonymous callers included);
+    # analysts and members of networks covering the buurt read every measure. Never case figures by
+    # default. Env: a JSON list or comma-separated ids. Each must be a catalogue measure.
+    stats_public_measures: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "initiatives",
+            "initiative_participants",
+            "initiative_budget_granted",
+            "initiative_budget_spent",
+        ]
+    )
+    # The statistics rollups are refreshed when a request finds them older than this (and by
+    # `wijkwerk stats refresh`, e.g. from cron at this interval).
+    stats_refresh_seconds: int = Field(default=900, ge=60)
 
     # Webhook targets on private/loopback/link-local addresses (development and tests only).
     webhook_allow_private_targets: bool = False
@@ -100,6 +118,28 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.
     demo: bool = False
+
+    @field_validator("stats_public_measures", mode="before")
+    @classmethod
+    def _parse_measures(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return (
+                json.loads(text)
+                if text.startswith("[")
+                else [v.strip() for v in text.split(",") if v.strip()]
+            )
+        return value
+
+    @field_validator("stats_public_measures")
+    @classmethod
+    def _known_measures(cls, value: list[str]) -> list[str]:
+        from app.domain.stats.catalogue import CATALOGUE  # the catalogue imports models: not at start-up
+
+        unknown = sorted(set(value) - set(CATALOGUE))
+        if unknown:
+            raise ValueError(f"stats_public_measures: not catalogue measures: {', '.join(unknown)}")
+        return list(dict.fromkeys(value))
 
     @field_validator("oidc_role_map", mode="before")
     @classmethod

@@ -209,6 +209,11 @@ class ReportInput:
     participants_reached: int
     report: str
     ends_on: date | None = None
+    spent_cents: int | None = strawberry.field(
+        default=None,
+        name="spentAmountCents",
+        description="Of the grant, in euro cents; at most the granted amount (rule spent_exceeds_grant).",
+    )
 
 
 @strawberry.input

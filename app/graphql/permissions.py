@@ -51,6 +51,36 @@ class IsNetworkMember(BasePermission):
         return bool(viewer.can_read_private(source.network_id))
 
 
+async def sees_all_figures(info: Info, buurt_id: Any) -> bool:
+    """Whether the caller reads every statistics measure of this buurt: the analyst role (scope
+    stats:read), or a live member of a resident network covering it (scope initiatives:read). Everyone
+    else reads only the measures the municipality publishes (``settings.stats_public_measures``)."""
+    principal = info.context.principal
+    if principal is not None and principal.has(Scope.stats_read):
+        return True
+    mine = (await info.context.viewer()).private_networks
+    if not mine:
+        return False
+    covering = await info.context.loaders.networks_of_buurt.load(buurt_id)
+    return any(network.id in mine for network in covering)
+
+
+class SeesNeighbourhoodFigures(BasePermission):
+    """A field of one statistics measure on a Neighbourhood (the source): public when the
+    municipality publishes the measure, otherwise for analysts and covering networks' members."""
+
+    message = "This figure is not published for this caller."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def __init__(self, measure: str) -> None:
+        self.measure = measure
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if self.measure in info.context.settings.stats_public_measures:
+            return True
+        return await sees_all_figures(info, source.id)
+
+
 class _NullWhenDenied(PermissionExtension):
     """Fail silently with null, lists included: "not yours to see" must not read as "none"."""
 
@@ -62,6 +92,11 @@ class _NullWhenDenied(PermissionExtension):
 def private() -> list[FieldExtension]:
     """Field extensions for a members-only (nullable) field: null for everyone else."""
     return [_NullWhenDenied([IsNetworkMember()], fail_silently=True)]
+
+
+def of_measure(measure: str) -> list[FieldExtension]:
+    """Field extensions for a Neighbourhood field of one measure: null for callers it is not for."""
+    return [_NullWhenDenied([SeesNeighbourhoodFigures(measure)], fail_silently=True)]
 
 
 def needs(permission: BasePermission) -> list[FieldExtension]:
@@ -106,6 +141,7 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
         "Initiative.year",
         "Initiative.requestedAmountCents",
         "Initiative.grantedAmountCents",
+        "Initiative.spentAmountCents",
         "Initiative.startsOn",
         "Initiative.endsOn",
         "Initiative.participantsReached",
@@ -139,6 +175,16 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
         "Grant.amountCents",
         "Grant.decidedAt",
         "Grant.year",
+        # Statistics: aggregates after disclosure control (app.domain.stats), never a person. The
+        # entry resolves only the measures the caller may read (sees_all_figures, else the public
+        # measures); TopTheme is reachable only through Neighbourhood.topThemes, which declares
+        # SeesNeighbourhoodFigures.
+        "Neighbourhood.stats",
+        *(f"NeighbourhoodStats.{name}" for name in ("period", "asOf", "publicOnly", "figures")),
+        *(f"StatFigure.{name}" for name in ("measure", "unit", "category", "cell")),
+        *(f"StatCell.{name}" for name in ("value", "suppressed", "reason")),
+        *(f"StatPeriod.{name}" for name in ("key", "granularity", "start", "end")),
+        *(f"TopTheme.{name}" for name in ("theme", "count", "initiatives")),
         # Contact fields are reachable only through members-only fields (Initiative.initiator,
         # NetworkMember.contact), which declare IsNetworkMember.
         "Contact.name",

@@ -17,9 +17,12 @@ import strawberry
 
 from app.domain.initiatives import schemas as views
 from app.domain.initiatives.schemas import InitiativeFilter
+from app.domain.initiatives.service import MAX_PAGE
+from app.domain.stats.areas import THEME_MEASURE, AreaFigure, ranked
 from app.graphql.context import GraphQLContext
 from app.graphql.lookahead import selected_on
-from app.graphql.permissions import IsNetworkMember, needs, private
+from app.graphql.permissions import IsNetworkMember, needs, of_measure, private
+from app.graphql.stats import NeighbourhoodStats, StatCell, figures_of, neighbourhood_stats, period_of
 
 Info = strawberry.Info[GraphQLContext, None]
 DEFAULT_PAGE = 100
@@ -112,6 +115,67 @@ class Neighbourhood:
     async def networks(self, info: Info) -> list[Network]:
         return [Network.of(v) for v in await info.context.loaders.networks_of_buurt.load(self.id)]
 
+    @strawberry.field(
+        description="The buurt's figures for one finished period (YYYY, YYYY-Qn or YYYY-MM), after "
+        "disclosure control. Analysts and members of networks covering the buurt get every catalogue "
+        "measure; everyone else only the measures the municipality publishes."
+    )
+    async def stats(
+        self, info: Info, period: str, measures: list[str] | None = None
+    ) -> NeighbourhoodStats | None:
+        return await neighbourhood_stats(info, self.id, self.code, period, measures)
+
+    @strawberry.field(
+        extensions=of_measure(THEME_MEASURE),
+        description="Collectivisation: the themes most households in the buurt carried in the period, "
+        "withheld counts last, each with the visible initiatives of the buurt carrying it. Null unless "
+        "the caller reads households_by_theme (analysts, covering networks; everyone when published).",
+    )
+    async def top_themes(
+        self, info: Info, period: str, first: int = 5, initiatives_first: int = 5
+    ) -> list[TopTheme] | None:
+        found = await figures_of(info, self.code, period_of(period), (THEME_MEASURE,))
+        known = await info.context.themes()
+        top = [f for f in ranked(found.figures) if f.category in known][: max(1, min(first, 50))]
+        return await _top_themes(info, self.id, top, max(1, min(initiatives_first, 100)))
+
+
+@strawberry.type(description="A theme of a buurt with its figure and the initiatives that carry it.")
+class TopTheme:
+    theme: Theme
+    count: StatCell = strawberry.field(
+        description="Households whose case file was open in the period and carried the theme "
+        "(measure households_by_theme), after disclosure control."
+    )
+    initiatives: list[Initiative] = strawberry.field(
+        description="The newest visible initiatives in the buurt carrying the theme (ideas only for members)."
+    )
+
+
+async def _top_themes(
+    info: Info, buurt_id: uuid.UUID, top: list[AreaFigure], per_theme: int
+) -> list[TopTheme]:
+    """The themes with their initiatives: ONE load of the buurt's newest initiatives (the shared
+    loader, same visibility as everywhere), split by theme here, so the cost does not grow with the
+    number of themes or initiatives. Only initiatives among the buurt's newest MAX_PAGE are shown."""
+    codes = {f.category for f in top}
+    found: list[views.InitiativeView] = []
+    if "initiatives" in selected_on(info, "TopTheme") and codes:
+        views_of_buurt = await info.context.loaders.initiatives_of_buurt.load(
+            (buurt_id, InitiativeFilter(), MAX_PAGE)
+        )
+        found = [v for v in views_of_buurt if codes.intersection(v.themes)]
+    items = await initiatives_for(info, found) if found else []
+    known = await info.context.themes()
+    return [
+        TopTheme(
+            theme=Theme.of(known[f.category]),
+            count=StatCell.of(f.value, f.suppressed),
+            initiatives=[i for i, v in zip(items, found, strict=True) if f.category in v.themes][:per_theme],
+        )
+        for f in top
+    ]
+
 
 @strawberry.type(description="A network's decision on an initiative's request.")
 class Grant:
@@ -147,6 +211,9 @@ class Initiative:
     neighbourhood: Neighbourhood
     requested_amount_cents: int | None
     granted_amount_cents: int | None
+    spent_amount_cents: int | None = strawberry.field(
+        description="Spent, from the closing report (at most the granted amount)."
+    )
     starts_on: date | None
     ends_on: date | None
     participants_reached: int | None
@@ -184,6 +251,7 @@ class Initiative:
             neighbourhood=neighbourhood or Neighbourhood.of(view.buurt),
             requested_amount_cents=view.requested_cents,
             granted_amount_cents=view.granted_cents,
+            spent_amount_cents=view.spent_cents,
             starts_on=view.starts_on,
             ends_on=view.ends_on,
             participants_reached=view.participants_reached,

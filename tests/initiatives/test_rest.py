@@ -8,7 +8,7 @@ from tests.initiatives.factories import Networks
 
 PUBLIC_KEYS = {
     "id", "title", "summary", "themes", "status", "neighbourhood", "network", "requested_cents",
-    "granted_cents", "starts_on", "ends_on", "participants_reached",
+    "granted_cents", "spent_cents", "starts_on", "ends_on", "participants_reached",
 }  # fmt: skip
 OUTSIDERS = ["anonymous", "resident_b", "analyst", "generalist_a", "partner_a"]
 

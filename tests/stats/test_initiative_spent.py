@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -86,3 +87,32 @@ def test_the_spent_rule() -> None:
     for granted, spent in ((100, 101), (None, 1)):
         with pytest.raises(Conflict):
             rules.check_spent(granted, spent)
+
+
+REPORT = """mutation($id: ID!, $input: ReportInput!) {
+  reportInitiative(id: $id, expectedVersion: 1, input: $input) {
+    __typename ... on Initiative { spentAmountCents grantedAmountCents } ... on Problem { rule } } }"""
+
+
+async def test_graphql_and_rest_carry_the_amount_spent(client: httpx.AsyncClient, networks: Networks) -> None:
+    [running] = await networks.funded("a", 1, status="running", amount=40_000)
+    report = {"participantsReached": 3, "report": "Done.", "spentAmountCents": 40_001}
+    refused = await networks.gql(client, "resident", REPORT, id=str(running), input=report)
+    assert refused["data"]["reportInitiative"] == {
+        "__typename": "ConflictProblem",
+        "rule": "spent_exceeds_grant",
+    }
+    reported = await networks.gql(
+        client, "resident", REPORT, id=str(running), input={**report, "spentAmountCents": 31_250}
+    )
+    assert reported["data"]["reportInitiative"] == {
+        "__typename": "Initiative",
+        "spentAmountCents": 31_250,
+        "grantedAmountCents": 40_000,
+    }
+    public = await networks.gql(
+        client, "anonymous", "query($id: ID!) { initiative(id: $id) { spentAmountCents } }", id=str(running)
+    )
+    assert public["data"]["initiative"] == {"spentAmountCents": 31_250}
+    rest = await client.get(f"/api/v1/initiatives/{running}")
+    assert rest.status_code == 200 and rest.json()["spent_cents"] == 31_250

@@ -3,7 +3,7 @@ few statements per request; the bytes served match the documented model."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import httpx
@@ -60,12 +60,12 @@ async def test_a_request_that_finds_old_rollups_refreshes_them_in_the_background
 ) -> None:
     await refresh(app)
     await Dataset(place).households(place.buurten[0], 15, registered=date(2025, 2, 1))
-    monkeypatch.setattr(rollups, "DEFAULT_MAX_AGE", timedelta(0))
+    monkeypatch.setattr(app.state.settings, "stats_refresh_seconds", 0)  # every answer is stale
     stale = await _get(client, place, "households_registered")
     assert stale["rows"][0]["suppressed"] == "below_threshold"  # answered at once, from the old rollups
     for task in list(rollups._background):
         await task
-    monkeypatch.setattr(rollups, "DEFAULT_MAX_AGE", timedelta(days=1))
+    monkeypatch.setattr(app.state.settings, "stats_refresh_seconds", 86_400)
     fresh = await _get(client, place, "households_registered")
     assert fresh["as_of"] > stale["as_of"]
     assert fresh["rows"][0]["value"] == 15

@@ -8,6 +8,7 @@ quarters and a finished quarter the sum of its three months, which disclosure co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -95,6 +96,26 @@ def year_block(year: int, today: date) -> tuple[Dimension, dict[str, Period]]:
         p.key: tuple(c.key for c in children(p)) for p in finished if p.granularity is not Granularity.month
     }
     return Dimension(tuple(p.key for p in finished), sums), {p.key: p for p in finished}
+
+
+_KEY = re.compile(r"^(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?$")
+
+
+def parse_period(key: str) -> Period | None:
+    """A period from its key (``2025``, ``2025-Q3``, ``2025-07``, as ``Period.key`` writes it)."""
+    found = _KEY.match(key.strip())
+    if found is None:
+        return None
+    year, quarter, month = int(found[1]), found[2], found[3]
+    if quarter is not None:
+        return period_of(date(year, int(quarter) * 3 - 2, 1), Granularity.quarter)
+    if month is not None:
+        return period_of(date(year, int(month), 1), Granularity.month)
+    return period_of(date(year, 1, 1), Granularity.year)
+
+
+def local_today() -> date:
+    return datetime.now(_ZONE).date()
 
 
 def local_midnight(day: date) -> datetime:

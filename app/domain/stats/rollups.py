@@ -50,8 +50,9 @@ async def refresh(session: AsyncSession, *, wait: bool = True) -> datetime | Non
 
 
 def max_age(settings: Any) -> timedelta:
+    """How old the rollups may be before a request starts a refresh (``stats_refresh_seconds``)."""
     seconds = getattr(settings, "stats_refresh_seconds", None)
-    return timedelta(seconds=seconds) if seconds else DEFAULT_MAX_AGE
+    return DEFAULT_MAX_AGE if seconds is None else timedelta(seconds=seconds)
 
 
 def refresh_in_background(db: Any) -> bool:

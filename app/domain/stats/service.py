@@ -157,8 +157,19 @@ class Resolved:
     version: Hashable
 
 
-async def resolve(session: AsyncSession, query: FigureQuery, policy: Policy, today: date) -> Resolved:
-    """Check the request (422 naming the parameter, 404 for an unknown measure) and load its context."""
+Contexts = dict[tuple[str | None, bool, str | None], repo.Context | None]
+
+
+async def resolve(
+    session: AsyncSession,
+    query: FigureQuery,
+    policy: Policy,
+    today: date,
+    *,
+    contexts: Contexts | None = None,
+) -> Resolved:
+    """Check the request (422 naming the parameter, 404 for an unknown measure) and load its context
+    (from ``contexts`` when an earlier measure of the same request loaded it)."""
     measure = CATALOGUE.get(query.measure)
     if measure is None:
         raise NotFound("measure")
@@ -173,7 +184,13 @@ async def resolve(session: AsyncSession, query: FigureQuery, policy: Policy, tod
         raise _invalid("level", "This measure is not published at this level.", "level_not_offered")
     breakdown = measure.breakdown
     reference = breakdown.reference if breakdown is not None else None
-    found = await repo.context(session, query.area, networks=measure.networks, reference=reference)
+    key = (query.area, measure.networks, reference)
+    if contexts is not None and key in contexts:
+        found = contexts[key]
+    else:
+        found = await repo.context(session, query.area, networks=measure.networks, reference=reference)
+        if contexts is not None:
+            contexts[key] = found
     if found is None:
         if query.area is None:
             raise _invalid("area", "Name the area (a GM, WK or BU code).", "missing")
