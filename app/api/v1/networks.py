@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.api.concurrency import IfMatch, set_etag
 from app.api.deps import Requires, Session
 from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
-from app.api.v1.households_access import CaseRoute, cursor_secret, precondition
+from app.api.v1.case_helpers import CursorPage
+from app.api.v1.households_access import CaseRoute, precondition
 from app.auth.scopes import Scope
 from app.domain.networks import service
 from app.domain.networks.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
@@ -27,18 +28,15 @@ BASE = "/households/{household_id}/network"
 
 @router.get(BASE, response_model=Page[NetworkPersonRead], summary="List the people on the network map")
 async def list_network(
-    request: Request,
     session: Session,
     principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
     household_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: CursorPage,
 ) -> Page[NetworkPersonRead]:
-    secret = cursor_secret(request)
     items, last = await service.list_page(
-        session, principal, household_id, after=decode_cursor(cursor, secret), limit=limit
+        session, principal, household_id, after=page.after, limit=page.limit
     )
-    return Page(items=items, next_cursor=encode_cursor(last, secret) if last else None)
+    return page.of(items, last)
 
 
 @router.post(

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.api.concurrency import IfMatch, set_etag
 from app.api.deps import Requires, Session
 from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
-from app.api.v1.households_access import CaseRoute, cursor_secret, precondition
+from app.api.v1.case_helpers import CursorPage
+from app.api.v1.households_access import CaseRoute, precondition
 from app.auth.scopes import Scope
 from app.domain.plans import content, service
 from app.domain.plans.schemas import (
@@ -64,18 +65,13 @@ async def active_plan(
 
 @router.get(HOUSEHOLD + "/plans", response_model=Page[PlanHeader], summary="Every plan version, newest first")
 async def plan_history(
-    request: Request,
     session: Session,
     principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
     household_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: CursorPage,
 ) -> Page[PlanHeader]:
-    secret = cursor_secret(request)
-    items, last = await service.history(
-        session, principal, household_id, after=decode_cursor(cursor, secret), limit=limit
-    )
-    return Page(items=items, next_cursor=encode_cursor(last, secret) if last else None)
+    items, last = await service.history(session, principal, household_id, after=page.after, limit=page.limit)
+    return page.of(items, last)
 
 
 @router.post(
@@ -218,7 +214,8 @@ async def delete_goal(
     goal_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await content.delete_goal(session, principal, household_id, plan_id, goal_id, precondition(if_match))
+    ids = (household_id, plan_id, goal_id)
+    await content.delete(session, principal, ids, precondition(if_match), content.GOAL)
     return Response(status_code=NO_CONTENT)
 
 
@@ -294,5 +291,6 @@ async def delete_action(
     action_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await content.delete_action(session, principal, household_id, plan_id, action_id, precondition(if_match))
+    ids = (household_id, plan_id, action_id)
+    await content.delete(session, principal, ids, precondition(if_match), content.ACTION)
     return Response(status_code=NO_CONTENT)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.scopes import Role
 from app.domain.base import utcnow
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from app.domain.initiatives import admin_repository as admin_repo
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives import rules
 from app.domain.initiatives.access import MEMBER_ROLES, Viewer
@@ -33,14 +34,18 @@ from app.domain.initiatives.schemas import (
     MemberView,
     NeighbourhoodView,
     NetworkCreate,
+    NetworkSummaryView,
+    NetworkUpdate,
     NetworkView,
     YearPlanCreate,
     YearPlanUpdate,
     YearPlanView,
 )
 from app.domain.initiatives.service import check_themes
+from app.domain.organisation.common import flush
 
 MAX_NETWORKS = 500
+Loc = tuple[str | int, ...]
 
 
 # -- reads (public, except members) ---------------------------------------------------------------
@@ -101,28 +106,106 @@ async def grants_of_networks(
 
 # -- set-up (administration, demo data) -----------------------------------------------------------
 
+NAME_TAKEN = "network_name_taken"
+NAME_TAKEN_DETAIL = "A network with this name exists in the municipality."
+
+
+async def _buurt_ids(
+    session: AsyncSession, municipality_id: uuid.UUID, codes: Sequence[str], at: Loc
+) -> set[uuid.UUID]:
+    """The area ids of these buurt codes; 422 unless every one is a buurt of the municipality."""
+    found = await repo.buurt_municipalities(session, codes)
+    if len(found) != len(set(codes)) or any(m != municipality_id for _, m in found.values()):
+        raise ValidationFailed(
+            [FieldError((*at, "buurten"), "Unknown buurt for this municipality.", "unknown_buurt")]
+        )
+    return {area_id for area_id, _ in found.values()}
+
+
+async def _check_name_free(session: AsyncSession, municipality_id: uuid.UUID, name: str) -> None:
+    if await repo.network_name_taken(session, municipality_id, name):
+        raise Conflict(NAME_TAKEN_DETAIL, rule=NAME_TAKEN)
+
 
 async def create_network(
-    session: AsyncSession, data: NetworkCreate, members: Sequence[MemberCreate] = ()
+    session: AsyncSession, data: NetworkCreate, members: Sequence[MemberCreate] = (), *, at: Loc = ("input",)
 ) -> NetworkView:
-    """A new network over buurten of one municipality, with its first members (rule checked)."""
-    found = await repo.buurt_municipalities(session, data.buurten)
-    if len(found) != len(set(data.buurten)) or any(m != data.municipality_id for _, m in found.values()):
-        raise ValidationFailed(
-            [FieldError(("input", "buurten"), "Unknown buurt for this municipality.", "unknown_buurt")]
-        )
-    if await repo.network_name_taken(session, data.municipality_id, data.name):
-        raise Conflict("A network with this name exists in the municipality.", rule="network_name_taken")
+    """A new network over buurten of one municipality, with its first members (rule checked).
+
+    With members, one of them is a coordinator: otherwise nobody could ever manage the network.
+    ``at`` is where the input sits in the request ("input" for GraphQL, "body" for REST).
+    """
+    area_ids = await _buurt_ids(session, data.municipality_id, data.buurten, at)
+    await _check_name_free(session, data.municipality_id, data.name)
+    if members and not any(m.role == NetworkRole.coordinator for m in members):
+        raise Conflict("A network keeps at least one coordinator.", rule="network_needs_coordinator")
+    accounts = [m.user_id for m in members if m.user_id is not None]
+    if len(accounts) != len(set(accounts)):  # the per-member lookup below cannot see unflushed twins
+        raise Conflict("This account is already a member of the network.", rule="member_already_linked")
     network = ResidentNetwork(municipality_id=data.municipality_id, name=data.name)
     session.add(network)
-    await session.flush()
-    session.add_all(NetworkArea(network_id=network.id, area_id=area_id) for area_id, _ in found.values())
-    for member in members:
-        await _check_user_link(session, network.id, member.user_id)
+    await flush(session, NAME_TAKEN, NAME_TAKEN_DETAIL)  # a concurrent twin: the unique constraint
+    session.add_all(NetworkArea(network_id=network.id, area_id=area_id) for area_id in area_ids)
+    for index, member in enumerate(members):
+        await _check_user_link(session, network.id, member.user_id, (*at, "members", index))
         session.add(NetworkMember(network_id=network.id, **member.model_dump()))
     await session.flush()
     rules.check_resident_majority(*await repo.member_counts(session, network.id))
     return NetworkView(network.id, network.name, network.municipality_id, network.version)
+
+
+async def update_network(
+    session: AsyncSession, network_id: uuid.UUID, expected_version: int, data: NetworkUpdate
+) -> NetworkView:
+    """Rename a network or change its buurten, under the network lock (If-Match: ``expected_version``).
+
+    A buurt with an initiative still under way (idea up to running) stays: 409 network_buurt_in_use.
+    """
+    network = await repo.lock_network(session, network_id)
+    if network is None:
+        raise NotFound("network")
+    rules.check_version(expected_version, network.version)
+    if data.name is not None and data.name != network.name:
+        await _check_name_free(session, network.municipality_id, data.name)
+        network.name = data.name
+    if data.buurten is not None:
+        wanted = await _buurt_ids(session, network.municipality_id, data.buurten, ("body",))
+        current = await repo.network_area_ids(session, network_id)
+        if await admin_repo.open_initiatives_in(session, network_id, current - wanted):
+            raise Conflict(
+                "A buurt with initiatives under way stays in the network.", rule="network_buurt_in_use"
+            )
+        await admin_repo.replace_areas(session, network_id, current - wanted, wanted - current)
+    network.version += 1
+    network.updated_at = utcnow()
+    await flush(session, NAME_TAKEN, NAME_TAKEN_DETAIL)
+    return NetworkView(network.id, network.name, network.municipality_id, network.version)
+
+
+async def _summaries(session: AsyncSession, networks: Sequence[NetworkView]) -> list[NetworkSummaryView]:
+    """Areas and member counts of a page of networks: two statements whatever the page size."""
+    ids = [n.id for n in networks]
+    areas = await repo.areas_of_networks(session, ids)
+    counts = await admin_repo.member_counts(session, ids)
+    views = []
+    for network in networks:
+        residents, members = counts.get(network.id, (0, 0))
+        views.append(NetworkSummaryView(network, areas.get(network.id, []), members, residents))
+    return views
+
+
+async def network_summary(session: AsyncSession, network_id: uuid.UUID) -> NetworkSummaryView:
+    return (await _summaries(session, [await get_network(session, network_id)]))[0]
+
+
+async def list_network_summaries(
+    session: AsyncSession, municipality_id: uuid.UUID | None, after: tuple[str, uuid.UUID] | None, limit: int
+) -> tuple[list[NetworkSummaryView], tuple[str, uuid.UUID] | None]:
+    """A page of networks ordered by name, and the key of the last one when more follow."""
+    rows = await admin_repo.network_page(session, municipality_id, after, limit + 1)
+    page = rows[:limit]
+    key = (page[-1].name, page[-1].id) if len(rows) > limit else None
+    return await _summaries(session, page), key
 
 
 # -- members --------------------------------------------------------------------------------------
@@ -138,17 +221,15 @@ async def _managed_network(session: AsyncSession, viewer: Viewer, network_id: uu
     return network
 
 
-async def _check_user_link(session: AsyncSession, network_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
+async def _check_user_link(
+    session: AsyncSession, network_id: uuid.UUID, user_id: uuid.UUID | None, at: Loc = ("input",)
+) -> None:
     if user_id is None:
         return
     role = await repo.user_role(session, user_id)
     if role is None or Role(role) not in MEMBER_ROLES:
         raise ValidationFailed(
-            [
-                FieldError(
-                    ("input", "user_id"), "Only resident accounts can be linked.", "user_role_not_allowed"
-                )
-            ]
+            [FieldError((*at, "user_id"), "Only resident accounts can be linked.", "user_role_not_allowed")]
         )
     if await repo.user_linked(session, network_id, user_id):
         raise Conflict("This account is already a member of the network.", rule="member_already_linked")

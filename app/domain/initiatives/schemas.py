@@ -130,10 +130,26 @@ class YearPlanUpdate(_Input):
     summary: Text4000 | None = None
 
 
+Buurten = Annotated[list[BuurtCode], Field(min_length=1, max_length=50)]
+
+
 class NetworkCreate(_Input):
     municipality_id: uuid.UUID
     name: Name
-    buurten: Annotated[list[BuurtCode], Field(min_length=1, max_length=50)]
+    buurten: Buurten
+
+
+class NetworkSetup(NetworkCreate):
+    """An administrator's new network: its buurten and its first members (a coordinator among them)."""
+
+    members: Annotated[list[MemberCreate], Field(min_length=1, max_length=200)]
+
+
+class NetworkUpdate(_Input):
+    """Rename a network or change its buurten (the municipality is fixed; members are the coordinators')."""
+
+    name: Name | None = None
+    buurten: Buurten | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +273,40 @@ class NetworkRef(BaseModel):
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkSummaryView:
+    """A network as administrators see it: its area and how many members, never who they are."""
+
+    network: NetworkView
+    buurten: list[NeighbourhoodView]
+    members: int
+    residents: int
+
+
+class NetworkAdminRead(BaseModel):
+    """A resident network for administrators: no member names or contact details."""
+
+    id: uuid.UUID
+    name: str = Field(examples=["Wijknetwerk Noord"])
+    municipality_id: uuid.UUID
+    buurten: list[NeighbourhoodRead]
+    member_count: int = Field(description="All members of the network.")
+    resident_count: int = Field(description="Members who are residents (at least half of them).")
+    version: int
+
+    @classmethod
+    def of(cls, view: NetworkSummaryView) -> NetworkAdminRead:
+        return cls(
+            id=view.network.id,
+            name=view.network.name,
+            municipality_id=view.network.municipality_id,
+            buurten=[NeighbourhoodRead(code=b.code, name=b.name) for b in view.buurten],
+            member_count=view.members,
+            resident_count=view.residents,
+            version=view.network.version,
+        )
+
+
 class InitiativePublic(BaseModel):
     """The public face of an initiative, as the municipality's website shows it."""
 
@@ -269,6 +319,9 @@ class InitiativePublic(BaseModel):
     network: NetworkRef
     requested_cents: int | None = Field(description="Requested amount in euro cents.")
     granted_cents: int | None = Field(description="Granted amount in euro cents.")
+    spent_cents: int | None = Field(
+        description="Amount spent in euro cents, from the closing report (at most the granted amount)."
+    )
     starts_on: date | None
     ends_on: date | None
     participants_reached: int | None
@@ -285,6 +338,7 @@ class InitiativePublic(BaseModel):
             network=NetworkRef(id=view.network_id, name=view.network_name),
             requested_cents=view.requested_cents,
             granted_cents=view.granted_cents,
+            spent_cents=view.spent_cents,
             starts_on=view.starts_on,
             ends_on=view.ends_on,
             participants_reached=view.participants_reached,

@@ -5,7 +5,8 @@ change for sync."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,19 +28,21 @@ from app.domain.plans.service import action_read, changed, existing_plan, goal_r
 from app.domain.plans.validation import ActionLinks, check_actions
 
 GOAL = "plan_goal"
+Item = TypeVar("Item", PlanGoal, PlanAction)
+Loader = Callable[[AsyncSession, Plan, uuid.UUID, bool], Awaitable[Item]]
 ACTION = "plan_action"
 
 
 async def _plan(
     session: AsyncSession,
     principal: Principal,
-    household_id: uuid.UUID,
-    plan_id: uuid.UUID,
-    *,
+    ids: tuple[uuid.UUID, uuid.UUID],
     resource: str,
     action: AccessAction,
     resource_id: uuid.UUID | None = None,
 ) -> tuple[Household, Plan]:
+    """The visible household (one access-log row) and its plan version ``ids`` = (household, plan)."""
+    household_id, plan_id = ids
     household = await get_visible(
         session, principal, household_id, resource=resource, action=action, resource_id=resource_id
     )
@@ -55,9 +58,7 @@ def _ensure_editable(
     ensure_change_allowed(plan.agreed_at is not None, changes, allowed)
 
 
-async def _goal(
-    session: AsyncSession, plan: Plan, goal_id: uuid.UUID, *, for_update: bool = False
-) -> PlanGoal:
+async def _goal(session: AsyncSession, plan: Plan, goal_id: uuid.UUID, for_update: bool = False) -> PlanGoal:
     goal = await repo.get_goal(session, plan.id, goal_id, for_update=for_update)
     if goal is None:
         raise NotFound(GOAL)
@@ -65,7 +66,7 @@ async def _goal(
 
 
 async def _action(
-    session: AsyncSession, plan: Plan, action_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, plan: Plan, action_id: uuid.UUID, for_update: bool = False
 ) -> PlanAction:
     action = await repo.get_action(session, plan.id, action_id, for_update=for_update)
     if action is None:
@@ -88,15 +89,7 @@ async def read_goal(
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
 ) -> GoalRead:
-    _, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=GOAL,
-        action=AccessAction.read,
-        resource_id=goal_id,
-    )
+    _, plan = await _plan(session, principal, (household_id, plan_id), GOAL, AccessAction.read, goal_id)
     return goal_read(await _goal(session, plan, goal_id))
 
 
@@ -105,13 +98,7 @@ async def add_goal(
 ) -> GoalRead:
     new_id = uuid.uuid4()
     household, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=GOAL,
-        action=AccessAction.create,
-        resource_id=new_id,
+        session, principal, (household_id, plan_id), GOAL, AccessAction.create, new_id
     )
     _ensure_editable(household, plan, None)
     await _check_domain(session, data.domain)
@@ -137,17 +124,10 @@ async def update_goal(
     data: GoalUpdate,
     precondition: Precondition,
 ) -> GoalRead:
-    household, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=GOAL,
-        action=AccessAction.update,
-        resource_id=goal_id,
+    ids = (household_id, plan_id, goal_id)
+    household, plan, goal = await _locked(
+        session, principal, ids, precondition, GOAL, _goal, AccessAction.update
     )
-    goal = await _goal(session, plan, goal_id, for_update=True)
-    precondition(goal.id, goal.version)
     changes = data.model_dump(exclude_unset=True)
     _ensure_editable(household, plan, changes)
     reject_nulls(data, "domain", "target_score")
@@ -161,31 +141,6 @@ async def update_goal(
     return goal_read(goal)
 
 
-async def delete_goal(
-    session: AsyncSession,
-    principal: Principal,
-    household_id: uuid.UUID,
-    plan_id: uuid.UUID,
-    goal_id: uuid.UUID,
-    precondition: Precondition,
-) -> None:
-    """Remove a goal; its actions stay in the plan, no longer tied to a goal."""
-    household, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=GOAL,
-        action=AccessAction.delete,
-        resource_id=goal_id,
-    )
-    goal = await _goal(session, plan, goal_id, for_update=True)
-    precondition(goal.id, goal.version)
-    _ensure_editable(household, plan, None)
-    await session.delete(goal)
-    await changed(session, plan)
-
-
 # -- actions ----------------------------------------------------------------------------------
 
 
@@ -196,15 +151,7 @@ async def read_action(
     plan_id: uuid.UUID,
     action_id: uuid.UUID,
 ) -> ActionRead:
-    _, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=ACTION,
-        action=AccessAction.read,
-        resource_id=action_id,
-    )
+    _, plan = await _plan(session, principal, (household_id, plan_id), ACTION, AccessAction.read, action_id)
     return action_read(await _action(session, plan, action_id))
 
 
@@ -227,13 +174,7 @@ async def add_action(
 ) -> ActionRead:
     new_id = uuid.uuid4()
     household, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=ACTION,
-        action=AccessAction.create,
-        resource_id=new_id,
+        session, principal, (household_id, plan_id), ACTION, AccessAction.create, new_id
     )
     _ensure_editable(household, plan, None)
     links = ActionLinks(
@@ -279,17 +220,10 @@ async def update_action(
     data: ActionUpdate,
     precondition: Precondition,
 ) -> ActionRead:
-    household, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=ACTION,
-        action=AccessAction.update,
-        resource_id=action_id,
+    ids = (household_id, plan_id, action_id)
+    household, plan, action = await _locked(
+        session, principal, ids, precondition, ACTION, _action, AccessAction.update
     )
-    action = await _action(session, plan, action_id, for_update=True)
-    precondition(action.id, action.version)
     changes = data.model_dump(exclude_unset=True)
     _ensure_editable(household, plan, changes, AGREED_ACTION_FIELDS)
     reject_nulls(data, "description", "performer_kind", "done")
@@ -307,25 +241,41 @@ async def update_action(
     return action_read(action)
 
 
-async def delete_action(
+# -- shared by goals and actions ----------------------------------------------------------------
+
+
+async def _locked(
     session: AsyncSession,
     principal: Principal,
-    household_id: uuid.UUID,
-    plan_id: uuid.UUID,
-    action_id: uuid.UUID,
+    ids: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
     precondition: Precondition,
+    resource: str,
+    load: Loader[Item],
+    action: AccessAction,
+) -> tuple[Household, Plan, Item]:
+    """The goal or action to change, locked, and its plan (ids: household, plan, item); If-Match checked."""
+    household_id, plan_id, item_id = ids
+    household, plan = await _plan(session, principal, (household_id, plan_id), resource, action, item_id)
+    item = await load(session, plan, item_id, True)
+    precondition(item.id, item.version)
+    return household, plan, item
+
+
+async def delete(
+    session: AsyncSession,
+    principal: Principal,
+    ids: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    precondition: Precondition,
+    resource: str,
 ) -> None:
-    household, plan = await _plan(
-        session,
-        principal,
-        household_id,
-        plan_id,
-        resource=ACTION,
-        action=AccessAction.delete,
-        resource_id=action_id,
-    )
-    action = await _action(session, plan, action_id, for_update=True)
-    precondition(action.id, action.version)
+    """Remove a goal or an action (``resource`` GOAL or ACTION; ``ids``: household, plan, item).
+
+    A removed goal's actions stay in the plan, no longer tied to a goal.
+    """
+    household, plan = await _plan(session, principal, ids[:2], resource, AccessAction.delete, ids[2])
+    load = _goal if resource == GOAL else _action
+    item = await load(session, plan, ids[2], True)
+    precondition(item.id, item.version)
     _ensure_editable(household, plan, None)
-    await session.delete(action)
+    await session.delete(item)
     await changed(session, plan)
