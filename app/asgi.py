@@ -7,6 +7,8 @@ without the CLI: ``DATABASE_URL=postgresql://... uvicorn --factory app.asgi:crea
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from app.main import create_app
@@ -15,4 +17,9 @@ from app.settings import get_settings
 
 def create() -> FastAPI:
     get_settings.cache_clear()  # read the environment as the parent process left it
-    return create_app(get_settings())
+    app = create_app(get_settings())
+    # Everything made so far (modules, the app, its routes and schemas) lives as long as the process:
+    # move it out of the collector's generations, so collections during requests do not walk it again.
+    gc.collect()
+    gc.freeze()
+    return app

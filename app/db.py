@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.settings import Settings
+
+# A pooled connection idle for longer than this is pinged before use (see ``ping_when_idle``).
+IDLE_PING_SECONDS = 10.0
+_RETURNED_AT = "wijkwerk_returned_at"
 
 
 def async_url(url: str) -> str:
@@ -22,9 +29,16 @@ def async_url(url: str) -> str:
 class Database:
     """The engine and session factory of one process."""
 
-    def __init__(self, url: str, settings: Settings, **engine_options: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        settings: Settings,
+        *,
+        idle_ping_seconds: float | None = IDLE_PING_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        **engine_options: Any,
+    ) -> None:
         options: dict[str, Any] = {
-            "pool_pre_ping": True,
             # Error texts must never carry submitted values (a BSN, a note) into logs.
             "hide_parameters": True,
             "pool_size": settings.db_pool_size,
@@ -41,6 +55,8 @@ class Database:
         options.update(engine_options)
         self.url = async_url(url)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if not options.get("pool_pre_ping") and idle_ping_seconds is not None:
+            ping_when_idle(self.engine.sync_engine, idle_ping_seconds, clock)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
@@ -56,3 +72,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """Ping a pooled connection at checkout only when it sat idle for more than ``idle_seconds``.
+
+    ``pool_pre_ping`` pings on every checkout (with asyncpg: BEGIN, ";", ROLLBACK, three round trips
+    per request). A connection handed back moments ago is as good as the request that used it; one
+    that sat idle may have been dropped (a database restart, a failover, an idle timeout on the way),
+    and is replaced before the request sees it. A connection that breaks while busy still fails that
+    request (503, ``app.api.problems``), and the pool then recycles every older connection.
+    """
+
+    @event.listens_for(engine, "connect")
+    def fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = clock()
+
+    @event.listens_for(engine, "checkin")
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_RETURNED_AT] = clock()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is not None and clock() - returned_at <= idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # As pool_pre_ping does: this connection and every older one are replaced (a restart or
+            # a failover took them all); the pool checks out a new one for this request.
+            raise exc.InvalidatePoolError("an idle pooled connection did not answer its ping") from error
+        record.info[_RETURNED_AT] = clock()

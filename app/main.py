@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,6 +80,22 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+def include_api(app: FastAPI, api: APIRouter) -> None:
+    """Include the routers that ``api`` gathers straight into the app, under ``api``'s prefix.
+
+    The same routes and OpenAPI document as ``app.include_router(api)``, one level shallower: FastAPI
+    walks every included router again at each level of nesting (and recounts its routes each time), so
+    the busiest requests are matched with a fraction of the work.
+    """
+    if api.dependencies or api.tags or api.responses or api.callbacks:
+        raise ValueError("the API router carries settings of its own: include it as a whole")
+    for included in api.routes:
+        router = getattr(included, "original_router", None)
+        if not isinstance(router, APIRouter):
+            raise ValueError("the API router holds a route of its own: include it as a whole")
+        app.include_router(router, prefix=api.prefix)
+
+
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
     settings = settings or get_settings()
     url = database_url or settings.database_url
@@ -110,9 +126,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_observability(app)
+    include_api(app, api_router)  # first: the routes that carry the traffic are matched soonest
     app.include_router(health.router)
     app.include_router(oauth_server.router)
-    app.include_router(api_router)
     mount_graphql(app, settings)
     finish_openapi(app)
     return app

@@ -29,6 +29,12 @@ Mapping of an external OpenID Connect issuer's claims (settings ``WIJKWERK_OIDC_
 * **Scopes**: the role's scopes (DESIGN.md §3, plus ``bsn:read`` when the local user has it); when the
   token carries a ``scope`` claim, only the ones it names.
 * ``Principal.subject`` is ``oidc:<subject>``; ``client_id`` is the token's ``client_id`` or ``azp``.
+
+Verified tokens are remembered (``VerifiedTokens``): a bounded LRU keyed by the whole token string,
+so the signature and the claims are checked once per token and not once per request. An entry is
+served only while its signing key is still published (a removed or retired key takes its tokens with
+it at the next key reload), until the token's ``exp`` minus the leeway and for at most
+``TOKEN_CACHE_MAX_AGE`` seconds (so a deactivated external user is refused within that time).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import json
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +69,9 @@ ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}
 KEY_RELOAD_INTERVAL = 30.0
 # Refetch an external issuer's keys at least this often, even when no unknown kid shows up.
 EXTERNAL_KEYS_MAX_AGE = 3600.0
+# Verified tokens remembered per process (LRU), and for how long at most (seconds).
+TOKEN_CACHE_SIZE = 4096
+TOKEN_CACHE_MAX_AGE = 30.0
 
 
 def issue_access_token(
@@ -139,8 +149,58 @@ def _unverified(token: str) -> _Unverified:
     return _Unverified(header, claims)
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal  # immutable (a frozen dataclass of frozensets, tuples and strings)
+    kid: str
+    external: bool
+    served_until: float  # wall clock: the token's exp minus the leeway
+    stored_at: float  # the verifier's monotonic clock
+
+
+class VerifiedTokens:
+    """Verified tokens and their principal: an LRU of at most ``size`` entries, keyed by the whole
+    token string (a token that differs in any character, its signature included, is another key)."""
+
+    def __init__(self, size: int = TOKEN_CACHE_SIZE, max_age: float = TOKEN_CACHE_MAX_AGE) -> None:
+        self.size = size
+        self.max_age = max_age
+        self._entries: OrderedDict[str, _Verified] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._entries
+
+    def get(self, token: str, now: float, monotonic: float) -> _Verified | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if now >= entry.served_until or monotonic - entry.stored_at >= self.max_age:
+            del self._entries[token]
+            return None
+        self._entries.move_to_end(token)
+        return entry
+
+    def put(self, token: str, entry: _Verified) -> None:
+        self._entries[token] = entry
+        self._entries.move_to_end(token)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class TokenVerifier:
-    """Checks signature (JWKS, algorithm allowlist), ``typ``, ``iss``, ``aud``, ``exp`` with leeway."""
+    """Checks signature (JWKS, algorithm allowlist), ``typ``, ``iss``, ``aud``, ``exp`` with leeway.
+
+    ``clock`` (monotonic) paces key reloads and the cache's maximum age; ``wall_clock`` is the time
+    the claims are checked against (``exp``, ``nbf``, ``iat``). Tests drive both."""
 
     def __init__(
         self,
@@ -150,18 +210,26 @@ class TokenVerifier:
         lookup_linked_user: LinkedUserLookup | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        cache: VerifiedTokens | None = None,
     ) -> None:
         self.settings = settings
         self._load_keyring = load_keyring
         self._fetch_external_jwks = fetch_external_jwks
         self._lookup_linked_user = lookup_linked_user
         self._clock = clock
+        self._wall_clock = wall_clock
+        self.cache = cache if cache is not None else VerifiedTokens()
         self.keyring: KeyRing | None = None
+        self._own_kids: frozenset[str] = frozenset()
         self._keyring_loaded = 0.0
         self._external_keys: KeySet | None = None
+        self._external_kids: frozenset[str] = frozenset()
         self._external_loaded = 0.0
         self._last_reload: dict[str, float] = {}
         self._lock = asyncio.Lock()
+        self._leeway = min(settings.token_leeway_seconds, 60)
+        self._registries = {external: self._claims_registry(external) for external in (False, True)}
 
     async def keys(self) -> KeyRing:
         """This process's keys (also used to sign), reloaded when older than KEYRING_MAX_AGE."""
@@ -174,10 +242,14 @@ class TokenVerifier:
         """Load the keys now (after a rotation in this process, or on an unknown kid)."""
         async with self._lock:
             self.keyring = await self._load_keyring()
+            self._own_kids = frozenset(self.keyring.kids)
             self._keyring_loaded = self._clock()
         return self.keyring
 
     async def verify(self, token: str) -> Principal:
+        cached = await self._cached(token)
+        if cached is not None:
+            return cached
         unverified = _unverified(token)
         issuer = unverified.claims.get("iss")
         external = self.settings.oidc_issuer is not None and issuer == self.settings.oidc_issuer
@@ -189,7 +261,32 @@ class TokenVerifier:
             raise AuthenticationFailed("The access token signature is not valid.") from error
         claims = decoded.claims
         self._validate_claims(claims, external)
-        return await self._external_principal(claims) if external else self._own_principal(claims)
+        principal = await self._external_principal(claims) if external else self._own_principal(claims)
+        self._remember(token, principal, kid, external, claims["exp"])
+        return principal
+
+    # -- verified tokens ------------------------------------------------------------------------
+
+    async def _cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before, while its key is still published."""
+        entry = self.cache.get(token, self._wall_clock(), self._clock())
+        if entry is None:
+            return None
+        if entry.external:
+            external_fresh = self._clock() - self._external_loaded < EXTERNAL_KEYS_MAX_AGE
+            published = external_fresh and entry.kid in self._external_kids
+        else:
+            await self.keys()  # reloads when older than KEYRING_MAX_AGE: retired keys drop out
+            published = entry.kid in self._own_kids
+        if not published:
+            self.cache.forget(token)
+            return None
+        return entry.principal
+
+    def _remember(self, token: str, principal: Principal, kid: str, external: bool, exp: Any) -> None:
+        served_until = float(exp) - self._leeway
+        if served_until > self._wall_clock():
+            self.cache.put(token, _Verified(principal, kid, external, served_until, self._clock()))
 
     # -- key lookup -----------------------------------------------------------------------------
 
@@ -233,11 +330,12 @@ class TokenVerifier:
                 ) from None
             return self._external_keys  # keep serving with the keys we had
         self._external_keys, self._external_loaded = fresh, self._clock()
+        self._external_kids = frozenset(str(k.kid) for k in fresh.keys)
         return fresh
 
     # -- claims ---------------------------------------------------------------------------------
 
-    def _validate_claims(self, claims: dict[str, Any], external: bool) -> None:
+    def _claims_registry(self, external: bool) -> JWTClaimsRegistry:
         settings = self.settings
         issuer = settings.oidc_issuer if external else settings.issuer
         audience = (settings.oidc_audience or settings.audience) if external else settings.audience
@@ -250,9 +348,11 @@ class TokenVerifier:
         if not external:  # RFC 9068 §2.2: our own tokens always carry these
             options |= {"iat": {"essential": True}, "jti": {"essential": True}}
             options["client_id"] = {"essential": True}
-        registry = JWTClaimsRegistry(leeway=min(settings.token_leeway_seconds, 60), **options)
+        return JWTClaimsRegistry(now=lambda: int(self._wall_clock()), leeway=self._leeway, **options)
+
+    def _validate_claims(self, claims: dict[str, Any], external: bool) -> None:
         try:
-            registry.validate(claims)
+            self._registries[external].validate(claims)
         except JoseError as error:
             raise AuthenticationFailed(f"The access token is not valid here ({error.error}).") from error
 
