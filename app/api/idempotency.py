@@ -32,6 +32,13 @@ characters), per caller (token subject):
   expire after ``settings.idempotency_retention_hours`` (default 24) and are purged by the purge job
   (``app.domain.idempotency.repository.purge_expired``).
 
+A hot POST whose answer is known before its work is written may instead claim the key in its own
+statement, together with the answer (one statement instead of claim, work and store): take
+``key: IdempotencyKeyRequest`` (a ``KeyRequest``, not yet claimed) instead of ``Idempotent``, bind
+``KeyRequest.params`` into a statement that starts with ``repository.claim_ctes()`` and writes only
+when the claim won, call ``service.settle`` when it did not, raise ``replayed(...)`` for a replay and
+answer with ``answer_response``. The rules above stay the same (see ``POST /api/v1/referrals``).
+
 Do not use it on POSTs whose answer must not be stored (searches, answers revealing a BSN): stored
 answers are kept for the retention period.
 """
@@ -52,8 +59,8 @@ from app.auth.principal import Principal
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.idempotency import service
-from app.domain.idempotency.repository import StoredKey
-from app.domain.idempotency.service import Claim, Replay
+from app.domain.idempotency.repository import Answer, StoredKey
+from app.domain.idempotency.service import Claim, KeyRequest, Replay
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "etag", "location")
@@ -69,15 +76,10 @@ class IdempotentReplay(Exception):
 
     def response(self) -> Response:
         stored = self.stored
-        headers = dict(stored.response_headers or {})
-        media_type = headers.pop("content-type", None)
-        headers[REPLAYED_HEADER] = "true"
-        return Response(
-            content=stored.response_body or b"",
-            status_code=stored.response_status or 200,
-            headers=headers,
-            media_type=media_type,
+        answer = Answer(
+            stored.response_status or 200, stored.response_headers or {}, stored.response_body or b""
         )
+        return answer_response(answer, replay=True)
 
 
 class IdempotentRoute(APIRoute):
@@ -120,7 +122,7 @@ def _retention(request: Request) -> timedelta:
     return timedelta(hours=request.app.state.settings.idempotency_retention_hours)
 
 
-def _log_replay(request: Request, session: Any, principal: Principal, stored: StoredKey) -> None:
+def _log_replay(session: Any, principal: Principal, stored: StoredKey) -> None:
     if stored.resource is None:
         return
     audit.record(
@@ -140,9 +142,7 @@ async def _store(request: Request, session: Any, claim: Claim) -> None:
         raise RuntimeError("an idempotent route must return a complete (non-streaming) response")
     headers = {k: v for k, v in response.headers.items() if k.lower() in _STORED_HEADERS}
     first = next(iter(audit.pending(session)), None) or {}
-    await service.complete(
-        session,
-        claim,
+    answer = Answer(
         status=response.status_code,
         headers=headers,
         body=bytes(response.body),
@@ -150,27 +150,35 @@ async def _store(request: Request, session: Any, claim: Claim) -> None:
         household_id=first.get("household_id"),
         resource_id=first.get("resource_id"),
     )
+    await service.complete(session, claim, answer=answer)
+
+
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe POST: the same key and body replay the first answer "
+        "(422 for another body, 409 while the first is still running).",
+        examples=["5f0c1d2e-7a1b-4c2d-9e3f-0a1b2c3d4e5f"],
+    ),
+]
+
+
+def _idempotent_route(request: Request) -> None:
+    if not isinstance(request.scope.get("route"), IdempotentRoute):
+        raise RuntimeError("Idempotent needs a router with route_class=IdempotentRoute")
 
 
 async def _idempotency(
     request: Request,
     session: Session,
     principal: Annotated[Principal, Depends(authenticate)],
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
-            description="Retry-safe POST: the same key and body replay the first answer "
-            "(422 for another body, 409 while the first is still running).",
-            examples=["5f0c1d2e-7a1b-4c2d-9e3f-0a1b2c3d4e5f"],
-        ),
-    ] = None,
+    key: KeyHeader = None,
 ) -> AsyncIterator[None]:
-    if not isinstance(request.scope.get("route"), IdempotentRoute):
-        raise RuntimeError("Idempotent needs a router with route_class=IdempotentRoute")
+    _idempotent_route(request)
     if key is None:
         yield
         return
@@ -185,10 +193,46 @@ async def _idempotency(
         retention=_retention(request),
     )
     if isinstance(outcome, Replay):
-        _log_replay(request, session, principal, outcome.stored)
-        raise IdempotentReplay(outcome.stored)
+        raise replayed(session, principal, outcome)
     yield
     await _store(request, session, outcome)
 
 
 Idempotent = Annotated[None, Depends(_idempotency, scope="function")]
+
+
+async def _key_request(
+    request: Request,
+    principal: Annotated[Principal, Depends(authenticate)],
+    key: KeyHeader = None,
+) -> KeyRequest | None:
+    """The key, for a route whose own statement claims it together with the stored answer
+    (``KeyRequest``); the route answers with ``answer_response`` and raises ``replayed`` for a replay."""
+    _idempotent_route(request)
+    if key is None:
+        return None
+    return KeyRequest(
+        owner=principal.subject,
+        key=key,
+        client_id=principal.client_id,
+        fingerprint=fingerprint(request.method, _path(request), await request.body()),
+        retention=_retention(request),
+    )
+
+
+IdempotencyKeyRequest = Annotated[KeyRequest | None, Depends(_key_request)]
+
+
+def replayed(session: Any, principal: Principal, replay: Replay) -> IdempotentReplay:
+    """What to raise for a replay (the route class answers it), after logging it."""
+    _log_replay(session, principal, replay.stored)
+    return IdempotentReplay(replay.stored)
+
+
+def answer_response(answer: Answer, *, replay: bool = False) -> Response:
+    """The response of a stored (or to be stored) answer; ``replay`` marks it as such."""
+    headers = dict(answer.headers)
+    media_type = headers.pop("content-type", None)
+    if replay:
+        headers[REPLAYED_HEADER] = "true"
+    return Response(content=answer.body, status_code=answer.status, headers=headers, media_type=media_type)

@@ -12,8 +12,13 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from app.auth.principal import Principal
 from app.domain.households.models import Household, Member
+from app.domain.idempotency.repository import Answer
+from app.domain.idempotency.service import KeyRequest
+from app.domain.referrals import intake
 from app.domain.referrals.models import PostcodeArea
+from app.domain.referrals.schemas import InboundReferralCreate
 from app.domain.webhooks.models import WebhookEvent
 from tests.factories import World, next_code
 
@@ -165,3 +170,16 @@ class Partnering:
     async def count(self, model: Any, *where: Any) -> int:
         async with self.world.app.state.db.transaction() as session:
             return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def submit_directly(
+    session: Any, principal: Principal, body: InboundReferralCreate, *, key: str, owner: str | None = None
+) -> intake.Inbound:
+    """``intake.submit_inbound`` below HTTP (the answer stored with the key is a stand-in);
+    ``owner`` claims the key in another caller's key store (the referral keeps the real caller's)."""
+    wanted = KeyRequest(owner or principal.subject, key, principal.client_id, "0" * 64)
+    outcome = await intake.submit_inbound(
+        session, principal, body, key=wanted, answer=lambda _: Answer(201, {}, b"{}")
+    )
+    assert isinstance(outcome, intake.Inbound)
+    return outcome

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.domain.audit.models import AccessLogEntry
-from app.domain.referrals import intake
 from app.domain.referrals.models import Referral
 from app.domain.referrals.schemas import InboundReferralCreate
-from tests.referrals.helpers import Partnering
+from tests.referrals.helpers import Partnering, submit_directly
 
 
 async def test_partner_posts_and_the_covering_team_accepts_into_a_new_household(p: Partnering) -> None:
@@ -199,18 +198,19 @@ async def test_the_database_makes_one_referral_of_concurrent_duplicates_even_wit
     p: Partnering,
 ) -> None:
     """Below the HTTP idempotency layer: the key is unique per caller on the referral itself, so two
-    transactions racing with one key end with one referral, both answered with it."""
+    transactions racing with one key end with one referral, both answered with it (each claims the
+    key in a key store of its own here, so only the referral's own constraint keeps them apart)."""
     principal = await p.world.app.state.token_verifier.verify(await p.world.token("partner_a"))
     body = InboundReferralCreate.model_validate(p.inbound_body())
     key = uuid.uuid4().hex
 
-    async def submit() -> tuple[str, bool]:
+    async def submit(n: int) -> tuple[str, bool]:
         async with p.world.app.state.db.transaction() as session:
-            read, replayed = await intake.submit_inbound(session, principal, body, idempotency_key=key)
+            outcome = await submit_directly(session, principal, body, key=key, owner=f"elsewhere-{n}-{key}")
             await asyncio.sleep(0.05)  # hold the first transaction open while the other arrives
-            return str(read.id), replayed
+            return str(outcome.read.id), outcome.replayed
 
-    results = await asyncio.gather(*(submit() for _ in range(4)))
+    results = await asyncio.gather(*(submit(n) for n in range(4)))
     assert len({referral_id for referral_id, _ in results}) == 1
     assert sorted(replayed for _, replayed in results) == [False, True, True, True]
     assert await p.events_of(results[0][0]) == ["referral.submitted"]

@@ -44,7 +44,7 @@ from app.domain.referrals.schemas import InboundReferralCreate, OutboundReferral
 from app.domain.webhooks.models import WebhookEvent
 from app.settings import Settings
 from tests.factories import World
-from tests.referrals.helpers import Home, Partnering
+from tests.referrals.helpers import Home, Partnering, submit_directly
 
 T = TypeVar("T")
 
@@ -180,12 +180,8 @@ def test_no_sequence_of_calls_breaks_the_lifecycle(
                     "legal_basis_note": "Wgs",
                 }
             )
-            read = run(
-                self._in_tx(
-                    intake.submit_inbound, principals[partner], body, idempotency_key=uuid.uuid4().hex
-                )
-            )
-            return self._track(read[0].id, "inbound", sender=partner, recipient=f"generalist_{team}")
+            submitted = run(self._in_tx(submit_directly, principals[partner], body, key=uuid.uuid4().hex))
+            return self._track(submitted.read.id, "inbound", sender=partner, recipient=f"generalist_{team}")
 
         def _refer_out(self, partner: str) -> uuid.UUID:
             home = homes["a"]

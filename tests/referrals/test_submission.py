@@ -1,23 +1,29 @@
-"""A partner's POST /api/v1/referrals is one transaction of four statements (the key's claim, one
-statement that checks, routes and writes the referral with its transition and webhook event, the
-stored answer, the access log), and behaves exactly as checking and writing step by step would."""
+"""A partner's POST /api/v1/referrals is one statement in one transaction (it claims the key with the
+stored answer, checks, routes and writes the referral with its transition, webhook event and
+access-log row), and behaves exactly as checking and writing step by step would."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+import pytest
 from sqlalchemy import delete, event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.api.deps import unit_of_work
+from app.domain.audit.models import AccessLogEntry
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.organisation.models import Area
 from app.domain.referrals.models import Referral, ReferralTransition
+from app.domain.referrals.schemas import InboundReferralCreate, PartnerReferralRead
 from app.domain.webhooks.models import WebhookEvent
 from tests.factories import next_code
-from tests.referrals.helpers import Partnering
+from tests.referrals.helpers import Partnering, submit_directly
 
 
 @contextmanager
@@ -40,16 +46,32 @@ def sql_counted(p: Partnering) -> Iterator[dict[str, int]]:
         event.remove(engine, "begin", begin)
 
 
-async def test_a_partner_post_is_one_transaction_of_four_statements(p: Partnering) -> None:
+async def test_a_partner_post_is_one_statement_in_one_transaction(p: Partnering) -> None:
     await p.inbound()  # warm: keys and pool
-    headers = {**await p.world.headers("partner_a"), "Idempotency-Key": uuid.uuid4().hex}
+    key = uuid.uuid4().hex
+    headers = {**await p.world.headers("partner_a"), "Idempotency-Key": key}
     with sql_counted(p) as seen:
         response = await p.client.post("/api/v1/referrals", json=p.inbound_body(), headers=headers)
     assert response.status_code == 201, response.text
-    assert seen == {"statements": 4, "transactions": 1}
+    assert seen == {"statements": 1, "transactions": 1}
+    # The bytes are what the documented response model makes of them.
+    read = PartnerReferralRead.model_validate_json(response.content)
+    assert response.content == read.__pydantic_serializer__.to_json(read)
+    assert response.headers["location"] == f"/api/v1/referrals/{read.id}"
+    assert response.headers["content-type"] == "application/json"
     assert await p.events_of(response.json()["id"]) == ["referral.submitted"]
-    referral_id = uuid.UUID(response.json()["id"])
-    assert await p.count(ReferralTransition, col(ReferralTransition.referral_id) == referral_id) == 1
+    assert await p.count(ReferralTransition, col(ReferralTransition.referral_id) == read.id) == 1
+    logged = col(AccessLogEntry.resource_id) == read.id
+    assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.action) == "create") == 1
+    assert await p.count(AccessLogEntry, logged) == 1
+    subject = p.world.clients["partner_a"].client_id
+    assert (
+        await p.count(IdempotencyKey, col(IdempotencyKey.owner) == subject, col(IdempotencyKey.key) == key)
+        == 1
+    )
+    replay = await p.client.post("/api/v1/referrals", json=p.inbound_body(), headers=headers)
+    assert (replay.status_code, replay.content) == (201, response.content)
+    assert replay.headers["location"] == response.headers["location"]
 
 
 async def test_the_answer_to_a_post_is_what_a_read_of_it_shows(p: Partnering) -> None:
@@ -117,3 +139,30 @@ async def _uncovered_buurt(p: Partnering) -> str:
             )
         )
     return code
+
+
+async def test_a_request_failing_after_the_statement_still_leaves_its_access_log_row(p: Partnering) -> None:
+    """The statement writes the access-log row with the referral; when the request fails later, the
+    rollback takes both, and the unit of work writes the row again, as failed: still exactly one."""
+    principal = await p.world.app.state.token_verifier.verify(await p.world.token("partner_a"))
+    body = InboundReferralCreate.model_validate(p.inbound_body())
+    request = SimpleNamespace(app=p.world.app, state=SimpleNamespace(request_id="after-the-statement"))
+    work = cast(AsyncGenerator[AsyncSession, None], unit_of_work(request))  # type: ignore[arg-type]
+    session = await anext(work)
+    submitted = await submit_directly(session, principal, body, key=uuid.uuid4().hex)
+    with pytest.raises(RuntimeError):
+        await work.athrow(RuntimeError("a later step failed"))
+    referral_id = submitted.read.id
+    assert await p.count(Referral, col(Referral.id) == referral_id) == 0
+    logged = col(AccessLogEntry.resource_id) == referral_id
+    assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.outcome) == "failed") == 1
+    assert await p.count(AccessLogEntry, logged) == 1
+
+    work = cast(AsyncGenerator[AsyncSession, None], unit_of_work(request))  # type: ignore[arg-type]
+    session = await anext(work)
+    submitted = await submit_directly(session, principal, body, key=uuid.uuid4().hex)
+    with pytest.raises(StopAsyncIteration):
+        await anext(work)  # committed: the row the statement wrote is not written twice
+    logged = col(AccessLogEntry.resource_id) == submitted.read.id
+    assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.outcome) == "allowed") == 1
+    assert await p.count(AccessLogEntry, logged) == 1

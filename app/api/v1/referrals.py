@@ -12,10 +12,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import TypeAdapter
 
 from app.api.concurrency import set_etag
 from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
+from app.api.idempotency import IdempotencyKeyRequest, Idempotent, answer_response, replayed
 from app.api.pagination import CursorParam, Limit, Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.households_access import (
@@ -26,6 +27,8 @@ from app.api.v1.households_access import (
     encode_time_cursor,
 )
 from app.auth.scopes import Scope
+from app.domain.idempotency.repository import Answer
+from app.domain.idempotency.service import Replay
 from app.domain.referrals import intake, service
 from app.domain.referrals.models import Direction, ReferralStatus
 from app.domain.referrals.schemas import (
@@ -61,20 +64,26 @@ def _page(request: Request, items: list[AnyReferralRead], limit: int) -> Page[Re
     responses=problem_responses(409),
 )
 async def post_referral(
-    request: Request,
-    response: Response,
     session: Session,
     principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
     body: InboundReferralCreate,
-    _: Idempotent,
-) -> AnyReferralRead:
-    read, replayed = await intake.submit_inbound(
-        session, principal, body, idempotency_key=request.headers.get(IDEMPOTENCY_KEY)
-    )
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/api/v1/referrals/{read.id}"
-    return read
+    key: IdempotencyKeyRequest,
+) -> Response:
+    # The answer is built (and stored with the key's claim) before the statement that writes the
+    # referral, so it is returned as bytes; ``response_model`` documents it (tests check the match).
+    outcome = await intake.submit_inbound(session, principal, body, key=key, answer=_created)
+    if isinstance(outcome, Replay):
+        raise replayed(session, principal, outcome)
+    return answer_response(outcome.answer, replay=outcome.replayed)
+
+
+_READ_JSON = TypeAdapter(ReferralResponse)
+
+
+def _created(read: AnyReferralRead) -> Answer:
+    """201 with the referral (as ``response_model`` would serialise it) and its Location."""
+    headers = {"content-type": "application/json", "location": f"/api/v1/referrals/{read.id}"}
+    return Answer(status.HTTP_201_CREATED, headers, _READ_JSON.dump_json(read))
 
 
 @router.get("/referrals", response_model=Page[ReferralResponse], summary="List referrals, newest first")

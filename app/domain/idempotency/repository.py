@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
@@ -38,152 +37,118 @@ class StoredKey:
     resource_id: uuid.UUID | None
 
 
-def _claim_statement(
-    *,
-    owner: str,
-    key: str,
-    client_id: str,
-    fingerprint: str,
-    claim_token: uuid.UUID,
-    lease: timedelta,
-    retention: timedelta,
-) -> Any:
-    """INSERT the claim; an existing row is taken over only when expired, or when an identical
-    request claimed it and died (its lease ran out without storing an answer)."""
-    now = sa.func.now()
-    statement = insert(_table).values(
-        owner=owner,
-        key=key,
-        client_id=client_id,
-        fingerprint=fingerprint,
-        state=str(KeyState.in_flight),
-        claim_token=claim_token,
-        locked_until=now + lease,
-        created_at=now,
-        expires_at=now + retention,
-    )
-    return _upsert(statement)
-
-
-def _upsert(statement: Any) -> Any:
-    excluded = statement.excluded
-    current = _table.c
-    now = sa.func.now()
-    return statement.on_conflict_do_update(
-        index_elements=[current.owner, current.key],
-        set_={
-            "client_id": excluded.client_id,
-            "fingerprint": excluded.fingerprint,
-            "state": excluded.state,
-            "claim_token": excluded.claim_token,
-            "locked_until": excluded.locked_until,
-            "response_status": None,
-            "response_headers": None,
-            "response_body": None,
-            "resource": None,
-            "household_id": None,
-            "resource_id": None,
-            "created_at": excluded.created_at,
-            "expires_at": excluded.expires_at,
-        },
-        where=sa.or_(
-            current.expires_at < now,
-            sa.and_(
-                current.state == str(KeyState.in_flight),
-                current.locked_until < now,
-                current.fingerprint == excluded.fingerprint,
-            ),
-        ),
-    ).returning(current.claim_token)
-
-
 # Advisory-lock namespace (the two-int4 form, kept apart from the bigint locks of jobs and migrations).
 LOCK_CLASS = 0x6964_656D  # "idem"
 
-
-def _claim_in_statement() -> Any:
-    """Built once: lock the key for this transaction (without waiting) and, only when that worked,
-    insert the claim (``_upsert``). Returns (locked, claim token or NULL)."""
-    lock = sa.select(
-        sa.func.pg_try_advisory_xact_lock(
-            sa.literal(LOCK_CLASS, sa.Integer),
-            sa.func.hashtext(
-                sa.bindparam("owner", type_=sa.String) + " " + sa.bindparam("key", type_=sa.String)
-            ),
-        ).label("locked")
-    ).cte("key_lock")
-    now = sa.func.now()
-    values = sa.select(
-        sa.bindparam("owner", type_=sa.String),
-        sa.bindparam("key", type_=sa.String),
-        sa.bindparam("client_id", type_=sa.String),
-        sa.bindparam("fingerprint", type_=sa.String),
-        sa.literal(str(KeyState.in_flight), sa.String),
-        sa.bindparam("claim_token", type_=sa.Uuid),
-        now + sa.bindparam("lease", type_=sa.Interval),
-        now,
-        now + sa.bindparam("retention", type_=sa.Interval),
-    ).where(lock.c.locked)
-    columns = [
-        "owner", "key", "client_id", "fingerprint", "state", "claim_token", "locked_until", "created_at",
-        "expires_at",
-    ]  # fmt: skip
-    claimed = _upsert(insert(_table).from_select(columns, values)).cte("claimed")
-    return sa.select(lock.c.locked, sa.select(claimed.c.claim_token).scalar_subquery())
+_CLAIM_COLUMNS = (
+    "owner", "key", "client_id", "fingerprint", "state", "claim_token", "locked_until", "response_status",
+    "response_headers", "response_body", "resource", "household_id", "resource_id", "created_at",
+    "expires_at",
+)  # fmt: skip
+_COMPUTED = ("locked_until", "created_at", "expires_at")
+_TAKEN_OVER = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CLAIM_COLUMNS[2:])
 
 
-_CLAIM_IN = _claim_in_statement()
-
-
-async def claim_in(
-    session: AsyncSession,
-    *,
-    owner: str,
-    key: str,
-    client_id: str,
-    fingerprint: str,
-    claim_token: uuid.UUID,
-    lease: timedelta,
-    retention: timedelta,
-) -> tuple[bool, bool]:
-    """Claim the key in the request's transaction: (holds the lock, won the claim)."""
-    params = {
-        "owner": owner,
-        "key": key,
-        "client_id": client_id,
-        "fingerprint": fingerprint,
-        "claim_token": claim_token,
-        "lease": lease,
-        "retention": retention,
-    }
-    locked, won = (await session.execute(_CLAIM_IN, params)).one()
-    return bool(locked), won == claim_token
-
-
-async def try_claim(
-    engine: AsyncEngine,
-    *,
-    owner: str,
-    key: str,
-    client_id: str,
-    fingerprint: str,
-    claim_token: uuid.UUID,
-    lease: timedelta,
-    retention: timedelta,
-) -> bool:
-    """Claim the key on a short transaction of its own; True when this attempt now holds it."""
-    upsert = _claim_statement(
-        owner=owner,
-        key=key,
-        client_id=client_id,
-        fingerprint=fingerprint,
-        claim_token=claim_token,
-        lease=lease,
-        retention=retention,
+def claim_ctes(*, lock: bool = True) -> str:
+    """The claim as CTEs another statement can start with (binds ``CLAIM_BINDS``, values
+    ``claim_params``): with ``lock``, ``key_lock`` takes a transaction-scoped advisory lock on the key
+    without waiting (``locked``); ``claimed`` inserts the claim (only when locked) and returns its
+    ``claim_token``. An existing row is taken over only when expired, or when an identical request
+    claimed it and died (its lease ran out without storing an answer). The claim may carry its answer
+    already (state done): the work and its answer are then written by one statement."""
+    values = ", ".join(
+        {"locked_until": "now() + :k_lease", "created_at": "now()", "expires_at": "now() + :k_retention"}.get(
+            c, f":k_{c}"
+        )
+        for c in _CLAIM_COLUMNS
     )
+    source = "FROM key_lock WHERE key_lock.locked" if lock else ""
+    claimed = f"""claimed AS (
+        INSERT INTO idempotency_keys ({", ".join(_CLAIM_COLUMNS)})
+        SELECT {values} {source}
+        ON CONFLICT (owner, key) DO UPDATE SET {_TAKEN_OVER}
+        WHERE idempotency_keys.expires_at < now()
+           OR (idempotency_keys.state = '{KeyState.in_flight}' AND idempotency_keys.locked_until < now()
+               AND idempotency_keys.fingerprint = EXCLUDED.fingerprint)
+        RETURNING claim_token
+    )"""
+    if not lock:
+        return claimed
+    return f"""key_lock AS (
+        SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(:k_owner || ' ' || :k_key)) AS locked
+    ), {claimed}"""
+
+
+CLAIM_BINDS = (
+    *(sa.bindparam(f"k_{c}", type_=_table.c[c].type) for c in _CLAIM_COLUMNS if c not in _COMPUTED),
+    sa.bindparam("k_lease", type_=sa.Interval),
+    sa.bindparam("k_retention", type_=sa.Interval),
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A stored answer: status, the headers worth replaying, the body bytes, and what it touched."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    resource: str | None = None
+    household_id: uuid.UUID | None = None
+    resource_id: uuid.UUID | None = None
+
+
+def claim_params(
+    *,
+    owner: str,
+    key: str,
+    client_id: str,
+    fingerprint: str,
+    claim_token: uuid.UUID,
+    lease: timedelta,
+    retention: timedelta,
+    answer: Answer | None = None,
+) -> dict[str, Any]:
+    """The values ``claim_ctes`` binds: in flight for ``lease``, or done with ``answer``."""
+    return {
+        "k_owner": owner,
+        "k_key": key,
+        "k_client_id": client_id,
+        "k_fingerprint": fingerprint,
+        "k_state": str(KeyState.in_flight if answer is None else KeyState.done),
+        "k_claim_token": claim_token,
+        "k_lease": lease if answer is None else None,
+        "k_retention": retention,
+        "k_response_status": answer.status if answer else None,
+        "k_response_headers": answer.headers if answer else None,
+        "k_response_body": answer.body if answer else None,
+        "k_resource": answer.resource if answer else None,
+        "k_household_id": answer.household_id if answer else None,
+        "k_resource_id": answer.resource_id if answer else None,
+    }
+
+
+# One round trip each: (holds the lock, claim token or NULL), and the claim on its own.
+_CLAIM_IN = sa.text(
+    f"WITH {claim_ctes()} SELECT key_lock.locked, (SELECT claim_token FROM claimed) FROM key_lock"  # noqa: S608
+).bindparams(*CLAIM_BINDS)
+_TRY_CLAIM = sa.text(
+    f"WITH {claim_ctes(lock=False)} SELECT claim_token FROM claimed"  # noqa: S608 - constant SQL
+).bindparams(*CLAIM_BINDS)
+
+
+async def claim_in(session: AsyncSession, params: dict[str, Any]) -> tuple[bool, bool]:
+    """Claim the key (``claim_params``) in the request's transaction: (holds the lock, won the claim)."""
+    locked, won = (await session.execute(_CLAIM_IN, params)).one()
+    return bool(locked), won == params["k_claim_token"]
+
+
+async def try_claim(engine: AsyncEngine, params: dict[str, Any]) -> bool:
+    """Claim the key (``claim_params``) on a short transaction of its own; True when this attempt
+    now holds it."""
     async with engine.begin() as connection:
-        won = (await connection.execute(upsert)).scalar_one_or_none()
-    return won == claim_token
+        won = (await connection.execute(_TRY_CLAIM, params)).scalar_one_or_none()
+    return bool(won == params["k_claim_token"])
 
 
 def _load_statement() -> Any:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,9 @@ from app.domain.consents.models import Consent, DataCategory
 from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household, Member
+from app.domain.idempotency import service as idempotency
+from app.domain.idempotency.repository import Answer
+from app.domain.idempotency.service import KeyRequest, Replay
 from app.domain.plans.models import PlanAction
 from app.domain.referrals import repository as repo
 from app.domain.referrals import rules
@@ -105,14 +110,19 @@ def _address_or_buurt_required() -> ValidationFailed:
     )
 
 
+_IDENTITY, _ADDRESS, _CONTACT = (
+    str(c) for c in (DataCategory.identity, DataCategory.address, DataCategory.contact)
+)
+
+
 def _categories_given(data: InboundReferralCreate) -> list[str]:
     person = data.person
     given = {
-        DataCategory.identity: person.family_name is not None or person.birth_date is not None,
-        DataCategory.address: person.postcode is not None,
-        DataCategory.contact: person.phone is not None,
+        _IDENTITY: person.family_name is not None or person.birth_date is not None,
+        _ADDRESS: person.postcode is not None,
+        _CONTACT: person.phone is not None,
     }
-    return sorted(str(c) for c, present in given.items() if present)
+    return sorted(c for c, present in given.items() if present)
 
 
 async def _insert_or_replay(session: AsyncSession, values: dict[str, Any]) -> tuple[Referral, bool]:
@@ -139,62 +149,135 @@ async def _made_before(session: AsyncSession, values: dict[str, Any]) -> Referra
     return existing
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A partner's POST answered: the referral, the answer (stored for the key) and whether it was
+    made before (the key store had forgotten the key, the referral had not)."""
+
+    read: AnyReferralRead
+    answer: Answer
+    replayed: bool
+
+
+Answering = Callable[[AnyReferralRead], Answer]  # the API's answer for a referral (status, headers, body)
+
+
 async def submit_inbound(
-    session: AsyncSession, principal: Principal, data: InboundReferralCreate, *, idempotency_key: str | None
-) -> tuple[AnyReferralRead, bool]:
-    """A partner's referral to the team. Returns (the referral, whether this was a replay)."""
+    session: AsyncSession,
+    principal: Principal,
+    data: InboundReferralCreate,
+    *,
+    key: KeyRequest | None,
+    answer: Answering,
+) -> Inbound | Replay:
+    """A partner's referral to the team, or the earlier answer to replay for its Idempotency-Key.
+
+    One statement claims the key together with the answer, routes and writes the referral, its
+    transition, its webhook event and the access-log row (the answer is known before: a new referral
+    is exactly what was sent, routed to the buurt that was named)."""
     if side_of(principal) is not Side.partner or principal.organisation_id is None:
         raise Forbidden("Team members refer out from a household.", rule="partners_only")
-    if not idempotency_key:
+    if key is None:
         raise IdempotencyKeyRequired("Partners must send an Idempotency-Key header with this POST.")
     person = data.person
     by_postcode = data.buurt_code is None and person.postcode is not None and person.house_number is not None
     basis_errors = _common_errors(True, data.legal_basis, data.legal_basis_note)
     if basis_errors or (data.buurt_code is None and not by_postcode):
-        # Refused before anything is written; report the common rules first, as for any referral.
-        errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
-        raise ValidationFailed(errors) if errors else _address_or_buurt_required()
-    assert principal.organisation_id is not None  # a partner, checked above
-    values = _inbound_values(principal, data, idempotency_key)
+        return await _refuse_early(session, data, key)
+    buurt_code = data.buurt_code or await _buurt_of(session, person.postcode)
+    values = _inbound_values(principal, data, key.key)
+    row = repo.new_row(values)
     transition = new_transition(principal, values, from_status=None, side=Side.partner)
-    event = outbox.event_params(
+    entry = audit.new_entry(
+        session,
+        principal,
+        resource=RESOURCE,
+        action=AccessAction.create,
+        purpose=PURPOSE,
+        resource_id=row["id"],
+    )
+    shown = present_data(row, [transition], buurt_code, partner=True)
+    first = replace(answer(shown), resource=RESOURCE, resource_id=row["id"])
+    params = {**_event(principal, values, transition), **audit.entry_params(entry)}
+    for _ in range(idempotency.CLAIM_ATTEMPTS):
+        token = uuid.uuid4()
+        submitted = await repo.submit_inbound(
+            session,
+            row,
+            transition,
+            {**params, **key.params(token, first)},
+            buurt_code=buurt_code,
+            postcode=None if buurt_code else person.postcode,
+        )
+        if submitted.key_claim == token:
+            break
+        if (replay := await idempotency.settle(session, key, locked=submitted.key_locked)) is not None:
+            return replay
+    else:
+        raise idempotency.in_flight()
+    _check_submitted(submitted, data, by_postcode)
+    if not submitted.written:  # the key store forgot this key, the referral did not: answer with it
+        key.won(token, answered=False)
+        return await _made_before_answer(session, principal, values, key, answer)
+    key.won(token, answered=True)
+    audit.written_along(session, entry)
+    return Inbound(shown, first, replayed=False)
+
+
+async def _refuse_early(session: AsyncSession, data: InboundReferralCreate, key: KeyRequest) -> Replay:
+    """Refused before anything is written (the key is claimed first, as for any request, so a reused
+    key still answers as such); the common rules are reported first, as for any referral."""
+    claimed = await idempotency.claim_request(session, key)
+    if isinstance(claimed, Replay):
+        return claimed
+    errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
+    raise ValidationFailed(errors) if errors else _address_or_buurt_required()
+
+
+async def _buurt_of(session: AsyncSession, postcode: str | None) -> str | None:
+    """The buurt a postcode lies in (the answer names it), None when the postcode is not mapped."""
+    routed = await repo.route_postcode(session, postcode) if postcode is not None else None
+    return routed[1] if routed is not None else None
+
+
+def _event(principal: Principal, values: dict[str, Any], transition: dict[str, Any]) -> dict[str, Any]:
+    assert principal.organisation_id is not None  # a partner, checked by the caller
+    return outbox.event_params(
         event_type=EventType.submitted,
         organisation_id=principal.organisation_id,
         referral_id=values["id"],
         consent_id=None,
         body=event_body(EventType.submitted, values, transition["occurred_at"]),
     )
-    # One statement checks, routes and writes the referral, its transition and its webhook event.
-    submitted = await repo.submit_inbound(
-        session, values, transition, event, buurt_code=data.buurt_code, postcode=person.postcode
-    )
+
+
+def _check_submitted(submitted: repo.Submission, data: InboundReferralCreate, by_postcode: bool) -> None:
+    """The rules the statement looked up: the common ones first, then the routing."""
     lookup = submitted.lookup
     errors = _common_errors(lookup.domain_active, data.legal_basis, data.legal_basis_note)
     if errors:
         raise ValidationFailed(errors)
     if refused := _routing_error(lookup, by_postcode):
         raise refused
-    if submitted.referral is None:  # this Idempotency-Key made a referral before: answer with it
-        referral = await _made_before(session, values)
-        audit.record(
-            session,
-            principal,
-            resource=RESOURCE,
-            action=AccessAction.read,
-            purpose=PURPOSE,
-            resource_id=referral.id,
-        )
-        return await present_one(session, principal, referral), True
+
+
+async def _made_before_answer(
+    session: AsyncSession, principal: Principal, values: dict[str, Any], key: KeyRequest, answer: Answering
+) -> Inbound:
+    referral = await _made_before(session, values)
     audit.record(
         session,
         principal,
         resource=RESOURCE,
-        action=AccessAction.create,
+        action=AccessAction.read,
         purpose=PURPOSE,
-        resource_id=values["id"],
+        resource_id=referral.id,
     )
-    # A new referral has exactly this one transition and the buurt it was routed to: nothing to read back.
-    return present_data(submitted.referral, [transition], lookup.buurt_code, partner=True), False
+    read = await present_one(session, principal, referral)
+    stored = replace(answer(read), resource=RESOURCE, resource_id=referral.id)
+    assert key.claim is not None
+    await idempotency.complete(session, key.claim, answer=stored)
+    return Inbound(read, stored, replayed=True)
 
 
 def _inbound_values(

@@ -21,11 +21,13 @@ from sqlmodel import col, select
 
 from app.auth.principal import Principal
 from app.auth.scopes import Role
+from app.domain.audit import service as audit
 from app.domain.base import utcnow
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
 from app.domain.households.access import CASE_ROLES, visible_to
 from app.domain.households.models import Household
+from app.domain.idempotency import repository as idempotency
 from app.domain.organisation.models import Area, TeamArea, WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
 from app.domain.referrals.models import PostcodeArea, Referral, ReferralMessage, ReferralTransition
@@ -71,10 +73,13 @@ class InboundLookup:
 
 @dataclass(frozen=True)
 class Submission:
-    """The outcome of ``submit_inbound``: the checks, and the new referral's row when it was written."""
+    """The outcome of ``submit_inbound``: the claim, the checks, and the new referral's row when it
+    was written."""
 
+    key_locked: bool  # the statement held the key's lock
+    key_claim: uuid.UUID | None  # the claim token when the statement won the key
     lookup: InboundLookup
-    referral: dict[str, Any] | None  # None: not written (a check failed, or the key was used before)
+    written: bool  # False: not written (key not won, a check failed, or the key was used before)
 
 
 _BY_BUURT = """
@@ -88,20 +93,23 @@ _ROUTED = {"team_id": "found.team_id", "buurt_id": "found.id"}
 
 
 def _submit_statement(found_sql: str) -> sa.TextClause:
-    """One round trip for a new inbound referral: check the life domain, route the buurt to its team,
-    insert the referral (unless this Idempotency-Key was used before), its first transition and its
-    webhook event with the deliveries. Nothing is written when a check fails."""
+    """One round trip for a new inbound referral: claim the Idempotency-Key (with the answer), check
+    the life domain, route the buurt to its team, insert the referral (unless the key was not won, or
+    the referral's own copy of the key was used before), its first transition, its webhook event with
+    the deliveries and the access-log row. Nothing but the claim is written when a check fails (the
+    caller then refuses, and the claim rolls back with the rest)."""
     columns = ", ".join(_REFERRAL_COLUMNS)
     values = ", ".join(_ROUTED.get(c, f":r_{c}") for c in _REFERRAL_COLUMNS)
     sql = f"""
-    WITH found AS ({found_sql}
+    WITH {idempotency.claim_ctes()}, found AS ({found_sql}
     ), checks AS (
         SELECT EXISTS (SELECT 1 FROM life_domains WHERE code = :r_reason_domain AND active) AS domain_active
     ), new_referral AS (
         INSERT INTO referrals ({columns})
-        SELECT {values} FROM found, checks WHERE checks.domain_active AND found.team_id IS NOT NULL
+        SELECT {values} FROM found, checks, claimed
+        WHERE checks.domain_active AND found.team_id IS NOT NULL
         ON CONFLICT ON CONSTRAINT uq_referrals_idempotency DO NOTHING
-        RETURNING *
+        RETURNING id, status
     ), new_transition AS (
         INSERT INTO referral_transitions (id, referral_id, from_status, to_status, side, actor_subject,
                                           worker_id, organisation_id, occurred_at)
@@ -109,10 +117,11 @@ def _submit_statement(found_sql: str) -> sa.TextClause:
                :t_worker_id, :t_organisation_id, :t_occurred_at
         FROM new_referral
         RETURNING 1
-    ), {outbox.enqueue_ctes(gate="new_referral")}
-    SELECT checks.domain_active, found.id AS found_id, found.code AS found_code,
-           found.team_id AS found_team_id, new_referral.*
-    FROM checks LEFT JOIN found ON true LEFT JOIN new_referral ON true
+    ), {outbox.enqueue_ctes(gate="new_referral")}, {audit.entry_cte(gate="new_referral")}
+    SELECT key_lock.locked AS key_locked, (SELECT claim_token FROM claimed) AS key_claim,
+           checks.domain_active, found.id AS found_id, found.code AS found_code,
+           found.team_id AS found_team_id, new_referral.id IS NOT NULL AS written
+    FROM key_lock CROSS JOIN checks LEFT JOIN found ON true LEFT JOIN new_referral ON true
     """  # noqa: S608 - only our own column names and constant SQL are formatted in
     table = Referral.__table__  # type: ignore[attr-defined]
     binds = [sa.bindparam(f"r_{c.name}", type_=c.type) for c in table.columns if c.name not in _ROUTED]
@@ -121,40 +130,81 @@ def _submit_statement(found_sql: str) -> sa.TextClause:
         sa.bindparam(f"t_{name}", type_=transition.c[name].type)
         for name in ("id", "side", "actor_subject", "worker_id", "organisation_id", "occurred_at")
     ]
-    return sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS)
+    return sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS, *idempotency.CLAIM_BINDS, *audit.ENTRY_BINDS)
 
 
 _SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT)
 _SUBMIT_BY_POSTCODE = _submit_statement(_BY_POSTCODE)
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for the connection's dialect and run with ``exec_driver_sql``, in
+    the session's transaction: the same SQL and the same bind processors (JSON, arrays), without the
+    ORM execution path and the per-call parameter compilation, which for the hot POST's ~70
+    parameters cost several times the driver call (server CPU per POST 3.9 -> 3.5 ms)."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: dict[str, Any]
+
+    @classmethod
+    def compile(cls, statement: sa.TextClause, dialect: Any) -> _DriverStatement:
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        types = {b.key: b.type for b in statement._bindparams.values()}
+        processors = {n: p for n in names if (p := types[n].dialect_impl(dialect).bind_processor(dialect))}
+        return cls(compiled.string, names, processors)
+
+    def args(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        process = self.processors.get
+        return tuple(p(values[n]) if (p := process(n)) else values[n] for n in self.names)
+
+
+_DRIVER: dict[tuple[int, type], _DriverStatement] = {}
+
+
+def _for_driver(statement: sa.TextClause, dialect: Any) -> _DriverStatement:
+    key = (id(statement), type(dialect))
+    found = _DRIVER.get(key)
+    if found is None:
+        found = _DRIVER[key] = _DriverStatement.compile(statement, dialect)
+    return found
+
+
+def new_row(values: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a new referral: ``values`` with the version and timestamps (routing aside)."""
+    now = utcnow()
+    given = {"version": 1, "created_at": now, "updated_at": now, **values}
+    return {c: given.get(c) for c in _REFERRAL_COLUMNS}
+
+
 async def submit_inbound(
     session: AsyncSession,
-    values: dict[str, Any],
+    row: dict[str, Any],
     transition: dict[str, Any],
-    event: dict[str, Any],
+    params: dict[str, Any],
     *,
     buurt_code: str | None,
     postcode: str | None,
 ) -> Submission:
-    """Route and write a new inbound referral in one statement (see ``_submit_statement``).
+    """Claim, route and write a new inbound referral in one statement (see ``_submit_statement``).
 
-    ``values``: the referral's columns (team and buurt come from the routing); ``transition``: its
-    first transition's; ``event``: ``outbox.event_params`` of its event. Routes by ``buurt_code``,
-    else by ``postcode``.
+    ``row``: the referral's columns (``new_row``; team and buurt come from the routing);
+    ``transition``: its first transition's; ``params``: the values of the key's claim
+    (``KeyRequest.params``), of its event (``outbox.event_params``) and of its access-log entry
+    (``audit.entry_params``). Routes by ``buurt_code``, else by ``postcode``.
     """
     statement = _SUBMIT_BY_BUURT if buurt_code is not None else _SUBMIT_BY_POSTCODE
-    now = utcnow()
-    given = {"version": 1, "created_at": now, "updated_at": now, **values}
-    params = {f"r_{c}": given.get(c) for c in _REFERRAL_COLUMNS if c not in _ROUTED}
-    params.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **event)
-    params["place"] = buurt_code if buurt_code is not None else postcode
-    row = (await session.execute(statement, params)).mappings().one()
-    lookup = InboundLookup(
-        bool(row["domain_active"]), row["found_id"], row["found_code"], row["found_team_id"]
-    )
-    written = row["id"] is not None
-    return Submission(lookup, {c: row[c] for c in _REFERRAL_COLUMNS} if written else None)
+    values = {f"r_{c}": v for c, v in row.items() if c not in _ROUTED}
+    values.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **params)
+    values["place"] = buurt_code if buurt_code is not None else postcode
+    connection = await session.connection()
+    driver = _for_driver(statement, connection.dialect)
+    answer: tuple[Any, ...] = tuple((await connection.exec_driver_sql(driver.sql, driver.args(values))).one())
+    locked, claim, domain_active, found_id, found_code, team_id, written = answer
+    lookup = InboundLookup(bool(domain_active), found_id, found_code, team_id)
+    return Submission(bool(locked), claim, lookup, bool(written))
 
 
 async def route_postcode(
