@@ -17,9 +17,11 @@ results and errors are the same; permissions are untouched (a field with one is 
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -33,16 +35,17 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 PLAIN = "wijkwerk.plain"  # key in GraphQLField.extensions: see _shape
 LEAF, OBJECT, OBJECTS, TYPENAME = "leaf", "object", "objects", "typename"
 _MISSING = object()
-# (response key, kind, attribute, leaf or object type, non-null, items non-null, field nodes)
+# (response key, kind, attribute, leaf coercion or object type, non-null, items non-null, field nodes)
 Entry = tuple[str, str, str, Any, bool, bool, Any]
 
 
 def _shape(field_type: Any) -> tuple[str, Any, bool, bool] | None:
-    """(kind, named type, non-null, items non-null) for a leaf, an object or a list of objects."""
+    """(kind, leaf coercion or object type, non-null, items non-null) for a leaf, an object or a
+    list of objects."""
     non_null = isinstance(field_type, GraphQLNonNull)
     inner = field_type.of_type if non_null else field_type
     if is_leaf_type(inner):
-        return LEAF, inner, non_null, False
+        return LEAF, _coercion(inner), non_null, False
     if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
         return OBJECT, inner, non_null, False
     if isinstance(inner, GraphQLList):
@@ -51,6 +54,27 @@ def _shape(field_type: Any) -> tuple[str, Any, bool, bool] | None:
         if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
             return OBJECTS, item, non_null, items_non_null
     return None
+
+
+def _coercion(leaf: Any) -> Any:
+    """The leaf type's ``coerce_output_value``; for a Strawberry enum the same answer from a dict.
+
+    Strawberry's enum type finds a member's name by comparing ``.value`` with every value of the
+    enum, for every item (a few µs each; an initiative's status and its grant's decision). Its
+    members map to names once here; anything else still goes to the type itself.
+    """
+    coerce = leaf.coerce_output_value
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not (isinstance(wrapped, type) and issubclass(wrapped, Enum)):
+        return coerce
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        names.setdefault(member, coerce(member))
+
+    def coerce_member(value: Any) -> Any:
+        return names[value] if type(value) is wrapped and value in names else coerce(value)
+
+    return coerce_member
 
 
 def mark_plain_fields(schema: GraphQLSchema, default_resolver: Any) -> int:
@@ -223,7 +247,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         continue
                     if found is _MISSING:
                         return _MISSING
-                    found = named.coerce_output_value(found)
+                    found = named(found)
                     if found is None or found is Undefined:
                         return _MISSING
                 else:
@@ -236,9 +260,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return result
 
 
-def _leaf(leaf: Any, value: Any) -> Any:
+def _leaf(coerce: Any, value: Any) -> Any:
     try:
-        coerced = leaf.coerce_output_value(value)
+        coerced = coerce(value)
     except Exception:
         return _MISSING
     return _MISSING if coerced is None or coerced is Undefined else coerced

@@ -10,7 +10,8 @@ machinery (same results and errors; tests/graphql/test_fast_paths.py compares th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 from typing import Any
 
 import strawberry
@@ -25,7 +26,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.graphql import OperationType
 
+from app.graphql.context import GraphQLContext
 from app.graphql.execution import ExecutionContext, mark_plain_fields
 from app.graphql.limits import Limits, limit_rule
 from app.graphql.mutations import (
@@ -53,6 +56,21 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class QueriesWithoutTransaction(SchemaExtension):
+    """Queries read without BEGIN/COMMIT (``GraphQLContext.read_only``). Runs once the document is
+    parsed and validated, so a refused document still touches no connection at all."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        if isinstance(execution.context, GraphQLContext) and execution.operation_type is OperationType.QUERY:
+            # No connection now (database down, pool exhausted): the first resolver that needs one
+            # meets the same failure and reports it as a field error, masked in production. Raised
+            # here, it would bypass the resolvers' error handling and MaskErrors.
+            with suppress(Exception):
+                await execution.context.read_only()
+        yield
+
+
 def extensions(settings: Settings, limits: Limits | None = None) -> list[Callable[[], SchemaExtension]]:
     limits = limits or Limits()
     rules: list[Any] = [limit_rule(limits)]
@@ -64,6 +82,7 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+        QueriesWithoutTransaction,
     ]
 
 

@@ -48,6 +48,10 @@ LAYERS = {
 }
 
 
+# Leaf frames of a thread that waits (py-spy --native records them as if on CPU).
+IDLE = ("epoll_wait", "select_epoll_poll", "EpollSelector.select")
+
+
 def profile(query: str, seconds: int, native: bool) -> None:
     if shutil.which("py-spy") is None and not (Path(sys.executable).parent / "py-spy").exists():
         raise SystemExit("py-spy is needed: .venv/bin/pip install py-spy")
@@ -92,6 +96,8 @@ def summarise(path: Path) -> None:
             continue
         samples = int(count)
         frames = stack.split(";")
+        if any(idle in frames[-1] for idle in IDLE):  # waiting for I/O is not CPU
+            continue
         total += samples
         own[_short(frames[-1])] += samples
         layers[_layer(frames)] += samples

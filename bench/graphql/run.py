@@ -315,6 +315,10 @@ def rows(
         table.append(
             {
                 **found.row(),
+                # wrk's "errors" are answers other than 2xx/3xx plus socket errors; under load the
+                # latter are wrk's own 2 s timeouts (a request still queued), not failed requests.
+                "non_2xx": sum(r.non_2xx for r in found.runs),
+                "socket_errors": sum(r.socket_errors for r in found.runs),
                 "sql_per_request": counts[(name, stack)],
                 "x_postgraphile": round(found.median_rps / peer.median_rps, 2) if peer else "",
                 "x_floor": round(found.median_rps / base.median_rps, 2) if base else "",
