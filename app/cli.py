@@ -15,20 +15,25 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli_jobs import purge, relay, stats_app
+from app.cli_support import (
+    err,
+    load_settings,
+    out,
+    run_with_db,
+    stop_embedded,
+)
 from app.db import Database
-from app.domain.errors import DomainError, ValidationFailed
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 T = TypeVar("T")
 
@@ -43,77 +48,14 @@ clients_app = typer.Typer(help="OAuth clients of partner organisations and BI.",
 users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The API contracts under openapi/.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
-stats_app = typer.Typer(help="Statistics: the rollups the figures are read from.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(openapi_app, name="openapi")
 app.add_typer(keys_app, name="keys")
-app.add_typer(stats_app, name="stats")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Stopped(SystemExit):
     """SIGTERM outside uvicorn's own handling: leave through the ``finally`` blocks, exit code 0."""
-
-
-# -- settings and database -------------------------------------------------------------------------
-
-
-def _settings() -> Settings:
-    get_settings.cache_clear()  # commands (and tests) may have changed the environment
-    try:
-        return get_settings()
-    except ValidationError as error:
-        err.print(f"[red]Invalid settings:[/] {error.errors()[0]['msg']}")
-        raise typer.Exit(2) from error
-
-
-@contextmanager
-def database_url(settings: Settings) -> Iterator[tuple[str, Any]]:
-    """The configured database, or the embedded one started for the duration of the block."""
-    if settings.database_url:
-        yield settings.database_url, None
-        return
-    from app.embedded import start_embedded_postgres
-
-    with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
-        url, server = start_embedded_postgres(settings.data_dir)
-    try:
-        yield url, server
-    finally:
-        stop_embedded(server)
-
-
-def stop_embedded(server: Any) -> None:
-    with err.status("Stopping embedded PostgreSQL ..."):
-        server.cleanup()  # stops it when this process holds the last handle
-
-
-def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``work`` with a Database on the configured (or embedded) server; domain errors exit 1."""
-    with database_url(settings) as (url, _):
-
-        async def main() -> T:
-            db = Database(url, settings, pool_size=2, max_overflow=0)
-            try:
-                return await work(db)
-            finally:
-                await db.dispose()
-
-        try:
-            return asyncio.run(main())
-        except DomainError as error:
-            _print_domain_error(error)
-            raise typer.Exit(1) from error
-
-
-def _print_domain_error(error: DomainError) -> None:
-    err.print(f"[red]error[/] ({error.rule}): {error.detail}")
-    if isinstance(error, ValidationFailed):
-        for field in error.errors:
-            err.print(f"  {'.'.join(str(p) for p in field.loc[1:])}: {field.message} ({field.rule})")
 
 
 async def _migrate(db: Database) -> tuple[set[str], set[str]]:
@@ -195,7 +137,7 @@ def serve(
         os.environ["WIJKWERK_DEMO"] = "true"
     # Tokens name this server as issuer, so by default it is the address we serve on.
     os.environ.setdefault("WIJKWERK_ISSUER", f"http://{_public_host(host)}:{port}")
-    settings = _settings()
+    settings = load_settings()
     server = None
     try:
         url = settings.database_url
@@ -205,7 +147,7 @@ def serve(
             with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
                 url, server = start_embedded_postgres(settings.data_dir)
             os.environ["DATABASE_URL"] = url  # for the uvicorn worker processes
-            settings = _settings()
+            settings = load_settings()
         asyncio.run(_prepare(url, settings, demo, households))
         base = f"http://{_public_host(host)}:{port}"
         elapsed = time.monotonic() - started
@@ -265,7 +207,7 @@ def _run_uvicorn(host: str, port: int, workers: int, graceful_timeout: int, sett
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the newest revision."""
-    settings = _settings()
+    settings = load_settings()
 
     async def work(db: Database) -> tuple[set[str], set[str]]:
         with err.status("Migrating the database to head ..."):
@@ -278,7 +220,7 @@ def migrate() -> None:
 @app.command("demo-data")
 def demo_data(households: HouseholdsOption = None) -> None:
     """Migrate, load the demo data (idempotent) and write <data_dir>/demo-credentials.json."""
-    settings = _settings()
+    settings = load_settings()
 
     async def work(db: Database) -> Path:
         await _migrate(db)
@@ -336,7 +278,7 @@ def clients_create(
     if auth_method not in {"client_secret_basic", "private_key_jwt"}:
         raise typer.BadParameter("use client_secret_basic or private_key_jwt", param_hint="--auth-method")
     key_set = _read_jwks(jwks) if jwks else None
-    settings = _settings()
+    settings = load_settings()
 
     async def work(db: Database) -> dict[str, Any]:
         from app.domain.organisation import accounts, service
@@ -412,7 +354,7 @@ def users_create(
         password = secrets.token_urlsafe(15)
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    settings = _settings()
+    settings = load_settings()
 
     async def work(db: Database) -> dict[str, Any]:
         from app.domain.organisation import accounts
@@ -462,7 +404,7 @@ def openapi_export(
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Add a new token signing key (tokens signed with the previous one keep working until they expire)."""
-    settings = _settings()
+    settings = load_settings()
 
     async def work(db: Database) -> str:
         from app.auth.keys import rotate_signing_key
@@ -474,129 +416,10 @@ def keys_rotate() -> None:
     out.print(f"New signing key: {kid}")
 
 
-@app.command()
-def relay(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
-) -> None:
-    """Deliver queued webhook events to partners (safe to run in many copies)."""
-    from app.domain.webhooks.relay import run_relay
-
-    settings = _settings()
-    with database_url(settings) as (url, _):
-        # The relay stops itself cleanly on SIGTERM/SIGINT (it finishes the attempt in hand).
-        attempted = asyncio.run(run_relay(settings, url, once=once))
-    if once:
-        out.print(f"{attempted} deliveries attempted")
-
-
-@app.command()
-def purge(
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would go now; remove nothing.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-) -> None:
-    """Remove or blank data past its retention term (docs/privacy.md); every run is recorded."""
-    import getpass
-    import logging
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.domain.retention.service import RunReport
-    from app.domain.retention.service import purge as run_purge
-    from app.observability import JsonFormatter
-
-    settings = _settings()
-    try:
-        actor = f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in some containers
-        actor = "cli"
-
-    async def work(db: Database) -> RunReport:
-        with err.status("Dry run: counting ..." if dry_run else "Purging ..."):
-            report = await run_purge(db, settings, actor=actor, dry_run=dry_run)
-        if str(report.outcome) == "completed" and not dry_run:
-            await _refresh_rollups(db)  # purged data leaves the published figures too
-        return report
-
-    retention_log = logging.getLogger("app.retention")  # the run's structured line: stderr only
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    retention_log.addHandler(handler)
-    retention_log.setLevel(logging.INFO)
-    retention_log.propagate = False
-    try:
-        report = run_with_db(settings, work)
-    except SQLAlchemyError as error:  # recorded as failed; the message is not shown (it may hold ids)
-        err.print(f"[red]Purge failed[/] ({type(error).__name__}); see retention_runs and the logs.")
-        raise typer.Exit(1) from error
-    finally:
-        retention_log.removeHandler(handler)
-        retention_log.propagate = True
-    _print_purge(report, as_json)
-
-
-def _print_purge(report: Any, as_json: bool) -> None:
-    rows = {str(c): n for c, n in report.counts.items()}
-    if as_json:
-        result = {"run_id": str(report.run_id), "dry_run": report.dry_run, "outcome": str(report.outcome)}
-        out.print_json(json.dumps({**result, "counts": rows}))
-        return
-    if str(report.outcome) == "skipped":
-        err.print("Another purge is running; this run did nothing (recorded as skipped).")
-        return
-    title = f"Purge {report.run_id}" + (" (dry run: nothing removed)" if report.dry_run else "")
-    table = Table(title=title)
-    table.add_column("Category")
-    table.add_column("Would go" if report.dry_run else "Removed", justify="right")
-    table.add_column("Term (days)", justify="right")
-    for category, count in rows.items():
-        days = report.terms_days.get(category)
-        table.add_row(category, str(count), str(days) if days else "on expiry")
-    out.print(table)
-
-
-# -- statistics ------------------------------------------------------------------------------------
-
-
-async def _refresh_rollups(db: Database) -> Any:
-    from app.domain.stats import rollups
-
-    with err.status("Refreshing the statistics rollups ..."):
-        async with db.transaction() as session:
-            return await rollups.refresh(session)
-
-
-@stats_app.command("refresh")
-def stats_refresh(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-) -> None:
-    """Recompute the statistics rollups (readers keep the previous figures until it commits). Run it
-    from cron every WIJKWERK_STATS_REFRESH_SECONDS; it waits for a refresh already running."""
-    from app.domain.stats import rollups
-
-    settings = _settings()
-
-    async def work(db: Database) -> tuple[Any, float]:
-        started = time.perf_counter()
-        refreshed = await _refresh_rollups(db)
-        return refreshed, time.perf_counter() - started
-
-    refreshed, seconds = run_with_db(settings, work)
-    result = {
-        "refreshed_at": refreshed.isoformat(),
-        "seconds": round(seconds, 3),
-        "views": list(rollups.VIEWS),
-    }
-    if as_json:
-        out.print_json(json.dumps(result))
-        return
-    table = Table(title=f"Statistics rollups refreshed in {seconds:.1f} s")
-    table.add_column("Materialized view")
-    table.add_column("Figures as of")
-    for view in rollups.VIEWS:
-        table.add_row(view, result["refreshed_at"])
-    out.print(table)
+# The jobs next to the API (app/cli_jobs.py), listed after the commands above.
+app.command()(relay)
+app.command()(purge)
+app.add_typer(stats_app, name="stats")
 
 
 def main() -> None:

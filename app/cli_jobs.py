@@ -1,0 +1,140 @@
+"""The ``wijkwerk`` jobs that run next to the API: the webhook relay, the retention purge and the
+statistics refresh (docs/operations.md, "Jobs next to the API")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from app.cli_support import database_url, err, load_settings, out, run_with_db
+from app.db import Database
+
+stats_app = typer.Typer(help="Statistics: the rollups the figures are read from.", no_args_is_help=True)
+
+
+def relay(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+) -> None:
+    """Deliver queued webhook events to partners (safe to run in many copies)."""
+    from app.domain.webhooks.relay import run_relay
+
+    settings = load_settings()
+    with database_url(settings) as (url, _):
+        # The relay stops itself cleanly on SIGTERM/SIGINT (it finishes the attempt in hand).
+        attempted = asyncio.run(run_relay(settings, url, once=once))
+    if once:
+        out.print(f"{attempted} deliveries attempted")
+
+
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go now; remove nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Remove or blank data past its retention term (docs/privacy.md); every run is recorded."""
+    import getpass
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.domain.retention.service import RunReport
+    from app.domain.retention.service import purge as run_purge
+    from app.observability import JsonFormatter
+
+    settings = load_settings()
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in some containers
+        actor = "cli"
+
+    async def work(db: Database) -> RunReport:
+        with err.status("Dry run: counting ..." if dry_run else "Purging ..."):
+            report = await run_purge(db, settings, actor=actor, dry_run=dry_run)
+        if str(report.outcome) == "completed" and not dry_run:
+            await _refresh_rollups(db)  # purged data leaves the published figures too
+        return report
+
+    retention_log = logging.getLogger("app.retention")  # the run's structured line: stderr only
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    retention_log.addHandler(handler)
+    retention_log.setLevel(logging.INFO)
+    retention_log.propagate = False
+    try:
+        report = run_with_db(settings, work)
+    except SQLAlchemyError as error:  # recorded as failed; the message is not shown (it may hold ids)
+        err.print(f"[red]Purge failed[/] ({type(error).__name__}); see retention_runs and the logs.")
+        raise typer.Exit(1) from error
+    finally:
+        retention_log.removeHandler(handler)
+        retention_log.propagate = True
+    _print_purge(report, as_json)
+
+
+def _print_purge(report: Any, as_json: bool) -> None:
+    rows = {str(c): n for c, n in report.counts.items()}
+    if as_json:
+        result = {"run_id": str(report.run_id), "dry_run": report.dry_run, "outcome": str(report.outcome)}
+        out.print_json(json.dumps({**result, "counts": rows}))
+        return
+    if str(report.outcome) == "skipped":
+        err.print("Another purge is running; this run did nothing (recorded as skipped).")
+        return
+    title = f"Purge {report.run_id}" + (" (dry run: nothing removed)" if report.dry_run else "")
+    table = Table(title=title)
+    table.add_column("Category")
+    table.add_column("Would go" if report.dry_run else "Removed", justify="right")
+    table.add_column("Term (days)", justify="right")
+    for category, count in rows.items():
+        days = report.terms_days.get(category)
+        table.add_row(category, str(count), str(days) if days else "on expiry")
+    out.print(table)
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+
+async def _refresh_rollups(db: Database) -> Any:
+    from app.domain.stats import rollups
+
+    with err.status("Refreshing the statistics rollups ..."):
+        async with db.transaction() as session:
+            return await rollups.refresh(session)
+
+
+@stats_app.command("refresh")
+def stats_refresh(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Recompute the statistics rollups (readers keep the previous figures until it commits). Run it
+    from cron every WIJKWERK_STATS_REFRESH_SECONDS; it waits for a refresh already running."""
+    from app.domain.stats import rollups
+
+    settings = load_settings()
+
+    async def work(db: Database) -> tuple[Any, float]:
+        started = time.perf_counter()
+        refreshed = await _refresh_rollups(db)
+        return refreshed, time.perf_counter() - started
+
+    refreshed, seconds = run_with_db(settings, work)
+    result = {
+        "refreshed_at": refreshed.isoformat(),
+        "seconds": round(seconds, 3),
+        "views": list(rollups.VIEWS),
+    }
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    table = Table(title=f"Statistics rollups refreshed in {seconds:.1f} s")
+    table.add_column("Materialized view")
+    table.add_column("Figures as of")
+    for view in rollups.VIEWS:
+        table.add_row(view, result["refreshed_at"])
+    out.print(table)
