@@ -247,6 +247,23 @@ async def test_a_deactivated_user_is_signed_out(
     assert all(row["revoked_at"] is not None for row in await family_rows(app, token))
 
 
+async def test_a_new_password_ends_the_persons_sign_ins(
+    client: httpx.AsyncClient, world: World, app: FastAPI
+) -> None:
+    person = world.people["generalist_b"]
+    token = (await signed_in(client, world, "generalist_b"))["refresh_token"]
+    other = (await signed_in(client, world, "team_lead_b"))["refresh_token"]
+    response = await client.patch(
+        f"/api/v1/users/{person.user.id}",
+        json={"password": "a-new-long-passphrase-for-b"},
+        headers=await world.headers("admin"),
+    )
+    assert response.status_code == 200, response.text
+    assert all(row["revoked_at"] is not None for row in await family_rows(app, token))
+    assert_oauth_error(await refresh(client, world, token), "invalid_grant")
+    assert (await refresh(client, world, other)).status_code == 200  # nobody else is signed out
+
+
 async def test_the_current_role_teams_and_bsn_read_count(
     client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:

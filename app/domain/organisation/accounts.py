@@ -100,8 +100,9 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
     if "password" in data.model_fields_set:
         user.password_hash = await hash_off_loop(password) if password is not None else None
     await flush(session, "user_link_taken", "This worker or external subject is linked to another user.")
-    if "active" in changes and not user.active:
-        await revoke_user_refresh_tokens(session, user.id)  # their apps' sessions end now
+    # Deactivated, or a new password (e.g. after a lost phone): the person's app sessions end now.
+    if ("active" in changes and not user.active) or "password" in data.model_fields_set:
+        await revoke_user_refresh_tokens(session, user.id)
     return user
 
 
