@@ -13,8 +13,8 @@
 * Each refresh reads the user again: deactivated, or in another role than at sign-in, ends the family;
   the scopes are those the user may hold *now* (``bsn:read`` withdrawn is gone at the next refresh),
   and ``mint_for_user`` reads the worker's teams afresh.
-* Revocation (RFC 7009) ends the family; deactivating a user ends all of theirs. Expired families are
-  deleted as new ones are made, in bounded batches, like expired codes.
+* Revocation (RFC 7009) ends the family; deactivating a user ends all of theirs. Ended families are
+  deleted by the retention purge (``wijkwerk purge``, category ``refresh_tokens``): see ``ended_tokens``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.auth.grants import InvalidGrant, InvalidScope, hash_token, user_permitted_scopes
 from app.auth.scopes import PERSON_ROLES
@@ -37,8 +39,6 @@ from app.settings import Settings
 
 log = logging.getLogger("app.auth.refresh")
 
-# Expired rows deleted per new sign-in: enough to keep up, small enough to stay quick.
-FORGET_BATCH = 200
 _REFUSED = "The refresh token is invalid, expired or revoked."
 
 
@@ -80,7 +80,6 @@ async def issue_refresh_token(
     """A new refresh token: the first of a family (after sign-in), or the successor of ``parent``."""
     now = utcnow()
     if parent is None:
-        await _forget_expired(session, now)
         family_id, expires = uuid.uuid4(), now + timedelta(seconds=settings.refresh_token_ttl_seconds)
     else:
         family_id, expires = parent.family_id, parent.expires_at
@@ -189,13 +188,21 @@ async def revoke_user_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) 
     )
 
 
-async def _forget_expired(session: AsyncSession, now: datetime) -> None:
-    """Delete a batch of tokens whose family has ended (of no use to anyone, not even for replay
-    detection). Locked rows are skipped: another request is deleting them."""
-    doomed = (
-        select(RefreshToken.id)
-        .where(col(RefreshToken.expires_at) < now)
-        .limit(FORGET_BATCH)
-        .with_for_update(skip_locked=True)
+def ended_tokens(now: datetime) -> SelectOfScalar[uuid.UUID]:
+    """Ids of the tokens whose family has ended at ``now``: none of its tokens could still be redeemed
+    (each is used, revoked, or past the family's end or its idle end). A used token of a *live* family
+    is kept: presented again, it must still revoke the family. An ended family never revives (new
+    tokens come only from redeeming a live one), so deleting its rows changes no answer."""
+    live = aliased(RefreshToken)
+    redeemable = (
+        select(live.id)
+        .where(
+            col(live.family_id) == col(RefreshToken.family_id),
+            col(live.used_at).is_(None),
+            col(live.revoked_at).is_(None),
+            col(live.expires_at) > now,
+            col(live.idle_expires_at) > now,
+        )
+        .exists()
     )
-    await session.execute(sa.delete(RefreshToken).where(col(RefreshToken.id).in_(doomed.scalar_subquery())))
+    return select(RefreshToken.id).where(~redeemable)

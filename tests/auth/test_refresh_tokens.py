@@ -193,20 +193,6 @@ async def test_the_family_lifetime_follows_the_settings(
             Settings(**bad)  # type: ignore[arg-type]
 
 
-async def test_expired_families_are_deleted_as_new_ones_are_made(
-    client: httpx.AsyncClient, world: World, app: FastAPI
-) -> None:
-    token = (await signed_in(client, world, "privacy_officer"))["refresh_token"]
-    await refresh(client, world, token)  # a family of two
-    family = (await family_rows(app, token))[0]["family_id"]
-    past = utcnow() - timedelta(seconds=1)
-    await change(
-        app, update(RefreshToken).where(col(RefreshToken.family_id) == family).values(expires_at=past)
-    )
-    await signed_in(client, world, "privacy_officer")
-    assert await family_rows(app, token) == []
-
-
 async def test_scope_may_narrow_but_never_widen(client: httpx.AsyncClient, world: World) -> None:
     token = (await signed_in(client, world, "generalist_a", scope="cases:read referrals:read"))[
         "refresh_token"

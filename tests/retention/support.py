@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from app.auth.clients import UsedClientAssertion
+from app.auth.refresh import RefreshToken
 from app.domain.changes.models import CaseChange
 from app.domain.households.models import ContactMoment, Household, HouseholdAssignment
 from app.domain.idempotency.models import IdempotencyKey
@@ -203,6 +204,22 @@ class Estate(Partnering):
             )
         )
         return code_hash
+
+    async def refresh_token(self, expires_at: datetime) -> uuid.UUID:
+        """A lone refresh token whose family ends at ``expires_at`` (tests/retention/test_refresh_tokens.py
+        ends families through the real sign-in and refresh flow)."""
+        token = RefreshToken(
+            token_hash=secrets.token_hex(32),
+            family_id=uuid.uuid4(),
+            client_id=self.world.clients["mobile_app"].client_id,
+            user_id=self.world.people["generalist_a"].user.id,
+            role=self.world.people["generalist_a"].user.role,
+            scope="cases:read",
+            expires_at=expires_at,
+            idle_expires_at=expires_at,
+        )
+        await self.add(token)
+        return token.id
 
     async def change_row(self, household_id: uuid.UUID, changed_at: datetime) -> tuple[int, int]:
         """One change-feed row (its own transaction), then backdated; returns (seq, txid)."""

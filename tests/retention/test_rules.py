@@ -28,7 +28,8 @@ def test_default_terms_follow_the_documented_choices() -> None:
     assert terms.days[Category.change_feed] == 90
     assert terms.days[Category.outbox_events] == 30
     # Rows that carry their own expiry are due as soon as it has passed.
-    for category in (Category.idempotency_keys, Category.client_assertions, Category.authorization_codes):
+    expiring = (Category.idempotency_keys, Category.client_assertions, Category.authorization_codes)
+    for category in (*expiring, Category.refresh_tokens):
         assert terms.days[category] == 0
     assert set(terms.as_json()) == {str(c) for c in Category}
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 
+from app.auth.refresh import RefreshToken
 from app.domain.audit.models import AccessLogEntry
 from app.domain.households.models import Household
 from app.domain.idempotency.models import IdempotencyKey
@@ -25,8 +26,9 @@ from app.domain.retention.service import RunReport, purge
 from app.domain.webhooks.models import WebhookEvent
 from tests.retention.support import MARGIN, Estate
 
-# Their rows expire on their own (codes after a minute), so other tests' leftovers may join any count.
-VOLATILE = {Category.authorization_codes, Category.client_assertions}
+# Their rows expire on their own (codes after a minute, sign-ins after a day or when revoked), so other
+# tests' leftovers may join any count.
+VOLATILE = {Category.authorization_codes, Category.client_assertions, Category.refresh_tokens}
 
 
 async def stored_run(estate: Estate, run_id: uuid.UUID) -> RetentionRun:
@@ -58,6 +60,7 @@ async def one_of_each(estate: Estate) -> dict[str, uuid.UUID | str]:
         "key": await estate.idempotency_key(now - MARGIN),
         "jti": await estate.client_assertion(now - MARGIN),
         "code": await estate.authorization_code(now - MARGIN),
+        "refresh": await estate.refresh_token(now - MARGIN),
     }
 
 
@@ -86,6 +89,7 @@ async def test_a_dry_run_counts_and_changes_nothing(estate: Estate) -> None:
     assert await estate.note_of(uuid.UUID(str(rows["contact"]))) == ("x", 45)
     assert await estate.exists(WebhookEvent, rows["event"])
     assert await estate.count(IdempotencyKey, col(IdempotencyKey.key) == rows["key"]) == 1
+    assert await estate.exists(RefreshToken, rows["refresh"])
     stored = await stored_run(estate, dry.run_id)
     assert stored.dry_run and stored.outcome == "completed" and stored.change_feed_horizon is None
     assert stored.counts == {str(c): n for c, n in dry.counts.items()}
@@ -93,6 +97,7 @@ async def test_a_dry_run_counts_and_changes_nothing(estate: Estate) -> None:
     real = await purge(estate.db, estate.settings, actor="test")
     assert exact(real) == exact(dry)  # the dry run told the truth
     assert not await estate.exists(Household, rows["household"])
+    assert not await estate.exists(RefreshToken, rows["refresh"])
     again = await purge(estate.db, estate.settings, actor="test")  # idempotent: nothing left to do
     assert set(exact(again).values()) == {0}
 

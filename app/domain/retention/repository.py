@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
 from app.auth.clients import UsedClientAssertion
+from app.auth.refresh import RefreshToken, ended_tokens
 from app.domain.changes.models import CaseChange, ChangeOp
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdStatus
@@ -295,6 +296,18 @@ async def delete_authorization_codes(session: AsyncSession, cutoff: datetime, li
     return _count(
         await session.execute(sa.delete(codes).where(codes.c.code_hash.in_(doomed.scalar_subquery())))
     )
+
+
+async def count_refresh_tokens(session: AsyncSession, cutoff: datetime) -> int:
+    return await _scalar_count(session, ended_tokens(cutoff))
+
+
+async def delete_refresh_tokens(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Tokens of ended families (the definition is the refresh module's). A batch may take part of a
+    family: the rest stays ended and goes in the next batch."""
+    doomed = ended_tokens(cutoff).limit(limit).with_for_update(skip_locked=True)
+    tokens = _table(RefreshToken)
+    return _count(await session.execute(sa.delete(tokens).where(tokens.c.id.in_(doomed.scalar_subquery()))))
 
 
 # -- the change feed -----------------------------------------------------------------------------

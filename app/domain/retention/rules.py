@@ -2,7 +2,7 @@
 
 A row is due when its moment lies strictly before the cutoff (``now - term``): a contact exactly one
 term old keeps its note until the next run. Categories that carry their own expiry (idempotency keys,
-client assertions, authorization codes) are due once that moment has passed (term 0).
+client assertions, authorization codes, refresh-token families) are due once that moment has passed (term 0).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class Category(StrEnum):
     idempotency_keys = "idempotency_keys"  # stored answers past their replay window
     client_assertions = "client_assertions"  # jti of used private_key_jwt assertions, expired
     authorization_codes = "authorization_codes"  # expired one-time codes
+    refresh_tokens = "refresh_tokens"  # every token of a sign-in family that has ended
     change_feed = "change_feed"  # sync change rows older than the horizon
 
 

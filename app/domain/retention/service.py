@@ -49,6 +49,7 @@ COUNTERS: dict[Category, Counter] = {
     Category.idempotency_keys: repo.count_idempotency_keys,
     Category.client_assertions: repo.count_client_assertions,
     Category.authorization_codes: repo.count_authorization_codes,
+    Category.refresh_tokens: repo.count_refresh_tokens,
     Category.change_feed: repo.count_change_feed,
 }
 
@@ -130,6 +131,7 @@ async def _purge(
         Category.idempotency_keys: lambda s: idempotency.purge_expired(s, limit=limit),
         Category.client_assertions: lambda s: repo.delete_client_assertions(s, cutoff, limit),
         Category.authorization_codes: lambda s: repo.delete_authorization_codes(s, cutoff, limit),
+        Category.refresh_tokens: lambda s: repo.delete_refresh_tokens(s, cutoff, limit),
     }
     return await _in_batches(db, steps[category], limit)
 
