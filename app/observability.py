@@ -10,6 +10,7 @@ SQLSTATE, constraint name and stack frames are.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -32,11 +33,13 @@ from prometheus_client.registry import Collector
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.domain.webhooks.health import QueueHealth, queue_health
 from app.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 access_log = logging.getLogger("wijkwerk.access")
+log = logging.getLogger("app.observability")
 
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -174,6 +177,44 @@ class _PoolCollector(Collector):
         yield family
 
 
+class _WebhookQueueCollector(Collector):
+    """The webhook queue as read from the database for one scrape (see ``webhook_queue``)."""
+
+    def __init__(self, health: QueueHealth) -> None:
+        self.health = health
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        deliveries = GaugeMetricFamily(
+            "wijkwerk_webhook_deliveries", "Webhook deliveries by state", labels=["state"]
+        )
+        deliveries.add_metric(["pending"], self.health.pending)
+        deliveries.add_metric(["due"], self.health.due)
+        deliveries.add_metric(["dead"], self.health.dead)
+        yield deliveries
+        yield GaugeMetricFamily(
+            "wijkwerk_webhook_oldest_due_seconds",
+            "Seconds the oldest due webhook delivery has waited (0 when none is due)",
+            value=self.health.oldest_due_seconds,
+        )
+
+
+# A scrape must answer even when PostgreSQL does not: the queue gauges are skipped after this long.
+QUEUE_READ_TIMEOUT_SECONDS = 2.0
+
+
+async def webhook_queue(app: FastAPI) -> Collector | None:
+    """The queue gauges for this scrape, or None when the database cannot tell us now."""
+    db = getattr(app.state, "db", None)
+    if db is None:
+        return None
+    try:
+        async with asyncio.timeout(QUEUE_READ_TIMEOUT_SECONDS), db.transaction() as session:
+            return _WebhookQueueCollector(await queue_health(session))
+    except Exception as error:  # any failure costs these gauges only, never the scrape
+        log.warning("webhook queue gauges skipped", extra={"error": type(error).__name__})
+        return None
+
+
 class Metrics:
     """The Prometheus instruments of one app, in a registry of its own (tests build several apps).
 
@@ -209,7 +250,11 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.duration.labels(method, route).observe(seconds)
 
-    def render(self) -> bytes:
+    def render(self, extra: Collector | None = None) -> bytes:
+        """The text exposition; ``extra`` (read for this scrape only) is appended in a registry of its own."""
+        return self._render() + (generate_latest(_registry_of(extra)) if extra is not None else b"")
+
+    def _render(self) -> bytes:
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         if not directory:
             return generate_latest(self.registry)
@@ -218,6 +263,12 @@ class Metrics:
         MultiProcessCollector(registry, path=directory)
         registry.register(self.pool)
         return generate_latest(registry)
+
+
+def _registry_of(collector: Collector) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(collector)
+    return registry
 
 
 # -- the middleware ------------------------------------------------------------------------------
@@ -340,8 +391,9 @@ router = APIRouter(tags=["operations"])
     "/metrics",
     summary="Prometheus metrics",
     description=(
-        "Request counts and latency histograms per route template, requests in progress and database "
-        "pool use, in the Prometheus text format. Holds no personal data; restrict it at the ingress."
+        "Request counts and latency histograms per route template, requests in progress, database "
+        "pool use and the webhook queue (counts, oldest wait), in the Prometheus text format. Holds no "
+        "personal data; restrict it at the ingress."
     ),
     response_class=Response,
     responses={
@@ -352,7 +404,7 @@ router = APIRouter(tags=["operations"])
     },
 )
 async def metrics(request: Request) -> Response:
-    body = request.app.state.metrics.render()
+    body = request.app.state.metrics.render(await webhook_queue(request.app))
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
