@@ -7,12 +7,15 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
 from app.api.pagination import CursorParam, Limit, Page, cursor_secret, decode_cursor, encode_cursor
+from app.api.v1.households_access import decode_time_cursor, encode_time_cursor
 
 T = TypeVar("T")
 
@@ -34,3 +37,38 @@ def _page_request(request: Request, limit: Limit = 50, cursor: CursorParam = Non
 
 
 CursorPage = Annotated[PageRequest, Depends(_page_request)]
+
+
+class _Created(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+C = TypeVar("C", bound=_Created)
+
+
+@dataclass(frozen=True, slots=True)
+class TimePageRequest:
+    """A list ordered by (created_at, id): the decoded cursor, the limit, and the next page's cursor."""
+
+    after: tuple[datetime, uuid.UUID] | None
+    limit: int
+    secret: str
+
+    def of(self, items: list[C]) -> Page[C]:
+        """The page; a full page gets a cursor after its last item."""
+        last = items[-1] if len(items) == self.limit else None
+        return Page(
+            items=items,
+            next_cursor=encode_time_cursor(last.created_at, last.id, self.secret) if last else None,
+        )
+
+
+def _time_page_request(request: Request, limit: Limit = 50, cursor: CursorParam = None) -> TimePageRequest:
+    secret = cursor_secret(request)
+    return TimePageRequest(after=decode_time_cursor(cursor, secret), limit=limit, secret=secret)
+
+
+TimeCursorPage = Annotated[TimePageRequest, Depends(_time_page_request)]

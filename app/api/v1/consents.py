@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from app.api.deps import Requires, Session
 from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import CaseRoute, cursor_secret, decode_time_cursor, encode_time_cursor
+from app.api.v1.case_helpers import TimeCursorPage
+from app.api.v1.households_access import CaseRoute
 from app.auth.scopes import Scope
 from app.domain.consents import service
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
@@ -27,21 +28,13 @@ BASE = "/households/{household_id}/consents"
 
 @router.get(BASE, response_model=Page[ConsentRead], summary="List a household's consents, newest first")
 async def list_consents(
-    request: Request,
     session: Session,
     principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
     household_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: TimeCursorPage,
 ) -> Page[ConsentRead]:
-    secret = cursor_secret(request)
-    items = await service.list_consents(
-        session, principal, household_id, limit=limit, after=decode_time_cursor(cursor, secret)
-    )
-    last = items[-1] if len(items) == limit else None
-    return Page(
-        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
-    )
+    items = await service.list_consents(session, principal, household_id, limit=page.limit, after=page.after)
+    return page.of(items)
 
 
 @router.post(

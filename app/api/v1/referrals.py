@@ -17,14 +17,12 @@ from pydantic import TypeAdapter
 from app.api.concurrency import set_etag
 from app.api.deps import Requires, Session
 from app.api.idempotency import IdempotencyKeyRequest, Idempotent, answer_response, replayed
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
+from app.api.v1.case_helpers import TimeCursorPage
 from app.api.v1.households_access import (
     CaseRoute,
     bsn_protector,
-    cursor_secret,
-    decode_time_cursor,
-    encode_time_cursor,
 )
 from app.auth.scopes import Scope
 from app.domain.idempotency.repository import Answer
@@ -46,14 +44,6 @@ router = APIRouter(tags=["referrals"], responses=PROBLEM_RESPONSES, route_class=
 
 ReferralResponse = ReferralRead | PartnerReferralRead
 IDEMPOTENCY_KEY = "Idempotency-Key"
-
-
-def _page(request: Request, items: list[AnyReferralRead], limit: int) -> Page[ReferralResponse]:
-    last = items[-1] if len(items) == limit else None
-    secret = cursor_secret(request)
-    return Page(
-        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
-    )
 
 
 @router.post(
@@ -88,18 +78,15 @@ def _created(read: AnyReferralRead) -> Answer:
 
 @router.get("/referrals", response_model=Page[ReferralResponse], summary="List referrals, newest first")
 async def list_referrals(
-    request: Request,
     session: Session,
     principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    page: TimeCursorPage,
     status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
     direction: Direction | None = None,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
 ) -> Page[ReferralResponse]:
     filters = ReferralFilters(status=status_, direction=direction)
-    after = decode_time_cursor(cursor, cursor_secret(request))
-    items = await service.list_referrals(session, principal, filters, limit=limit, after=after)
-    return _page(request, items, limit)
+    items = await service.list_referrals(session, principal, filters, limit=page.limit, after=page.after)
+    return page.of(items)
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralResponse, summary="Read a referral")
@@ -136,21 +123,13 @@ async def transition_referral(
     summary="Messages on a referral, oldest first",
 )
 async def list_messages(
-    request: Request,
     session: Session,
     principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
     referral_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: TimeCursorPage,
 ) -> Page[MessageRead]:
-    secret = cursor_secret(request)
-    items = await service.list_messages(
-        session, principal, referral_id, limit=limit, after=decode_time_cursor(cursor, secret)
-    )
-    last = items[-1] if len(items) == limit else None
-    return Page(
-        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
-    )
+    items = await service.list_messages(session, principal, referral_id, limit=page.limit, after=page.after)
+    return page.of(items)
 
 
 @router.post(
@@ -197,13 +176,12 @@ async def refer_out(
     summary="A household's referrals (the coordinator keeps the lead)",
 )
 async def household_referrals(
-    request: Request,
     session: Session,
     principal: Requires(Scope.cases_read, Scope.referrals_read),  # type: ignore[valid-type]
     household_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: TimeCursorPage,
 ) -> Page[ReferralResponse]:
-    after = decode_time_cursor(cursor, cursor_secret(request))
-    items = await service.list_for_household(session, principal, household_id, limit=limit, after=after)
-    return _page(request, items, limit)
+    items = await service.list_for_household(
+        session, principal, household_id, limit=page.limit, after=page.after
+    )
+    return page.of(items)

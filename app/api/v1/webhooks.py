@@ -13,9 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api.deps import Requires, Session
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import CaseRoute, cursor_secret, decode_time_cursor, encode_time_cursor
+from app.api.v1.case_helpers import TimeCursorPage
+from app.api.v1.households_access import CaseRoute
 from app.auth.scopes import Scope
 from app.domain.webhooks import service, targets
 from app.domain.webhooks.models import DeliveryStatus
@@ -60,20 +61,12 @@ async def create_subscription(
 
 @router.get("/webhooks", response_model=Page[SubscriptionRead], summary="Your organisation's subscriptions")
 async def list_subscriptions(
-    request: Request,
     session: Session,
     principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: TimeCursorPage,
 ) -> Page[SubscriptionRead]:
-    secret = cursor_secret(request)
-    items = await service.list_subscriptions(
-        session, principal, limit=limit, after=decode_time_cursor(cursor, secret)
-    )
-    last = items[-1] if len(items) == limit else None
-    return Page(
-        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
-    )
+    items = await service.list_subscriptions(session, principal, limit=page.limit, after=page.after)
+    return page.of(items)
 
 
 @router.get(ONE, response_model=SubscriptionRead, summary="Read a subscription")
@@ -125,27 +118,16 @@ async def rotate_secret(
 
 @router.get(ONE + "/deliveries", response_model=Page[DeliveryRead], summary="Deliveries, newest first")
 async def list_deliveries(
-    request: Request,
     session: Session,
     principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
     subscription_id: uuid.UUID,
+    page: TimeCursorPage,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
 ) -> Page[DeliveryRead]:
-    secret = cursor_secret(request)
     items = await service.list_deliveries(
-        session,
-        principal,
-        subscription_id,
-        status=status_,
-        limit=limit,
-        after=decode_time_cursor(cursor, secret),
+        session, principal, subscription_id, status=status_, limit=page.limit, after=page.after
     )
-    last = items[-1] if len(items) == limit else None
-    return Page(
-        items=items, next_cursor=encode_time_cursor(last.created_at, last.id, secret) if last else None
-    )
+    return page.of(items)
 
 
 @router.get(
