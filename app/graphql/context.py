@@ -34,6 +34,10 @@ from app.domain.initiatives.schemas import (
     ThemeView,
     YearPlanView,
 )
+from app.domain.stats import areas, rollups
+from app.domain.stats import service as stats_service
+from app.domain.stats.areas import AreaFigures
+from app.domain.stats.periods import Period, local_today
 from app.settings import Settings
 
 K = TypeVar("K")
@@ -194,6 +198,34 @@ class Loaders:
     @cached_property
     def members_of_network(self) -> DataLoader[uuid.UUID, list[MemberView] | None]:
         return _batch(self.ctx, network_service.members_of_networks)
+
+    @cached_property
+    def figures(self) -> DataLoader[FigureKey, AreaFigures]:
+        """Neighbourhood statistics: the keys of one tick grouped by (period, measures), one
+        computation per group for all its buurten."""
+
+        async def load(keys: Sequence[FigureKey]) -> list[AreaFigures]:
+            groups: dict[tuple[Period, tuple[str, ...]], list[str]] = defaultdict(list)
+            for code, period, measures in keys:
+                groups[(period, measures)].append(code)
+            ctx = self.ctx
+            policy, today = stats_service.policy_from(ctx.settings), local_today()
+            found: dict[FigureKey, AreaFigures] = {}
+            async with ctx.lock:
+                for (period, measures), codes in groups.items():
+                    result = await areas.buurt_figures(ctx.session, codes, measures, period, policy, today)
+                    found.update({(c, period, measures): result[c] for c in codes})
+            app: Any = getattr(ctx.request, "app", None)  # absent when a test executes the schema
+            if app is not None:
+                as_of = min((f.as_of for f in found.values()), default=None)
+                rollups.refresh_if_stale(app.state.db, ctx.settings, as_of)
+            return [found[key] for key in keys]
+
+        return DataLoader(load_fn=load)
+
+
+# (buurt code, period, measure ids in catalogue order)
+FigureKey = tuple[str, Period, tuple[str, ...]]
 
 
 def context_getter(settings: Settings) -> Callable[..., Awaitable[GraphQLContext]]:

@@ -14,28 +14,20 @@ loader per request), so the cost does not grow with the number of buurten.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.dataloader import DataLoader
 
 from app.domain.errors import ValidationFailed
-from app.domain.stats import areas, rollups, service
+from app.domain.stats import areas, service
 from app.domain.stats.areas import AreaFigure, AreaFigures
 from app.domain.stats.catalogue import CATALOGUE
 from app.domain.stats.disclosure import Suppression
 from app.domain.stats.periods import Period, local_today, parse_period
-from app.graphql.context import GraphQLContext
 from app.graphql.permissions import sees_all_figures
-
-# (buurt code, period, measure ids in catalogue order)
-FigureKey = tuple[str, Period, tuple[str, ...]]
-_LOADERS: WeakKeyDictionary[GraphQLContext, DataLoader[FigureKey, AreaFigures]] = WeakKeyDictionary()
 
 
 @strawberry.enum(description="Why a figure is withheld (the REST rows' `suppressed`, in capitals).")
@@ -130,38 +122,8 @@ def period_of(key: str) -> Period:
     return period
 
 
-def _loader(ctx: GraphQLContext) -> DataLoader[FigureKey, AreaFigures]:
-    """One loader per request (its cache never outlives the request)."""
-    loader = _LOADERS.get(ctx)
-    if loader is None:
-
-        async def load(keys: list[FigureKey]) -> list[AreaFigures]:
-            groups: dict[tuple[Period, tuple[str, ...]], list[str]] = defaultdict(list)
-            for code, period, measures in keys:
-                groups[(period, measures)].append(code)
-            policy, today = service.policy_from(ctx.settings), local_today()
-            found: dict[FigureKey, AreaFigures] = {}
-            async with ctx.lock:
-                for (period, measures), codes in groups.items():
-                    result = await areas.buurt_figures(ctx.session, codes, measures, period, policy, today)
-                    found.update({(c, period, measures): result[c] for c in codes})
-            _refresh_when_stale(ctx, min((f.as_of for f in found.values()), default=None))
-            return [found[key] for key in keys]
-
-        loader = _LOADERS[ctx] = DataLoader(load_fn=load)
-    return loader
-
-
-def _refresh_when_stale(ctx: GraphQLContext, as_of: datetime | None) -> None:
-    """As REST does: rollups older than the configured age start a refresh in the background."""
-    app: Any = getattr(ctx.request, "app", None)
-    if as_of is None or app is None or datetime.now(UTC) - as_of <= rollups.max_age(ctx.settings):
-        return
-    rollups.refresh_in_background(app.state.db)
-
-
 async def figures_of(info: Any, code: str, period: Period, measures: tuple[str, ...]) -> AreaFigures:
-    return await _loader(info.context).load((code, period, measures))
+    return await info.context.loaders.figures.load((code, period, measures))
 
 
 def measures_for(info: Any, everything: bool, asked: list[str] | None) -> tuple[str, ...]:

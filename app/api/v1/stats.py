@@ -15,7 +15,7 @@ import csv
 import io
 from collections import OrderedDict
 from collections.abc import Hashable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -87,8 +87,7 @@ async def get_figures(
     query = service.FigureQuery(measure, level, period, from_, to, area)
     settings = request.app.state.settings
     resolved = await service.resolve(session, query, service.policy_from(settings), _today())
-    if datetime.now(UTC) - resolved.as_of > rollups.max_age(settings):
-        rollups.refresh_in_background(request.app.state.db)
+    rollups.refresh_if_stale(request.app.state.db, settings, resolved.as_of)
     csv_wanted = _wants_csv(request.headers.get("accept", ""))
     key = (resolved.version, csv_wanted)
     body = _ANSWERS.get(key)

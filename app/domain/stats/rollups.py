@@ -55,6 +55,13 @@ def max_age(settings: Any) -> timedelta:
     return DEFAULT_MAX_AGE if seconds is None else timedelta(seconds=seconds)
 
 
+def refresh_if_stale(db: Any, settings: Any, as_of: datetime | None) -> None:
+    """Figures just read from rollups older than ``max_age`` start a refresh in the background (the
+    answer itself is not held up; the next one is fresher)."""
+    if as_of is not None and datetime.now(UTC) - as_of > max_age(settings):
+        refresh_in_background(db)
+
+
 def refresh_in_background(db: Any) -> bool:
     """Start one background refresh in this process (``db`` is the app's Database); False when one
     is already running here. Errors are logged, never raised into a request."""
