@@ -281,7 +281,8 @@ def clients_create(
     settings = load_settings()
 
     async def work(db: Database) -> dict[str, Any]:
-        from app.domain.organisation import accounts, service
+        from app.domain.identity import accounts
+        from app.domain.organisation import service
         from app.domain.organisation.schemas import ClientCreate
 
         async with db.transaction() as session:
@@ -357,7 +358,7 @@ def users_create(
     settings = load_settings()
 
     async def work(db: Database) -> dict[str, Any]:
-        from app.domain.organisation import accounts
+        from app.domain.identity import accounts
         from app.domain.organisation.schemas import UserCreate
 
         data = UserCreate.model_validate(
@@ -407,7 +408,7 @@ def keys_rotate() -> None:
     settings = load_settings()
 
     async def work(db: Database) -> str:
-        from app.auth.keys import rotate_signing_key
+        from app.domain.identity.keys import rotate_signing_key
 
         with err.status("Generating a signing key ..."):
             return await rotate_signing_key(db, settings)

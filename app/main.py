@@ -11,12 +11,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import health
+from app.api.oauth import endpoints as oauth_server
 from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from app.api.v1 import api_router
-from app.auth import server as oauth_server
-from app.auth.tokens import build_token_verifier
 from app.contract import finish_openapi
 from app.db import Database
+from app.domain.identity.tokens import build_token_verifier
 from app.graphql import mount_graphql
 from app.observability import configure_logging, install_observability, observed
 from app.settings import Settings, get_settings

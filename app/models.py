@@ -3,8 +3,6 @@
 A new context adds one import line here.
 """
 
-from app.auth import clients as oauth_clients_models
-from app.auth import refresh as refresh_tokens_models
 from app.domain.assessments import models as assessments_models
 from app.domain.audit import models as audit_models
 from app.domain.base import metadata
@@ -12,13 +10,14 @@ from app.domain.changes import models as changes_models
 from app.domain.consents import models as consents_models
 from app.domain.households import models as households_models
 from app.domain.idempotency import models as idempotency_models
+from app.domain.identity import models as identity_models
 from app.domain.initiatives import models as initiatives_models
-from app.domain.networks import models as networks_models
 from app.domain.organisation import models as organisation_models
 from app.domain.plans import models as plans_models
 from app.domain.reference import models as reference_models
 from app.domain.referrals import models as referrals_models
 from app.domain.retention import models as retention_models
+from app.domain.support_network import models as support_network_models
 from app.domain.webhooks import models as webhooks_models
 
 __all__ = [
@@ -28,15 +27,14 @@ __all__ = [
     "consents_models",
     "households_models",
     "idempotency_models",
+    "identity_models",
     "initiatives_models",
     "metadata",
-    "networks_models",
-    "oauth_clients_models",
     "organisation_models",
     "plans_models",
     "reference_models",
     "referrals_models",
-    "refresh_tokens_models",
     "retention_models",
+    "support_network_models",
     "webhooks_models",
 ]

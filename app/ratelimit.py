@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from app.domain.errors import RateLimited
-from app.domain.organisation.models import OAuthClient
+from app.domain.identity.models import OAuthClient
 
 log = logging.getLogger(__name__)
 

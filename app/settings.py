@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     signing_alg: str = "ES256"
     token_leeway_seconds: int = Field(default=30, ge=0, le=60)
     authorization_code_ttl_seconds: int = Field(default=60, ge=10, le=600)
-    # Refresh tokens of people's apps (rotated on every use, app/auth/refresh.py): a sign-in lasts this
-    # long at most (a working day), and ends earlier when the app has not refreshed for the idle time.
+    # Refresh tokens of people's apps (rotated on every use): a sign-in lasts this long at most (a
+    # working day), and ends earlier when the app has not refreshed for the idle time.
     refresh_token_ttl_seconds: int = Field(default=12 * 3600, ge=900, le=7 * 24 * 3600)
     refresh_token_idle_seconds: int = Field(default=4 * 3600, ge=900, le=7 * 24 * 3600)
 

@@ -5,7 +5,7 @@
   database of its own, created here and dropped at the end.
 * Tests commit for real (the app's unit of work commits), so each test makes its own municipality,
   teams and people through ``tests.factories`` and asserts only on what it made.
-* Tokens come from the real token code (``app.auth.grants``), signed with the app's own keys.
+* Tokens come from the real token code (``app.domain.identity.grants``), signed with the app's own keys.
 """
 
 from __future__ import annotations

@@ -12,22 +12,20 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.grants import mint_for_client, mint_for_user
-from app.auth.passwords import hash_secret
-from app.auth.scopes import Role, allowed_scopes
-from app.auth.tokens import TokenVerifier
+from app.domain.identity.grants import mint_for_client, mint_for_user
+from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
+from app.domain.identity.passwords import hash_secret
+from app.domain.identity.tokens import TokenVerifier
 from app.domain.organisation.models import (
     Area,
-    ClientAuthMethod,
     Municipality,
-    OAuthClient,
     PartnerOrganisation,
     Team,
     TeamArea,
-    User,
     Worker,
     WorkerTeam,
 )
+from app.security.scopes import Role, allowed_scopes
 
 _codes = itertools.count(random.randrange(1_000, 5_000))
 

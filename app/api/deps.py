@@ -15,11 +15,11 @@ from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCr
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.errors import AuthenticationFailed, InsufficientScope
-from app.auth.principal import Principal
-from app.auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from app.domain.audit import service as audit
 from app.ratelimit import limit_machine_client
+from app.security.errors import AuthenticationFailed, InsufficientScope
+from app.security.principal import Principal
+from app.security.scopes import SCOPE_DESCRIPTIONS, Scope
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(

@@ -55,12 +55,12 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
 from app.api.deps import Session, authenticate
-from app.auth.principal import Principal
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.idempotency import service
 from app.domain.idempotency.repository import Answer, StoredKey
 from app.domain.idempotency.service import Claim, KeyRequest, Replay
+from app.security.principal import Principal
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "etag", "location")

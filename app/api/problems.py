@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.auth.errors import AuthenticationFailed, InsufficientScope
 from app.domain import errors as domain
+from app.security.errors import AuthenticationFailed, InsufficientScope
 
 log = logging.getLogger("app.problems")
 

@@ -31,9 +31,9 @@ from app.demo.households import OrderedIds, allow_bulk_statements, analyze, copy
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.base import utcnow
 from app.domain.households.models import Household, HouseholdStatus, Member
-from app.domain.networks.models import Frequency, NetworkPerson, Relation, SupportKind
 from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.reference.models import LifeDomain
+from app.domain.support_network.models import Frequency, NetworkPerson, Relation, SupportKind
 
 CHUNK = 5_000  # households per member query
 HOUSEHOLDS_PER_BATCH = 5_000  # generated (the next batch) while the previous one is copied

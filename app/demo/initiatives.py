@@ -12,8 +12,6 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.auth.scopes import ROLE_SCOPES, Role
 from app.demo import DemoContext, demo_loader
 from app.demo.organisation import BUURTEN
 from app.domain.initiatives import network_service, service
@@ -30,6 +28,8 @@ from app.domain.initiatives.schemas import (
     NetworkCreate,
     YearPlanCreate,
 )
+from app.security.principal import Principal
+from app.security.scopes import ROLE_SCOPES, Role
 
 NETWORKS = {"WK999901": "Wijknetwerk Stedenwijk (demo)", "WK999902": "Wijknetwerk Huizum (demo)"}
 IDEAS: list[tuple[str, str, list[str]]] = [

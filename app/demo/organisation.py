@@ -11,12 +11,13 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import verify_secret
-from app.auth.scopes import Role
 from app.demo import DemoContext, demo_loader
-from app.domain.organisation import accounts, service
+from app.domain.identity import accounts
+from app.domain.identity.models import OAuthClient, User
+from app.domain.identity.passwords import verify_secret
 from app.domain.organisation import repository as repo
-from app.domain.organisation.models import OAuthClient, PartnerKind, User, WorkerRole
+from app.domain.organisation import service
+from app.domain.organisation.models import PartnerKind, WorkerRole
 from app.domain.organisation.schemas import (
     AreaCreate,
     ClientCreate,
@@ -26,6 +27,7 @@ from app.domain.organisation.schemas import (
     UserCreate,
     WorkerCreate,
 )
+from app.security.scopes import Role
 
 MUNICIPALITY = ("GM9999", "Gemeente Waddenmeer (demo)")
 WIJKEN = {"WK999901": "Stedenwijk", "WK999902": "Huizum"}

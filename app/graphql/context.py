@@ -21,7 +21,6 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from app.api.deps import MaybePrincipal, Session
-from app.auth.principal import Principal
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.access import Viewer
 from app.domain.initiatives.schemas import (
@@ -38,6 +37,7 @@ from app.domain.stats import areas, rollups
 from app.domain.stats import service as stats_service
 from app.domain.stats.areas import AreaFigures
 from app.domain.stats.periods import Period, local_today
+from app.security.principal import Principal
 from app.settings import Settings
 
 K = TypeVar("K")

@@ -15,7 +15,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
-from app.auth.scopes import Scope
+from app.security.scopes import Scope
 
 
 class _HasScope(BasePermission):

@@ -22,19 +22,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.api.pagination import encode_cursor
-from app.auth.grants import mint_for_user
-from app.auth.principal import Principal
-from app.auth.tokens import build_token_verifier
 from app.db import Database
 from app.domain.audit import service as audit
 from app.domain.households import contacts
 from app.domain.households import service as households
 from app.domain.households.models import ContactKind
 from app.domain.households.schemas import ContactCreate, HouseholdUpdate
-from app.domain.organisation.models import OAuthClient, User
+from app.domain.identity.grants import mint_for_user
+from app.domain.identity.models import OAuthClient, User
+from app.domain.identity.tokens import build_token_verifier
 from app.domain.sync import repository as sync_repo
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
 from app.embedded import start_embedded_postgres
+from app.security.principal import Principal
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -35,8 +35,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.api.pagination import encode_cursor
-from app.auth.principal import Principal
-from app.auth.scopes import Role
 from app.domain.assessments.rules import derive_tier
 from app.domain.audit.models import AccessLogEntry
 from app.domain.changes.models import CaseChange
@@ -44,6 +42,8 @@ from app.domain.households.access import visible_to
 from app.domain.households.models import ContactMoment, Household
 from app.domain.households.repository import _ASYNCPG, LOG_FIELDS, RawStatement, household_page
 from app.domain.plans.overview_repository import CHECKED_OVERVIEW
+from app.security.principal import Principal
+from app.security.scopes import Role
 
 PAGE = household_page(frozenset(), False)
 

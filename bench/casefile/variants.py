@@ -6,7 +6,7 @@
   three round trips on every checkout). Proposal for ``app/db.py``.
 * ``tokencache``: verified tokens kept until they expire (a bounded dict keyed by the token), so the
   ES256 signature and the claims are checked once per token, not once per request. Proposal for
-  ``app/auth/tokens.py`` (``TokenVerifier.verify``).
+  ``app/domain/identity/tokens.py`` (``TokenVerifier.verify``).
 * ``routes``: the case-file routers matched before the others (FastAPI tries routes in order; the
   household overview is behind ~100 routes). Proposal for ``app/api/v1/__init__.py``.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.auth.principal import Principal
+from app.security.principal import Principal
 from app.settings import get_settings
 
 PATCHES = {p for p in os.environ.get("BENCH_PATCHES", "").split(",") if p}
@@ -41,7 +41,7 @@ def _no_ping() -> None:
 
 
 def _token_cache() -> None:
-    from app.auth.tokens import TokenVerifier
+    from app.domain.identity.tokens import TokenVerifier
 
     verify = TokenVerifier.verify
     cache: dict[str, tuple[float, Principal]] = {}

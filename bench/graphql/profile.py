@@ -39,7 +39,7 @@ LAYERS = {
         "app/api/",
         "app/observability",
         "app/main.py",
-        "app/auth/",
+        "app/api/oauth/",
     ),
     "fastapi/starlette (routing, dependencies)": ("fastapi/", "starlette/"),
     "uvicorn/httptools (HTTP)": ("uvicorn/", "httptools"),

@@ -31,8 +31,8 @@ from fastapi import APIRouter, FastAPI
 from app.api.deps import Requires, Session
 from app.api.idempotency import Idempotent
 from app.api.v1.households_access import CaseRoute
-from app.auth.scopes import Scope
 from app.domain.referrals.schemas import InboundReferralCreate as Body
+from app.security.scopes import Scope
 from bench.referrals import data
 
 PATH = "/api/v1/referrals"

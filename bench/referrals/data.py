@@ -6,7 +6,7 @@ subscription for every referral event, so every posted referral queues one event
 
 The server lives in ``.wijkwerk/bench-referrals/pgdata`` (never the shared test server) and stops
 when the process that started it exits. Tokens are real: minted by the app's own token code
-(``app.auth.grants.mint_for_client``) with the keys in this database.
+(``app.domain.identity.grants.mint_for_client``) with the keys in this database.
 """
 
 from __future__ import annotations
@@ -21,23 +21,16 @@ import asyncpg
 from alembic.util.exc import CommandError
 from sqlmodel import col, select
 
-from app.auth.grants import mint_for_client
-from app.auth.keys import KeyRing
-from app.auth.scopes import Role, allowed_scopes
 from app.db import Database
-from app.domain.organisation.models import (
-    Area,
-    ClientAuthMethod,
-    Municipality,
-    OAuthClient,
-    PartnerOrganisation,
-    Team,
-    TeamArea,
-)
+from app.domain.identity.grants import mint_for_client
+from app.domain.identity.keys import KeyRing
+from app.domain.identity.models import ClientAuthMethod, OAuthClient
+from app.domain.organisation.models import Area, Municipality, PartnerOrganisation, Team, TeamArea
 from app.domain.webhooks.models import EventType, WebhookSubscription
 from app.domain.webhooks.signing import SecretBox, new_secret
 from app.embedded import create_database, drop_database, start_embedded_postgres
 from app.migrations import upgrade
+from app.security.scopes import Role, allowed_scopes
 from app.settings import Environment, Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ turned, to show what they are worth next to the shipped stack in the same run.
 
 * no ``pool_pre_ping`` (``app/db.py``): every checkout otherwise costs a round trip;
 * verified access tokens remembered per token string until shortly before they expire
-  (``app/auth/tokens.py``): the ES256 signature check otherwise runs on every request;
+  (``app/domain/identity/tokens.py``): the ES256 signature check otherwise runs on every request;
 * a pool as large as the concurrency (``WIJKWERK_DB_POOL_SIZE=16``, set by run.py), so no overflow
   connection is opened and closed again under load;
 * the referrals router included first (``app/api/v1/__init__.py``): FastAPI tries the routes in
@@ -20,11 +20,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-import app.auth.tokens as tokens
+import app.domain.identity.tokens as tokens
 import app.main as main
 from app.asgi import create as create_shipped
-from app.auth.principal import Principal
 from app.db import Database
+from app.security.principal import Principal
 
 _REMEMBER = 60.0  # seconds; the benchmark's tokens live an hour
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col
 
-from app.domain.organisation.models import User
+from app.domain.identity.models import User
 from tests.auth.helpers import (
     REDIRECT_URI,
     Pkce,

@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from joserfc.jwk import ECKey
 
-from app.auth.clients import JWT_BEARER_ASSERTION
-from app.auth.principal import Principal
-from app.domain.organisation.models import ClientAuthMethod, OAuthClient
+from app.domain.identity.clients import JWT_BEARER_ASSERTION
+from app.domain.identity.models import ClientAuthMethod, OAuthClient
+from app.security.principal import Principal
 from tests.auth.helpers import (
     TOKEN_URL,
     assert_oauth_error,

@@ -10,9 +10,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from app.auth.keys import retire_signing_keys, rotate_signing_key
-from app.auth.scopes import Scope
-from app.domain.organisation.models import SigningKey
+from app.domain.identity.keys import retire_signing_keys, rotate_signing_key
+from app.domain.identity.models import SigningKey
+from app.security.scopes import Scope
 from tests.factories import World
 
 

@@ -20,10 +20,10 @@ from joserfc.jwk import ECKey
 from sqlalchemy import update
 from sqlmodel import col
 
-from app.auth.errors import AuthenticationFailed
-from app.auth.principal import Principal
-from app.auth.tokens import build_token_verifier, external_role
-from app.domain.organisation.models import User
+from app.domain.identity.models import User
+from app.domain.identity.tokens import build_token_verifier, external_role
+from app.security.errors import AuthenticationFailed
+from app.security.principal import Principal
 from app.settings import Settings
 from tests.auth.helpers import assert_unauthenticated, new_ec_key, own_app, raw_jwt, unverified_claims
 from tests.factories import World

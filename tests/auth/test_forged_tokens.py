@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from joserfc import jwt
 
-from app.auth.keys import KeyRing
+from app.domain.identity.keys import KeyRing
 from tests.auth.helpers import assert_unauthenticated, new_ec_key, raw_jwt, unverified_claims
 from tests.factories import World
 
@@ -169,8 +169,8 @@ async def test_garbage_is_refused(client: httpx.AsyncClient, garbage: str) -> No
 
 async def test_an_unknown_kid_reloads_keys_at_most_every_30_seconds(app: FastAPI) -> None:
     """Forged kids cannot make every request hit the database (the verifier's own clock is driven)."""
-    from app.auth.errors import AuthenticationFailed
-    from app.auth.tokens import TokenVerifier
+    from app.domain.identity.tokens import TokenVerifier
+    from app.security.errors import AuthenticationFailed
 
     now = [1000.0]
     loads = []

@@ -79,7 +79,7 @@ async def test_machine_clients_are_limited_on_every_route(
 async def test_login_attempts_are_limited_per_username_and_ip(
     limited: tuple[Any, httpx.AsyncClient, World],
 ) -> None:
-    from app.auth.server import LOGIN_ATTEMPTS_PER_MINUTE
+    from app.api.oauth.endpoints import LOGIN_ATTEMPTS_PER_MINUTE
 
     _, http, world = limited
     page = await http.get("/oauth/authorize", params=authorize_params(world, Pkce.new()))

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import delete, text, update
 from sqlmodel import col
 
-from app.auth.refresh import RefreshToken
 from app.domain.base import utcnow
-from app.domain.organisation.models import ClientAuthMethod, OAuthClient, User, WorkerTeam
+from app.domain.identity.models import ClientAuthMethod, OAuthClient, RefreshToken, User
+from app.domain.organisation.models import WorkerTeam
 from app.settings import Settings
 from tests.auth.helpers import (
     REDIRECT_URI,

@@ -15,10 +15,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from app.auth.errors import AuthenticationFailed
-from app.auth.keys import KeyRing, generate_key
-from app.auth.scopes import Role
-from app.auth.tokens import (
+from app.domain.identity.keys import KeyRing, generate_key
+from app.domain.identity.tokens import (
     KEYRING_MAX_AGE,
     TOKEN_CACHE_MAX_AGE,
     LinkedUser,
@@ -26,6 +24,8 @@ from app.auth.tokens import (
     VerifiedTokens,
     issue_access_token,
 )
+from app.security.errors import AuthenticationFailed
+from app.security.scopes import Role
 from app.settings import Settings
 from tests.auth.helpers import assert_unauthenticated, b64url
 from tests.factories import World

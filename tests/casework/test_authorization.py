@@ -20,9 +20,9 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from app.auth.scopes import Role
-from app.auth.tokens import issue_access_token
 from app.domain.audit.models import AccessLogEntry
+from app.domain.identity.tokens import issue_access_token
+from app.security.scopes import Role
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases, problem_core
 

@@ -10,7 +10,6 @@ import pytest
 from app.domain.assessments.casefile import parse_cursor_key, uuid_of
 from app.domain.assessments.rules import Tier, derive_tier, duplicate_domains, is_in_future
 from app.domain.errors import Conflict, ValidationFailed
-from app.domain.networks.rules import label_is_minimal, unique_in_order
 from app.domain.plans.models import PerformerKind
 from app.domain.plans.rules import (
     AGREED_ACTION_FIELDS,
@@ -22,6 +21,7 @@ from app.domain.plans.rules import (
 )
 from app.domain.plans.schemas import VersionAction
 from app.domain.plans.service import action_row
+from app.domain.support_network.rules import label_is_minimal, unique_in_order
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,11 @@ from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from app import cli
-from app.auth.passwords import verify_secret
 from app.db import Database
 from app.demo import organisation as demo_org
-from app.domain.organisation.models import Area, OAuthClient, SigningKey, Team, User, Worker
+from app.domain.identity.models import OAuthClient, SigningKey, User
+from app.domain.identity.passwords import verify_secret
+from app.domain.organisation.models import Area, Team, Worker
 from app.settings import Settings
 from tests.factories import World, next_code
 

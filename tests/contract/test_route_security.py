@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 
 from app.api.deps import Requires
 from app.api.public import PUBLIC_ROUTES
-from app.auth.scopes import Scope
+from app.security.scopes import Scope
 from tests.contract.routes import MOUNT, WEBSOCKET, Endpoint, endpoints, resolve, unsecured
 
 SECURITY_SCHEME = "oauth2"

@@ -13,10 +13,10 @@ import pytest
 import strawberry
 from fastapi import FastAPI
 
-from app.auth.principal import Principal
 from app.graphql.context import GraphQLContext
 from app.graphql.execution import ExecutionContext, mark_plain_fields
 from app.graphql.schema import build_schema
+from app.security.principal import Principal
 from app.settings import Settings
 from tests.graphql.test_limits import statements
 from tests.initiatives.factories import Networks

@@ -12,9 +12,9 @@ from joserfc import jwt
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
-from app.auth.keys import SIGNING_ALGORITHMS
-from app.auth.tokens import TokenVerifier
 from app.domain.audit.models import AccessLogEntry
+from app.domain.identity.keys import SIGNING_ALGORITHMS
+from app.domain.identity.tokens import TokenVerifier
 from app.domain.organisation.models import Worker, WorkerTeam
 from tests.factories import World, next_code
 

@@ -14,13 +14,13 @@ from pydantic import TypeAdapter
 from sqlmodel import col
 
 from app.api.pagination import Page
-from app.auth.principal import Principal
 from app.domain.audit.models import AccessLogEntry
 from app.domain.errors import NotFound
 from app.domain.households import repository as repo
 from app.domain.households import service
 from app.domain.households.schemas import HouseholdRead
 from app.domain.organisation.models import WorkerTeam
+from app.security.principal import Principal
 from tests.factories import World
 from tests.households.statements import counting_statements
 from tests.households.support import create_household

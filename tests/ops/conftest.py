@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.api.deps import Requires, Session
-from app.auth.scopes import Scope
 from app.main import create_app
+from app.security.scopes import Scope
 from app.settings import Settings
 
 LEAKY_MESSAGE = "BSN 123456782 of Jan Jansen"

@@ -11,9 +11,9 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from app.auth.passwords import verify_secret
 from app.db import Database
-from app.domain.organisation.models import OAuthClient, User
+from app.domain.identity.models import OAuthClient, User
+from app.domain.identity.passwords import verify_secret
 from tests.factories import World, next_code
 
 API = "/api/v1"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
-from app.auth.scopes import Role
+from app.domain.identity.models import ClientAuthMethod
 from app.domain.organisation import rules
-from app.domain.organisation.models import AreaLevel, ClientAuthMethod
+from app.domain.organisation.models import AreaLevel
+from app.security.scopes import Role
 
 
 def _rules(errors: list[rules.FieldError]) -> set[str]:

@@ -12,7 +12,6 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from app.auth.principal import Principal
 from app.domain.households.models import Household, Member
 from app.domain.idempotency.repository import Answer
 from app.domain.idempotency.service import KeyRequest
@@ -20,6 +19,7 @@ from app.domain.referrals import intake
 from app.domain.referrals.models import PostcodeArea
 from app.domain.referrals.schemas import InboundReferralCreate
 from app.domain.webhooks.models import WebhookEvent
+from app.security.principal import Principal
 from tests.factories import World, next_code
 
 

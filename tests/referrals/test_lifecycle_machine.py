@@ -35,13 +35,13 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from app.auth.principal import Principal
 from app.db import Database
 from app.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.domain.referrals import intake, service
 from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.referrals.schemas import InboundReferralCreate, OutboundReferralCreate, TransitionCreate
 from app.domain.webhooks.models import WebhookEvent
+from app.security.principal import Principal
 from app.settings import Settings
 from tests.factories import World
 from tests.referrals.helpers import Home, Partnering, submit_directly

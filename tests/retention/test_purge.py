@@ -6,18 +6,17 @@ import uuid
 
 from sqlmodel import col, select
 
-from app.auth.clients import UsedClientAssertion
 from app.domain.assessments.models import Assessment
 from app.domain.changes.models import CaseChange
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdAssignment, Member
 from app.domain.idempotency.models import IdempotencyKey
-from app.domain.networks.models import NetworkPerson
-from app.domain.organisation.models import AuthorizationCode
+from app.domain.identity.models import AuthorizationCode, UsedClientAssertion
 from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.retention.models import RunOutcome
 from app.domain.retention.rules import Category
 from app.domain.retention.service import RunReport, purge
+from app.domain.support_network.models import NetworkPerson
 from app.domain.webhooks.models import WebhookEvent
 from tests.retention.support import MARGIN, Estate
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import col
 
-from app.auth.refresh import RefreshToken
 from app.domain.base import utcnow
+from app.domain.identity.models import RefreshToken
 from app.domain.retention.rules import Category
 from app.domain.retention.service import purge
 from tests.auth.helpers import assert_oauth_error

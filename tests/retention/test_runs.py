@@ -12,17 +12,17 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 
-from app.auth.refresh import RefreshToken
 from app.domain.audit.models import AccessLogEntry
 from app.domain.households.models import Household
 from app.domain.idempotency.models import IdempotencyKey
-from app.domain.networks.models import NetworkPerson
+from app.domain.identity.models import RefreshToken
 from app.domain.plans.models import Plan, PlanAction
 from app.domain.referrals.models import Referral
 from app.domain.retention.models import RetentionRun, RunOutcome
 from app.domain.retention.repository import LOCK_KEY
 from app.domain.retention.rules import Category
 from app.domain.retention.service import RunReport, purge
+from app.domain.support_network.models import NetworkPerson
 from app.domain.webhooks.models import WebhookEvent
 from tests.retention.support import MARGIN, Estate
 

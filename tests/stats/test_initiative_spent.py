@@ -9,12 +9,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from app.auth.principal import Principal
-from app.auth.scopes import ROLE_SCOPES, Role
 from app.domain.errors import Conflict, NotFound
 from app.domain.initiatives import rules, service
 from app.domain.initiatives.models import Initiative
 from app.domain.initiatives.schemas import InitiativeReportIn
+from app.security.principal import Principal
+from app.security.scopes import ROLE_SCOPES, Role
 from tests.factories import World
 from tests.initiatives.factories import Networks, make_networks
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.auth.scopes import Role, allowed_scopes
 from app.domain.stats.catalogue import CATALOGUE
+from app.security.scopes import Role, allowed_scopes
 from tests.contract.routes import endpoints
 from tests.factories import World
 from tests.stats.data import Dataset, Place

@@ -7,13 +7,13 @@ from app.api.v1 import (
     consents,
     households_routes,
     initiatives,
-    networks,
     organisation,
     overview,
     plans,
     referrals,
     resident_networks,
     stats,
+    support_network,
     webhooks,
 )
 
@@ -28,7 +28,7 @@ for context in (
     organisation,
     assessments,
     plans,
-    networks,
+    support_network,
     initiatives,
     resident_networks,
     consents,

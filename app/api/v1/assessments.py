@@ -13,7 +13,6 @@ from app.api.idempotency import Idempotent
 from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.households_access import CaseRoute, cursor_secret, precondition
-from app.auth.scopes import Scope
 from app.domain.assessments import service
 from app.domain.assessments.schemas import (
     AssessmentCreate,
@@ -21,6 +20,7 @@ from app.domain.assessments.schemas import (
     AssessmentSummary,
     AssessmentUpdate,
 )
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["assessments"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

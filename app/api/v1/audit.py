@@ -22,12 +22,12 @@ from app.api.v1.households_access import (
     decode_time_cursor,
     encode_time_cursor,
 )
-from app.auth.scopes import Scope
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.audit.schemas import AccessLogEntryRead, AuditFilters, BreakGlassEventRead
 from app.domain.households.export import SubjectExport, subject_access_export
 from app.domain.households.schemas import Bsn
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

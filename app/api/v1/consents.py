@@ -17,9 +17,9 @@ from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.case_helpers import TimeCursorPage
 from app.api.v1.households_access import CaseRoute
-from app.auth.scopes import Scope
 from app.domain.consents import service
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["consents"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

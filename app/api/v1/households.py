@@ -23,7 +23,6 @@ from app.api.v1.households_access import (
     encode_time_cursor,
     precondition,
 )
-from app.auth.scopes import Scope
 from app.domain.households import service
 from app.domain.households.models import HouseholdStatus
 from app.domain.households.schemas import (
@@ -34,6 +33,7 @@ from app.domain.households.schemas import (
     HouseholdUpdate,
 )
 from app.domain.households.service import HouseholdFilters
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

@@ -28,12 +28,12 @@ from app.api.concurrency import check_version, expected_version
 from app.api.idempotency import IdempotentRoute
 from app.api.pagination import cursor_secret as cursor_secret  # re-exported for the case routers
 from app.api.pagination import decode_cursor, encode_cursor
-from app.auth.errors import InsufficientScope
-from app.auth.principal import Principal
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.households.bsn import BsnProtector, protector
+from app.security.errors import InsufficientScope
+from app.security.principal import Principal
 
 _ACTION_BY_METHOD = {
     "POST": AccessAction.create,

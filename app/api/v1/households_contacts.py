@@ -11,9 +11,9 @@ from app.api.idempotency import Idempotent
 from app.api.pagination import CursorParam, Limit, Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.households_access import CaseRoute, cursor_secret, decode_time_cursor, encode_time_cursor
-from app.auth.scopes import Scope
 from app.domain.households import contacts
 from app.domain.households.schemas import ContactCreate, ContactRead
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

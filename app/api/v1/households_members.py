@@ -12,9 +12,9 @@ from app.api.deps import Requires, Session
 from app.api.idempotency import Idempotent
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.households_access import CaseRoute, bsn_protector, precondition
-from app.auth.scopes import Scope
 from app.domain.households import members
 from app.domain.households.schemas import MemberCreate, MemberRead, MemberUpdate
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

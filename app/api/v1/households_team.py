@@ -20,7 +20,6 @@ from app.api.v1.households_access import (
     encode_time_cursor,
     precondition,
 )
-from app.auth.scopes import Scope
 from app.domain.audit.schemas import FileAccessRead
 from app.domain.households import team
 from app.domain.households.access_log import file_access_log
@@ -32,6 +31,7 @@ from app.domain.households.schemas import (
     Handover,
     HouseholdRead,
 )
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

@@ -14,10 +14,9 @@ from fastapi import APIRouter, Query, Request, Security
 from app.api.deps import Session, require
 from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
 from app.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
-from app.auth.principal import Principal
-from app.auth.scopes import Role, Scope
 from app.domain.errors import FieldError, ValidationFailed
-from app.domain.organisation import accounts, service
+from app.domain.identity import accounts
+from app.domain.organisation import service
 from app.domain.organisation.models import AreaLevel
 from app.domain.organisation.schemas import (
     AreaCreate,
@@ -45,6 +44,8 @@ from app.domain.organisation.schemas import (
     WorkerRead,
     WorkerUpdate,
 )
+from app.security.principal import Principal
+from app.security.scopes import Role, Scope
 
 router = APIRouter(tags=["organisation"], responses=PROBLEM_RESPONSES)
 

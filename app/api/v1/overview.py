@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request, Response
 from app.api.deps import Requires
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.households_access import CaseRoute
-from app.auth.scopes import Scope
 from app.domain.plans.overview import checked_overview_json
 from app.domain.plans.overview_schemas import HouseholdOverview
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

@@ -19,7 +19,6 @@ from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
 from app.api.v1.case_helpers import CursorPage
 from app.api.v1.households_access import CaseRoute, precondition
-from app.auth.scopes import Scope
 from app.domain.plans import content, service
 from app.domain.plans.schemas import (
     ActionCreate,
@@ -34,6 +33,7 @@ from app.domain.plans.schemas import (
     PlanUpdate,
     PlanVersionCreate,
 )
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["plans"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

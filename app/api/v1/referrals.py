@@ -24,7 +24,6 @@ from app.api.v1.households_access import (
     CaseRoute,
     bsn_protector,
 )
-from app.auth.scopes import Scope
 from app.domain.idempotency.repository import Answer
 from app.domain.idempotency.service import Replay
 from app.domain.referrals import intake, service
@@ -39,6 +38,7 @@ from app.domain.referrals.schemas import (
     TransitionCreate,
 )
 from app.domain.referrals.service import AnyReferralRead, ReferralFilters
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["referrals"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

@@ -24,12 +24,12 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.deps import Requires, Session
 from app.api.problems import PROBLEM_RESPONSES
-from app.auth.scopes import Scope
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.stats import rollups, service
 from app.domain.stats.catalogue import Level
 from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
 from app.domain.stats.schemas import CSV_COLUMNS, CatalogueRead, StatsResult
+from app.security.scopes import Scope
 
 router = APIRouter(prefix="/stats", tags=["stats"], responses=PROBLEM_RESPONSES)
 

@@ -12,11 +12,11 @@ from app.api.deps import Requires, Session
 from app.api.pagination import decode_cursor, encode_cursor
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.households_access import CaseRoute, cursor_secret
-from app.auth.scopes import Scope
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.sync import service
 from app.domain.sync.rules import SyncPosition
 from app.domain.sync.schemas import SyncPage
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

@@ -17,7 +17,6 @@ from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.case_helpers import TimeCursorPage
 from app.api.v1.households_access import CaseRoute
-from app.auth.scopes import Scope
 from app.domain.webhooks import service, targets
 from app.domain.webhooks.models import DeliveryStatus
 from app.domain.webhooks.schemas import (
@@ -30,6 +29,7 @@ from app.domain.webhooks.schemas import (
     SubscriptionWithSecret,
 )
 from app.domain.webhooks.signing import SecretBox
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

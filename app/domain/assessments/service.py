@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.assessments import registrations  # registers the sync entity and export section
 from app.domain.assessments import repository as repo
 from app.domain.assessments.casefile import (
@@ -38,6 +37,7 @@ from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.rules import ensure_open
 from app.domain.households.service import Precondition
+from app.security.principal import Principal
 
 RESOURCE = "assessment"
 ENTITY = registrations.ENTITY

@@ -16,7 +16,8 @@ from sqlmodel import col
 from app.domain.audit.models import AccessLogEntry
 from app.domain.audit.schemas import AuditFilters
 from app.domain.households.models import BreakGlassGrant, Household
-from app.domain.organisation.models import OAuthClient, PartnerOrganisation, User, Worker
+from app.domain.identity.models import OAuthClient, User
+from app.domain.organisation.models import PartnerOrganisation, Worker
 
 Cursor = tuple[datetime, uuid.UUID]
 

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.audit import repository
 from app.domain.audit.models import AccessAction, AccessLogEntry, AccessOutcome
 from app.domain.audit.schemas import AccessLogEntryRead, AuditFilters, BreakGlassEventRead
+from app.security.principal import Principal
 
 _PENDING = "audit_pending"
 _WRITTEN = "audit_written"  # (transaction, entry id) of entries a statement of the request wrote

@@ -12,7 +12,6 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.audit.models import AccessAction
 from app.domain.changes.service import record_change
 from app.domain.consents import repository
@@ -22,6 +21,7 @@ from app.domain.consents.schemas import ConsentCreate, ConsentRead
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.webhooks import outbox
+from app.security.principal import Principal
 
 RESOURCE = "consent"
 SYNC_ENTITY = "consent"

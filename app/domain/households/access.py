@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.auth.principal import Principal
-from app.auth.scopes import Role
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.errors import NotFound
 from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment
 from app.domain.organisation.models import WorkerTeam
+from app.security.principal import Principal
+from app.security.scopes import Role
 
 CASE_ROLES = frozenset({Role.generalist, Role.team_lead})
 

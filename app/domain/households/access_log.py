@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.audit import repository as audit_repo
 from app.domain.audit.models import AccessAction
 from app.domain.audit.schemas import FileAccessRead
 from app.domain.households.access import get_visible
+from app.security.principal import Principal
 
 
 async def file_access_log(

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.principal import Principal
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.changes.service import record_change
@@ -17,6 +16,7 @@ from app.domain.households.access import get_visible
 from app.domain.households.models import ContactMoment
 from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import ContactCreate, ContactRead
+from app.security.principal import Principal
 
 RESOURCE = "contact_moment"
 

@@ -31,7 +31,6 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.auth.principal import Principal
 from app.domain.audit import repository as audit_repo
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
@@ -49,6 +48,7 @@ from app.domain.households.models import (
     Member,
 )
 from app.domain.households.schemas import ContactRead, HouseholdRead
+from app.security.principal import Principal
 
 PURPOSE = "subject_access_request"
 _ROWS = TypeAdapter(list[dict[str, Any]])

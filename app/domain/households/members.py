@@ -11,8 +11,6 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.principal import Principal
-from app.auth.scopes import Scope
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
@@ -26,6 +24,8 @@ from app.domain.households.models import Member
 from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import MemberCreate, MemberRead, MemberUpdate
 from app.domain.sync.registry import member_cascade
+from app.security.principal import Principal
+from app.security.scopes import Scope
 
 RESOURCE = "member"
 BSN_REVEALED = "casework:bsn_revealed"

@@ -18,8 +18,6 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
-from app.auth.principal import Principal
-from app.auth.scopes import Role
 from app.domain.audit.models import AccessLogEntry
 from app.domain.households.access import CASE_ROLES, visible_to
 from app.domain.households.models import (
@@ -32,6 +30,8 @@ from app.domain.households.models import (
 )
 from app.domain.organisation.models import Area, AreaLevel, TeamArea, Worker, WorkerTeam
 from app.domain.reference.models import Theme
+from app.security.principal import Principal
+from app.security.scopes import Role
 from app.settings import Settings
 
 Where = Sequence[sa.ColumnElement[bool]]

@@ -19,8 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from app.auth.principal import Principal
-from app.auth.scopes import Scope
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
@@ -40,6 +38,8 @@ from app.domain.households.schemas import (
     HouseholdSearch,
     HouseholdUpdate,
 )
+from app.security.principal import Principal
+from app.security.scopes import Scope
 
 # Given (object id, current version): 428 without If-Match, 412 when stale. Built by the router from
 # the header; called only after the access check, so a hidden household is 404 whatever was sent.

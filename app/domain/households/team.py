@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.principal import Principal
 from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -32,6 +31,7 @@ from app.domain.households.service import (
     to_read,
     touch,
 )
+from app.security.principal import Principal
 
 ASSIGNMENT = "assignment"
 BREAK_GLASS_DURATION = timedelta(hours=4)

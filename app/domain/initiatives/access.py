@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.auth.principal import Principal
-from app.auth.scopes import Role, Scope
 from app.domain.initiatives.models import Initiative, InitiativeStatus, NetworkMember, NetworkRole
+from app.security.principal import Principal
+from app.security.scopes import Role, Scope
 
 # Only these roles can be linked to a network member (and so ever see private fields).
 MEMBER_ROLES = frozenset({Role.resident, Role.network_coordinator})

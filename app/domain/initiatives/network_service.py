@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.scopes import Role
 from app.domain.base import utcnow
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import admin_repository as admin_repo
@@ -43,6 +42,7 @@ from app.domain.initiatives.schemas import (
 )
 from app.domain.initiatives.service import check_themes
 from app.domain.organisation.common import flush
+from app.security.scopes import Role
 
 MAX_NETWORKS = 500
 Loc = tuple[str | int, ...]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
+from app.domain.identity.models import User
 from app.domain.initiatives.access import Viewer, initiative_visible, private_value
 from app.domain.initiatives.models import (
     Grant,
@@ -41,7 +42,7 @@ from app.domain.initiatives.schemas import (
     ThemeView,
     YearPlanView,
 )
-from app.domain.organisation.models import Area, AreaLevel, Municipality, User
+from app.domain.organisation.models import Area, AreaLevel, Municipality
 from app.domain.reference.models import Theme
 
 I = Initiative.__table__.c  # type: ignore[attr-defined]  # noqa: E741

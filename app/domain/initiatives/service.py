@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.base import utcnow
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import repository as repo
@@ -33,6 +32,7 @@ from app.domain.initiatives.schemas import (
     NeighbourhoodView,
     ThemeView,
 )
+from app.security.principal import Principal
 
 MAX_PAGE = 500  # GraphQL dashboards; REST caps at 100 in the router
 # The shared theme list is reference data that migrations change: a process reads it at most once a

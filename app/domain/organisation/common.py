@@ -12,18 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from app.auth.passwords import hash_secret
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.identity.models import OAuthClient, User
+from app.domain.identity.passwords import hash_secret
 from app.domain.organisation import repository as repo
-from app.domain.organisation.models import (
-    Area,
-    Municipality,
-    OAuthClient,
-    PartnerOrganisation,
-    Team,
-    User,
-    Worker,
-)
+from app.domain.organisation.models import Area, Municipality, PartnerOrganisation, Team, Worker
 
 M = TypeVar("M", bound=SQLModel)
 PageKey = list[str] | None

@@ -11,14 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, delete, func, select
 
+from app.domain.identity.models import OAuthClient, User
 from app.domain.organisation.models import (
     Area,
     Municipality,
-    OAuthClient,
     PartnerOrganisation,
     Team,
     TeamArea,
-    User,
     Worker,
     WorkerTeam,
 )

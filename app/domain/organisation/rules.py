@@ -11,9 +11,10 @@ import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.auth.scopes import BSN_ELIGIBLE_ROLES, MACHINE_ROLES, PERSON_ROLES, Role, Scope, allowed_scopes
 from app.domain.errors import FieldError
-from app.domain.organisation.models import AreaLevel, ClientAuthMethod
+from app.domain.identity.models import ClientAuthMethod
+from app.domain.organisation.models import AreaLevel
+from app.security.scopes import BSN_ELIGIBLE_ROLES, MACHINE_ROLES, PERSON_ROLES, Role, Scope, allowed_scopes
 
 Loc = tuple[str | int, ...]
 
@@ -26,7 +27,7 @@ KEY_ID = re.compile(r"[\x21-\x7e]{1,255}")
 MIN_PASSWORD_LENGTH = 12
 MAX_JWKS_KEYS = 5
 MIN_RSA_BITS = 2048
-# What the token endpoint accepts for private_key_jwt assertions (app/auth/clients.py).
+# What the token endpoint accepts for private_key_jwt assertions (app/domain/identity/clients.py).
 CLIENT_KEY_ALGORITHMS = ("ES256", "RS256", "PS256")
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _PUBLIC_JWK_MEMBERS = ("kty", "kid", "use", "alg", "crv", "x", "y", "n", "e")

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.auth.scopes import Role
-from app.domain.organisation.models import AreaLevel, ClientAuthMethod, PartnerKind, WorkerRole
+from app.domain.identity.models import ClientAuthMethod
+from app.domain.organisation.models import AreaLevel, PartnerKind, WorkerRole
+from app.security.scopes import Role
 
 # PostgreSQL text cannot hold NUL, and no name needs control characters: refuse them at the edge.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"

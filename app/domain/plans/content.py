@@ -10,7 +10,6 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.assessments.casefile import reject_nulls, touch
 from app.domain.assessments.service import check_domains
 from app.domain.audit.models import AccessAction
@@ -26,6 +25,7 @@ from app.domain.plans.rules import AGREED_ACTION_FIELDS, ensure_active, ensure_c
 from app.domain.plans.schemas import ActionCreate, ActionRead, ActionUpdate, GoalCreate, GoalRead, GoalUpdate
 from app.domain.plans.service import action_read, changed, existing_plan, goal_read
 from app.domain.plans.validation import ActionLinks, check_actions
+from app.security.principal import Principal
 
 GOAL = "plan_goal"
 Item = TypeVar("Item", PlanGoal, PlanAction)

@@ -7,7 +7,6 @@ import uuid
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.assessments.rules import derive_tier
 from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.errors import NotFound
@@ -15,6 +14,7 @@ from app.domain.households.access import get_visible
 from app.domain.households.repository import HotReads, takes_hot_path
 from app.domain.households.service import access_entry, log_apart, logged_read
 from app.domain.plans import overview_repository as repo
+from app.security.principal import Principal
 
 RESOURCE = "household_overview"
 

@@ -26,7 +26,7 @@ from app.domain.households.repository import (
     case_worker_rule,
     log_values,
 )
-from app.domain.networks.models import SupportKind
+from app.domain.support_network.models import SupportKind
 
 RECENT_CONTACTS = 5
 

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from app.domain.assessments.rules import Tier
 from app.domain.households.models import ContactKind, HouseholdStatus, MemberRole
-from app.domain.networks.schemas import NetworkSummary
 from app.domain.plans.models import PerformerKind, PlanStatus
 from app.domain.referrals.models import ReferralStatus
+from app.domain.support_network.schemas import NetworkSummary
 
 
 class OverviewHousehold(BaseModel):

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.assessments.repository import json_list, json_object
-from app.domain.networks.models import NetworkPerson
 from app.domain.organisation.models import WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
+from app.domain.support_network.models import NetworkPerson
 
 
 async def active(session: AsyncSession, household_id: uuid.UUID, *, for_update: bool = False) -> Plan | None:

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.assessments.casefile import parse_cursor_key, touch
 from app.domain.assessments.service import check_domains, check_member
 from app.domain.audit.models import AccessAction
@@ -44,6 +43,7 @@ from app.domain.plans.schemas import (
     VersionAction,
 )
 from app.domain.plans.validation import ActionLinks, check_actions
+from app.security.principal import Principal
 
 RESOURCE = "plan"
 ENTITY = registrations.ENTITY

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.changes import service as changes
@@ -49,6 +48,7 @@ from app.domain.referrals.service import (
 )
 from app.domain.webhooks import outbox
 from app.domain.webhooks.models import EventType
+from app.security.principal import Principal
 
 
 class IdempotencyKeyRequired(DomainError):

@@ -19,8 +19,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.auth.principal import Principal
-from app.auth.scopes import Role
 from app.domain.audit import service as audit
 from app.domain.base import utcnow
 from app.domain.consents.models import Consent
@@ -32,6 +30,8 @@ from app.domain.organisation.models import Area, TeamArea, WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
 from app.domain.referrals.models import PostcodeArea, Referral, ReferralMessage, ReferralTransition
 from app.domain.webhooks import outbox
+from app.security.principal import Principal
+from app.security.scopes import Role
 
 Keyset = tuple[datetime, uuid.UUID]
 

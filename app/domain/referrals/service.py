@@ -17,8 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.principal import Principal
-from app.auth.scopes import Role
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.base import utcnow
@@ -53,6 +51,8 @@ from app.domain.referrals.schemas import (
 )
 from app.domain.webhooks import outbox
 from app.domain.webhooks.models import EventType
+from app.security.principal import Principal
+from app.security.scopes import Role
 
 RESOURCE = "referral"
 SYNC_ENTITY = "referral"

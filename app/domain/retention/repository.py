@@ -14,17 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
-from app.auth.clients import UsedClientAssertion
-from app.auth.refresh import RefreshToken, ended_tokens
 from app.domain.changes.models import CaseChange, ChangeOp
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdStatus
 from app.domain.idempotency.models import IdempotencyKey
-from app.domain.networks.models import NetworkPerson
-from app.domain.organisation.models import AuthorizationCode
+from app.domain.identity.models import AuthorizationCode, RefreshToken, UsedClientAssertion
+from app.domain.identity.refresh import ended_tokens
 from app.domain.plans.models import Plan
 from app.domain.referrals.models import Referral, ReferralStatus
 from app.domain.retention.models import RetentionRun, RunOutcome
+from app.domain.support_network.models import NetworkPerson
 from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 # The purge's pg_advisory_lock key: any constant no other job uses.

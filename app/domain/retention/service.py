@@ -29,10 +29,10 @@ from app.domain.changes.service import record_change
 from app.domain.households import contacts
 from app.domain.households import service as households
 from app.domain.idempotency import repository as idempotency
-from app.domain.networks import registrations as networks
 from app.domain.retention import repository as repo
 from app.domain.retention.models import RunOutcome
 from app.domain.retention.rules import Category, Terms, batch_limit
+from app.domain.support_network import registrations as networks
 from app.domain.webhooks import outbox
 from app.settings import Settings
 

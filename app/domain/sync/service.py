@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction
 from app.domain.changes.models import ChangeOp
@@ -39,6 +38,7 @@ from app.domain.sync import repository as repo
 from app.domain.sync.registry import SyncRecord, sync_entity
 from app.domain.sync.registry import sync_entities as registered
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
+from app.security.principal import Principal
 
 CHANGES_PER_HOUSEHOLD_PAGE = 10  # change rows read per page = limit x this
 

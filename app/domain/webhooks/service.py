@@ -11,8 +11,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.auth.scopes import Role
 from app.domain.audit import service as audit
 from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -30,6 +28,8 @@ from app.domain.webhooks.schemas import (
     SubscriptionWithSecret,
 )
 from app.domain.webhooks.signing import SecretBox, new_secret
+from app.security.principal import Principal
+from app.security.scopes import Role
 
 SUBSCRIPTION = "webhook_subscription"
 DELIVERY = "webhook_delivery"

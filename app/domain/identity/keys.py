@@ -3,7 +3,7 @@
 The newest unretired key signs; every unretired key is published at /.well-known/jwks.json so tokens
 signed just before a rotation still verify. ``retire_old_keys`` retires keys once every token they
 could have signed has expired. Processes pick up a rotation within ``KEYRING_MAX_AGE`` seconds
-(app.auth.tokens), which the retirement cut-off allows for.
+(app.domain.identity.tokens), which the retirement cut-off allows for.
 
 Also here: fetching the JWKS of an external OpenID Connect issuer.
 """
@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from app.db import Database
 from app.domain.base import utcnow
 from app.domain.errors import ServiceUnavailable
-from app.domain.organisation.models import SigningKey
+from app.domain.identity.models import SigningKey
 from app.settings import Settings
 
 SIGNING_ALGORITHMS = ("ES256", "RS256")

@@ -38,12 +38,12 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 
-from app.auth.grants import is_valid_code_challenge
-from app.auth.passwords import verify_secret_in_thread
-from app.auth.scopes import Scope, parse_scope
-from app.domain.organisation.models import ClientAuthMethod, OAuthClient
+from app.domain.identity.grants import is_valid_code_challenge
+from app.domain.identity.models import ClientAuthMethod, OAuthClient, UsedClientAssertion
+from app.domain.identity.passwords import verify_secret_in_thread
+from app.security.scopes import Scope, parse_scope
 from app.settings import Settings
 
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -51,16 +51,6 @@ ASSERTION_ALGORITHMS = ("ES256", "RS256", "PS256")
 # An assertion may be valid for at most this long into the future (seconds).
 MAX_ASSERTION_LIFETIME = 300
 ASSERTION_LEEWAY = 30
-
-
-class UsedClientAssertion(SQLModel, table=True):
-    """The ``jti`` of every accepted client assertion, kept until the assertion expires."""
-
-    __tablename__ = "oauth_used_assertions"
-
-    client_id: str = Field(primary_key=True, max_length=80)
-    jti: str = Field(primary_key=True, max_length=255)
-    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.auth.keys import KeyRing
-from app.auth.scopes import Role, allowed_scopes
-from app.auth.tokens import issue_access_token
 from app.domain.base import utcnow
-from app.domain.organisation.models import AuthorizationCode, OAuthClient, User, WorkerTeam
+from app.domain.identity.keys import KeyRing
+from app.domain.identity.models import AuthorizationCode, OAuthClient, User
+from app.domain.identity.tokens import issue_access_token
+from app.domain.organisation.models import WorkerTeam
+from app.security.scopes import Role, allowed_scopes
 from app.settings import Settings
 
 

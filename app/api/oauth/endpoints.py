@@ -1,7 +1,7 @@
 """The built-in authorization server: /oauth/token, /oauth/authorize, discovery and JWKS.
 
 Grants: ``client_credentials`` (partners, BI), ``authorization_code`` with PKCE S256 (people, through
-the login page) and ``refresh_token`` (people's apps: rotated, single-use, see app/auth/refresh.py),
+the login page) and ``refresh_token`` (people's apps: rotated, single-use),
 with revocation at /oauth/revoke (RFC 7009). No password or implicit grant. Errors answer in RFC 6749
 form.
 
@@ -38,31 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from app.api.deps import Session
-from app.auth.clients import (
-    ASSERTION_ALGORITHMS,
-    AUTHORIZE_PARAMS,
-    AuthorizationRequest,
-    PageError,
-    RedirectError,
-    authenticate_client,
-    load_client,
-    presented_credentials,
-    token_endpoint_url,
-    validate_authorization_request,
-    with_params,
-)
-from app.auth.grants import (
-    InvalidGrant,
-    InvalidScope,
-    grant_scopes,
-    issue_code,
-    mint_for_client,
-    mint_for_user,
-    redeem_code,
-    user_permitted_scopes,
-)
-from app.auth.keys import SIGNING_ALGORITHMS, public_jwks
-from app.auth.oauth_http import (
+from app.api.oauth.forms import (
     NO_STORE,
     OAUTH_ERROR_RESPONSES,
     REVOKE_FORM,
@@ -76,18 +52,41 @@ from app.auth.oauth_http import (
     parameters,
     read_form,
 )
-from app.auth.passwords import verify_secret_in_thread
-from app.auth.refresh import (
-    RefreshToken,
+from app.domain.errors import RateLimited
+from app.domain.identity.clients import (
+    ASSERTION_ALGORITHMS,
+    AUTHORIZE_PARAMS,
+    AuthorizationRequest,
+    PageError,
+    RedirectError,
+    authenticate_client,
+    load_client,
+    presented_credentials,
+    token_endpoint_url,
+    validate_authorization_request,
+    with_params,
+)
+from app.domain.identity.grants import (
+    InvalidGrant,
+    InvalidScope,
+    grant_scopes,
+    issue_code,
+    mint_for_client,
+    mint_for_user,
+    redeem_code,
+    user_permitted_scopes,
+)
+from app.domain.identity.keys import SIGNING_ALGORITHMS, public_jwks
+from app.domain.identity.models import ClientAuthMethod, OAuthClient, RefreshToken, User
+from app.domain.identity.passwords import verify_secret_in_thread
+from app.domain.identity.refresh import (
     issue_refresh_token,
     may_refresh,
     redeem_refresh_token,
     revoke_refresh_token,
 )
-from app.auth.scopes import MACHINE_ROLES, PERSON_ROLES, SCOPE_DESCRIPTIONS, parse_scope
-from app.domain.errors import RateLimited
-from app.domain.organisation.models import ClientAuthMethod, OAuthClient, User
 from app.ratelimit import limiter
+from app.security.scopes import MACHINE_ROLES, PERSON_ROLES, SCOPE_DESCRIPTIONS, parse_scope
 from app.settings import Settings
 
 router = APIRouter(tags=["oauth"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from app.auth.scopes import Role, Scope
+from app.security.scopes import Role, Scope
 
 
 @dataclass(frozen=True)

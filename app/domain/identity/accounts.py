@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.refresh import revoke_user_refresh_tokens
-from app.auth.scopes import Role, allowed_scopes
 from app.domain.errors import Conflict, FieldError, ValidationFailed
+from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
+from app.domain.identity.refresh import revoke_user_refresh_tokens
 from app.domain.organisation import repository as repo
 from app.domain.organisation import rules
 from app.domain.organisation.common import (
@@ -23,13 +23,7 @@ from app.domain.organisation.common import (
     raise_if,
     require,
 )
-from app.domain.organisation.models import (
-    ClientAuthMethod,
-    OAuthClient,
-    PartnerOrganisation,
-    User,
-    Worker,
-)
+from app.domain.organisation.models import PartnerOrganisation, Worker
 from app.domain.organisation.schemas import (
     ClientCreate,
     ClientUpdate,
@@ -37,6 +31,7 @@ from app.domain.organisation.schemas import (
     UserRead,
     UserUpdate,
 )
+from app.security.scopes import Role, allowed_scopes
 
 # -- users (people who sign in) --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import PlainText
-from app.domain.networks.models import Frequency, Relation, SupportKind
+from app.domain.support_network.models import Frequency, Relation, SupportKind
 
 Label = Annotated[
     PlainText,

@@ -17,9 +17,9 @@ from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
 from app.api.v1.case_helpers import CursorPage
 from app.api.v1.households_access import CaseRoute, precondition
-from app.auth.scopes import Scope
-from app.domain.networks import service
-from app.domain.networks.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+from app.domain.support_network import service
+from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+from app.security.scopes import Scope
 
 router = APIRouter(tags=["network map"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
 

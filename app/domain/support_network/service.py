@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.domain.assessments.casefile import (
     parse_cursor_key,
     reject_nulls,
@@ -23,12 +22,13 @@ from app.domain.households.access import get_visible
 from app.domain.households.models import Household
 from app.domain.households.rules import ensure_open
 from app.domain.households.service import Precondition
-from app.domain.networks import registrations  # registers the sync entity and export section
-from app.domain.networks import repository as repo
-from app.domain.networks.models import NetworkPerson
-from app.domain.networks.registrations import to_read
-from app.domain.networks.rules import label_is_minimal, unique_in_order
-from app.domain.networks.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+from app.domain.support_network import registrations  # registers the sync entity and export section
+from app.domain.support_network import repository as repo
+from app.domain.support_network.models import NetworkPerson
+from app.domain.support_network.registrations import to_read
+from app.domain.support_network.rules import label_is_minimal, unique_in_order
+from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+from app.security.principal import Principal
 
 RESOURCE = "network_person"
 ENTITY = registrations.ENTITY

@@ -55,13 +55,13 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from sqlmodel import select
 
-from app.auth.errors import AuthenticationFailed
-from app.auth.keys import KEYRING_MAX_AGE, SIGNING_ALGORITHMS, KeyRing, fetch_external_jwks
-from app.auth.principal import Principal
-from app.auth.scopes import PERSON_ROLES, Role, allowed_scopes
 from app.db import Database
 from app.domain.errors import ServiceUnavailable
-from app.domain.organisation.models import User
+from app.domain.identity.keys import KEYRING_MAX_AGE, SIGNING_ALGORITHMS, KeyRing, fetch_external_jwks
+from app.domain.identity.models import User
+from app.security.errors import AuthenticationFailed
+from app.security.principal import Principal
+from app.security.scopes import PERSON_ROLES, Role, allowed_scopes
 from app.settings import Settings
 
 ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}

@@ -28,39 +28,18 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.auth.grants import InvalidGrant, InvalidScope, hash_token, user_permitted_scopes
-from app.auth.scopes import PERSON_ROLES
-from app.domain.base import timestamp_now, tz_datetime, utcnow, uuid_pk
-from app.domain.organisation.models import OAuthClient, User
+from app.domain.base import utcnow
+from app.domain.identity.grants import InvalidGrant, InvalidScope, hash_token, user_permitted_scopes
+from app.domain.identity.models import OAuthClient, RefreshToken, User
+from app.security.scopes import PERSON_ROLES
 from app.settings import Settings
 
-log = logging.getLogger("app.auth.refresh")
+log = logging.getLogger("app.domain.identity.refresh")
 
 _REFUSED = "The refresh token is invalid, expired or revoked."
-
-
-class RefreshToken(SQLModel, table=True):
-    """One refresh token (its hash); the tokens of one sign-in share ``family_id`` and ``expires_at``."""
-
-    __tablename__ = "refresh_tokens"
-
-    id: uuid.UUID = uuid_pk()
-    token_hash: str = Field(unique=True, max_length=64)
-    family_id: uuid.UUID = Field(index=True)
-    # The token this one replaced (None for the first of a family).
-    parent_id: uuid.UUID | None = Field(default=None, foreign_key="refresh_tokens.id", ondelete="SET NULL")
-    client_id: str = Field(foreign_key="oauth_clients.client_id", ondelete="CASCADE", max_length=80)
-    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    role: str = Field(max_length=24)  # the user's role at sign-in: another role needs a new sign-in
-    scope: str
-    issued_at: datetime = timestamp_now()
-    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # the family's end
-    idle_expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    used_at: datetime | None = tz_datetime()
-    revoked_at: datetime | None = tz_datetime()
 
 
 def may_refresh(client: OAuthClient) -> bool:

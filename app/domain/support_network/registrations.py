@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.households.export import Subject, register_export_section
-from app.domain.networks import repository as repo
-from app.domain.networks.models import NetworkPerson
-from app.domain.networks.schemas import NetworkPersonRead
+from app.domain.support_network import repository as repo
+from app.domain.support_network.models import NetworkPerson
+from app.domain.support_network.schemas import NetworkPersonRead
 from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
 
 ENTITY = "network_person"

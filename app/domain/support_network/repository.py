@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.networks.models import NetworkPerson
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
+from app.domain.support_network.models import NetworkPerson
 
 
 async def get(
