@@ -177,7 +177,7 @@ async def _prepare(url: str, settings: Settings, demo: bool, households: int | N
 def _run_uvicorn(host: str, port: int, workers: int, graceful_timeout: int, settings: Settings) -> None:
     import uvicorn
 
-    from app.observability import uvicorn_logging_options
+    from app.web.observability import uvicorn_logging_options
 
     loop, http = _fast_loop()
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -282,8 +282,8 @@ def clients_create(
 
     async def work(db: Database) -> dict[str, Any]:
         from app.domain.identity import accounts
+        from app.domain.identity.schemas import ClientCreate
         from app.domain.organisation import service
-        from app.domain.organisation.schemas import ClientCreate
 
         async with db.transaction() as session:
             partner = await service.find_partner(session, organisation) if organisation else None
@@ -359,7 +359,7 @@ def users_create(
 
     async def work(db: Database) -> dict[str, Any]:
         from app.domain.identity import accounts
-        from app.domain.organisation.schemas import UserCreate
+        from app.domain.identity.schemas import UserCreate
 
         data = UserCreate.model_validate(
             {

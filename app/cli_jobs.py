@@ -45,7 +45,7 @@ def purge(
 
     from app.domain.retention.service import RunReport
     from app.domain.retention.service import purge as run_purge
-    from app.observability import JsonFormatter
+    from app.web.observability import JsonFormatter
 
     settings = load_settings()
     try:

@@ -1,15 +1,29 @@
-"""Engine and sessions: one session and one transaction per request, committed once, by the request."""
+"""The database plumbing of one process: the engine and its pool, sessions, and pre-compiled raw
+statements (``RawStatement``) for the few paths where SQLAlchemy's per-call work would dominate.
+
+Requests do not open sessions themselves: the unit of work (``app.domain.unit_of_work``) does, one per
+request, and commits it once.
+"""
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, exc
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from app.settings import Settings
 
@@ -70,8 +84,76 @@ class Database:
                 await session.rollback()
                 raise
 
+    async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
+        """The one row (or None) of a single raw statement run on its own: no transaction around it
+        (a single statement is atomic), on a pooled connection, in one round trip."""
+        async with self.engine.connect() as connection:
+            return await fetch_one(connection, statement, values)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# -- raw statements ----------------------------------------------------------------------------------
+
+_ASYNCPG = postgresql_asyncpg.dialect(paramstyle="pyformat")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+@dataclass(frozen=True)
+class RawStatement:
+    """A statement compiled once for asyncpg: the SQL with ``$n`` placeholders, the parameter name of
+    each ``$n`` and its bind processor (JSON, arrays: what SQLAlchemy would apply).
+
+    For the hot paths: a statement with dozens of parameters costs SQLAlchemy more per call to compile
+    and process than the database round trip itself. Built from any SQLAlchemy construct (Core or
+    ``text()``) with public API only: compiled with named (``pyformat``) placeholders, which are then
+    numbered here. Every value comes from the caller: a bound constant is refused (write it in the
+    SQL).
+    """
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, statement: Any) -> RawStatement:
+        compiled = statement.compile(dialect=_ASYNCPG)
+        binds = compiled.binds
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name is None:
+                return "%"  # an escaped percent sign of the SQL itself
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        sql = _PLACEHOLDER.sub(number, compiled.string)
+        constants = [n for n in names if not binds[n].required]
+        if constants:
+            raise ValueError(f"bound constants in a raw statement: {constants}")
+        processors = tuple(binds[n].type.dialect_impl(_ASYNCPG).bind_processor(_ASYNCPG) for n in names)
+        return cls(sql, tuple(names), processors)
+
+    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional arguments, in ``$n`` order, processed for the driver."""
+        return tuple(
+            process(values[name]) if process is not None else values[name]
+            for name, process in zip(self.names, self.processors, strict=True)
+        )
+
+
+async def fetch_one(connection: AsyncConnection, statement: RawStatement, values: Mapping[str, Any]) -> Any:
+    """The one row (an asyncpg Record, or None) of a raw statement on ``connection``, inside its
+    transaction when one is open (SQLAlchemy begins it as usual), else on its own."""
+    if connection.in_transaction():
+        result = await connection.exec_driver_sql(statement.sql, statement.args(values))
+        return result.mappings().first()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection  # an asyncpg connection: the statement is written for it
+    return await driver.fetchrow(statement.sql, *statement.args(values))
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:

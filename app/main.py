@@ -10,16 +10,18 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import health
-from app.api.oauth import endpoints as oauth_server
+from app.api import health, oauth
+from app.api.openapi import finish_openapi
 from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from app.api.v1 import api_router
-from app.contract import finish_openapi
+from app.bootstrap import checked_settings, wiring
 from app.db import Database
 from app.domain.identity.tokens import build_token_verifier
+from app.domain.webhooks.health import queue_health
 from app.graphql import mount_graphql
-from app.observability import configure_logging, install_observability, observed
 from app.settings import Settings, get_settings
+from app.web.cursors import Cursors
+from app.web.observability import configure_logging, install_observability, observed
 
 API_DESCRIPTION = """
 Wijkwerk is the open API of Dutch *sociale wijkteams*: households and their plans, referrals with
@@ -97,7 +99,7 @@ def include_api(app: FastAPI, api: APIRouter) -> None:
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = checked_settings(settings or get_settings())
     url = database_url or settings.database_url
     if url is None:
         raise RuntimeError("No database: set DATABASE_URL or start through `wijkwerk serve`.")
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(url, settings)
         app.state.db = db
+        app.state.cursors = Cursors(settings.secret("secret_key"))
         app.state.token_verifier = build_token_verifier(settings, db)
         try:
             yield
@@ -123,12 +126,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         responses=DEFAULT_PROBLEM_RESPONSES,
     )
     app.state.settings = settings
+    app.state.wiring = wiring()
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-    install_observability(app)
+    install_observability(app, webhook_queue_health=queue_health)
     include_api(app, api_router)  # first: the routes that carry the traffic are matched soonest
     app.include_router(health.router)
-    app.include_router(oauth_server.router)
+    app.include_router(oauth.router)
     mount_graphql(app, settings)
     finish_openapi(app)
     return app

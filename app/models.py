@@ -4,9 +4,7 @@ A new context adds one import line here.
 """
 
 from app.domain.assessments import models as assessments_models
-from app.domain.audit import models as audit_models
 from app.domain.base import metadata
-from app.domain.changes import models as changes_models
 from app.domain.consents import models as consents_models
 from app.domain.households import models as households_models
 from app.domain.idempotency import models as idempotency_models
@@ -18,12 +16,14 @@ from app.domain.reference import models as reference_models
 from app.domain.referrals import models as referrals_models
 from app.domain.retention import models as retention_models
 from app.domain.support_network import models as support_network_models
+from app.domain.unit_of_work import access_log as access_log_models
+from app.domain.unit_of_work import change_feed as change_feed_models
 from app.domain.webhooks import models as webhooks_models
 
 __all__ = [
+    "access_log_models",
     "assessments_models",
-    "audit_models",
-    "changes_models",
+    "change_feed_models",
     "consents_models",
     "households_models",
     "idempotency_models",

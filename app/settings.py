@@ -136,12 +136,9 @@ class Settings(BaseSettings):
 
     @field_validator("stats_public_measures")
     @classmethod
-    def _known_measures(cls, value: list[str]) -> list[str]:
-        from app.domain.stats.catalogue import CATALOGUE  # the catalogue imports models: not at start-up
-
-        unknown = sorted(set(value) - set(CATALOGUE))
-        if unknown:
-            raise ValueError(f"stats_public_measures: not catalogue measures: {', '.join(unknown)}")
+    def _unique_measures(cls, value: list[str]) -> list[str]:
+        # Whether each is a catalogue measure is checked where the catalogue is known
+        # (``app.bootstrap.checked_settings``, when the app or a job starts).
         return list(dict.fromkeys(value))
 
     @field_validator("oidc_role_map", mode="before")

@@ -1,7 +1,9 @@
-"""Optimistic concurrency for case data: ``ETag`` on reads, ``If-Match`` required on writes.
+"""ETags and ``If-Match`` for case data (REST's face of ``app.domain.concurrency``).
 
-The ETag is a weak validator over the object's id and version: ``W/"<id>.<version>"``. A PATCH, PUT
-or DELETE without If-Match is 428; with a stale one 412 — no silent last-write-wins for offline edits.
+The ETag is a strong validator over the object's id and version: ``"<id>.<version>"``. ``If-Match``
+uses the strong comparison (RFC 9110 §13.1.1): a weak tag (``W/"..."``) never matches. A PATCH, PUT
+or DELETE without If-Match is 428, with a stale one 412 (checked by the service, after the access
+check).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from typing import Annotated
 
 from fastapi import Header, Response
 
-from app.domain.errors import PreconditionFailed, PreconditionRequired
+from app.domain.concurrency import ExpectedVersion
 
 
 def etag(object_id: uuid.UUID, version: int) -> str:
-    return f'W/"{object_id}.{version}"'
+    return f'"{object_id}.{version}"'
 
 
 def set_etag(response: Response, object_id: uuid.UUID, version: int) -> None:
@@ -26,24 +28,25 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="The ETag of the version you edited (required; 428 without, 412 when stale).",
+        description='The ETag of the version you edited, e.g. `"<id>.<version>"` (required on '
+        "updates of case data: 428 without, 412 when stale).",
     ),
 ]
 
 
-def expected_version(if_match: str | None, object_id: uuid.UUID) -> int:
-    """The version the caller edited, from its If-Match header; 428 when absent, 412 when unusable."""
+def expected_version(if_match: str | None) -> ExpectedVersion:
+    """The version an ``If-Match`` header names (strong comparison: one strong ETag of ours)."""
     if not if_match:
-        raise PreconditionRequired("This update needs an If-Match header with the ETag you read.")
-    value = if_match.strip().removeprefix("W/").strip('"')
-    prefix = f"{object_id}."
-    if not value.startswith(prefix) or not value[len(prefix) :].isdigit():
-        raise PreconditionFailed("The If-Match header does not match the current version.")
-    return int(value[len(prefix) :])
+        return ExpectedVersion.none()
+    value = if_match.strip()
+    if not (len(value) > 2 and value.startswith('"') and value.endswith('"')):
+        return ExpectedVersion(None, malformed=True)
+    object_id, _, version = value[1:-1].partition(".")
+    try:
+        return ExpectedVersion(int(version), uuid.UUID(object_id)) if version.isdigit() else _malformed()
+    except ValueError:
+        return _malformed()
 
 
-def check_version(expected: int, current: int) -> None:
-    if expected != current:
-        raise PreconditionFailed(
-            "The object changed since you read it; fetch it again and reapply your edit."
-        )
+def _malformed() -> ExpectedVersion:
+    return ExpectedVersion(None, malformed=True)

@@ -1,25 +1,28 @@
-"""Dependencies shared by every router: the unit of work (session) and the authenticated principal.
+"""What every router depends on: the request's unit of work and the caller with the scopes a route
+needs. The typed names a route writes in its signature (``CaseReader``, ``Admin``, ...) are declared
+once, in ``app.api.auth``; this module holds the functions behind them.
 
-Routes state the scopes they need with ``Security(require, scopes=[...])`` (or the ``Requires``
-shorthand); FastAPI then lists them in the OpenAPI document, and a test walks every route to make sure
-none is left without a requirement unless it is on the public list.
+FastAPI lists the scopes of each route in the OpenAPI document (through ``oauth2_scheme``), and a test
+walks every route to make sure none is left without a requirement unless it is on the public list.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
-from app.ratelimit import limit_machine_client
-from app.security.errors import AuthenticationFailed, InsufficientScope
+from app.domain.unit_of_work.access_log import AccessOutcome
+from app.domain.unit_of_work.work import UnitOfWork
+from app.security.errors import InsufficientScope
 from app.security.principal import Principal
-from app.security.scopes import SCOPE_DESCRIPTIONS, Scope
+from app.security.scopes import SCOPE_DESCRIPTIONS
+from app.web.access import describe_route, path_ids
+from app.web.principal import authenticate, optional_principal
+from app.web.unit_of_work import request_unit_of_work
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -33,85 +36,70 @@ oauth2_scheme = OAuth2(
     auto_error=False,
 )
 
+Authorization = Annotated[str | None, Depends(oauth2_scheme)]
 
-async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request, committed once when the endpoint returns.
-
-    Access-log entries queued during the request are written in that transaction; when the request
-    fails they are written after the rollback in a transaction of their own, marked as such.
-    """
-    async with request.app.state.db.sessionmaker() as session:
-        session.info[audit.REQUEST_ID] = getattr(request.state, "request_id", None)
-        try:
-            yield session
-            await audit.write(session, audit.take_pending(session))
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            entries = audit.mark_failed(audit.take_pending(session))
-            if entries:
-                await audit.write(session, entries)
-                await session.commit()
-            raise
+# One per request, shared by every dependency that asks (FastAPI caches it for the request); committed
+# before the answer is sent (scope "function").
+UoW = Annotated[UnitOfWork, Depends(request_unit_of_work, scope="function")]
 
 
-Session = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+def _check_scopes(principal: Principal, required: list[str]) -> None:
+    if any(s not in principal.scopes for s in required):
+        raise InsufficientScope(required)
 
 
-def _bearer_token(authorization: str | None) -> str:
-    if not authorization:
-        raise AuthenticationFailed("A bearer token is required.", error=None)
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed(
-            "The Authorization header must be 'Bearer <token>'.", error="invalid_request"
-        )
-    return token.strip()
-
-
-async def authenticate(
-    request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
+async def caller(
+    security_scopes: SecurityScopes, request: Request, authorization: Authorization
 ) -> Principal:
-    """Verify the bearer token once per request and return the caller (429 past a machine client's limit)."""
-    cached = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
-    principal: Principal = await request.app.state.token_verifier.verify(_bearer_token(authorization))
-    if principal.is_machine:
-        # Partners and BI clients are limited per client id (per worker process; see app.ratelimit).
-        limit_machine_client(request.app.state, principal.client_id)
-    request.state.principal = principal
-    return principal
-
-
-async def require(
-    security_scopes: SecurityScopes,
-    request: Request,
-    authorization: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Principal:
-    """The caller, provided the token holds every scope the route declares.
-
-    Calls ``authenticate`` itself rather than depending on it: one level less for FastAPI to solve on
-    every request (the OpenAPI document still gets the scheme and the scopes from ``oauth2_scheme``)."""
+    """The caller, provided the token holds every scope the route declares (401 without a valid
+    token, 403 without a scope)."""
     principal = await authenticate(request, authorization)
-    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
-    if missing:
-        raise InsufficientScope(security_scopes.scopes)
+    _check_scopes(principal, security_scopes.scopes)
     return principal
 
 
-async def optional_principal(
-    request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
-    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
-    if authorization is None:
-        return None
+async def logged_caller(
+    security_scopes: SecurityScopes, request: Request, authorization: Authorization, uow: UoW
+) -> Principal:
+    """``caller`` for the routes of case data and referrals, where a refused attempt is part of the
+    record: a verified caller without the scope leaves an access-log entry (outcome ``denied``, with
+    the household id from the path when the route has one), written although the request fails.
+
+    Unauthenticated requests (no, expired or forged token) are not written: there is no verified
+    caller to record, and an unauthenticated client must not be able to grow the append-only log;
+    the request metrics count them instead."""
+    principal = await authenticate(request, authorization)
+    try:
+        _check_scopes(principal, security_scopes.scopes)
+    except InsufficientScope:
+        resource, action = describe_route(request)
+        household_id, resource_id = path_ids(request)
+        uow.log(
+            principal,
+            resource=resource,
+            action=action,
+            outcome=AccessOutcome.denied,
+            household_id=household_id,
+            resource_id=resource_id,
+        )
+        raise
+    return principal
+
+
+async def authenticated(request: Request, authorization: Authorization) -> Principal:
+    """The caller, whatever the scopes (for dependencies that run after a route's own scope check)."""
     return await authenticate(request, authorization)
 
 
-MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+async def maybe_caller(request: Request, authorization: Authorization) -> Principal | None:
+    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
+    return await optional_principal(request, authorization)
 
 
-def Requires(*scopes: Scope) -> type[Principal]:
-    """``principal: Requires(Scope.cases_read)`` in a route signature."""
-    return Annotated[Principal, Security(require, scopes=[str(s) for s in scopes])]  # type: ignore[return-value]
+async def _session(uow: UoW) -> AsyncSession:
+    return uow.session
+
+
+# TRANSITIONAL (removed when every router takes the unit of work): the session of the request's unit
+# of work, for routers whose services still take a session.
+Session = Annotated[AsyncSession, Depends(_session)]

@@ -8,8 +8,8 @@ Apply it to a route in two steps — the router's route class, and one parameter
 
     @router.post("/households/{household_id}/things", status_code=201)
     async def create_thing(
-        session: Session,
-        principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+        uow: UoW,
+        principal: CaseWriter,
         body: ThingCreate,
         _: Idempotent,  # after the principal, so the scope check runs first
     ) -> ThingRead: ...
@@ -54,12 +54,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
-from app.api.deps import Session, authenticate
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction
+from app.api.deps import UoW, authenticated
 from app.domain.idempotency import service
 from app.domain.idempotency.repository import Answer, StoredKey
 from app.domain.idempotency.service import Claim, KeyRequest, Replay
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -122,11 +122,10 @@ def _retention(request: Request) -> timedelta:
     return timedelta(hours=request.app.state.settings.idempotency_retention_hours)
 
 
-def _log_replay(session: Any, principal: Principal, stored: StoredKey) -> None:
+def _log_replay(uow: UnitOfWork, principal: Principal, stored: StoredKey) -> None:
     if stored.resource is None:
         return
-    audit.record(
-        session,
+    uow.log(
         principal,
         resource=stored.resource,
         action=AccessAction.read,
@@ -136,21 +135,21 @@ def _log_replay(session: Any, principal: Principal, stored: StoredKey) -> None:
     )
 
 
-async def _store(request: Request, session: Any, claim: Claim) -> None:
+async def _store(request: Request, uow: UnitOfWork, claim: Claim) -> None:
     response = getattr(request.state, _RESPONSE, None)
     if not isinstance(response, Response) or not hasattr(response, "body"):
         raise RuntimeError("an idempotent route must return a complete (non-streaming) response")
     headers = {k: v for k, v in response.headers.items() if k.lower() in _STORED_HEADERS}
-    first = next(iter(audit.pending(session)), None) or {}
+    first = uow.entries[0] if uow.entries else None
     answer = Answer(
         status=response.status_code,
         headers=headers,
         body=bytes(response.body),
-        resource=first.get("resource"),
-        household_id=first.get("household_id"),
-        resource_id=first.get("resource_id"),
+        resource=first.resource if first else None,
+        household_id=first.household_id if first else None,
+        resource_id=first.resource_id if first else None,
     )
-    await service.complete(session, claim, answer=answer)
+    await service.complete(uow.session, claim, answer=answer)
 
 
 KeyHeader = Annotated[
@@ -174,8 +173,8 @@ def _idempotent_route(request: Request) -> None:
 
 async def _idempotency(
     request: Request,
-    session: Session,
-    principal: Annotated[Principal, Depends(authenticate)],
+    uow: UoW,
+    principal: Annotated[Principal, Depends(authenticated)],
     key: KeyHeader = None,
 ) -> AsyncIterator[None]:
     _idempotent_route(request)
@@ -185,7 +184,7 @@ async def _idempotency(
     # The claim lives in the request's own transaction: it commits with the work and the stored
     # answer, and a failure anywhere rolls it back (nothing to release).
     outcome = await service.claim_in(
-        session,
+        uow.session,
         owner=principal.subject,
         key=key,
         client_id=principal.client_id,
@@ -193,9 +192,9 @@ async def _idempotency(
         retention=_retention(request),
     )
     if isinstance(outcome, Replay):
-        raise replayed(session, principal, outcome)
+        raise replayed(uow, principal, outcome)
     yield
-    await _store(request, session, outcome)
+    await _store(request, uow, outcome)
 
 
 Idempotent = Annotated[None, Depends(_idempotency, scope="function")]
@@ -203,7 +202,7 @@ Idempotent = Annotated[None, Depends(_idempotency, scope="function")]
 
 async def _key_request(
     request: Request,
-    principal: Annotated[Principal, Depends(authenticate)],
+    principal: Annotated[Principal, Depends(authenticated)],
     key: KeyHeader = None,
 ) -> KeyRequest | None:
     """The key, for a route whose own statement claims it together with the stored answer
@@ -223,9 +222,9 @@ async def _key_request(
 IdempotencyKeyRequest = Annotated[KeyRequest | None, Depends(_key_request)]
 
 
-def replayed(session: Any, principal: Principal, replay: Replay) -> IdempotentReplay:
+def replayed(uow: UnitOfWork, principal: Principal, replay: Replay) -> IdempotentReplay:
     """What to raise for a replay (the route class answers it), after logging it."""
-    _log_replay(session, principal, replay.stored)
+    _log_replay(uow, principal, replay.stored)
     return IdempotentReplay(replay.stored)
 
 

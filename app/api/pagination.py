@@ -1,26 +1,30 @@
-"""Cursor pagination for every list: ``limit`` (1-100, default 50) and an opaque ``cursor``.
+"""Every list answers one page: ``{"items": [...], "next_cursor": "..." | null}``.
 
-Lists are ordered by a stable key (e.g. ``(created_at DESC, id DESC)``); the cursor carries the key of
-the last item returned, signed so a client cannot forge one that skips the row filter's intent (the
-filter is applied in SQL regardless; the signature just turns garbage into a clean 422).
+A list route takes its page request from one dependency, declared once per list with the list's name
+and the shape of its sort key::
+
+    Referrals = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("referrals", datetime, uuid.UUID)]
+
+    async def list_referrals(..., page: Referrals) -> Page[ReferralRead]:
+        rows = await service.list_referrals(uow, principal, after=page.after, limit=page.fetch)
+        return Page.cut(page, rows, lambda r: (r.created_at, r.id))
+
+Query parameters: ``limit`` (1-100, default 50) and ``cursor`` (from the previous page's
+``next_cursor``). Cursors are signed and name their list (``app.web.cursors``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from app.domain.errors import FieldError, ValidationFailed
+from app.web.cursors import DEFAULT_LIMIT, MAX_LIMIT, Cursors, PageRequest
 
 T = TypeVar("T")
-
-MAX_LIMIT = 100
+K = TypeVar("K", bound=tuple[Any, ...])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).")]
 CursorParam = Annotated[
@@ -34,35 +38,25 @@ class Page(BaseModel, Generic[T]):
         default=None, description="Pass as `cursor` for the next page; null at the end."
     )
 
-
-def cursor_secret(request: Request) -> str:
-    """The key that signs this deployment's cursors (REST and GraphQL alike)."""
-    return str(request.app.state.settings.secret("secret_key"))
-
-
-def _signature(payload: bytes, secret: str) -> str:
-    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()[:16]
+    @classmethod
+    def cut(cls, page: PageRequest[K], rows: Sequence[T], key: Callable[[T], K]) -> Page[T]:
+        """The page of ``rows`` (fetched with ``page.fetch``), with the next page's cursor."""
+        items, following = page.cut(rows, key)
+        return cls(items=items, next_cursor=following)
 
 
-def encode_cursor(key: list[Any], secret: str) -> str:
-    """``key`` is the sort key of the last item, as JSON-able values (use str() for UUIDs/datetimes)."""
-    payload = json.dumps(key, separators=(",", ":"), default=str).encode()
-    token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    return f"{token}.{_signature(payload, secret)}"
+def request_cursors(request: Request) -> Cursors:
+    cursors: Cursors = request.app.state.cursors
+    return cursors
 
 
-def decode_cursor(cursor: str | None, secret: str) -> list[Any] | None:
-    if not cursor:
-        return None
-    token, _, signature = cursor.partition(".")
-    try:
-        payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        valid = hmac.compare_digest(signature, _signature(payload, secret))
-        key = json.loads(payload) if valid else None
-    except (ValueError, UnicodeDecodeError):
-        key = None
-    if not isinstance(key, list):
-        raise ValidationFailed(
-            [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
-        )
-    return key
+def keyset(kind: str, *shape: type) -> Any:
+    """The page-request dependency of list ``kind`` whose sort key has the types ``shape``."""
+
+    def page_request(
+        request: Request, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
+    ) -> PageRequest[Any]:
+        cursors = request_cursors(request)
+        return PageRequest(kind, cursors.decode(kind, cursor, shape), limit, cursors)
+
+    return Depends(page_request)

@@ -13,18 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import DemoContext, demo_loader
 from app.domain.identity import accounts
+from app.domain.identity import repository as identity_repo
 from app.domain.identity.models import OAuthClient, User
 from app.domain.identity.passwords import verify_secret
+from app.domain.identity.schemas import ClientCreate, UserCreate
 from app.domain.organisation import repository as repo
 from app.domain.organisation import service
 from app.domain.organisation.models import PartnerKind, WorkerRole
 from app.domain.organisation.schemas import (
     AreaCreate,
-    ClientCreate,
     MunicipalityCreate,
     PartnerCreate,
     TeamCreate,
-    UserCreate,
     WorkerCreate,
 )
 from app.security.scopes import Role
@@ -145,7 +145,7 @@ async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
         "analyst": ClientCreate(name="Municipality BI (demo)", client_id="analyst", role=Role.analyst),
     }
     for key, data in machine.items():
-        client = await repo.client_by_client_id(session, str(data.client_id))
+        client = await identity_repo.client_by_client_id(session, str(data.client_id))
         secret = _previous(ctx, "clients", key, "client_secret")
         if client is None:
             client, secret = await accounts.create_client(session, data)
@@ -153,7 +153,7 @@ async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
             client, secret = await accounts.rotate_client_secret(session, client.id)
         ctx.clients[key] = client.client_id
         ctx.credentials["clients"][key] = {"client_id": client.client_id, "client_secret": secret}
-    app_client: OAuthClient | None = await repo.client_by_client_id(session, "mobile_app")
+    app_client: OAuthClient | None = await identity_repo.client_by_client_id(session, "mobile_app")
     if app_client is None:
         data = ClientCreate(
             name="Wijkwerk app (demo)", client_id="mobile_app", redirect_uris=[MOBILE_REDIRECT_URI]
@@ -166,7 +166,7 @@ async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
 
 async def _users(session: AsyncSession, ctx: DemoContext) -> None:
     for key, (role, worker_key, bsn_read) in USERS.items():
-        user: User | None = await repo.user_by(session, User.username, key)
+        user: User | None = await identity_repo.user_by(session, User.username, key)
         password = _previous(ctx, "users", key, "password")
         if user is None:
             password = password or _new_password()

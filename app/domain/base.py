@@ -21,6 +21,11 @@ SQLModel.metadata.naming_convention = {
 metadata = SQLModel.metadata
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table of a model (SQLModel declares ``__table__`` without a type)."""
+    return metadata.tables[str(model.__tablename__)]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -14,13 +14,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from app.api.deps import MaybePrincipal, Session
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.access import Viewer
 from app.domain.initiatives.schemas import (
@@ -37,8 +37,12 @@ from app.domain.stats import areas, rollups
 from app.domain.stats import service as stats_service
 from app.domain.stats.areas import AreaFigures
 from app.domain.stats.periods import Period, local_today
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.settings import Settings
+from app.web.cursors import Cursors
+from app.web.principal import optional_principal
+from app.web.unit_of_work import request_unit_of_work
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -48,8 +52,16 @@ ParentKey = tuple[uuid.UUID, InitiativeFilter, int]
 
 
 class GraphQLContext(BaseContext):
-    def __init__(self, session: AsyncSession, principal: Principal | None, settings: Settings) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        principal: Principal | None,
+        settings: Settings,
+        cursors: Cursors | None = None,
+    ) -> None:
         super().__init__()
+        # Signs and reads list cursors, as REST's do (the same secret and kinds).
+        self.cursors = cursors or Cursors(settings.secret("secret_key"))
         self.session = session
         self.principal = principal
         self.settings = settings
@@ -57,11 +69,6 @@ class GraphQLContext(BaseContext):
         self._viewer: Viewer | None = None
         self._themes: dict[str, ThemeView] | None = None
         self.loaders = Loaders(self)
-
-    @property
-    def cursor_secret(self) -> str:
-        """The key that signs pagination cursors (the same as REST's)."""
-        return self.settings.secret("secret_key")
 
     async def viewer(self) -> Viewer:
         """The caller and their networks, read once per request (the first call queries)."""
@@ -231,7 +238,12 @@ FigureKey = tuple[str, Period, tuple[str, ...]]
 def context_getter(settings: Settings) -> Callable[..., Awaitable[GraphQLContext]]:
     """FastAPI dependency: the same unit of work and the same (optional) bearer token check as REST."""
 
-    async def get(session: Session, principal: MaybePrincipal) -> GraphQLContext:
-        return GraphQLContext(session, principal, settings)
+    async def get(
+        request: Request,
+        uow: Annotated[UnitOfWork, Depends(request_unit_of_work, scope="function")],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> GraphQLContext:
+        principal = await optional_principal(request, authorization)
+        return GraphQLContext(uow.session, principal, settings, request.app.state.cursors)
 
     return get

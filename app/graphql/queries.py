@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
 
-from app.api.v1.initiatives import cursor_key, next_cursor
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeView
@@ -65,8 +65,8 @@ def _cursors(info: Info, views: list[InitiativeView]) -> list[str]:
     """Signed cursors of the edges; only when the query selects them (an HMAC per item otherwise)."""
     if "cursor" not in selected_on(info, "InitiativeEdge"):
         return [NOT_LOADED] * len(views)
-    secret = info.context.cursor_secret
-    return [next_cursor((v.created_at, v.id), secret) or "" for v in views]
+    cursors = info.context.cursors
+    return [cursors.encode(INITIATIVES, (v.created_at, v.id)) for v in views]
 
 
 def _connection(items: list[Initiative], end: str | None, cursors: list[str]) -> InitiativeConnection:
@@ -75,6 +75,9 @@ def _connection(items: list[Initiative], end: str | None, cursors: list[str]) ->
         nodes=items,
         page_info=PageInfo(has_next_page=end is not None, end_cursor=end),
     )
+
+
+INITIATIVES = "initiatives"  # the cursor kind of the list of initiatives (the same as REST's)
 
 
 @strawberry.type
@@ -114,14 +117,15 @@ class Query:
         if flt is None:
             return _connection([], None, [])
         try:
-            key = cursor_key(after, ctx.cursor_secret)
+            key = ctx.cursors.decode(INITIATIVES, after, (datetime, uuid.UUID), field="after")
         except ValidationFailed as error:
             raise GraphQLError("The cursor is not valid.", extensions={"code": "BAD_CURSOR"}) from error
         viewer = await ctx.viewer()
         async with ctx.lock:
             views, end = await service.list_initiatives(ctx.session, viewer, flt, first, key)
         items = await initiatives_for(info, views)
-        return _connection(items, next_cursor(end, ctx.cursor_secret), _cursors(info, views))
+        end_cursor = ctx.cursors.encode(INITIATIVES, end) if end is not None else None
+        return _connection(items, end_cursor, _cursors(info, views))
 
     @strawberry.field
     async def initiative(self, info: Info, id: strawberry.ID) -> Initiative | None:

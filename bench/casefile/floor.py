@@ -36,12 +36,12 @@ from starlette.routing import Route
 
 from app.api.pagination import encode_cursor
 from app.domain.assessments.rules import derive_tier
-from app.domain.audit.models import AccessLogEntry
-from app.domain.changes.models import CaseChange
 from app.domain.households.access import visible_to
 from app.domain.households.models import ContactMoment, Household
 from app.domain.households.repository import _ASYNCPG, LOG_FIELDS, RawStatement, household_page
-from app.domain.plans.overview_repository import CHECKED_OVERVIEW
+from app.domain.readmodel.overview import OVERVIEW as CHECKED_OVERVIEW
+from app.domain.unit_of_work.access_log import AccessLogEntry
+from app.domain.unit_of_work.change_feed import CaseChange
 from app.security.principal import Principal
 from app.security.scopes import Role
 

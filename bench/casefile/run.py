@@ -35,7 +35,7 @@ from pydantic import TypeAdapter
 
 from app.api.pagination import Page
 from app.domain.households.schemas import ContactRead, HouseholdRead
-from app.domain.plans.overview_schemas import HouseholdOverview
+from app.domain.readmodel.overview_schemas import HouseholdOverview
 from app.domain.sync.schemas import SyncPage
 from app.main import create_app
 from bench.casefile import fixtures

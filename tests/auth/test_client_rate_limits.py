@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.ratelimit import CLIENT_LIMITS_TTL_SECONDS, client_limits
 from app.settings import Settings
+from app.web.ratelimit import CLIENT_LIMITS_TTL_SECONDS, client_limits
 from tests.auth.helpers import TOKEN_URL, basic, own_app
 from tests.auth.test_rate_limits import _assert_429
 from tests.factories import World

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.domain.errors import RateLimited
-from app.ratelimit import MAX_KEYS, RateLimiter
 from app.settings import Settings
+from app.web.ratelimit import MAX_KEYS, RateLimiter
 from tests.auth.helpers import TOKEN_URL, Pkce, authorize_params, basic, hidden_fields, own_app
 from tests.factories import World
 
@@ -79,7 +79,7 @@ async def test_machine_clients_are_limited_on_every_route(
 async def test_login_attempts_are_limited_per_username_and_ip(
     limited: tuple[Any, httpx.AsyncClient, World],
 ) -> None:
-    from app.api.oauth.endpoints import LOGIN_ATTEMPTS_PER_MINUTE
+    from app.api.oauth.authorize import LOGIN_ATTEMPTS_PER_MINUTE
 
     _, http, world = limited
     page = await http.get("/oauth/authorize", params=authorize_params(world, Pkce.new()))

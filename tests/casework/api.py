@@ -73,4 +73,4 @@ class CaseApi:
 
 
 def etag(item: dict[str, Any]) -> str:
-    return f'W/"{item["id"]}.{item["version"]}"'
+    return f'"{item["id"]}.{item["version"]}"'

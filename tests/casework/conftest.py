@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from app.domain.audit.models import AccessLogEntry
 from app.domain.households.models import Household, HouseholdAssignment, HouseholdStatus, Member
+from app.domain.unit_of_work.access_log import AccessLogEntry
 from tests.factories import World, next_code
 
 

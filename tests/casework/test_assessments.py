@@ -28,7 +28,7 @@ async def test_record_read_and_latest(client: httpx.AsyncClient, cases: Cases) -
         },
     )
     assert first.status_code == 201, first.text
-    assert first.headers["etag"] == f'W/"{first.json()["id"]}.1"'
+    assert first.headers["etag"] == f'"{first.json()["id"]}.1"'
     assert [s["domain"] for s in first.json()["scores"]] == ["finances", "housing"]
     later = await client.post(
         url(cases),
@@ -103,7 +103,7 @@ async def test_corrections_need_if_match(client: httpx.AsyncClient, cases: Cases
         )
     ).json()
     one = url(cases, rest=f"/{created['id']}")
-    tag = f'W/"{created["id"]}.{created["version"]}"'
+    tag = f'"{created["id"]}.{created["version"]}"'
     assert (await client.patch(one, headers=headers, json={"note": "x"})).status_code == 428
     garbage = await client.patch(one, headers={**headers, "If-Match": '"nonsense"'}, json={"note": "x"})
     assert garbage.status_code == 412

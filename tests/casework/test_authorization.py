@@ -20,8 +20,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from app.domain.audit.models import AccessLogEntry
 from app.domain.identity.tokens import issue_access_token
+from app.domain.unit_of_work.access_log import AccessLogEntry
 from app.security.scopes import Role
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases, problem_core

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.demo import DemoContext
 from app.demo.casework import load
 from app.domain.households.models import HouseholdStatus
-from app.domain.plans.overview_schemas import HouseholdOverview
+from app.domain.readmodel.overview_schemas import HouseholdOverview
 from tests.casework.conftest import Cases
 from tests.factories import World
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.domain.households.models import ContactMoment, HouseholdTheme
-from app.domain.plans.overview_schemas import HouseholdOverview
+from app.domain.readmodel.overview_schemas import HouseholdOverview
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases
 from tests.households.statements import counting_statements

@@ -17,8 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.main import create_app
-from app.observability import access_log, uvicorn_logging_options
 from app.settings import Settings
+from app.web.observability import access_log, uvicorn_logging_options
 
 # Role -> the World actor whose token stands for it ("anonymous" sends none).
 ROLE_ACTORS: dict[str, str] = {

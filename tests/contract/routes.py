@@ -11,7 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, WebSocketRoute
 
-from app.api.deps import require
+from app.api.deps import caller, logged_caller
 
 MOUNT = "*"
 WEBSOCKET = "WEBSOCKET"
@@ -21,20 +21,24 @@ WEBSOCKET = "WEBSOCKET"
 class Endpoint:
     method: str  # an HTTP method, WEBSOCKET, or * for a mounted app
     path: str
-    scopes: frozenset[str]  # scopes enforced through app.api.deps.require
+    scopes: frozenset[str]  # scopes enforced through app.api.deps.caller (or logged_caller)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.method, self.path)
 
 
+_CHECKS = (caller, logged_caller)
+
+
 def _is_require(dependant: Dependant) -> bool:
     call = dependant.call
-    return call is require or getattr(call, "__wrapped__", None) is require
+    return call in _CHECKS or getattr(call, "__wrapped__", None) in _CHECKS
 
 
 def enforced_scopes(dependant: Dependant | None) -> frozenset[str]:
-    """Scopes of every ``require`` dependency in the tree: those are checked against the token."""
+    """Scopes of every scope check (``caller``, ``logged_caller``) in the tree: those are checked against
+    the token."""
     if dependant is None:
         return frozenset()
     found: set[str] = set()

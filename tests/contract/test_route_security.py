@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, Security, WebSocket
 from starlette.applications import Starlette
 
-from app.api.deps import Requires
+from app.api.auth import Admin
+from app.api.deps import caller
 from app.api.public import PUBLIC_ROUTES
-from app.security.scopes import Scope
+from app.security.principal import Principal
 from tests.contract.routes import MOUNT, WEBSOCKET, Endpoint, endpoints, resolve, unsecured
 
 SECURITY_SCHEME = "oauth2"
@@ -23,8 +24,8 @@ def test_every_route_enforces_a_scope_or_is_public(app: FastAPI) -> None:
     found = unsecured(app, PUBLIC_ROUTES)
     assert not found, (
         "These routes enforce no scope and are not in app/api/public.py PUBLIC_ROUTES. Declare "
-        "`principal: Requires(Scope.x)`, or add them to PUBLIC_ROUTES with a comment saying why:\n"
-        + describe(found)
+        "a principal type of app.api.auth (e.g. `principal: CaseReader`), or add them to PUBLIC_ROUTES\n"
+        "with a comment saying why:\n" + describe(found)
     )
 
 
@@ -84,11 +85,11 @@ def test_the_walk_finds_what_is_unsecured() -> None:
     sample = FastAPI()
 
     @sample.get("/scoped")
-    async def scoped(principal: Requires(Scope.admin)) -> None:  # type: ignore[valid-type]
+    async def scoped(principal: Admin) -> None:
         return None
 
     @sample.get("/token-only")
-    async def token_only(principal: Requires()) -> None:  # type: ignore[valid-type]
+    async def token_only(principal: Annotated[Principal, Security(caller, scopes=[])]) -> None:
         return None  # a token but no scope: still not enough
 
     @sample.post("/open")

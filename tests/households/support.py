@@ -12,10 +12,10 @@ from joserfc import jwt
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
-from app.domain.audit.models import AccessLogEntry
 from app.domain.identity.keys import SIGNING_ALGORITHMS
 from app.domain.identity.tokens import TokenVerifier
 from app.domain.organisation.models import Worker, WorkerTeam
+from app.domain.unit_of_work.access_log import AccessLogEntry
 from tests.factories import World, next_code
 
 # Valid BSNs (eleven-test) used across tests; use ``fresh_bsn()`` when a test needs one nobody else has.

@@ -151,7 +151,7 @@ Prepare = Callable[[Scene, str, dict[str, Any] | None], Awaitable[Request]]
 
 async def _etag_of(scene: Scene, path: str, household: dict[str, Any] | None) -> dict[str, str]:
     if household is None:  # a missing household: any syntactically fine tag
-        return {"If-Match": f'W/"{uuid.uuid4()}.1"'}
+        return {"If-Match": f'"{uuid.uuid4()}.1"'}
     return {"If-Match": (await scene.as_ga("GET", path)).headers["etag"]}
 
 
@@ -165,7 +165,7 @@ def _member(household: dict[str, Any] | None) -> str:
 
 async def _fresh_member(scene: Scene, household: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
     if household is None:
-        return str(uuid.uuid4()), {"If-Match": f'W/"{uuid.uuid4()}.1"'}
+        return str(uuid.uuid4()), {"If-Match": f'"{uuid.uuid4()}.1"'}
     created = await scene.as_ga(
         "POST",
         f"/api/v1/households/{household['id']}/members",

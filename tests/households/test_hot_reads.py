@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -14,12 +15,12 @@ from pydantic import TypeAdapter
 from sqlmodel import col
 
 from app.api.pagination import Page
-from app.domain.audit.models import AccessLogEntry
-from app.domain.errors import NotFound
-from app.domain.households import repository as repo
+from app.db import RawStatement
 from app.domain.households import service
 from app.domain.households.schemas import HouseholdRead
 from app.domain.organisation.models import WorkerTeam
+from app.domain.unit_of_work.access_log import AccessLogEntry
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from tests.factories import World
 from tests.households.statements import counting_statements
@@ -36,8 +37,10 @@ async def _principal(world: World, actor: str) -> Principal:
 async def _general_path(world: World, actor: str, filters: service.HouseholdFilters) -> list[dict[str, Any]]:
     """What ``list_households`` (the session, ORM-select-and-pydantic path) answers, as JSON values."""
     principal = await _principal(world, actor)
-    async with world.app.state.db.transaction() as session:
-        rows = await service.list_households(session, principal, filters, limit=100, after=None)
+    work = UnitOfWork(world.app.state.db, world.app.state.wiring)
+    rows = await service.list_households(work, principal, filters, limit=100, after=None)
+    await work.commit()
+    await work.close()
     return [row.model_dump(mode="json") for row in rows]
 
 
@@ -223,19 +226,22 @@ async def test_a_failed_hot_read_is_logged_as_failed(varied: World) -> None:
     """When the statement fails nothing was written with it: the attempt is logged apart, as failed."""
     principal = await _principal(varied, "generalist_a")
     request_id = f"hot-failed-{uuid.uuid4().hex}"
-    entry = service.access_entry(principal, request_id, resource="household", action="list")
-
-    async def failing() -> None:
-        raise NotFound("household")
-
-    with pytest.raises(NotFound):
-        await service.logged_read(varied.app.state.db.engine, entry, failing())
+    work = UnitOfWork(varied.app.state.db, varied.app.state.wiring, request_id=request_id)
+    entry = work.log(principal, resource="household", action="list")
+    failing = RawStatement.of(
+        sa.text("SELECT 1 / CAST(:zero AS integer)").bindparams(sa.bindparam("zero", type_=sa.Integer))
+    )
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await work.fetch_one(failing, {"zero": 0})
+    assert entry.written is None  # the statement failed: it wrote nothing
+    await work.fail()
+    await work.close()
     [row] = await _log_rows(varied, request_id)
     assert (row.resource, row.outcome) == ("household", "failed")
 
 
 def test_a_raw_statement_takes_every_value_from_its_caller() -> None:
-    statement = repo.RawStatement.of(sa.select(sa.bindparam("x", type_=sa.Integer) + sa.literal_column("1")))
-    assert statement.names == ("x",) and statement.args({"x": 41}) == [41]
+    statement = RawStatement.of(sa.select(sa.bindparam("x", type_=sa.Integer) + sa.literal_column("1")))
+    assert statement.names == ("x",) and statement.args({"x": 41}) == (41,)
     with pytest.raises(ValueError, match="bound constants"):
-        repo.RawStatement.of(sa.select(sa.literal(1, sa.Integer)))
+        RawStatement.of(sa.select(sa.literal(1, sa.Integer)))

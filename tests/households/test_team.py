@@ -27,7 +27,7 @@ async def test_assignment_opens_a_confidential_household(client: httpx.AsyncClie
     assert [a["worker_id"] for a in assigned.json()] == [str(worker_id(shared, "generalist_a2"))]
     assert (await client.get(url, headers=a2)).status_code == 200
     listed = await client.get(f"{url}/assignments", headers=a2)
-    assert listed.status_code == 200 and len(listed.json()) == 1
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 1
     other_team = await client.post(
         f"{url}/assignments", json={"worker_id": str(worker_id(shared, "generalist_b"))}, headers=lead
     )

@@ -18,14 +18,15 @@ WORKER = """
 import asyncio, sys
 import httpx
 from fastapi import FastAPI
-from app.observability import install_observability, observed
+from app.domain.webhooks.health import queue_health
+from app.web.observability import install_observability, observed
 
 class App(FastAPI):  # as app.main.WijkwerkAPI: the middleware outermost
     def build_middleware_stack(self):
         return observed(self, super().build_middleware_stack())
 
 app = App()
-install_observability(app)
+install_observability(app, webhook_queue_health=queue_health)
 
 @app.get("/healthz")
 async def healthz() -> dict[str, str]:

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import MAX_BODY_BYTES, create_app
-from app.observability import configure_logging, describe_exception
 from app.settings import Settings
+from app.web.observability import configure_logging, describe_exception
 from tests.factories import World
 from tests.ops.conftest import LEAKY_MESSAGE
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
+from app.domain.identity import rules as identity_rules
 from app.domain.identity.models import ClientAuthMethod
 from app.domain.organisation import rules
 from app.domain.organisation.models import AreaLevel
@@ -70,39 +71,45 @@ def test_bad_area_code_format_names_the_field() -> None:
 
 
 def test_client_scopes_stay_within_the_role() -> None:
-    assert rules.check_client_scopes(Role.partner, ["referrals:read"], ("body", "allowed_scopes")) == []
-    errors = rules.check_client_scopes(
+    assert (
+        identity_rules.check_client_scopes(Role.partner, ["referrals:read"], ("body", "allowed_scopes")) == []
+    )
+    errors = identity_rules.check_client_scopes(
         Role.partner, ["referrals:read", "cases:read"], ("body", "allowed_scopes")
     )
     assert [(e.loc, e.rule) for e in errors] == [(("body", "allowed_scopes", 1), "scope_not_in_role")]
-    assert _rules(rules.check_client_scopes(Role.analyst, ["admin"], ("x",))) == {"scope_not_in_role"}
+    assert _rules(identity_rules.check_client_scopes(Role.analyst, ["admin"], ("x",))) == {
+        "scope_not_in_role"
+    }
 
 
 def test_public_clients_may_carry_any_person_scope_but_not_machine_only_ones() -> None:
-    assert rules.check_client_scopes(None, ["cases:read", "bsn:read", "audit:read"], ("x",)) == []
-    assert _rules(rules.check_client_scopes(None, ["stats:read"], ("x",))) == {"scope_not_in_role"}
+    assert identity_rules.check_client_scopes(None, ["cases:read", "bsn:read", "audit:read"], ("x",)) == []
+    assert _rules(identity_rules.check_client_scopes(None, ["stats:read"], ("x",))) == {"scope_not_in_role"}
 
 
 @pytest.mark.parametrize("role", [Role.generalist, Role.team_lead])
 def test_bsn_read_and_worker_links_for_caseworkers(role: Role) -> None:
-    assert rules.check_user_role(role, bsn_read=True, has_worker=True) == []
+    assert identity_rules.check_user_role(role, bsn_read=True, has_worker=True) == []
 
 
 @pytest.mark.parametrize("role", [Role.resident, Role.admin, Role.privacy_officer, Role.network_coordinator])
 def test_bsn_read_and_worker_links_refused_for_others(role: Role) -> None:
-    errors = rules.check_user_role(role, bsn_read=True, has_worker=True)
+    errors = identity_rules.check_user_role(role, bsn_read=True, has_worker=True)
     assert _rules(errors) == {"bsn_read_not_eligible", "worker_link_not_allowed"}
     assert {e.loc for e in errors} == {("body", "bsn_read"), ("body", "worker_id")}
 
 
 @pytest.mark.parametrize("role", [Role.partner, Role.analyst])
 def test_machine_roles_are_not_people(role: Role) -> None:
-    assert _rules(rules.check_user_role(role, bsn_read=False, has_worker=False)) == {"not_a_person_role"}
+    assert _rules(identity_rules.check_user_role(role, bsn_read=False, has_worker=False)) == {
+        "not_a_person_role"
+    }
 
 
 def test_password_length() -> None:
-    assert rules.check_password("x" * 12) == []
-    assert _rules(rules.check_password("x" * 11)) == {"password_too_short"}
+    assert identity_rules.check_password("x" * 12) == []
+    assert _rules(identity_rules.check_password("x" * 11)) == {"password_too_short"}
 
 
 def test_specialisms_are_normalised() -> None:
@@ -110,15 +117,15 @@ def test_specialisms_are_normalised() -> None:
 
 
 def test_default_auth_method() -> None:
-    assert rules.default_auth_method(None, False) is ClientAuthMethod.none
-    assert rules.default_auth_method(Role.partner, False) is ClientAuthMethod.client_secret_basic
-    assert rules.default_auth_method(Role.partner, True) is ClientAuthMethod.private_key_jwt
+    assert identity_rules.default_auth_method(None, False) is ClientAuthMethod.none
+    assert identity_rules.default_auth_method(Role.partner, False) is ClientAuthMethod.client_secret_basic
+    assert identity_rules.default_auth_method(Role.partner, True) is ClientAuthMethod.private_key_jwt
 
 
 def _setup(role: Role | None, method: ClientAuthMethod, **kwargs: object) -> set[str]:
     options: dict[str, object] = {"has_jwks": False, "redirect_uris": [], "has_organisation": False}
     options.update(kwargs)
-    return _rules(rules.check_client_setup(role, method, **options))  # type: ignore[arg-type]
+    return _rules(identity_rules.check_client_setup(role, method, **options))  # type: ignore[arg-type]
 
 
 def test_client_setup_rules() -> None:
@@ -147,7 +154,7 @@ def test_client_setup_rules() -> None:
     ],
 )
 def test_acceptable_redirect_uris(uri: str) -> None:
-    assert rules.check_redirect_uri(uri, ("x",)) == []
+    assert identity_rules.check_redirect_uri(uri, ("x",)) == []
 
 
 @pytest.mark.parametrize(
@@ -161,7 +168,7 @@ def test_acceptable_redirect_uris(uri: str) -> None:
     ],
 )
 def test_refused_redirect_uris(uri: str) -> None:
-    assert _rules(rules.check_redirect_uri(uri, ("x",))) == {"redirect_uri_invalid"}
+    assert _rules(identity_rules.check_redirect_uri(uri, ("x",))) == {"redirect_uri_invalid"}
 
 
 def _public(key: ECKey | RSAKey) -> dict[str, object]:
@@ -171,7 +178,7 @@ def _public(key: ECKey | RSAKey) -> dict[str, object]:
 def test_jwks_with_public_ec_and_rsa_keys_is_accepted() -> None:
     ec = ECKey.generate_key("P-256", parameters={"kid": "ec-1", "alg": "ES256"}, private=True)
     rsa = RSAKey.generate_key(2048, parameters={"kid": "rsa-1", "alg": "RS256"}, private=True)
-    assert rules.check_jwks({"keys": [_public(ec), _public(rsa)]}) == []
+    assert identity_rules.check_jwks({"keys": [_public(ec), _public(rsa)]}) == []
 
 
 def test_jwks_problems_are_named_per_key() -> None:
@@ -188,32 +195,32 @@ def test_jwks_problems_are_named_per_key() -> None:
         "kid": "okp",
         "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
     }
-    errors = rules.check_jwks({"keys": [private, no_kid, hs, enc, p384]})
+    errors = identity_rules.check_jwks({"keys": [private, no_kid, hs, enc, p384]})
     assert [e.rule for e in errors] == ["jwk_private", "jwk_kid", "jwk_alg", "jwk_use", "jwk_curve"]
     assert errors[2].loc == ("body", "jwks", "keys", 2)
-    assert _rules(rules.check_jwks({"keys": [garbage, oct_key]})) == {"jwk_invalid", "jwk_kty"}
+    assert _rules(identity_rules.check_jwks({"keys": [garbage, oct_key]})) == {"jwk_invalid", "jwk_kty"}
 
 
 @pytest.mark.filterwarnings("ignore:Key size")
 def test_small_rsa_keys_and_duplicate_kids_are_refused() -> None:
     small = RSAKey.generate_key(1024, parameters={"kid": "small"}, private=True, auto_kid=False)
     ec = _public(ECKey.generate_key("P-256", parameters={"kid": "same"}, private=True))
-    assert _rules(rules.check_jwks({"keys": [_public(small)]})) == {"jwk_size"}
-    assert _rules(rules.check_jwks({"keys": [ec, dict(ec)]})) == {"jwk_kid"}
+    assert _rules(identity_rules.check_jwks({"keys": [_public(small)]})) == {"jwk_size"}
+    assert _rules(identity_rules.check_jwks({"keys": [ec, dict(ec)]})) == {"jwk_kid"}
 
 
 @pytest.mark.parametrize("jwks", [None, [], {}, {"keys": []}, {"keys": "x"}, {"keys": [{}] * 6}])
 def test_jwks_must_be_a_small_key_set(jwks: object) -> None:
-    assert _rules(rules.check_jwks(jwks)) == {"jwks_invalid"}
+    assert _rules(identity_rules.check_jwks(jwks)) == {"jwks_invalid"}
 
 
 def test_only_public_members_of_a_checked_jwks_are_kept() -> None:
     key = {**_public(ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)), "x5u": "https://x"}
-    assert rules.check_jwks({"keys": [key], "extra": 1}) == []
-    kept = rules.normalised_jwks({"keys": [key], "extra": 1})
+    assert identity_rules.check_jwks({"keys": [key], "extra": 1}) == []
+    kept = identity_rules.normalised_jwks({"keys": [key], "extra": 1})
     assert set(kept) == {"keys"} and set(kept["keys"][0]) == {"kty", "kid", "crv", "x", "y"}
 
 
 def test_key_ids_are_printable() -> None:
     key = {**_public(ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)), "kid": "a\x00b"}
-    assert _rules(rules.check_jwks({"keys": [key]})) == {"jwk_kid"}
+    assert _rules(identity_rules.check_jwks({"keys": [key]})) == {"jwk_kid"}

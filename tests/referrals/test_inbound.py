@@ -8,9 +8,9 @@ import uuid
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.domain.audit.models import AccessLogEntry
 from app.domain.referrals.models import Referral
 from app.domain.referrals.schemas import InboundReferralCreate
+from app.domain.unit_of_work.access_log import AccessLogEntry
 from tests.referrals.helpers import Partnering, submit_directly
 
 

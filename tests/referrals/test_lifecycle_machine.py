@@ -40,6 +40,7 @@ from app.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.domain.referrals import intake, service
 from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.referrals.schemas import InboundReferralCreate, OutboundReferralCreate, TransitionCreate
+from app.domain.unit_of_work.work import unit_of_work
 from app.domain.webhooks.models import WebhookEvent
 from app.security.principal import Principal
 from app.settings import Settings
@@ -206,8 +207,8 @@ def test_no_sequence_of_calls_breaks_the_lifecycle(
             return referral_id
 
         async def _in_tx(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-            async with db.transaction() as session:
-                return await function(session, *args, **kwargs)
+            async with unit_of_work(db, world.app.state.wiring) as uow:
+                return await function(uow.session, *args, **kwargs)
 
         async def _count(self, model: Any, *where: Any) -> int:
             async with db.transaction() as session:

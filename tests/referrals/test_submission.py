@@ -5,22 +5,19 @@ access-log row), and behaves exactly as checking and writing step by step would.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-import pytest
 from sqlalchemy import delete, event
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.api.deps import unit_of_work
-from app.domain.audit.models import AccessLogEntry
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.organisation.models import Area
 from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.referrals.schemas import InboundReferralCreate, PartnerReferralRead
+from app.domain.unit_of_work.access_log import AccessLogEntry
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import WebhookEvent
 from tests.factories import next_code
 from tests.referrals.helpers import Partnering, submit_directly
@@ -146,23 +143,21 @@ async def test_a_request_failing_after_the_statement_still_leaves_its_access_log
     rollback takes both, and the unit of work writes the row again, as failed: still exactly one."""
     principal = await p.world.app.state.token_verifier.verify(await p.world.token("partner_a"))
     body = InboundReferralCreate.model_validate(p.inbound_body())
-    request = SimpleNamespace(app=p.world.app, state=SimpleNamespace(request_id="after-the-statement"))
-    work = cast(AsyncGenerator[AsyncSession, None], unit_of_work(request))  # type: ignore[arg-type]
-    session = await anext(work)
-    submitted = await submit_directly(session, principal, body, key=uuid.uuid4().hex)
-    with pytest.raises(RuntimeError):
-        await work.athrow(RuntimeError("a later step failed"))
+    app = p.world.app
+    work = UnitOfWork(app.state.db, app.state.wiring, request_id="after-the-statement")
+    submitted = await submit_directly(work.session, principal, body, key=uuid.uuid4().hex)
+    await work.fail()  # a later step of the request failed
+    await work.close()
     referral_id = submitted.read.id
     assert await p.count(Referral, col(Referral.id) == referral_id) == 0
     logged = col(AccessLogEntry.resource_id) == referral_id
     assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.outcome) == "failed") == 1
     assert await p.count(AccessLogEntry, logged) == 1
 
-    work = cast(AsyncGenerator[AsyncSession, None], unit_of_work(request))  # type: ignore[arg-type]
-    session = await anext(work)
-    submitted = await submit_directly(session, principal, body, key=uuid.uuid4().hex)
-    with pytest.raises(StopAsyncIteration):
-        await anext(work)  # committed: the row the statement wrote is not written twice
+    work = UnitOfWork(app.state.db, app.state.wiring, request_id="after-the-statement")
+    submitted = await submit_directly(work.session, principal, body, key=uuid.uuid4().hex)
+    await work.commit()  # committed: the row the statement wrote is not written twice
+    await work.close()
     logged = col(AccessLogEntry.resource_id) == submitted.read.id
     assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.outcome) == "allowed") == 1
     assert await p.count(AccessLogEntry, logged) == 1

@@ -12,7 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from app.domain.changes.models import CaseChange
 from app.domain.households.models import ContactMoment, Household, HouseholdAssignment
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.identity.models import AuthorizationCode, RefreshToken, UsedClientAssertion
@@ -20,6 +19,7 @@ from app.domain.plans.models import Plan, PlanAction
 from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.retention.rules import Category, Terms
 from app.domain.support_network.models import NetworkPerson
+from app.domain.unit_of_work.change_feed import CaseChange
 from app.domain.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.settings import Settings
 from tests.referrals.helpers import Home, Partnering

@@ -7,7 +7,6 @@ import uuid
 from sqlmodel import col, select
 
 from app.domain.assessments.models import Assessment
-from app.domain.changes.models import CaseChange
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdAssignment, Member
 from app.domain.idempotency.models import IdempotencyKey
@@ -17,6 +16,7 @@ from app.domain.retention.models import RunOutcome
 from app.domain.retention.rules import Category
 from app.domain.retention.service import RunReport, purge
 from app.domain.support_network.models import NetworkPerson
+from app.domain.unit_of_work.change_feed import CaseChange
 from app.domain.webhooks.models import WebhookEvent
 from tests.retention.support import MARGIN, Estate
 

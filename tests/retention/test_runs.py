@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 
-from app.domain.audit.models import AccessLogEntry
 from app.domain.households.models import Household
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.identity.models import RefreshToken
@@ -23,6 +22,7 @@ from app.domain.retention.repository import LOCK_KEY
 from app.domain.retention.rules import Category
 from app.domain.retention.service import RunReport, purge
 from app.domain.support_network.models import NetworkPerson
+from app.domain.unit_of_work.access_log import AccessLogEntry
 from app.domain.webhooks.models import WebhookEvent
 from tests.retention.support import MARGIN, Estate
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.bootstrap import checked_settings
 from app.domain.stats import rollups
 from app.domain.stats.catalogue import CATALOGUE
 from app.graphql.permissions import SeesNeighbourhoodFigures
@@ -265,7 +266,7 @@ def test_public_measures_must_be_catalogue_measures(monkeypatch: Any) -> None:
     assert Settings().stats_public_measures == ["initiatives", "households_active"]
     monkeypatch.setenv("WIJKWERK_STATS_PUBLIC_MEASURES", '["initiatives", "everyone_by_name"]')
     with pytest.raises(ValueError, match="everyone_by_name"):
-        Settings()
+        checked_settings(Settings())
 
 
 async def test_old_rollups_are_refreshed_in_the_background_as_for_rest(

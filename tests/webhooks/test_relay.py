@@ -23,6 +23,7 @@ from app.db import Database
 from app.domain.consents.models import Consent
 from app.domain.referrals import service as referrals
 from app.domain.referrals.schemas import TransitionCreate
+from app.domain.unit_of_work.work import unit_of_work
 from app.domain.webhooks import outbox
 from app.domain.webhooks import service as webhooks
 from app.domain.webhooks.models import WebhookDelivery, WebhookEvent
@@ -240,9 +241,9 @@ async def test_a_rolled_back_transaction_leaves_no_outbox_event(p: Partnering) -
         pass
 
     with pytest.raises(Abandon):
-        async with p.world.app.state.db.transaction() as session:
+        async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
             moved = await referrals.transition(
-                session,
+                uow.session,
                 principal,
                 uuid.UUID(referral["id"]),
                 TransitionCreate(status="accepted", household_id=home.id),

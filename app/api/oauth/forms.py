@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from joserfc import jws
+from joserfc.errors import JoseError
 from pydantic import BaseModel, Field
 
 from app.api.problems import PROBLEM_RESPONSES
+from app.domain.identity.clients import JWT_BEARER_ASSERTION, PresentedCredentials, invalid_client
+from app.domain.identity.models import ClientAuthMethod
 from app.settings import Settings
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -138,3 +146,53 @@ def oauth_error(error: OAuth2Error) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Basic realm="wijkwerk"'
     body = {"error": error.error, "error_description": error.description}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+# -- client credentials as presented (RFC 6749 §2.3, RFC 7523 §2.2) ---------------------------------
+
+
+def presented_credentials(form: dict[str, str], authorization: str | None) -> PresentedCredentials:
+    """Which method the client used, and the client id it claims (exactly one method allowed)."""
+    has_assertion = "client_assertion" in form or "client_assertion_type" in form
+    if "client_secret" in form:
+        raise invalid_client("client_secret_post is not supported; use HTTP Basic.")
+    if authorization and authorization.lower().startswith("basic "):
+        if has_assertion:
+            raise InvalidRequestError(description="Use exactly one client authentication method.")
+        client_id, secret = _basic(authorization[6:])
+        if form.get("client_id", client_id) != client_id:
+            raise invalid_client("The client_id does not match the authenticated client.")
+        return PresentedCredentials(ClientAuthMethod.client_secret_basic, client_id, secret=secret)
+    if has_assertion:
+        return _assertion_credentials(form)
+    public_id = form.get("client_id")
+    if not public_id:
+        raise invalid_client("Client authentication is required.")
+    return PresentedCredentials(ClientAuthMethod.none, public_id)
+
+
+def _basic(encoded: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise invalid_client("Malformed HTTP Basic credentials.") from error
+    client_id, sep, secret = decoded.partition(":")
+    if not sep or not client_id:
+        raise invalid_client("Malformed HTTP Basic credentials.")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before they are joined.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _assertion_credentials(form: dict[str, str]) -> PresentedCredentials:
+    assertion = form.get("client_assertion")
+    if form.get("client_assertion_type") != JWT_BEARER_ASSERTION or not assertion:
+        raise invalid_client("Unsupported or missing client assertion.")
+    try:
+        unverified = json.loads(jws.extract_compact(assertion.encode("ascii")).payload)
+    except (JoseError, ValueError, TypeError, UnicodeError) as error:
+        raise invalid_client("The client assertion is malformed.") from error
+    subject = unverified.get("sub") if isinstance(unverified, dict) else None
+    client_id = form.get("client_id") or subject
+    if not isinstance(client_id, str) or not client_id or subject != client_id:
+        raise invalid_client("The client assertion does not name this client.")
+    return PresentedCredentials(ClientAuthMethod.private_key_jwt, client_id, assertion=assertion)

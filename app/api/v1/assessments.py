@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.api.concurrency import IfMatch, set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from app.api.auth import CaseReader, CaseWriter
+from app.api.concurrency import IfMatch, expected_version, set_etag
+from app.api.deps import Session
+from app.api.idempotency import Idempotent, IdempotentRoute
+from app.api.pagination import CursorParam, Limit, Page, request_cursors
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import CaseRoute, cursor_secret, precondition
 from app.domain.assessments import service
 from app.domain.assessments.schemas import (
     AssessmentCreate,
@@ -20,9 +20,8 @@ from app.domain.assessments.schemas import (
     AssessmentSummary,
     AssessmentUpdate,
 )
-from app.security.scopes import Scope
 
-router = APIRouter(tags=["assessments"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["assessments"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/assessments"
 # Extra documented answers of case-file writes: a broken state rule, a stale or missing If-Match.
@@ -34,22 +33,22 @@ CONDITIONAL = problem_responses(409, 412, 428)
 async def list_assessments(
     request: Request,
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     member_id: Annotated[uuid.UUID | None, Query(description="Only this member's assessments.")] = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Page[AssessmentRead]:
-    secret = cursor_secret(request)
+    cursors = request_cursors(request)
     items, last = await service.list_page(
         session,
         principal,
         household_id,
         member_id=member_id,
-        after=decode_cursor(cursor, secret),
+        after=cursors.decode_parts("assessments", cursor),
         limit=limit,
     )
-    return Page(items=items, next_cursor=encode_cursor(last, secret) if last else None)
+    return Page(items=items, next_cursor=cursors.encode("assessments", last) if last else None)
 
 
 @router.post(
@@ -61,7 +60,7 @@ async def list_assessments(
 )
 async def create_assessment(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: AssessmentCreate,
     response: Response,
@@ -79,7 +78,7 @@ async def create_assessment(
 )
 async def latest_scores(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
 ) -> AssessmentSummary:
     return await service.summary(session, principal, household_id)
@@ -88,7 +87,7 @@ async def latest_scores(
 @router.get(BASE + "/{assessment_id}", response_model=AssessmentRead, summary="Read an assessment")
 async def read_assessment(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
     response: Response,
@@ -106,7 +105,7 @@ async def read_assessment(
 )
 async def update_assessment(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
     body: AssessmentUpdate,
@@ -114,7 +113,7 @@ async def update_assessment(
     if_match: IfMatch = None,
 ) -> AssessmentRead:
     updated = await service.update(
-        session, principal, household_id, assessment_id, body, precondition(if_match)
+        session, principal, household_id, assessment_id, body, expected_version(if_match).check
     )
     set_etag(response, updated.id, updated.version)
     return updated
@@ -128,10 +127,10 @@ async def update_assessment(
 )
 async def delete_assessment(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await service.delete(session, principal, household_id, assessment_id, precondition(if_match))
+    await service.delete(session, principal, household_id, assessment_id, expected_version(if_match).check)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

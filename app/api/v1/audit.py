@@ -4,35 +4,33 @@ subject-access export of everything held on one person."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.api.deps import Requires, Session
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.auth import AuditReader
+from app.api.bsn import Bsn
+from app.api.deps import UoW
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
-from app.api.v1.households_access import (
-    CaseRoute,
-    bsn_protector,
-    cursor_secret,
-    decode_time_cursor,
-    encode_time_cursor,
-)
 from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction, AccessOutcome
+from app.domain.audit.export import SubjectExport, subject_access_export
 from app.domain.audit.schemas import AccessLogEntryRead, AuditFilters, BreakGlassEventRead
-from app.domain.households.export import SubjectExport, subject_access_export
-from app.domain.households.schemas import Bsn
-from app.security.scopes import Scope
+from app.domain.households.schemas import Bsn as BsnNumber
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
+from app.web.cursors import PageRequest
 
-router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 
 Since = Annotated[AwareDatetime | None, Query(alias="from", description="From this moment (inclusive).")]
 Until = Annotated[AwareDatetime | None, Query(alias="to", description="Until this moment (exclusive).")]
+LogPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("access_log", datetime, uuid.UUID)]
+BreakGlassPage = Annotated[
+    PageRequest[tuple[datetime, uuid.UUID]], keyset("break_glass", datetime, uuid.UUID)
+]
 
 
 @router.get(
@@ -43,9 +41,9 @@ Until = Annotated[AwareDatetime | None, Query(alias="to", description="Until thi
     "subject), `action`, `outcome`, and the period `from`/`to`.",
 )
 async def list_access_log(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.audit_read),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: AuditReader,
+    page: LogPage,
     person: uuid.UUID | None = None,
     worker: uuid.UUID | None = None,
     household: uuid.UUID | None = None,
@@ -54,15 +52,10 @@ async def list_access_log(
     outcome: AccessOutcome | None = None,
     since: Since = None,
     until: Until = None,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
 ) -> Page[AccessLogEntryRead]:
-    secret = cursor_secret(request)
     filters = AuditFilters(person, worker, household, actor, action, outcome, since, until)
-    items = await audit.list_entries(
-        session, principal, filters, limit=limit + 1, after=decode_time_cursor(cursor, secret)
-    )
-    return _page(items, limit, secret, lambda e: e.occurred_at)
+    items = await audit.list_entries(uow, principal, filters, limit=page.fetch, after=page.after)
+    return Page.cut(page, items, lambda e: (e.occurred_at, e.id))
 
 
 @router.get(
@@ -71,34 +64,12 @@ async def list_access_log(
     summary="Break-glass events, newest first",
 )
 async def list_break_glass(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.audit_read),  # type: ignore[valid-type]
-    since: Since = None,
-    until: Until = None,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    uow: UoW, principal: AuditReader, page: BreakGlassPage, since: Since = None, until: Until = None
 ) -> Page[BreakGlassEventRead]:
-    secret = cursor_secret(request)
     items = await audit.list_break_glass(
-        session,
-        principal,
-        since=since,
-        until=until,
-        limit=limit + 1,
-        after=decode_time_cursor(cursor, secret),
+        uow, principal, since=since, until=until, limit=page.fetch, after=page.after
     )
-    return _page(items, limit, secret, lambda e: e.granted_at)
-
-
-T = TypeVar("T", AccessLogEntryRead, BreakGlassEventRead)
-
-
-def _page(items: list[T], limit: int, secret: str, moment: Callable[[T], datetime]) -> Page[T]:
-    last = items[limit - 1] if len(items) > limit else None
-    return Page(
-        items=items[:limit], next_cursor=encode_time_cursor(moment(last), last.id, secret) if last else None
-    )
+    return Page.cut(page, items, lambda e: (e.granted_at, e.id))
 
 
 class SubjectAccessRequest(BaseModel):
@@ -107,7 +78,7 @@ class SubjectAccessRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     member_id: uuid.UUID | None = None
-    bsn: Bsn | None = None
+    bsn: BsnNumber | None = None
 
     @model_validator(mode="after")
     def _one(self) -> SubjectAccessRequest:
@@ -122,11 +93,6 @@ class SubjectAccessRequest(BaseModel):
     summary="Subject-access export: everything held on one person, plus who accessed it",
 )
 async def subject_access(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.audit_read),  # type: ignore[valid-type]
-    body: SubjectAccessRequest,
+    uow: UoW, principal: AuditReader, body: SubjectAccessRequest, bsn: Bsn
 ) -> SubjectExport:
-    return await subject_access_export(
-        session, principal, bsn_protector(request), member_id=body.member_id, bsn=body.bsn
-    )
+    return await subject_access_export(uow, principal, bsn, member_id=body.member_id, bsn=body.bsn)

@@ -11,17 +11,16 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
+from app.api.auth import CaseReader, CaseWriter
+from app.api.deps import Session
+from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.case_helpers import TimeCursorPage
-from app.api.v1.households_access import CaseRoute
 from app.domain.consents import service
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
-from app.security.scopes import Scope
 
-router = APIRouter(tags=["consents"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["consents"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/consents"
 
@@ -29,7 +28,7 @@ BASE = "/households/{household_id}/consents"
 @router.get(BASE, response_model=Page[ConsentRead], summary="List a household's consents, newest first")
 async def list_consents(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     page: TimeCursorPage,
 ) -> Page[ConsentRead]:
@@ -45,7 +44,7 @@ async def list_consents(
 )
 async def record_consent(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: ConsentCreate,
     _: Idempotent,
@@ -56,7 +55,7 @@ async def record_consent(
 @router.get(BASE + "/{consent_id}", response_model=ConsentRead, summary="Read one consent")
 async def get_consent(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     consent_id: uuid.UUID,
 ) -> ConsentRead:
@@ -71,7 +70,7 @@ async def get_consent(
 )
 async def withdraw_consent(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     consent_id: uuid.UUID,
 ) -> ConsentRead:

@@ -5,24 +5,19 @@ routers. Every route writes one access-log row; a hidden household answers like 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.api.concurrency import IfMatch, set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.auth import CaseReader, CaseWriter
+from app.api.bsn import Bsn
+from app.api.concurrency import IfMatch, expected_version, set_etag
+from app.api.deps import UoW
+from app.api.idempotency import Idempotent, IdempotentRoute
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import (
-    CaseRoute,
-    bsn_protector,
-    cursor_secret,
-    decode_time_cursor,
-    encode_time_cursor,
-    precondition,
-)
 from app.domain.households import service
 from app.domain.households.models import HouseholdStatus
 from app.domain.households.schemas import (
@@ -33,12 +28,15 @@ from app.domain.households.schemas import (
     HouseholdUpdate,
 )
 from app.domain.households.service import HouseholdFilters
-from app.security.scopes import Scope
+from app.domain.readmodel.household_list import household_page_json
+from app.web.cursors import PageRequest
 
-router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 CREATE_ERRORS = problem_responses(409)
 UPDATE_ERRORS = problem_responses(409, 412, 428)
+
+HouseholdPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("households", datetime, uuid.UUID)]
 
 
 @router.post(
@@ -51,14 +49,14 @@ UPDATE_ERRORS = problem_responses(409, 412, 428)
     "you give one of your teams. You become the coordinator. Honours `Idempotency-Key`.",
 )
 async def create_household(
-    request: Request,
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseWriter,
     body: HouseholdCreate,
+    bsn: Bsn,
     _: Idempotent,
 ) -> HouseholdCreated:
-    created = await service.create_household(session, principal, body, bsn_protector(request))
+    created = await service.create_household(uow, principal, body, bsn)
     set_etag(response, created.id, created.version)
     response.headers["Location"] = f"/api/v1/households/{created.id}"
     return created
@@ -72,30 +70,25 @@ async def create_household(
     "assigned). Filters combine with AND.",
 )
 async def list_households(
-    request: Request,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseReader,
+    page: HouseholdPage,
     status_: Annotated[HouseholdStatus | None, Query(alias="status")] = None,
     buurt: Annotated[str | None, Query(pattern=r"^BU[0-9]{8}$", description="Buurt code.")] = None,
     coordinator: Annotated[uuid.UUID | None, Query(description="Coordinator's worker id.")] = None,
     theme: Annotated[str | None, Query(max_length=40, description="Theme code.")] = None,
     confidential: bool | None = None,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
 ) -> Response:
-    # The hot read path: one statement lists, logs and builds the JSON (no unit of work); the page is
-    # ``Page[HouseholdRead]`` (response_model, for the docs; a test checks the bytes against it).
-    secret = cursor_secret(request)
-    page = await service.list_households_page(
-        request.app.state.hot_reads,
-        principal,
-        HouseholdFilters(status_, buurt, coordinator, theme, confidential),
-        limit=limit,
-        after=decode_time_cursor(cursor, secret),
-        request_id=getattr(request.state, "request_id", None),
+    # The read model answers the page as JSON made by PostgreSQL, in one statement that also checks
+    # access and writes the access-log row; its shape is ``Page[HouseholdRead]`` (response_model, for
+    # the docs; a test checks the bytes against it).
+    filters = HouseholdFilters(status_, buurt, coordinator, theme, confidential)
+    found = await household_page_json(uow, principal, filters.given(), limit=page.limit, after=page.after)
+    following = orjson.dumps(page.cursor_after(found.last))
+    return Response(
+        b'{"items":' + found.items.encode() + b',"next_cursor":' + following + b"}",
+        media_type="application/json",
     )
-    following = encode_time_cursor(*page.last, secret) if page.last else None
-    body = b'{"items":' + page.items.encode() + b',"next_cursor":' + orjson.dumps(following) + b"}"
-    return Response(content=body, media_type="application/json")
 
 
 @router.post(
@@ -106,22 +99,16 @@ async def list_households(
     "households you may see are searched (at most 20 results).",
 )
 async def search_households(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
-    body: HouseholdSearch,
+    uow: UoW, principal: CaseReader, body: HouseholdSearch, bsn: Bsn
 ) -> list[HouseholdRead]:
-    return await service.search_households(session, principal, body, bsn_protector(request))
+    return await service.search_households(uow, principal, body, bsn)
 
 
 @router.get("/households/{household_id}", response_model=HouseholdRead, summary="Read a household")
 async def get_household(
-    response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
-    household_id: uuid.UUID,
+    response: Response, uow: UoW, principal: CaseReader, household_id: uuid.UUID
 ) -> HouseholdRead:
-    household = await service.get_household(session, principal, household_id)
+    household = await service.get_household(uow, principal, household_id)
     set_etag(response, household.id, household.version)
     return household
 
@@ -137,12 +124,12 @@ async def get_household(
 )
 async def update_household(
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: HouseholdUpdate,
     if_match: IfMatch = None,
 ) -> HouseholdRead:
-    household = await service.update_household(session, principal, household_id, body, precondition(if_match))
+    household = await service.update_household(uow, principal, household_id, body, expected_version(if_match))
     set_etag(response, household.id, household.version)
     return household

@@ -3,41 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.auth import CaseReader, CaseWriter
+from app.api.deps import UoW
+from app.api.idempotency import Idempotent, IdempotentRoute
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import CaseRoute, cursor_secret, decode_time_cursor, encode_time_cursor
 from app.domain.households import contacts
 from app.domain.households.schemas import ContactCreate, ContactRead
-from app.security.scopes import Scope
+from app.web.cursors import PageRequest
 
-router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/contacts"
+ContactPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("contacts", datetime, uuid.UUID)]
 
 
 @router.get(BASE, response_model=Page[ContactRead], summary="List contact moments, most recent first")
 async def list_contacts(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
-    household_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    uow: UoW, principal: CaseReader, household_id: uuid.UUID, page: ContactPage
 ) -> Page[ContactRead]:
-    secret = cursor_secret(request)
-    items = await contacts.list_contacts(
-        session, principal, household_id, limit=limit + 1, after=decode_time_cursor(cursor, secret)
-    )
-    last = items[limit - 1] if len(items) > limit else None
-    return Page(
-        items=items[:limit],
-        next_cursor=encode_time_cursor(last.occurred_at, last.id, secret) if last else None,
-    )
+    items = await contacts.list_contacts(uow, principal, household_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, items, lambda c: (c.occurred_at, c.id))
 
 
 @router.post(
@@ -50,12 +41,12 @@ async def list_contacts(
 )
 async def create_contact(
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: ContactCreate,
     _: Idempotent,
 ) -> ContactRead:
-    contact = await contacts.create_contact(session, principal, household_id, body)
+    contact = await contacts.create_contact(uow, principal, household_id, body)
     response.headers["Location"] = f"/api/v1/households/{household_id}/contacts/{contact.id}"
     return contact

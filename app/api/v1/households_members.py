@@ -4,32 +4,38 @@ callers holding ``bsn:read`` (reads only); otherwise a member says ``has_bsn``."
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
-from app.api.concurrency import IfMatch, set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
+from app.api.auth import CaseReader, CaseWriter
+from app.api.bsn import Bsn
+from app.api.concurrency import IfMatch, expected_version, set_etag
+from app.api.deps import UoW
+from app.api.idempotency import Idempotent, IdempotentRoute
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import CaseRoute, bsn_protector, precondition
 from app.domain.households import members
 from app.domain.households.schemas import MemberCreate, MemberRead, MemberUpdate
-from app.security.scopes import Scope
+from app.web.cursors import PageRequest
 
-router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/members"
 ITEM = BASE + "/{member_id}"
 
+MemberPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("members", datetime, uuid.UUID)]
 
-@router.get(BASE, response_model=list[MemberRead], summary="List the members of a household")
+
+@router.get(
+    BASE, response_model=Page[MemberRead], summary="List the members of a household, in the order added"
+)
 async def list_members(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
-    household_id: uuid.UUID,
-) -> list[MemberRead]:
-    return await members.list_members(session, principal, household_id, bsn_protector(request))
+    uow: UoW, principal: CaseReader, household_id: uuid.UUID, bsn: Bsn, page: MemberPage
+) -> Page[MemberRead]:
+    found = await members.list_members(uow, principal, household_id, bsn, limit=page.fetch, after=page.after)
+    return Page.cut(page, found, lambda m: (m.created_at, m.id))
 
 
 @router.post(
@@ -40,15 +46,15 @@ async def list_members(
     summary="Add a member (Idempotency-Key honoured)",
 )
 async def create_member(
-    request: Request,
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: MemberCreate,
+    bsn: Bsn,
     _: Idempotent,
 ) -> MemberRead:
-    member = await members.create_member(session, principal, household_id, body, bsn_protector(request))
+    member = await members.create_member(uow, principal, household_id, body, bsn)
     set_etag(response, member.id, member.version)
     response.headers["Location"] = f"/api/v1/households/{household_id}/members/{member.id}"
     return member
@@ -56,14 +62,14 @@ async def create_member(
 
 @router.get(ITEM, response_model=MemberRead, summary="Read a member")
 async def get_member(
-    request: Request,
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseReader,
     household_id: uuid.UUID,
     member_id: uuid.UUID,
+    bsn: Bsn,
 ) -> MemberRead:
-    member = await members.get_member(session, principal, household_id, member_id, bsn_protector(request))
+    member = await members.get_member(uow, principal, household_id, member_id, bsn)
     set_etag(response, member.id, member.version)
     return member
 
@@ -75,17 +81,17 @@ async def get_member(
     summary="Update a member (If-Match required; `bsn: null` removes the BSN)",
 )
 async def update_member(
-    request: Request,
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseWriter,
     household_id: uuid.UUID,
     member_id: uuid.UUID,
     body: MemberUpdate,
+    bsn: Bsn,
     if_match: IfMatch = None,
 ) -> MemberRead:
     member = await members.update_member(
-        session, principal, household_id, member_id, body, precondition(if_match), bsn_protector(request)
+        uow, principal, household_id, member_id, body, expected_version(if_match), bsn
     )
     set_etag(response, member.id, member.version)
     return member
@@ -98,11 +104,7 @@ async def update_member(
     summary="Remove a member (If-Match required)",
 )
 async def delete_member(
-    session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
-    household_id: uuid.UUID,
-    member_id: uuid.UUID,
-    if_match: IfMatch = None,
+    uow: UoW, principal: CaseWriter, household_id: uuid.UUID, member_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
-    await members.delete_member(session, principal, household_id, member_id, precondition(if_match))
+    await members.delete_member(uow, principal, household_id, member_id, expected_version(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,28 +1,23 @@
-"""Who works on a household and who looked at it: assignments and coordinator handover (team leads,
-``cases:assign``), break-glass access to a confidential file of your own team, and the file's own
-access log (for a resident's request)."""
+"""Team-level access to a household: assignments and coordinator handover (team leads), break-glass
+access to a confidential household of one's own team, and the file's own access log."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
-from app.api.concurrency import IfMatch, set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
-from app.api.pagination import CursorParam, Limit, Page
+from app.api.auth import CaseAssigner, CaseReader
+from app.api.concurrency import IfMatch, expected_version, set_etag
+from app.api.deps import UoW
+from app.api.idempotency import Idempotent, IdempotentRoute
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.households_access import (
-    CaseRoute,
-    cursor_secret,
-    decode_time_cursor,
-    encode_time_cursor,
-    precondition,
-)
+from app.domain.audit import service as audit
 from app.domain.audit.schemas import FileAccessRead
 from app.domain.households import team
-from app.domain.households.access_log import file_access_log
 from app.domain.households.schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -31,21 +26,26 @@ from app.domain.households.schemas import (
     Handover,
     HouseholdRead,
 )
-from app.security.scopes import Scope
+from app.web.cursors import PageRequest
 
-router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 HOUSEHOLD = "/households/{household_id}"
 ASSIGNMENTS = HOUSEHOLD + "/assignments"
+AssignmentPage = Annotated[
+    PageRequest[tuple[datetime, uuid.UUID]], keyset("assignments", datetime, uuid.UUID)
+]
+AccessLogPage = Annotated[
+    PageRequest[tuple[datetime, uuid.UUID]], keyset("file_access_log", datetime, uuid.UUID)
+]
 
 
-@router.get(ASSIGNMENTS, response_model=list[AssignmentRead], summary="Workers assigned to a household")
+@router.get(ASSIGNMENTS, response_model=Page[AssignmentRead], summary="Workers assigned to a household")
 async def list_assignments(
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
-    household_id: uuid.UUID,
-) -> list[AssignmentRead]:
-    return await team.list_assignments(session, principal, household_id)
+    uow: UoW, principal: CaseReader, household_id: uuid.UUID, page: AssignmentPage
+) -> Page[AssignmentRead]:
+    items = await team.list_assignments(uow, principal, household_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, items, lambda a: (a.assigned_at, a.worker_id))
 
 
 @router.post(
@@ -58,13 +58,13 @@ async def list_assignments(
     "already assigned changes nothing. Answers the assignments after the change.",
 )
 async def assign_worker(
-    session: Session,
-    principal: Requires(Scope.cases_assign),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseAssigner,
     household_id: uuid.UUID,
     body: AssignmentCreate,
     _: Idempotent,
 ) -> list[AssignmentRead]:
-    return await team.assign_worker(session, principal, household_id, body.worker_id)
+    return await team.assign_worker(uow, principal, household_id, body.worker_id)
 
 
 @router.delete(
@@ -74,13 +74,13 @@ async def assign_worker(
     summary="Remove an assignment (team leads; If-Match: the household's ETag)",
 )
 async def unassign_worker(
-    session: Session,
-    principal: Requires(Scope.cases_assign),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseAssigner,
     household_id: uuid.UUID,
     worker_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await team.unassign_worker(session, principal, household_id, worker_id, precondition(if_match))
+    await team.unassign_worker(uow, principal, household_id, worker_id, expected_version(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -94,13 +94,13 @@ async def unassign_worker(
 )
 async def hand_over(
     response: Response,
-    session: Session,
-    principal: Requires(Scope.cases_assign),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseAssigner,
     household_id: uuid.UUID,
     body: Handover,
     if_match: IfMatch = None,
 ) -> HouseholdRead:
-    household = await team.hand_over(session, principal, household_id, body, precondition(if_match))
+    household = await team.hand_over(uow, principal, household_id, body, expected_version(if_match))
     set_etag(response, household.id, household.version)
     return household
 
@@ -115,13 +115,13 @@ async def hand_over(
     "four hours. The reason is logged and reported to the privacy officer.",
 )
 async def break_glass(
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseReader,
     household_id: uuid.UUID,
     body: BreakGlassRequest,
     _: Idempotent,
 ) -> BreakGlassRead:
-    return await team.break_glass(session, principal, household_id, body.reason)
+    return await team.break_glass(uow, principal, household_id, body.reason)
 
 
 @router.get(
@@ -131,19 +131,8 @@ async def break_glass(
     description="For a resident who asks who looked at their file.",
 )
 async def access_log(
-    request: Request,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
-    household_id: uuid.UUID,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    uow: UoW, principal: CaseReader, household_id: uuid.UUID, page: AccessLogPage
 ) -> Page[FileAccessRead]:
-    secret = cursor_secret(request)
-    rows = await file_access_log(
-        session, principal, household_id, limit=limit + 1, after=decode_time_cursor(cursor, secret)
-    )
-    last = rows[limit - 1] if len(rows) > limit else None
-    return Page(
-        items=[entry for _, entry in rows[:limit]],
-        next_cursor=encode_time_cursor(last[1].occurred_at, last[0], secret) if last else None,
-    )
+    rows = await audit.file_access_log(uow, principal, household_id, limit=page.fetch, after=page.after)
+    items, following = page.cut(rows, lambda r: (r[1].occurred_at, r[0]))
+    return Page(items=[entry for _, entry in items], next_cursor=following)

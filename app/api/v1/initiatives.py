@@ -11,37 +11,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from app.api.deps import MaybePrincipal, Session
-from app.api.pagination import CursorParam, Page, cursor_secret, decode_cursor, encode_cursor
+from app.api.auth import MaybeCaller
+from app.api.deps import Session
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
-from app.domain.errors import FieldError, ValidationFailed
 from app.domain.initiatives import service
 from app.domain.initiatives.models import InitiativeStatus
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativePublic
+from app.web.cursors import PageRequest
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"], responses=PROBLEM_RESPONSES)
 
-REST_MAX_LIMIT = 100
-
-
-def cursor_key(cursor: str | None, secret: str) -> tuple[datetime, uuid.UUID] | None:
-    """The (created_at, id) key of a signed cursor; 422 when it is not one of ours."""
-    key = decode_cursor(cursor, secret)
-    if key is None:
-        return None
-    try:
-        created_at, initiative_id = key
-        return datetime.fromisoformat(created_at), uuid.UUID(initiative_id)
-    except (TypeError, ValueError) as error:
-        raise ValidationFailed(
-            [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
-        ) from error
-
-
-def next_cursor(key: tuple[datetime, uuid.UUID] | None, secret: str) -> str | None:
-    return None if key is None else encode_cursor([key[0].isoformat(), str(key[1])], secret)
+InitiativePage = Annotated[
+    PageRequest[tuple[datetime, uuid.UUID]], keyset("initiatives", datetime, uuid.UUID)
+]
 
 
 @router.get(
@@ -52,11 +37,9 @@ def next_cursor(key: tuple[datetime, uuid.UUID] | None, secret: str) -> str | No
     "idea stage; members of a network also see their network's ideas.",
 )
 async def list_initiatives(
-    request: Request,
     session: Session,
-    principal: MaybePrincipal,
-    limit: Annotated[int, Query(ge=1, le=REST_MAX_LIMIT, description="Page size (1-100).")] = 50,
-    cursor: CursorParam = None,
+    principal: MaybeCaller,
+    page: InitiativePage,
     neighbourhood: Annotated[
         str | None, Query(pattern=r"^BU\d{8}$", description="Buurt code, e.g. BU03630001.")
     ] = None,
@@ -67,7 +50,6 @@ async def list_initiatives(
         str | None, Query(pattern=r"^GM\d{4}$", description="Municipality code, e.g. GM0363.")
     ] = None,
 ) -> Page[InitiativePublic]:
-    secret = cursor_secret(request)
     flt = InitiativeFilter(
         neighbourhood=neighbourhood,
         network_id=network_id,
@@ -76,9 +58,9 @@ async def list_initiatives(
         municipality=municipality,
     )
     viewer = await service.viewer(session, principal)
-    items, key = await service.list_initiatives(session, viewer, flt, limit, cursor_key(cursor, secret))
+    items, key = await service.list_initiatives(session, viewer, flt, page.limit, page.after)
     return Page[InitiativePublic](
-        items=[InitiativePublic.of(v) for v in items], next_cursor=next_cursor(key, secret)
+        items=[InitiativePublic.of(v) for v in items], next_cursor=page.cursor_after(key)
     )
 
 
@@ -89,7 +71,7 @@ async def list_initiatives(
     description="404 for an unknown id and for an idea of a network you are not a member of.",
 )
 async def get_initiative(
-    initiative_id: uuid.UUID, session: Session, principal: MaybePrincipal
+    initiative_id: uuid.UUID, session: Session, principal: MaybeCaller
 ) -> InitiativePublic:
     viewer = await service.viewer(session, principal)
     return InitiativePublic.of(await service.get_initiative(session, viewer, initiative_id))

@@ -11,14 +11,14 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from app.api.concurrency import IfMatch, set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
+from app.api.auth import CaseReader, CaseWriter
+from app.api.concurrency import IfMatch, expected_version, set_etag
+from app.api.deps import Session
+from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
 from app.api.v1.case_helpers import CursorPage
-from app.api.v1.households_access import CaseRoute, precondition
 from app.domain.plans import content, service
 from app.domain.plans.schemas import (
     ActionCreate,
@@ -33,9 +33,8 @@ from app.domain.plans.schemas import (
     PlanUpdate,
     PlanVersionCreate,
 )
-from app.security.scopes import Scope
 
-router = APIRouter(tags=["plans"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["plans"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 HOUSEHOLD = "/households/{household_id}"
 PLAN = HOUSEHOLD + "/plans/{plan_id}"
@@ -54,7 +53,7 @@ def _etag(response: Response, item: PlanRead | GoalRead | ActionRead) -> None:
 )
 async def active_plan(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     response: Response,
 ) -> PlanRead:
@@ -66,7 +65,7 @@ async def active_plan(
 @router.get(HOUSEHOLD + "/plans", response_model=Page[PlanHeader], summary="Every plan version, newest first")
 async def plan_history(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     page: CursorPage,
 ) -> Page[PlanHeader]:
@@ -83,7 +82,7 @@ async def plan_history(
 )
 async def new_plan_version(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: PlanVersionCreate,
     response: Response,
@@ -97,7 +96,7 @@ async def new_plan_version(
 @router.get(PLAN, response_model=PlanRead, summary="One plan version with its goals and actions")
 async def read_plan(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     response: Response,
@@ -112,14 +111,16 @@ async def read_plan(
 )
 async def update_plan(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     body: PlanUpdate,
     response: Response,
     if_match: IfMatch = None,
 ) -> PlanRead:
-    plan = await service.update(session, principal, household_id, plan_id, body, precondition(if_match))
+    plan = await service.update(
+        session, principal, household_id, plan_id, body, expected_version(if_match).check
+    )
     _etag(response, plan)
     return plan
 
@@ -132,7 +133,7 @@ async def update_plan(
 )
 async def agree_plan(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     body: PlanAgreement,
@@ -140,7 +141,9 @@ async def agree_plan(
     _: Idempotent,
     if_match: IfMatch = None,
 ) -> PlanRead:
-    plan = await service.agree(session, principal, household_id, plan_id, body, precondition(if_match))
+    plan = await service.agree(
+        session, principal, household_id, plan_id, body, expected_version(if_match).check
+    )
     _etag(response, plan)
     return plan
 
@@ -157,7 +160,7 @@ async def agree_plan(
 )
 async def add_goal(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     body: GoalCreate,
@@ -172,7 +175,7 @@ async def add_goal(
 @router.get(PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Read a goal")
 async def read_goal(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
@@ -188,7 +191,7 @@ async def read_goal(
 )
 async def update_goal(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
@@ -197,7 +200,7 @@ async def update_goal(
     if_match: IfMatch = None,
 ) -> GoalRead:
     goal = await content.update_goal(
-        session, principal, household_id, plan_id, goal_id, body, precondition(if_match)
+        session, principal, household_id, plan_id, goal_id, body, expected_version(if_match).check
     )
     _etag(response, goal)
     return goal
@@ -208,14 +211,14 @@ async def update_goal(
 )
 async def delete_goal(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
     ids = (household_id, plan_id, goal_id)
-    await content.delete(session, principal, ids, precondition(if_match), content.GOAL)
+    await content.delete(session, principal, ids, expected_version(if_match).check, content.GOAL)
     return Response(status_code=NO_CONTENT)
 
 
@@ -231,7 +234,7 @@ async def delete_goal(
 )
 async def add_action(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     body: ActionCreate,
@@ -246,7 +249,7 @@ async def add_action(
 @router.get(PLAN + "/actions/{action_id}", response_model=ActionRead, summary="Read an action")
 async def read_action(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     action_id: uuid.UUID,
@@ -265,7 +268,7 @@ async def read_action(
 )
 async def update_action(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     action_id: uuid.UUID,
@@ -274,7 +277,7 @@ async def update_action(
     if_match: IfMatch = None,
 ) -> ActionRead:
     action = await content.update_action(
-        session, principal, household_id, plan_id, action_id, body, precondition(if_match)
+        session, principal, household_id, plan_id, action_id, body, expected_version(if_match).check
     )
     _etag(response, action)
     return action
@@ -285,12 +288,12 @@ async def update_action(
 )
 async def delete_action(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     action_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
     ids = (household_id, plan_id, action_id)
-    await content.delete(session, principal, ids, precondition(if_match), content.ACTION)
+    await content.delete(session, principal, ids, expected_version(if_match).check, content.ACTION)
     return Response(status_code=NO_CONTENT)

@@ -14,16 +14,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
+from app.api.auth import CaseAndReferralReader, CaseAndReferralWriter, ReferralReader, ReferralWriter
+from app.api.bsn import Bsn
 from app.api.concurrency import set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import IdempotencyKeyRequest, Idempotent, answer_response, replayed
+from app.api.deps import Session
+from app.api.idempotency import IdempotencyKeyRequest, Idempotent, IdempotentRoute, answer_response, replayed
 from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.case_helpers import TimeCursorPage
-from app.api.v1.households_access import (
-    CaseRoute,
-    bsn_protector,
-)
 from app.domain.idempotency.repository import Answer
 from app.domain.idempotency.service import Replay
 from app.domain.referrals import intake, service
@@ -38,9 +36,9 @@ from app.domain.referrals.schemas import (
     TransitionCreate,
 )
 from app.domain.referrals.service import AnyReferralRead, ReferralFilters
-from app.security.scopes import Scope
+from app.domain.unit_of_work.legacy import work_of
 
-router = APIRouter(tags=["referrals"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["referrals"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 ReferralResponse = ReferralRead | PartnerReferralRead
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -55,7 +53,7 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 )
 async def post_referral(
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     body: InboundReferralCreate,
     key: IdempotencyKeyRequest,
 ) -> Response:
@@ -63,7 +61,9 @@ async def post_referral(
     # referral, so it is returned as bytes; ``response_model`` documents it (tests check the match).
     outcome = await intake.submit_inbound(session, principal, body, key=key, answer=_created)
     if isinstance(outcome, Replay):
-        raise replayed(session, principal, outcome)
+        work = work_of(session)
+        assert work is not None
+        raise replayed(work, principal, outcome)
     return answer_response(outcome.answer, replay=outcome.replayed)
 
 
@@ -79,7 +79,7 @@ def _created(read: AnyReferralRead) -> Answer:
 @router.get("/referrals", response_model=Page[ReferralResponse], summary="List referrals, newest first")
 async def list_referrals(
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     page: TimeCursorPage,
     status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
     direction: Direction | None = None,
@@ -93,7 +93,7 @@ async def list_referrals(
 async def get_referral(
     response: Response,
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     referral_id: uuid.UUID,
 ) -> AnyReferralRead:
     read = await service.get(session, principal, referral_id)
@@ -110,11 +110,12 @@ async def get_referral(
 async def transition_referral(
     request: Request,
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     referral_id: uuid.UUID,
     body: TransitionCreate,
+    bsn: Bsn,
 ) -> AnyReferralRead:
-    return await service.transition(session, principal, referral_id, body, protector=bsn_protector(request))
+    return await service.transition(session, principal, referral_id, body, protector=bsn)
 
 
 @router.get(
@@ -124,7 +125,7 @@ async def transition_referral(
 )
 async def list_messages(
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     referral_id: uuid.UUID,
     page: TimeCursorPage,
 ) -> Page[MessageRead]:
@@ -140,7 +141,7 @@ async def list_messages(
 )
 async def post_message(
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     referral_id: uuid.UUID,
     body: MessageCreate,
     _: Idempotent,
@@ -158,7 +159,7 @@ async def refer_out(
     request: Request,
     response: Response,
     session: Session,
-    principal: Requires(Scope.cases_write, Scope.referrals_write),  # type: ignore[valid-type]
+    principal: CaseAndReferralWriter,
     household_id: uuid.UUID,
     body: OutboundReferralCreate,
     _: Idempotent,
@@ -177,7 +178,7 @@ async def refer_out(
 )
 async def household_referrals(
     session: Session,
-    principal: Requires(Scope.cases_read, Scope.referrals_read),  # type: ignore[valid-type]
+    principal: CaseAndReferralReader,
     household_id: uuid.UUID,
     page: TimeCursorPage,
 ) -> Page[ReferralResponse]:

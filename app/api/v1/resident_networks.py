@@ -105,5 +105,5 @@ async def update_network(
     principal: Admin,
     if_match: IfMatch = None,
 ) -> NetworkAdminRead:
-    await service.update_network(session, network_id, expected_version(if_match, network_id), body)
+    await service.update_network(session, network_id, expected_version(if_match), body)
     return _read(response, await service.network_summary(session, network_id))

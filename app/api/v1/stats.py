@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.api.deps import Requires, Session
+from app.api.auth import StatsReader
+from app.api.deps import Session
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.stats import rollups, service
 from app.domain.stats.catalogue import Level
 from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
 from app.domain.stats.schemas import CSV_COLUMNS, CatalogueRead, StatsResult
-from app.security.scopes import Scope
 
 router = APIRouter(prefix="/stats", tags=["stats"], responses=PROBLEM_RESPONSES)
 
@@ -45,7 +45,7 @@ def _today() -> date:
 async def get_catalogue(
     request: Request,
     session: Session,
-    principal: Requires(Scope.stats_read),  # type: ignore[valid-type]
+    principal: StatsReader,
 ) -> CatalogueRead:
     return await service.catalogue(session, service.policy_from(request.app.state.settings))
 
@@ -59,7 +59,7 @@ async def get_catalogue(
 async def get_figures(
     request: Request,
     session: Session,
-    principal: Requires(Scope.stats_read),  # type: ignore[valid-type]
+    principal: StatsReader,
     measure: Annotated[str, Path(description="A measure id from GET /api/v1/stats.", max_length=64)],
     from_: Annotated[date, Query(alias="from", description="First day of the range (local date).")],
     to: Annotated[date | None, Query(description="Last day of the range; default today.")] = None,

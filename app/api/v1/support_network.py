@@ -9,19 +9,18 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from app.api.concurrency import IfMatch, set_etag
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
+from app.api.auth import CaseReader, CaseWriter
+from app.api.concurrency import IfMatch, expected_version, set_etag
+from app.api.deps import Session
+from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
 from app.api.v1.case_helpers import CursorPage
-from app.api.v1.households_access import CaseRoute, precondition
 from app.domain.support_network import service
 from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
-from app.security.scopes import Scope
 
-router = APIRouter(tags=["network map"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["network map"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/network"
 
@@ -29,7 +28,7 @@ BASE = "/households/{household_id}/network"
 @router.get(BASE, response_model=Page[NetworkPersonRead], summary="List the people on the network map")
 async def list_network(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     page: CursorPage,
 ) -> Page[NetworkPersonRead]:
@@ -48,7 +47,7 @@ async def list_network(
 )
 async def add_person(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     body: NetworkPersonCreate,
     response: Response,
@@ -62,7 +61,7 @@ async def add_person(
 @router.get(BASE + "/{person_id}", response_model=NetworkPersonRead, summary="Read a network person")
 async def read_person(
     session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    principal: CaseReader,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     response: Response,
@@ -80,14 +79,16 @@ async def read_person(
 )
 async def update_person(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     body: NetworkPersonUpdate,
     response: Response,
     if_match: IfMatch = None,
 ) -> NetworkPersonRead:
-    updated = await service.update(session, principal, household_id, person_id, body, precondition(if_match))
+    updated = await service.update(
+        session, principal, household_id, person_id, body, expected_version(if_match).check
+    )
     set_etag(response, updated.id, updated.version)
     return updated
 
@@ -100,10 +101,10 @@ async def update_person(
 )
 async def remove_person(
     session: Session,
-    principal: Requires(Scope.cases_write),  # type: ignore[valid-type]
+    principal: CaseWriter,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await service.delete(session, principal, household_id, person_id, precondition(if_match))
+    await service.delete(session, principal, household_id, person_id, expected_version(if_match).check)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""Offline sync for the team app: ``GET /api/v1/sync?cursor=`` (see app/domain/sync/service.py)."""
+"""Offline sync for the team app: ``GET /api/v1/sync?cursor=`` (the rules: ``app.domain.sync.service``)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic_core import to_jsonable_python
 
-from app.api.deps import Requires, Session
-from app.api.pagination import decode_cursor, encode_cursor
+from app.api.auth import CaseReader
+from app.api.deps import UoW
+from app.api.pagination import request_cursors
 from app.api.problems import PROBLEM_RESPONSES
-from app.api.v1.households_access import CaseRoute, cursor_secret
-from app.domain.errors import FieldError, ValidationFailed
 from app.domain.sync import service
 from app.domain.sync.rules import SyncPosition
 from app.domain.sync.schemas import SyncPage
-from app.security.scopes import Scope
+from app.web.cursors import cursor_invalid
 
-router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES)
+
+CURSOR_KIND = "sync"
 
 
 @router.get(
@@ -32,28 +33,25 @@ router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES, route_class=CaseR
 )
 async def sync(
     request: Request,
-    session: Session,
-    principal: Requires(Scope.cases_read),  # type: ignore[valid-type]
+    uow: UoW,
+    principal: CaseReader,
     cursor: Annotated[str | None, Query(max_length=1024, description="From the previous answer.")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Households per page (changes: x10).")] = 50,
 ) -> Response:
-    secret = cursor_secret(request)
+    cursors = request_cursors(request)
     position = None
     if cursor is not None:
-        key = decode_cursor(cursor, secret)
-        position = SyncPosition.from_key(key) if key is not None else None
+        position = SyncPosition.from_key(cursors.decode_parts(CURSOR_KIND, cursor) or [])
         if position is None:
-            raise ValidationFailed(
-                [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
-            )
-    batch = await service.sync(session, principal, position, limit=limit)
+            raise cursor_invalid()
+    batch = await service.sync(uow, principal, position, limit=limit)
     # Sent as they are (a page holds hundreds of documents): the shape is SyncPage (response_model,
     # for the docs; a test checks the bytes against it).
     page = {
         "reset": batch.reset,
         "upserts": batch.upserts,
         "tombstones": batch.tombstones,
-        "cursor": encode_cursor(batch.position.to_key(), secret),
+        "cursor": cursors.encode(CURSOR_KIND, batch.position.to_key()),
         "has_more": batch.has_more,
     }
     body = orjson.dumps(page, default=to_jsonable_python, option=orjson.OPT_UTC_Z)  # as pydantic writes it

@@ -12,11 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.api.deps import Requires, Session
+from app.api.auth import ReferralReader, ReferralWriter
+from app.api.deps import Session
+from app.api.idempotency import IdempotentRoute
 from app.api.pagination import Page
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.case_helpers import TimeCursorPage
-from app.api.v1.households_access import CaseRoute
 from app.domain.webhooks import service, targets
 from app.domain.webhooks.models import DeliveryStatus
 from app.domain.webhooks.schemas import (
@@ -29,9 +30,8 @@ from app.domain.webhooks.schemas import (
     SubscriptionWithSecret,
 )
 from app.domain.webhooks.signing import SecretBox
-from app.security.scopes import Scope
 
-router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES, route_class=CaseRoute)
+router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 ONE = "/webhooks/{subscription_id}"
 
@@ -53,7 +53,7 @@ def _policy(request: Request) -> targets.TargetPolicy:
 async def create_subscription(
     request: Request,
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     body: SubscriptionCreate,
 ) -> SubscriptionWithSecret:
     return await service.create(session, principal, body, box=_box(request), policy=_policy(request))
@@ -62,7 +62,7 @@ async def create_subscription(
 @router.get("/webhooks", response_model=Page[SubscriptionRead], summary="Your organisation's subscriptions")
 async def list_subscriptions(
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     page: TimeCursorPage,
 ) -> Page[SubscriptionRead]:
     items = await service.list_subscriptions(session, principal, limit=page.limit, after=page.after)
@@ -72,7 +72,7 @@ async def list_subscriptions(
 @router.get(ONE, response_model=SubscriptionRead, summary="Read a subscription")
 async def get_subscription(
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     subscription_id: uuid.UUID,
 ) -> SubscriptionRead:
     return await service.get(session, principal, subscription_id)
@@ -82,7 +82,7 @@ async def get_subscription(
 async def update_subscription(
     request: Request,
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     subscription_id: uuid.UUID,
     body: SubscriptionUpdate,
 ) -> SubscriptionRead:
@@ -94,7 +94,7 @@ async def update_subscription(
 )
 async def delete_subscription(
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     subscription_id: uuid.UUID,
 ) -> Response:
     await service.delete(session, principal, subscription_id)
@@ -109,7 +109,7 @@ async def delete_subscription(
 async def rotate_secret(
     request: Request,
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     subscription_id: uuid.UUID,
     body: SecretRotate,
 ) -> SubscriptionWithSecret:
@@ -119,7 +119,7 @@ async def rotate_secret(
 @router.get(ONE + "/deliveries", response_model=Page[DeliveryRead], summary="Deliveries, newest first")
 async def list_deliveries(
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     subscription_id: uuid.UUID,
     page: TimeCursorPage,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
@@ -137,7 +137,7 @@ async def list_deliveries(
 )
 async def get_delivery(
     session: Session,
-    principal: Requires(Scope.referrals_read),  # type: ignore[valid-type]
+    principal: ReferralReader,
     subscription_id: uuid.UUID,
     delivery_id: uuid.UUID,
 ) -> DeliveryDetail:
@@ -152,7 +152,7 @@ async def get_delivery(
 )
 async def redeliver(
     session: Session,
-    principal: Requires(Scope.referrals_write),  # type: ignore[valid-type]
+    principal: ReferralWriter,
     subscription_id: uuid.UUID,
     delivery_id: uuid.UUID,
 ) -> DeliveryDetail:

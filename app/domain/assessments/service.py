@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.assessments import registrations  # registers the sync entity and export section
 from app.domain.assessments import repository as repo
 from app.domain.assessments.casefile import (
     parse_cursor_key,
@@ -29,18 +28,18 @@ from app.domain.assessments.schemas import (
     ScoreIn,
     ScoreRead,
 )
-from app.domain.audit.models import AccessAction
+from app.domain.assessments.sync_and_export import ENTITY
 from app.domain.base import utcnow
-from app.domain.changes.models import ChangeOp
-from app.domain.changes.service import record_change
+from app.domain.concurrency import Precondition
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.rules import ensure_open
-from app.domain.households.service import Precondition
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.legacy import record_change
 from app.security.principal import Principal
 
 RESOURCE = "assessment"
-ENTITY = registrations.ENTITY
 
 
 async def check_domains(

@@ -13,11 +13,11 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.audit.models import AccessLogEntry
 from app.domain.audit.schemas import AuditFilters
 from app.domain.households.models import BreakGlassGrant, Household
 from app.domain.identity.models import OAuthClient, User
 from app.domain.organisation.models import PartnerOrganisation, Worker
+from app.domain.unit_of_work.access_log import AccessLogEntry
 
 Cursor = tuple[datetime, uuid.UUID]
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.domain.audit.models import AccessAction, AccessOutcome
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 
 
 class AccessLogEntryRead(BaseModel):

@@ -12,15 +12,15 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit.models import AccessAction
-from app.domain.changes.service import record_change
 from app.domain.consents import repository
 from app.domain.consents.models import Consent
 from app.domain.consents.rules import ConsentTerms, in_force
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
-from app.domain.webhooks import outbox
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.events import ConsentWithdrawn
+from app.domain.unit_of_work.legacy import record_change, work_of
 from app.security.principal import Principal
 
 RESOURCE = "consent"
@@ -130,9 +130,9 @@ async def withdraw(
     if consent.withdrawn_at is not None:
         raise Conflict("This consent was already withdrawn.", rule="consent_already_withdrawn")
     await repository.withdraw(session, consent, principal.worker_id)
-    await outbox.cancel_pending_for_consent(session, consent.id)
+    # What rests on the consent stops at once (the webhooks context cancels queued deliveries).
+    work = work_of(session)
+    assert work is not None, "a withdrawal runs in the request's unit of work"
+    await work.publish(ConsentWithdrawn(consent.id))
     await record_change(session, household_id=household_id, entity=SYNC_ENTITY, entity_id=consent.id)
     return to_read(consent, await repository.today(session))
-
-
-from app.domain.consents import registrations as _registrations  # noqa: E402, F401 - registers sync and export

@@ -4,7 +4,7 @@ Every list, search, sync, export and sub-resource filters with ``visible_to`` (i
 and every single-household route goes through ``get_visible``, which logs the attempt and answers a
 forbidden household exactly like a missing one.
 
-The rule (DESIGN.md §3): generalists and team leads see households of the teams they are in *now*
+The rule: generalists and team leads see households of the teams they are in *now*
 (live membership, not the token's copy); a confidential household only when they coordinate it, are
 assigned to it, or hold an unexpired break-glass grant for it. Every other role sees no case data.
 """
@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.errors import NotFound
 from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment
 from app.domain.organisation.models import WorkerTeam
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
+from app.domain.unit_of_work.legacy import work_of
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import Role
 
@@ -73,7 +74,7 @@ def visible_to(principal: Principal) -> sa.ColumnElement[bool]:
 
 
 async def get_visible(
-    session: AsyncSession,
+    uow: UnitOfWork | AsyncSession,
     principal: Principal,
     household_id: uuid.UUID,
     *,
@@ -85,15 +86,15 @@ async def get_visible(
 ) -> Household:
     """The household if the caller may see it; otherwise log the denial and raise NotFound.
 
-    Writes exactly one access-log entry (allowed or denied) for the request.
+    Queues exactly one access-log entry (allowed or denied) for the request.
     """
+    work = _work(uow)
     query = select(Household).where(Household.id == household_id, visible_to(principal))
     if for_update:
         query = query.with_for_update()
-    household = (await session.execute(query)).scalar_one_or_none()
+    household = (await work.session.execute(query)).scalar_one_or_none()
     outcome = AccessOutcome.allowed if household is not None else AccessOutcome.denied
-    audit.record(
-        session,
+    work.log(
         principal,
         resource=resource,
         action=action,
@@ -125,7 +126,7 @@ def caseload(principal: Principal) -> sa.ColumnElement[bool]:
 
 
 async def get_in_own_team(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     *,
@@ -141,9 +142,8 @@ async def get_in_own_team(
     query = select(Household).where(Household.id == household_id, in_own_team(principal))
     if for_update:
         query = query.with_for_update()
-    household = (await session.execute(query)).scalar_one_or_none()
-    audit.record(
-        session,
+    household = (await uow.session.execute(query)).scalar_one_or_none()
+    uow.log(
         principal,
         resource=resource,
         action=action,
@@ -155,3 +155,10 @@ async def get_in_own_team(
     if household is None:
         raise NotFound("household")
     return household
+
+
+def _work(uow: UnitOfWork | AsyncSession) -> UnitOfWork:
+    """TRANSITIONAL: services not yet on the unit of work pass their session."""
+    work = work_of(uow)
+    assert work is not None, "get_visible needs the request's unit of work"
+    return work

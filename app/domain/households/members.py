@@ -5,17 +5,13 @@ answers never carry it, so no stored idempotent answer ever holds a BSN."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
-from app.domain.changes.models import ChangeOp
-from app.domain.changes.service import record_change
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households import repository as repo
 from app.domain.households.access import get_visible
@@ -23,7 +19,9 @@ from app.domain.households.bsn import BsnProtector
 from app.domain.households.models import Member
 from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import MemberCreate, MemberRead, MemberUpdate
-from app.domain.sync.registry import member_cascade
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import Scope
 
@@ -58,31 +56,41 @@ def read_member(member: Member | RowMapping, *, reveal_with: BsnProtector | None
     return MemberRead(**row, has_bsn=ciphertext is not None, bsn=bsn)
 
 
-def _revealer(session: AsyncSession, principal: Principal, protector: BsnProtector) -> BsnProtector | None:
+def _revealer(uow: UnitOfWork, principal: Principal, protector: BsnProtector) -> BsnProtector | None:
     if not principal.has(Scope.bsn_read):
         return None
-    audit.amend_last(session, purpose=BSN_REVEALED)
+    uow.last_entry.purpose = BSN_REVEALED
     return protector
 
 
 async def list_members(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, protector: BsnProtector
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    protector: BsnProtector,
+    *,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[MemberRead]:
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.list)
-    reveal = _revealer(session, principal, protector)
-    rows = await repo.member_rows(session, [col(Member.household_id) == household_id])
+    """The household's members in the order they were added (``after``: the (created_at, id) of the
+    last one seen)."""
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.list)
+    reveal = _revealer(uow, principal, protector)
+    rows = await repo.member_rows(
+        uow.session, [col(Member.household_id) == household_id], limit=limit, after=after
+    )
     return [read_member(r, reveal_with=reveal) for r in rows]
 
 
 async def get_member(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     member_id: uuid.UUID,
     protector: BsnProtector,
 ) -> MemberRead:
     await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
@@ -90,9 +98,9 @@ async def get_member(
         resource_id=member_id,
         person_id=member_id,
     )
-    reveal = _revealer(session, principal, protector)
+    reveal = _revealer(uow, principal, protector)
     rows = await repo.member_rows(
-        session, [col(Member.household_id) == household_id, col(Member.id) == member_id]
+        uow.session, [col(Member.household_id) == household_id, col(Member.id) == member_id]
     )
     if not rows:
         raise NotFound("member")
@@ -100,33 +108,31 @@ async def get_member(
 
 
 async def create_member(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     data: MemberCreate,
     protector: BsnProtector,
 ) -> MemberRead:
-    household = await get_visible(
-        session, principal, household_id, resource=RESOURCE, action=AccessAction.create
-    )
+    household = await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.create)
     ensure_open(household.status)
     member = new_member(household_id, data, protector)
-    session.add(member)
-    await session.flush()
-    audit.amend_last(session, resource_id=member.id, person_id=member.id)
-    await record_change(session, household_id=household_id, entity=RESOURCE, entity_id=member.id)
+    uow.session.add(member)
+    await uow.session.flush()
+    uow.last_entry.resource_id = uow.last_entry.person_id = member.id
+    uow.record_change(ChangeRecord(household_id, RESOURCE, member.id))
     return read_member(member, reveal_with=None)
 
 
 async def _locked_member(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     member_id: uuid.UUID,
     action: AccessAction,
 ) -> Member:
     household = await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
@@ -134,7 +140,7 @@ async def _locked_member(
         resource_id=member_id,
         person_id=member_id,
     )
-    member = await repo.member_for_update(session, household_id, member_id)
+    member = await repo.member_for_update(uow.session, household_id, member_id)
     if member is None:
         raise NotFound("member")
     ensure_open(household.status)
@@ -142,16 +148,16 @@ async def _locked_member(
 
 
 async def update_member(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     member_id: uuid.UUID,
     data: MemberUpdate,
-    precondition: Any,
+    expected_version: ExpectedVersion,
     protector: BsnProtector,
 ) -> MemberRead:
-    member = await _locked_member(session, principal, household_id, member_id, AccessAction.update)
-    precondition(member.id, member.version)
+    member = await _locked_member(uow, principal, household_id, member_id, AccessAction.update)
+    expected_version.check(member.id, member.version)
     nulls = [n for n in ("given_name", "role") if n in data.model_fields_set and getattr(data, n) is None]
     if nulls:
         raise ValidationFailed(
@@ -165,25 +171,25 @@ async def update_member(
         _set_bsn(member, data.bsn, protector)
     member.version += 1
     member.updated_at = utcnow()
-    await session.flush()
-    await record_change(session, household_id=household_id, entity=RESOURCE, entity_id=member.id)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, RESOURCE, member.id))
     return read_member(member, reveal_with=None)
 
 
 async def delete_member(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     member_id: uuid.UUID,
-    precondition: Any,
+    expected_version: ExpectedVersion,
 ) -> None:
-    member = await _locked_member(session, principal, household_id, member_id, AccessAction.delete)
-    precondition(member.id, member.version)
-    cascaded = await member_cascade(session, member_id)
-    await session.delete(member)
-    await session.flush()
-    await record_change(
-        session, household_id=household_id, entity=RESOURCE, entity_id=member_id, op=ChangeOp.delete
-    )
+    member = await _locked_member(uow, principal, household_id, member_id, AccessAction.delete)
+    expected_version.check(member.id, member.version)
+    # Deleting a member cascades in the database, where no change is recorded: the phones learn
+    # from the registry what goes or changes with it.
+    cascaded = await uow.wiring.sync.member_cascade(uow.session, member_id)
+    await uow.session.delete(member)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, RESOURCE, member_id, ChangeOp.delete))
     for entity, entity_id, op in cascaded:
-        await record_change(session, household_id=household_id, entity=entity, entity_id=entity_id, op=op)
+        uow.record_change(ChangeRecord(household_id, entity, entity_id, op))

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.audit.models import AccessLogEntry
-from app.domain.households.access import CASE_ROLES, visible_to
 from app.domain.households.models import (
     BreakGlassGrant,
     ContactMoment,
@@ -30,9 +24,6 @@ from app.domain.households.models import (
 )
 from app.domain.organisation.models import Area, AreaLevel, TeamArea, Worker, WorkerTeam
 from app.domain.reference.models import Theme
-from app.security.principal import Principal
-from app.security.scopes import Role
-from app.settings import Settings
 
 Where = Sequence[sa.ColumnElement[bool]]
 
@@ -49,7 +40,7 @@ def _themes() -> Any:
     )
 
 
-def _household_select(where: Where) -> Any:
+def household_select(where: Where) -> Any:
     return (
         sa.select(
             col(Household.id),
@@ -86,7 +77,7 @@ async def household_rows(
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[RowMapping]:
     """Households matching ``where``, newest first; ``after`` is the (created_at, id) of the last one seen."""
-    query = _household_select(where)
+    query = household_select(where)
     if after is not None:
         query = query.where(sa.tuple_(col(Household.created_at), col(Household.id)) < sa.tuple_(*after))
     query = query.order_by(col(Household.created_at).desc(), col(Household.id).desc())
@@ -173,7 +164,15 @@ def has_member_with_bsn_index(index: str) -> sa.ColumnElement[bool]:
 # -- who may see a household: assignments, coordinator, break glass ------------------------------
 
 
-async def assignment_rows(session: AsyncSession, household_id: uuid.UUID) -> list[RowMapping]:
+async def assignment_rows(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    *,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[RowMapping]:
+    """Assignments in the order they were made; ``after`` is the (assigned_at, worker id) of the last
+    one seen."""
     query: Any = (
         sa.select(
             col(HouseholdAssignment.worker_id),
@@ -185,6 +184,11 @@ async def assignment_rows(session: AsyncSession, household_id: uuid.UUID) -> lis
         .where(col(HouseholdAssignment.household_id) == household_id)
         .order_by(col(HouseholdAssignment.assigned_at), col(HouseholdAssignment.worker_id))
     )
+    if after is not None:
+        key = sa.tuple_(col(HouseholdAssignment.assigned_at), col(HouseholdAssignment.worker_id))
+        query = query.where(key > sa.tuple_(*after))
+    if limit is not None:
+        query = query.limit(limit)
     return list((await session.execute(query)).mappings())
 
 
@@ -251,8 +255,20 @@ _MEMBER_COLUMNS = (
 )
 
 
-async def member_rows(session: AsyncSession, where: Where) -> list[RowMapping]:
-    query = sa.select(*_MEMBER_COLUMNS).where(*where).order_by(col(Member.created_at), col(Member.id))
+async def member_rows(
+    session: AsyncSession,
+    where: Where,
+    *,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[RowMapping]:
+    """Members in the order they were added; ``after`` is the (created_at, id) of the last one seen."""
+    query = sa.select(*_MEMBER_COLUMNS).where(*where)
+    if after is not None:
+        query = query.where(sa.tuple_(col(Member.created_at), col(Member.id)) > sa.tuple_(*after))
+    query = query.order_by(col(Member.created_at), col(Member.id))
+    if limit is not None:
+        query = query.limit(limit)
     return list((await session.execute(query)).mappings())
 
 
@@ -298,78 +314,6 @@ async def contact_rows(
     return list((await session.execute(query)).mappings())
 
 
-# -- hot reads: one statement on a pooled driver connection -----------------------------------------
-#
-# The team app's busiest reads (household overview, household list) run as ONE statement that checks
-# access with the same rule as everything else (``access.visible_to``, compiled once with the worker as
-# a parameter), writes the request's access-log row in a data-modifying CTE and returns ready-made JSON.
-# A single statement is atomic, so no BEGIN/COMMIT round trips; no ORM, no pydantic on the way out.
-# ``RawStatement`` keeps the SQL text and the order of its parameters (the benchmark floor reuses it).
-# ``HotReads`` runs them on a small asyncpg pool of their own.
-
-CASE_WORKER = sa.bindparam("worker_id", type_=sa.Uuid)
-_ASYNCPG = postgresql_asyncpg.dialect()
-# The access-log columns a request fills in (``audit.service.record`` makes the values); outcome apart.
-LOG_FIELDS = (
-    "id", "actor_subject", "actor_role", "actor_worker_id", "client_id", "organisation_id", "household_id",
-    "person_id", "resource", "resource_id", "action", "purpose", "reason", "request_id",
-)  # fmt: skip
-
-
-def takes_hot_path(principal: Principal) -> bool:
-    """Case workers, for whom ``visible_to`` is the worker rule; anyone else gets the general path."""
-    return principal.role in CASE_ROLES and principal.worker_id is not None
-
-
-def case_worker_rule() -> sa.ColumnElement[bool]:
-    """``access.visible_to`` of any case worker, with the worker id as the parameter ``worker_id``."""
-    template = Principal(
-        subject="",
-        role=Role.generalist,
-        scopes=frozenset(),
-        client_id="",
-        worker_id=cast(uuid.UUID, CASE_WORKER),
-    )
-    return visible_to(template)
-
-
-def access_logged(outcome: sa.ColumnElement[str]) -> Any:
-    """A data-modifying CTE ``logged`` writing one access-log row from the ``log_*`` parameters."""
-    columns = AccessLogEntry.__table__.c  # type: ignore[attr-defined]
-    values = [sa.bindparam(f"log_{name}", type_=columns[name].type) for name in LOG_FIELDS]
-    return (
-        sa.insert(AccessLogEntry)
-        .from_select([*LOG_FIELDS, "outcome"], sa.select(*values, outcome), include_defaults=False)
-        .returning(col(AccessLogEntry.outcome))
-        .cte("logged")
-    )
-
-
-def log_values(entry: dict[str, Any]) -> dict[str, Any]:
-    """The ``log_*`` parameters of an entry made by ``audit.service.record``."""
-    return {f"log_{name}": entry[name] for name in LOG_FIELDS}
-
-
-@dataclass(frozen=True)
-class RawStatement:
-    """A statement compiled once for asyncpg: ``$n`` placeholders and the parameter names in order."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    @classmethod
-    def of(cls, statement: Any) -> RawStatement:
-        compiled = statement.compile(dialect=_ASYNCPG)
-        names = tuple(compiled.positiontup or ())
-        constants = [n for n in names if not compiled.binds[n].required]
-        if constants:  # every value comes from the caller: constants belong in the SQL text (_sql)
-            raise ValueError(f"bound constants in a raw statement: {constants}")
-        return cls(str(compiled), names)
-
-    def args(self, values: dict[str, Any]) -> list[Any]:
-        return [values[name] for name in self.names]
-
-
 def household_filter(name: str, value: Any) -> sa.ColumnElement[bool]:
     """One documented list filter (status, buurt_code, coordinator_id, theme, confidential) on
     ``_household_select``; ``value`` is a Python value or a bind parameter."""
@@ -393,124 +337,3 @@ FILTER_TYPES: dict[str, Any] = {
     "theme": sa.String,
     "confidential": sa.Boolean,
 }
-
-
-def _sql(literal: str) -> Any:
-    """A constant of this module's own SQL (never a caller's value), written into the statement."""
-    return sa.literal_column(literal)
-
-
-def _iso(column: Any) -> Any:
-    """A timestamp as pydantic writes it: UTC, ``Z``, microseconds only when there are any."""
-    utc = sa.func.timezone(_sql("'UTC'"), column)
-    whole = sa.func.to_char(utc, _sql('\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''))
-    fraction = sa.func.to_char(utc, _sql('\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''))
-    return sa.case((sa.extract("microseconds", column) % _sql("1000000") == _sql("0"), whole), else_=fraction)
-
-
-def _household_json(row: Any) -> Any:
-    """One ``HouseholdRead`` as a JSON object, in its field order."""
-    fields: list[Any] = []
-    for name in HOUSEHOLD_READ_FIELDS:
-        value = row.c[name]
-        fields += [_sql(f"'{name}'"), _iso(value) if name in _TIMESTAMPS else value]
-    return sa.func.json_build_object(*fields)
-
-
-HOUSEHOLD_READ_FIELDS = (
-    "id", "reference", "team_id", "buurt_code", "postcode", "house_number", "house_number_addition",
-    "coordinator_id", "coordinator_name", "status", "confidential", "closing_reason", "themes",
-    "registered_at", "closed_at", "version", "created_at", "updated_at",
-)  # fmt: skip
-_TIMESTAMPS = frozenset({"registered_at", "closed_at", "created_at", "updated_at"})
-
-
-@lru_cache(maxsize=64)
-def household_page(filters: frozenset[str], after: bool) -> RawStatement:
-    """The caller's households, newest first, as one JSON page, with the access-log row.
-
-    Walks each of the worker's teams down the (team, created_at) index and stops at the page size
-    (instead of sorting the whole caseload); parameters: worker_id, limit, the given filters, and
-    after_created_at/after_id with a cursor. Returns logged, found (rows, up to limit + 1), items
-    (the first ``limit`` as JSON text) and the created_at and [id] of the last item."""
-    teams = (
-        sa.select(col(WorkerTeam.team_id).label("team_id"))
-        .where(col(WorkerTeam.worker_id) == CASE_WORKER)
-        .subquery("own_teams")
-    )
-    where = [case_worker_rule(), col(Household.team_id) == teams.c.team_id]
-    where += [
-        household_filter(name, sa.bindparam(name, type_=FILTER_TYPES[name])) for name in sorted(filters)
-    ]
-    if after:
-        moment = sa.bindparam("after_created_at", type_=sa.DateTime(timezone=True))
-        last = sa.bindparam("after_id", type_=sa.Uuid)
-        where += [
-            col(Household.created_at) <= moment,  # an index bound the row comparison alone does not give
-            sa.tuple_(col(Household.created_at), col(Household.id)) < sa.tuple_(moment, last),
-        ]
-    fetch = sa.bindparam("limit", type_=sa.Integer) + _sql("1")
-    newest = (col(Household.created_at).desc(), col(Household.id).desc())
-    per_team = _household_select(where).order_by(*newest).limit(fetch).lateral("per_team")
-    order = (per_team.c.created_at.desc(), per_team.c.id.desc())
-    page = (
-        sa.select(per_team, sa.func.row_number().over(order_by=order).label("n"))
-        .select_from(teams)
-        .join(per_team, sa.true())
-        .order_by(*order)
-        .limit(fetch)
-        .cte("page")
-    )
-    logged = access_logged(_sql("'allowed'"))
-    limit = sa.bindparam("limit", type_=sa.Integer)
-    in_page = page.c.n <= limit
-    items = sa.func.json_agg(aggregate_order_by(_household_json(page), page.c.n)).filter(in_page)
-    is_last = page.c.n == limit
-    statement = sa.select(
-        sa.select(sa.func.count()).select_from(logged).scalar_subquery().label("logged"),
-        sa.func.count().label("found"),
-        sa.cast(sa.func.coalesce(items, sa.text("'[]'::json")), sa.Text).label("items"),
-        sa.func.max(page.c.created_at).filter(is_last).label("last_created_at"),
-        sa.func.array_agg(page.c.id).filter(is_last).label("last_id"),  # one id, or NULL
-    ).select_from(page)
-    return RawStatement.of(statement)
-
-
-class HotReads:
-    """The hot statements' own small asyncpg pool (one per process, opened by the case-file router's
-    lifespan): a statement per request with no SQLAlchemy session around it, no pool ping (SQLAlchemy's
-    is BEGIN, ";", ROLLBACK: three round trips) and no reset on release (a single statement in
-    autocommit leaves nothing behind). ``engine`` is for the rare write that needs a transaction."""
-
-    def __init__(self, pool: Any, engine: AsyncEngine) -> None:
-        self.pool = pool
-        self.engine = engine
-
-    @classmethod
-    async def open(cls, engine: AsyncEngine, settings: Settings) -> HotReads:
-        dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=0,
-            max_size=settings.db_pool_size,
-            reset=_nothing_to_reset,
-            timeout=5,
-            server_settings={
-                "statement_timeout": str(settings.statement_timeout_ms),
-                "application_name": "wijkwerk",
-            },
-        )
-        return cls(pool, engine)
-
-    async def close(self) -> None:
-        await self.pool.close()
-
-    async def fetch_one(self, statement: RawStatement, values: dict[str, Any]) -> Any:
-        """The one row (an asyncpg Record, or None) of a hot statement."""
-        # As long as SQLAlchemy's pool waits (pool_timeout); a timeout or a dead server answers 503.
-        async with self.pool.acquire(timeout=10) as connection:
-            return await connection.fetchrow(statement.sql, *statement.args(values))
-
-
-async def _nothing_to_reset(connection: Any) -> None:
-    return None

@@ -8,22 +8,18 @@ Members and contact moments live in ``members.py`` and ``contacts.py``; team-lev
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
-from app.domain.changes.models import ChangeOp
-from app.domain.changes.service import record_change
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.households import repository as repo
 from app.domain.households import rules
@@ -38,12 +34,11 @@ from app.domain.households.schemas import (
     HouseholdSearch,
     HouseholdUpdate,
 )
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import Scope
-
-# Given (object id, current version): 428 without If-Match, 412 when stale. Built by the router from
-# the header; called only after the access check, so a hidden household is 404 whatever was sent.
-Precondition = Callable[[uuid.UUID, int], None]
 
 RESOURCE = "household"
 T = TypeVar("T")
@@ -149,12 +144,13 @@ def _require_worker(principal: Principal) -> uuid.UUID:
 
 
 async def create_household(
-    session: AsyncSession, principal: Principal, data: HouseholdCreate, protector: BsnProtector
+    uow: UnitOfWork, principal: Principal, data: HouseholdCreate, protector: BsnProtector
 ) -> HouseholdCreated:
     """Register a household; the caller becomes its coordinator (a team lead can hand it over)."""
     worker_id = _require_worker(principal)
     household_id = uuid.uuid4()
-    entry = audit.record(session, principal, resource=RESOURCE, action=AccessAction.create)
+    entry = uow.log(principal, resource=RESOURCE, action=AccessAction.create)
+    session = uow.session
     buurt_id, covering = await _buurt(session, data.buurt_code)
     team_id = await _team_for_new_household(session, principal, data.team_id, covering)
     themes = await _check_themes(session, data.themes)
@@ -174,10 +170,10 @@ async def create_household(
     session.add_all(members)
     await session.flush()
     await repo.replace_themes(session, household_id, themes)
-    await record_change(session, household_id=household_id, entity=RESOURCE, entity_id=household_id)
+    uow.record_change(ChangeRecord(household_id, RESOURCE, household_id))
     for member in members:
-        await record_change(session, household_id=household_id, entity="member", entity_id=member.id)
-    entry.update(household_id=household_id, resource_id=household_id)
+        uow.record_change(ChangeRecord(household_id, "member", member.id))
+    entry.household_id = entry.resource_id = household_id
     row = await repo.household_row(session, household_id)
     return HouseholdCreated(
         **to_read(row).model_dump(), members=[read_member(m, reveal_with=None) for m in members]
@@ -185,99 +181,36 @@ async def create_household(
 
 
 async def list_households(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     filters: HouseholdFilters,
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[HouseholdRead]:
-    """The caller's households, newest first: one statement, one access-log row (action list)."""
-    audit.record(session, principal, resource=RESOURCE, action=AccessAction.list)
+    """The caller's households, newest first, as read models: the same rows the read model's one
+    statement answers (``readmodel.household_list``), which the route serves; a test holds the two
+    to the same answer."""
+    uow.log(principal, resource=RESOURCE, action=AccessAction.list)
     rows = await repo.household_rows(
-        session, [visible_to(principal), *filters.where()], limit=limit, after=after
+        uow.session, [visible_to(principal), *filters.where()], limit=limit, after=after
     )
     return [to_read(r) for r in rows]
 
 
-# -- the hot read path: one statement per request (see ``repository.RawStatement``) ----------------
-
-
-class _Queue:
-    """What ``audit.record`` needs of a session when the row is written by a hot statement itself."""
-
-    def __init__(self, request_id: str | None) -> None:
-        self.info: dict[str, Any] = {audit.REQUEST_ID: request_id}
-
-
-def access_entry(principal: Principal, request_id: str | None, **fields: Any) -> dict[str, Any]:
-    """The access-log row of a hot read, made by ``audit.record`` like every other."""
-    return audit.record(cast(AsyncSession, _Queue(request_id)), principal, **fields)
-
-
-async def log_apart(engine: AsyncEngine, entry: dict[str, Any]) -> None:
-    """Write one access-log row in a transaction of its own (a denial without a query, a failure)."""
-    async with AsyncSession(engine) as session, session.begin():
-        await audit.write(session, [entry])
-
-
-async def logged_read(engine: AsyncEngine, entry: dict[str, Any], read: Awaitable[T]) -> T:
-    """Run a hot read whose statement writes ``entry``; when it fails, log the attempt as failed
-    (nothing was written or returned), as the unit of work does for every other request."""
-    try:
-        return await read
-    except Exception:
-        with contextlib.suppress(Exception):
-            await log_apart(engine, audit.mark_failed([entry])[0])
-        raise
-
-
-@dataclass(frozen=True)
-class HouseholdPage:
-    items: str  # a JSON array of HouseholdRead, made by PostgreSQL
-    last: tuple[datetime, uuid.UUID] | None  # the key of the last item when more follow
-
-
-async def list_households_page(
-    hot: repo.HotReads,
-    principal: Principal,
-    filters: HouseholdFilters,
-    *,
-    limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
-    request_id: str | None,
-) -> HouseholdPage:
-    """``list_households`` in one statement (rows, order, filters and access-log row the same),
-    with the JSON made by PostgreSQL."""
-    entry = access_entry(principal, request_id, resource=RESOURCE, action=AccessAction.list)
-    if not repo.takes_hot_path(principal):  # visible_to is false for them: nothing to list
-        await log_apart(hot.engine, entry)
-        return HouseholdPage("[]", None)
-    given = filters.given()
-    statement = repo.household_page(frozenset(given), after is not None)
-    values = {**repo.log_values(entry), **given, "worker_id": principal.worker_id, "limit": limit}
-    if after is not None:
-        values |= {"after_created_at": after[0], "after_id": after[1]}
-    row = await logged_read(hot.engine, entry, hot.fetch_one(statement, values))
-    last = (row["last_created_at"], row["last_id"][0]) if row["found"] > limit else None
-    return HouseholdPage(str(row["items"]), last)
-
-
-async def get_household(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID
-) -> HouseholdRead:
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.read)
-    row = await repo.household_row(session, household_id)
+async def get_household(uow: UnitOfWork, principal: Principal, household_id: uuid.UUID) -> HouseholdRead:
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.read)
+    row = await repo.household_row(uow.session, household_id)
     if row is None:  # deleted between the two statements
         raise NotFound("household")
     return to_read(row)
 
 
 async def search_households(
-    session: AsyncSession, principal: Principal, data: HouseholdSearch, protector: BsnProtector
+    uow: UnitOfWork, principal: Principal, data: HouseholdSearch, protector: BsnProtector
 ) -> list[HouseholdRead]:
     """Find households by BSN (blind index), reference or address, among those the caller may see."""
-    entry = audit.record(session, principal, resource=RESOURCE, action=AccessAction.search)
+    entry = uow.log(principal, resource=RESOURCE, action=AccessAction.search)
     if data.bsn is not None:
         criterion = repo.has_member_with_bsn_index(protector.index(data.bsn))
     elif data.reference is not None:
@@ -286,9 +219,9 @@ async def search_households(
         criterion = sa.and_(
             col(Household.postcode) == data.postcode, col(Household.house_number) == data.house_number
         )
-    rows = await repo.find_households(session, criterion, [visible_to(principal)])
+    rows = await repo.find_households(uow.session, criterion, [visible_to(principal)])
     if len(rows) == 1:  # so the resident's access log shows who found their file
-        entry["household_id"] = rows[0]["id"]
+        entry.household_id = rows[0]["id"]
     return [to_read(r) for r in rows]
 
 
@@ -301,17 +234,11 @@ async def former_audience(
     return (None if household.confidential else household.team_id), workers
 
 
-async def record_access_change(
-    session: AsyncSession, household: Household, former: tuple[uuid.UUID | None, list[uuid.UUID]]
+def record_access_change(
+    uow: UnitOfWork, household: Household, former: tuple[uuid.UUID | None, list[uuid.UUID]]
 ) -> None:
-    await record_change(
-        session,
-        household_id=household.id,
-        entity=RESOURCE,
-        entity_id=household.id,
-        op=ChangeOp.access,
-        former_team_id=former[0],
-        former_worker_ids=former[1],
+    uow.record_change(
+        ChangeRecord(household.id, RESOURCE, household.id, ChangeOp.access, former[0], former[1])
     )
 
 
@@ -338,16 +265,17 @@ def _apply_status(household: Household, data: HouseholdUpdate, principal: Princi
 
 
 async def update_household(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     data: HouseholdUpdate,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> HouseholdRead:
     household = await get_visible(
-        session, principal, household_id, resource=RESOURCE, action=AccessAction.update, for_update=True
+        uow, principal, household_id, resource=RESOURCE, action=AccessAction.update, for_update=True
     )
-    precondition(household.id, household.version)
+    expected_version.check(household.id, household.version)
+    session = uow.session
     reopening = household.status == HouseholdStatus.closed and data.status not in (
         None,
         HouseholdStatus.closed,
@@ -364,17 +292,18 @@ async def update_household(
     if data.themes is not None:
         await repo.replace_themes(session, household.id, await _check_themes(session, data.themes))
     if data.confidential is not None and data.confidential != household.confidential:
-        await _change_confidentiality(session, principal, household, data.confidential)
+        await _change_confidentiality(uow, principal, household, data.confidential)
     touch(household)
     await session.flush()
-    await record_change(session, household_id=household.id, entity=RESOURCE, entity_id=household.id)
+    uow.record_change(ChangeRecord(household.id, RESOURCE, household.id))
     row = await repo.household_row(session, household.id)
     return to_read(row)
 
 
 async def _change_confidentiality(
-    session: AsyncSession, principal: Principal, household: Household, confidential: bool
+    uow: UnitOfWork, principal: Principal, household: Household, confidential: bool
 ) -> None:
+    session = uow.session
     rules.check_confidentiality_change(
         household.confidential, confidential, may_assign=principal.has(Scope.cases_assign)
     )
@@ -384,4 +313,4 @@ async def _change_confidentiality(
         # The worker who protects the file keeps it (break-glass access would expire).
         await repo.add_assignment(session, household.id, worker, worker)
     household.confidential = confidential
-    await record_access_change(session, household, former)
+    record_access_change(uow, household, former)

@@ -10,14 +10,14 @@ Team leads reach confidential households of their team here without opening them
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households import repository as repo
 from app.domain.households.access import get_in_own_team, get_visible
@@ -25,12 +25,13 @@ from app.domain.households.models import Household, HouseholdAssignment
 from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import AssignmentRead, BreakGlassRead, Handover, HouseholdRead
 from app.domain.households.service import (
-    Precondition,
     former_audience,
     record_access_change,
     to_read,
     touch,
 )
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 ASSIGNMENT = "assignment"
@@ -38,10 +39,18 @@ BREAK_GLASS_DURATION = timedelta(hours=4)
 
 
 async def list_assignments(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    *,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[AssignmentRead]:
-    await get_visible(session, principal, household_id, resource=ASSIGNMENT, action=AccessAction.list)
-    return [AssignmentRead.model_validate(dict(r)) for r in await repo.assignment_rows(session, household_id)]
+    """Who is assigned, in the order they were (``after``: the (assigned_at, worker id) of the last
+    one seen)."""
+    await get_visible(uow, principal, household_id, resource=ASSIGNMENT, action=AccessAction.list)
+    rows = await repo.assignment_rows(uow.session, household_id, limit=limit, after=after)
+    return [AssignmentRead.model_validate(dict(r)) for r in rows]
 
 
 async def _require_team_worker(
@@ -58,10 +67,10 @@ async def _require_team_worker(
 
 
 async def assign_worker(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, worker_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, worker_id: uuid.UUID
 ) -> list[AssignmentRead]:
     household = await get_in_own_team(
-        session,
+        uow,
         principal,
         household_id,
         resource=ASSIGNMENT,
@@ -70,24 +79,26 @@ async def assign_worker(
         for_update=True,
     )
     ensure_open(household.status)
-    await _require_team_worker(session, worker_id, household.team_id, "worker_id")
-    former = await former_audience(session, household)
-    if await repo.add_assignment(session, household.id, worker_id, principal.worker_id):
+    await _require_team_worker(uow.session, worker_id, household.team_id, "worker_id")
+    former = await former_audience(uow.session, household)
+    if await repo.add_assignment(uow.session, household.id, worker_id, principal.worker_id):
         touch(household)
-        await session.flush()
-        await record_access_change(session, household, former)
-    return [AssignmentRead.model_validate(dict(r)) for r in await repo.assignment_rows(session, household_id)]
+        await uow.session.flush()
+        record_access_change(uow, household, former)
+    return [
+        AssignmentRead.model_validate(dict(r)) for r in await repo.assignment_rows(uow.session, household_id)
+    ]
 
 
 async def unassign_worker(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     worker_id: uuid.UUID,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> None:
     household = await get_in_own_team(
-        session,
+        uow,
         principal,
         household_id,
         resource=ASSIGNMENT,
@@ -95,25 +106,25 @@ async def unassign_worker(
         resource_id=worker_id,
         for_update=True,
     )
-    precondition(household.id, household.version)
-    former = await former_audience(session, household)
-    if not await repo.remove_assignment(session, household.id, worker_id):
+    expected_version.check(household.id, household.version)
+    former = await former_audience(uow.session, household)
+    if not await repo.remove_assignment(uow.session, household.id, worker_id):
         raise NotFound("assignment")
     touch(household)
-    await session.flush()
-    await record_access_change(session, household, former)
+    await uow.session.flush()
+    record_access_change(uow, household, former)
 
 
 async def hand_over(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     data: Handover,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> HouseholdRead:
     """A new coordinator, possibly in another team; moving teams drops the old team's assignments."""
     household = await get_in_own_team(
-        session,
+        uow,
         principal,
         household_id,
         resource="household",
@@ -121,21 +132,21 @@ async def hand_over(
         resource_id=household_id,
         for_update=True,
     )
-    precondition(household.id, household.version)
+    expected_version.check(household.id, household.version)
     ensure_open(household.status)
     team_id = data.team_id or household.team_id
-    await _require_team_worker(session, data.coordinator_id, team_id, "coordinator_id")
-    former = await former_audience(session, household)
+    await _require_team_worker(uow.session, data.coordinator_id, team_id, "coordinator_id")
+    former = await former_audience(uow.session, household)
     if team_id != household.team_id:
-        await session.execute(
+        await uow.session.execute(
             sa.delete(HouseholdAssignment).where(col(HouseholdAssignment.household_id) == household.id)
         )
     household.team_id = team_id
     household.coordinator_id = data.coordinator_id
     touch(household)
-    await session.flush()
-    await record_access_change(session, household, former)
-    return to_read(await repo.household_row(session, household.id))
+    await uow.session.flush()
+    record_access_change(uow, household, former)
+    return to_read(await repo.household_row(uow.session, household.id))
 
 
 def _involved(household: Household, principal: Principal, involved: list[uuid.UUID]) -> bool:
@@ -143,12 +154,12 @@ def _involved(household: Household, principal: Principal, involved: list[uuid.UU
 
 
 async def break_glass(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, reason: str
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, reason: str
 ) -> BreakGlassRead:
     """Time-boxed access to a confidential household of the caller's own team, with a stated reason
     (logged with action break_glass; the privacy officer lists these events)."""
     household = await get_in_own_team(
-        session,
+        uow,
         principal,
         household_id,
         resource="household",
@@ -158,11 +169,11 @@ async def break_glass(
     )
     assert principal.worker_id is not None  # get_in_own_team admits team workers only
     if not household.confidential or _involved(
-        household, principal, await repo.personally_involved_workers(session, household)
+        household, principal, await repo.personally_involved_workers(uow.session, household)
     ):
         raise Conflict("You can already open this household.", rule="break_glass_not_needed")
     grant = await repo.add_break_glass(
-        session, household.id, principal.worker_id, reason, utcnow() + BREAK_GLASS_DURATION
+        uow.session, household.id, principal.worker_id, reason, utcnow() + BREAK_GLASS_DURATION
     )
     return BreakGlassRead(
         id=grant.id, household_id=household.id, granted_at=grant.granted_at, expires_at=grant.expires_at

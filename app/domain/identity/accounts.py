@@ -10,27 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.errors import Conflict, FieldError, ValidationFailed
+from app.domain.identity import repository as identity_repo
+from app.domain.identity import rules
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
+from app.domain.identity.passwords import hash_secret_in_thread
 from app.domain.identity.refresh import revoke_user_refresh_tokens
+from app.domain.identity.schemas import ClientCreate, ClientUpdate, UserCreate, UserRead, UserUpdate
 from app.domain.organisation import repository as repo
-from app.domain.organisation import rules
 from app.domain.organisation.common import (
     PageKey,
     changed_fields,
     flush,
-    hash_off_loop,
     page,
     raise_if,
     require,
 )
 from app.domain.organisation.models import PartnerOrganisation, Worker
-from app.domain.organisation.schemas import (
-    ClientCreate,
-    ClientUpdate,
-    UserCreate,
-    UserRead,
-    UserUpdate,
-)
 from app.security.scopes import Role, allowed_scopes
 
 # -- users (people who sign in) --------------------------------------------------------------------
@@ -48,11 +43,11 @@ async def _check_user_links(session: AsyncSession, user: User, changed: set[str]
     if "worker_id" in changed and user.worker_id is not None:
         if await repo.get(session, Worker, user.worker_id) is None:
             raise ValidationFailed([FieldError(("body", "worker_id"), "No such worker.", "unknown_worker")])
-        other = await repo.user_by(session, User.worker_id, user.worker_id)
+        other = await identity_repo.user_by(session, User.worker_id, user.worker_id)
         if other is not None and other.id != user.id:
             raise Conflict("This worker already has a user account.", rule="worker_has_user")
     if "external_subject" in changed and user.external_subject is not None:
-        other = await repo.user_by(session, User.external_subject, user.external_subject)
+        other = await identity_repo.user_by(session, User.external_subject, user.external_subject)
         if other is not None and other.id != user.id:
             raise Conflict("Another user has this external subject.", rule="external_subject_taken")
 
@@ -60,7 +55,7 @@ async def _check_user_links(session: AsyncSession, user: User, changed: set[str]
 async def create_user(session: AsyncSession, data: UserCreate) -> User:
     if data.password is not None:
         raise_if(rules.check_password(data.password))
-    if await repo.user_by(session, User.username, data.username):
+    if await identity_repo.user_by(session, User.username, data.username):
         raise Conflict("This username is taken.", rule="username_taken")
     user = User(
         username=data.username,
@@ -73,7 +68,7 @@ async def create_user(session: AsyncSession, data: UserCreate) -> User:
     )
     await _check_user_links(session, user, {"worker_id", "external_subject"})
     if data.password is not None:
-        user.password_hash = await hash_off_loop(data.password)
+        user.password_hash = await hash_secret_in_thread(data.password)
     session.add(user)
     await flush(session, "username_taken", "This username, worker or external subject is taken.")
     return user
@@ -93,7 +88,7 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
         setattr(user, name, str(value) if name == "role" else value)
     await _check_user_links(session, user, set(changes))
     if "password" in data.model_fields_set:
-        user.password_hash = await hash_off_loop(password) if password is not None else None
+        user.password_hash = await hash_secret_in_thread(password) if password is not None else None
     await flush(session, "user_link_taken", "This worker or external subject is linked to another user.")
     # Deactivated, or a new password (e.g. after a lost phone): the person's app sessions end now.
     if ("active" in changes and not user.active) or "password" in data.model_fields_set:
@@ -103,7 +98,7 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
 
 async def set_password(session: AsyncSession, user: User, password: str) -> None:
     raise_if(rules.check_password(password))
-    user.password_hash = await hash_off_loop(password)
+    user.password_hash = await hash_secret_in_thread(password)
     await session.flush()
 
 
@@ -111,7 +106,7 @@ async def list_users(
     session: AsyncSession, after: list[Any] | None, limit: int, *, role: Role | None = None
 ) -> tuple[list[User], PageKey]:
     where = [col(User.role) == str(role)] if role is not None else []
-    return await page(session, User, after, limit, where)
+    return await page(session, User, after, limit, where, sort="username")
 
 
 # -- OAuth clients ---------------------------------------------------------------------------------
@@ -126,7 +121,7 @@ def _client_scope_errors(role: Role | None, scopes: list[str], redirect_uris: li
 
 async def _new_secret(client: OAuthClient) -> str:
     secret = secrets.token_urlsafe(32)
-    client.secret_hash = await hash_off_loop(secret)
+    client.secret_hash = await hash_secret_in_thread(secret)
     return secret
 
 
@@ -153,7 +148,7 @@ async def create_client(session: AsyncSession, data: ClientCreate) -> tuple[OAut
         message = "No such partner organisation."
         raise ValidationFailed([FieldError(("body", "organisation_id"), message, "unknown_organisation")])
     client_id = data.client_id or f"{role or 'app'}-{secrets.token_hex(8)}"
-    if await repo.client_by_client_id(session, client_id):
+    if await identity_repo.client_by_client_id(session, client_id):
         raise Conflict("A client with this client_id exists.", rule="client_id_taken")
     client = OAuthClient(
         client_id=client_id,
@@ -234,4 +229,4 @@ async def list_clients(
         where.append(col(OAuthClient.role) == str(role))
     if organisation_id is not None:
         where.append(col(OAuthClient.organisation_id) == organisation_id)
-    return await page(session, OAuthClient, after, limit, where)
+    return await page(session, OAuthClient, after, limit, where, sort="client_id")

@@ -30,3 +30,8 @@ async def verify_secret_in_thread(stored_hash: str | None, secret: str) -> bool:
     too_long = len(secret) > MAX_SECRET_LENGTH
     stored = None if too_long else stored_hash
     return await asyncio.to_thread(verify_secret, stored, secret[:MAX_SECRET_LENGTH])
+
+
+async def hash_secret_in_thread(secret: str) -> str:
+    """``hash_secret`` off the event loop: argon2 takes tens of milliseconds of CPU by design."""
+    return await asyncio.to_thread(hash_secret, secret)

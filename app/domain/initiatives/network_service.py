@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.base import utcnow
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import admin_repository as admin_repo
 from app.domain.initiatives import repository as repo
@@ -155,7 +156,7 @@ async def create_network(
 
 
 async def update_network(
-    session: AsyncSession, network_id: uuid.UUID, expected_version: int, data: NetworkUpdate
+    session: AsyncSession, network_id: uuid.UUID, expected_version: ExpectedVersion, data: NetworkUpdate
 ) -> NetworkView:
     """Rename a network or change its buurten, under the network lock (If-Match: ``expected_version``).
 
@@ -164,7 +165,7 @@ async def update_network(
     network = await repo.lock_network(session, network_id)
     if network is None:
         raise NotFound("network")
-    rules.check_version(expected_version, network.version)
+    expected_version.check(network.id, network.version)
     if data.name is not None and data.name != network.name:
         await _check_name_free(session, network.municipality_id, data.name)
         network.name = data.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -13,8 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from app.domain.identity.models import OAuthClient, User
-from app.domain.identity.passwords import hash_secret
 from app.domain.organisation import repository as repo
 from app.domain.organisation.models import Area, Municipality, PartnerOrganisation, Team, Worker
 
@@ -28,8 +25,6 @@ SORT_KEYS: dict[type[SQLModel], str] = {
     Team: "name",
     Worker: "name",
     PartnerOrganisation: "name",
-    OAuthClient: "client_id",
-    User: "username",
 }
 
 
@@ -70,14 +65,17 @@ async def require(session: AsyncSession, model: type[M], object_id: uuid.UUID, w
 
 
 async def page(
-    session: AsyncSession, model: type[M], after: list[Any] | None, limit: int, where: Sequence[Any] = ()
+    session: AsyncSession,
+    model: type[M],
+    after: list[Any] | None,
+    limit: int,
+    where: Sequence[Any] = (),
+    *,
+    sort: str | None = None,
 ) -> tuple[list[M], PageKey]:
-    sort = SORT_KEYS[model]
+    """One page of ``model`` in its stable order: ``sort`` (default: the model's key in ``SORT_KEYS``)
+    with the id as tie-breaker."""
+    sort = sort or SORT_KEYS[model]
     rows, more = await repo.page(session, model, getattr(model, sort), after, limit, where)
     key = [str(getattr(rows[-1], sort)), str(rows[-1].id)] if more and rows else None  # type: ignore[attr-defined]
     return rows, key
-
-
-async def hash_off_loop(secret: str) -> str:
-    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-    return await asyncio.to_thread(hash_secret, secret)

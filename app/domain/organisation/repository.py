@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, delete, func, select
 
-from app.domain.identity.models import OAuthClient, User
 from app.domain.organisation.models import (
     Area,
     Municipality,
@@ -77,16 +76,6 @@ async def partners_by_name(session: AsyncSession, name: str) -> list[PartnerOrga
         func.lower(PartnerOrganisation.name) == name.strip().lower()
     )
     return list((await session.execute(statement)).scalars())
-
-
-async def client_by_client_id(session: AsyncSession, client_id: str) -> OAuthClient | None:
-    statement = select(OAuthClient).where(OAuthClient.client_id == client_id)
-    return (await session.execute(statement)).scalars().first()
-
-
-async def user_by(session: AsyncSession, column: Any, value: Any) -> User | None:
-    """The user whose unique ``column`` (username, worker_id, external_subject) holds ``value``."""
-    return (await session.execute(select(User).where(column == value))).scalars().first()
 
 
 async def count_existing(session: AsyncSession, model: type[M], ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:

@@ -12,19 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.assessments.casefile import reject_nulls, touch
 from app.domain.assessments.service import check_domains
-from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
+from app.domain.concurrency import Precondition
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household
 from app.domain.households.rules import ensure_open
-from app.domain.households.service import Precondition
 from app.domain.plans import repository as repo
 from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal
 from app.domain.plans.rules import AGREED_ACTION_FIELDS, ensure_active, ensure_change_allowed
 from app.domain.plans.schemas import ActionCreate, ActionRead, ActionUpdate, GoalCreate, GoalRead, GoalUpdate
 from app.domain.plans.service import action_read, changed, existing_plan, goal_read
 from app.domain.plans.validation import ActionLinks, check_actions
+from app.domain.unit_of_work.access_log import AccessAction
 from app.security.principal import Principal
 
 GOAL = "plan_goal"

@@ -15,15 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.assessments.casefile import parse_cursor_key, touch
 from app.domain.assessments.service import check_domains, check_member
-from app.domain.audit.models import AccessAction
 from app.domain.base import utcnow
-from app.domain.changes.service import record_change
+from app.domain.concurrency import Precondition
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household
 from app.domain.households.rules import ensure_open
-from app.domain.households.service import Precondition
-from app.domain.plans import registrations  # registers the sync entity and export section
 from app.domain.plans import repository as repo
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.plans.rules import (
@@ -42,11 +39,13 @@ from app.domain.plans.schemas import (
     PlanVersionCreate,
     VersionAction,
 )
+from app.domain.plans.sync_and_export import ENTITY
 from app.domain.plans.validation import ActionLinks, check_actions
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.legacy import record_change
 from app.security.principal import Principal
 
 RESOURCE = "plan"
-ENTITY = registrations.ENTITY
 # Agreements recorded on a phone carry the phone's clock; allow it to run a little ahead.
 CLOCK_SKEW = timedelta(minutes=5)
 

@@ -19,9 +19,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction
-from app.domain.changes import service as changes
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
 from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFailed
@@ -46,6 +43,9 @@ from app.domain.referrals.service import (
     record_transition,
     side_of,
 )
+from app.domain.unit_of_work import legacy as audit
+from app.domain.unit_of_work import legacy as changes
+from app.domain.unit_of_work.access_log import AccessAction
 from app.domain.webhooks import outbox
 from app.domain.webhooks.models import EventType
 from app.security.principal import Principal

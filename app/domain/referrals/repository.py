@@ -19,7 +19,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.audit import service as audit
 from app.domain.base import utcnow
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
@@ -29,6 +28,7 @@ from app.domain.idempotency import repository as idempotency
 from app.domain.organisation.models import Area, TeamArea, WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
 from app.domain.referrals.models import PostcodeArea, Referral, ReferralMessage, ReferralTransition
+from app.domain.unit_of_work import legacy as audit
 from app.domain.webhooks import outbox
 from app.security.principal import Principal
 from app.security.scopes import Role

@@ -17,10 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.base import utcnow
-from app.domain.changes import service as changes
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.rules import local_today
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -49,6 +46,9 @@ from app.domain.referrals.schemas import (
     TransitionCreate,
     TransitionRead,
 )
+from app.domain.unit_of_work import legacy as audit
+from app.domain.unit_of_work import legacy as changes
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.domain.webhooks import outbox
 from app.domain.webhooks.models import EventType
 from app.security.principal import Principal
@@ -364,7 +364,9 @@ async def _link_household(
     new = _new_household(
         referral, data.new_household, codes.get(referral.buurt_id) if referral.buurt_id else None
     )
-    created = await households.create_household(session, principal, new, protector)
+    work = audit.work_of(session)
+    assert work is not None, "a referral is accepted in the request's unit of work"
+    created = await households.create_household(work, principal, new, protector)
     referral.household_id, referral.team_id = created.id, created.team_id
     referral.member_id = created.members[0].id
 
@@ -463,6 +465,3 @@ async def list_messages(
     )
     rows = await repo.messages_of(session, referral.id, limit=limit, after=after)
     return [MessageRead.model_validate(m.model_dump()) for m in rows]
-
-
-from app.domain.referrals import registrations as _registrations  # noqa: E402, F401 - registers sync and export

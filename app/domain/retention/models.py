@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import one_of, timestamp_now, tz_datetime, uuid_pk
-from app.domain.changes.models import CaseChange
 from app.domain.households.models import ContactMoment, Household
+from app.domain.unit_of_work.change_feed import CaseChange
 
 
 class RunOutcome(StrEnum):

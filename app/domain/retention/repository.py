@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
-from app.domain.changes.models import CaseChange, ChangeOp
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdStatus
 from app.domain.idempotency.models import IdempotencyKey
@@ -24,6 +23,7 @@ from app.domain.plans.models import Plan
 from app.domain.referrals.models import Referral, ReferralStatus
 from app.domain.retention.models import RetentionRun, RunOutcome
 from app.domain.support_network.models import NetworkPerson
+from app.domain.unit_of_work.change_feed import CaseChange, ChangeOp
 from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 # The purge's pg_advisory_lock key: any constant no other job uses.

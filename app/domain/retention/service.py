@@ -24,15 +24,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
-from app.domain.changes.models import ChangeOp
-from app.domain.changes.service import record_change
 from app.domain.households import contacts
 from app.domain.households import service as households
 from app.domain.idempotency import repository as idempotency
 from app.domain.retention import repository as repo
 from app.domain.retention.models import RunOutcome
 from app.domain.retention.rules import Category, Terms, batch_limit
-from app.domain.support_network import registrations as networks
+from app.domain.support_network import sync_and_export as support_network
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.legacy import record_change
 from app.domain.webhooks import outbox
 from app.settings import Settings
 
@@ -122,7 +122,9 @@ async def _purge(
         return await _purge_change_feed(db, report, cutoff, limit)
     steps: dict[Category, Callable[[AsyncSession], Awaitable[int]]] = {
         Category.closed_households: lambda s: _delete_households(s, cutoff, limit),
-        Category.network_people: lambda s: repo.delete_network_people(s, cutoff, limit, networks.ENTITY),
+        Category.network_people: lambda s: repo.delete_network_people(
+            s, cutoff, limit, support_network.ENTITY
+        ),
         Category.contact_notes: lambda s: repo.blank_contact_notes(s, cutoff, limit, contacts.RESOURCE),
         Category.unlinked_referrals: lambda s: repo.delete_unlinked_referrals(s, cutoff, limit),
         Category.outbox_events: lambda s: outbox.purge_finished(

@@ -14,24 +14,22 @@ from app.domain.assessments.casefile import (
     touch,
     uuid_of,
 )
-from app.domain.audit.models import AccessAction
-from app.domain.changes.models import ChangeOp
-from app.domain.changes.service import record_change
+from app.domain.concurrency import Precondition
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household
 from app.domain.households.rules import ensure_open
-from app.domain.households.service import Precondition
-from app.domain.support_network import registrations  # registers the sync entity and export section
 from app.domain.support_network import repository as repo
 from app.domain.support_network.models import NetworkPerson
-from app.domain.support_network.registrations import to_read
 from app.domain.support_network.rules import label_is_minimal, unique_in_order
 from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+from app.domain.support_network.sync_and_export import ENTITY, to_read
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.legacy import record_change
 from app.security.principal import Principal
 
 RESOURCE = "network_person"
-ENTITY = registrations.ENTITY
 PLAN_ENTITY = "plan"  # the plans context's aggregate (its actions may link a person)
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.changes.models import CaseChange, ChangeOp
 from app.domain.households.models import Household
-from app.domain.sync.registry import MemberCascade
+from app.domain.unit_of_work.change_feed import CaseChange
 
 
 @dataclass(frozen=True)
@@ -95,13 +93,3 @@ async def changes(
         Change(int(r[0] or 0), r[1], r[2], r[3], r[4], bool(r[5]))
         for r in (await session.execute(query)).all()
     ]
-
-
-def rows_referencing_member(id_column: Any, member_column: Any, op: ChangeOp) -> MemberCascade:
-    """A member cascade for an entity whose ``member_column`` references members (see the registry)."""
-
-    async def touched(session: AsyncSession, member_id: uuid.UUID) -> list[tuple[uuid.UUID, ChangeOp]]:
-        ids = await session.scalars(select(id_column).where(member_column == member_id))
-        return [(i, op) for i in ids]
-
-    return touched

@@ -2,8 +2,8 @@
 
 * Caseload = ``access.caseload`` (own teams; confidential only as coordinator or assignee; never
   break-glass-only access, which must not leave copies on a phone).
-* Upserts carry the current state of each changed object, loaded through the registry
-  (``app/domain/sync/registry.py``); objects that no longer exist become tombstones.
+* Upserts carry the current state of each changed object, loaded through the sync registry of the
+  wiring (``app.bootstrap``); objects that no longer exist become tombstones.
 * An access change (handover, assignment, confidentiality) or a household deletion in range:
   households now in the caseload are sent whole (every registered entity, ``by_households``);
   households that left it get one ``household`` tombstone, but only for callers who were in the
@@ -25,19 +25,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction
-from app.domain.changes.models import ChangeOp
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.households import repository as households_repo
-from app.domain.households import sync_entities  # noqa: F401 - registers household, member, contact_moment
 from app.domain.households.access import caseload
 from app.domain.retention import repository as retention
 from app.domain.retention.rules import cursor_too_old
 from app.domain.sync import repository as repo
-from app.domain.sync.registry import SyncRecord, sync_entity
-from app.domain.sync.registry import sync_entities as registered
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
+from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.registries import SyncRecord, SyncRegistry
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 CHANGES_PER_HOUSEHOLD_PAGE = 10  # change rows read per page = limit x this
@@ -66,9 +64,10 @@ def _invalid_cursor() -> ValidationFailed:
 
 
 async def sync(
-    session: AsyncSession, principal: Principal, position: SyncPosition | None, *, limit: int
+    uow: UnitOfWork, principal: Principal, position: SyncPosition | None, *, limit: int
 ) -> SyncBatch:
-    audit.record(session, principal, resource="household", action=AccessAction.sync)
+    uow.log(principal, resource="household", action=AccessAction.sync)
+    session, registry = uow.session, uow.wiring.sync
     worker_id = principal.worker_id
     if worker_id is None:  # only case roles hold cases:read; be explicit anyway
         raise _invalid_cursor()
@@ -84,19 +83,21 @@ async def sync(
     if position is None or reset:
         position = SyncPosition(worker_id, digest, Phase.full, await repo.watermark(session))
     if position.phase is Phase.full:
-        batch = await _full_page(session, principal, position, limit)
+        batch = await _full_page(session, registry, principal, position, limit)
     else:
-        batch = await _changes_page(session, principal, position, team_ids, limit)
+        batch = await _changes_page(session, registry, principal, position, team_ids, limit)
     batch.reset = reset
     return batch
 
 
-async def _snapshot(session: AsyncSession, household_ids: list[uuid.UUID]) -> list[Document]:
+async def _snapshot(
+    session: AsyncSession, registry: SyncRegistry, household_ids: list[uuid.UUID]
+) -> list[Document]:
     """Every registered entity of these households (one statement per entity kind)."""
     if not household_ids:
         return []
     upserts: list[Document] = []
-    for entity in sorted(registered(), key=lambda e: e.name != "household"):  # households first
+    for entity in registry.in_snapshot_order():
         upserts += _upserts(entity.name, await entity.by_households(session, household_ids))
     return upserts
 
@@ -108,20 +109,21 @@ def _upserts(entity: str, records: Iterable[SyncRecord]) -> list[Document]:
 
 
 async def _full_page(
-    session: AsyncSession, principal: Principal, position: SyncPosition, limit: int
+    session: AsyncSession, registry: SyncRegistry, principal: Principal, position: SyncPosition, limit: int
 ) -> SyncBatch:
     ids = await repo.caseload_ids(
         session, caseload(principal), after=position.after_household, limit=limit + 1
     )
     has_more = len(ids) > limit
     ids = ids[:limit]
-    upserts = await _snapshot(session, ids)
+    upserts = await _snapshot(session, registry, ids)
     following = position.next_full_page(ids[-1]) if has_more else position.start_changes()
     return SyncBatch(following, has_more, upserts=upserts)
 
 
 async def _changes_page(
     session: AsyncSession,
+    registry: SyncRegistry,
     principal: Principal,
     position: SyncPosition,
     team_ids: list[uuid.UUID],
@@ -145,12 +147,12 @@ async def _changes_page(
     following = position.next_changes_page(upper, rows[-1].seq) if has_more else position.range_done(upper)
     batch = SyncBatch(following, has_more)
     if rows:
-        await _apply_changes(session, principal, rows, batch)
+        await _apply_changes(session, registry, rows, batch)
     return batch
 
 
 async def _apply_changes(
-    session: AsyncSession, principal: Principal, rows: list[repo.Change], batch: SyncBatch
+    session: AsyncSession, registry: SyncRegistry, rows: list[repo.Change], batch: SyncBatch
 ) -> None:
     visible = {r.household_id for r in rows if r.visible}
     redrawn = {
@@ -159,21 +161,25 @@ async def _apply_changes(
         if r.op == ChangeOp.access or (r.entity == "household" and r.op == ChangeOp.delete)
     }
     whole = sorted(redrawn & visible)
-    batch.upserts = await _snapshot(session, whole)
+    batch.upserts = await _snapshot(session, registry, whole)
     batch.tombstones = [_tombstone("household", h, h) for h in sorted(redrawn - visible)]
     wanted: dict[str, dict[uuid.UUID, uuid.UUID]] = defaultdict(dict)
     for r in rows:
         if r.op != ChangeOp.access and r.household_id in visible and r.household_id not in whole:
             wanted[r.entity][r.entity_id] = r.household_id
     for name, ids in wanted.items():
-        await _load_changed(session, name, ids, batch)
+        await _load_changed(session, registry, name, ids, batch)
 
 
 async def _load_changed(
-    session: AsyncSession, name: str, ids: dict[uuid.UUID, uuid.UUID], batch: SyncBatch
+    session: AsyncSession,
+    registry: SyncRegistry,
+    name: str,
+    ids: dict[uuid.UUID, uuid.UUID],
+    batch: SyncBatch,
 ) -> None:
-    entity = sync_entity(name)
-    if entity is None:  # a context that records changes but has not registered a loader (yet)
+    entity = registry.get(name)
+    if entity is None:  # only a change the wiring does not list (a test holds the code to the list)
         return
     records = [r for r in await entity.by_ids(session, list(ids)) if r.entity_id in ids]
     batch.upserts += _upserts(name, records)

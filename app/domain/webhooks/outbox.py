@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.consents.repository import LOCAL_TODAY_SQL
+from app.domain.unit_of_work.events import ConsentWithdrawn
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEvent
 
 _deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
@@ -106,6 +108,12 @@ EVENT_BINDS = (
 _ENQUEUE = sa.text(f"WITH {enqueue_ctes()} SELECT id FROM new_event").bindparams(  # noqa: S608
     *EVENT_BINDS
 )
+
+
+async def cancel_for_withdrawn_consent(uow: UnitOfWork, event: ConsentWithdrawn) -> None:
+    """The handler of ``ConsentWithdrawn`` (wired in ``app.bootstrap``): nothing resting on the consent
+    goes out any more."""
+    await cancel_pending_for_consent(uow.session, event.consent_id)
 
 
 async def cancel_pending_for_consent(session: AsyncSession, consent_id: uuid.UUID) -> int:

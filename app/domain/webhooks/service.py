@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
-from app.domain.audit.models import AccessAction, AccessOutcome
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from app.domain.unit_of_work import legacy as audit
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.domain.webhooks import repository, targets
 from app.domain.webhooks.models import DeliveryStatus, WebhookSubscription
 from app.domain.webhooks.repository import Keyset

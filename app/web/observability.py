@@ -18,10 +18,10 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
@@ -30,16 +30,16 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.domain.webhooks.health import QueueHealth, queue_health
 from app.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 access_log = logging.getLogger("wijkwerk.access")
-log = logging.getLogger("app.observability")
+log = logging.getLogger("app.web.observability")
 
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -177,6 +177,23 @@ class _PoolCollector(Collector):
         yield family
 
 
+class QueueHealth(Protocol):
+    """How the webhook queue is doing (the webhooks context reads it; ``install_observability`` is
+    handed the function that does)."""
+
+    @property
+    def pending(self) -> int: ...
+    @property
+    def due(self) -> int: ...
+    @property
+    def dead(self) -> int: ...
+    @property
+    def oldest_due_seconds(self) -> float: ...
+
+
+QueueReader = Callable[[AsyncSession], Awaitable[QueueHealth]]
+
+
 class _WebhookQueueCollector(Collector):
     """The webhook queue as read from the database for one scrape (see ``webhook_queue``)."""
 
@@ -205,7 +222,8 @@ QUEUE_READ_TIMEOUT_SECONDS = 2.0
 async def webhook_queue(app: FastAPI) -> Collector | None:
     """The queue gauges for this scrape, or None when the database cannot tell us now."""
     db = getattr(app.state, "db", None)
-    if db is None:
+    queue_health: QueueReader | None = getattr(app.state, "webhook_queue_health", None)
+    if db is None or queue_health is None:
         return None
     try:
         async with asyncio.timeout(QUEUE_READ_TIMEOUT_SECONDS), db.transaction() as session:
@@ -408,9 +426,11 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
-def install_observability(app: FastAPI) -> None:
-    """Create the app's metrics and add /metrics; ``create_app`` wraps the stack in the middleware."""
+def install_observability(app: FastAPI, *, webhook_queue_health: QueueReader) -> None:
+    """Create the app's metrics and add /metrics; ``create_app`` wraps the stack in the middleware.
+    ``webhook_queue_health`` reads the queue gauges at scrape time."""
     app.state.metrics = Metrics(app)
+    app.state.webhook_queue_health = webhook_queue_health
     app.include_router(router)
 
 

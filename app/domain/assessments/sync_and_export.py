@@ -16,10 +16,14 @@ from sqlmodel import col
 from app.domain.assessments import repository as repo
 from app.domain.assessments.models import Assessment
 from app.domain.assessments.schemas import AssessmentRead
-from app.domain.changes.models import ChangeOp
-from app.domain.households.export import Subject, register_export_section
-from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
-from app.domain.sync.repository import rows_referencing_member
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.registries import (
+    ExportSection,
+    Subject,
+    SyncEntity,
+    SyncRecord,
+    rows_referencing_member,
+)
 
 ENTITY = "assessment"
 
@@ -49,12 +53,12 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
     return [record.data for record in await _records(session, about_them)]
 
 
-register_sync_entity(
+SYNC_ENTITIES = (
     SyncEntity(
         ENTITY,
         _by_ids,
         _by_households,
         rows_referencing_member(col(Assessment.id), col(Assessment.member_id), ChangeOp.delete),
-    )
+    ),
 )
-register_export_section("assessments", _export)
+EXPORT_SECTIONS = (ExportSection("assessments", _export),)

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.households.export import Subject, register_export_section
 from app.domain.support_network import repository as repo
 from app.domain.support_network.models import NetworkPerson
 from app.domain.support_network.schemas import NetworkPersonRead
-from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
+from app.domain.unit_of_work.registries import ExportSection, Subject, SyncEntity, SyncRecord
 
 ENTITY = "network_person"
 
@@ -47,5 +46,5 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
     return [r.data for r in await _records(session, where)]
 
 
-register_sync_entity(SyncEntity(ENTITY, _by_ids, _by_households))
-register_export_section("network_map", _export)
+SYNC_ENTITIES = (SyncEntity(ENTITY, _by_ids, _by_households),)
+EXPORT_SECTIONS = (ExportSection("network_map", _export),)

@@ -16,12 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.changes.models import ChangeOp
-from app.domain.households.export import Subject, register_export_section
 from app.domain.referrals.models import Referral, ReferralMessage
 from app.domain.referrals.service import SYNC_ENTITY, present_many
-from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
-from app.domain.sync.repository import rows_referencing_member
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.registries import (
+    ExportSection,
+    Subject,
+    SyncEntity,
+    SyncRecord,
+    rows_referencing_member,
+)
 
 
 async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
@@ -66,12 +70,12 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
     return [{**read.model_dump(mode="json"), "messages": messages[read.id]} for read in reads]
 
 
-register_sync_entity(
+SYNC_ENTITIES = (
     SyncEntity(
         SYNC_ENTITY,
         _by_ids,
         _by_households,
         rows_referencing_member(col(Referral.id), col(Referral.member_id), ChangeOp.upsert),
-    )
+    ),
 )
-register_export_section("referrals", _export)
+EXPORT_SECTIONS = (ExportSection("referrals", _export),)

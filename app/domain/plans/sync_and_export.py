@@ -14,13 +14,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.changes.models import ChangeOp
-from app.domain.households.export import Subject, register_export_section
 from app.domain.plans import repository as repo
 from app.domain.plans.models import Plan
 from app.domain.plans.schemas import PlanRead
-from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
-from app.domain.sync.repository import rows_referencing_member
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.registries import (
+    ExportSection,
+    Subject,
+    SyncEntity,
+    SyncRecord,
+    rows_referencing_member,
+)
 
 ENTITY = "plan"
 
@@ -46,12 +50,12 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
     return [r.data for r in await _records(session, col(Plan.household_id).in_(subject.household_ids))]
 
 
-register_sync_entity(
+SYNC_ENTITIES = (
     SyncEntity(
         ENTITY,
         _by_ids,
         _by_households,
         rows_referencing_member(col(Plan.id), col(Plan.agreed_by_member_id), ChangeOp.upsert),
-    )
+    ),
 )
-register_export_section("plans", _export)
+EXPORT_SECTIONS = (ExportSection("plans", _export),)

@@ -1,34 +1,32 @@
-"""The overview's single statement: PostgreSQL builds the whole JSON document.
+"""The household overview (``GET /api/v1/households/{id}/overview``): the team app's household
+screen, one statement whatever the household's size.
 
-One round trip whatever the household's size (a constant number of statements, no ORM hydration,
-no pydantic on the way out): the hot read path of the team app. The tier is not computed here: the
-statement also returns the latest scores, and ``rules.derive_tier`` (the one place the rule lives)
-decides. A test checks the document against ``HouseholdOverview``.
-
-Case workers get ``checked_overview``: the same document, with the access check and the access-log
-row in the same statement (see the hot reads in ``households.repository``).
+The statement checks access (``visible_to``), writes the access-log row (allowed or denied) and,
+when allowed, has PostgreSQL build the whole JSON document. The tier is not computed here: the
+statement also returns the latest scores, and ``assessments.rules.derive_tier`` (the one place the
+rule lives) decides. A test checks the document against ``HouseholdOverview``.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import RawStatement
+from app.domain.assessments.rules import derive_tier
+from app.domain.errors import NotFound
 from app.domain.households.models import Household
-from app.domain.households.repository import (
-    HotReads,
-    RawStatement,
-    access_logged,
-    case_worker_rule,
-    log_values,
-)
+from app.domain.readmodel.sql import case_worker_rule, iso_utc_sql, takes_case_worker_rule
 from app.domain.support_network.models import SupportKind
+from app.domain.unit_of_work.access_log import AccessAction, inline_cte
+from app.domain.unit_of_work.work import UnitOfWork
+from app.security.principal import Principal
 
 RECENT_CONTACTS = 5
+iso = iso_utc_sql
 
 _BY_SUPPORT_KIND = ", ".join(
     f"'{kind}', count(*) FILTER (WHERE '{kind}' = ANY(np.support_kinds))" for kind in SupportKind
@@ -54,7 +52,7 @@ _DOCUMENT = f"""
         'team_id', h.team_id, 'buurt_code', b.code, 'buurt_name', b.name, 'postcode', h.postcode,
         'house_number', h.house_number, 'house_number_addition', h.house_number_addition,
         'coordinator_id', h.coordinator_id, 'coordinator_name', w.name,
-        'registered_at', h.registered_at, 'closed_at', h.closed_at,
+        'registered_at', {iso("h.registered_at")}, 'closed_at', {iso("h.closed_at")},
         'closing_reason', h.closing_reason, 'version', h.version)
         FROM households h
         JOIN areas b ON b.id = h.buurt_id
@@ -75,7 +73,7 @@ _DOCUMENT = f"""
     'plan', (
       SELECT json_build_object(
         'id', p.id, 'revision', p.revision, 'status', p.status,
-        'evaluation_date', p.evaluation_date, 'agreed_at', p.agreed_at,
+        'evaluation_date', p.evaluation_date, 'agreed_at', {iso("p.agreed_at")},
         'agreed_by_member_id', p.agreed_by_member_id, 'version', p.version,
         'goals', coalesce((
           SELECT json_agg(json_build_object(
@@ -90,7 +88,7 @@ _DOCUMENT = f"""
                    'worker_id', x.worker_id, 'referral_id', x.referral_id, 'due_date', x.due_date,
                    'referral', (SELECT json_build_object(
                                   'status', r.status, 'organisation_id', r.organisation_id,
-                                  'updated_at', r.updated_at)
+                                  'updated_at', {iso("r.updated_at")})
                                   FROM referrals r WHERE r.id = x.referral_id))
                  ORDER BY x.due_date NULLS LAST, x.position, x.id)
             FROM plan_actions x WHERE x.plan_id = p.id AND NOT x.done), '[]'))
@@ -98,7 +96,7 @@ _DOCUMENT = f"""
        WHERE p.household_id = :household_id AND p.status = 'active'),
     'recent_contacts', coalesce((
       SELECT json_agg(json_build_object(
-               'id', c.id, 'kind', c.kind, 'occurred_at', c.occurred_at, 'minutes', c.minutes,
+               'id', c.id, 'kind', c.kind, 'occurred_at', {iso("c.occurred_at")}, 'minutes', c.minutes,
                'worker_id', c.worker_id, 'note', c.note)
              ORDER BY c.occurred_at DESC, c.id DESC)
         FROM (SELECT * FROM contact_moments
@@ -124,40 +122,43 @@ _DOCUMENT = f"""
 """  # noqa: S608 - no user input: the only interpolations are the enum's values and a constant
 
 HOUSEHOLD = sa.bindparam("household_id", type_=sa.Uuid)
-OVERVIEW_SQL = sa.text(f"WITH latest AS ({_LATEST})\nSELECT\n  {_SCORES},{_DOCUMENT}").bindparams(HOUSEHOLD)
+RESOURCE = "household_overview"
 
 
-async def overview(session: AsyncSession, household_id: uuid.UUID) -> tuple[list[int], str]:
-    """The latest scores (for the tier) and the JSON document without the tier."""
-    row = (await session.execute(OVERVIEW_SQL, {"household_id": household_id})).one()
-    return list(row.scores), str(row.body)
-
-
-def _checked() -> RawStatement:
-    """The overview as the team app reads it: ONE statement that checks access (``visible_to``), writes
-    the access-log row (allowed or denied) and builds the document, only when allowed. Returns the
-    outcome, the scores and the body, or no row when the household is hidden (or missing)."""
+def _statement() -> RawStatement:
+    """ONE statement that checks access (``visible_to``), writes the access-log row (allowed or
+    denied) and builds the document, only when allowed. Returns the scores and the body, or no row
+    when the household is hidden (or missing)."""
     visible = (
         sa.select(col(Household.id)).where(col(Household.id) == HOUSEHOLD, case_worker_rule()).cte("visible")
     )
     allowed = sa.exists(sa.select(visible.c.id))
-    logged = access_logged(
-        sa.case((allowed, sa.literal_column("'allowed'")), else_=sa.literal_column("'denied'"))
-    )
+    logged = inline_cte(outcome="CASE WHEN EXISTS (SELECT 1 FROM visible) THEN 'allowed' ELSE 'denied' END")
     latest = sa.text(_LATEST).bindparams(HOUSEHOLD).columns(sa.column("score")).cte("latest")
     document = sa.text(f"{_SCORES},{_DOCUMENT}").bindparams(HOUSEHOLD)
     outcome = sa.select(logged.c.outcome).scalar_subquery().label("outcome")
-    return RawStatement.of(sa.select(outcome, document).add_cte(latest).where(allowed))
+    return RawStatement.of(sa.select(outcome, document).add_cte(visible).add_cte(latest).where(allowed))
 
 
-CHECKED_OVERVIEW = _checked()
+OVERVIEW = _statement()
 
 
-async def checked_overview(
-    hot: HotReads, worker_id: uuid.UUID, household_id: uuid.UUID, entry: dict[str, Any]
-) -> tuple[list[int], str] | None:
-    """(latest scores, document without the tier) when the worker may see the household, else None;
-    either way the access-log row ``entry`` is written, with its outcome, in the same statement."""
-    values = {"household_id": household_id, "worker_id": worker_id, **log_values(entry)}
-    row = await hot.fetch_one(CHECKED_OVERVIEW, values)
-    return (list(row["scores"]), str(row["body"])) if row is not None else None
+async def overview_json(uow: UnitOfWork, principal: Principal, household_id: uuid.UUID) -> bytes:
+    """The overview as ready-to-send JSON bytes (shape: ``HouseholdOverview``); a household the caller
+    may not see answers like a missing one. Exactly one access-log row either way."""
+    entry = uow.log(principal, resource=RESOURCE, action=AccessAction.read, household_id=household_id)
+    found = None
+    if takes_case_worker_rule(principal):
+        values = {"household_id": household_id, "worker_id": principal.worker_id, **entry.params()}
+        found = await uow.fetch_one(OVERVIEW, values)
+        uow.written_by_statement(entry)
+    else:  # visible_to is false for anyone else: a denial, written with the work
+        entry.outcome = "denied"
+    if found is None:
+        raise NotFound("household")
+    return _with_tier(list(found["scores"]), str(found["body"]))
+
+
+def _with_tier(scores: list[int], body: str) -> bytes:
+    # The document is a JSON object: put the tier in front of its first member.
+    return b'{"tier":' + orjson.dumps(derive_tier(scores)) + b"," + body[1:].encode()

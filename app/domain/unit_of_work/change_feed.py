@@ -1,4 +1,12 @@
-"""One row per change of a case object. ``txid`` (the writing transaction) makes sync cursors safe.
+"""The change feed: one row per change of a case object, read by offline sync.
+
+A unit of work records a change in the same transaction as the change itself (``UnitOfWork.
+record_change``): op ``upsert`` after creating or updating a case object, ``delete`` after deleting
+one, ``access`` when who may see a household changes (with the audience before the change; the
+households context computes it). The entity name must be one the wiring's sync registry knows
+(``app.bootstrap``), or phones never get it; a test holds every name recorded in the code against it.
+
+``txid`` (the writing transaction) makes sync cursors safe.
 
 A sync cursor is a transaction-id watermark: every transaction below it had finished when the cursor
 was issued, so "changes with txid in [previous watermark, current watermark)" skips nothing even
@@ -8,8 +16,10 @@ when transactions commit out of order.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -48,3 +58,26 @@ class CaseChange(SQLModel, table=True):
     former_team_id: uuid.UUID | None = None
     former_worker_ids: list[uuid.UUID] | None = Field(default=None, sa_type=ARRAY(sa.Uuid))
     changed_at: datetime = timestamp_now()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """One change-feed row of a unit of work, written with the work (``CaseChange``'s own columns:
+    ``seq``, ``txid`` and ``changed_at`` are the database's)."""
+
+    household_id: uuid.UUID
+    entity: str
+    entity_id: uuid.UUID
+    op: ChangeOp = ChangeOp.upsert
+    former_team_id: uuid.UUID | None = None
+    former_worker_ids: list[uuid.UUID] | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "household_id": self.household_id,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "op": str(self.op),
+            "former_team_id": self.former_team_id,
+            "former_worker_ids": self.former_worker_ids,
+        }

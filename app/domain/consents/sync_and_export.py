@@ -11,13 +11,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.changes.models import ChangeOp
 from app.domain.consents import repository
 from app.domain.consents.models import Consent
 from app.domain.consents.service import SYNC_ENTITY, to_read
-from app.domain.households.export import Subject, register_export_section
-from app.domain.sync.registry import SyncEntity, SyncRecord, register_sync_entity
-from app.domain.sync.repository import rows_referencing_member
+from app.domain.unit_of_work.change_feed import ChangeOp
+from app.domain.unit_of_work.registries import (
+    ExportSection,
+    Subject,
+    SyncEntity,
+    SyncRecord,
+    rows_referencing_member,
+)
 
 
 async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
@@ -39,12 +43,12 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
     return [r.data for r in await _records(session, col(Consent.member_id).in_(subject.member_ids))]
 
 
-register_sync_entity(
+SYNC_ENTITIES = (
     SyncEntity(
         SYNC_ENTITY,
         _by_ids,
         _by_households,
         rows_referencing_member(col(Consent.id), col(Consent.member_id), ChangeOp.delete),
-    )
+    ),
 )
-register_export_section("consents", _export)
+EXPORT_SECTIONS = (ExportSection("consents", _export),)

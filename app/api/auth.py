@@ -1,0 +1,48 @@
+"""Who may call a route, as the types a route writes in its signature (``principal: CaseReader``).
+
+Each name bundles the scopes of one kind of data (DESIGN: scopes say which kind of data, object rules
+in the services say which objects). The ``Logged`` kinds (case data, referrals, the access log)
+record a refused scope in the access log; the others answer 403 without a record.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Security
+
+from app.api.deps import caller, logged_caller, maybe_caller
+from app.security.principal import Principal
+from app.security.scopes import Scope
+
+
+def _scopes(*scopes: Scope) -> list[str]:
+    return [str(s) for s in scopes]
+
+
+# -- case data (households, plans, network maps, assessments, consents, sync) ----------------------
+CaseReader = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.cases_read))]
+CaseWriter = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.cases_write))]
+CaseAssigner = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.cases_assign))]
+CaseAndReferralReader = Annotated[
+    Principal, Security(logged_caller, scopes=_scopes(Scope.cases_read, Scope.referrals_read))
+]
+CaseAndReferralWriter = Annotated[
+    Principal, Security(logged_caller, scopes=_scopes(Scope.cases_write, Scope.referrals_write))
+]
+
+# -- referrals and webhooks (partners and the team) -------------------------------------------------
+ReferralReader = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.referrals_read))]
+ReferralWriter = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.referrals_write))]
+
+# -- the access log (privacy officer) -----------------------------------------------------------------
+AuditReader = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.audit_read))]
+
+# -- aggregates (BI), organisation set-up (admin), resident networks --------------------------------
+StatsReader = Annotated[Principal, Security(caller, scopes=_scopes(Scope.stats_read))]
+Admin = Annotated[Principal, Security(caller, scopes=_scopes(Scope.admin))]
+InitiativeWriter = Annotated[Principal, Security(caller, scopes=_scopes(Scope.initiatives_write))]
+NetworkManager = Annotated[Principal, Security(caller, scopes=_scopes(Scope.networks_manage))]
+
+# -- anyone: a token is optional, and verified when sent -------------------------------------------
+MaybeCaller = Annotated[Principal | None, Depends(maybe_caller)]

@@ -1,0 +1,127 @@
+"""The household list (``GET /api/v1/households``): the caller's households, newest first, as one
+JSON page made by PostgreSQL, with the access-log row, in one statement.
+
+Walks each of the worker's teams down the (team, created_at) index and stops at the page size
+(instead of sorting the whole caseload). The page is ``Page[HouseholdRead]``; a test checks the bytes
+against that model.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlmodel import col
+
+from app.db import RawStatement
+from app.domain.households.models import Household
+from app.domain.households.repository import FILTER_TYPES, household_filter, household_select
+from app.domain.organisation.models import WorkerTeam
+from app.domain.readmodel.sql import CASE_WORKER, case_worker_rule, constant, iso_utc, takes_case_worker_rule
+from app.domain.unit_of_work.access_log import AccessAction, inline_cte
+from app.domain.unit_of_work.work import UnitOfWork
+from app.security.principal import Principal
+
+RESOURCE = "household"
+
+
+HOUSEHOLD_READ_FIELDS = (
+    "id", "reference", "team_id", "buurt_code", "postcode", "house_number", "house_number_addition",
+    "coordinator_id", "coordinator_name", "status", "confidential", "closing_reason", "themes",
+    "registered_at", "closed_at", "version", "created_at", "updated_at",
+)  # fmt: skip
+TIMESTAMPS = frozenset({"registered_at", "closed_at", "created_at", "updated_at"})
+
+
+def household_json(row: Any) -> Any:
+    """One ``HouseholdRead`` as a JSON object, in its field order."""
+    fields: list[Any] = []
+    for name in HOUSEHOLD_READ_FIELDS:
+        value = row.c[name]
+        fields += [constant(f"'{name}'"), iso_utc(value) if name in TIMESTAMPS else value]
+    return sa.func.json_build_object(*fields)
+
+
+@lru_cache(maxsize=64)
+def household_page(filters: frozenset[str], after: bool) -> RawStatement:
+    """The caller's households, newest first, as one JSON page, with the access-log row.
+
+    Walks each of the worker's teams down the (team, created_at) index and stops at the page size
+    (instead of sorting the whole caseload); parameters: worker_id, limit, the given filters, and
+    after_created_at/after_id with a cursor. Returns logged, found (rows, up to limit + 1), items
+    (the first ``limit`` as JSON text) and the created_at and [id] of the last item."""
+    teams = (
+        sa.select(col(WorkerTeam.team_id).label("team_id"))
+        .where(col(WorkerTeam.worker_id) == CASE_WORKER)
+        .subquery("own_teams")
+    )
+    where = [case_worker_rule(), col(Household.team_id) == teams.c.team_id]
+    where += [
+        household_filter(name, sa.bindparam(name, type_=FILTER_TYPES[name])) for name in sorted(filters)
+    ]
+    if after:
+        moment = sa.bindparam("after_created_at", type_=sa.DateTime(timezone=True))
+        last = sa.bindparam("after_id", type_=sa.Uuid)
+        where += [
+            col(Household.created_at) <= moment,  # an index bound the row comparison alone does not give
+            sa.tuple_(col(Household.created_at), col(Household.id)) < sa.tuple_(moment, last),
+        ]
+    fetch = sa.bindparam("limit", type_=sa.Integer) + constant("1")
+    newest = (col(Household.created_at).desc(), col(Household.id).desc())
+    per_team = household_select(where).order_by(*newest).limit(fetch).lateral("per_team")
+    order = (per_team.c.created_at.desc(), per_team.c.id.desc())
+    page = (
+        sa.select(per_team, sa.func.row_number().over(order_by=order).label("n"))
+        .select_from(teams)
+        .join(per_team, sa.true())
+        .order_by(*order)
+        .limit(fetch)
+        .cte("page")
+    )
+    logged = inline_cte()
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    in_page = page.c.n <= limit
+    items = sa.func.json_agg(aggregate_order_by(household_json(page), page.c.n)).filter(in_page)
+    is_last = page.c.n == limit
+    statement = sa.select(
+        sa.select(sa.func.count()).select_from(logged).scalar_subquery().label("logged"),
+        sa.func.count().label("found"),
+        sa.cast(sa.func.coalesce(items, sa.text("'[]'::json")), sa.Text).label("items"),
+        sa.func.max(page.c.created_at).filter(is_last).label("last_created_at"),
+        sa.func.array_agg(page.c.id).filter(is_last).label("last_id"),  # one id, or NULL
+    ).select_from(page)
+    return RawStatement.of(statement)
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    items: str  # a JSON array of HouseholdRead, made by PostgreSQL
+    last: tuple[datetime, uuid.UUID] | None  # the key of the last item when more follow
+
+
+async def household_page_json(
+    uow: UnitOfWork,
+    principal: Principal,
+    filters: dict[str, Any],
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> HouseholdPage:
+    """The caller's households (``filters``: ``households.service.HouseholdFilters.given()``), with the
+    access-log row (action list) written by the same statement."""
+    entry = uow.log(principal, resource=RESOURCE, action=AccessAction.list)
+    if not takes_case_worker_rule(principal):  # visible_to is false for them: nothing to list
+        return HouseholdPage("[]", None)
+    statement = household_page(frozenset(filters), after is not None)
+    values = {**entry.params(), **filters, "worker_id": principal.worker_id, "limit": limit}
+    if after is not None:
+        values |= {"after_created_at": after[0], "after_id": after[1]}
+    row = await uow.fetch_one(statement, values)
+    uow.written_by_statement(entry)
+    last = (row["last_created_at"], row["last_id"][0]) if row["found"] > limit else None
+    return HouseholdPage(str(row["items"]), last)

@@ -1,0 +1,142 @@
+"""The access log (NEN 7513 style): the table, and the typed entry a unit of work collects.
+
+Every read and write of case data, denied attempts included, leaves one row: when, who, on behalf
+of which client or organisation, which household and person, what, why, with what outcome, and the
+request id. The table is append-only: a trigger (migration 0001) refuses UPDATE, DELETE and
+TRUNCATE, so the application's own database role cannot rewrite history.
+
+Entries are written by the unit of work: queued during the work and inserted with it, or, where a
+hot path needs one round trip, by the very statement that does the work (``inline_cte``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.domain.base import one_of, table_of, timestamp_now, uuid_pk
+
+
+class AccessAction(StrEnum):
+    read = "read"
+    list = "list"
+    search = "search"
+    create = "create"
+    update = "update"
+    delete = "delete"
+    export = "export"
+    break_glass = "break_glass"
+    assign = "assign"
+    sync = "sync"
+
+
+class AccessOutcome(StrEnum):
+    allowed = "allowed"
+    denied = "denied"  # the caller was refused (the object may or may not exist)
+    failed = "failed"  # allowed, but the request broke a rule and changed nothing
+
+
+class AccessLogEntry(SQLModel, table=True):
+    __tablename__ = "access_log"
+    __table_args__ = (
+        one_of("action", AccessAction),
+        one_of("outcome", AccessOutcome),
+        sa.Index("ix_access_log_occurred_at", "occurred_at"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    occurred_at: datetime = timestamp_now()
+    actor_subject: str = Field(max_length=255, index=True)
+    actor_role: str = Field(max_length=24)
+    actor_worker_id: uuid.UUID | None = Field(default=None, index=True)
+    client_id: str = Field(max_length=80)  # on whose behalf: the app or machine client used
+    organisation_id: uuid.UUID | None = None
+    household_id: uuid.UUID | None = Field(default=None, index=True)
+    person_id: uuid.UUID | None = Field(default=None, index=True)
+    resource: str = Field(max_length=40)  # e.g. household, member, plan, contact_moment, referral
+    resource_id: uuid.UUID | None = None
+    action: str = Field(max_length=16)
+    purpose: str = Field(max_length=80)
+    outcome: str = Field(max_length=10)
+    reason: str | None = Field(default=None, max_length=500)  # break-glass justification
+    request_id: str | None = Field(default=None, max_length=64)
+
+
+# The columns an entry fills in; ``occurred_at`` is the database's own clock.
+ENTRY_COLUMNS = tuple(c.name for c in table_of(AccessLogEntry).columns if c.name != "occurred_at")
+
+
+@dataclass(slots=True)
+class AccessEntry:
+    """One access-log row of a unit of work, before it is written.
+
+    Amended while the work goes on (the id of the object a create made, the household a search
+    found, the outcome when the work fails); ``written`` says whether a statement of the work wrote
+    it already (``inline_cte``), and whether that write stands on its own or with the transaction.
+    """
+
+    actor_subject: str
+    actor_role: str
+    actor_worker_id: uuid.UUID | None
+    client_id: str
+    organisation_id: uuid.UUID | None
+    resource: str
+    action: str
+    purpose: str = "casework"
+    outcome: str = AccessOutcome.allowed
+    household_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    resource_id: uuid.UUID | None = None
+    reason: str | None = None
+    request_id: str | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    written: Written | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The column values of the entry."""
+        values = asdict(self)
+        return {name: values[name] for name in ENTRY_COLUMNS}
+
+    def params(self, prefix: str = "log_") -> dict[str, Any]:
+        """The column values as the parameters of ``inline_cte``."""
+        return {f"{prefix}{name}": value for name, value in self.row().items()}
+
+
+class Written(StrEnum):
+    """How an entry got written by a statement of its unit of work."""
+
+    alone = "alone"  # by a single statement outside any transaction: it stands whatever follows
+    in_transaction = "in_transaction"  # inside the work's transaction: it stands only if that commits
+
+
+def inline_sql(*, outcome: str = "'allowed'", gate: str | None = None, prefix: str = "log_") -> str:
+    """The CTE ``logged``: it inserts one entry from the ``<prefix><column>`` parameters
+    (``AccessEntry.params``) with ``outcome`` (an SQL expression of the statement's own, e.g. a
+    CASE over an earlier CTE) and returns it; with ``gate`` (the name of an earlier CTE) only when
+    that CTE produced a row. For a statement that does its work and logs it in one round trip; the
+    caller marks the entry with ``UnitOfWork.written_by_statement`` once the statement succeeded."""
+    columns = [name for name in ENTRY_COLUMNS if name != "outcome"]
+    values = ", ".join(f":{prefix}{name}" for name in columns)
+    where = f" WHERE EXISTS (SELECT 1 FROM {gate})" if gate else ""  # noqa: S608 - a CTE name of ours
+    return (
+        f"logged AS (INSERT INTO access_log ({', '.join(columns)}, outcome)"
+        f" SELECT {values}, {outcome}{where} RETURNING outcome)"
+    )
+
+
+def inline_binds(prefix: str = "log_") -> list[sa.BindParameter[Any]]:
+    """The typed parameters of ``inline_sql`` (bind them on the statement that embeds it)."""
+    columns = table_of(AccessLogEntry).c
+    return [sa.bindparam(f"{prefix}{n}", type_=columns[n].type) for n in ENTRY_COLUMNS if n != "outcome"]
+
+
+def inline_cte(*, outcome: str = "'allowed'", gate: str | None = None, prefix: str = "log_") -> Any:
+    """``inline_sql`` as a CTE for a statement built with SQLAlchemy Core (``logged.c.outcome``)."""
+    text = sa.text(inline_sql(outcome=outcome, gate=gate, prefix=prefix).removeprefix("logged AS (")[:-1])
+    return text.bindparams(*inline_binds(prefix)).columns(sa.column("outcome", sa.String)).cte("logged")

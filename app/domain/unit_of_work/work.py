@@ -1,0 +1,211 @@
+"""``UnitOfWork``: one request's (or one job step's) work, committed once, with its records.
+
+Services take the unit of work and never commit; the one who made it (the request's dependency in
+``app.web``, a job, a test) commits it or fails it:
+
+* ``session`` opens the work's session (and its transaction) on first use;
+* ``log`` queues an access-log entry, ``record_change`` a change-feed row, ``publish`` runs the
+  handlers wired for a domain event at once, in the transaction;
+* ``fetch_one`` runs a pre-compiled raw statement (``app.db.RawStatement``): inside the transaction
+  when one is open, otherwise on its own (a single statement needs no BEGIN/COMMIT: the hot reads
+  answer in one round trip, writing their access-log row in the same statement);
+* ``commit`` writes the queued entries and changes and commits; ``fail`` rolls back and writes every
+  entry again as ``failed`` (or ``denied``), in a transaction of its own, so an attempt that changed
+  nothing is still on record. Entries a standalone statement already wrote stand as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Required, TypedDict, Unpack
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database, RawStatement, fetch_one
+from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Written
+from app.domain.unit_of_work.change_feed import CaseChange, ChangeRecord
+from app.domain.unit_of_work.events import Event
+from app.domain.unit_of_work.registries import ExportRegistry, SyncRegistry
+from app.security.principal import Principal
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["UnitOfWork", Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What the contexts contribute to each other, put together once by ``app.bootstrap``."""
+
+    sync: SyncRegistry = field(default_factory=lambda: SyncRegistry(()))
+    exports: ExportRegistry = field(default_factory=lambda: ExportRegistry(()))
+    handlers: Mapping[type[Event], Sequence[Handler]] = field(default_factory=dict)
+
+
+class EntryFields(TypedDict, total=False):
+    """What an access-log entry says beyond who asked (``resource`` and ``action`` are required)."""
+
+    resource: Required[str]
+    action: Required[str]
+    outcome: str
+    purpose: str
+    household_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+    resource_id: uuid.UUID | None
+    reason: str | None
+
+
+class UnitOfWork:
+    def __init__(self, database: Database, wiring: Wiring, *, request_id: str | None = None) -> None:
+        self.database = database
+        self.wiring = wiring
+        self.request_id = request_id
+        self._session: AsyncSession | None = None
+        self.entries: list[AccessEntry] = []
+        self._changes: list[ChangeRecord] = []
+
+    # -- the session -------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> AsyncSession:
+        """The work's session; its transaction begins with its first statement."""
+        if self._session is None:
+            self._session = self.database.sessionmaker()
+            self._session.info["unit_of_work"] = self  # TRANSITIONAL: read by unit_of_work.legacy only
+        return self._session
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._session is not None and self._session.in_transaction()
+
+    async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
+        """The one row (or None) of a raw statement: in the work's transaction when one is open,
+        else on its own, without a transaction."""
+        if self.in_transaction:
+            return await fetch_one(await self.session.connection(), statement, values)
+        return await self.database.fetch_one(statement, values)
+
+    # -- what the work leaves behind -----------------------------------------------------------------
+
+    def log(self, principal: Principal, **fields: Unpack[EntryFields]) -> AccessEntry:
+        """Queue one access-log entry (outcome ``allowed`` and purpose ``casework`` unless given) and
+        return it, to be amended as the work goes on (e.g. with the id of what a create made)."""
+        entry = self.entry(principal, **fields)
+        self.entries.append(entry)
+        return entry
+
+    @property
+    def last_entry(self) -> AccessEntry:
+        """The entry queued last: the one of the access check that opened this work, to complete
+        with what only the work finds out (the id of what a create made, a sharper purpose)."""
+        return self.entries[-1]
+
+    def entry(self, principal: Principal, **fields: Unpack[EntryFields]) -> AccessEntry:
+        """An entry of this work's caller and request, not queued yet (``log`` queues it; a statement
+        that writes it inline queues it with ``written_by_statement``)."""
+        return AccessEntry(
+            actor_subject=principal.subject,
+            actor_role=str(principal.role),
+            actor_worker_id=principal.worker_id,
+            client_id=principal.client_id,
+            organisation_id=principal.organisation_id,
+            request_id=self.request_id,
+            resource=fields["resource"],
+            action=str(fields["action"]),
+            purpose=str(fields.get("purpose", "casework")),
+            outcome=str(fields.get("outcome", AccessOutcome.allowed)),
+            household_id=fields.get("household_id"),
+            person_id=fields.get("person_id"),
+            resource_id=fields.get("resource_id"),
+            reason=fields.get("reason"),
+        )
+
+    def written_by_statement(self, entry: AccessEntry) -> None:
+        """``entry`` (queued with ``log`` before the statement ran, so a failed statement still leaves
+        it on record) was written by a statement of this work that succeeded (``inline_sql``): in the
+        transaction when one is open (it then stands or falls with it), else on its own."""
+        entry.written = Written.in_transaction if self.in_transaction else Written.alone
+        if entry not in self.entries:
+            self.entries.append(entry)
+
+    def record_change(self, change: ChangeRecord) -> None:
+        """A change-feed row, written with the work (see ``change_feed``)."""
+        self._changes.append(change)
+
+    async def publish(self, event: Event) -> None:
+        """Run the handlers wired for this event, now, in this work's transaction."""
+        for handler in self.wiring.handlers.get(type(event), ()):
+            await handler(self, event)
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write the queued changes and access-log entries in the work's transaction (``commit`` does;
+        call it earlier only when the work itself must read them back)."""
+        session = self.session
+        if self._changes:
+            await session.execute(insert(CaseChange), [c.row() for c in self._changes])
+            self._changes.clear()
+        pending = [e for e in self.entries if e.written is None]
+        if pending:
+            await session.execute(insert(AccessLogEntry), [e.row() for e in pending])
+            for entry in pending:
+                entry.written = Written.in_transaction
+
+    async def commit(self) -> None:
+        if self._session is None and all(e.written is not None for e in self.entries) and not self._changes:
+            return  # nothing was opened (a hot read that logged itself): nothing to commit
+        await self.flush()
+        await self.session.commit()
+
+    async def fail(self) -> None:
+        """Roll back, then write every entry that did not stand on its own again, as failed (an
+        allowed attempt that changed nothing) or as it was (denied), in a transaction of its own."""
+        if self._session is not None:
+            await self._session.rollback()
+        self._changes.clear()
+        again = [e for e in self.entries if e.written is not Written.alone]
+        if not again:
+            return
+        for entry in again:
+            if entry.outcome == AccessOutcome.allowed:
+                entry.outcome = AccessOutcome.failed
+            entry.written = None
+        session = self.session
+        await session.execute(insert(AccessLogEntry), [e.row() for e in again])
+        await session.commit()
+        for entry in again:
+            entry.written = Written.in_transaction
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+@asynccontextmanager
+async def unit_of_work(
+    database: Database, wiring: Wiring, *, request_id: str | None = None
+) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for the block: committed when it ends, failed when it raises (its access-log
+    entries then written as failed, the error raised as it was). Requests (``app.web``), jobs and
+    tests all work this way."""
+    uow = UnitOfWork(database, wiring, request_id=request_id)
+    try:
+        yield uow
+        await uow.commit()
+    except BaseException:
+        try:
+            await uow.fail()
+        except Exception as error:  # the database is gone too: the original error is what counts
+            log.warning(
+                "access-log entries of failed work not written", extra={"error": type(error).__name__}
+            )
+        raise
+    finally:
+        await uow.close()

@@ -1,0 +1,48 @@
+"""What a request is about, for an access-log entry written before any service ran (a refused scope):
+the resource and action its route stands for, and the ids in its path."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+
+from app.domain.unit_of_work.access_log import AccessAction
+
+_ACTION_BY_METHOD = {
+    "POST": AccessAction.create,
+    "PUT": AccessAction.update,
+    "PATCH": AccessAction.update,
+    "DELETE": AccessAction.delete,
+}
+
+
+def describe(path: str, method: str) -> tuple[str, AccessAction]:
+    """(resource, action) of a route, e.g. ``/households/{household_id}/members`` GET -> (member, list)."""
+    segments = [s for s in path.split("/") if s]
+    literal = [s for s in segments if not s.startswith("{")]
+    resource = (literal[-1] if literal else "case").removesuffix("s").replace("-", "_")[:40]
+    if method == "GET":
+        action = AccessAction.read if segments and segments[-1].startswith("{") else AccessAction.list
+        return resource, action
+    return resource, _ACTION_BY_METHOD.get(method, AccessAction.read)
+
+
+def describe_route(request: Request) -> tuple[str, AccessAction]:
+    route = request.scope.get("route")
+    return describe(getattr(route, "path", request.url.path), request.method)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def path_ids(request: Request) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """(household id, the first other object id) named in the request's path, when they are UUIDs."""
+    params = request.path_params
+    others = [_uuid(v) for k, v in params.items() if k != "household_id" and k.endswith("_id")]
+    return _uuid(params.get("household_id")), next((o for o in others if o is not None), None)

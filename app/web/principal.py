@@ -1,0 +1,42 @@
+"""Who is calling: the principal from the request's bearer token, verified once per request."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from app.security.errors import AuthenticationFailed
+from app.security.principal import Principal
+from app.web.ratelimit import limit_machine_client
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header (401 when absent or malformed)."""
+    if not authorization:
+        raise AuthenticationFailed("A bearer token is required.", error=None)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed(
+            "The Authorization header must be 'Bearer <token>'.", error="invalid_request"
+        )
+    return token.strip()
+
+
+async def authenticate(request: Request, authorization: str | None) -> Principal:
+    """Verify the bearer token once per request and return the caller (429 past a machine client's
+    limit). The answer is kept on the request: every dependency that asks gets the same caller."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal: Principal = await request.app.state.token_verifier.verify(bearer_token(authorization))
+    if principal.is_machine:
+        # Partners and BI clients are limited per client id (per worker process; see app.web.ratelimit).
+        limit_machine_client(request.app.state, principal.client_id)
+    request.state.principal = principal
+    return principal
+
+
+async def optional_principal(request: Request, authorization: str | None) -> Principal | None:
+    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
+    if authorization is None:
+        return None
+    return await authenticate(request, authorization)

@@ -1,0 +1,19 @@
+"""The request's unit of work: made when a route or the GraphQL context first asks for it, committed
+when the work returns, failed (rolled back, its access-log entries kept as failed) when it raises."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+
+from app.domain.unit_of_work.work import UnitOfWork, unit_of_work
+
+
+async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A FastAPI dependency (with ``scope="function"``, so the commit happens before the answer is
+    sent: a client never sees 201 for work that did not commit)."""
+    state = request.app.state
+    request_id = getattr(request.state, "request_id", None)
+    async with unit_of_work(state.db, state.wiring, request_id=request_id) as uow:
+        yield uow
