@@ -1,8 +1,9 @@
 """Who may call a route, as the types a route writes in its signature (``principal: CaseReader``).
 
-Each name bundles the scopes of one kind of data (DESIGN: scopes say which kind of data, object rules
-in the services say which objects). The ``Logged`` kinds (case data, referrals, the access log)
-record a refused scope in the access log; the others answer 403 without a record.
+Each name bundles the scopes of one kind of data: scopes say which kind of data a caller may touch,
+the object rules in the services say which objects. The kinds of case data, referrals and the
+access log record a refused scope in the access log (an attempt on case data is part of the
+record); the others answer 403 without a record.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Scopes say which kind of data; roles bundle scopes (DESIGN.md §3). Object rules live in the services."""
+"""Scopes say which kind of data a caller may touch; roles bundle the scopes a kind of caller may hold.
+Which objects is said by the object rules in the services, always on top of the scopes."""
 
 from __future__ import annotations
 

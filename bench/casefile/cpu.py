@@ -97,10 +97,6 @@ async def main(args: argparse.Namespace) -> None:
     url, _server = fixtures.database(args.data_dir)
     env = {**fixtures.app_env(args.data_dir, url), "WIJKWERK_LOG_LEVEL": args.log_level}
     settings = fixtures.settings_from(env)
-    if args.variant:
-        from bench.casefile import variants
-
-        variants.apply(args.variant.split(","))
     app = create_app(settings)
     results: dict[str, dict[str, float]] = {}
     with contextlib.redirect_stdout(io.StringIO()) as lines:  # the access lines, as uvicorn's /dev/null
@@ -192,7 +188,6 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", type=Path, default=fixtures.DATA_DIR)
     parser.add_argument("--log-level", default="INFO", help="INFO writes the access lines, as production")
     parser.add_argument("--no-floor", dest="floor", action="store_false")
-    parser.add_argument("--variant", help="patch sets of bench.casefile.variants, e.g. tokencache,routes")
     parser.add_argument("--cprofile", type=Path, help="a folder: a CPU-time cProfile per scenario")
     args = parser.parse_args()
     uvloop.run(main(args))

@@ -21,9 +21,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.api.pagination import encode_cursor
+from app.api.v1.sync import CURSOR_KIND as SYNC_CURSOR
+from app.bootstrap import wiring
 from app.db import Database
-from app.domain.audit import service as audit
+from app.domain.concurrency import ExpectedVersion
 from app.domain.households import contacts
 from app.domain.households import service as households
 from app.domain.households.models import ContactKind
@@ -33,9 +34,11 @@ from app.domain.identity.models import OAuthClient, User
 from app.domain.identity.tokens import build_token_verifier
 from app.domain.sync import repository as sync_repo
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
+from app.domain.unit_of_work.work import unit_of_work
 from app.embedded import start_embedded_postgres
 from app.security.principal import Principal
 from app.settings import Settings
+from app.web.cursors import Cursors
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / ".wijkwerk" / "bench-casefile"
@@ -158,16 +161,16 @@ async def a_day_of_work(db: Database, settings: Settings, fixtures: Fixtures) ->
             minutes=rng.choice((15, 30, 45)),
             note="Huisbezoek, afspraken doorgenomen.",
         )
-        async with db.transaction() as session:
-            await contacts.create_contact(session, principal, household_id, data)
-            await audit.write(session, audit.take_pending(session))
+        async with unit_of_work(db, wiring()) as uow:
+            await contacts.create_contact(uow, principal, household_id, data)
     for household_id in rng.sample(fixtures.open, k=DAY_HOUSEHOLD_UPDATES):
         update = HouseholdUpdate(house_number_addition=rng.choice(("A", "B", "C")))
-        async with db.transaction() as session:  # If-Match is the router's business: no precondition
-            await households.update_household(session, principal, household_id, update, lambda *_: None)
-            await audit.write(session, audit.take_pending(session))
+        async with unit_of_work(db, wiring()) as uow:
+            current = await households.get_household(uow, principal, household_id)
+            expected = ExpectedVersion(current.version, current.id)
+            await households.update_household(uow, principal, household_id, update, expected)
     position = SyncPosition(fixtures.worker_id, teams_digest(fixtures.team_ids), Phase.changes, watermark)
-    fixtures.sync_cursor = encode_cursor(position.to_key(), settings.secret("secret_key"))
+    fixtures.sync_cursor = Cursors(settings.secret("secret_key")).encode(SYNC_CURSOR, position.to_key())
     fixtures.day = {"contacts": DAY_CONTACTS, "household_updates": DAY_HOUSEHOLD_UPDATES}
 
 

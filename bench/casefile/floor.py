@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,36 +29,50 @@ from typing import Any
 import asyncpg
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.api.pagination import encode_cursor
+from app.db import RawStatement
 from app.domain.assessments.rules import derive_tier
+from app.domain.base import table_of
 from app.domain.households.access import visible_to
 from app.domain.households.models import ContactMoment, Household
-from app.domain.households.repository import _ASYNCPG, LOG_FIELDS, RawStatement, household_page
+from app.domain.readmodel.household_list import household_page
 from app.domain.readmodel.overview import OVERVIEW as CHECKED_OVERVIEW
-from app.domain.unit_of_work.access_log import AccessLogEntry
+from app.domain.unit_of_work.access_log import ENTRY_COLUMNS, AccessLogEntry
 from app.domain.unit_of_work.change_feed import CaseChange
 from app.security.principal import Principal
 from app.security.scopes import Role
+from app.web.cursors import Cursors
 
 PAGE = household_page(frozenset(), False)
 
 
 def _visible() -> tuple[str, list[str]]:
-    """get_visible's query as the app sends it: compiled for a principal, one parameter per use."""
-    household, worker = uuid.UUID(int=1), uuid.UUID(int=2)  # placeholders, told apart by value
+    """get_visible's query as the app sends it: compiled for a principal, one parameter per use
+    (the placeholders are told apart by value; numbered here as asyncpg numbers them)."""
+    household, worker = uuid.UUID(int=1), uuid.UUID(int=2)
     principal = Principal(
         subject="", role=Role.generalist, scopes=frozenset(), client_id="", worker_id=worker
     )
     statement = select(Household).where(Household.id == household, visible_to(principal))
-    compiled = statement.compile(dialect=_ASYNCPG)
+    compiled = statement.compile(dialect=postgresql_asyncpg.dialect(paramstyle="pyformat"))
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%"
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    sql = re.sub(r"%\((\w+)\)s|%%", number, compiled.string)
     slots = {household: "household_id", worker: "worker_id"}
-    return str(compiled), [slots[compiled.params[name]] for name in compiled.positiontup or ()]
+    return sql, [slots[compiled.params[name]] for name in names]
 
 
 def _insert(table: Any, columns: tuple[str, ...]) -> RawStatement:
@@ -83,16 +98,16 @@ LOG_COLUMNS = (
     "id", "occurred_at", "actor_subject", "actor_role", "actor_worker_id", "client_id", "household_id",
     "resource", "resource_id", "action", "purpose", "outcome", "request_id",
 )  # fmt: skip
-INSERT_CONTACT = _insert(ContactMoment.__table__, CONTACT_COLUMNS)  # type: ignore[attr-defined]
-INSERT_CHANGE = _insert(CaseChange.__table__, CHANGE_COLUMNS)  # type: ignore[attr-defined]
-INSERT_LOG = _insert(AccessLogEntry.__table__, LOG_COLUMNS)  # type: ignore[attr-defined]
+INSERT_CONTACT = _insert(table_of(ContactMoment), CONTACT_COLUMNS)
+INSERT_CHANGE = _insert(table_of(CaseChange), CHANGE_COLUMNS)
+INSERT_LOG = _insert(table_of(AccessLogEntry), LOG_COLUMNS)
 
 
 class Floor:
     def __init__(self) -> None:
         self.pool: asyncpg.Pool | None = None
         self.worker = uuid.UUID(os.environ["FLOOR_WORKER"])
-        self.secret = os.environ.get("FLOOR_SECRET", "floor")
+        self.cursors = Cursors(os.environ.get("FLOOR_SECRET", "floor"))
         self.identity = {
             "actor_subject": os.environ.get("FLOOR_SUBJECT", "floor"),
             "actor_role": "generalist",
@@ -115,7 +130,7 @@ class Floor:
 
     @staticmethod
     def log(entry: dict[str, Any]) -> dict[str, Any]:
-        return {f"log_{name}": entry[name] for name in LOG_FIELDS}
+        return {f"log_{name}": entry.get(name) for name in ENTRY_COLUMNS}
 
     def connection(self) -> Any:
         assert self.pool is not None
@@ -127,7 +142,9 @@ floor = Floor()
 
 async def overview(request: Request) -> Response:
     household_id = uuid.UUID(request.path_params["household_id"])
-    entry = floor.entry(resource="household_overview", action="read", household_id=household_id)
+    entry = floor.entry(
+        resource="household_overview", action="read", household_id=household_id, outcome="allowed"
+    )
     values = {"household_id": household_id, "worker_id": floor.worker, **floor.log(entry)}
     async with floor.connection() as connection:
         row = await connection.fetchrow(CHECKED_OVERVIEW.sql, *CHECKED_OVERVIEW.args(values))
@@ -139,13 +156,13 @@ async def overview(request: Request) -> Response:
 
 async def households(request: Request) -> Response:
     limit = int(request.query_params.get("limit", "50"))
-    entry = floor.entry(resource="household", action="list", household_id=None)
+    entry = floor.entry(resource="household", action="list", household_id=None, outcome="allowed")
     values = {"worker_id": floor.worker, "limit": limit, **floor.log(entry)}
     async with floor.connection() as connection:
         row = await connection.fetchrow(PAGE.sql, *PAGE.args(values))
     following = None
     if row["found"] > limit:
-        following = encode_cursor([row["last_created_at"].isoformat(), str(row["last_id"][0])], floor.secret)
+        following = floor.cursors.encode("households", (row["last_created_at"], row["last_id"][0]))
     body = b'{"items":' + row["items"].encode() + b',"next_cursor":' + orjson.dumps(following) + b"}"
     return Response(body, media_type="application/json")
 

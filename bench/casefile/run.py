@@ -157,11 +157,6 @@ def under_load(
     with ExitStack() as stack:
         with stdout_to(os.devnull):
             bases = {"wijkwerk": stack.enter_context(server("app.asgi:create", env, factory=True))}
-            for variant in args.variants:  # proposals outside the case file (bench.casefile.variants)
-                patched = {**env, "BENCH_PATCHES": variant}
-                bases[f"wijkwerk+{variant}"] = stack.enter_context(
-                    server("bench.casefile.variants:create", patched, factory=True)
-                )
             bases["floor"] = stack.enter_context(server("bench.casefile.floor:app", floor_env))
         for name in args.scenarios:
             shape = scenario(name, facts)
@@ -180,12 +175,12 @@ def rows(
     table = []
     for name in args.scenarios:
         floor_rps = results[f"{name}/floor"].median_rps
-        for stack_name in ["wijkwerk", *(f"wijkwerk+{v}" for v in args.variants), "floor"]:
+        for stack_name in ["wijkwerk", "floor"]:
             m = results[f"{name}/{stack_name}"]
             counter: Counter = counts[name]["floor" if stack_name == "floor" else "app"]
             row = {"scenario": TITLES[name], "stack": stack_name, **m.row()}
             row.pop("name")
-            row["sql_per_request"] = len(counter.statements) if "+" not in stack_name else "-"
+            row["sql_per_request"] = len(counter.statements)
             row["of_which_sql"] = len(sql_only(counter.statements))
             row["vs_floor"] = f"{m.median_rps / floor_rps:.2f}x" if floor_rps else "-"
             table.append(row)
@@ -209,9 +204,6 @@ def main() -> None:
     parser.add_argument("--max-load", type=float, default=2.5)
     parser.add_argument("--wait", type=int, default=600, help="seconds to wait for a quiet machine")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--variants", nargs="*", default=[], help="patch sets to measure too, e.g. noping,tokencache,routes"
-    )
     args = parser.parse_args()
     # contact writes last: the sync range is then the day of work only
     args.scenarios = [n for n in ("overview", "list", "sync", "contact") if n in args.scenarios]

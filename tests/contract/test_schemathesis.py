@@ -1,7 +1,7 @@
 """Schemathesis over the whole served OpenAPI document: no 5xx, and every response as documented.
 
 Each operation is one test (so a failure names it), fed by valid and invalid generated requests with
-the token of a role drawn per example (every role of DESIGN.md §3, and anonymous).
+the token of a role drawn per example (every role of app.security.scopes.Role, and anonymous).
 
 Bounded and deterministic: about ``FUZZ_BUDGET`` examples in all, spread over the operations (between
 3 and 12 each), derandomized, no example database, no shrinking (the first failing example is reported

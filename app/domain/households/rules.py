@@ -1,7 +1,7 @@
 """Pure rules of the household case file (no database): the status lifecycle, closing, reopening,
 confidentiality, postcodes and the server-made reference. Unit-tested in tests/households/test_rules.py.
 
-Lifecycle (DESIGN.md §2)::
+Lifecycle::
 
     registered -> intake -> active -> aftercare -> closed
     aftercare  -> active                  (support is needed again)
