@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from app.domain.households.bsn import BsnProtector, protector
 
 
-def _protector(request: Request) -> BsnProtector:
+async def _protector(request: Request) -> BsnProtector:  # async: no worker thread for this
     return protector(request.app.state.settings)
 
 
