@@ -21,10 +21,11 @@ from app.domain.assessments import sync_and_export as assessments
 from app.domain.consents import sync_and_export as consents
 from app.domain.households import sync_and_export as households
 from app.domain.plans import sync_and_export as plans
+from app.domain.plans.handlers import network_person_removing
 from app.domain.referrals import sync_and_export as referrals
 from app.domain.stats.catalogue import CATALOGUE
 from app.domain.support_network import sync_and_export as support_network
-from app.domain.unit_of_work.events import ConsentWithdrawn, Event
+from app.domain.unit_of_work.events import ConsentWithdrawn, Event, NetworkPersonRemoving
 from app.domain.unit_of_work.registries import ExportRegistry, SyncRegistry
 from app.domain.unit_of_work.work import Handler, Wiring
 from app.domain.webhooks.outbox import cancel_for_withdrawn_consent
@@ -50,6 +51,7 @@ EXPORT_SECTIONS = (
 
 EVENT_HANDLERS: dict[type[Event], tuple[Handler, ...]] = {
     ConsentWithdrawn: (cancel_for_withdrawn_consent,),
+    NetworkPersonRemoving: (network_person_removing,),
 }
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlmodel import col
 
+from app.domain.unit_of_work.change_feed import CaseChange
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases
 
@@ -86,6 +91,32 @@ async def test_a_person_with_open_plan_work_stays_until_reassigned(
     assert (await client.delete(url, headers={**headers, "If-Match": etag(aunt)})).status_code == 204
     kept = await client.get(f"{api.base('a')}/plans/{plan['id']}/actions/{action['id']}", headers=headers)
     assert kept.json()["network_person_id"] is None  # the finished action stays, without the person
+
+
+async def _plan_changes(cases: Cases, plan_id: str) -> int:
+    async with cases.world.app.state.db.transaction() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(CaseChange)
+            .where(col(CaseChange.entity) == "plan", col(CaseChange.entity_id) == uuid.UUID(plan_id))
+        )
+    return int(count or 0)
+
+
+async def test_removing_a_person_resends_the_plans_that_named_them(
+    client: httpx.AsyncClient, cases: Cases, api: CaseApi
+) -> None:
+    headers = await cases.headers("generalist_a")
+    friend = await api.person("a", label="Bram", relation="friend")
+    older = await api.plan("a")
+    await api.action("a", older["id"], performer_kind="network_member", network_person_id=friend["id"])
+    newer = await api.plan("a")  # the older version, naming the friend, is history now
+    untouched = (await _plan_changes(cases, older["id"]), await _plan_changes(cases, newer["id"]))
+    url = f"{api.base('a')}/network/{friend['id']}"
+    assert (await client.delete(url, headers={**headers, "If-Match": etag(friend)})).status_code == 204
+    # The older version's action lost its performer (ON DELETE SET NULL): phones reload that version.
+    assert await _plan_changes(cases, older["id"]) == untouched[0] + 1
+    assert await _plan_changes(cases, newer["id"]) == untouched[1]
 
 
 async def test_list_pages_in_order(client: httpx.AsyncClient, cases: Cases, api: CaseApi) -> None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.api.auth import CaseReader, CaseWriter
 from app.api.concurrency import IfMatch, expected_version, set_etag
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
-from app.api.pagination import CursorParam, Limit, Page, request_cursors
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.domain.assessments import service
 from app.domain.assessments.schemas import (
@@ -20,6 +21,7 @@ from app.domain.assessments.schemas import (
     AssessmentSummary,
     AssessmentUpdate,
 )
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["assessments"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
@@ -28,27 +30,24 @@ BASE = "/households/{household_id}/assessments"
 CONFLICT = problem_responses(409)
 CONDITIONAL = problem_responses(409, 412, 428)
 
+# Newest first: by the day assessed, then the order recorded.
+AssessmentPage = Annotated[
+    PageRequest[tuple[date, datetime, uuid.UUID]], keyset("assessments", date, datetime, uuid.UUID)
+]
+
 
 @router.get(BASE, response_model=Page[AssessmentRead], summary="List assessments, newest first")
 async def list_assessments(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
+    page: AssessmentPage,
     member_id: Annotated[uuid.UUID | None, Query(description="Only this member's assessments.")] = None,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
 ) -> Page[AssessmentRead]:
-    cursors = request_cursors(request)
-    items, last = await service.list_page(
-        session,
-        principal,
-        household_id,
-        member_id=member_id,
-        after=cursors.decode_parts("assessments", cursor),
-        limit=limit,
+    found = await service.list_assessments(
+        uow, principal, household_id, member_id=member_id, limit=page.fetch, after=page.after
     )
-    return Page(items=items, next_cursor=cursors.encode("assessments", last) if last else None)
+    return Page.cut(page, found, lambda a: (a.assessed_on, a.created_at, a.id))
 
 
 @router.post(
@@ -59,14 +58,14 @@ async def list_assessments(
     responses=CONFLICT,
 )
 async def create_assessment(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     body: AssessmentCreate,
     response: Response,
     _: Idempotent,
 ) -> AssessmentRead:
-    created = await service.create(session, principal, household_id, body)
+    created = await service.create(uow, principal, household_id, body)
     set_etag(response, created.id, created.version)
     return created
 
@@ -76,23 +75,19 @@ async def create_assessment(
     response_model=AssessmentSummary,
     summary="Latest score per life domain and the derived 80-20-5 tier",
 )
-async def latest_scores(
-    session: Session,
-    principal: CaseReader,
-    household_id: uuid.UUID,
-) -> AssessmentSummary:
-    return await service.summary(session, principal, household_id)
+async def latest_scores(uow: UoW, principal: CaseReader, household_id: uuid.UUID) -> AssessmentSummary:
+    return await service.summary(uow, principal, household_id)
 
 
 @router.get(BASE + "/{assessment_id}", response_model=AssessmentRead, summary="Read an assessment")
 async def read_assessment(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
     response: Response,
 ) -> AssessmentRead:
-    found = await service.read(session, principal, household_id, assessment_id)
+    found = await service.read(uow, principal, household_id, assessment_id)
     set_etag(response, found.id, found.version)
     return found
 
@@ -104,7 +99,7 @@ async def read_assessment(
     responses=CONDITIONAL,
 )
 async def update_assessment(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
@@ -113,7 +108,7 @@ async def update_assessment(
     if_match: IfMatch = None,
 ) -> AssessmentRead:
     updated = await service.update(
-        session, principal, household_id, assessment_id, body, expected_version(if_match).check
+        uow, principal, household_id, assessment_id, body, expected_version(if_match)
     )
     set_etag(response, updated.id, updated.version)
     return updated
@@ -126,11 +121,11 @@ async def update_assessment(
     responses=CONDITIONAL,
 )
 async def delete_assessment(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await service.delete(session, principal, household_id, assessment_id, expected_version(if_match).check)
+    await service.delete(uow, principal, household_id, assessment_id, expected_version(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

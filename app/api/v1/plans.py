@@ -1,24 +1,24 @@
 """The household plan: ``/api/v1/households/{household_id}/plan`` (the active version) and
 ``.../plans`` (versions, goals, actions, the household's agreement).
 
-ETags: every plan, goal and action carries its own (``W/"<id>.<version>"``, also derivable from the
+ETags: every plan, goal and action carries its own (``"<id>.<version>"``, also derivable from the
 ``id`` and ``version`` in a plan read). A change to a goal or action bumps the plan's version too.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
 from app.api.auth import CaseReader, CaseWriter
 from app.api.concurrency import IfMatch, expected_version, set_etag
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
-from app.api.pagination import Page
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
-from app.api.v1.case_helpers import CursorPage
 from app.domain.plans import content, service
 from app.domain.plans.schemas import (
     ActionCreate,
@@ -33,12 +33,16 @@ from app.domain.plans.schemas import (
     PlanUpdate,
     PlanVersionCreate,
 )
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["plans"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 HOUSEHOLD = "/households/{household_id}"
 PLAN = HOUSEHOLD + "/plans/{plan_id}"
 NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+# Newest version first: by revision, which is unique per household.
+VersionPage = Annotated[PageRequest[tuple[int]], keyset("plan_versions", int)]
 
 
 def _etag(response: Response, item: PlanRead | GoalRead | ActionRead) -> None:
@@ -52,25 +56,22 @@ def _etag(response: Response, item: PlanRead | GoalRead | ActionRead) -> None:
     HOUSEHOLD + "/plan", response_model=PlanRead, summary="The active plan with its goals and actions"
 )
 async def active_plan(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     response: Response,
 ) -> PlanRead:
-    plan = await service.read_active(session, principal, household_id)
+    plan = await service.read_active(uow, principal, household_id)
     _etag(response, plan)
     return plan
 
 
 @router.get(HOUSEHOLD + "/plans", response_model=Page[PlanHeader], summary="Every plan version, newest first")
 async def plan_history(
-    session: Session,
-    principal: CaseReader,
-    household_id: uuid.UUID,
-    page: CursorPage,
+    uow: UoW, principal: CaseReader, household_id: uuid.UUID, page: VersionPage
 ) -> Page[PlanHeader]:
-    items, last = await service.history(session, principal, household_id, after=page.after, limit=page.limit)
-    return page.of(items, last)
+    versions = await service.list_versions(uow, principal, household_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, versions, lambda p: (p.revision,))
 
 
 @router.post(
@@ -81,27 +82,27 @@ async def plan_history(
     responses=CONFLICT,
 )
 async def new_plan_version(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     body: PlanVersionCreate,
     response: Response,
     _: Idempotent,
 ) -> PlanRead:
-    plan = await service.new_version(session, principal, household_id, body)
+    plan = await service.new_version(uow, principal, household_id, body)
     _etag(response, plan)
     return plan
 
 
 @router.get(PLAN, response_model=PlanRead, summary="One plan version with its goals and actions")
 async def read_plan(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     response: Response,
 ) -> PlanRead:
-    plan = await service.read(session, principal, household_id, plan_id)
+    plan = await service.read(uow, principal, household_id, plan_id)
     _etag(response, plan)
     return plan
 
@@ -110,7 +111,7 @@ async def read_plan(
     PLAN, response_model=PlanRead, summary="Change the summary or evaluation date", responses=CONDITIONAL
 )
 async def update_plan(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -118,9 +119,7 @@ async def update_plan(
     response: Response,
     if_match: IfMatch = None,
 ) -> PlanRead:
-    plan = await service.update(
-        session, principal, household_id, plan_id, body, expected_version(if_match).check
-    )
+    plan = await service.update(uow, principal, household_id, plan_id, body, expected_version(if_match))
     _etag(response, plan)
     return plan
 
@@ -132,7 +131,7 @@ async def update_plan(
     responses=CONDITIONAL,
 )
 async def agree_plan(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -141,9 +140,7 @@ async def agree_plan(
     _: Idempotent,
     if_match: IfMatch = None,
 ) -> PlanRead:
-    plan = await service.agree(
-        session, principal, household_id, plan_id, body, expected_version(if_match).check
-    )
+    plan = await service.agree(uow, principal, household_id, plan_id, body, expected_version(if_match))
     _etag(response, plan)
     return plan
 
@@ -159,7 +156,7 @@ async def agree_plan(
     responses=CONFLICT,
 )
 async def add_goal(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -167,21 +164,21 @@ async def add_goal(
     response: Response,
     _: Idempotent,
 ) -> GoalRead:
-    goal = await content.add_goal(session, principal, household_id, plan_id, body)
+    goal = await content.add_goal(uow, principal, household_id, plan_id, body)
     _etag(response, goal)
     return goal
 
 
 @router.get(PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Read a goal")
 async def read_goal(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
     response: Response,
 ) -> GoalRead:
-    goal = await content.read_goal(session, principal, household_id, plan_id, goal_id)
+    goal = await content.read_goal(uow, principal, household_id, plan_id, goal_id)
     _etag(response, goal)
     return goal
 
@@ -190,7 +187,7 @@ async def read_goal(
     PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Change a goal", responses=CONDITIONAL
 )
 async def update_goal(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -200,7 +197,7 @@ async def update_goal(
     if_match: IfMatch = None,
 ) -> GoalRead:
     goal = await content.update_goal(
-        session, principal, household_id, plan_id, goal_id, body, expected_version(if_match).check
+        uow, principal, household_id, plan_id, goal_id, body, expected_version(if_match)
     )
     _etag(response, goal)
     return goal
@@ -210,7 +207,7 @@ async def update_goal(
     PLAN + "/goals/{goal_id}", status_code=NO_CONTENT, summary="Remove a goal", responses=CONDITIONAL
 )
 async def delete_goal(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -218,7 +215,7 @@ async def delete_goal(
     if_match: IfMatch = None,
 ) -> Response:
     ids = (household_id, plan_id, goal_id)
-    await content.delete(session, principal, ids, expected_version(if_match).check, content.GOAL)
+    await content.delete(uow, principal, ids, expected_version(if_match), content.GOAL)
     return Response(status_code=NO_CONTENT)
 
 
@@ -233,7 +230,7 @@ async def delete_goal(
     responses=CONFLICT,
 )
 async def add_action(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -241,21 +238,21 @@ async def add_action(
     response: Response,
     _: Idempotent,
 ) -> ActionRead:
-    action = await content.add_action(session, principal, household_id, plan_id, body)
+    action = await content.add_action(uow, principal, household_id, plan_id, body)
     _etag(response, action)
     return action
 
 
 @router.get(PLAN + "/actions/{action_id}", response_model=ActionRead, summary="Read an action")
 async def read_action(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     action_id: uuid.UUID,
     response: Response,
 ) -> ActionRead:
-    action = await content.read_action(session, principal, household_id, plan_id, action_id)
+    action = await content.read_action(uow, principal, household_id, plan_id, action_id)
     _etag(response, action)
     return action
 
@@ -267,7 +264,7 @@ async def read_action(
     responses=CONDITIONAL,
 )
 async def update_action(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -277,7 +274,7 @@ async def update_action(
     if_match: IfMatch = None,
 ) -> ActionRead:
     action = await content.update_action(
-        session, principal, household_id, plan_id, action_id, body, expected_version(if_match).check
+        uow, principal, household_id, plan_id, action_id, body, expected_version(if_match)
     )
     _etag(response, action)
     return action
@@ -287,7 +284,7 @@ async def update_action(
     PLAN + "/actions/{action_id}", status_code=NO_CONTENT, summary="Remove an action", responses=CONDITIONAL
 )
 async def delete_action(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
@@ -295,5 +292,5 @@ async def delete_action(
     if_match: IfMatch = None,
 ) -> Response:
     ids = (household_id, plan_id, action_id)
-    await content.delete(session, principal, ids, expected_version(if_match).check, content.ACTION)
+    await content.delete(uow, principal, ids, expected_version(if_match), content.ACTION)
     return Response(status_code=NO_CONTENT)

@@ -6,36 +6,37 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
 from app.api.auth import CaseReader, CaseWriter
 from app.api.concurrency import IfMatch, expected_version, set_etag
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
-from app.api.pagination import Page
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
-from app.api.v1.case_helpers import CursorPage
 from app.domain.support_network import service
 from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["network map"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/network"
 
+NetworkPage = Annotated[
+    PageRequest[tuple[datetime, uuid.UUID]], keyset("network_people", datetime, uuid.UUID)
+]
+
 
 @router.get(BASE, response_model=Page[NetworkPersonRead], summary="List the people on the network map")
 async def list_network(
-    session: Session,
-    principal: CaseReader,
-    household_id: uuid.UUID,
-    page: CursorPage,
+    uow: UoW, principal: CaseReader, household_id: uuid.UUID, page: NetworkPage
 ) -> Page[NetworkPersonRead]:
-    items, last = await service.list_page(
-        session, principal, household_id, after=page.after, limit=page.limit
-    )
-    return page.of(items, last)
+    people = await service.list_people(uow, principal, household_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, people, lambda p: (p.created_at, p.id))
 
 
 @router.post(
@@ -46,27 +47,27 @@ async def list_network(
     responses=CONFLICT,
 )
 async def add_person(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     body: NetworkPersonCreate,
     response: Response,
     _: Idempotent,
 ) -> NetworkPersonRead:
-    created = await service.create(session, principal, household_id, body)
+    created = await service.create(uow, principal, household_id, body)
     set_etag(response, created.id, created.version)
     return created
 
 
 @router.get(BASE + "/{person_id}", response_model=NetworkPersonRead, summary="Read a network person")
 async def read_person(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     response: Response,
 ) -> NetworkPersonRead:
-    found = await service.read(session, principal, household_id, person_id)
+    found = await service.read(uow, principal, household_id, person_id)
     set_etag(response, found.id, found.version)
     return found
 
@@ -78,7 +79,7 @@ async def read_person(
     responses=CONDITIONAL,
 )
 async def update_person(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
@@ -86,9 +87,7 @@ async def update_person(
     response: Response,
     if_match: IfMatch = None,
 ) -> NetworkPersonRead:
-    updated = await service.update(
-        session, principal, household_id, person_id, body, expected_version(if_match).check
-    )
+    updated = await service.update(uow, principal, household_id, person_id, body, expected_version(if_match))
     set_etag(response, updated.id, updated.version)
     return updated
 
@@ -100,11 +99,11 @@ async def update_person(
     responses=CONDITIONAL,
 )
 async def remove_person(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     if_match: IfMatch = None,
 ) -> Response:
-    await service.delete(session, principal, household_id, person_id, expected_version(if_match).check)
+    await service.delete(uow, principal, household_id, person_id, expected_version(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

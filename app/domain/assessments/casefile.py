@@ -1,15 +1,14 @@
-"""Helpers shared by the case-file sub-resources (assessments, plans, network map).
+"""Helpers shared by the case-file sub-resources (assessments, plans, network map): how an edited row
+is marked, and how a PATCH refuses a null for a required field.
 
-(The household-level rules, ``ensure_open`` and the ``Precondition`` type, come from the households
-context.)
+(The household-level rule ``ensure_open`` comes from the households context; the version the caller
+edited is an ``app.domain.concurrency.ExpectedVersion``.)
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -37,21 +36,3 @@ def reject_nulls(data: BaseModel, *fields: str) -> None:
     ]
     if errors:
         raise ValidationFailed(errors)
-
-
-def parse_cursor_key(key: list[Any] | None, *parsers: Callable[[Any], Any]) -> tuple[Any, ...] | None:
-    """A decoded cursor's sort key, each part parsed back to its type; 422 when it does not fit."""
-    if key is None:
-        return None
-    try:
-        if len(key) != len(parsers):
-            raise ValueError("wrong length")
-        return tuple(parse(part) for parse, part in zip(parsers, key, strict=True))
-    except (ValueError, TypeError, AttributeError) as error:
-        raise ValidationFailed(
-            [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
-        ) from error
-
-
-def uuid_of(value: Any) -> uuid.UUID:
-    return uuid.UUID(str(value))

@@ -1,6 +1,9 @@
 """Pure rules of the assessments context (unit-tested without a database).
 
-The 80-20-5 tier (DESIGN.md §1) is DERIVED from the latest score per life domain, never typed in.
+The 80-20-5 tier (roughly 80% of households manage on their own, 20% need the team, 5% need
+specialist care) is DERIVED from the latest score per life domain, never typed in: a tier someone
+typed would drift from the scores it is meant to summarise.
+
 The ZRM-style scale reads 1 acute problem, 2 not self-reliant, 3 limited self-reliance, 4 adequately
 self-reliant, 5 fully self-reliant. The rule, applied to the latest score of every (person, domain)
 pair in the household (the household-level scores and each member's own):

@@ -6,17 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.assessments import repository as repo
-from app.domain.assessments.casefile import (
-    parse_cursor_key,
-    reject_nulls,
-    touch,
-    uuid_of,
-)
+from app.domain.assessments.casefile import reject_nulls, touch
 from app.domain.assessments.models import Assessment
 from app.domain.assessments.rules import derive_tier, duplicate_domains, is_in_future
 from app.domain.assessments.schemas import (
@@ -30,23 +22,23 @@ from app.domain.assessments.schemas import (
 )
 from app.domain.assessments.sync_and_export import ENTITY
 from app.domain.base import utcnow
-from app.domain.concurrency import Precondition
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.rules import ensure_open
 from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.change_feed import ChangeOp
-from app.domain.unit_of_work.legacy import record_change
+from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 RESOURCE = "assessment"
 
 
 async def check_domains(
-    session: AsyncSession, codes: Sequence[str], loc: tuple[str | int, ...], field: str = "domain"
+    uow: UnitOfWork, codes: Sequence[str], loc: tuple[str | int, ...], field: str = "domain"
 ) -> list[FieldError]:
     """Unknown or inactive life-domain codes, as field errors at ``loc + (i, field)``."""
-    active = await repo.active_domains(session, codes)
+    active = await repo.active_domains(uow.session, codes)
     return [
         FieldError((*loc, i, field), "Not an active life domain.", "unknown_life_domain")
         for i, code in enumerate(codes)
@@ -55,27 +47,27 @@ async def check_domains(
 
 
 async def check_member(
-    session: AsyncSession, household_id: uuid.UUID, member_id: uuid.UUID | None, loc: tuple[str | int, ...]
+    uow: UnitOfWork, household_id: uuid.UUID, member_id: uuid.UUID | None, loc: tuple[str | int, ...]
 ) -> list[FieldError]:
-    if member_id is None or await repo.member_in_household(session, household_id, member_id):
+    if member_id is None or await repo.member_in_household(uow.session, household_id, member_id):
         return []
     return [FieldError(loc, "Not a member of this household.", "member_not_in_household")]
 
 
 async def _validate(
-    session: AsyncSession,
+    uow: UnitOfWork,
     household_id: uuid.UUID,
     *,
     member_id: uuid.UUID | None,
     assessed_on: date | None,
     scores: Sequence[ScoreIn] | None,
 ) -> None:
-    errors = await check_member(session, household_id, member_id, ("body", "member_id"))
+    errors = await check_member(uow, household_id, member_id, ("body", "member_id"))
     if assessed_on is not None and is_in_future(assessed_on, utcnow()):
         errors.append(FieldError(("body", "assessed_on"), "Cannot be in the future.", "date_in_future"))
     if scores is not None:
         codes = [s.domain for s in scores]
-        errors += await check_domains(session, codes, ("body", "scores"))
+        errors += await check_domains(uow, codes, ("body", "scores"))
         if duplicate_domains(codes):
             errors.append(
                 FieldError(("body", "scores"), "Each domain may be scored once.", "duplicate_domain")
@@ -99,12 +91,16 @@ def _read(assessment: Assessment, scores: list[tuple[str, int]]) -> AssessmentRe
     )
 
 
+async def _read_back(uow: UnitOfWork, assessment: Assessment) -> AssessmentRead:
+    return _read(assessment, (await repo.scores_of(uow.session, [assessment.id]))[assessment.id])
+
+
 async def create(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, data: AssessmentCreate
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: AssessmentCreate
 ) -> AssessmentRead:
     new_id = uuid.uuid4()
     household = await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
@@ -114,7 +110,7 @@ async def create(
     )
     ensure_open(household.status)
     await _validate(
-        session, household_id, member_id=data.member_id, assessed_on=data.assessed_on, scores=data.scores
+        uow, household_id, member_id=data.member_id, assessed_on=data.assessed_on, scores=data.scores
     )
     assessment = Assessment(
         id=new_id,
@@ -124,119 +120,113 @@ async def create(
         assessed_by=principal.worker_id,
         note=data.note,
     )
-    session.add(assessment)
-    await session.flush()
-    scores = [(s.domain, s.score) for s in data.scores]
-    await repo.replace_scores(session, new_id, scores)
-    await record_change(session, household_id=household_id, entity=ENTITY, entity_id=new_id)
-    return _read(assessment, (await repo.scores_of(session, [new_id]))[new_id])
+    uow.session.add(assessment)
+    await uow.session.flush()
+    await repo.replace_scores(uow.session, new_id, [(s.domain, s.score) for s in data.scores])
+    uow.record_change(ChangeRecord(household_id, ENTITY, new_id))
+    return await _read_back(uow, assessment)
 
 
 async def read(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, assessment_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, assessment_id: uuid.UUID
 ) -> AssessmentRead:
     await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
         action=AccessAction.read,
         resource_id=assessment_id,
     )
-    assessment = await repo.get(session, household_id, assessment_id)
+    assessment = await repo.get(uow.session, household_id, assessment_id)
     if assessment is None:
         raise NotFound(RESOURCE)
-    return _read(assessment, (await repo.scores_of(session, [assessment_id]))[assessment_id])
+    return await _read_back(uow, assessment)
 
 
-async def list_page(
-    session: AsyncSession,
+async def list_assessments(
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     *,
     member_id: uuid.UUID | None,
-    after: list[Any] | None,
     limit: int,
-) -> tuple[list[AssessmentRead], list[Any] | None]:
-    """One page, newest first, and the key of its last item when more may follow (constant queries)."""
+    after: tuple[date, datetime, uuid.UUID] | None,
+) -> list[AssessmentRead]:
+    """Newest first (``after``: the (assessed_on, created_at, id) of the last one seen); two queries
+    whatever the page size."""
     await get_visible(
-        session, principal, household_id, resource=RESOURCE, action=AccessAction.list, person_id=member_id
+        uow, principal, household_id, resource=RESOURCE, action=AccessAction.list, person_id=member_id
     )
-    key = parse_cursor_key(after, date.fromisoformat, datetime.fromisoformat, uuid_of)
-    rows = await repo.page(session, household_id, member_id=member_id, after=key, limit=limit)
-    scores = await repo.scores_of(session, [a.id for a in rows])
-    items = [_read(a, scores[a.id]) for a in rows]
-    last = rows[-1] if len(rows) == limit else None
-    return items, ([str(last.assessed_on), last.created_at.isoformat(), str(last.id)] if last else None)
+    rows = await repo.page(uow.session, household_id, member_id=member_id, after=after, limit=limit)
+    scores = await repo.scores_of(uow.session, [a.id for a in rows])
+    return [_read(a, scores[a.id]) for a in rows]
+
+
+async def _locked(
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    assessment_id: uuid.UUID,
+    action: AccessAction,
+    expected_version: ExpectedVersion,
+) -> Assessment:
+    """The assessment to change, locked, once the caller may see it and named the version they edited;
+    the case file must still be open."""
+    household = await get_visible(
+        uow, principal, household_id, resource=RESOURCE, action=action, resource_id=assessment_id
+    )
+    assessment = await repo.get(uow.session, household_id, assessment_id, for_update=True)
+    if assessment is None:
+        raise NotFound(RESOURCE)
+    expected_version.check(assessment.id, assessment.version)
+    ensure_open(household.status)
+    return assessment
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
     data: AssessmentUpdate,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> AssessmentRead:
-    household = await get_visible(
-        session,
-        principal,
-        household_id,
-        resource=RESOURCE,
-        action=AccessAction.update,
-        resource_id=assessment_id,
+    assessment = await _locked(
+        uow, principal, household_id, assessment_id, AccessAction.update, expected_version
     )
-    assessment = await repo.get(session, household_id, assessment_id, for_update=True)
-    if assessment is None:
-        raise NotFound(RESOURCE)
-    precondition(assessment.id, assessment.version)
-    ensure_open(household.status)
     reject_nulls(data, "assessed_on", "scores")
-    await _validate(session, household_id, member_id=None, assessed_on=data.assessed_on, scores=data.scores)
+    await _validate(uow, household_id, member_id=None, assessed_on=data.assessed_on, scores=data.scores)
     if data.assessed_on is not None:
         assessment.assessed_on = data.assessed_on
     if "note" in data.model_fields_set:
         assessment.note = data.note
     if data.scores is not None:
-        await repo.replace_scores(session, assessment_id, [(s.domain, s.score) for s in data.scores])
+        await repo.replace_scores(uow.session, assessment_id, [(s.domain, s.score) for s in data.scores])
     touch(assessment)
-    await session.flush()
-    await record_change(session, household_id=household_id, entity=ENTITY, entity_id=assessment_id)
-    return _read(assessment, (await repo.scores_of(session, [assessment_id]))[assessment_id])
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, ENTITY, assessment_id))
+    return await _read_back(uow, assessment)
 
 
 async def delete(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     assessment_id: uuid.UUID,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> None:
-    household = await get_visible(
-        session,
-        principal,
-        household_id,
-        resource=RESOURCE,
-        action=AccessAction.delete,
-        resource_id=assessment_id,
+    assessment = await _locked(
+        uow, principal, household_id, assessment_id, AccessAction.delete, expected_version
     )
-    assessment = await repo.get(session, household_id, assessment_id, for_update=True)
-    if assessment is None:
-        raise NotFound(RESOURCE)
-    precondition(assessment.id, assessment.version)
-    ensure_open(household.status)
-    await session.delete(assessment)
-    await session.flush()
-    await record_change(
-        session, household_id=household_id, entity=ENTITY, entity_id=assessment_id, op=ChangeOp.delete
-    )
+    await uow.session.delete(assessment)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, ENTITY, assessment_id, ChangeOp.delete))
 
 
-async def summary(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> AssessmentSummary:
-    await get_visible(
-        session, principal, household_id, resource="assessment_summary", action=AccessAction.read
-    )
-    rows = await repo.latest_scores(session, household_id)
+async def summary(uow: UnitOfWork, principal: Principal, household_id: uuid.UUID) -> AssessmentSummary:
+    await get_visible(uow, principal, household_id, resource="assessment_summary", action=AccessAction.read)
+    rows = await repo.latest_scores(uow.session, household_id)
     latest = [
         LatestScore(
             domain=r.domain_code,

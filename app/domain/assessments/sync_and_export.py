@@ -1,6 +1,6 @@
 """The assessments context in offline sync (entity ``assessment``) and in the subject-access export.
 
-Imported by ``service.py``, so registered whenever the context is in use.
+Listed in ``app.bootstrap``; ``ENTITY`` is the name the service records changes under.
 """
 
 from __future__ import annotations

@@ -120,6 +120,22 @@ async def network_people_of(
     return set(found)
 
 
+async def plans_linking(session: AsyncSession, person_id: uuid.UUID) -> tuple[list[uuid.UUID], bool]:
+    """Plan versions with an action performed by this network person, and whether one is an OPEN
+    action of the ACTIVE version (one query)."""
+    rows = await session.execute(
+        select(
+            PlanAction.plan_id,
+            sa.func.bool_or(sa.and_(col(Plan.status) == PlanStatus.active, col(PlanAction.done).is_(False))),
+        )
+        .join(Plan, col(Plan.id) == PlanAction.plan_id)
+        .where(PlanAction.network_person_id == person_id)
+        .group_by(col(PlanAction.plan_id))
+    )
+    pairs = list(rows.all())
+    return [plan_id for plan_id, _ in pairs], any(open_ for _, open_ in pairs)
+
+
 async def workers_of_team(
     session: AsyncSession, team_id: uuid.UUID, ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:

@@ -11,12 +11,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.domain.assessments.casefile import parse_cursor_key, touch
+from app.domain.assessments.casefile import touch
 from app.domain.assessments.service import check_domains, check_member
 from app.domain.base import utcnow
-from app.domain.concurrency import Precondition
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household
@@ -42,7 +40,8 @@ from app.domain.plans.schemas import (
 from app.domain.plans.sync_and_export import ENTITY
 from app.domain.plans.validation import ActionLinks, check_actions
 from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.legacy import record_change
+from app.domain.unit_of_work.change_feed import ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 RESOURCE = "plan"
@@ -71,8 +70,8 @@ def header(plan: Plan) -> PlanHeader:
     return PlanHeader.model_validate(plan, from_attributes=True)
 
 
-async def plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
-    goals, actions = await repo.contents(session, [plan.id])
+async def plan_read(uow: UnitOfWork, plan: Plan) -> PlanRead:
+    goals, actions = await repo.contents(uow.session, [plan.id])
     return PlanRead(
         **header(plan).model_dump(),
         goals=[goal_read(g) for g in goals[plan.id]],
@@ -80,17 +79,17 @@ async def plan_read(session: AsyncSession, plan: Plan) -> PlanRead:
     )
 
 
-async def changed(session: AsyncSession, plan: Plan) -> None:
+async def changed(uow: UnitOfWork, plan: Plan) -> None:
     """Bump the plan's version and tell sync the aggregate changed."""
     touch(plan)
-    await session.flush()
-    await record_change(session, household_id=plan.household_id, entity=ENTITY, entity_id=plan.id)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(plan.household_id, ENTITY, plan.id))
 
 
 async def existing_plan(
-    session: AsyncSession, household_id: uuid.UUID, plan_id: uuid.UUID, *, for_update: bool = False
+    uow: UnitOfWork, household_id: uuid.UUID, plan_id: uuid.UUID, *, for_update: bool = False
 ) -> Plan:
-    plan = await repo.get(session, household_id, plan_id, for_update=for_update)
+    plan = await repo.get(uow.session, household_id, plan_id, for_update=for_update)
     if plan is None:
         raise NotFound(RESOURCE)
     return plan
@@ -99,37 +98,38 @@ async def existing_plan(
 # -- reads ------------------------------------------------------------------------------------
 
 
-async def read_active(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> PlanRead:
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.read)
-    plan = await repo.active(session, household_id)
+async def read_active(uow: UnitOfWork, principal: Principal, household_id: uuid.UUID) -> PlanRead:
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.read)
+    plan = await repo.active(uow.session, household_id)
     if plan is None:
         raise NotFound(RESOURCE)
-    return await plan_read(session, plan)
+    return await plan_read(uow, plan)
 
 
 async def read(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, plan_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, plan_id: uuid.UUID
 ) -> PlanRead:
     await get_visible(
-        session, principal, household_id, resource=RESOURCE, action=AccessAction.read, resource_id=plan_id
+        uow, principal, household_id, resource=RESOURCE, action=AccessAction.read, resource_id=plan_id
     )
-    return await plan_read(session, await existing_plan(session, household_id, plan_id))
+    return await plan_read(uow, await existing_plan(uow, household_id, plan_id))
 
 
-async def history(
-    session: AsyncSession,
+async def list_versions(
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     *,
-    after: list[Any] | None,
     limit: int,
-) -> tuple[list[PlanHeader], list[Any] | None]:
-    """Every version, newest first (headers only: one query)."""
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.list)
-    key = parse_cursor_key(after, int)
-    plans = await repo.page(session, household_id, before_revision=key[0] if key else None, limit=limit)
-    last = plans[-1] if len(plans) == limit else None
-    return [header(p) for p in plans], ([last.revision] if last else None)
+    after: tuple[int] | None,
+) -> list[PlanHeader]:
+    """Every version, newest first (``after``: the revision of the last one seen); headers only, one
+    query."""
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.list)
+    before = after[0] if after is not None else None
+    return [
+        header(p) for p in await repo.page(uow.session, household_id, before_revision=before, limit=limit)
+    ]
 
 
 # -- a new version ----------------------------------------------------------------------------
@@ -146,16 +146,16 @@ def _links(loc: tuple[str | int, ...], action: VersionAction) -> ActionLinks:
 
 
 async def _validate_version(
-    session: AsyncSession, household: Household, data: PlanVersionCreate, current: Plan | None
+    uow: UnitOfWork, household: Household, data: PlanVersionCreate, current: Plan | None
 ) -> dict[uuid.UUID, uuid.UUID | None]:
-    errors = await check_domains(session, [g.domain for g in data.goals], ("body", "goals"))
+    errors = await check_domains(uow, [g.domain for g in data.goals], ("body", "goals"))
     links = [
         _links(("body", "goals", gi, "actions", ai), action)
         for gi, goal in enumerate(data.goals)
         for ai, action in enumerate(goal.actions)
     ] + [_links(("body", "actions", ai), action) for ai, action in enumerate(data.actions)]
     action_errors, continued = await check_actions(
-        session, household, links, superseded_plan_id=current.id if current else None
+        uow, household, links, superseded_plan_id=current.id if current else None
     )
     if errors + action_errors:
         raise ValidationFailed(errors + action_errors)
@@ -215,7 +215,7 @@ def _content_rows(
 
 
 async def new_version(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, data: PlanVersionCreate
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: PlanVersionCreate
 ) -> PlanRead:
     """Make a new version and supersede the active one, in this one transaction.
 
@@ -225,7 +225,7 @@ async def new_version(
     """
     new_id = uuid.uuid4()
     household = await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
@@ -234,46 +234,46 @@ async def new_version(
         for_update=True,
     )
     ensure_open(household.status)
-    current = await repo.active(session, household_id, for_update=True)
+    current = await repo.active(uow.session, household_id, for_update=True)
     ensure_supersedes_active(current.id if current else None, data.supersedes_id)
-    continued = await _validate_version(session, household, data, current)
+    continued = await _validate_version(uow, household, data, current)
     now = utcnow()
     if current is not None:
         current.status = PlanStatus.superseded
         current.superseded_at = now
-        await changed(session, current)  # flushed before the new active row is inserted
+        await changed(uow, current)  # flushed before the new active row is inserted
     plan = Plan(
         id=new_id,
         household_id=household_id,
-        revision=await repo.next_revision(session, household_id),
+        revision=await repo.next_revision(uow.session, household_id),
         status=PlanStatus.active,
         supersedes_id=current.id if current else None,
         summary=data.summary,
         evaluation_date=data.evaluation_date,
         created_by=principal.worker_id,
     )
-    session.add(plan)
-    await session.flush()
+    uow.session.add(plan)
+    await uow.session.flush()
     goal_rows, action_rows = _content_rows(new_id, data, continued, now)
-    await repo.insert_many(session, PlanGoal, goal_rows)
-    await repo.insert_many(session, PlanAction, action_rows)
-    await record_change(session, household_id=household_id, entity=ENTITY, entity_id=new_id)
-    return await plan_read(session, plan)
+    await repo.insert_many(uow.session, PlanGoal, goal_rows)
+    await repo.insert_many(uow.session, PlanAction, action_rows)
+    uow.record_change(ChangeRecord(household_id, ENTITY, new_id))
+    return await plan_read(uow, plan)
 
 
 # -- plan fields and agreement ----------------------------------------------------------------
 
 
 async def _for_change(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
     person_id: uuid.UUID | None = None,
 ) -> Plan:
     household = await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
@@ -281,54 +281,52 @@ async def _for_change(
         resource_id=plan_id,
         person_id=person_id,
     )
-    plan = await existing_plan(session, household_id, plan_id, for_update=True)
-    precondition(plan.id, plan.version)
+    plan = await existing_plan(uow, household_id, plan_id, for_update=True)
+    expected_version.check(plan.id, plan.version)
     ensure_open(household.status)
     ensure_active(plan.status)
     return plan
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     data: PlanUpdate,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> PlanRead:
-    plan = await _for_change(session, principal, household_id, plan_id, precondition)
+    plan = await _for_change(uow, principal, household_id, plan_id, expected_version)
     changes = data.model_dump(exclude_unset=True)
     ensure_change_allowed(plan.agreed_at is not None, changes, AGREED_PLAN_FIELDS)
     for name, value in changes.items():
         setattr(plan, name, value)
-    await changed(session, plan)
-    return await plan_read(session, plan)
+    await changed(uow, plan)
+    return await plan_read(uow, plan)
 
 
 async def agree(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     plan_id: uuid.UUID,
     data: PlanAgreement,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> PlanRead:
     """Record that the household agreed to this version (who, and when)."""
     plan = await _for_change(
-        session, principal, household_id, plan_id, precondition, person_id=data.agreed_by_member_id
+        uow, principal, household_id, plan_id, expected_version, person_id=data.agreed_by_member_id
     )
     if plan.agreed_at is not None:
         raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
     now = utcnow()
     agreed_at = data.agreed_at or now
-    errors = await check_member(
-        session, household_id, data.agreed_by_member_id, ("body", "agreed_by_member_id")
-    )
+    errors = await check_member(uow, household_id, data.agreed_by_member_id, ("body", "agreed_by_member_id"))
     if agreed_at > now + CLOCK_SKEW:
         errors.append(FieldError(("body", "agreed_at"), "Cannot be in the future.", "date_in_future"))
     if errors:
         raise ValidationFailed(errors)
     plan.agreed_at = agreed_at
     plan.agreed_by_member_id = data.agreed_by_member_id
-    await changed(session, plan)
-    return await plan_read(session, plan)
+    await changed(uow, plan)
+    return await plan_read(uow, plan)

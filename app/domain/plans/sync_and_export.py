@@ -1,7 +1,7 @@
 """The plans context in offline sync and in the subject-access export.
 
 A plan version is one sync entity (``plan``): its payload is the whole version with goals and
-actions, and every change to any of them records a ``plan`` change. Imported by ``service.py``.
+actions, and every change to any of them records a ``plan`` change. Listed in ``app.bootstrap``.
 """
 
 from __future__ import annotations

@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.domain.errors import FieldError
 from app.domain.households.models import Household
 from app.domain.plans import repository as repo
 from app.domain.plans.models import PerformerKind
 from app.domain.plans.rules import performer_link_problems
+from app.domain.unit_of_work.work import UnitOfWork
 
 Loc = tuple[str | int, ...]
 
@@ -41,7 +40,7 @@ def _ids(actions: Sequence[ActionLinks], field: str) -> set[uuid.UUID]:
 
 
 async def check_actions(
-    session: AsyncSession,
+    uow: UnitOfWork,
     household: Household,
     actions: Sequence[ActionLinks],
     *,
@@ -55,6 +54,7 @@ async def check_actions(
             a.kind, network_person_id=a.network_person_id, worker_id=a.worker_id
         )
     ]
+    session = uow.session
     people = await repo.network_people_of(session, household.id, _ids(actions, "network_person_id"))
     workers = await repo.workers_of_team(session, household.team_id, _ids(actions, "worker_id"))
     continued = (

@@ -1,7 +1,8 @@
 """The informal network map: people around a household, with as little data about them as possible.
 
 A person is a first name or a role ("neighbour", "aunt"), never a full name, address or phone
-number: they did not ask to be in a case file (DESIGN.md §1, §5).
+number: they did not ask to be in a case file, and the team needs to know who helps, not who they
+are (data minimisation).
 """
 
 from __future__ import annotations

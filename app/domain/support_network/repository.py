@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.plans.models import Plan, PlanAction, PlanStatus
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -38,22 +37,6 @@ async def page(
         query = query.where(key > sa.tuple_(*(sa.literal(v) for v in after)))
     query = query.order_by(col(NetworkPerson.created_at), col(NetworkPerson.id)).limit(limit)
     return list((await session.scalars(query)).all())
-
-
-async def plans_linking(session: AsyncSession, person_id: uuid.UUID) -> tuple[list[uuid.UUID], bool]:
-    """Plans with an action performed by this person, and whether one is an OPEN action of the
-    ACTIVE plan (one query)."""
-    rows = await session.execute(
-        select(
-            PlanAction.plan_id,
-            sa.func.bool_or(sa.and_(col(Plan.status) == PlanStatus.active, col(PlanAction.done).is_(False))),
-        )
-        .join(Plan, col(Plan.id) == PlanAction.plan_id)
-        .where(PlanAction.network_person_id == person_id)
-        .group_by(col(PlanAction.plan_id))
-    )
-    pairs = list(rows.all())
-    return [plan_id for plan_id, _ in pairs], any(open_ for _, open_ in pairs)
 
 
 async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[NetworkPerson]:

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.domain.assessments.casefile import (
-    parse_cursor_key,
-    reject_nulls,
-    touch,
-    uuid_of,
-)
-from app.domain.concurrency import Precondition
-from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.assessments.casefile import reject_nulls, touch
+from app.domain.concurrency import ExpectedVersion
+from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household
 from app.domain.households.rules import ensure_open
@@ -25,12 +17,12 @@ from app.domain.support_network.rules import label_is_minimal, unique_in_order
 from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
 from app.domain.support_network.sync_and_export import ENTITY, to_read
 from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.change_feed import ChangeOp
-from app.domain.unit_of_work.legacy import record_change
+from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.events import NetworkPersonRemoving
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 RESOURCE = "network_person"
-PLAN_ENTITY = "plan"  # the plans context's aggregate (its actions may link a person)
 
 
 def _check_label(label: str) -> str:
@@ -49,31 +41,48 @@ def _check_label(label: str) -> str:
 
 
 async def _open(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     action: AccessAction,
     person_id: uuid.UUID | None = None,
 ) -> Household:
     return await get_visible(
-        session, principal, household_id, resource=RESOURCE, action=action, resource_id=person_id
+        uow, principal, household_id, resource=RESOURCE, action=action, resource_id=person_id
     )
 
 
 async def _existing(
-    session: AsyncSession, household_id: uuid.UUID, person_id: uuid.UUID, *, for_update: bool = False
+    uow: UnitOfWork, household_id: uuid.UUID, person_id: uuid.UUID, *, for_update: bool = False
 ) -> NetworkPerson:
-    person = await repo.get(session, household_id, person_id, for_update=for_update)
+    person = await repo.get(uow.session, household_id, person_id, for_update=for_update)
     if person is None:
         raise NotFound(RESOURCE)
     return person
 
 
+async def _for_change(
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    person_id: uuid.UUID,
+    action: AccessAction,
+    expected_version: ExpectedVersion,
+) -> NetworkPerson:
+    """The person to change, locked, once the caller may see the household and named the version they
+    edited; the case file must still be open."""
+    household = await _open(uow, principal, household_id, action, person_id)
+    person = await _existing(uow, household_id, person_id, for_update=True)
+    expected_version.check(person.id, person.version)
+    ensure_open(household.status)
+    return person
+
+
 async def create(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, data: NetworkPersonCreate
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: NetworkPersonCreate
 ) -> NetworkPersonRead:
     new_id = uuid.uuid4()
-    ensure_open((await _open(session, principal, household_id, AccessAction.create, new_id)).status)
+    ensure_open((await _open(uow, principal, household_id, AccessAction.create, new_id)).status)
     person = NetworkPerson(
         id=new_id,
         household_id=household_id,
@@ -84,46 +93,43 @@ async def create(
         reliability=data.reliability,
         engaged=data.engaged,
     )
-    session.add(person)
-    await session.flush()
-    await record_change(session, household_id=household_id, entity=ENTITY, entity_id=new_id)
+    uow.session.add(person)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, ENTITY, new_id))
     return to_read(person)
 
 
 async def read(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, person_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, person_id: uuid.UUID
 ) -> NetworkPersonRead:
-    await _open(session, principal, household_id, AccessAction.read, person_id)
-    return to_read(await _existing(session, household_id, person_id))
+    await _open(uow, principal, household_id, AccessAction.read, person_id)
+    return to_read(await _existing(uow, household_id, person_id))
 
 
-async def list_page(
-    session: AsyncSession,
+async def list_people(
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     *,
-    after: list[Any] | None,
     limit: int,
-) -> tuple[list[NetworkPersonRead], list[Any] | None]:
-    await _open(session, principal, household_id, AccessAction.list)
-    key = parse_cursor_key(after, datetime.fromisoformat, uuid_of)
-    rows = await repo.page(session, household_id, after=key, limit=limit)
-    last = rows[-1] if len(rows) == limit else None
-    return [to_read(p) for p in rows], ([last.created_at.isoformat(), str(last.id)] if last else None)
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[NetworkPersonRead]:
+    """The people on the map in the order they were added (``after``: the (created_at, id) of the
+    last one seen)."""
+    await _open(uow, principal, household_id, AccessAction.list)
+    rows = await repo.page(uow.session, household_id, after=after, limit=limit)
+    return [to_read(p) for p in rows]
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     data: NetworkPersonUpdate,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> NetworkPersonRead:
-    household = await _open(session, principal, household_id, AccessAction.update, person_id)
-    person = await _existing(session, household_id, person_id, for_update=True)
-    precondition(person.id, person.version)
-    ensure_open(household.status)
+    person = await _for_change(uow, principal, household_id, person_id, AccessAction.update, expected_version)
     reject_nulls(data, "label", "relation", "support_kinds", "engaged")
     changes = data.model_dump(exclude_unset=True)
     if data.label is not None:
@@ -133,34 +139,23 @@ async def update(
     for name, value in changes.items():
         setattr(person, name, value)
     touch(person)
-    await session.flush()
-    await record_change(session, household_id=household_id, entity=ENTITY, entity_id=person_id)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, ENTITY, person_id))
     return to_read(person)
 
 
 async def delete(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
-    precondition: Precondition,
+    expected_version: ExpectedVersion,
 ) -> None:
-    """Remove a person from the map. Refused while they perform an open action of the active plan
-    (change that action first); links from finished actions and older plan versions are cleared."""
-    household = await _open(session, principal, household_id, AccessAction.delete, person_id)
-    person = await _existing(session, household_id, person_id, for_update=True)
-    precondition(person.id, person.version)
-    ensure_open(household.status)
-    plan_ids, in_open_action = await repo.plans_linking(session, person_id)
-    if in_open_action:
-        raise Conflict(
-            "This person performs an open action of the active plan; reassign it first.",
-            rule="network_person_has_open_actions",
-        )
-    await session.delete(person)
-    await session.flush()
-    await record_change(
-        session, household_id=household_id, entity=ENTITY, entity_id=person_id, op=ChangeOp.delete
-    )
-    for plan_id in plan_ids:  # their actions lost the link (ON DELETE SET NULL)
-        await record_change(session, household_id=household_id, entity=PLAN_ENTITY, entity_id=plan_id)
+    """Remove a person from the map. What links to them hears of it first, in this transaction, and
+    may refuse (the plans context refuses while they perform an open action of the active plan, and
+    records a change of every plan version whose actions lose the link)."""
+    person = await _for_change(uow, principal, household_id, person_id, AccessAction.delete, expected_version)
+    await uow.publish(NetworkPersonRemoving(household_id, person_id))
+    await uow.session.delete(person)
+    await uow.session.flush()
+    uow.record_change(ChangeRecord(household_id, ENTITY, person_id, ChangeOp.delete))

@@ -1,6 +1,6 @@
 """The network map in offline sync (entity ``network_person``) and in the subject-access export.
 
-Imported by ``service.py``.
+Listed in ``app.bootstrap``; ``ENTITY`` is the name the service records changes under.
 """
 
 from __future__ import annotations

@@ -22,3 +22,13 @@ class ConsentWithdrawn(Event):
     deliveries are cancelled, partner access ends with the consent)."""
 
     consent_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class NetworkPersonRemoving(Event):
+    """A person is about to be removed from a household's network map (published before the delete):
+    what links to them may refuse it (an open action of the active plan) or note that it loses the
+    link (the plan versions whose actions name them)."""
+
+    household_id: uuid.UUID
+    person_id: uuid.UUID
