@@ -28,41 +28,35 @@ import sqlalchemy as sa
 import uvloop
 from fastapi import APIRouter, FastAPI
 
-from app.api.deps import Requires, Session
-from app.api.idempotency import Idempotent
-from app.api.v1.households_access import CaseRoute
+from app.api.auth import ReferralWriter as Writer
+from app.api.deps import UoW
+from app.api.idempotency import Idempotent, IdempotentRoute
 from app.domain.referrals.schemas import InboundReferralCreate as Body
-from app.security.scopes import Scope
 from bench.referrals import data
 
 PATH = "/api/v1/referrals"
 STEPS = ["/bench/body", "/bench/auth", "/bench/session", "/bench/statement", "/bench/idempotent"]
 
 
-Writer = Requires(Scope.referrals_write)
-
-
 def _steps() -> APIRouter:
-    router = APIRouter(route_class=CaseRoute)
+    router = APIRouter(route_class=IdempotentRoute)
 
     @router.post(STEPS[0])
     async def body_only(body: Body) -> None: ...
 
     @router.post(STEPS[1])
-    async def auth(principal: Writer, body: Body) -> None:  # type: ignore[valid-type]
-        ...
+    async def auth(principal: Writer, body: Body) -> None: ...
 
     @router.post(STEPS[2])
-    async def session(session: Session, principal: Writer, body: Body) -> None:  # type: ignore[valid-type]
-        ...
+    async def session(uow: UoW, principal: Writer, body: Body) -> None:
+        assert uow.session is not None  # the unit of work opens its session (no statement yet)
 
     @router.post(STEPS[3])
-    async def statement(session: Session, principal: Writer, body: Body) -> None:  # type: ignore[valid-type]
-        await session.execute(sa.text("SELECT 1"))
+    async def statement(uow: UoW, principal: Writer, body: Body) -> None:
+        await uow.session.execute(sa.text("SELECT 1"))
 
     @router.post(STEPS[4])
-    async def idempotent(session: Session, principal: Writer, body: Body, _: Idempotent) -> None:  # type: ignore[valid-type]
-        ...
+    async def idempotent(uow: UoW, principal: Writer, body: Body, _: Idempotent) -> None: ...
 
     return router
 
