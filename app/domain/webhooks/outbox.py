@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.consents.repository import LOCAL_TODAY_SQL
 from app.domain.unit_of_work.events import ConsentWithdrawn
 from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEvent
 
-_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_deliveries = table_of(WebhookDelivery)
 
 
 def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +134,7 @@ async def cancel_pending_for_consent(session: AsyncSession, consent_id: uuid.UUI
             status=str(DeliveryStatus.cancelled), last_error="consent_withdrawn", completed_at=sa.func.now()
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return _count(result)
 
 
 async def purge_finished(session: AsyncSession, *, older_than: timedelta, limit: int = 10_000) -> int:
@@ -153,4 +155,9 @@ async def purge_finished(session: AsyncSession, *, older_than: timedelta, limit:
         .scalar_subquery()
     )
     result = await session.execute(sa.delete(WebhookEvent).where(col(WebhookEvent.id).in_(old)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return _count(result)
+
+
+def _count(result: Any) -> int:
+    """The rows an UPDATE or DELETE touched (its result is a cursor result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
