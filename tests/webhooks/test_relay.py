@@ -243,7 +243,7 @@ async def test_a_rolled_back_transaction_leaves_no_outbox_event(p: Partnering) -
     with pytest.raises(Abandon):
         async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
             moved = await referrals.transition(
-                uow.session,
+                uow,
                 principal,
                 uuid.UUID(referral["id"]),
                 TransitionCreate(status="accepted", household_id=home.id),

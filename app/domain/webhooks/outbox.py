@@ -32,7 +32,7 @@ def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) 
 
 
 async def enqueue(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     event_type: EventType,
     organisation_id: uuid.UUID,
@@ -40,7 +40,8 @@ async def enqueue(
     consent_id: uuid.UUID | None,
     body: dict[str, Any],
 ) -> uuid.UUID | None:
-    """Queue the event and its deliveries; None when its consent is no longer in force."""
+    """Queue the event and its deliveries in the work's transaction (they go out only if the change
+    they describe commits); None when its consent is no longer in force."""
     params = event_params(
         event_type=event_type,
         organisation_id=organisation_id,
@@ -48,7 +49,7 @@ async def enqueue(
         consent_id=consent_id,
         body=body,
     )
-    queued: uuid.UUID | None = (await session.execute(_ENQUEUE, params)).scalar_one_or_none()
+    queued: uuid.UUID | None = (await uow.session.execute(_ENQUEUE, params)).scalar_one_or_none()
     return queued
 
 
