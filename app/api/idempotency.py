@@ -34,10 +34,12 @@ characters), per caller (token subject):
 
 A hot POST whose answer is known before its work is written may instead claim the key in its own
 statement, together with the answer (one statement instead of claim, work and store): take
-``key: IdempotencyKeyRequest`` (a ``KeyRequest``, not yet claimed) instead of ``Idempotent``, bind
-``KeyRequest.params`` into a statement that starts with ``repository.claim_ctes()`` and writes only
-when the claim won, call ``service.settle`` when it did not, raise ``replayed(...)`` for a replay and
-answer with ``answer_response``. The rules above stay the same (see ``POST /api/v1/referrals``).
+``key: IdempotencyKeyRequest`` (a ``KeyRequest``, not yet claimed) instead of ``Idempotent``; the
+domain prepares what it will write, the route makes the ``Answer`` of it and hands it to the domain
+as data (``Answer.to_store``), the domain's statement claims the key with it (``claim_ctes``) and
+settles a key it did not win (``service.settle``). The route raises ``replayed(...)`` for a replay,
+answers with ``Answer.response`` and, when the domain answered with something made before, stores
+that answer with ``complete_claimed``. The rules above stay the same (see ``POST /api/v1/referrals``).
 
 Do not use it on POSTs whose answer must not be stored (searches, answers revealing a BSN): stored
 answers are kept for the retention period.
@@ -48,6 +50,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -56,15 +59,57 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import UoW, authenticated
 from app.domain.idempotency import service
-from app.domain.idempotency.repository import Answer, StoredKey
+from app.domain.idempotency.repository import StoredAnswer, StoredKey
 from app.domain.idempotency.service import Claim, KeyRequest, Replay
-from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "etag", "location")
 _RESPONSE = "idempotent_response"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer as an Idempotency-Key keeps it: the status, the headers worth replaying
+    (``Content-Type``, ``ETag``, ``Location``) and the body bytes."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @classmethod
+    def of(cls, response: Response) -> Answer:
+        """The answer of a route's finished response (it must be complete, not streaming)."""
+        if not hasattr(response, "body"):
+            raise RuntimeError("an idempotent route must return a complete (non-streaming) response")
+        headers = {k: v for k, v in response.headers.items() if k.lower() in _STORED_HEADERS}
+        return cls(response.status_code, headers, bytes(response.body))
+
+    @classmethod
+    def stored_in(cls, stored: StoredKey) -> Answer:
+        return cls(stored.response_status or 200, stored.response_headers or {}, stored.response_body or b"")
+
+    def to_store(self, touched: AccessEntry | None = None) -> StoredAnswer:
+        """The answer as its key stores it, with what the request ``touched`` (the entry it logged
+        first), so that a replay is logged as a read of the same thing."""
+        return StoredAnswer(
+            self.status,
+            self.headers,
+            self.body,
+            resource=touched.resource if touched else None,
+            household_id=touched.household_id if touched else None,
+            resource_id=touched.resource_id if touched else None,
+        )
+
+    def response(self, *, replay: bool = False) -> Response:
+        """The response; ``replay`` marks it as the replay of a stored answer."""
+        headers = dict(self.headers)
+        media_type = headers.pop("content-type", None)
+        if replay:
+            headers[REPLAYED_HEADER] = "true"
+        return Response(content=self.body, status_code=self.status, headers=headers, media_type=media_type)
 
 
 class IdempotentReplay(Exception):
@@ -75,11 +120,7 @@ class IdempotentReplay(Exception):
         self.stored = stored
 
     def response(self) -> Response:
-        stored = self.stored
-        answer = Answer(
-            stored.response_status or 200, stored.response_headers or {}, stored.response_body or b""
-        )
-        return answer_response(answer, replay=True)
+        return Answer.stored_in(self.stored).response(replay=True)
 
 
 class IdempotentRoute(APIRoute):
@@ -122,6 +163,11 @@ def _retention(request: Request) -> timedelta:
     return timedelta(hours=request.app.state.settings.idempotency_retention_hours)
 
 
+def _first_entry(uow: UnitOfWork) -> AccessEntry | None:
+    """What the request touched: the entry it logged first (its access check)."""
+    return uow.entries[0] if uow.entries else None
+
+
 def _log_replay(uow: UnitOfWork, principal: Principal, stored: StoredKey) -> None:
     if stored.resource is None:
         return
@@ -137,19 +183,9 @@ def _log_replay(uow: UnitOfWork, principal: Principal, stored: StoredKey) -> Non
 
 async def _store(request: Request, uow: UnitOfWork, claim: Claim) -> None:
     response = getattr(request.state, _RESPONSE, None)
-    if not isinstance(response, Response) or not hasattr(response, "body"):
+    if not isinstance(response, Response):
         raise RuntimeError("an idempotent route must return a complete (non-streaming) response")
-    headers = {k: v for k, v in response.headers.items() if k.lower() in _STORED_HEADERS}
-    first = uow.entries[0] if uow.entries else None
-    answer = Answer(
-        status=response.status_code,
-        headers=headers,
-        body=bytes(response.body),
-        resource=first.resource if first else None,
-        household_id=first.household_id if first else None,
-        resource_id=first.resource_id if first else None,
-    )
-    await service.complete(uow.session, claim, answer=answer)
+    await service.complete(uow, claim, Answer.of(response).to_store(_first_entry(uow)))
 
 
 KeyHeader = Annotated[
@@ -171,42 +207,12 @@ def _idempotent_route(request: Request) -> None:
         raise RuntimeError("Idempotent needs a router with route_class=IdempotentRoute")
 
 
-async def _idempotency(
-    request: Request,
-    uow: UoW,
-    principal: Annotated[Principal, Depends(authenticated)],
-    key: KeyHeader = None,
-) -> AsyncIterator[None]:
-    _idempotent_route(request)
-    if key is None:
-        yield
-        return
-    # The claim lives in the request's own transaction: it commits with the work and the stored
-    # answer, and a failure anywhere rolls it back (nothing to release).
-    outcome = await service.claim_in(
-        uow.session,
-        owner=principal.subject,
-        key=key,
-        client_id=principal.client_id,
-        fingerprint=fingerprint(request.method, _path(request), await request.body()),
-        retention=_retention(request),
-    )
-    if isinstance(outcome, Replay):
-        raise replayed(uow, principal, outcome)
-    yield
-    await _store(request, uow, outcome)
-
-
-Idempotent = Annotated[None, Depends(_idempotency, scope="function")]
-
-
 async def _key_request(
     request: Request,
     principal: Annotated[Principal, Depends(authenticated)],
     key: KeyHeader = None,
 ) -> KeyRequest | None:
-    """The key, for a route whose own statement claims it together with the stored answer
-    (``KeyRequest``); the route answers with ``answer_response`` and raises ``replayed`` for a replay."""
+    """The request's key, not claimed yet (None without the header)."""
     _idempotent_route(request)
     if key is None:
         return None
@@ -219,6 +225,27 @@ async def _key_request(
     )
 
 
+async def _idempotency(
+    uow: UoW,
+    principal: Annotated[Principal, Depends(authenticated)],
+    key: Annotated[KeyRequest | None, Depends(_key_request)],
+    request: Request,
+) -> AsyncIterator[None]:
+    if key is None:
+        yield
+        return
+    # The claim lives in the request's own transaction: it commits with the work and the stored
+    # answer, and a failure anywhere rolls it back (nothing to release).
+    outcome = await service.claim(uow, key)
+    if isinstance(outcome, Replay):
+        raise replayed(uow, principal, outcome)
+    yield
+    await _store(request, uow, outcome)
+
+
+Idempotent = Annotated[None, Depends(_idempotency, scope="function")]
+
+# The key for a route whose own statement claims it together with the stored answer (see above).
 IdempotencyKeyRequest = Annotated[KeyRequest | None, Depends(_key_request)]
 
 
@@ -228,10 +255,9 @@ def replayed(uow: UnitOfWork, principal: Principal, replay: Replay) -> Idempoten
     return IdempotentReplay(replay.stored)
 
 
-def answer_response(answer: Answer, *, replay: bool = False) -> Response:
-    """The response of a stored (or to be stored) answer; ``replay`` marks it as such."""
-    headers = dict(answer.headers)
-    media_type = headers.pop("content-type", None)
-    if replay:
-        headers[REPLAYED_HEADER] = "true"
-    return Response(content=answer.body, status_code=answer.status, headers=headers, media_type=media_type)
+async def complete_claimed(uow: UnitOfWork, key: KeyRequest, answer: Answer) -> None:
+    """Store ``answer`` for a key the route's statement claimed without its final answer (the domain
+    answered with something made before: ``key.claim`` is held, not ``answered``)."""
+    if key.claim is None or key.answered:
+        raise RuntimeError("complete_claimed needs a key claimed without its answer")
+    await service.complete(uow, key.claim, answer.to_store(_first_entry(uow)))

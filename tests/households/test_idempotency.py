@@ -6,10 +6,12 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 
 from app.api.idempotency import fingerprint
 from app.domain.idempotency import service
-from app.domain.idempotency.service import Claim
+from app.domain.idempotency.service import Claim, KeyRequest
+from app.domain.unit_of_work.work import unit_of_work
 from tests.factories import World
 from tests.households.support import count_rows, create_household, household_body
 
@@ -73,20 +75,24 @@ async def test_key_still_in_flight_is_409(client: httpx.AsyncClient, shared: Wor
     path = "/api/v1/households"
     import json
 
-    claim = await service.claim(
-        shared.app.state.db.engine,
-        owner=principal_subject,
-        key=key,
-        client_id="test",
-        fingerprint=fingerprint("POST", path, json.dumps(body).encode()),
-    )
-    assert isinstance(claim, Claim)
-    response = await client.post(
-        path, json=body, headers={**await shared.headers("generalist_a"), "Idempotency-Key": key}
-    )
-    assert response.status_code == 409
-    assert response.json()["type"] == "urn:wijkwerk:problem:idempotency_key_in_flight"
-    await service.release(shared.app.state.db.engine, claim)
+    class _Abandon(Exception):
+        """Ends the first request's work without its answer: its claim goes with the rollback."""
+
+    with pytest.raises(_Abandon):
+        async with unit_of_work(shared.app.state.db, shared.app.state.wiring) as uow:
+            claim = await service.claim(
+                uow,
+                KeyRequest(
+                    principal_subject, key, "test", fingerprint("POST", path, json.dumps(body).encode())
+                ),
+            )
+            assert isinstance(claim, Claim)
+            response = await client.post(
+                path, json=body, headers={**await shared.headers("generalist_a"), "Idempotency-Key": key}
+            )
+            assert response.status_code == 409
+            assert response.json()["type"] == "urn:wijkwerk:problem:idempotency_key_in_flight"
+            raise _Abandon
     retry = await client.post(
         path, json=body, headers={**await shared.headers("generalist_a"), "Idempotency-Key": key}
     )

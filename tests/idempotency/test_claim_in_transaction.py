@@ -15,7 +15,8 @@ from app.api.idempotency import fingerprint
 from app.domain.errors import ValidationFailed
 from app.domain.idempotency import service
 from app.domain.idempotency.models import IdempotencyKey, KeyState
-from app.domain.idempotency.service import Claim, Replay
+from app.domain.idempotency.service import Claim, KeyRequest, Replay
+from app.domain.unit_of_work.work import unit_of_work
 from tests.referrals.helpers import Partnering
 
 PATH = "/api/v1/referrals"
@@ -29,13 +30,9 @@ async def test_a_duplicate_of_a_running_request_is_409_at_once(p: Partnering) ->
     key, body = uuid.uuid4().hex, p.inbound_body()
     owner = p.world.clients["partner_a"].client_id
     with pytest.raises(_Abandon):
-        async with p.world.app.state.db.transaction() as session:
-            claim = await service.claim_in(
-                session,
-                owner=owner,
-                key=key,
-                client_id=owner,
-                fingerprint=fingerprint("POST", PATH, json.dumps(body).encode()),
+        async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
+            claim = await service.claim(
+                uow, KeyRequest(owner, key, owner, fingerprint("POST", PATH, json.dumps(body).encode()))
             )
             assert isinstance(claim, Claim)
             # The first request's transaction is open: its duplicate must not wait for it.
@@ -70,12 +67,12 @@ async def test_claiming_a_finished_key_replays_or_refuses_another_request(p: Par
     owner = p.world.clients["partner_a"].client_id
     first = await p.post_inbound(key=key)
     same = fingerprint("POST", PATH, json.dumps(body).encode())
-    async with p.world.app.state.db.transaction() as session:
-        replay = await service.claim_in(session, owner=owner, key=key, client_id=owner, fingerprint=same)
+    async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
+        replay = await service.claim(uow, KeyRequest(owner, key, owner, same))
         assert isinstance(replay, Replay)
         assert json.loads(replay.stored.response_body or b"") == first.json()
         with pytest.raises(ValidationFailed) as refused:
-            await service.claim_in(session, owner=owner, key=key, client_id=owner, fingerprint="0" * 64)
+            await service.claim(uow, KeyRequest(owner, key, owner, "0" * 64))
     assert refused.value.errors[0].rule == "idempotency_key_reused"
 
 

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.domain.households.models import Household, Member
-from app.domain.idempotency.repository import Answer
+from app.domain.idempotency.repository import StoredAnswer
 from app.domain.idempotency.service import KeyRequest
 from app.domain.referrals import intake
 from app.domain.referrals.models import PostcodeArea
 from app.domain.referrals.schemas import InboundReferralCreate
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import WebhookEvent
 from app.security.principal import Principal
 from tests.factories import World, next_code
@@ -173,13 +174,14 @@ class Partnering:
 
 
 async def submit_directly(
-    session: Any, principal: Principal, body: InboundReferralCreate, *, key: str, owner: str | None = None
+    uow: UnitOfWork, principal: Principal, body: InboundReferralCreate, *, key: str, owner: str | None = None
 ) -> intake.Inbound:
-    """``intake.submit_inbound`` below HTTP (the answer stored with the key is a stand-in);
-    ``owner`` claims the key in another caller's key store (the referral keeps the real caller's)."""
+    """``intake.prepare_inbound`` and ``submit_inbound`` below HTTP (the answer stored with the key is
+    a stand-in); ``owner`` claims the key in another caller's key store (the referral keeps the real
+    caller's)."""
     wanted = KeyRequest(owner or principal.subject, key, principal.client_id, "0" * 64)
-    outcome = await intake.submit_inbound(
-        session, principal, body, key=wanted, answer=lambda _: Answer(201, {}, b"{}")
-    )
+    draft = await intake.prepare_inbound(uow, principal, body, key=wanted)
+    assert isinstance(draft, intake.InboundDraft)
+    outcome = await intake.submit_inbound(uow, principal, draft, StoredAnswer(201, {}, b"{}"))
     assert isinstance(outcome, intake.Inbound)
     return outcome

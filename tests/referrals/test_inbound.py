@@ -11,6 +11,7 @@ from sqlmodel import col
 from app.domain.referrals.models import Referral
 from app.domain.referrals.schemas import InboundReferralCreate
 from app.domain.unit_of_work.access_log import AccessLogEntry
+from app.domain.unit_of_work.work import unit_of_work
 from tests.referrals.helpers import Partnering, submit_directly
 
 
@@ -205,8 +206,8 @@ async def test_the_database_makes_one_referral_of_concurrent_duplicates_even_wit
     key = uuid.uuid4().hex
 
     async def submit(n: int) -> tuple[str, bool]:
-        async with p.world.app.state.db.transaction() as session:
-            outcome = await submit_directly(session, principal, body, key=key, owner=f"elsewhere-{n}-{key}")
+        async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
+            outcome = await submit_directly(uow, principal, body, key=key, owner=f"elsewhere-{n}-{key}")
             await asyncio.sleep(0.05)  # hold the first transaction open while the other arrives
             return str(outcome.read.id), outcome.replayed
 

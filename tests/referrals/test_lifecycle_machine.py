@@ -208,7 +208,7 @@ def test_no_sequence_of_calls_breaks_the_lifecycle(
 
         async def _in_tx(self, function: Any, *args: Any, **kwargs: Any) -> Any:
             async with unit_of_work(db, world.app.state.wiring) as uow:
-                return await function(uow.session, *args, **kwargs)
+                return await function(uow, *args, **kwargs)
 
         async def _count(self, model: Any, *where: Any) -> int:
             async with db.transaction() as session:

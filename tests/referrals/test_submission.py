@@ -145,7 +145,7 @@ async def test_a_request_failing_after_the_statement_still_leaves_its_access_log
     body = InboundReferralCreate.model_validate(p.inbound_body())
     app = p.world.app
     work = UnitOfWork(app.state.db, app.state.wiring, request_id="after-the-statement")
-    submitted = await submit_directly(work.session, principal, body, key=uuid.uuid4().hex)
+    submitted = await submit_directly(work, principal, body, key=uuid.uuid4().hex)
     await work.fail()  # a later step of the request failed
     await work.close()
     referral_id = submitted.read.id
@@ -155,7 +155,7 @@ async def test_a_request_failing_after_the_statement_still_leaves_its_access_log
     assert await p.count(AccessLogEntry, logged) == 1
 
     work = UnitOfWork(app.state.db, app.state.wiring, request_id="after-the-statement")
-    submitted = await submit_directly(work.session, principal, body, key=uuid.uuid4().hex)
+    submitted = await submit_directly(work, principal, body, key=uuid.uuid4().hex)
     await work.commit()  # committed: the row the statement wrote is not written twice
     await work.close()
     logged = col(AccessLogEntry.resource_id) == submitted.read.id

@@ -243,7 +243,7 @@ async def test_a_rolled_back_transaction_leaves_no_outbox_event(p: Partnering) -
     with pytest.raises(Abandon):
         async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
             moved = await referrals.transition(
-                uow.session,
+                uow,
                 principal,
                 uuid.UUID(referral["id"]),
                 TransitionCreate(status="accepted", household_id=home.id),
@@ -351,9 +351,9 @@ async def test_delivery_rechecks_dns_and_connects_to_the_checked_address(
 
     principal = await p.world.app.state.token_verifier.verify(await p.world.token("partner_a"))
     with Receiver() as receiver:
-        async with p.world.app.state.db.transaction() as session:
+        async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
             created = await webhooks.create(
-                session,
+                uow,
                 principal,
                 SubscriptionCreate(
                     url=f"http://hooks.partner.invalid:{receiver.port}/in", event_types=["referral.submitted"]

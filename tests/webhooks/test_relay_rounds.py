@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from app.domain.unit_of_work.work import unit_of_work
 from app.domain.webhooks import service as webhooks
 from app.domain.webhooks.relay import Relay, RelayConfig
 from app.domain.webhooks.schemas import SubscriptionCreate
@@ -86,9 +87,9 @@ async def test_a_target_is_checked_once_per_round_right_before_its_sends(
     )
     try:
         with Receiver() as receiver:
-            async with p.world.app.state.db.transaction() as session:
+            async with unit_of_work(p.world.app.state.db, p.world.app.state.wiring) as uow:
                 await webhooks.create(
-                    session,
+                    uow,
                     principal,
                     SubscriptionCreate(
                         url=f"http://hooks.partner.invalid:{receiver.port}/in",

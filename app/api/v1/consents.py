@@ -8,32 +8,35 @@ about them are sent.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, status
 
 from app.api.auth import CaseReader, CaseWriter
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
-from app.api.pagination import Page
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.case_helpers import TimeCursorPage
 from app.domain.consents import service
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["consents"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 BASE = "/households/{household_id}/consents"
+ConsentPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("consents", datetime, uuid.UUID)]
 
 
 @router.get(BASE, response_model=Page[ConsentRead], summary="List a household's consents, newest first")
 async def list_consents(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
-    page: TimeCursorPage,
+    page: ConsentPage,
 ) -> Page[ConsentRead]:
-    items = await service.list_consents(session, principal, household_id, limit=page.limit, after=page.after)
-    return page.of(items)
+    rows = await service.list_consents(uow, principal, household_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, rows, lambda c: (c.created_at, c.id))
 
 
 @router.post(
@@ -43,23 +46,23 @@ async def list_consents(
     summary="Record a member's consent to share data with a partner organisation",
 )
 async def record_consent(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     body: ConsentCreate,
     _: Idempotent,
 ) -> ConsentRead:
-    return await service.record(session, principal, household_id, body)
+    return await service.record(uow, principal, household_id, body)
 
 
 @router.get(BASE + "/{consent_id}", response_model=ConsentRead, summary="Read one consent")
 async def get_consent(
-    session: Session,
+    uow: UoW,
     principal: CaseReader,
     household_id: uuid.UUID,
     consent_id: uuid.UUID,
 ) -> ConsentRead:
-    return await service.get(session, principal, household_id, consent_id)
+    return await service.get(uow, principal, household_id, consent_id)
 
 
 @router.post(
@@ -69,9 +72,9 @@ async def get_consent(
     responses=problem_responses(409),
 )
 async def withdraw_consent(
-    session: Session,
+    uow: UoW,
     principal: CaseWriter,
     household_id: uuid.UUID,
     consent_id: uuid.UUID,
 ) -> ConsentRead:
-    return await service.withdraw(session, principal, household_id, consent_id)
+    return await service.withdraw(uow, principal, household_id, consent_id)

@@ -9,6 +9,7 @@ the referrals of their teams and refer household members out.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -17,12 +18,17 @@ from pydantic import TypeAdapter
 from app.api.auth import CaseAndReferralReader, CaseAndReferralWriter, ReferralReader, ReferralWriter
 from app.api.bsn import Bsn
 from app.api.concurrency import set_etag
-from app.api.deps import Session
-from app.api.idempotency import IdempotencyKeyRequest, Idempotent, IdempotentRoute, answer_response, replayed
-from app.api.pagination import Page
+from app.api.deps import UoW
+from app.api.idempotency import (
+    Answer,
+    IdempotencyKeyRequest,
+    Idempotent,
+    IdempotentRoute,
+    complete_claimed,
+    replayed,
+)
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.case_helpers import TimeCursorPage
-from app.domain.idempotency.repository import Answer
 from app.domain.idempotency.service import Replay
 from app.domain.referrals import intake, service
 from app.domain.referrals.models import Direction, ReferralStatus
@@ -36,12 +42,17 @@ from app.domain.referrals.schemas import (
     TransitionCreate,
 )
 from app.domain.referrals.service import AnyReferralRead, ReferralFilters
-from app.domain.unit_of_work.legacy import work_of
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["referrals"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 ReferralResponse = ReferralRead | PartnerReferralRead
 IDEMPOTENCY_KEY = "Idempotency-Key"
+
+Created = tuple[datetime, uuid.UUID]
+ReferralPage = Annotated[PageRequest[Created], keyset("referrals", datetime, uuid.UUID)]
+MessagePage = Annotated[PageRequest[Created], keyset("referral_messages", datetime, uuid.UUID)]
+HouseholdReferralPage = Annotated[PageRequest[Created], keyset("household_referrals", datetime, uuid.UUID)]
 
 
 @router.post(
@@ -52,19 +63,24 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
     responses=problem_responses(409),
 )
 async def post_referral(
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     body: InboundReferralCreate,
     key: IdempotencyKeyRequest,
 ) -> Response:
-    # The answer is built (and stored with the key's claim) before the statement that writes the
+    # The answer is made (and stored with the key's claim) before the statement that writes the
     # referral, so it is returned as bytes; ``response_model`` documents it (tests check the match).
-    outcome = await intake.submit_inbound(session, principal, body, key=key, answer=_created)
+    draft = await intake.prepare_inbound(uow, principal, body, key=key)
+    if isinstance(draft, Replay):
+        raise replayed(uow, principal, draft)
+    answer = _created(draft.read)
+    outcome = await intake.submit_inbound(uow, principal, draft, answer.to_store())
     if isinstance(outcome, Replay):
-        work = work_of(session)
-        assert work is not None
-        raise replayed(work, principal, outcome)
-    return answer_response(outcome.answer, replay=outcome.replayed)
+        raise replayed(uow, principal, outcome)
+    if outcome.replayed:  # the referral this key made before: its answer is stored for the key now
+        answer = _created(outcome.read)
+        await complete_claimed(uow, draft.key, answer)
+    return answer.response(replay=outcome.replayed)
 
 
 _READ_JSON = TypeAdapter(ReferralResponse)
@@ -78,25 +94,25 @@ def _created(read: AnyReferralRead) -> Answer:
 
 @router.get("/referrals", response_model=Page[ReferralResponse], summary="List referrals, newest first")
 async def list_referrals(
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
-    page: TimeCursorPage,
+    page: ReferralPage,
     status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
     direction: Direction | None = None,
 ) -> Page[ReferralResponse]:
     filters = ReferralFilters(status=status_, direction=direction)
-    items = await service.list_referrals(session, principal, filters, limit=page.limit, after=page.after)
-    return page.of(items)
+    rows = await service.list_referrals(uow, principal, filters, limit=page.fetch, after=page.after)
+    return Page.cut(page, rows, lambda r: (r.created_at, r.id))
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralResponse, summary="Read a referral")
 async def get_referral(
     response: Response,
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
     referral_id: uuid.UUID,
 ) -> AnyReferralRead:
-    read = await service.get(session, principal, referral_id)
+    read = await service.get(uow, principal, referral_id)
     set_etag(response, read.id, len(read.transitions))  # the version moves with every transition
     return read
 
@@ -108,14 +124,13 @@ async def get_referral(
     responses=problem_responses(409),
 )
 async def transition_referral(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     referral_id: uuid.UUID,
     body: TransitionCreate,
     bsn: Bsn,
 ) -> AnyReferralRead:
-    return await service.transition(session, principal, referral_id, body, protector=bsn)
+    return await service.transition(uow, principal, referral_id, body, protector=bsn)
 
 
 @router.get(
@@ -124,13 +139,13 @@ async def transition_referral(
     summary="Messages on a referral, oldest first",
 )
 async def list_messages(
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
     referral_id: uuid.UUID,
-    page: TimeCursorPage,
+    page: MessagePage,
 ) -> Page[MessageRead]:
-    items = await service.list_messages(session, principal, referral_id, limit=page.limit, after=page.after)
-    return page.of(items)
+    rows = await service.list_messages(uow, principal, referral_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, rows, lambda m: (m.created_at, m.id))
 
 
 @router.post(
@@ -140,13 +155,13 @@ async def list_messages(
     summary="Send a short message to the other side of a referral",
 )
 async def post_message(
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     referral_id: uuid.UUID,
     body: MessageCreate,
     _: Idempotent,
 ) -> MessageRead:
-    return await service.post_message(session, principal, referral_id, body)
+    return await service.post_message(uow, principal, referral_id, body)
 
 
 @router.post(
@@ -158,14 +173,14 @@ async def post_message(
 async def refer_out(
     request: Request,
     response: Response,
-    session: Session,
+    uow: UoW,
     principal: CaseAndReferralWriter,
     household_id: uuid.UUID,
     body: OutboundReferralCreate,
     _: Idempotent,
 ) -> AnyReferralRead:
     read, _replayed = await intake.refer_outbound(
-        session, principal, household_id, body, idempotency_key=request.headers.get(IDEMPOTENCY_KEY)
+        uow, principal, household_id, body, idempotency_key=request.headers.get(IDEMPOTENCY_KEY)
     )
     response.headers["Location"] = f"/api/v1/referrals/{read.id}"
     return read
@@ -177,12 +192,10 @@ async def refer_out(
     summary="A household's referrals (the coordinator keeps the lead)",
 )
 async def household_referrals(
-    session: Session,
+    uow: UoW,
     principal: CaseAndReferralReader,
     household_id: uuid.UUID,
-    page: TimeCursorPage,
+    page: HouseholdReferralPage,
 ) -> Page[ReferralResponse]:
-    items = await service.list_for_household(
-        session, principal, household_id, limit=page.limit, after=page.after
-    )
-    return page.of(items)
+    rows = await service.list_for_household(uow, principal, household_id, limit=page.fetch, after=page.after)
+    return Page.cut(page, rows, lambda r: (r.created_at, r.id))

@@ -8,16 +8,16 @@ attempts can be listed, and a dead-lettered delivery sent again.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api.auth import ReferralReader, ReferralWriter
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.idempotency import IdempotentRoute
-from app.api.pagination import Page
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
-from app.api.v1.case_helpers import TimeCursorPage
 from app.domain.webhooks import service, targets
 from app.domain.webhooks.models import DeliveryStatus
 from app.domain.webhooks.schemas import (
@@ -30,10 +30,14 @@ from app.domain.webhooks.schemas import (
     SubscriptionWithSecret,
 )
 from app.domain.webhooks.signing import SecretBox
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 ONE = "/webhooks/{subscription_id}"
+Created = tuple[datetime, uuid.UUID]
+SubscriptionPage = Annotated[PageRequest[Created], keyset("webhook_subscriptions", datetime, uuid.UUID)]
+DeliveryPage = Annotated[PageRequest[Created], keyset("webhook_deliveries", datetime, uuid.UUID)]
 
 
 def _box(request: Request) -> SecretBox:
@@ -52,52 +56,52 @@ def _policy(request: Request) -> targets.TargetPolicy:
 )
 async def create_subscription(
     request: Request,
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     body: SubscriptionCreate,
 ) -> SubscriptionWithSecret:
-    return await service.create(session, principal, body, box=_box(request), policy=_policy(request))
+    return await service.create(uow, principal, body, box=_box(request), policy=_policy(request))
 
 
 @router.get("/webhooks", response_model=Page[SubscriptionRead], summary="Your organisation's subscriptions")
 async def list_subscriptions(
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
-    page: TimeCursorPage,
+    page: SubscriptionPage,
 ) -> Page[SubscriptionRead]:
-    items = await service.list_subscriptions(session, principal, limit=page.limit, after=page.after)
-    return page.of(items)
+    rows = await service.list_subscriptions(uow, principal, limit=page.fetch, after=page.after)
+    return Page.cut(page, rows, lambda s: (s.created_at, s.id))
 
 
 @router.get(ONE, response_model=SubscriptionRead, summary="Read a subscription")
 async def get_subscription(
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
     subscription_id: uuid.UUID,
 ) -> SubscriptionRead:
-    return await service.get(session, principal, subscription_id)
+    return await service.get(uow, principal, subscription_id)
 
 
 @router.patch(ONE, response_model=SubscriptionRead, summary="Change URL, event types or pause/resume")
 async def update_subscription(
     request: Request,
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     subscription_id: uuid.UUID,
     body: SubscriptionUpdate,
 ) -> SubscriptionRead:
-    return await service.update(session, principal, subscription_id, body, policy=_policy(request))
+    return await service.update(uow, principal, subscription_id, body, policy=_policy(request))
 
 
 @router.delete(
     ONE, status_code=status.HTTP_204_NO_CONTENT, summary="Remove a subscription and its deliveries"
 )
 async def delete_subscription(
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     subscription_id: uuid.UUID,
 ) -> Response:
-    await service.delete(session, principal, subscription_id)
+    await service.delete(uow, principal, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -108,26 +112,26 @@ async def delete_subscription(
 )
 async def rotate_secret(
     request: Request,
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     subscription_id: uuid.UUID,
     body: SecretRotate,
 ) -> SubscriptionWithSecret:
-    return await service.rotate_secret(session, principal, subscription_id, body, box=_box(request))
+    return await service.rotate_secret(uow, principal, subscription_id, body, box=_box(request))
 
 
 @router.get(ONE + "/deliveries", response_model=Page[DeliveryRead], summary="Deliveries, newest first")
 async def list_deliveries(
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
     subscription_id: uuid.UUID,
-    page: TimeCursorPage,
+    page: DeliveryPage,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
 ) -> Page[DeliveryRead]:
-    items = await service.list_deliveries(
-        session, principal, subscription_id, status=status_, limit=page.limit, after=page.after
+    rows = await service.list_deliveries(
+        uow, principal, subscription_id, status=status_, limit=page.fetch, after=page.after
     )
-    return page.of(items)
+    return Page.cut(page, rows, lambda d: (d.created_at, d.id))
 
 
 @router.get(
@@ -136,12 +140,12 @@ async def list_deliveries(
     summary="A delivery with its payload and every attempt",
 )
 async def get_delivery(
-    session: Session,
+    uow: UoW,
     principal: ReferralReader,
     subscription_id: uuid.UUID,
     delivery_id: uuid.UUID,
 ) -> DeliveryDetail:
-    return await service.get_delivery(session, principal, subscription_id, delivery_id)
+    return await service.get_delivery(uow, principal, subscription_id, delivery_id)
 
 
 @router.post(
@@ -151,9 +155,9 @@ async def get_delivery(
     responses=problem_responses(409),
 )
 async def redeliver(
-    session: Session,
+    uow: UoW,
     principal: ReferralWriter,
     subscription_id: uuid.UUID,
     delivery_id: uuid.UUID,
 ) -> DeliveryDetail:
-    return await service.redeliver(session, principal, subscription_id, delivery_id)
+    return await service.redeliver(uow, principal, subscription_id, delivery_id)

@@ -19,8 +19,9 @@ from app.domain.consents.schemas import ConsentCreate, ConsentRead
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.events import ConsentWithdrawn
-from app.domain.unit_of_work.legacy import record_change, work_of
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 RESOURCE = "consent"
@@ -64,9 +65,10 @@ async def _check_create(
 
 
 async def record(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, data: ConsentCreate
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ConsentCreate
 ) -> ConsentRead:
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.create)
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.create)
+    session = uow.session
     today = await repository.today(session)
     valid_from = data.valid_from or today
     await _check_create(session, household_id, data, valid_from)
@@ -83,56 +85,50 @@ async def record(
             recorded_by_worker_id=principal.worker_id,
         ),
     )
-    await record_change(session, household_id=household_id, entity=SYNC_ENTITY, entity_id=consent.id)
+    uow.record_change(ChangeRecord(household_id, SYNC_ENTITY, consent.id))
     return to_read(consent, today)
 
 
 async def list_consents(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[ConsentRead]:
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.list)
-    rows = await repository.list_for_household(session, household_id, limit=limit, after=after)
-    today = await repository.today(session)
+    """Newest first."""
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.list)
+    rows = await repository.list_for_household(uow.session, household_id, limit=limit, after=after)
+    today = await repository.today(uow.session)
     return [to_read(c, today) for c in rows]
 
 
 async def get(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, consent_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, consent_id: uuid.UUID
 ) -> ConsentRead:
     await get_visible(
-        session, principal, household_id, resource=RESOURCE, action=AccessAction.read, resource_id=consent_id
+        uow, principal, household_id, resource=RESOURCE, action=AccessAction.read, resource_id=consent_id
     )
-    consent = await repository.get(session, household_id, consent_id)
+    consent = await repository.get(uow.session, household_id, consent_id)
     if consent is None:
         raise NotFound(RESOURCE)
-    return to_read(consent, await repository.today(session))
+    return to_read(consent, await repository.today(uow.session))
 
 
 async def withdraw(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, consent_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, consent_id: uuid.UUID
 ) -> ConsentRead:
     await get_visible(
-        session,
-        principal,
-        household_id,
-        resource=RESOURCE,
-        action=AccessAction.update,
-        resource_id=consent_id,
+        uow, principal, household_id, resource=RESOURCE, action=AccessAction.update, resource_id=consent_id
     )
-    consent = await repository.get(session, household_id, consent_id, for_update=True)
+    consent = await repository.get(uow.session, household_id, consent_id, for_update=True)
     if consent is None:
         raise NotFound(RESOURCE)
     if consent.withdrawn_at is not None:
         raise Conflict("This consent was already withdrawn.", rule="consent_already_withdrawn")
-    await repository.withdraw(session, consent, principal.worker_id)
+    await repository.withdraw(uow.session, consent, principal.worker_id)
     # What rests on the consent stops at once (the webhooks context cancels queued deliveries).
-    work = work_of(session)
-    assert work is not None, "a withdrawal runs in the request's unit of work"
-    await work.publish(ConsentWithdrawn(consent.id))
-    await record_change(session, household_id=household_id, entity=SYNC_ENTITY, entity_id=consent.id)
-    return to_read(consent, await repository.today(session))
+    await uow.publish(ConsentWithdrawn(consent.id))
+    uow.record_change(ChangeRecord(household_id, SYNC_ENTITY, consent.id))
+    return to_read(consent, await repository.today(uow.session))

@@ -4,9 +4,6 @@ A request claims its key inside its own transaction (``claim_in``): a transactio
 on the key marks it as in flight to every other transaction at once (a concurrent duplicate fails to
 take it and answers 409 without waiting), and the claim row commits with the work and the stored
 answer, or disappears with the rollback. One statement, no extra transaction or connection.
-
-``try_claim``/``release`` claim on a short transaction of their own (an engine connection, committed
-at once), for callers outside a request's unit of work.
 """
 
 from __future__ import annotations
@@ -17,12 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.idempotency.models import IdempotencyKey, KeyState
 
-_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
+_table = table_of(IdempotencyKey)
 
 
 @dataclass(frozen=True)
@@ -49,10 +47,10 @@ _COMPUTED = ("locked_until", "created_at", "expires_at")
 _TAKEN_OVER = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CLAIM_COLUMNS[2:])
 
 
-def claim_ctes(*, lock: bool = True) -> str:
+def claim_ctes() -> str:
     """The claim as CTEs another statement can start with (binds ``CLAIM_BINDS``, values
-    ``claim_params``): with ``lock``, ``key_lock`` takes a transaction-scoped advisory lock on the key
-    without waiting (``locked``); ``claimed`` inserts the claim (only when locked) and returns its
+    ``claim_params``): ``key_lock`` takes a transaction-scoped advisory lock on the key without
+    waiting (``locked``); ``claimed`` inserts the claim (only when locked) and returns its
     ``claim_token``. An existing row is taken over only when expired, or when an identical request
     claimed it and died (its lease ran out without storing an answer). The claim may carry its answer
     already (state done): the work and its answer are then written by one statement."""
@@ -62,21 +60,17 @@ def claim_ctes(*, lock: bool = True) -> str:
         )
         for c in _CLAIM_COLUMNS
     )
-    source = "FROM key_lock WHERE key_lock.locked" if lock else ""
-    claimed = f"""claimed AS (
+    return f"""key_lock AS (
+        SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(:k_owner || ' ' || :k_key)) AS locked
+    ), claimed AS (
         INSERT INTO idempotency_keys ({", ".join(_CLAIM_COLUMNS)})
-        SELECT {values} {source}
+        SELECT {values} FROM key_lock WHERE key_lock.locked
         ON CONFLICT (owner, key) DO UPDATE SET {_TAKEN_OVER}
         WHERE idempotency_keys.expires_at < now()
            OR (idempotency_keys.state = '{KeyState.in_flight}' AND idempotency_keys.locked_until < now()
                AND idempotency_keys.fingerprint = EXCLUDED.fingerprint)
         RETURNING claim_token
-    )"""
-    if not lock:
-        return claimed
-    return f"""key_lock AS (
-        SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(:k_owner || ' ' || :k_key)) AS locked
-    ), {claimed}"""
+    )"""  # noqa: S608 - only our own column names and constants are formatted in
 
 
 CLAIM_BINDS = (
@@ -87,8 +81,10 @@ CLAIM_BINDS = (
 
 
 @dataclass(frozen=True)
-class Answer:
-    """A stored answer: status, the headers worth replaying, the body bytes, and what it touched."""
+class StoredAnswer:
+    """What a finished request leaves with its key: the answer to replay (its status, the headers
+    worth replaying, the body bytes, as the face that answered made them) and what it touched (for
+    the access-log entry of a replay)."""
 
     status: int
     headers: dict[str, str]
@@ -107,7 +103,7 @@ def claim_params(
     claim_token: uuid.UUID,
     lease: timedelta,
     retention: timedelta,
-    answer: Answer | None = None,
+    answer: StoredAnswer | None = None,
 ) -> dict[str, Any]:
     """The values ``claim_ctes`` binds: in flight for ``lease``, or done with ``answer``."""
     return {
@@ -128,12 +124,9 @@ def claim_params(
     }
 
 
-# One round trip each: (holds the lock, claim token or NULL), and the claim on its own.
+# One round trip: (holds the lock, claim token or NULL).
 _CLAIM_IN = sa.text(
     f"WITH {claim_ctes()} SELECT key_lock.locked, (SELECT claim_token FROM claimed) FROM key_lock"  # noqa: S608
-).bindparams(*CLAIM_BINDS)
-_TRY_CLAIM = sa.text(
-    f"WITH {claim_ctes(lock=False)} SELECT claim_token FROM claimed"  # noqa: S608 - constant SQL
 ).bindparams(*CLAIM_BINDS)
 
 
@@ -141,14 +134,6 @@ async def claim_in(session: AsyncSession, params: dict[str, Any]) -> tuple[bool,
     """Claim the key (``claim_params``) in the request's transaction: (holds the lock, won the claim)."""
     locked, won = (await session.execute(_CLAIM_IN, params)).one()
     return bool(locked), won == params["k_claim_token"]
-
-
-async def try_claim(engine: AsyncEngine, params: dict[str, Any]) -> bool:
-    """Claim the key (``claim_params``) on a short transaction of its own; True when this attempt
-    now holds it."""
-    async with engine.begin() as connection:
-        won = (await connection.execute(_TRY_CLAIM, params)).scalar_one_or_none()
-    return bool(won == params["k_claim_token"])
 
 
 def _load_statement() -> Any:
@@ -168,12 +153,6 @@ def _load_statement() -> Any:
 _LOAD = _load_statement()
 
 
-async def load(engine: AsyncEngine, *, owner: str, key: str) -> StoredKey | None:
-    async with engine.connect() as connection:
-        row = (await connection.execute(_LOAD, {"owner": owner, "key": key})).one_or_none()
-    return StoredKey(*row) if row is not None else None
-
-
 async def load_in(session: AsyncSession, *, owner: str, key: str) -> StoredKey | None:
     """The key as committed now (a statement of its own: a fresh snapshot after ``claim_in``)."""
     row = (await session.execute(_LOAD, {"owner": owner, "key": key})).one_or_none()
@@ -181,17 +160,7 @@ async def load_in(session: AsyncSession, *, owner: str, key: str) -> StoredKey |
 
 
 async def complete(
-    session: AsyncSession,
-    *,
-    owner: str,
-    key: str,
-    claim_token: uuid.UUID,
-    status: int,
-    headers: dict[str, str],
-    body: bytes,
-    resource: str | None,
-    household_id: uuid.UUID | None,
-    resource_id: uuid.UUID | None,
+    session: AsyncSession, *, owner: str, key: str, claim_token: uuid.UUID, answer: StoredAnswer
 ) -> None:
     """Store the answer in the request's transaction (it commits with the work it describes)."""
     await session.execute(
@@ -202,12 +171,12 @@ async def complete(
             "b_claim_token": claim_token,
             "v_state": str(KeyState.done),
             "v_locked_until": None,
-            "v_response_status": status,
-            "v_response_headers": headers,
-            "v_response_body": body,
-            "v_resource": resource,
-            "v_household_id": household_id,
-            "v_resource_id": resource_id,
+            "v_response_status": answer.status,
+            "v_response_headers": answer.headers,
+            "v_response_body": answer.body,
+            "v_resource": answer.resource,
+            "v_household_id": answer.household_id,
+            "v_resource_id": answer.resource_id,
         },
     )
 
@@ -236,19 +205,6 @@ _COMPLETE = (
         }
     )
 )
-
-
-async def release(engine: AsyncEngine, *, owner: str, key: str, claim_token: uuid.UUID) -> None:
-    """Drop a claim whose request failed (nothing was written), so the client may retry the key."""
-    async with engine.begin() as connection:
-        await connection.execute(
-            sa.delete(_table).where(
-                _table.c.owner == owner,
-                _table.c.key == key,
-                _table.c.claim_token == claim_token,
-                _table.c.state == str(KeyState.in_flight),
-            )
-        )
 
 
 async def purge_expired(session: AsyncSession, *, limit: int = 10_000) -> int:

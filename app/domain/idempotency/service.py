@@ -1,13 +1,17 @@
-"""The rules of an Idempotency-Key (DESIGN.md §4), independent of HTTP.
+"""The rules of an Idempotency-Key, independent of HTTP.
+
+A client that cannot tell whether its POST arrived (a timeout, a dropped connection) sends it again
+with the same key; the key makes the retry safe:
 
 * same key, same request, first one finished -> replay its stored answer;
 * same key, another request (method, path or body differ) -> 422 ``idempotency_key_reused``;
 * same key while the first is still working -> 409 ``idempotency_key_in_flight``;
-* a first attempt that failed releases the key (nothing was written), so a retry runs again: a claim
-  made in the request's transaction (``claim_in``, what routes use) simply rolls back with it;
+* a first attempt that failed releases the key (nothing was written), so a retry runs again: the
+  claim is made in the request's transaction (``claim``) and simply rolls back with it;
 * keys expire after the retention period and are purged by ``repository.purge_expired``.
 
-``app/api/idempotency.py`` wires this into routes.
+What an answer looks like is the business of the face that answered (``app/api/idempotency.py``
+builds and replays HTTP answers); this module stores it as given (``StoredAnswer``).
 """
 
 from __future__ import annotations
@@ -17,12 +21,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from app.domain.errors import Conflict, FieldError, ValidationFailed
 from app.domain.idempotency import repository
 from app.domain.idempotency.models import KeyState
-from app.domain.idempotency.repository import Answer, StoredKey
+from app.domain.idempotency.repository import StoredAnswer, StoredKey
+from app.domain.unit_of_work.work import UnitOfWork
 
 # An in-flight claim older than this belongs to a request that died; an identical retry may take over.
 IN_FLIGHT_LEASE = timedelta(seconds=60)
@@ -32,7 +35,7 @@ CLAIM_ATTEMPTS = 3
 
 @dataclass
 class Claim:
-    """This attempt holds the key; ``complete`` stores the answer, ``release`` gives the key back."""
+    """This attempt holds the key; ``complete`` stores the answer."""
 
     owner: str
     key: str
@@ -48,8 +51,9 @@ class Replay:
 
 @dataclass
 class KeyRequest:
-    """A request's Idempotency-Key, claimed by the very statement that does the work (``claim_ctes``
-    with its answer, ``claim_params``); ``settle`` says what to do when that statement did not win it."""
+    """A request's Idempotency-Key: claimed before the work (``claim``), or by the very statement that
+    does the work (``claim_ctes`` with its answer, ``params``; ``settle`` says what to do when that
+    statement did not win it)."""
 
     owner: str
     key: str
@@ -59,7 +63,7 @@ class KeyRequest:
     claim: Claim | None = None  # set once this request holds the key
     answered: bool = False  # the answer was stored with the claim (nothing left to store)
 
-    def params(self, claim_token: uuid.UUID, answer: Answer | None) -> dict[str, Any]:
+    def params(self, claim_token: uuid.UUID, answer: StoredAnswer | None) -> dict[str, Any]:
         return repository.claim_params(
             owner=self.owner,
             key=self.key,
@@ -71,14 +75,15 @@ class KeyRequest:
             answer=answer,
         )
 
-    def won(self, claim_token: uuid.UUID, *, answered: bool) -> None:
+    def won(self, claim_token: uuid.UUID, *, answered: bool) -> Claim:
         self.claim, self.answered = Claim(self.owner, self.key, claim_token), answered
+        return self.claim
 
 
-async def settle(session: AsyncSession, request: KeyRequest, *, locked: bool) -> Replay | None:
+async def settle(uow: UnitOfWork, request: KeyRequest, *, locked: bool) -> Replay | None:
     """After a statement that did not win ``request``'s key: the earlier request's answer to replay,
     422 (another request) or 409 (still running); None: the key is free again, try once more."""
-    stored = await repository.load_in(session, owner=request.owner, key=request.key)
+    stored = await repository.load_in(uow.session, owner=request.owner, key=request.key)
     if stored is not None:
         return _earlier(stored, request.fingerprint)
     if not locked:
@@ -115,75 +120,23 @@ def _earlier(stored: StoredKey, fingerprint: str) -> Replay:
     raise in_flight()
 
 
-async def claim_in(
-    session: AsyncSession,
-    *,
-    owner: str,
-    key: str,
-    client_id: str,
-    fingerprint: str,
-    retention: timedelta = DEFAULT_RETENTION,
-) -> Claim | Replay:
-    """Claim ``key`` inside the request's transaction (the claim commits with the work or rolls back
+async def claim(uow: UnitOfWork, request: KeyRequest) -> Claim | Replay:
+    """Claim the key inside the work's transaction (the claim commits with the work or rolls back
     with it: nothing to release), or say what the earlier request with this key decided."""
-    return await claim_request(session, KeyRequest(owner, key, client_id, fingerprint, retention))
-
-
-async def claim_request(session: AsyncSession, request: KeyRequest) -> Claim | Replay:
-    """``claim_in`` for a ``KeyRequest``."""
     for _ in range(CLAIM_ATTEMPTS):
         token = uuid.uuid4()
-        locked, won = await repository.claim_in(session, request.params(token, None))
+        locked, won = await repository.claim_in(uow.session, request.params(token, None))
         if won:
-            request.won(token, answered=False)
-            return Claim(request.owner, request.key, token)
-        replay = await settle(session, request, locked=locked)
+            return request.won(token, answered=False)
+        replay = await settle(uow, request, locked=locked)
         if replay is not None:
             return replay
-        # we hold the lock but the row we ran into is gone (released or purged since): try again
+        # we hold the lock but the row we ran into is gone (rolled back or purged since): try again
     raise in_flight()
 
 
-async def claim(
-    engine: AsyncEngine,
-    *,
-    owner: str,
-    key: str,
-    client_id: str,
-    fingerprint: str,
-    retention: timedelta = DEFAULT_RETENTION,
-) -> Claim | Replay:
-    """Claim ``key`` on a short transaction of its own (visible to others at once; ``release`` it
-    when the work fails), or say what the earlier request with this key decided."""
-    for _ in range(CLAIM_ATTEMPTS):
-        token = uuid.uuid4()
-        won = await repository.try_claim(
-            engine, KeyRequest(owner, key, client_id, fingerprint, retention).params(token, None)
-        )
-        if won:
-            return Claim(owner, key, token)
-        stored = await repository.load(engine, owner=owner, key=key)
-        if stored is not None:
-            return _earlier(stored, fingerprint)
-        # the holder failed and released it between our two statements: try again
-    raise in_flight()
-
-
-async def complete(session: AsyncSession, claim: Claim, *, answer: Answer) -> None:
-    """Store the answer of the request holding ``claim`` (in its transaction)."""
+async def complete(uow: UnitOfWork, claim: Claim, answer: StoredAnswer) -> None:
+    """Store the answer of the request holding ``claim`` (in the work's transaction)."""
     await repository.complete(
-        session,
-        owner=claim.owner,
-        key=claim.key,
-        claim_token=claim.claim_token,
-        status=answer.status,
-        headers=answer.headers,
-        body=answer.body,
-        resource=answer.resource,
-        household_id=answer.household_id,
-        resource_id=answer.resource_id,
+        uow.session, owner=claim.owner, key=claim.key, claim_token=claim.claim_token, answer=answer
     )
-
-
-async def release(engine: AsyncEngine, claim: Claim) -> None:
-    await repository.release(engine, owner=claim.owner, key=claim.key, claim_token=claim.claim_token)

@@ -3,6 +3,9 @@
 Inbound referrals are routed by buurt (or by postcode) to the team covering it. Partners must send an
 ``Idempotency-Key``: the key is stored on the referral under a unique constraint, so even concurrent
 duplicates make one referral (the second waits for the first, then gets the same referral back).
+A partner's POST takes two steps: ``prepare_inbound`` makes the referral as it will be written, the
+face that answers makes its answer of it, and ``submit_inbound`` writes the referral in one statement
+that stores that answer with the key's claim.
 
 An outbound referral passes on only what its legal basis allows: with a consent, at most the data
 categories the consent covers, for that organisation and purpose; with another basis (legal duty,
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,7 +27,7 @@ from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFail
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household, Member
 from app.domain.idempotency import service as idempotency
-from app.domain.idempotency.repository import Answer
+from app.domain.idempotency.repository import StoredAnswer
 from app.domain.idempotency.service import KeyRequest, Replay
 from app.domain.plans.models import PlanAction
 from app.domain.referrals import repository as repo
@@ -43,9 +45,9 @@ from app.domain.referrals.service import (
     record_transition,
     side_of,
 )
-from app.domain.unit_of_work import legacy as audit
-from app.domain.unit_of_work import legacy as changes
-from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
+from app.domain.unit_of_work.change_feed import ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks import outbox
 from app.domain.webhooks.models import EventType
 from app.security.principal import Principal
@@ -150,31 +152,37 @@ async def _made_before(session: AsyncSession, values: dict[str, Any]) -> Referra
 
 
 @dataclass(frozen=True)
-class Inbound:
-    """A partner's POST answered: the referral, the answer (stored for the key) and whether it was
-    made before (the key store had forgotten the key, the referral had not)."""
+class InboundDraft:
+    """A partner's referral as the submitting statement will write it (``prepare_inbound``): ``read``
+    is what the answer to the POST shows (the face that answers makes the answer of it); the rest is
+    what the statement binds."""
 
     read: AnyReferralRead
-    answer: Answer
+    data: InboundReferralCreate
+    key: KeyRequest
+    row: dict[str, Any]  # every column of the referral (``repo.new_row``)
+    transition: dict[str, Any]
+    buurt_code: str | None  # routed by buurt code, else by postcode
+    postcode: str | None
+    by_postcode: bool
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A partner's POST done: the referral, and whether it was made before (the key store had
+    forgotten the key, the referral had not: the answer is the earlier referral, a replay, and its
+    key is claimed without an answer yet)."""
+
+    read: AnyReferralRead
     replayed: bool
 
 
-Answering = Callable[[AnyReferralRead], Answer]  # the API's answer for a referral (status, headers, body)
-
-
-async def submit_inbound(
-    session: AsyncSession,
-    principal: Principal,
-    data: InboundReferralCreate,
-    *,
-    key: KeyRequest | None,
-    answer: Answering,
-) -> Inbound | Replay:
-    """A partner's referral to the team, or the earlier answer to replay for its Idempotency-Key.
-
-    One statement claims the key together with the answer, routes and writes the referral, its
-    transition, its webhook event and the access-log row (the answer is known before: a new referral
-    is exactly what was sent, routed to the buurt that was named)."""
+async def prepare_inbound(
+    uow: UnitOfWork, principal: Principal, data: InboundReferralCreate, *, key: KeyRequest | None
+) -> InboundDraft | Replay:
+    """A partner's referral to the team, as ``submit_inbound`` will write it (the answer is known
+    before: a new referral is exactly what was sent, routed to the buurt that was named), or the
+    earlier answer to replay for its Idempotency-Key when it is refused before anything is written."""
     if side_of(principal) is not Side.partner or principal.organisation_id is None:
         raise Forbidden("Team members refer out from a household.", rule="partners_only")
     if key is None:
@@ -183,54 +191,86 @@ async def submit_inbound(
     by_postcode = data.buurt_code is None and person.postcode is not None and person.house_number is not None
     basis_errors = _common_errors(True, data.legal_basis, data.legal_basis_note)
     if basis_errors or (data.buurt_code is None and not by_postcode):
-        return await _refuse_early(session, data, key)
-    buurt_code = data.buurt_code or await _buurt_of(session, person.postcode)
+        return await _refuse_early(uow, data, key)
+    buurt_code = data.buurt_code or await _buurt_of(uow.session, person.postcode)
     values = _inbound_values(principal, data, key.key)
     row = repo.new_row(values)
     transition = new_transition(principal, values, from_status=None, side=Side.partner)
-    entry = audit.new_entry(
-        session,
-        principal,
-        resource=RESOURCE,
-        action=AccessAction.create,
-        purpose=PURPOSE,
-        resource_id=row["id"],
+    read = present_data(row, [transition], buurt_code, partner=True)
+    postcode = None if buurt_code else person.postcode
+    return InboundDraft(read, data, key, row, transition, buurt_code, postcode, by_postcode)
+
+
+async def submit_inbound(
+    uow: UnitOfWork, principal: Principal, draft: InboundDraft, answer: StoredAnswer
+) -> Inbound | Replay:
+    """Write the prepared referral, or say what its Idempotency-Key answered before.
+
+    One statement claims the key together with ``answer`` (what the face answers for ``draft.read``),
+    routes and writes the referral, its transition, its webhook event and the access-log row."""
+    read, key = draft.read, draft.key
+    # Queued before the statement: should the statement break, the attempt is on record (failed).
+    entry = uow.log(
+        principal, resource=RESOURCE, action=AccessAction.create, purpose=PURPOSE, resource_id=read.id
     )
-    shown = present_data(row, [transition], buurt_code, partner=True)
-    first = replace(answer(shown), resource=RESOURCE, resource_id=row["id"])
-    params = {**_event(principal, values, transition), **audit.entry_params(entry)}
+    stored = replace(answer, resource=RESOURCE, resource_id=read.id)
+    params = {**_event(principal, draft), **entry.params()}
+    try:
+        won = await _claim_and_write(uow, draft, params, stored)
+    except DomainError:
+        _made_nothing(uow, entry)
+        raise
+    if isinstance(won, Replay):
+        _made_nothing(uow, entry)
+        return won
+    token, written = won
+    if not written:  # the key store forgot this key, the referral did not: answer with that one
+        _made_nothing(uow, entry)
+        key.won(token, answered=False)
+        return await _made_before_read(uow, principal, draft.row)
+    key.won(token, answered=True)
+    uow.written_by_statement(entry)
+    return Inbound(read, replayed=False)
+
+
+async def _claim_and_write(
+    uow: UnitOfWork, draft: InboundDraft, params: dict[str, Any], answer: StoredAnswer
+) -> tuple[uuid.UUID, bool] | Replay:
+    """Run the statement until it wins the key (its claim token, and whether it wrote the referral),
+    or the key's earlier answer to replay; 409 while another request holds the key, 422 for the rules
+    the statement found broken."""
+    key = draft.key
     for _ in range(idempotency.CLAIM_ATTEMPTS):
         token = uuid.uuid4()
         submitted = await repo.submit_inbound(
-            session,
-            row,
-            transition,
-            {**params, **key.params(token, first)},
-            buurt_code=buurt_code,
-            postcode=None if buurt_code else person.postcode,
+            uow,
+            draft.row,
+            draft.transition,
+            {**params, **key.params(token, answer)},
+            buurt_code=draft.buurt_code,
+            postcode=draft.postcode,
         )
         if submitted.key_claim == token:
-            break
-        if (replay := await idempotency.settle(session, key, locked=submitted.key_locked)) is not None:
+            _check_submitted(submitted, draft.data, draft.by_postcode)
+            return token, submitted.written
+        if (replay := await idempotency.settle(uow, key, locked=submitted.key_locked)) is not None:
             return replay
-    else:
-        raise idempotency.in_flight()
-    _check_submitted(submitted, data, by_postcode)
-    if not submitted.written:  # the key store forgot this key, the referral did not: answer with it
-        key.won(token, answered=False)
-        return await _made_before_answer(session, principal, values, key, answer)
-    key.won(token, answered=True)
-    audit.written_along(session, entry)
-    return Inbound(shown, first, replayed=False)
+    raise idempotency.in_flight()
 
 
-async def _refuse_early(session: AsyncSession, data: InboundReferralCreate, key: KeyRequest) -> Replay:
+def _made_nothing(uow: UnitOfWork, entry: AccessEntry) -> None:
+    """The statement made no referral: its create entry goes (a refusal leaves no row, as one refused
+    before the statement; a replay or the earlier referral is logged as a read)."""
+    uow.entries.remove(entry)
+
+
+async def _refuse_early(uow: UnitOfWork, data: InboundReferralCreate, key: KeyRequest) -> Replay:
     """Refused before anything is written (the key is claimed first, as for any request, so a reused
     key still answers as such); the common rules are reported first, as for any referral."""
-    claimed = await idempotency.claim_request(session, key)
+    claimed = await idempotency.claim(uow, key)
     if isinstance(claimed, Replay):
         return claimed
-    errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
+    errors = await _check_common(uow.session, data.reason_domain, data.legal_basis, data.legal_basis_note)
     raise ValidationFailed(errors) if errors else _address_or_buurt_required()
 
 
@@ -240,14 +280,14 @@ async def _buurt_of(session: AsyncSession, postcode: str | None) -> str | None:
     return routed[1] if routed is not None else None
 
 
-def _event(principal: Principal, values: dict[str, Any], transition: dict[str, Any]) -> dict[str, Any]:
-    assert principal.organisation_id is not None  # a partner, checked by the caller
+def _event(principal: Principal, draft: InboundDraft) -> dict[str, Any]:
+    assert principal.organisation_id is not None  # a partner, checked by ``prepare_inbound``
     return outbox.event_params(
         event_type=EventType.submitted,
         organisation_id=principal.organisation_id,
-        referral_id=values["id"],
+        referral_id=draft.row["id"],
         consent_id=None,
-        body=event_body(EventType.submitted, values, transition["occurred_at"]),
+        body=event_body(EventType.submitted, draft.row, draft.transition["occurred_at"]),
     )
 
 
@@ -261,23 +301,10 @@ def _check_submitted(submitted: repo.Submission, data: InboundReferralCreate, by
         raise refused
 
 
-async def _made_before_answer(
-    session: AsyncSession, principal: Principal, values: dict[str, Any], key: KeyRequest, answer: Answering
-) -> Inbound:
-    referral = await _made_before(session, values)
-    audit.record(
-        session,
-        principal,
-        resource=RESOURCE,
-        action=AccessAction.read,
-        purpose=PURPOSE,
-        resource_id=referral.id,
-    )
-    read = await present_one(session, principal, referral)
-    stored = replace(answer(read), resource=RESOURCE, resource_id=referral.id)
-    assert key.claim is not None
-    await idempotency.complete(session, key.claim, answer=stored)
-    return Inbound(read, stored, replayed=True)
+async def _made_before_read(uow: UnitOfWork, principal: Principal, values: dict[str, Any]) -> Inbound:
+    referral = await _made_before(uow.session, values)
+    uow.log(principal, resource=RESOURCE, action=AccessAction.read, purpose=PURPOSE, resource_id=referral.id)
+    return Inbound(await present_one(uow.session, principal, referral), replayed=True)
 
 
 def _inbound_values(
@@ -357,7 +384,7 @@ def _carried(member: Member, household: Household, shared: set[str], phone: str 
 
 
 async def refer_outbound(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     data: OutboundReferralCreate,
@@ -369,7 +396,7 @@ async def refer_outbound(
         raise Forbidden("Partners post inbound referrals.", rule="team_only")
     referral_id = uuid.uuid4()
     household = await get_visible(
-        session,
+        uow,
         principal,
         household_id,
         resource=RESOURCE,
@@ -377,6 +404,7 @@ async def refer_outbound(
         resource_id=referral_id,
         person_id=data.member_id,
     )
+    session = uow.session
     errors = await _check_common(session, data.reason_domain, data.legal_basis, data.legal_basis_note)
     member = await session.get(Member, data.member_id)
     if member is None or member.household_id != household.id:
@@ -422,10 +450,10 @@ async def refer_outbound(
     }
     referral, replayed = await _insert_or_replay(session, values)
     if not replayed:
-        await record_transition(session, principal, referral, from_status=None, side=Side.team)
+        await record_transition(uow, principal, referral, from_status=None, side=Side.team)
         if action is not None:
             plan_id = await repo.link_plan_action(session, action, referral.id)
-            await changes.record_change(session, household_id=household.id, entity="plan", entity_id=plan_id)
+            uow.record_change(ChangeRecord(household.id, "plan", plan_id))
     return await present_one(session, principal, referral), replayed
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.base import utcnow
+from app.db import RawStatement
+from app.domain.base import table_of, utcnow
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
 from app.domain.households.access import CASE_ROLES, visible_to
@@ -28,7 +29,8 @@ from app.domain.idempotency import repository as idempotency
 from app.domain.organisation.models import Area, TeamArea, WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
 from app.domain.referrals.models import PostcodeArea, Referral, ReferralMessage, ReferralTransition
-from app.domain.unit_of_work import legacy as audit
+from app.domain.unit_of_work.access_log import inline_binds, inline_sql
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks import outbox
 from app.security.principal import Principal
 from app.security.scopes import Role
@@ -88,11 +90,14 @@ _BY_BUURT = """
 _BY_POSTCODE = """
     SELECT a.id, a.code, ta.team_id FROM postcode_areas AS p JOIN areas AS a ON a.id = p.area_id
     LEFT JOIN team_areas AS ta ON ta.area_id = a.id WHERE p.postcode = :place"""
-_REFERRAL_COLUMNS = tuple(c.name for c in Referral.__table__.columns)  # type: ignore[attr-defined]
+_referrals = table_of(Referral)
+_transitions = table_of(ReferralTransition)
+_REFERRAL_COLUMNS = tuple(c.name for c in _referrals.columns)
 _ROUTED = {"team_id": "found.team_id", "buurt_id": "found.id"}
+_TRANSITION_BOUND = ("id", "side", "actor_subject", "worker_id", "organisation_id", "occurred_at")
 
 
-def _submit_statement(found_sql: str) -> sa.TextClause:
+def _submit_statement(found_sql: str) -> RawStatement:
     """One round trip for a new inbound referral: claim the Idempotency-Key (with the answer), check
     the life domain, route the buurt to its team, insert the referral (unless the key was not won, or
     the referral's own copy of the key was used before), its first transition, its webhook event with
@@ -117,59 +122,23 @@ def _submit_statement(found_sql: str) -> sa.TextClause:
                :t_worker_id, :t_organisation_id, :t_occurred_at
         FROM new_referral
         RETURNING 1
-    ), {outbox.enqueue_ctes(gate="new_referral")}, {audit.entry_cte(gate="new_referral")}
+    ), {outbox.enqueue_ctes(gate="new_referral")}, {inline_sql(gate="new_referral")}
     SELECT key_lock.locked AS key_locked, (SELECT claim_token FROM claimed) AS key_claim,
            checks.domain_active, found.id AS found_id, found.code AS found_code,
            found.team_id AS found_team_id, new_referral.id IS NOT NULL AS written
     FROM key_lock CROSS JOIN checks LEFT JOIN found ON true LEFT JOIN new_referral ON true
     """  # noqa: S608 - only our own column names and constant SQL are formatted in
-    table = Referral.__table__  # type: ignore[attr-defined]
-    binds = [sa.bindparam(f"r_{c.name}", type_=c.type) for c in table.columns if c.name not in _ROUTED]
-    transition = ReferralTransition.__table__  # type: ignore[attr-defined]
-    binds += [
-        sa.bindparam(f"t_{name}", type_=transition.c[name].type)
-        for name in ("id", "side", "actor_subject", "worker_id", "organisation_id", "occurred_at")
-    ]
-    return sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS, *idempotency.CLAIM_BINDS, *audit.ENTRY_BINDS)
+    binds = [sa.bindparam(f"r_{c.name}", type_=c.type) for c in _referrals.columns if c.name not in _ROUTED]
+    binds += [sa.bindparam(f"t_{name}", type_=_transitions.c[name].type) for name in _TRANSITION_BOUND]
+    binds.append(sa.bindparam("place", type_=sa.String))
+    text = sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS, *idempotency.CLAIM_BINDS, *inline_binds())
+    return RawStatement.of(text)
 
 
-_SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT)
-_SUBMIT_BY_POSTCODE = _submit_statement(_BY_POSTCODE)
-
-
-@dataclass(frozen=True)
-class _DriverStatement:
-    """A statement compiled once for the connection's dialect and run with ``exec_driver_sql``, in
-    the session's transaction: the same SQL and the same bind processors (JSON, arrays), without the
-    ORM execution path and the per-call parameter compilation, which for the hot POST's ~70
-    parameters cost several times the driver call (server CPU per POST 3.9 -> 3.5 ms)."""
-
-    sql: str
-    names: tuple[str, ...]
-    processors: dict[str, Any]
-
-    @classmethod
-    def compile(cls, statement: sa.TextClause, dialect: Any) -> _DriverStatement:
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        types = {b.key: b.type for b in statement._bindparams.values()}
-        processors = {n: p for n in names if (p := types[n].dialect_impl(dialect).bind_processor(dialect))}
-        return cls(compiled.string, names, processors)
-
-    def args(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        process = self.processors.get
-        return tuple(p(values[n]) if (p := process(n)) else values[n] for n in self.names)
-
-
-_DRIVER: dict[tuple[int, type], _DriverStatement] = {}
-
-
-def _for_driver(statement: sa.TextClause, dialect: Any) -> _DriverStatement:
-    key = (id(statement), type(dialect))
-    found = _DRIVER.get(key)
-    if found is None:
-        found = _DRIVER[key] = _DriverStatement.compile(statement, dialect)
-    return found
+# Compiled once: the statement has some seventy parameters, and compiling and processing them per
+# call through the ORM would cost the POST more CPU than the database round trip itself.
+SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT)
+SUBMIT_BY_POSTCODE = _submit_statement(_BY_POSTCODE)
 
 
 def new_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +149,7 @@ def new_row(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def submit_inbound(
-    session: AsyncSession,
+    uow: UnitOfWork,
     row: dict[str, Any],
     transition: dict[str, Any],
     params: dict[str, Any],
@@ -193,18 +162,21 @@ async def submit_inbound(
     ``row``: the referral's columns (``new_row``; team and buurt come from the routing);
     ``transition``: its first transition's; ``params``: the values of the key's claim
     (``KeyRequest.params``), of its event (``outbox.event_params``) and of its access-log entry
-    (``audit.entry_params``). Routes by ``buurt_code``, else by ``postcode``.
+    (``AccessEntry.params``). Routes by ``buurt_code``, else by ``postcode``.
     """
-    statement = _SUBMIT_BY_BUURT if buurt_code is not None else _SUBMIT_BY_POSTCODE
+    statement = SUBMIT_BY_BUURT if buurt_code is not None else SUBMIT_BY_POSTCODE
     values = {f"r_{c}": v for c, v in row.items() if c not in _ROUTED}
     values.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **params)
     values["place"] = buurt_code if buurt_code is not None else postcode
-    connection = await session.connection()
-    driver = _for_driver(statement, connection.dialect)
-    answer: tuple[Any, ...] = tuple((await connection.exec_driver_sql(driver.sql, driver.args(values))).one())
-    locked, claim, domain_active, found_id, found_code, team_id, written = answer
-    lookup = InboundLookup(bool(domain_active), found_id, found_code, team_id)
-    return Submission(bool(locked), claim, lookup, bool(written))
+    # In the work's transaction, begun here when nothing began it yet: a refused referral must take
+    # the claim of its key back with the rollback, and a referral made before is answered (its key
+    # completed) in the transaction that claimed the key.
+    await uow.session.connection()
+    found = await uow.fetch_one(statement, values)
+    lookup = InboundLookup(
+        bool(found["domain_active"]), found["found_id"], found["found_code"], found["found_team_id"]
+    )
+    return Submission(bool(found["key_locked"]), found["key_claim"], lookup, bool(found["written"]))
 
 
 async def route_postcode(
@@ -225,28 +197,25 @@ async def route_postcode(
 
 
 def _insert_once_statement() -> Any:
-    table = Referral.__table__  # type: ignore[attr-defined]
     return (
-        insert(table)
-        .values({c.name: sa.bindparam(f"r_{c.name}", type_=c.type) for c in table.columns})
+        insert(_referrals)
+        .values({c.name: sa.bindparam(f"r_{c.name}", type_=c.type) for c in _referrals.columns})
         .on_conflict_do_nothing(constraint="uq_referrals_idempotency")
-        .returning(*table.columns)
+        .returning(*_referrals.columns)
     )
 
 
 # Built once: every column bound (a statement built per call costs more to find in the compiled
 # cache than the INSERT costs to run).
 _INSERT_ONCE = _insert_once_statement()
-_COLUMNS = tuple(c.name for c in Referral.__table__.columns)  # type: ignore[attr-defined]
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Referral | None:
     """Insert the referral; None when the caller already used this Idempotency-Key (a concurrent
     duplicate waits for the first to commit, then lands here)."""
-    now = utcnow()
-    given = {"version": 1, "created_at": now, "updated_at": now, **values}
-    row = (await session.execute(_INSERT_ONCE, {f"r_{n}": given.get(n) for n in _COLUMNS})).first()
-    return Referral(**row._mapping) if row is not None else None
+    row = new_row(values)
+    inserted = (await session.execute(_INSERT_ONCE, {f"r_{n}": v for n, v in row.items()})).mappings().first()
+    return Referral(**inserted) if inserted is not None else None
 
 
 async def by_idempotency_key(session: AsyncSession, scope: str, key: str) -> Referral | None:
@@ -296,8 +265,9 @@ async def now(session: AsyncSession) -> datetime:
 
 
 def _add_transition_statement() -> Any:
-    table = ReferralTransition.__table__  # type: ignore[attr-defined]
-    return sa.insert(table).values({c.name: sa.bindparam(f"t_{c.name}", type_=c.type) for c in table.columns})
+    return sa.insert(_transitions).values(
+        {c.name: sa.bindparam(f"t_{c.name}", type_=c.type) for c in _transitions.columns}
+    )
 
 
 _ADD_TRANSITION = _add_transition_statement()

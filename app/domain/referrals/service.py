@@ -46,9 +46,9 @@ from app.domain.referrals.schemas import (
     TransitionCreate,
     TransitionRead,
 )
-from app.domain.unit_of_work import legacy as audit
-from app.domain.unit_of_work import legacy as changes
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
+from app.domain.unit_of_work.change_feed import ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks import outbox
 from app.domain.webhooks.models import EventType
 from app.security.principal import Principal
@@ -134,7 +134,7 @@ async def present_one(session: AsyncSession, principal: Principal, referral: Ref
 
 
 async def visible_or_404(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     referral_id: uuid.UUID,
     *,
@@ -144,9 +144,8 @@ async def visible_or_404(
 ) -> Referral:
     """The referral if the caller may see it; one access-log row either way."""
     side_of(principal)
-    referral = await repo.get_visible(session, principal, referral_id, for_update=for_update)
-    audit.record(
-        session,
+    referral = await repo.get_visible(uow.session, principal, referral_id, for_update=for_update)
+    uow.log(
         principal,
         resource=resource,
         action=action,
@@ -161,9 +160,9 @@ async def visible_or_404(
     return referral
 
 
-async def get(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> AnyReferralRead:
-    referral = await visible_or_404(session, principal, referral_id, action=AccessAction.read)
-    return await present_one(session, principal, referral)
+async def get(uow: UnitOfWork, principal: Principal, referral_id: uuid.UUID) -> AnyReferralRead:
+    referral = await visible_or_404(uow, principal, referral_id, action=AccessAction.read)
+    return await present_one(uow.session, principal, referral)
 
 
 @dataclass(frozen=True)
@@ -184,24 +183,24 @@ class ReferralFilters:
 
 
 async def list_referrals(
-    session: AsyncSession, principal: Principal, filters: ReferralFilters, *, limit: int, after: Keyset | None
+    uow: UnitOfWork, principal: Principal, filters: ReferralFilters, *, limit: int, after: Keyset | None
 ) -> list[AnyReferralRead]:
     """Partners: their organisation's referrals (both directions); team members: their teams'."""
     side_of(principal)
-    audit.record(session, principal, resource=RESOURCE, action=AccessAction.list, purpose=PURPOSE)
-    referrals = await repo.list_visible(session, principal, filters.where(), limit=limit, after=after)
-    return await present_for(session, principal, referrals)
+    uow.log(principal, resource=RESOURCE, action=AccessAction.list, purpose=PURPOSE)
+    referrals = await repo.list_visible(uow.session, principal, filters.where(), limit=limit, after=after)
+    return await present_for(uow.session, principal, referrals)
 
 
 async def list_for_household(
-    session: AsyncSession, principal: Principal, household_id: uuid.UUID, *, limit: int, after: Keyset | None
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, *, limit: int, after: Keyset | None
 ) -> list[AnyReferralRead]:
     """A household's referrals, for the coordinator's overview (the household access rule applies)."""
-    await get_visible(session, principal, household_id, resource=RESOURCE, action=AccessAction.list)
+    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.list)
     referrals = await repo.list_visible(
-        session, principal, ReferralFilters(household_id=household_id).where(), limit=limit, after=after
+        uow.session, principal, ReferralFilters(household_id=household_id).where(), limit=limit, after=after
     )
-    return await present_for(session, principal, referrals)
+    return await present_for(uow.session, principal, referrals)
 
 
 # -- changes --------------------------------------------------------------------------------------
@@ -225,7 +224,7 @@ def new_transition(
 
 
 async def record_transition(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     referral: Referral,
     *,
@@ -237,29 +236,29 @@ async def record_transition(
     transition = new_transition(
         principal, {"id": referral.id, "status": referral.status}, from_status=from_status, side=side
     )
-    await repo.add_transition(session, transition)
-    await emit(session, referral, EVENT_FOR[ReferralStatus(referral.status)], transition["occurred_at"])
-    await _feed_sync(session, referral)
+    await repo.add_transition(uow.session, transition)
+    await emit(uow, referral, EVENT_FOR[ReferralStatus(referral.status)], transition["occurred_at"])
+    _feed_sync(uow, referral)
     return transition
 
 
-async def _feed_sync(session: AsyncSession, referral: Referral) -> None:
+def _feed_sync(uow: UnitOfWork, referral: Referral) -> None:
     """Referrals linked to a household travel to the team's phones with the rest of its file."""
     if referral.household_id is not None:
-        await changes.record_change(
-            session, household_id=referral.household_id, entity=SYNC_ENTITY, entity_id=referral.id
-        )
+        uow.record_change(ChangeRecord(referral.household_id, SYNC_ENTITY, referral.id))
 
 
 async def emit(
-    session: AsyncSession,
+    uow: UnitOfWork,
     referral: Referral,
     event_type: EventType,
     occurred_at: datetime,
     **extra: str,
 ) -> None:
+    """Queue the webhook event of a change, in the work's transaction (it goes out only if the change
+    commits)."""
     await outbox.enqueue(
-        session,
+        uow,
         event_type=event_type,
         organisation_id=referral.organisation_id,
         referral_id=referral.id,
@@ -289,7 +288,7 @@ def _link_fields_given(data: TransitionCreate) -> list[str]:
 
 
 async def transition(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     referral_id: uuid.UUID,
     data: TransitionCreate,
@@ -298,9 +297,7 @@ async def transition(
 ) -> AnyReferralRead:
     """Move the referral to ``data.status`` (409 naming the rule when the lifecycle forbids it)."""
     side = side_of(principal)
-    referral = await visible_or_404(
-        session, principal, referral_id, action=AccessAction.update, for_update=True
-    )
+    referral = await visible_or_404(uow, principal, referral_id, action=AccessAction.update, for_update=True)
     direction, current = Direction(referral.direction), ReferralStatus(referral.status)
     rules.check_transition(
         direction=direction,
@@ -312,7 +309,7 @@ async def transition(
     )
     links_household = direction is Direction.inbound and data.status is ReferralStatus.accepted
     if links_household:
-        await _link_household(session, principal, referral, data, protector)
+        await _link_household(uow, principal, referral, data, protector)
     elif given := _link_fields_given(data):
         raise ValidationFailed(
             [
@@ -328,14 +325,14 @@ async def transition(
     if side is Side.team:
         referral.handled_by_worker_id = principal.worker_id
     referral.version += 1
-    referral.updated_at = await repo.now(session)
-    await session.flush()
-    await record_transition(session, principal, referral, from_status=current, side=side)
-    return await present_one(session, principal, referral)
+    referral.updated_at = await repo.now(uow.session)
+    await uow.session.flush()
+    await record_transition(uow, principal, referral, from_status=current, side=side)
+    return await present_one(uow.session, principal, referral)
 
 
 async def _link_household(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     referral: Referral,
     data: TransitionCreate,
@@ -353,26 +350,24 @@ async def _link_household(
             ]
         )
     if data.household_id is not None:
-        await _link_existing(session, principal, referral, data.household_id, data.member_id)
+        await _link_existing(uow, principal, referral, data.household_id, data.member_id)
         return
     if data.member_id is not None:
         raise ValidationFailed(
             [FieldError(("body", "member_id"), "Only taken with household_id.", "not_applicable")]
         )
     assert protector is not None and data.new_household is not None
-    codes = await repo.buurt_codes(session, {referral.buurt_id} if referral.buurt_id else set())
+    codes = await repo.buurt_codes(uow.session, {referral.buurt_id} if referral.buurt_id else set())
     new = _new_household(
         referral, data.new_household, codes.get(referral.buurt_id) if referral.buurt_id else None
     )
-    work = audit.work_of(session)
-    assert work is not None, "a referral is accepted in the request's unit of work"
-    created = await households.create_household(work, principal, new, protector)
+    created = await households.create_household(uow, principal, new, protector)
     referral.household_id, referral.team_id = created.id, created.team_id
     referral.member_id = created.members[0].id
 
 
 async def _link_existing(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     referral: Referral,
     household_id: uuid.UUID,
@@ -380,14 +375,14 @@ async def _link_existing(
 ) -> None:
     try:
         household = await get_visible(
-            session, principal, household_id, resource="household", action=AccessAction.update
+            uow, principal, household_id, resource="household", action=AccessAction.update
         )
     except NotFound:
         raise ValidationFailed(
             [FieldError(("body", "household_id"), "No such household in your caseload.", "household_unknown")]
         ) from None
     if member_id is not None and not await consents_repo.member_in_household(
-        session, member_id, household_id
+        uow.session, member_id, household_id
     ):
         raise ValidationFailed(
             [FieldError(("body", "member_id"), "Not a member of this household.", "member_unknown")]
@@ -435,11 +430,11 @@ def _new_household(referral: Referral, given: NewHousehold, buurt_code: str | No
 
 
 async def post_message(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, data: MessageCreate
+    uow: UnitOfWork, principal: Principal, referral_id: uuid.UUID, data: MessageCreate
 ) -> MessageRead:
     side = side_of(principal)
     referral = await visible_or_404(
-        session, principal, referral_id, action=AccessAction.create, resource=MESSAGE, for_update=True
+        uow, principal, referral_id, action=AccessAction.create, resource=MESSAGE, for_update=True
     )
     message = ReferralMessage(
         referral_id=referral.id,
@@ -449,19 +444,18 @@ async def post_message(
         organisation_id=principal.organisation_id,
         body=data.body,
     )
-    await repo.add_message(session, message)
+    await repo.add_message(uow.session, message)
     referral.updated_at = message.created_at
-    await session.flush()
-    await emit(session, referral, EventType.message, message.created_at, message_id=str(message.id))
-    await _feed_sync(session, referral)
+    await uow.session.flush()
+    await emit(uow, referral, EventType.message, message.created_at, message_id=str(message.id))
+    _feed_sync(uow, referral)
     return MessageRead.model_validate(message.model_dump())
 
 
 async def list_messages(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, limit: int, after: Keyset | None
+    uow: UnitOfWork, principal: Principal, referral_id: uuid.UUID, *, limit: int, after: Keyset | None
 ) -> list[MessageRead]:
-    referral = await visible_or_404(
-        session, principal, referral_id, action=AccessAction.list, resource=MESSAGE
-    )
-    rows = await repo.messages_of(session, referral.id, limit=limit, after=after)
+    """Oldest first (a conversation)."""
+    referral = await visible_or_404(uow, principal, referral_id, action=AccessAction.list, resource=MESSAGE)
+    rows = await repo.messages_of(uow.session, referral.id, limit=limit, after=after)
     return [MessageRead.model_validate(m.model_dump()) for m in rows]

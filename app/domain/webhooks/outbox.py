@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.consents.repository import LOCAL_TODAY_SQL
 from app.domain.unit_of_work.events import ConsentWithdrawn
 from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEvent
 
-_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_deliveries = table_of(WebhookDelivery)
 
 
 def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) 
 
 
 async def enqueue(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     event_type: EventType,
     organisation_id: uuid.UUID,
@@ -38,7 +40,8 @@ async def enqueue(
     consent_id: uuid.UUID | None,
     body: dict[str, Any],
 ) -> uuid.UUID | None:
-    """Queue the event and its deliveries; None when its consent is no longer in force."""
+    """Queue the event and its deliveries in the work's transaction (they go out only if the change
+    they describe commits); None when its consent is no longer in force."""
     params = event_params(
         event_type=event_type,
         organisation_id=organisation_id,
@@ -46,7 +49,7 @@ async def enqueue(
         consent_id=consent_id,
         body=body,
     )
-    queued: uuid.UUID | None = (await session.execute(_ENQUEUE, params)).scalar_one_or_none()
+    queued: uuid.UUID | None = (await uow.session.execute(_ENQUEUE, params)).scalar_one_or_none()
     return queued
 
 
@@ -132,7 +135,7 @@ async def cancel_pending_for_consent(session: AsyncSession, consent_id: uuid.UUI
             status=str(DeliveryStatus.cancelled), last_error="consent_withdrawn", completed_at=sa.func.now()
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return _count(result)
 
 
 async def purge_finished(session: AsyncSession, *, older_than: timedelta, limit: int = 10_000) -> int:
@@ -153,4 +156,9 @@ async def purge_finished(session: AsyncSession, *, older_than: timedelta, limit:
         .scalar_subquery()
     )
     result = await session.execute(sa.delete(WebhookEvent).where(col(WebhookEvent.id).in_(old)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return _count(result)
+
+
+def _count(result: Any) -> int:
+    """The rows an UPDATE or DELETE touched (its result is a cursor result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
 from app.domain.webhooks.models import (
@@ -26,7 +27,7 @@ from app.domain.webhooks.models import (
     WebhookSubscription,
 )
 
-_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_deliveries = table_of(WebhookDelivery)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -148,7 +149,7 @@ async def redeliver(session: AsyncSession, subscription_id: uuid.UUID, delivery_
             status=str(DeliveryStatus.pending), attempts=0, next_attempt_at=sa.func.now(), completed_at=None
         )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(cast(CursorResult[Any], result).rowcount)  # an UPDATE's result is a cursor result
 
 
 async def _now(session: AsyncSession) -> datetime:

@@ -12,8 +12,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from app.domain.unit_of_work import legacy as audit
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
+from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks import repository, targets
 from app.domain.webhooks.models import DeliveryStatus, WebhookSubscription
 from app.domain.webhooks.repository import Keyset
@@ -50,7 +50,7 @@ async def _checked_url(url: str, policy: targets.TargetPolicy, resolver: targets
 
 
 async def _owned(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     subscription_id: uuid.UUID,
     action: AccessAction,
@@ -58,11 +58,9 @@ async def _owned(
     for_update: bool = False,
 ) -> WebhookSubscription:
     organisation_id = organisation_of(principal)
-    found = await repository.get_owned(session, organisation_id, subscription_id, for_update=for_update)
+    found = await repository.get_owned(uow.session, organisation_id, subscription_id, for_update=for_update)
     outcome = AccessOutcome.allowed if found else AccessOutcome.denied
-    audit.record(
-        session, principal, resource=SUBSCRIPTION, action=action, outcome=outcome, resource_id=subscription_id
-    )
+    uow.log(principal, resource=SUBSCRIPTION, action=action, outcome=outcome, resource_id=subscription_id)
     if found is None:
         raise NotFound("webhook subscription")
     return found
@@ -73,7 +71,7 @@ def to_read(subscription: WebhookSubscription) -> SubscriptionRead:
 
 
 async def create(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     data: SubscriptionCreate,
     *,
@@ -85,7 +83,7 @@ async def create(
     url = await _checked_url(data.url, policy, resolver)
     secret = new_secret()
     subscription = await repository.add(
-        session,
+        uow.session,
         WebhookSubscription(
             organisation_id=organisation_id,
             created_by_client_id=principal.client_id,
@@ -95,27 +93,25 @@ async def create(
             secret_encrypted=box.seal(secret),
         ),
     )
-    audit.record(
-        session, principal, resource=SUBSCRIPTION, action=AccessAction.create, resource_id=subscription.id
-    )
+    uow.log(principal, resource=SUBSCRIPTION, action=AccessAction.create, resource_id=subscription.id)
     return SubscriptionWithSecret.model_validate({**subscription.model_dump(), "secret": secret})
 
 
 async def list_subscriptions(
-    session: AsyncSession, principal: Principal, *, limit: int, after: Keyset | None
+    uow: UnitOfWork, principal: Principal, *, limit: int, after: Keyset | None
 ) -> list[SubscriptionRead]:
     organisation_id = organisation_of(principal)
-    audit.record(session, principal, resource=SUBSCRIPTION, action=AccessAction.list)
-    rows = await repository.list_owned(session, organisation_id, limit=limit, after=after)
+    uow.log(principal, resource=SUBSCRIPTION, action=AccessAction.list)
+    rows = await repository.list_owned(uow.session, organisation_id, limit=limit, after=after)
     return [to_read(s) for s in rows]
 
 
-async def get(session: AsyncSession, principal: Principal, subscription_id: uuid.UUID) -> SubscriptionRead:
-    return to_read(await _owned(session, principal, subscription_id, AccessAction.read))
+async def get(uow: UnitOfWork, principal: Principal, subscription_id: uuid.UUID) -> SubscriptionRead:
+    return to_read(await _owned(uow, principal, subscription_id, AccessAction.read))
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     subscription_id: uuid.UUID,
     data: SubscriptionUpdate,
@@ -123,7 +119,7 @@ async def update(
     policy: targets.TargetPolicy,
     resolver: targets.Resolver = targets.system_resolver,
 ) -> SubscriptionRead:
-    subscription = await _owned(session, principal, subscription_id, AccessAction.update, for_update=True)
+    subscription = await _owned(uow, principal, subscription_id, AccessAction.update, for_update=True)
     if data.url is not None:
         subscription.url = await _checked_url(data.url, policy, resolver)
     if data.event_types is not None:
@@ -133,18 +129,18 @@ async def update(
     if data.active is not None:
         subscription.active = data.active
         if not data.active:
-            await repository.cancel_pending(session, subscription.id, "subscription_paused")
-    await repository.touch(session, subscription)
+            await repository.cancel_pending(uow.session, subscription.id, "subscription_paused")
+    await repository.touch(uow.session, subscription)
     return to_read(subscription)
 
 
-async def delete(session: AsyncSession, principal: Principal, subscription_id: uuid.UUID) -> None:
-    subscription = await _owned(session, principal, subscription_id, AccessAction.delete, for_update=True)
-    await repository.delete(session, subscription)
+async def delete(uow: UnitOfWork, principal: Principal, subscription_id: uuid.UUID) -> None:
+    subscription = await _owned(uow, principal, subscription_id, AccessAction.delete, for_update=True)
+    await repository.delete(uow.session, subscription)
 
 
 async def rotate_secret(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     subscription_id: uuid.UUID,
     data: SecretRotate,
@@ -152,18 +148,18 @@ async def rotate_secret(
     box: SecretBox,
 ) -> SubscriptionWithSecret:
     """A new secret signs from now on; the previous one signs as well for ``overlap_hours``."""
-    subscription = await _owned(session, principal, subscription_id, AccessAction.update, for_update=True)
+    subscription = await _owned(uow, principal, subscription_id, AccessAction.update, for_update=True)
     secret = new_secret()
-    await repository.touch(session, subscription)
+    await repository.touch(uow.session, subscription)
     subscription.previous_secret_encrypted = subscription.secret_encrypted
     subscription.previous_secret_expires_at = subscription.updated_at + timedelta(hours=data.overlap_hours)
     subscription.secret_encrypted = box.seal(secret)
-    await session.flush()
+    await uow.session.flush()
     return SubscriptionWithSecret.model_validate({**subscription.model_dump(), "secret": secret})
 
 
 async def list_deliveries(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     subscription_id: uuid.UUID,
     *,
@@ -171,27 +167,29 @@ async def list_deliveries(
     limit: int,
     after: Keyset | None,
 ) -> list[DeliveryRead]:
-    await _owned(session, principal, subscription_id, AccessAction.list)
-    rows = await repository.list_deliveries(session, subscription_id, status=status, limit=limit, after=after)
+    await _owned(uow, principal, subscription_id, AccessAction.list)
+    rows = await repository.list_deliveries(
+        uow.session, subscription_id, status=status, limit=limit, after=after
+    )
     return [DeliveryRead.model_validate(row) for row in rows]
 
 
 async def get_delivery(
-    session: AsyncSession, principal: Principal, subscription_id: uuid.UUID, delivery_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, subscription_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> DeliveryDetail:
-    await _owned(session, principal, subscription_id, AccessAction.read)
-    return await _delivery_detail(session, subscription_id, delivery_id)
+    await _owned(uow, principal, subscription_id, AccessAction.read)
+    return await _delivery_detail(uow.session, subscription_id, delivery_id)
 
 
 async def redeliver(
-    session: AsyncSession, principal: Principal, subscription_id: uuid.UUID, delivery_id: uuid.UUID
+    uow: UnitOfWork, principal: Principal, subscription_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> DeliveryDetail:
     """Queue a dead-lettered delivery again (409 when it is not dead)."""
-    await _owned(session, principal, subscription_id, AccessAction.update)
-    await _delivery_detail(session, subscription_id, delivery_id)
-    if not await repository.redeliver(session, subscription_id, delivery_id):
+    await _owned(uow, principal, subscription_id, AccessAction.update)
+    await _delivery_detail(uow.session, subscription_id, delivery_id)
+    if not await repository.redeliver(uow.session, subscription_id, delivery_id):
         raise Conflict("Only a dead-lettered delivery can be sent again.", rule="delivery_not_dead")
-    return await _delivery_detail(session, subscription_id, delivery_id)
+    return await _delivery_detail(uow.session, subscription_id, delivery_id)
 
 
 async def _delivery_detail(
