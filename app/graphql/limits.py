@@ -3,9 +3,10 @@
 They run in the validation step, so an abusive document is refused before any resolver (or SQL)
 runs. The rule classes are made ONCE per schema, so the tuple of validation rules is the same object
 set on every request and Strawberry's ValidationCache (keyed on schema, document and rules) keeps
-hitting; an extension built per request with a fresh rule class would make it miss every time
-(PERFORMANCE.md). Fragments are measured once each (memoised), so a document that spreads fragments
-many times is counted with every spread multiplied in, without the counting itself blowing up.
+hitting; an extension built per request with a fresh rule class would make it miss every time, and
+every request would validate its whole document again. Fragments are measured once each (memoised),
+so a document that spreads fragments many times is counted with every spread multiplied in, without
+the counting itself blowing up.
 The token limit is graphql-core's parser option ``max_tokens`` (Strawberry's MaxTokensLimiter), which
 is part of ParserCache's key.
 """

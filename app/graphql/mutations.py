@@ -18,12 +18,12 @@ from typing import Annotated, Any, TypeVar
 
 import pydantic
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import errors
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import schemas as domain
 from app.domain.initiatives.access import Viewer
+from app.domain.unit_of_work.work import UnitOfWork
 from app.graphql.permissions import CanManageNetworks, CanWriteInitiatives, needs
 from app.graphql.queries import parse_id
 from app.graphql.types import (
@@ -140,14 +140,17 @@ def _model(model: type[M], value: Any) -> M:
 
 
 async def run(
-    info: Info, action: Callable[[AsyncSession, Viewer], Awaitable[T]], shape: Callable[[T], Any]
+    info: Info, action: Callable[[UnitOfWork, Viewer], Awaitable[T]], shape: Callable[[T], Any]
 ) -> Any:
-    """One use case in a savepoint: on a broken rule nothing it did stays, and a problem is returned."""
+    """One use case in the request's unit of work, in a savepoint: on a broken rule nothing it did
+    stays, and a problem is returned. Everything the request reads from here on (the viewer, the
+    answer's nested fields) is read in the unit of work too, so it shows what was just written."""
     ctx = info.context
+    work = ctx.in_unit_of_work()
     viewer = await ctx.viewer()
     try:
-        async with ctx.lock, ctx.session.begin_nested():
-            result = await action(ctx.session, viewer)
+        async with work.savepoint() as uow:
+            result = await action(uow, viewer)
     except errors.DomainError as error:
         return problem_of(error)
     except pydantic.ValidationError as error:
@@ -262,8 +265,8 @@ class Mutation:
         extensions=_WRITE, description="Propose an initiative for your network (status IDEA)."
     )
     async def propose_initiative(self, info: Info, input: ProposeInitiativeInput) -> InitiativeResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
-            return await service.propose(session, viewer, _model(domain.InitiativeCreate, input))
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
+            return await service.propose(uow.session, viewer, _model(domain.InitiativeCreate, input))
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -271,9 +274,9 @@ class Mutation:
     async def update_initiative(
         self, info: Info, id: strawberry.ID, expected_version: int, input: UpdateInitiativeInput
     ) -> InitiativeResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeUpdate, input)
-            return await service.update(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.update(uow.session, viewer, _id(id, "initiative"), expected_version, data)
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -281,9 +284,11 @@ class Mutation:
     async def request_grant(
         self, info: Info, id: strawberry.ID, expected_version: int, amount_cents: int, year: int
     ) -> InitiativeResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = domain.GrantRequest(amount_cents=amount_cents, year=year)
-            return await service.request_grant(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.request_grant(
+                uow.session, viewer, _id(id, "initiative"), expected_version, data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -293,9 +298,11 @@ class Mutation:
     async def decide_grant(
         self, info: Info, id: strawberry.ID, expected_version: int, input: GrantDecisionInput
     ) -> InitiativeResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.GrantDecisionIn, input)
-            return await service.decide_grant(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.decide_grant(
+                uow.session, viewer, _id(id, "initiative"), expected_version, data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -303,8 +310,8 @@ class Mutation:
     async def start_initiative(
         self, info: Info, id: strawberry.ID, expected_version: int
     ) -> InitiativeResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
-            return await service.start(session, viewer, _id(id, "initiative"), expected_version)
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
+            return await service.start(uow.session, viewer, _id(id, "initiative"), expected_version)
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -314,9 +321,9 @@ class Mutation:
     async def report_initiative(
         self, info: Info, id: strawberry.ID, expected_version: int, input: ReportInput
     ) -> InitiativeResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeReportIn, input)
-            return await service.report(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.report(uow.session, viewer, _id(id, "initiative"), expected_version, data)
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -324,9 +331,9 @@ class Mutation:
     async def add_network_member(
         self, info: Info, network_id: strawberry.ID, input: AddMemberInput
     ) -> MemberResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.MemberView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MemberView:
             data = _model(domain.MemberCreate, input)
-            return await network_service.add_member(session, viewer, _id(network_id, "network"), data)
+            return await network_service.add_member(uow.session, viewer, _id(network_id, "network"), data)
 
         return await run(info, action, NetworkMember.of)
 
@@ -334,10 +341,10 @@ class Mutation:
     async def update_network_member(
         self, info: Info, id: strawberry.ID, expected_version: int, input: UpdateMemberInput
     ) -> MemberResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.MemberView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MemberView:
             data = _model(domain.MemberUpdate, input)
             return await network_service.update_member(
-                session, viewer, _id(id, "member"), expected_version, data
+                uow.session, viewer, _id(id, "member"), expected_version, data
             )
 
         return await run(info, action, NetworkMember.of)
@@ -346,8 +353,10 @@ class Mutation:
     async def remove_network_member(
         self, info: Info, id: strawberry.ID, expected_version: int
     ) -> MemberRemovedResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> uuid.UUID:
-            return await network_service.remove_member(session, viewer, _id(id, "member"), expected_version)
+        async def action(uow: UnitOfWork, viewer: Viewer) -> uuid.UUID:
+            return await network_service.remove_member(
+                uow.session, viewer, _id(id, "member"), expected_version
+            )
 
         return await run(info, action, lambda removed: MemberRemoved(id=strawberry.ID(str(removed))))
 
@@ -355,9 +364,11 @@ class Mutation:
     async def create_year_plan(
         self, info: Info, network_id: strawberry.ID, input: YearPlanInput
     ) -> YearPlanResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.YearPlanView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.YearPlanView:
             data = _model(domain.YearPlanCreate, input)
-            return await network_service.create_year_plan(session, viewer, _id(network_id, "network"), data)
+            return await network_service.create_year_plan(
+                uow.session, viewer, _id(network_id, "network"), data
+            )
 
         return await run(info, action, YearPlan.of)
 
@@ -365,10 +376,10 @@ class Mutation:
     async def update_year_plan(
         self, info: Info, id: strawberry.ID, expected_version: int, input: UpdateYearPlanInput
     ) -> YearPlanResult:
-        async def action(session: AsyncSession, viewer: Viewer) -> domain.YearPlanView:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.YearPlanView:
             data = _model(domain.YearPlanUpdate, input)
             return await network_service.update_year_plan(
-                session, viewer, _id(id, "year plan"), expected_version, data
+                uow.session, viewer, _id(id, "year plan"), expected_version, data
             )
 
         return await run(info, action, YearPlan.of)

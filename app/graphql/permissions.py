@@ -2,8 +2,9 @@
 
 Deny by default: every field either declares a permission or is listed in ``PUBLIC_FIELDS`` with the
 reason it is public; tests/graphql walks the schema and fails on any other field. Scopes say which
-kind of data, the viewer's live network membership says which objects (DESIGN.md §3). Services check
-the object rules again on every write.
+kind of data, the viewer's network membership says which objects: it is read from the database once
+per request, never taken from the token, so a member who leaves loses access with their next request.
+Services check the object rules again on every write.
 """
 
 from __future__ import annotations
@@ -104,9 +105,11 @@ def needs(permission: BasePermission) -> list[FieldExtension]:
 
 
 # Fields anyone may read, anonymous callers included, with the reason. Everything else declares a
-# permission above. Public data (DESIGN.md §3): initiatives' title, summary, themes, buurt, status,
-# amounts, dates and participants; network name and area; year plans, budgets and spent totals; grant
-# decisions and amounts; the neighbourhood and theme lists. Ideas are filtered out in SQL for non-members.
+# permission above. Public data: what a resident network decides with public money, shown to the
+# neighbourhood: initiatives' title, summary, themes, buurt, status, amounts, dates and participants;
+# network name and area; year plans, budgets and spent totals; grant decisions and amounts; the
+# neighbourhood and theme lists. None of it names a person: contact details, member lists, grant
+# reasons and closing reports are members-only. Ideas are filtered out in SQL for non-members.
 PUBLIC_FIELDS: frozenset[str] = frozenset(
     {
         # Entry points: each returns public data only and applies the visibility rules in SQL.

@@ -92,15 +92,15 @@ class Query:
     async def neighbourhoods(
         self, info: Info, municipality: str | None = None, wijk: str | None = None, first: int = DEFAULT_PAGE
     ) -> list[Neighbourhood]:
-        async with info.context.lock:
-            found = await service.neighbourhoods(info.context.session, municipality, wijk, first)
+        async with info.context.reads.session() as session:
+            found = await service.neighbourhoods(session, municipality, wijk, first)
         return [Neighbourhood.of(v) for v in found]
 
     @strawberry.field
     async def neighbourhood(self, info: Info, code: str) -> Neighbourhood | None:
         try:
-            async with info.context.lock:
-                return Neighbourhood.of(await service.neighbourhood(info.context.session, code))
+            async with info.context.reads.session() as session:
+                return Neighbourhood.of(await service.neighbourhood(session, code))
         except NotFound:
             return None
 
@@ -121,8 +121,8 @@ class Query:
         except ValidationFailed as error:
             raise GraphQLError("The cursor is not valid.", extensions={"code": "BAD_CURSOR"}) from error
         viewer = await ctx.viewer()
-        async with ctx.lock:
-            views, end = await service.list_initiatives(ctx.session, viewer, flt, first, key)
+        async with ctx.reads.session() as session:
+            views, end = await service.list_initiatives(session, viewer, flt, first, key)
         items = await initiatives_for(info, views)
         end_cursor = ctx.cursors.encode(INITIATIVES, end) if end is not None else None
         return _connection(items, end_cursor, _cursors(info, views))
@@ -143,10 +143,8 @@ class Query:
         neighbourhood: str | None = None,
         first: int = DEFAULT_PAGE,
     ) -> list[Network]:
-        async with info.context.lock:
-            found = await network_service.list_networks(
-                info.context.session, municipality, neighbourhood, first
-            )
+        async with info.context.reads.session() as session:
+            found = await network_service.list_networks(session, municipality, neighbourhood, first)
         return [Network.of(v) for v in found]
 
     @strawberry.field

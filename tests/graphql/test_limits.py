@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from graphql import GraphQLError
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
+from strawberry.extensions import ParserCache, ValidationCache
 
+from app.db import Database
+from app.domain.unit_of_work.work import UnitOfWork, Wiring
 from app.graphql.context import GraphQLContext
 from app.graphql.limits import Limits
 from app.graphql.schema import CACHE_SIZE, MASKED_MESSAGE, should_mask
@@ -85,21 +85,28 @@ async def test_abusive_documents_are_refused_before_any_resolver(
     assert expected in message, message
 
 
-def _cache_info(cache_of: Any) -> Any:
-    """Hits and misses of Strawberry's module-level LRU cache for our cache size."""
-    return cache_of(CACHE_SIZE).cache_info()
+def _parse_cache_info() -> Any:
+    """Hits and misses of Strawberry's parse cache for our cache size (one LRU cache per size,
+    shared by every ParserCache of that size)."""
+    cached: Any = ParserCache(maxsize=CACHE_SIZE).cached_parse_document  # a functools.lru_cache
+    return cached.cache_info()
+
+
+def _validate_cache_info() -> Any:
+    cached: Any = ValidationCache(maxsize=CACHE_SIZE).cached_validate_document  # a functools.lru_cache
+    return cached.cache_info()
 
 
 async def test_limits_and_caches_work_together(client: httpx.AsyncClient) -> None:
     """The limit rule is one class per schema: the same document validates once, then hits the cache."""
     query = "{ themes { code labelEn } neighbourhoods(first: 1) { code } }"
     await post(client, query)
-    parse_before = _cache_info(_get_parse_cache)
-    validate_before = _cache_info(_get_validate_cache)
+    parse_before = _parse_cache_info()
+    validate_before = _validate_cache_info()
     for _ in range(3):
         assert "errors" not in await post(client, query)
-    parse_after = _cache_info(_get_parse_cache)
-    validate_after = _cache_info(_get_validate_cache)
+    parse_after = _parse_cache_info()
+    validate_after = _validate_cache_info()
     assert parse_after.hits - parse_before.hits == 3 and parse_after.misses == parse_before.misses
     assert validate_after.hits - validate_before.hits == 3 and validate_after.misses == validate_before.misses
     # A refused document is refused again from the cache, just as fast.
@@ -161,13 +168,13 @@ async def test_production_limits_apply(app: FastAPI, production: httpx.AsyncClie
 async def test_production_masks_unexpected_errors(production_app: FastAPI, settings: Settings) -> None:
     """A resolver that fails deep down (here: no database) answers "Unexpected error." and nothing more."""
     schema = production_app.state.graphql_schema
-    engine = create_async_engine("postgresql+asyncpg://nobody:secret@127.0.0.1:9/nowhere")
+    configured = production_app.state.settings
+    db = Database("postgresql://nobody:secret@127.0.0.1:9/nowhere", configured)
     try:
-        async with AsyncSession(engine) as session:
-            context = GraphQLContext(session, None, production_app.state.settings)
-            result = await schema.execute("{ themes { code } }", context_value=context)
+        context = GraphQLContext(db, UnitOfWork(db, Wiring()), None, configured)
+        result = await schema.execute("{ themes { code } }", context_value=context)
     finally:
-        await engine.dispose()
+        await db.dispose()
     assert result.data is None
     assert [e.message for e in result.errors] == [MASKED_MESSAGE]
     assert "nowhere" not in str(result.errors[0].formatted) and "secret" not in str(

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import strawberry
 from fastapi import FastAPI
-from graphql import GraphQLInterfaceType, GraphQLObjectType
+from graphql import GraphQLInterfaceType, GraphQLObjectType, build_schema
 from strawberry.permission import BasePermission, PermissionExtension
 
 from app.contract import CONTRACT_DIR, CONTRACTS, REGENERATE_COMMAND
 from app.graphql import permissions, served_sdl
 from app.graphql.permissions import PUBLIC_FIELDS, IsNetworkMember, needs
 
-# Words of formal case data (DESIGN.md §2) that must never name a type or field of this schema.
+# Words of formal case data (households, their members and everything of their case files): the
+# schema serves the public side only, so none may name a type or field of it.
 CASE_WORDS = re.compile(
     r"household|huishouden|person|assessment|referral|consent|bsn|contactmoment|casefile|caseload|"
     r"selfsufficiency|goal",
@@ -26,11 +27,12 @@ CASE_WORDS = re.compile(
 def permissions_of(schema: strawberry.Schema) -> dict[str, list[BasePermission]]:
     """``Type.field`` -> the permissions it declares, for every field of every object and interface."""
     found: dict[str, list[BasePermission]] = {}
-    for name, graphql_type in schema._schema.type_map.items():
+    served = build_schema(schema.as_str())  # the names of the served types and fields
+    for name, graphql_type in served.type_map.items():
         if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType):
             continue
-        for field_name, field in graphql_type.fields.items():
-            definition = field.extensions.get("strawberry-definition")
+        for field_name in graphql_type.fields:
+            definition = schema.get_field_for_type(field_name, name)
             extensions = definition.extensions if definition is not None else []
             found[f"{name}.{field_name}"] = [
                 p for e in extensions if isinstance(e, PermissionExtension) for p in e.permissions

@@ -1,24 +1,20 @@
-"""The fast paths give graphql-core's answers: plain fields, level loading, lookahead, cached statements.
-
-Every query runs through the served schema (plain fields completed by app.graphql.execution) and
-through the same schema with all of execution left to graphql-core; data and errors must be equal.
-"""
+"""How GraphQL reads: nested data per level and only when selected (through fragments, aliases and
+directives too), each viewer kept to what it may see, queries without a transaction and mutations in
+theirs, and the HTTP details (routing first, JSON in and out)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import strawberry
 from fastapi import FastAPI
+from sqlalchemy import event
 
-from app.graphql.context import GraphQLContext
-from app.graphql.execution import ExecutionContext, mark_plain_fields
-from app.graphql.schema import build_schema
-from app.security.principal import Principal
-from app.settings import Settings
 from tests.graphql.test_limits import statements
+from tests.graphql.test_mutations import PROPOSE, proposal
 from tests.initiatives.factories import Networks
 
 WIDE = """
@@ -52,25 +48,6 @@ query($id: ID!) {
 }"""
 
 
-async def _principal(app: FastAPI, networks: Networks, actor: str) -> Principal | None:
-    if actor == "anonymous":
-        return None
-    token = (await networks.world.headers(actor))["Authorization"].split(" ", 1)[1]
-    principal: Principal = await app.state.token_verifier.verify(token)
-    return principal
-
-
-async def _run(
-    app: FastAPI, schema: strawberry.Schema, principal: Principal | None, query: str, **variables: Any
-) -> Any:
-    async with app.state.db.sessionmaker() as session:
-        context = GraphQLContext(session, principal, app.state.settings)
-        result = await schema.execute(query, variable_values=variables, context_value=context)
-        await session.rollback()
-    errors = [(e.message, e.path) for e in result.errors or ()]
-    return result.data, errors
-
-
 async def _filled(networks: Networks) -> None:
     await networks.initiatives("a", 6, status="idea")
     await networks.initiatives("a", 5, buurt=0)
@@ -79,63 +56,25 @@ async def _filled(networks: Networks) -> None:
 
 
 @pytest.mark.parametrize("actor", ["anonymous", "resident", "resident_b"])
-async def test_the_fast_paths_answer_exactly_as_graphql_core(
-    app: FastAPI, settings: Settings, networks: Networks, actor: str
+async def test_fragments_aliases_and_directives_reach_the_nested_data(
+    client: httpx.AsyncClient, networks: Networks, actor: str
 ) -> None:
+    """The nested data loaded for a whole list follows the selection through fragments, inline
+    fragments, aliases and @skip/@include: nothing selected is missing."""
     await _filled(networks)
-    served: strawberry.Schema = app.state.graphql_schema
-    assert served.execution_context_class is ExecutionContext
-    reference = build_schema(settings, plain_fields=False)
-    principal = await _principal(app, networks, actor)
-    for query, variables in (
-        (WIDE, {"code": networks.buurt_a, "yes": True}),
-        (WIDE, {"code": networks.buurt_a, "yes": False}),
-        (NAMED, {"id": str(networks.a)}),
-    ):
-        fast = await _run(app, served, principal, query, **variables)
-        slow = await _run(app, reference, principal, query, **variables)
-        assert fast == slow
-        assert fast[0] is not None and fast[0]["neighbourhood" if query is WIDE else "network"]
-
-
-@strawberry.type
-class Item:
-    name: str
-    count: int
-    tags: list[str]
-
-
-@strawberry.type
-class Box:
-    label: str
-    item: Item
-    items: list[Item]
-
-
-@strawberry.type
-class Root:
-    @strawberry.field
-    def boxes(self) -> list[Box]:
-        good = Item(name="ok", count=1, tags=["a"])
-        broken = Item(name=None, count="not a number", tags=["b"])  # type: ignore[arg-type]
-        return [
-            Box(label="fine", item=good, items=[good]),
-            Box(label="bad", item=broken, items=[good, broken]),
-        ]
-
-
-async def test_unusual_values_fall_back_to_graphql_core_with_its_errors() -> None:
-    fast = strawberry.Schema(query=Root, execution_context_class=ExecutionContext)
-    # Item.name, Item.count, Box.label, Box.item, Box.items (a list of leaves, tags, is left as is)
-    assert mark_plain_fields(fast._schema, fast.config.default_resolver) == 5
-    slow = strawberry.Schema(query=Root)
-    query = "{ boxes { label item { name count tags } items { __typename name count } } }"
-    one, other = await fast.execute(query), await slow.execute(query)
-    assert one.data == other.data
-    assert [(e.message, e.path) for e in one.errors or ()] == [
-        (e.message, e.path) for e in other.errors or ()
-    ]
-    assert one.errors  # the null in a non-null field and the bad Int are reported
+    for yes in (True, False):
+        body = await networks.gql(client, actor, WIDE, code=networks.buurt_a, yes=yes)
+        assert "errors" not in body, body
+        initiatives = body["data"]["neighbourhood"]["initiatives"]
+        assert initiatives and all(i["again"] == i["id"] and i["network"]["name"] for i in initiatives)
+        assert all(i["themes"] and set(i["themes"][0]) == {"code", "c"} for i in initiatives)
+        assert any(i["grant"] and i["grant"]["__typename"] == "Grant" for i in initiatives)
+        assert set(initiatives[0]["neighbourhood"]) == ({"code", "wijkCode"} if yes else {"code", "name"})
+        connection = body["data"]["initiatives"]
+        assert connection["edges"] and all(e["cursor"] and e["node"]["themes"] for e in connection["edges"])
+        assert all(n["network"]["area"] for n in connection["nodes"])
+    named = (await networks.gql(client, actor, NAMED, id=str(networks.a)))["data"]["network"]
+    assert named["initiatives"] and all(i["network"] == {"name": named["name"]} for i in named["initiatives"])
 
 
 async def test_nested_data_is_loaded_per_level_and_only_when_selected(
@@ -205,3 +144,40 @@ async def test_json_in_and_out(client: httpx.AsyncClient, networks: Networks) ->
     query = "query($id: ID!) { initiatives(filter: {networkId: $id}) { nodes { title } } }"
     body = await networks.gql(client, "anonymous", query, id=str(networks.a))
     assert body["data"]["initiatives"]["nodes"] == [{"title": "Café Ôntmoeting ☕"}]
+
+
+LIST = """query($code: String!) {
+  initiatives(filter: {neighbourhood: $code}) { nodes { title status themes { code } grant { decision } } }
+}"""
+
+
+@contextmanager
+def autocommit_per_statement(app: FastAPI) -> Iterator[list[bool]]:
+    """For every statement the app sends: did its connection run without a transaction?"""
+    seen: list[bool] = []
+    target = (app.state.db.engine.sync_engine, "before_cursor_execute", _looker(seen))
+    event.listen(*target)
+    yield seen
+    event.remove(*target)
+
+
+def _looker(seen: list[bool]) -> Any:
+    return lambda conn, *_: seen.append(bool(conn.connection.dbapi_connection.autocommit))
+
+
+async def test_a_query_reads_without_a_transaction_and_a_mutation_writes_in_one(
+    app: FastAPI, client: httpx.AsyncClient, networks: Networks
+) -> None:
+    await networks.initiatives("a", 3)
+    for actor in ("anonymous", "resident"):
+        with autocommit_per_statement(app) as reads:
+            body = await networks.gql(client, actor, LIST, code=networks.buurt_a)
+        assert "errors" not in body, body
+        assert len(body["data"]["initiatives"]["nodes"]) == 3
+        assert reads and all(reads), (actor, reads)
+    # The connections went back to the pool with their isolation level reset: a mutation right
+    # after the queries runs every statement in its transaction.
+    with autocommit_per_statement(app) as writes:
+        body = await networks.gql(client, "resident", PROPOSE, input=proposal(networks))
+    assert body["data"]["proposeInitiative"]["__typename"] == "Initiative", body
+    assert writes and not any(writes), writes
