@@ -1,7 +1,7 @@
 """CPU per GraphQL request, in process: load-independent numbers for the benchmark's two queries.
 
     .venv/bin/python -m bench.graphql.inproc [--requests 2000] [--concurrency 1|16] [--only list]
-        [--profile] [--gc-freeze] [--no-pre-ping]
+        [--profile] [--gc-freeze]
 
 The real app with production settings (limits, masking, no introspection) is called straight over
 ASGI (no HTTP client, no sockets on the client side): ``time.process_time()`` around N requests is
@@ -19,15 +19,11 @@ import asyncio
 import gc
 import statistics
 import time
-from functools import partial
-from typing import Any
 
 import orjson
 import uvloop
 from fastapi import FastAPI
 
-import app.main
-from app.db import Database
 from app.main import create_app
 from bench.casefile.cpu import call as casefile_call
 from bench.graphql import data, run
@@ -64,15 +60,6 @@ async def measure(asgi: FastAPI, body: bytes, requests: int, concurrency: int) -
 async def main_async(options: argparse.Namespace) -> None:
     db = data.start()
     await data.prepare(db)
-    if options.transaction:  # as before: queries in a transaction too (BEGIN ... COMMIT)
-        from app.graphql import schema
-
-        async def as_before(self: Any) -> Any:
-            yield
-
-        schema.QueriesWithoutTransaction.on_execute = as_before  # type: ignore[method-assign]
-    if options.no_pre_ping:
-        app.main.Database = partial(Database, pool_pre_ping=False)  # type: ignore[misc,assignment]
     asgi = create_app(run.production_settings(db.url))
     async with asgi.router.lifespan_context(asgi):
         if options.gc_freeze:
@@ -113,9 +100,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--only", nargs="+", default=["list", "dashboard"], choices=["dashboard", "list"])
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after start-up (a proposal)")
-    parser.add_argument("--no-pre-ping", action="store_true", help="pool_pre_ping=False (a proposal)")
-    parser.add_argument("--transaction", action="store_true", help="queries in a transaction (as before)")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after start-up (as app.asgi)")
     parser.add_argument("--show", action="store_true", help="print the start of one answer")
     uvloop.run(main_async(parser.parse_args()))  # as uvicorn --loop uvloop
 

@@ -261,7 +261,7 @@ async def _claim_and_write(
 def _made_nothing(uow: UnitOfWork, entry: AccessEntry) -> None:
     """The statement made no referral: its create entry goes (a refusal leaves no row, as one refused
     before the statement; a replay or the earlier referral is logged as a read)."""
-    uow.entries.remove(entry)
+    uow.discard(entry)
 
 
 async def _refuse_early(uow: UnitOfWork, data: InboundReferralCreate, key: KeyRequest) -> Replay:

@@ -133,6 +133,12 @@ class UnitOfWork:
         if entry not in self.entries:
             self.entries.append(entry)
 
+    def discard(self, entry: AccessEntry) -> None:
+        """Take back an entry queued for a statement that, as it turned out, did nothing a log entry
+        should record (e.g. a write refused by a rule checked inside the statement, which then
+        answers as a refusal before any statement would)."""
+        self.entries.remove(entry)
+
     def record_change(self, change: ChangeRecord) -> None:
         """A change-feed row, written with the work (see ``change_feed``)."""
         self._changes.append(change)
