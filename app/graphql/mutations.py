@@ -21,6 +21,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import errors
+from app.domain.concurrency import ExpectedVersion
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import schemas as domain
 from app.domain.initiatives.access import Viewer
@@ -273,7 +274,9 @@ class Mutation:
     ) -> InitiativeResult:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeUpdate, input)
-            return await service.update(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.update(
+                session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -283,7 +286,9 @@ class Mutation:
     ) -> InitiativeResult:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
             data = domain.GrantRequest(amount_cents=amount_cents, year=year)
-            return await service.request_grant(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.request_grant(
+                session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -295,7 +300,9 @@ class Mutation:
     ) -> InitiativeResult:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.GrantDecisionIn, input)
-            return await service.decide_grant(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.decide_grant(
+                session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -304,7 +311,9 @@ class Mutation:
         self, info: Info, id: strawberry.ID, expected_version: int
     ) -> InitiativeResult:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
-            return await service.start(session, viewer, _id(id, "initiative"), expected_version)
+            return await service.start(
+                session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version)
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -316,7 +325,9 @@ class Mutation:
     ) -> InitiativeResult:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeReportIn, input)
-            return await service.report(session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.report(
+                session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -337,7 +348,7 @@ class Mutation:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.MemberView:
             data = _model(domain.MemberUpdate, input)
             return await network_service.update_member(
-                session, viewer, _id(id, "member"), expected_version, data
+                session, viewer, _id(id, "member"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, NetworkMember.of)
@@ -347,7 +358,9 @@ class Mutation:
         self, info: Info, id: strawberry.ID, expected_version: int
     ) -> MemberRemovedResult:
         async def action(session: AsyncSession, viewer: Viewer) -> uuid.UUID:
-            return await network_service.remove_member(session, viewer, _id(id, "member"), expected_version)
+            return await network_service.remove_member(
+                session, viewer, _id(id, "member"), ExpectedVersion(expected_version)
+            )
 
         return await run(info, action, lambda removed: MemberRemoved(id=strawberry.ID(str(removed))))
 
@@ -368,7 +381,7 @@ class Mutation:
         async def action(session: AsyncSession, viewer: Viewer) -> domain.YearPlanView:
             data = _model(domain.YearPlanUpdate, input)
             return await network_service.update_year_plan(
-                session, viewer, _id(id, "year plan"), expected_version, data
+                session, viewer, _id(id, "year plan"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, YearPlan.of)
