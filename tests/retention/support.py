@@ -20,6 +20,7 @@ from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.retention.rules import Category, Terms
 from app.domain.support_network.models import NetworkPerson
 from app.domain.unit_of_work.change_feed import CaseChange
+from app.domain.unit_of_work.work import Wiring
 from app.domain.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.settings import Settings
 from tests.referrals.helpers import Home, Partnering
@@ -38,6 +39,11 @@ class Estate(Partnering):
     @property
     def db(self) -> Any:
         return self.world.app.state.db
+
+    @property
+    def wiring(self) -> Wiring:
+        wiring: Wiring = self.world.app.state.wiring
+        return wiring
 
     async def now(self) -> datetime:
         async with self.db.transaction() as session:
