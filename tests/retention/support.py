@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.households.models import ContactMoment, Household, HouseholdAssignment
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.identity.models import AuthorizationCode, RefreshToken, UsedClientAssertion
@@ -60,7 +61,7 @@ class Estate(Partnering):
 
     async def update(self, model: Any, key: Any, **values: Any) -> None:
         """Set columns directly (backdating: nothing in the API writes the past)."""
-        table = model.__table__
+        table = table_of(model)
         [pk] = table.primary_key.columns
         async with self.db.transaction() as session:
             await session.execute(sa.update(table).where(pk == key).values(**values))
@@ -71,7 +72,7 @@ class Estate(Partnering):
         return household_id
 
     async def exists(self, model: Any, key: Any) -> bool:
-        [pk] = model.__table__.primary_key.columns
+        [pk] = table_of(model).primary_key.columns
         return await self.count(model, pk == key) == 1
 
     # -- case rows ----------------------------------------------------------------------------------
