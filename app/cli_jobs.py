@@ -4,15 +4,25 @@ statistics refresh (docs/operations.md, "Jobs next to the API")."""
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import logging
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.bootstrap import wiring
 from app.cli_support import database_url, err, load_settings, out, run_with_db
 from app.db import Database
+from app.domain.retention.service import RunReport
+from app.domain.retention.service import purge as run_purge
+from app.domain.stats import rollups
+from app.domain.webhooks.relay import run_relay
+from app.web.observability import JsonFormatter
 
 stats_app = typer.Typer(help="Statistics: the rollups the figures are read from.", no_args_is_help=True)
 
@@ -21,8 +31,6 @@ def relay(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
 ) -> None:
     """Deliver queued webhook events to partners (safe to run in many copies)."""
-    from app.domain.webhooks.relay import run_relay
-
     settings = load_settings()
     with database_url(settings) as (url, _):
         # The relay stops itself cleanly on SIGTERM/SIGINT (it finishes the attempt in hand).
@@ -38,15 +46,6 @@ def purge(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Remove or blank data past its retention term (docs/privacy.md); every run is recorded."""
-    import getpass
-    import logging
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.domain.retention.service import RunReport
-    from app.domain.retention.service import purge as run_purge
-    from app.web.observability import JsonFormatter
-
     settings = load_settings()
     try:
         actor = f"cli:{getpass.getuser()}"
@@ -55,7 +54,7 @@ def purge(
 
     async def work(db: Database) -> RunReport:
         with err.status("Dry run: counting ..." if dry_run else "Purging ..."):
-            report = await run_purge(db, settings, actor=actor, dry_run=dry_run)
+            report = await run_purge(db, settings, wiring(), actor=actor, dry_run=dry_run)
         if str(report.outcome) == "completed" and not dry_run:
             await _refresh_rollups(db)  # purged data leaves the published figures too
         return report
@@ -77,7 +76,7 @@ def purge(
     _print_purge(report, as_json)
 
 
-def _print_purge(report: Any, as_json: bool) -> None:
+def _print_purge(report: RunReport, as_json: bool) -> None:
     rows = {str(c): n for c, n in report.counts.items()}
     if as_json:
         result = {"run_id": str(report.run_id), "dry_run": report.dry_run, "outcome": str(report.outcome)}
@@ -91,18 +90,16 @@ def _print_purge(report: Any, as_json: bool) -> None:
     table.add_column("Category")
     table.add_column("Would go" if report.dry_run else "Removed", justify="right")
     table.add_column("Term (days)", justify="right")
-    for category, count in rows.items():
+    for category, count in report.counts.items():
         days = report.terms_days.get(category)
-        table.add_row(category, str(count), str(days) if days else "on expiry")
+        table.add_row(str(category), str(count), str(days) if days else "on expiry")
     out.print(table)
 
 
 # -- statistics ------------------------------------------------------------------------------------
 
 
-async def _refresh_rollups(db: Database) -> Any:
-    from app.domain.stats import rollups
-
+async def _refresh_rollups(db: Database) -> datetime | None:
     with err.status("Refreshing the statistics rollups ..."):
         async with db.transaction() as session:
             return await rollups.refresh(session)
@@ -114,8 +111,6 @@ def stats_refresh(
 ) -> None:
     """Recompute the statistics rollups (readers keep the previous figures until it commits). Run it
     from cron every WIJKWERK_STATS_REFRESH_SECONDS; it waits for a refresh already running."""
-    from app.domain.stats import rollups
-
     settings = load_settings()
 
     async def work(db: Database) -> tuple[Any, float]:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from app.db import Database
 from app.domain.errors import DomainError, ValidationFailed
+from app.embedded import start_embedded_postgres
 from app.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -40,8 +41,6 @@ def database_url(settings: Settings) -> Iterator[tuple[str, Any]]:
     if settings.database_url:
         yield settings.database_url, None
         return
-    from app.embedded import start_embedded_postgres
-
     with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
         url, server = start_embedded_postgres(settings.data_dir)
     try:

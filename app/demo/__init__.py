@@ -13,17 +13,18 @@ Each context adds a module ``app/demo/<context>.py`` with one or more loaders::
     from app.demo import DemoContext, demo_loader
 
     @demo_loader(order=20)
-    async def households(session: AsyncSession, ctx: DemoContext) -> None:
+    async def households(uow: UnitOfWork, ctx: DemoContext) -> None:
         if not ctx.fresh:  # or look your objects up by natural key, as the organisation loader does
             return
         for _ in range(ctx.households or 25):
             ...  # use ctx.teams["a"], ctx.buurten["BU99990101"], ctx.workers["generalist_a"], ctx.rng
 
 Every module in this package is imported by ``load_demo``, so adding the file is all it takes. Loaders
-run in ascending ``order`` (ties by name) in ONE transaction, under an advisory lock, and must never
-commit. Order bands: 10 organisation, 20 households, 30 assessments and plans, 40 informal networks,
-50 consents and referrals, 60 initiatives, 90 anything that needs all of those. ``ctx.households`` is
-the ``--households N`` option of ``demo-data`` and ``serve`` (None: the loader's own default).
+run in ascending ``order`` (ties by name) in ONE unit of work (one transaction), under an advisory
+lock, and must never commit: they call the services with it, or write through ``uow.session``. Order
+bands: 10 organisation, 20 households, 30 assessments and plans, 40 informal networks, 50 consents
+and referrals, 60 initiatives, 90 anything that needs all of those. ``ctx.households`` is the
+``--households N`` option of ``demo-data`` and ``serve`` (None: the loader's own default).
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
+from app.domain.unit_of_work.work import UnitOfWork, Wiring, unit_of_work
 from app.settings import Settings
 
 CREDENTIALS_FILE = "demo-credentials.json"
@@ -69,7 +70,7 @@ class DemoContext:
     credentials: dict[str, Any] = field(default_factory=lambda: {"clients": {}, "users": {}})
 
 
-DemoLoader = Callable[[AsyncSession, DemoContext], Awaitable[None]]
+DemoLoader = Callable[[UnitOfWork, DemoContext], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ LOADERS: list[RegisteredLoader] = []
 
 
 def demo_loader(order: int, name: str | None = None) -> Callable[[DemoLoader], DemoLoader]:
-    """Register ``async (session, ctx) -> None`` to run at ``order`` (see the module docstring)."""
+    """Register ``async (uow, ctx) -> None`` to run at ``order`` (see the module docstring)."""
 
     def register(load: DemoLoader) -> DemoLoader:
         label = name or f"{load.__module__.rsplit('.', 1)[-1]}.{getattr(load, '__name__', 'load')}"
@@ -107,6 +108,7 @@ StepCallback = Callable[[str, int, int], None]
 async def load_demo(
     db: Database,
     settings: Settings,
+    wiring: Wiring,
     *,
     households: int | None = None,
     on_step: StepCallback | None = None,
@@ -114,12 +116,12 @@ async def load_demo(
     """Load (or complete) the demo data; returns the credentials (shape of demo-credentials.json)."""
     ctx = DemoContext(settings=settings, households=households, previous=read_credentials(settings))
     steps = ordered_loaders()
-    async with db.transaction() as session:
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    async with unit_of_work(db, wiring) as uow:
+        await uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         for index, step in enumerate(steps):
             if on_step is not None:
                 on_step(step.name, index, len(steps))
-            await step.load(session, ctx)
+            await step.load(uow, ctx)
     if on_step is not None:
         on_step("done", len(steps), len(steps))
     return ctx.credentials

@@ -34,6 +34,7 @@ from app.domain.households.models import Household, HouseholdStatus, Member
 from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.reference.models import LifeDomain
 from app.domain.support_network.models import Frequency, NetworkPerson, Relation, SupportKind
+from app.domain.unit_of_work.work import UnitOfWork
 
 CHUNK = 5_000  # households per member query
 HOUSEHOLDS_PER_BATCH = 5_000  # generated (the next batch) while the previous one is copied
@@ -106,8 +107,9 @@ class Target:
 
 
 @demo_loader(order=30)
-async def load(session: AsyncSession, ctx: DemoContext) -> None:
+async def load(uow: UnitOfWork, ctx: DemoContext) -> None:
     """Assessments, network maps and plans for every demo household that has none yet."""
+    session = uow.session
     targets = await _targets(session, list(ctx.teams.values()))
     if not targets:
         return

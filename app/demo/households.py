@@ -37,6 +37,7 @@ from app.domain.households.models import (
     MemberRole,
 )
 from app.domain.reference.models import Theme
+from app.domain.unit_of_work.work import UnitOfWork
 
 DEFAULT_HOUSEHOLDS = 40
 W = TypeVar("W")
@@ -123,7 +124,8 @@ HOUSEHOLDS_PER_BATCH = 10_000  # generated while the previous batch is written
 
 
 @demo_loader(order=20)
-async def households(session: AsyncSession, ctx: DemoContext) -> None:
+async def households(uow: UnitOfWork, ctx: DemoContext) -> None:
+    session = uow.session
     team_ids = [ctx.teams[k] for k in ("a", "b") if k in ctx.teams]
     if not team_ids:
         return

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import DemoContext, demo_loader
 from app.demo.organisation import BUURTEN
+from app.domain.concurrency import ExpectedVersion
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives.access import Viewer
@@ -24,10 +25,12 @@ from app.domain.initiatives.schemas import (
     GrantRequest,
     InitiativeCreate,
     InitiativeReportIn,
+    InitiativeView,
     MemberCreate,
     NetworkCreate,
     YearPlanCreate,
 )
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import ROLE_SCOPES, Role
 
@@ -63,10 +66,11 @@ STATES: list[InitiativeStatus] = (
 
 
 @demo_loader(order=60)
-async def initiatives(session: AsyncSession, ctx: DemoContext) -> None:
+async def initiatives(uow: UnitOfWork, ctx: DemoContext) -> None:
     coordinator = ctx.users.get("network_coordinator")
     if ctx.municipality_id is None or coordinator is None:
         return
+    session = uow.session
     if await repo.network_name_taken(session, ctx.municipality_id, NETWORKS["WK999901"]):
         return  # loaded before
     year = date.today().year
@@ -78,7 +82,7 @@ async def initiatives(session: AsyncSession, ctx: DemoContext) -> None:
         user_id=coordinator,
     )
     for number, (wijk, name) in enumerate(NETWORKS.items()):
-        network_id = await _network(session, ctx, wijk, name, number)
+        network_id = await _network(uow, ctx, wijk, name, number)
         viewer = await service.viewer(session, principal)
         for plan_year, budget in ((year - 1, 2_000_000), (year, 2_500_000)):
             priorities = ["loneliness", "debts"] if number == 0 else ["youth", "elderly"]
@@ -89,7 +93,7 @@ async def initiatives(session: AsyncSession, ctx: DemoContext) -> None:
             await _initiative(session, ctx, viewer, network_id, buurten, number * 100 + index, status, year)
 
 
-async def _network(session: AsyncSession, ctx: DemoContext, wijk: str, name: str, number: int) -> uuid.UUID:
+async def _network(uow: UnitOfWork, ctx: DemoContext, wijk: str, name: str, number: int) -> uuid.UUID:
     """A network over the buurten of one wijk: the demo coordinator (and, in the first, the demo
     resident) with accounts; other residents and partners without."""
     assert ctx.municipality_id is not None
@@ -111,8 +115,13 @@ async def _network(session: AsyncSession, ctx: DemoContext, wijk: str, name: str
         )
     buurten = [code for code in ctx.buurten if code.startswith("BU" + wijk[2:])]
     data = NetworkCreate(municipality_id=ctx.municipality_id, name=name, buurten=buurten)
-    network = await network_service.create_network(session, data, members)
+    network = await network_service.create_network(uow, data, members)
     return network.id
+
+
+def _current(view: InitiativeView) -> ExpectedVersion:
+    """The version just read: each step of the walk edits what the previous one answered."""
+    return ExpectedVersion(view.version, view.id)
 
 
 async def _initiative(
@@ -145,7 +154,7 @@ async def _initiative(
         return
     requested = ctx.rng.randrange(250, 1500) * 100
     request = GrantRequest(amount_cents=requested, year=plan_year)
-    view = await service.request_grant(session, viewer, view.id, view.version, request)
+    view = await service.request_grant(session, viewer, view.id, _current(view), request)
     if status is InitiativeStatus.requested:
         return
     if status is InitiativeStatus.rejected:
@@ -157,13 +166,13 @@ async def _initiative(
         decision = GrantDecisionIn(
             decision=GrantDecision.granted, amount_cents=amount, reason="Fits the plan (demo)."
         )
-    view = await service.decide_grant(session, viewer, view.id, view.version, decision)
+    view = await service.decide_grant(session, viewer, view.id, _current(view), decision)
     if status in (InitiativeStatus.rejected, InitiativeStatus.granted):
         return
-    view = await service.start(session, viewer, view.id, view.version)
+    view = await service.start(session, viewer, view.id, _current(view))
     if status is InitiativeStatus.running:
         return
     report = InitiativeReportIn(
         participants_reached=ctx.rng.randrange(8, 120), report="Went as planned; see the photos (demo)."
     )
-    await service.report(session, viewer, view.id, view.version, report)
+    await service.report(session, viewer, view.id, _current(view), report)

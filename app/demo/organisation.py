@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.demo import DemoContext, demo_loader
 from app.domain.identity import accounts
 from app.domain.identity import repository as identity_repo
@@ -27,6 +25,7 @@ from app.domain.organisation.schemas import (
     TeamCreate,
     WorkerCreate,
 )
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.scopes import Role
 
 MUNICIPALITY = ("GM9999", "Gemeente Waddenmeer (demo)")
@@ -65,60 +64,60 @@ MOBILE_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 
 @demo_loader(order=10)
-async def organisation(session: AsyncSession, ctx: DemoContext) -> None:
-    await _municipality_and_areas(session, ctx)
-    await _teams_and_workers(session, ctx)
-    await _partners(session, ctx)
-    await _clients(session, ctx)
-    await _users(session, ctx)
+async def organisation(uow: UnitOfWork, ctx: DemoContext) -> None:
+    await _municipality_and_areas(uow, ctx)
+    await _teams_and_workers(uow, ctx)
+    await _partners(uow, ctx)
+    await _clients(uow, ctx)
+    await _users(uow, ctx)
 
 
-async def _municipality_and_areas(session: AsyncSession, ctx: DemoContext) -> None:
+async def _municipality_and_areas(uow: UnitOfWork, ctx: DemoContext) -> None:
     code, name = MUNICIPALITY
-    municipality = await repo.municipality_by_code(session, code)
+    municipality = await repo.municipality_by_code(uow.session, code)
     if municipality is None:
-        municipality = await service.create_municipality(session, MunicipalityCreate(code=code, name=name))
+        municipality = await service.create_municipality(uow, MunicipalityCreate(code=code, name=name))
         ctx.fresh = True
     ctx.municipality_id = municipality.id
     for target, areas in ((ctx.wijken, WIJKEN), (ctx.buurten, BUURTEN)):
         for area_code, area_name in areas.items():
-            area = await repo.area_by_code(session, area_code)
+            area = await repo.area_by_code(uow.session, area_code)
             if area is None:
                 created = await service.create_area(
-                    session, AreaCreate(municipality_id=municipality.id, code=area_code, name=area_name)
+                    uow, AreaCreate(municipality_id=municipality.id, code=area_code, name=area_name)
                 )
                 target[area_code] = created.id
             else:
                 target[area_code] = area.id
 
 
-async def _teams_and_workers(session: AsyncSession, ctx: DemoContext) -> None:
+async def _teams_and_workers(uow: UnitOfWork, ctx: DemoContext) -> None:
     assert ctx.municipality_id is not None
     for key, name in TEAMS.items():
-        team = await repo.team_by_name(session, ctx.municipality_id, name)
+        team = await repo.team_by_name(uow.session, ctx.municipality_id, name)
         if team is None:
             wijk = "WK999901" if key == "a" else "WK999902"
             buurten = [ctx.buurten[code] for code in BUURTEN if code.startswith("BU" + wijk[2:])]
             created = await service.create_team(
-                session, TeamCreate(municipality_id=ctx.municipality_id, name=name, buurt_ids=buurten)
+                uow, TeamCreate(municipality_id=ctx.municipality_id, name=name, buurt_ids=buurten)
             )
             ctx.teams[key] = created.id
         else:
             ctx.teams[key] = team.id
     for key, (name, role, specialisms, team_key) in WORKERS.items():
-        worker = await repo.worker_by_name(session, name)
+        worker = await repo.worker_by_name(uow.session, name)
         if worker is None:
             data = WorkerCreate(name=name, role=role, specialisms=specialisms, team_ids=[ctx.teams[team_key]])
-            ctx.workers[key] = (await service.create_worker(session, data)).id
+            ctx.workers[key] = (await service.create_worker(uow, data)).id
         else:
             ctx.workers[key] = worker.id
 
 
-async def _partners(session: AsyncSession, ctx: DemoContext) -> None:
+async def _partners(uow: UnitOfWork, ctx: DemoContext) -> None:
     for key, (name, kind) in PARTNERS.items():
-        found = await repo.partners_by_name(session, name)
+        found = await repo.partners_by_name(uow.session, name)
         partner = (
-            found[0] if found else await service.create_partner(session, PartnerCreate(name=name, kind=kind))
+            found[0] if found else await service.create_partner(uow, PartnerCreate(name=name, kind=kind))
         )
         ctx.partners[key] = partner.id
 
@@ -128,7 +127,7 @@ def _previous(ctx: DemoContext, kind: str, key: str, field: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
+async def _clients(uow: UnitOfWork, ctx: DemoContext) -> None:
     machine = {
         "partner_a": ClientCreate(
             name="Partner A (debt help, demo)",
@@ -145,28 +144,28 @@ async def _clients(session: AsyncSession, ctx: DemoContext) -> None:
         "analyst": ClientCreate(name="Municipality BI (demo)", client_id="analyst", role=Role.analyst),
     }
     for key, data in machine.items():
-        client = await identity_repo.client_by_client_id(session, str(data.client_id))
+        client = await identity_repo.client_by_client_id(uow.session, str(data.client_id))
         secret = _previous(ctx, "clients", key, "client_secret")
         if client is None:
-            client, secret = await accounts.create_client(session, data)
+            client, secret = await accounts.create_client(uow, data)
         elif not await _still_valid(client.secret_hash, secret):
-            client, secret = await accounts.rotate_client_secret(session, client.id)
+            client, secret = await accounts.rotate_client_secret(uow, client.id)
         ctx.clients[key] = client.client_id
         ctx.credentials["clients"][key] = {"client_id": client.client_id, "client_secret": secret}
-    app_client: OAuthClient | None = await identity_repo.client_by_client_id(session, "mobile_app")
+    app_client: OAuthClient | None = await identity_repo.client_by_client_id(uow.session, "mobile_app")
     if app_client is None:
         data = ClientCreate(
             name="Wijkwerk app (demo)", client_id="mobile_app", redirect_uris=[MOBILE_REDIRECT_URI]
         )
-        app_client, _ = await accounts.create_client(session, data)
+        app_client, _ = await accounts.create_client(uow, data)
     ctx.clients["mobile_app"] = app_client.client_id
     redirect = app_client.redirect_uris[0] if app_client.redirect_uris else MOBILE_REDIRECT_URI
     ctx.credentials["clients"]["mobile_app"] = {"client_id": app_client.client_id, "redirect_uri": redirect}
 
 
-async def _users(session: AsyncSession, ctx: DemoContext) -> None:
+async def _users(uow: UnitOfWork, ctx: DemoContext) -> None:
     for key, (role, worker_key, bsn_read) in USERS.items():
-        user: User | None = await identity_repo.user_by(session, User.username, key)
+        user: User | None = await identity_repo.user_by(uow.session, User.username, key)
         password = _previous(ctx, "users", key, "password")
         if user is None:
             password = password or _new_password()
@@ -178,10 +177,10 @@ async def _users(session: AsyncSession, ctx: DemoContext) -> None:
                 bsn_read=bsn_read,
                 password=password,
             )
-            user = await accounts.create_user(session, data)
+            user = await accounts.create_user(uow, data)
         elif password is None or not await _still_valid(user.password_hash, password):
             password = _new_password()
-            await accounts.set_password(session, user, password)
+            await accounts.set_password(uow, user, password)
         ctx.users[key] = user.id
         ctx.credentials["users"][key] = {"username": user.username, "password": password}
 

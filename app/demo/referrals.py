@@ -37,6 +37,7 @@ from app.domain.referrals.models import (
     Side,
     Urgency,
 )
+from app.domain.unit_of_work.work import UnitOfWork
 
 S = ReferralStatus
 PARTNERS = {"debt_help": "finances", "housing": "housing"}
@@ -72,7 +73,8 @@ class DemoHousehold:
 
 
 @demo_loader(order=50)
-async def referrals(session: AsyncSession, ctx: DemoContext) -> None:
+async def referrals(uow: UnitOfWork, ctx: DemoContext) -> None:
+    session = uow.session
     partners = {key: ctx.partners[key] for key in PARTNERS if key in ctx.partners}
     if len(partners) < len(PARTNERS) or await _already_loaded(session, list(partners.values())):
         return

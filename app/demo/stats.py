@@ -7,12 +7,11 @@ transaction, so it sees the rows just written; readers see the new figures when 
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.demo import DemoContext, demo_loader
 from app.domain.stats import rollups
+from app.domain.unit_of_work.work import UnitOfWork
 
 
 @demo_loader(order=100)
-async def refresh_rollups(session: AsyncSession, ctx: DemoContext) -> None:
-    await rollups.refresh(session)
+async def refresh_rollups(uow: UnitOfWork, ctx: DemoContext) -> None:
+    await rollups.refresh(uow.session)

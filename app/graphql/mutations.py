@@ -20,6 +20,7 @@ import pydantic
 import strawberry
 
 from app.domain import errors
+from app.domain.concurrency import ExpectedVersion
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import schemas as domain
 from app.domain.initiatives.access import Viewer
@@ -276,7 +277,9 @@ class Mutation:
     ) -> InitiativeResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeUpdate, input)
-            return await service.update(uow.session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.update(
+                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -287,7 +290,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = domain.GrantRequest(amount_cents=amount_cents, year=year)
             return await service.request_grant(
-                uow.session, viewer, _id(id, "initiative"), expected_version, data
+                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, partial(initiative_for, info))
@@ -301,7 +304,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.GrantDecisionIn, input)
             return await service.decide_grant(
-                uow.session, viewer, _id(id, "initiative"), expected_version, data
+                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, partial(initiative_for, info))
@@ -311,7 +314,9 @@ class Mutation:
         self, info: Info, id: strawberry.ID, expected_version: int
     ) -> InitiativeResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
-            return await service.start(uow.session, viewer, _id(id, "initiative"), expected_version)
+            return await service.start(
+                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version)
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -323,7 +328,9 @@ class Mutation:
     ) -> InitiativeResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeReportIn, input)
-            return await service.report(uow.session, viewer, _id(id, "initiative"), expected_version, data)
+            return await service.report(
+                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -344,7 +351,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MemberView:
             data = _model(domain.MemberUpdate, input)
             return await network_service.update_member(
-                uow.session, viewer, _id(id, "member"), expected_version, data
+                uow.session, viewer, _id(id, "member"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, NetworkMember.of)
@@ -355,7 +362,7 @@ class Mutation:
     ) -> MemberRemovedResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> uuid.UUID:
             return await network_service.remove_member(
-                uow.session, viewer, _id(id, "member"), expected_version
+                uow.session, viewer, _id(id, "member"), ExpectedVersion(expected_version)
             )
 
         return await run(info, action, lambda removed: MemberRemoved(id=strawberry.ID(str(removed))))
@@ -379,7 +386,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.YearPlanView:
             data = _model(domain.YearPlanUpdate, input)
             return await network_service.update_year_plan(
-                uow.session, viewer, _id(id, "year plan"), expected_version, data
+                uow.session, viewer, _id(id, "year plan"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, YearPlan.of)

@@ -70,7 +70,8 @@ async def test_a_generalist_gets_worker_and_team_claims(
     body = (await exchange(client, shared_world, query["code"], pkce.verifier)).json()
     assert body["scope"] == "cases:read"
     claims = unverified_claims(body["access_token"])
-    assert claims["worker_id"] == str(shared_world.people["generalist_a"].worker.id)  # type: ignore[union-attr]
+    worker = shared_world.people["generalist_a"].worker
+    assert worker is not None and claims["worker_id"] == str(worker.id)
     assert claims["teams"] == [str(shared_world.teams["a"].id)]
 
 

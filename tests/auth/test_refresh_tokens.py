@@ -75,7 +75,7 @@ async def family_rows(app: FastAPI, token: str) -> list[dict[str, Any]]:
             ),
             {"h": digest},
         )
-        return [dict(row._mapping) for row in rows]
+        return [dict(row) for row in rows.mappings()]
 
 
 async def change(app: FastAPI, statement: Any) -> None:
@@ -190,7 +190,7 @@ async def test_the_family_lifetime_follows_the_settings(
     assert abs(idle - timedelta(seconds=settings.refresh_token_idle_seconds)) < timedelta(seconds=5)
     for bad in ({"refresh_token_ttl_seconds": 60}, {"refresh_token_ttl_seconds": 30 * 24 * 3600}):
         with pytest.raises(ValidationError):
-            Settings(**bad)  # type: ignore[arg-type]
+            Settings.model_validate(bad)
 
 
 async def test_scope_may_narrow_but_never_widen(client: httpx.AsyncClient, world: World) -> None:

@@ -9,6 +9,7 @@ from app.demo import DemoContext
 from app.demo.casework import load
 from app.domain.households.models import HouseholdStatus
 from app.domain.readmodel.overview_schemas import HouseholdOverview
+from app.domain.unit_of_work.work import unit_of_work
 from tests.casework.conftest import Cases
 from tests.factories import World
 
@@ -41,8 +42,8 @@ async def test_demo_case_work(client: httpx.AsyncClient, world: World) -> None:
                 found[key] = (row.assessments, row.active_plans, row.people)
             return found
 
-    async with db.transaction() as session:
-        await load(session, ctx)
+    async with unit_of_work(db, world.app.state.wiring) as uow:
+        await load(uow, ctx)
     first = await counts()
     assert first["registered"] == (0, 0, 0)
     assert first["intake"][0] == 1 and first["intake"][1] == 0
@@ -51,8 +52,8 @@ async def test_demo_case_work(client: httpx.AsyncClient, world: World) -> None:
         assert assessments >= 2 and active_plans == 1 and people >= 2
     assert first["closed"][0] >= 2 and first["closed"][1] == 0
 
-    async with db.transaction() as session:
-        await load(session, ctx)  # a second load adds nothing
+    async with unit_of_work(db, world.app.state.wiring) as uow:
+        await load(uow, ctx)  # a second load adds nothing
     assert await counts() == first
 
     # What the loader wrote reads back through the API and matches the documented shapes.

@@ -19,6 +19,7 @@ from sqlmodel import col
 from app.domain.initiatives import network_service
 from app.domain.initiatives.models import Grant, Initiative, YearPlan
 from app.domain.initiatives.schemas import MemberCreate, NetworkCreate
+from app.domain.unit_of_work.work import unit_of_work
 from tests.factories import World, next_code
 
 YEAR = date.today().year
@@ -105,12 +106,12 @@ class Networks:
 
 async def make_networks(world: World, *, budget_cents: int = 1_000_000) -> Networks:
     n = next_code()
-    async with world.app.state.db.transaction() as session:
-        await world.add_user(session, "coordinator_b", "network_coordinator", n)
-        await world.add_user(session, "resident_b", "resident", n)
+    async with unit_of_work(world.app.state.db, world.app.state.wiring) as uow:
+        await world.add_user(uow.session, "coordinator_b", "network_coordinator", n)
+        await world.add_user(uow.session, "resident_b", "resident", n)
         people = world.people
         a = await network_service.create_network(
-            session,
+            uow,
             NetworkCreate(
                 municipality_id=world.municipality.id,
                 name=f"Wijknetwerk Noord {n}",
@@ -130,7 +131,7 @@ async def make_networks(world: World, *, budget_cents: int = 1_000_000) -> Netwo
             ],
         )
         b = await network_service.create_network(
-            session,
+            uow,
             NetworkCreate(
                 municipality_id=world.municipality.id,
                 name=f"Wijknetwerk Zuid {n}",
@@ -152,6 +153,5 @@ async def make_networks(world: World, *, budget_cents: int = 1_000_000) -> Netwo
             key: YearPlan(network_id=network.id, year=YEAR, budget_cents=budget_cents, priorities=["debts"])
             for key, network in (("a", a), ("b", b))
         }
-        session.add_all(plans.values())
-        await session.flush()
+        uow.session.add_all(plans.values())
     return Networks(world, a.id, b.id, {k: p.id for k, p in plans.items()})

@@ -18,8 +18,8 @@ NETWORKS = """{ networks(municipality: "GM9999") {
 
 
 async def test_demo_initiatives(app: FastAPI, client: httpx.AsyncClient) -> None:
-    await load_demo(app.state.db, app.state.settings)
-    await load_demo(app.state.db, app.state.settings)
+    await load_demo(app.state.db, app.state.settings, app.state.wiring)
+    await load_demo(app.state.db, app.state.settings, app.state.wiring)
     async with app.state.db.transaction() as session:
         counts = {status: n for status, n in await session.execute(COUNTS)}
     assert set(counts) == {"idea", "requested", "granted", "rejected", "running", "completed"}

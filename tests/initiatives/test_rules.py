@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from pydantic import ValidationError
 
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, PreconditionFailed
 from app.domain.initiatives import rules
 from app.domain.initiatives.models import InitiativeStatus as S
@@ -57,9 +60,10 @@ def test_the_budget() -> None:
 
 
 def test_versions_and_editing() -> None:
-    rules.check_version(3, 3)
+    initiative_id = uuid.uuid4()
+    ExpectedVersion(3).check(initiative_id, 3)
     with pytest.raises(PreconditionFailed):
-        rules.check_version(2, 3)
+        ExpectedVersion(2).check(initiative_id, 3)
     rules.check_editable("requested")
     with pytest.raises(Conflict):
         rules.check_editable("granted")

@@ -122,10 +122,23 @@ def test_default_auth_method() -> None:
     assert identity_rules.default_auth_method(Role.partner, True) is ClientAuthMethod.private_key_jwt
 
 
-def _setup(role: Role | None, method: ClientAuthMethod, **kwargs: object) -> set[str]:
-    options: dict[str, object] = {"has_jwks": False, "redirect_uris": [], "has_organisation": False}
-    options.update(kwargs)
-    return _rules(identity_rules.check_client_setup(role, method, **options))  # type: ignore[arg-type]
+def _setup(
+    role: Role | None,
+    method: ClientAuthMethod,
+    *,
+    has_jwks: bool = False,
+    redirect_uris: list[str] | None = None,
+    has_organisation: bool = False,
+) -> set[str]:
+    return _rules(
+        identity_rules.check_client_setup(
+            role,
+            method,
+            has_jwks=has_jwks,
+            redirect_uris=redirect_uris or [],
+            has_organisation=has_organisation,
+        )
+    )
 
 
 def test_client_setup_rules() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.households.models import ContactMoment, Household, HouseholdAssignment
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.identity.models import AuthorizationCode, RefreshToken, UsedClientAssertion
@@ -20,6 +21,7 @@ from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.retention.rules import Category, Terms
 from app.domain.support_network.models import NetworkPerson
 from app.domain.unit_of_work.change_feed import CaseChange
+from app.domain.unit_of_work.work import Wiring
 from app.domain.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.settings import Settings
 from tests.referrals.helpers import Home, Partnering
@@ -39,6 +41,11 @@ class Estate(Partnering):
     def db(self) -> Any:
         return self.world.app.state.db
 
+    @property
+    def wiring(self) -> Wiring:
+        wiring: Wiring = self.world.app.state.wiring
+        return wiring
+
     async def now(self) -> datetime:
         async with self.db.transaction() as session:
             moment = await session.scalar(sa.select(sa.func.now()))
@@ -54,7 +61,7 @@ class Estate(Partnering):
 
     async def update(self, model: Any, key: Any, **values: Any) -> None:
         """Set columns directly (backdating: nothing in the API writes the past)."""
-        table = model.__table__
+        table = table_of(model)
         [pk] = table.primary_key.columns
         async with self.db.transaction() as session:
             await session.execute(sa.update(table).where(pk == key).values(**values))
@@ -65,7 +72,7 @@ class Estate(Partnering):
         return household_id
 
     async def exists(self, model: Any, key: Any) -> bool:
-        [pk] = model.__table__.primary_key.columns
+        [pk] = table_of(model).primary_key.columns
         return await self.count(model, pk == key) == 1
 
     # -- case rows ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from tests.retention.support import MARGIN, Estate
 
 
 async def run(estate: Estate) -> RunReport:
-    report = await purge(estate.db, estate.settings, actor="test")
+    report = await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert report.outcome is RunOutcome.completed
     return report
 

@@ -53,7 +53,7 @@ async def test_ended_families_go_and_a_live_one_stays_usable(estate: Estate, app
 
     ended = [absolute, idle, revoked, successor]
     assert [len(await family_rows(app, t)) for t in ended] == [1, 2, 1, 2]
-    report = await purge(estate.db, estate.settings, actor="test")
+    report = await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert report.counts[Category.refresh_tokens] >= 6  # other tests' ended families may join
     for token in (*ended, idle_first, replayed):
         assert await family_rows(app, token) == []
@@ -69,6 +69,6 @@ async def test_a_family_within_its_ends_is_not_counted(estate: Estate, app: Fast
     """A family whose idle end is a minute away is live: the purge leaves it and it refreshes."""
     token = (await signed_in(estate.client, estate.world, "resident"))["refresh_token"]
     await end_family(estate, app, token, idle_expires_at=utcnow() + timedelta(minutes=1))
-    await purge(estate.db, estate.settings, actor="test")
+    await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert len(await family_rows(app, token)) == 1
     assert (await refresh(estate.client, estate.world, token)).status_code == 200

@@ -69,10 +69,10 @@ def exact(report: RunReport) -> dict[Category, int]:
 
 
 async def test_a_dry_run_counts_and_changes_nothing(estate: Estate) -> None:
-    await purge(estate.db, estate.settings, actor="test")  # start from nothing due
+    await purge(estate.db, estate.settings, estate.wiring, actor="test")  # start from nothing due
     rows = await one_of_each(estate)
 
-    dry = await purge(estate.db, estate.settings, actor="test", dry_run=True)
+    dry = await purge(estate.db, estate.settings, estate.wiring, actor="test", dry_run=True)
     assert dry.dry_run and dry.outcome is RunOutcome.completed
     assert exact(dry) == {
         Category.closed_households: 1,
@@ -94,11 +94,12 @@ async def test_a_dry_run_counts_and_changes_nothing(estate: Estate) -> None:
     assert stored.dry_run and stored.outcome == "completed" and stored.change_feed_horizon is None
     assert stored.counts == {str(c): n for c, n in dry.counts.items()}
 
-    real = await purge(estate.db, estate.settings, actor="test")
+    real = await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert exact(real) == exact(dry)  # the dry run told the truth
     assert not await estate.exists(Household, rows["household"])
     assert not await estate.exists(RefreshToken, rows["refresh"])
-    again = await purge(estate.db, estate.settings, actor="test")  # idempotent: nothing left to do
+    # Idempotent: nothing left to do.
+    again = await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert set(exact(again).values()) == {0}
 
 
@@ -108,7 +109,7 @@ async def test_every_run_is_recorded_and_logged_without_personal_data(
     home = await estate.household()
     contact = await estate.contact(home.id, await estate.cutoff(Category.contact_notes) - MARGIN, "Geheim")
     with caplog.at_level(logging.INFO, logger="app.retention"):
-        report = await purge(estate.db, estate.settings, actor="cli:ops")
+        report = await purge(estate.db, estate.settings, estate.wiring, actor="cli:ops")
     assert await estate.note_of(contact) == (None, 45)
 
     stored = await stored_run(estate, report.run_id)
@@ -134,7 +135,7 @@ async def test_the_access_log_is_untouched(estate: Estate) -> None:
     )
     assert before_file > 0
 
-    await purge(estate.db, estate.settings, actor="test")
+    await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert not await estate.exists(Household, doomed["home"].id)
     # The purge neither removes the file's access history nor writes to the log itself.
     assert await estate.count(AccessLogEntry) == before_all
@@ -149,7 +150,7 @@ async def test_one_purge_at_a_time(estate: Estate) -> None:
         other = await other.execution_options(isolation_level="AUTOCOMMIT")
         await other.execute(sa.select(sa.func.pg_advisory_lock(LOCK_KEY)))
         try:
-            skipped = await purge(estate.db, estate.settings, actor="test")
+            skipped = await purge(estate.db, estate.settings, estate.wiring, actor="test")
         finally:
             await other.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_KEY)))
     assert skipped.outcome is RunOutcome.skipped and skipped.counts == {}
@@ -157,13 +158,13 @@ async def test_one_purge_at_a_time(estate: Estate) -> None:
     stored = await stored_run(estate, skipped.run_id)
     assert stored.outcome == "skipped" and stored.finished_at is not None
 
-    done = await purge(estate.db, estate.settings, actor="test")  # the lock was given back
+    done = await purge(estate.db, estate.settings, estate.wiring, actor="test")  # the lock was given back
     assert done.outcome is RunOutcome.completed
     assert not await estate.exists(Household, closed)
 
 
 async def test_the_record_of_a_run_cannot_be_deleted(estate: Estate) -> None:
-    report = await purge(estate.db, estate.settings, actor="test", dry_run=True)
+    report = await purge(estate.db, estate.settings, estate.wiring, actor="test", dry_run=True)
     with pytest.raises(DBAPIError, match="append-only"):
         async with estate.db.transaction() as session:
             await session.execute(sa.delete(RetentionRun).where(col(RetentionRun.id) == report.run_id))
@@ -192,7 +193,7 @@ async def test_a_failing_run_is_recorded_and_leaves_its_batch_whole(estate: Esta
     await estate.close(doomed, await estate.cutoff(Category.closed_households) - MARGIN)
     try:
         with pytest.raises(IntegrityError):
-            await purge(estate.db, estate.settings, actor="test")
+            await purge(estate.db, estate.settings, estate.wiring, actor="test")
         async with estate.db.transaction() as session:
             failed = (
                 (
@@ -210,5 +211,6 @@ async def test_a_failing_run_is_recorded_and_leaves_its_batch_whole(estate: Esta
         assert await estate.exists(Household, doomed.id) and await estate.exists(Referral, referral.id)
     finally:  # later tests purge this database too: take the blocker away
         await estate.update(PlanAction, action.id, referral_id=None)
-    assert (await purge(estate.db, estate.settings, actor="test")).outcome is RunOutcome.completed
+    after = await purge(estate.db, estate.settings, estate.wiring, actor="test")
+    assert after.outcome is RunOutcome.completed
     assert not await estate.exists(Household, doomed.id)

@@ -20,7 +20,7 @@ async def test_a_cursor_older_than_the_horizon_resets(estate: Estate) -> None:
 
     # A change after that cursor, then aged past the horizon and purged: the phone never saw it.
     seq, txid = await estate.change_row(home.id, await estate.cutoff(Category.change_feed) - MARGIN)
-    report = await purge(estate.db, estate.settings, actor="test")
+    report = await purge(estate.db, estate.settings, estate.wiring, actor="test")
     assert report.change_feed_horizon is not None and report.change_feed_horizon >= txid
     assert not await estate.exists(CaseChange, seq)
 

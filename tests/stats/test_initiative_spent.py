@@ -9,10 +9,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, NotFound
 from app.domain.initiatives import rules, service
 from app.domain.initiatives.models import Initiative
 from app.domain.initiatives.schemas import InitiativeReportIn
+from app.domain.unit_of_work.work import unit_of_work
 from app.security.principal import Principal
 from app.security.scopes import ROLE_SCOPES, Role
 from tests.factories import World
@@ -34,9 +36,9 @@ async def _report(
     networks: Networks, initiative: uuid.UUID, data: InitiativeReportIn, actor: str = "resident"
 ) -> int:
     world = networks.world
-    async with world.app.state.db.transaction() as session:
-        viewer = await service.viewer(session, _principal(world, actor, Role.resident))
-        view = await service.report(session, viewer, initiative, 1, data)
+    async with unit_of_work(world.app.state.db, world.app.state.wiring) as uow:
+        viewer = await service.viewer(uow.session, _principal(world, actor, Role.resident))
+        view = await service.report(uow.session, viewer, initiative, ExpectedVersion(1), data)
     assert view.status == "completed"
     async with world.app.state.db.transaction() as session:
         stored = await session.get(Initiative, initiative)

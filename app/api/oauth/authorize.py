@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.oauth.forms import (
     NO_STORE,
     FormError,
@@ -189,7 +189,7 @@ _HTML_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def authorize_page(
     request: Request,
-    session: Session,
+    uow: UoW,
     response_type: str | None = Query(None, examples=["code"]),
     client_id: str | None = Query(None),
     redirect_uri: str | None = Query(None),
@@ -200,7 +200,7 @@ async def authorize_page(
 ) -> Response:
     try:
         params = parameters(list(request.query_params.multi_items()))
-        auth = await validate_authorization_request(session, params)
+        auth = await validate_authorization_request(uow.session, params)
     except FormError as error:
         return _error_page(PageError(str(error)))
     except PageError as error:
@@ -235,11 +235,11 @@ _LOGIN_FORM: dict[str, Any] = {
         }
     },
 )
-async def authorize_submit(request: Request, session: Session) -> Response:
+async def authorize_submit(request: Request, uow: UoW) -> Response:
     settings = app_settings(request)
     try:
         form = await read_form(request)
-        auth = await validate_authorization_request(session, form)
+        auth = await validate_authorization_request(uow.session, form)
     except FormError as error:
         return _error_page(PageError(str(error)))
     except PageError as error:
@@ -261,11 +261,11 @@ async def authorize_submit(request: Request, session: Session) -> Response:
             headers={"Retry-After": str(limited.retry_after)},
             message="Te veel inlogpogingen. Wacht even en probeer het opnieuw.",
         )
-    user = await _check_credentials(session, username, form.get("password", ""))
+    user = await _check_credentials(uow.session, username, form.get("password", ""))
     if user is None:
         message = "Gebruikersnaam of wachtwoord onjuist."  # the same for every failure
         return _login_page(settings, nonce, auth, 400, message)
-    return await _issue_code(session, settings, auth, user)
+    return await _issue_code(uow.session, settings, auth, user)
 
 
 async def _check_credentials(session: AsyncSession, username: str, password: str) -> User | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.oauth.forms import (
     app_settings,
 )
@@ -92,7 +92,7 @@ async def authorization_server_metadata(request: Request) -> JSONResponse:
 
 
 @router.get("/.well-known/jwks.json", response_model=JWKSet, summary="Public keys that sign access tokens")
-async def jwks(request: Request, session: Session) -> JSONResponse:
+async def jwks(request: Request, uow: UoW) -> JSONResponse:
     await request.app.state.token_verifier.keys()  # on a fresh database this creates the first key
     # Short cache: after a rotation the new key signs at once, so verifiers must see it soon.
-    return JSONResponse(await public_jwks(session), headers={"Cache-Control": "public, max-age=60"})
+    return JSONResponse(await public_jwks(uow.session), headers={"Cache-Control": "public, max-age=60"})

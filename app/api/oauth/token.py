@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.oauth.forms import (
     NO_STORE,
     OAUTH_ERROR_RESPONSES,
@@ -70,10 +70,10 @@ router = APIRouter(tags=["oauth"])
     responses=OAUTH_ERROR_RESPONSES,
     openapi_extra=form_body(TOKEN_FORM),
 )
-async def token(request: Request, session: Session) -> Response:
+async def token(request: Request, uow: UoW) -> Response:
     try:
-        client, form = await _authenticated(request, session)
-        body = await _grant(request, session, client, form)
+        client, form = await _authenticated(request, uow.session)
+        body = await _grant(request, uow.session, client, form)
     except OAuth2Error as error:
         return oauth_error(error)
     return JSONResponse(body.model_dump(exclude_none=True), headers=NO_STORE)
@@ -87,16 +87,16 @@ async def token(request: Request, session: Session) -> Response:
     responses={200: {"description": "Revoked (or nothing to revoke)"}, **OAUTH_ERROR_RESPONSES},
     openapi_extra=form_body(REVOKE_FORM),
 )
-async def revoke(request: Request, session: Session) -> Response:
+async def revoke(request: Request, uow: UoW) -> Response:
     try:
-        client, form = await _authenticated(request, session)
+        client, form = await _authenticated(request, uow.session)
         presented = form.get("token")
         if not presented:
             raise InvalidRequestError(description="token is required.")
     except OAuth2Error as error:
         return oauth_error(error)
     # token_type_hint needs no handling: access tokens are short-lived JWTs, only refresh tokens revoke.
-    await revoke_refresh_token(session, client, presented)
+    await revoke_refresh_token(uow.session, client, presented)
     return Response(status_code=200, headers=NO_STORE)
 
 

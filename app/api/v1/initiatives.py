@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.auth import MaybeCaller
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.initiatives import service
@@ -37,7 +37,7 @@ InitiativePage = Annotated[
     "idea stage; members of a network also see their network's ideas.",
 )
 async def list_initiatives(
-    session: Session,
+    uow: UoW,
     principal: MaybeCaller,
     page: InitiativePage,
     neighbourhood: Annotated[
@@ -57,11 +57,10 @@ async def list_initiatives(
         theme=theme,
         municipality=municipality,
     )
-    viewer = await service.viewer(session, principal)
-    items, key = await service.list_initiatives(session, viewer, flt, page.limit, page.after)
-    return Page[InitiativePublic](
-        items=[InitiativePublic.of(v) for v in items], next_cursor=page.cursor_after(key)
-    )
+    views = await service.public_initiatives(uow, principal, flt, limit=page.fetch, after=page.after)
+    # Cut on the views: the public shape has no created_at, the key of this list.
+    items, following = page.cut(views, lambda v: (v.created_at, v.id))
+    return Page(items=[InitiativePublic.of(v) for v in items], next_cursor=following)
 
 
 @router.get(
@@ -70,8 +69,5 @@ async def list_initiatives(
     summary="One resident initiative (public)",
     description="404 for an unknown id and for an idea of a network you are not a member of.",
 )
-async def get_initiative(
-    initiative_id: uuid.UUID, session: Session, principal: MaybeCaller
-) -> InitiativePublic:
-    viewer = await service.viewer(session, principal)
-    return InitiativePublic.of(await service.get_initiative(session, viewer, initiative_id))
+async def get_initiative(uow: UoW, principal: MaybeCaller, initiative_id: uuid.UUID) -> InitiativePublic:
+    return InitiativePublic.of(await service.public_initiative(uow, principal, initiative_id))

@@ -1,19 +1,21 @@
 """Organisation set-up for administrators (scope ``admin`` only; no case data is reachable here).
 
 Municipality, wijken and buurten (CBS codes), teams and the buurten they cover, workers, partner
-organisations, OAuth clients and the people who sign in. Lists are cursor-paginated in a stable order.
+organisations, OAuth clients and the people who sign in. Lists are cursor-paginated in a stable order:
+municipalities and areas by code, teams, workers and partners by name, clients by client_id, people
+by username, each with the id as tie-breaker.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from app.api.auth import Admin
-from app.api.deps import Session
-from app.api.pagination import CursorParam, Limit, Page, request_cursors
+from app.api.deps import UoW
+from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from app.domain.identity import accounts
 from app.domain.identity.schemas import (
@@ -47,7 +49,7 @@ from app.domain.organisation.schemas import (
     WorkerUpdate,
 )
 from app.security.scopes import Role
-from app.web.cursors import cursor_invalid
+from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["organisation"], responses=PROBLEM_RESPONSES)
 
@@ -55,18 +57,15 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "A rule of the current state"}
 }
 
-
-def _after(request: Request, kind: str, cursor: str | None) -> list[Any] | None:
-    """The sort key a cursor carries (TRANSITIONAL: until these lists take ``keyset``)."""
-    parts = request_cursors(request).decode_parts(kind, cursor)
-    if parts is not None and len(parts) != 2:
-        raise cursor_invalid()
-    return parts
-
-
-def _page(request: Request, kind: str, items: list[Any], key: list[str] | None) -> dict[str, Any]:
-    cursor = request_cursors(request).encode(kind, key) if key else None
-    return {"items": items, "next_cursor": cursor}
+# One page dependency per list, keyed by (sort value, id).
+ByName = PageRequest[tuple[str, uuid.UUID]]
+MunicipalityPage = Annotated[ByName, keyset("municipalities", str, uuid.UUID)]
+AreaPage = Annotated[ByName, keyset("areas", str, uuid.UUID)]
+TeamPage = Annotated[ByName, keyset("teams", str, uuid.UUID)]
+WorkerPage = Annotated[ByName, keyset("workers", str, uuid.UUID)]
+PartnerPage = Annotated[ByName, keyset("partner_organisations", str, uuid.UUID)]
+ClientPage = Annotated[ByName, keyset("oauth_clients", str, uuid.UUID)]
+UserPage = Annotated[ByName, keyset("users", str, uuid.UUID)]
 
 
 def _credentials(client: Any, secret: str | None) -> ClientCredentials:
@@ -77,15 +76,9 @@ def _credentials(client: Any, secret: str | None) -> ClientCredentials:
 
 
 @router.get("/municipalities", response_model=Page[MunicipalityRead], summary="List municipalities")
-async def list_municipalities(
-    request: Request,
-    session: Session,
-    principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
-) -> Any:
-    rows, key = await service.list_municipalities(session, _after(request, "gm", cursor), limit)
-    return _page(request, "gm", rows, key)
+async def list_municipalities(uow: UoW, principal: Admin, page: MunicipalityPage) -> Page[MunicipalityRead]:
+    rows = await service.list_municipalities(uow, limit=page.fetch, after=page.after)
+    return Page.cut(page, [MunicipalityRead.model_validate(m) for m in rows], lambda m: (m.code, m.id))
 
 
 @router.post(
@@ -95,15 +88,15 @@ async def list_municipalities(
     responses=CONFLICT,
     summary="Add a municipality",
 )
-async def create_municipality(body: MunicipalityCreate, session: Session, principal: Admin) -> Any:
-    return await service.create_municipality(session, body)
+async def create_municipality(body: MunicipalityCreate, uow: UoW, principal: Admin) -> Any:
+    return await service.create_municipality(uow, body)
 
 
 @router.get(
     "/municipalities/{municipality_id}", response_model=MunicipalityRead, summary="Read a municipality"
 )
-async def get_municipality(municipality_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await service.get_municipality(session, municipality_id)
+async def get_municipality(municipality_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await service.get_municipality(uow, municipality_id)
 
 
 @router.patch(
@@ -112,10 +105,10 @@ async def get_municipality(municipality_id: uuid.UUID, session: Session, princip
 async def update_municipality(
     municipality_id: uuid.UUID,
     body: MunicipalityUpdate,
-    session: Session,
+    uow: UoW,
     principal: Admin,
 ) -> Any:
-    return await service.update_municipality(session, municipality_id, body)
+    return await service.update_municipality(uow, municipality_id, body)
 
 
 # -- areas -----------------------------------------------------------------------------------------
@@ -123,41 +116,39 @@ async def update_municipality(
 
 @router.get("/areas", response_model=Page[AreaRead], summary="List wijken and buurten (by code)")
 async def list_areas(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: AreaPage,
     municipality_id: uuid.UUID | None = Query(default=None, description="Only this municipality's areas."),
     level: AreaLevel | None = Query(default=None, description="Only wijken or only buurten."),
     parent_id: uuid.UUID | None = Query(default=None, description="Only the buurten of this wijk."),
-) -> Any:
-    rows, key = await service.list_areas(
-        session,
-        _after(request, "area", cursor),
-        limit,
+) -> Page[AreaRead]:
+    rows = await service.list_areas(
+        uow,
+        limit=page.fetch,
+        after=page.after,
         municipality_id=municipality_id,
         level=level,
         parent_id=parent_id,
     )
-    return _page(request, "area", rows, key)
+    return Page.cut(page, rows, lambda a: (a.code, a.id))
 
 
 @router.post(
     "/areas", status_code=201, response_model=AreaRead, responses=CONFLICT, summary="Add a wijk or a buurt"
 )
-async def create_area(body: AreaCreate, session: Session, principal: Admin) -> Any:
-    return await service.create_area(session, body)
+async def create_area(body: AreaCreate, uow: UoW, principal: Admin) -> Any:
+    return await service.create_area(uow, body)
 
 
 @router.get("/areas/{area_id}", response_model=AreaRead, summary="Read a wijk or buurt")
-async def get_area(area_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await service.get_area(session, area_id)
+async def get_area(area_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await service.get_area(uow, area_id)
 
 
 @router.patch("/areas/{area_id}", response_model=AreaRead, summary="Rename a wijk or buurt (codes are fixed)")
-async def update_area(area_id: uuid.UUID, body: AreaUpdate, session: Session, principal: Admin) -> Any:
-    return await service.update_area(session, area_id, body)
+async def update_area(area_id: uuid.UUID, body: AreaUpdate, uow: UoW, principal: Admin) -> Any:
+    return await service.update_area(uow, area_id, body)
 
 
 # -- teams -----------------------------------------------------------------------------------------
@@ -165,32 +156,28 @@ async def update_area(area_id: uuid.UUID, body: AreaUpdate, session: Session, pr
 
 @router.get("/teams", response_model=Page[TeamRead], summary="List teams with the buurten they cover")
 async def list_teams(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: TeamPage,
     municipality_id: uuid.UUID | None = Query(default=None, description="Only this municipality's teams."),
-) -> Any:
-    rows, key = await service.list_teams(
-        session, _after(request, "team", cursor), limit, municipality_id=municipality_id
-    )
-    return _page(request, "team", rows, key)
+) -> Page[TeamRead]:
+    rows = await service.list_teams(uow, limit=page.fetch, after=page.after, municipality_id=municipality_id)
+    return Page.cut(page, rows, lambda t: (t.name, t.id))
 
 
 @router.post("/teams", status_code=201, response_model=TeamRead, responses=CONFLICT, summary="Add a team")
-async def create_team(body: TeamCreate, session: Session, principal: Admin) -> Any:
-    return await service.create_team(session, body)
+async def create_team(body: TeamCreate, uow: UoW, principal: Admin) -> Any:
+    return await service.create_team(uow, body)
 
 
 @router.get("/teams/{team_id}", response_model=TeamRead, summary="Read a team")
-async def get_team(team_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await service.get_team(session, team_id)
+async def get_team(team_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await service.get_team(uow, team_id)
 
 
 @router.patch("/teams/{team_id}", response_model=TeamRead, responses=CONFLICT, summary="Rename a team")
-async def update_team(team_id: uuid.UUID, body: TeamUpdate, session: Session, principal: Admin) -> Any:
-    return await service.update_team(session, team_id, body)
+async def update_team(team_id: uuid.UUID, body: TeamUpdate, uow: UoW, principal: Admin) -> Any:
+    return await service.update_team(uow, team_id, body)
 
 
 @router.post(
@@ -199,17 +186,15 @@ async def update_team(team_id: uuid.UUID, body: TeamUpdate, session: Session, pr
     responses=CONFLICT,
     summary="Let the team cover a buurt (a buurt belongs to at most one team)",
 )
-async def add_team_buurt(team_id: uuid.UUID, body: TeamBuurtAdd, session: Session, principal: Admin) -> Any:
-    return await service.add_buurt(session, team_id, body.buurt_id)
+async def add_team_buurt(team_id: uuid.UUID, body: TeamBuurtAdd, uow: UoW, principal: Admin) -> Any:
+    return await service.add_buurt(uow, team_id, body.buurt_id)
 
 
 @router.delete(
     "/teams/{team_id}/buurten/{buurt_id}", response_model=TeamRead, summary="Stop covering a buurt"
 )
-async def remove_team_buurt(
-    team_id: uuid.UUID, buurt_id: uuid.UUID, session: Session, principal: Admin
-) -> Any:
-    return await service.remove_buurt(session, team_id, buurt_id)
+async def remove_team_buurt(team_id: uuid.UUID, buurt_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await service.remove_buurt(uow, team_id, buurt_id)
 
 
 # -- workers ---------------------------------------------------------------------------------------
@@ -217,33 +202,29 @@ async def remove_team_buurt(
 
 @router.get("/workers", response_model=Page[WorkerRead], summary="List workers")
 async def list_workers(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: WorkerPage,
     team_id: uuid.UUID | None = Query(default=None, description="Only members of this team."),
     active: bool | None = Query(default=None, description="Only active or only inactive workers."),
-) -> Any:
-    rows, key = await service.list_workers(
-        session, _after(request, "worker", cursor), limit, team_id=team_id, active=active
-    )
-    return _page(request, "worker", rows, key)
+) -> Page[WorkerRead]:
+    rows = await service.list_workers(uow, limit=page.fetch, after=page.after, team_id=team_id, active=active)
+    return Page.cut(page, rows, lambda w: (w.name, w.id))
 
 
 @router.post("/workers", status_code=201, response_model=WorkerRead, summary="Add a worker")
-async def create_worker(body: WorkerCreate, session: Session, principal: Admin) -> Any:
-    return await service.create_worker(session, body)
+async def create_worker(body: WorkerCreate, uow: UoW, principal: Admin) -> Any:
+    return await service.create_worker(uow, body)
 
 
 @router.get("/workers/{worker_id}", response_model=WorkerRead, summary="Read a worker")
-async def get_worker(worker_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await service.get_worker(session, worker_id)
+async def get_worker(worker_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await service.get_worker(uow, worker_id)
 
 
 @router.patch("/workers/{worker_id}", response_model=WorkerRead, summary="Update a worker and their teams")
-async def update_worker(worker_id: uuid.UUID, body: WorkerUpdate, session: Session, principal: Admin) -> Any:
-    return await service.update_worker(session, worker_id, body)
+async def update_worker(worker_id: uuid.UUID, body: WorkerUpdate, uow: UoW, principal: Admin) -> Any:
+    return await service.update_worker(uow, worker_id, body)
 
 
 # -- partner organisations -------------------------------------------------------------------------
@@ -251,32 +232,28 @@ async def update_worker(worker_id: uuid.UUID, body: WorkerUpdate, session: Sessi
 
 @router.get("/partner-organisations", response_model=Page[PartnerRead], summary="List partner organisations")
 async def list_partners(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: PartnerPage,
     active: bool | None = Query(default=None, description="Only active or only inactive organisations."),
-) -> Any:
-    rows, key = await service.list_partners(session, _after(request, "partner", cursor), limit, active=active)
-    return _page(request, "partner", rows, key)
+) -> Page[PartnerRead]:
+    rows = await service.list_partners(uow, limit=page.fetch, after=page.after, active=active)
+    return Page.cut(page, [PartnerRead.model_validate(p) for p in rows], lambda p: (p.name, p.id))
 
 
 @router.post("/partner-organisations", status_code=201, response_model=PartnerRead, summary="Add a partner")
-async def create_partner(body: PartnerCreate, session: Session, principal: Admin) -> Any:
-    return await service.create_partner(session, body)
+async def create_partner(body: PartnerCreate, uow: UoW, principal: Admin) -> Any:
+    return await service.create_partner(uow, body)
 
 
 @router.get("/partner-organisations/{partner_id}", response_model=PartnerRead, summary="Read a partner")
-async def get_partner(partner_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await service.get_partner(session, partner_id)
+async def get_partner(partner_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await service.get_partner(uow, partner_id)
 
 
 @router.patch("/partner-organisations/{partner_id}", response_model=PartnerRead, summary="Update a partner")
-async def update_partner(
-    partner_id: uuid.UUID, body: PartnerUpdate, session: Session, principal: Admin
-) -> Any:
-    return await service.update_partner(session, partner_id, body)
+async def update_partner(partner_id: uuid.UUID, body: PartnerUpdate, uow: UoW, principal: Admin) -> Any:
+    return await service.update_partner(uow, partner_id, body)
 
 
 # -- OAuth clients ---------------------------------------------------------------------------------
@@ -284,18 +261,16 @@ async def update_partner(
 
 @router.get("/oauth-clients", response_model=Page[ClientRead], summary="List OAuth clients (never secrets)")
 async def list_clients(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: ClientPage,
     role: Role | None = Query(default=None, description="Only clients acting as this role."),
     organisation_id: uuid.UUID | None = Query(default=None, description="Only this partner's clients."),
-) -> Any:
-    rows, key = await accounts.list_clients(
-        session, _after(request, "client", cursor), limit, role=role, organisation_id=organisation_id
+) -> Page[ClientRead]:
+    rows = await accounts.list_clients(
+        uow, limit=page.fetch, after=page.after, role=role, organisation_id=organisation_id
     )
-    return _page(request, "client", rows, key)
+    return Page.cut(page, [ClientRead.model_validate(c) for c in rows], lambda c: (c.client_id, c.id))
 
 
 @router.post(
@@ -305,21 +280,21 @@ async def list_clients(
     responses=CONFLICT,
     summary="Register a client; a client_secret_basic secret is returned this once",
 )
-async def create_client(body: ClientCreate, session: Session, principal: Admin) -> Any:
-    client, secret = await accounts.create_client(session, body)
+async def create_client(body: ClientCreate, uow: UoW, principal: Admin) -> Any:
+    client, secret = await accounts.create_client(uow, body)
     return _credentials(client, secret)
 
 
 @router.get("/oauth-clients/{client_pk}", response_model=ClientRead, summary="Read a client")
-async def get_client(client_pk: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return await accounts.get_client(session, client_pk)
+async def get_client(client_pk: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return await accounts.get_client(uow, client_pk)
 
 
 @router.patch(
     "/oauth-clients/{client_pk}", response_model=ClientRead, summary="Update scopes, redirects, state"
 )
-async def update_client(client_pk: uuid.UUID, body: ClientUpdate, session: Session, principal: Admin) -> Any:
-    return await accounts.update_client(session, client_pk, body)
+async def update_client(client_pk: uuid.UUID, body: ClientUpdate, uow: UoW, principal: Admin) -> Any:
+    return await accounts.update_client(uow, client_pk, body)
 
 
 @router.post(
@@ -328,8 +303,8 @@ async def update_client(client_pk: uuid.UUID, body: ClientUpdate, session: Sessi
     responses=CONFLICT,
     summary="Rotate the secret (the old one stops working); the new one is returned this once",
 )
-async def rotate_client_secret(client_pk: uuid.UUID, session: Session, principal: Admin) -> Any:
-    client, secret = await accounts.rotate_client_secret(session, client_pk)
+async def rotate_client_secret(client_pk: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    client, secret = await accounts.rotate_client_secret(uow, client_pk)
     return _credentials(client, secret)
 
 
@@ -339,8 +314,8 @@ async def rotate_client_secret(client_pk: uuid.UUID, session: Session, principal
     responses=CONFLICT,
     summary="Register public keys: the client authenticates with private_key_jwt from now on",
 )
-async def set_client_jwks(client_pk: uuid.UUID, body: ClientJwks, session: Session, principal: Admin) -> Any:
-    return await accounts.set_client_jwks(session, client_pk, body.jwks)
+async def set_client_jwks(client_pk: uuid.UUID, body: ClientJwks, uow: UoW, principal: Admin) -> Any:
+    return await accounts.set_client_jwks(uow, client_pk, body.jwks)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -348,29 +323,27 @@ async def set_client_jwks(client_pk: uuid.UUID, body: ClientJwks, session: Sessi
 
 @router.get("/users", response_model=Page[UserRead], summary="List people who sign in (no password hashes)")
 async def list_users(
-    request: Request,
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    page: UserPage,
     role: Role | None = Query(default=None, description="Only people with this role."),
-) -> Any:
-    rows, key = await accounts.list_users(session, _after(request, "user", cursor), limit, role=role)
-    return _page(request, "user", [accounts.user_read(u) for u in rows], key)
+) -> Page[UserRead]:
+    rows = await accounts.list_users(uow, limit=page.fetch, after=page.after, role=role)
+    return Page.cut(page, [accounts.user_read(u) for u in rows], lambda u: (u.username, u.id))
 
 
 @router.post("/users", status_code=201, response_model=UserRead, responses=CONFLICT, summary="Add a person")
-async def create_user(body: UserCreate, session: Session, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.create_user(session, body))
+async def create_user(body: UserCreate, uow: UoW, principal: Admin) -> Any:
+    return accounts.user_read(await accounts.create_user(uow, body))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, summary="Read a person")
-async def get_user(user_id: uuid.UUID, session: Session, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.get_user(session, user_id))
+async def get_user(user_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
+    return accounts.user_read(await accounts.get_user(uow, user_id))
 
 
 @router.patch(
     "/users/{user_id}", response_model=UserRead, responses=CONFLICT, summary="Update role, links or password"
 )
-async def update_user(user_id: uuid.UUID, body: UserUpdate, session: Session, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.update_user(session, user_id, body))
+async def update_user(user_id: uuid.UUID, body: UserUpdate, uow: UoW, principal: Admin) -> Any:
+    return accounts.user_read(await accounts.update_user(uow, user_id, body))

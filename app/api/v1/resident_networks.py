@@ -10,72 +10,63 @@ and write no access-log rows.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.api.auth import Admin
 from app.api.concurrency import IfMatch, expected_version, set_etag
-from app.api.deps import Session
-from app.api.pagination import Page
-from app.api.problems import PROBLEM_RESPONSES
-from app.api.v1.assessments import CONDITIONAL, CONFLICT
-from app.api.v1.case_helpers import CursorPage, PageRequest
-from app.api.v1.organisation import Admin
-from app.domain.errors import FieldError, ValidationFailed
+from app.api.deps import UoW
+from app.api.pagination import Page, keyset
+from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.domain.initiatives import network_service as service
-from app.domain.initiatives.schemas import NetworkAdminRead, NetworkCreate, NetworkSetup, NetworkUpdate
+from app.domain.initiatives.schemas import (
+    NetworkAdminRead,
+    NetworkCreate,
+    NetworkSetup,
+    NetworkSummaryView,
+    NetworkUpdate,
+)
+from app.web.cursors import PageRequest
 
 router = APIRouter(prefix="/resident-networks", tags=["resident networks"], responses=PROBLEM_RESPONSES)
 
-PageKey = tuple[str, uuid.UUID]
+NetworkPage = Annotated[PageRequest[tuple[str, uuid.UUID]], keyset("resident_networks", str, uuid.UUID)]
 
 
-def _after(page: PageRequest) -> PageKey | None:
-    """The (name, id) key a cursor of this list carries; 422 for a cursor of another list."""
-    if page.after is None:
-        return None
-    try:
-        kind, name, network_id = page.after
-        if kind != "rn" or not isinstance(name, str):
-            raise ValueError("not a cursor of this list")
-        return name, uuid.UUID(network_id)
-    except (TypeError, ValueError) as error:
-        raise ValidationFailed(
-            [FieldError(("query", "cursor"), "The cursor is not valid.", "cursor_invalid")]
-        ) from error
-
-
-def _read(response: Response, view: Any) -> NetworkAdminRead:
+def _read(response: Response, view: NetworkSummaryView) -> NetworkAdminRead:
     set_etag(response, view.network.id, view.network.version)
     return NetworkAdminRead.of(view)
 
 
 @router.get("", response_model=Page[NetworkAdminRead], summary="List resident networks (by name)")
 async def list_networks(
-    session: Session,
+    uow: UoW,
     principal: Admin,
-    page: CursorPage,
+    page: NetworkPage,
     municipality_id: Annotated[
         uuid.UUID | None, Query(description="Only this municipality's networks.")
     ] = None,
 ) -> Page[NetworkAdminRead]:
-    views, key = await service.list_network_summaries(session, municipality_id, _after(page), page.limit)
-    return page.of([NetworkAdminRead.of(v) for v in views], ["rn", key[0], str(key[1])] if key else None)
+    views = await service.list_network_summaries(
+        uow, limit=page.fetch, after=page.after, municipality_id=municipality_id
+    )
+    return Page.cut(page, [NetworkAdminRead.of(v) for v in views], lambda n: (n.name, n.id))
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=NetworkAdminRead,
-    responses=CONFLICT,
+    responses=problem_responses(409),
     summary="Create a network over buurten with its first members (at least half residents, a coordinator)",
 )
 async def create_network(
-    body: NetworkSetup, response: Response, session: Session, principal: Admin
+    response: Response, uow: UoW, principal: Admin, body: NetworkSetup
 ) -> NetworkAdminRead:
     data = NetworkCreate(municipality_id=body.municipality_id, name=body.name, buurten=body.buurten)
-    created = await service.create_network(session, data, body.members, at=("body",))
-    view = await service.network_summary(session, created.id)
+    created = await service.create_network(uow, data, body.members, at=("body",))
+    view = await service.network_summary(uow, created.id)
     response.headers["Location"] = f"/api/v1/resident-networks/{created.id}"
     return _read(response, view)
 
@@ -86,24 +77,24 @@ async def create_network(
     summary="Read a network: buurten and member counts (no member details)",
 )
 async def get_network(
-    network_id: uuid.UUID, response: Response, session: Session, principal: Admin
+    response: Response, uow: UoW, principal: Admin, network_id: uuid.UUID
 ) -> NetworkAdminRead:
-    return _read(response, await service.network_summary(session, network_id))
+    return _read(response, await service.network_summary(uow, network_id))
 
 
 @router.patch(
     "/{network_id}",
     response_model=NetworkAdminRead,
-    responses=CONDITIONAL,
+    responses=problem_responses(409, 412, 428),
     summary="Rename a network or change its buurten (If-Match required)",
 )
 async def update_network(
+    response: Response,
+    uow: UoW,
+    principal: Admin,
     network_id: uuid.UUID,
     body: NetworkUpdate,
-    response: Response,
-    session: Session,
-    principal: Admin,
     if_match: IfMatch = None,
 ) -> NetworkAdminRead:
-    await service.update_network(session, network_id, expected_version(if_match), body)
-    return _read(response, await service.network_summary(session, network_id))
+    await service.update_network(uow, network_id, expected_version(if_match), body)
+    return _read(response, await service.network_summary(uow, network_id))

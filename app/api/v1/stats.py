@@ -23,7 +23,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.auth import StatsReader
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.stats import rollups, service
@@ -42,12 +42,8 @@ def _today() -> date:
 
 
 @router.get("", response_model=CatalogueRead, summary="The catalogue: measures, dimensions, definitions")
-async def get_catalogue(
-    request: Request,
-    session: Session,
-    principal: StatsReader,
-) -> CatalogueRead:
-    return await service.catalogue(session, service.policy_from(request.app.state.settings))
+async def get_catalogue(request: Request, uow: UoW, principal: StatsReader) -> CatalogueRead:
+    return await service.catalogue(uow, service.policy_from(request.app.state.settings))
 
 
 @router.get(
@@ -58,7 +54,7 @@ async def get_catalogue(
 )
 async def get_figures(
     request: Request,
-    session: Session,
+    uow: UoW,
     principal: StatsReader,
     measure: Annotated[str, Path(description="A measure id from GET /api/v1/stats.", max_length=64)],
     from_: Annotated[date, Query(alias="from", description="First day of the range (local date).")],
@@ -86,13 +82,13 @@ async def get_figures(
         )
     query = service.FigureQuery(measure, level, period, from_, to, area)
     settings = request.app.state.settings
-    resolved = await service.resolve(session, query, service.policy_from(settings), _today())
+    resolved = await service.resolve(uow.session, query, service.policy_from(settings), _today())
     rollups.refresh_if_stale(request.app.state.db, settings, resolved.as_of)
     csv_wanted = _wants_csv(request.headers.get("accept", ""))
     key = (resolved.version, csv_wanted)
     body = _ANSWERS.get(key)
     if body is None:
-        result = await service.compute(session, resolved)
+        result = await service.compute(uow.session, resolved)
         body = _csv(result).encode() if csv_wanted else _json(result)
         _ANSWERS.put(key, body)
     return Response(body, media_type=f"{_CSV}; charset=utf-8" if csv_wanted else "application/json")

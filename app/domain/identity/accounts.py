@@ -18,7 +18,7 @@ from app.domain.identity.refresh import revoke_user_refresh_tokens
 from app.domain.identity.schemas import ClientCreate, ClientUpdate, UserCreate, UserRead, UserUpdate
 from app.domain.organisation import repository as repo
 from app.domain.organisation.common import (
-    PageKey,
+    Key,
     changed_fields,
     flush,
     page,
@@ -26,6 +26,7 @@ from app.domain.organisation.common import (
     require,
 )
 from app.domain.organisation.models import PartnerOrganisation, Worker
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.scopes import Role, allowed_scopes
 
 # -- users (people who sign in) --------------------------------------------------------------------
@@ -52,10 +53,10 @@ async def _check_user_links(session: AsyncSession, user: User, changed: set[str]
             raise Conflict("Another user has this external subject.", rule="external_subject_taken")
 
 
-async def create_user(session: AsyncSession, data: UserCreate) -> User:
+async def create_user(uow: UnitOfWork, data: UserCreate) -> User:
     if data.password is not None:
         raise_if(rules.check_password(data.password))
-    if await identity_repo.user_by(session, User.username, data.username):
+    if await identity_repo.user_by(uow.session, User.username, data.username):
         raise Conflict("This username is taken.", rule="username_taken")
     user = User(
         username=data.username,
@@ -66,47 +67,48 @@ async def create_user(session: AsyncSession, data: UserCreate) -> User:
         external_subject=data.external_subject,
         active=data.active,
     )
-    await _check_user_links(session, user, {"worker_id", "external_subject"})
+    await _check_user_links(uow.session, user, {"worker_id", "external_subject"})
     if data.password is not None:
         user.password_hash = await hash_secret_in_thread(data.password)
-    session.add(user)
-    await flush(session, "username_taken", "This username, worker or external subject is taken.")
+    uow.session.add(user)
+    await flush(uow.session, "username_taken", "This username, worker or external subject is taken.")
     return user
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    return await require(session, User, user_id, "user")
+async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
+    return await require(uow.session, User, user_id, "user")
 
 
-async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdate) -> User:
-    user = await get_user(session, user_id)
+async def update_user(uow: UnitOfWork, user_id: uuid.UUID, data: UserUpdate) -> User:
+    user = await get_user(uow, user_id)
     changes = changed_fields(data, nullable=frozenset({"worker_id", "external_subject", "password"}))
     password = changes.pop("password", None)
     if password is not None:
         raise_if(rules.check_password(password))
     for name, value in changes.items():
         setattr(user, name, str(value) if name == "role" else value)
-    await _check_user_links(session, user, set(changes))
+    await _check_user_links(uow.session, user, set(changes))
     if "password" in data.model_fields_set:
         user.password_hash = await hash_secret_in_thread(password) if password is not None else None
-    await flush(session, "user_link_taken", "This worker or external subject is linked to another user.")
+    await flush(uow.session, "user_link_taken", "This worker or external subject is linked to another user.")
     # Deactivated, or a new password (e.g. after a lost phone): the person's app sessions end now.
     if ("active" in changes and not user.active) or "password" in data.model_fields_set:
-        await revoke_user_refresh_tokens(session, user.id)
+        await revoke_user_refresh_tokens(uow.session, user.id)
     return user
 
 
-async def set_password(session: AsyncSession, user: User, password: str) -> None:
+async def set_password(uow: UnitOfWork, user: User, password: str) -> None:
     raise_if(rules.check_password(password))
     user.password_hash = await hash_secret_in_thread(password)
-    await session.flush()
+    await uow.session.flush()
 
 
 async def list_users(
-    session: AsyncSession, after: list[Any] | None, limit: int, *, role: Role | None = None
-) -> tuple[list[User], PageKey]:
+    uow: UnitOfWork, *, limit: int, after: Key | None = None, role: Role | None = None
+) -> list[User]:
+    """By username (``after``: the (username, id) of the last one seen)."""
     where = [col(User.role) == str(role)] if role is not None else []
-    return await page(session, User, after, limit, where, sort="username")
+    return await page(uow.session, User, after, limit, where, order=(col(User.username), col(User.id)))
 
 
 # -- OAuth clients ---------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ async def _new_secret(client: OAuthClient) -> str:
     return secret
 
 
-async def create_client(session: AsyncSession, data: ClientCreate) -> tuple[OAuthClient, str | None]:
+async def create_client(uow: UnitOfWork, data: ClientCreate) -> tuple[OAuthClient, str | None]:
     """Register a client. Returns it and, for client_secret_basic, the secret (shown once)."""
     role = data.role
     method = data.auth_method or rules.default_auth_method(role, data.jwks is not None)
@@ -144,11 +146,12 @@ async def create_client(session: AsyncSession, data: ClientCreate) -> tuple[OAut
     if data.jwks is not None:
         errors += rules.check_jwks(data.jwks)
     raise_if(errors)
-    if data.organisation_id and await repo.get(session, PartnerOrganisation, data.organisation_id) is None:
+    organisation_id = data.organisation_id
+    if organisation_id and await repo.get(uow.session, PartnerOrganisation, organisation_id) is None:
         message = "No such partner organisation."
         raise ValidationFailed([FieldError(("body", "organisation_id"), message, "unknown_organisation")])
     client_id = data.client_id or f"{role or 'app'}-{secrets.token_hex(8)}"
-    if await identity_repo.client_by_client_id(session, client_id):
+    if await identity_repo.client_by_client_id(uow.session, client_id):
         raise Conflict("A client with this client_id exists.", rule="client_id_taken")
     client = OAuthClient(
         client_id=client_id,
@@ -162,17 +165,17 @@ async def create_client(session: AsyncSession, data: ClientCreate) -> tuple[OAut
         rate_limit_per_minute=data.rate_limit_per_minute,
     )
     secret = await _new_secret(client) if method is ClientAuthMethod.client_secret_basic else None
-    session.add(client)
-    await flush(session, "client_id_taken", "A client with this client_id exists.")
+    uow.session.add(client)
+    await flush(uow.session, "client_id_taken", "A client with this client_id exists.")
     return client, secret
 
 
-async def get_client(session: AsyncSession, client_pk: uuid.UUID) -> OAuthClient:
-    return await require(session, OAuthClient, client_pk, "client")
+async def get_client(uow: UnitOfWork, client_pk: uuid.UUID) -> OAuthClient:
+    return await require(uow.session, OAuthClient, client_pk, "client")
 
 
-async def update_client(session: AsyncSession, client_pk: uuid.UUID, data: ClientUpdate) -> OAuthClient:
-    client = await get_client(session, client_pk)
+async def update_client(uow: UnitOfWork, client_pk: uuid.UUID, data: ClientUpdate) -> OAuthClient:
+    client = await get_client(uow, client_pk)
     changes = changed_fields(data, nullable=frozenset({"rate_limit_per_minute"}))
     role = Role(client.role) if client.role else None
     if "allowed_scopes" in changes:
@@ -189,44 +192,46 @@ async def update_client(session: AsyncSession, client_pk: uuid.UUID, data: Clien
     raise_if(errors)
     for name, value in changes.items():
         setattr(client, name, value)
-    await session.flush()
+    await uow.session.flush()
     return client
 
 
-async def rotate_client_secret(session: AsyncSession, client_pk: uuid.UUID) -> tuple[OAuthClient, str]:
+async def rotate_client_secret(uow: UnitOfWork, client_pk: uuid.UUID) -> tuple[OAuthClient, str]:
     """A new secret for a client_secret_basic client; the old one stops working at once."""
-    client = await get_client(session, client_pk)
+    client = await get_client(uow, client_pk)
     if client.auth_method != ClientAuthMethod.client_secret_basic:
         raise Conflict("Only client_secret_basic clients have a secret.", rule="client_has_no_secret")
     secret = await _new_secret(client)
-    await session.flush()
+    await uow.session.flush()
     return client, secret
 
 
-async def set_client_jwks(session: AsyncSession, client_pk: uuid.UUID, jwks: dict[str, Any]) -> OAuthClient:
+async def set_client_jwks(uow: UnitOfWork, client_pk: uuid.UUID, jwks: dict[str, Any]) -> OAuthClient:
     """Register a machine client's public keys: it authenticates with private_key_jwt from now on."""
-    client = await get_client(session, client_pk)
+    client = await get_client(uow, client_pk)
     if client.role is None:
         raise Conflict("A public client does not authenticate with keys.", rule="public_client_auth")
     raise_if(rules.check_jwks(jwks))
     client.jwks = rules.normalised_jwks(jwks)
     client.auth_method = str(ClientAuthMethod.private_key_jwt)
     client.secret_hash = None  # one credential per client: the secret no longer works
-    await session.flush()
+    await uow.session.flush()
     return client
 
 
 async def list_clients(
-    session: AsyncSession,
-    after: list[Any] | None,
-    limit: int,
+    uow: UnitOfWork,
     *,
+    limit: int,
+    after: Key | None = None,
     role: Role | None = None,
     organisation_id: uuid.UUID | None = None,
-) -> tuple[list[OAuthClient], PageKey]:
+) -> list[OAuthClient]:
+    """By client_id (``after``: the (client_id, id) of the last one seen)."""
     where = []
     if role is not None:
         where.append(col(OAuthClient.role) == str(role))
     if organisation_id is not None:
         where.append(col(OAuthClient.organisation_id) == organisation_id)
-    return await page(session, OAuthClient, after, limit, where, sort="client_id")
+    order = (col(OAuthClient.client_id), col(OAuthClient.id))
+    return await page(uow.session, OAuthClient, after, limit, where, order=order)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6749.errors import (
@@ -25,7 +26,7 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,7 +90,9 @@ async def _verify_assertion(
     session: AsyncSession, settings: Settings, client: OAuthClient, assertion: str
 ) -> None:
     try:
-        keys = KeySet.import_key_set(client.jwks or {"keys": []})  # type: ignore[arg-type]
+        # The stored JWK Set was checked when it was registered (rules.check_jwks); a damaged one
+        # still fails here, as a signature that cannot be verified.
+        keys = KeySet.import_key_set(cast(KeySetSerialization, client.jwks or {"keys": []}))
         claims = jwt.decode(assertion, keys, algorithms=list(ASSERTION_ALGORITHMS)).claims
     except (JoseError, ValueError, TypeError, KeyError) as error:
         raise invalid_client("The client assertion signature is not valid.") from error

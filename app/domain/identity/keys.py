@@ -79,8 +79,9 @@ async def retire_old_keys(session: AsyncSession, token_ttl_seconds: int) -> int:
         update(SigningKey)
         .where(col(SigningKey.retired_at).is_(None), col(SigningKey.kid) != newest.kid)
         .values(retired_at=utcnow())
+        .returning(col(SigningKey.kid))
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(result.all())
 
 
 async def _active_keys(session: AsyncSession) -> list[SigningKey]:

@@ -26,8 +26,9 @@ Mapping of an external OpenID Connect issuer's claims (settings ``WIJKWERK_OIDC_
   membership is then read live by the object rules) and the per-worker ``bsn:read`` grant. No linked
   user, or an inactive one, is 401: the identity provider says who and which role, Wijkwerk says
   which caseload.
-* **Scopes**: the role's scopes (DESIGN.md §3, plus ``bsn:read`` when the local user has it); when the
-  token carries a ``scope`` claim, only the ones it names.
+* **Scopes**: the role's scopes (a role bundles the kinds of data its work needs, ``app.security.
+  scopes``), plus ``bsn:read`` when the local user has it; when the token carries a ``scope`` claim,
+  only the ones it names.
 * ``Principal.subject`` is ``oidc:<subject>``; ``client_id`` is the token's ``client_id`` or ``azp``.
 
 Verified tokens are remembered (``VerifiedTokens``): a bounded LRU keyed by the whole token string,

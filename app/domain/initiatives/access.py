@@ -1,4 +1,4 @@
-"""Who sees and changes what in the initiatives context (DESIGN.md §3).
+"""Who sees and changes what in the initiatives context.
 
 Everyone, anonymous callers included, sees the public fields of initiatives past the idea stage and
 the name and area of networks. Private fields (contacts, member lists, grant reasons, closing reports)

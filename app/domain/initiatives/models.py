@@ -1,7 +1,8 @@
 """Initiatives context tables: resident networks, their areas and members, year plans, initiatives, grants.
 
-This is the public side of the neighbourhood (DESIGN.md §2). Public columns may be shown to anyone;
-contact details, member lists, grant reasons and closing reports are for members of the network only.
+This is the public side of the neighbourhood, not case data: residents' own plans, which the
+municipality publishes. Public columns may be shown to anyone; contact details, member lists, grant
+reasons and closing reports are for members of the network only.
 """
 
 from __future__ import annotations

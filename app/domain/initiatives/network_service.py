@@ -4,6 +4,10 @@ Every change of a network's membership locks the network row first (SELECT ... F
 again and refuses a change that would leave fewer than half residents (409, network_resident_majority):
 two concurrent changes queue on that lock, so the rule holds whatever their interleaving. Year plan
 changes lock the year plan row (the same lock grants take), so a budget cut cannot race a grant.
+
+The administrators' set-up (``create_network``, ``update_network``, the summaries) takes the unit of
+work. The members' and coordinators' use cases and the public reads take the request's session:
+GraphQL calls them, and its context holds the session of the request's unit of work.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from app.domain.initiatives.schemas import (
 )
 from app.domain.initiatives.service import check_themes
 from app.domain.organisation.common import flush
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.scopes import Role
 
 MAX_NETWORKS = 500
@@ -129,13 +134,14 @@ async def _check_name_free(session: AsyncSession, municipality_id: uuid.UUID, na
 
 
 async def create_network(
-    session: AsyncSession, data: NetworkCreate, members: Sequence[MemberCreate] = (), *, at: Loc = ("input",)
+    uow: UnitOfWork, data: NetworkCreate, members: Sequence[MemberCreate] = (), *, at: Loc = ("input",)
 ) -> NetworkView:
     """A new network over buurten of one municipality, with its first members (rule checked).
 
     With members, one of them is a coordinator: otherwise nobody could ever manage the network.
     ``at`` is where the input sits in the request ("input" for GraphQL, "body" for REST).
     """
+    session = uow.session
     area_ids = await _buurt_ids(session, data.municipality_id, data.buurten, at)
     await _check_name_free(session, data.municipality_id, data.name)
     if members and not any(m.role == NetworkRole.coordinator for m in members):
@@ -156,12 +162,13 @@ async def create_network(
 
 
 async def update_network(
-    session: AsyncSession, network_id: uuid.UUID, expected_version: ExpectedVersion, data: NetworkUpdate
+    uow: UnitOfWork, network_id: uuid.UUID, expected_version: ExpectedVersion, data: NetworkUpdate
 ) -> NetworkView:
     """Rename a network or change its buurten, under the network lock (If-Match: ``expected_version``).
 
     A buurt with an initiative still under way (idea up to running) stays: 409 network_buurt_in_use.
     """
+    session = uow.session
     network = await repo.lock_network(session, network_id)
     if network is None:
         raise NotFound("network")
@@ -195,18 +202,20 @@ async def _summaries(session: AsyncSession, networks: Sequence[NetworkView]) -> 
     return views
 
 
-async def network_summary(session: AsyncSession, network_id: uuid.UUID) -> NetworkSummaryView:
-    return (await _summaries(session, [await get_network(session, network_id)]))[0]
+async def network_summary(uow: UnitOfWork, network_id: uuid.UUID) -> NetworkSummaryView:
+    return (await _summaries(uow.session, [await get_network(uow.session, network_id)]))[0]
 
 
 async def list_network_summaries(
-    session: AsyncSession, municipality_id: uuid.UUID | None, after: tuple[str, uuid.UUID] | None, limit: int
-) -> tuple[list[NetworkSummaryView], tuple[str, uuid.UUID] | None]:
-    """A page of networks ordered by name, and the key of the last one when more follow."""
-    rows = await admin_repo.network_page(session, municipality_id, after, limit + 1)
-    page = rows[:limit]
-    key = (page[-1].name, page[-1].id) if len(rows) > limit else None
-    return await _summaries(session, page), key
+    uow: UnitOfWork,
+    *,
+    limit: int,
+    after: tuple[str, uuid.UUID] | None = None,
+    municipality_id: uuid.UUID | None = None,
+) -> list[NetworkSummaryView]:
+    """At most ``limit`` networks by name, after the (name, id) of the last one seen."""
+    rows = await admin_repo.network_page(uow.session, municipality_id, after, limit)
+    return await _summaries(uow.session, rows)
 
 
 # -- members --------------------------------------------------------------------------------------
@@ -262,7 +271,7 @@ async def add_member(
 
 
 async def _locked_member(
-    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> tuple[ResidentNetwork, NetworkMember]:
     """Lock order: the network, then the member (the same order as adding members)."""
     network_id = await repo.member_network(session, member_id)
@@ -272,7 +281,7 @@ async def _locked_member(
     member = await repo.lock_member(session, member_id)
     if member is None or member.network_id != network_id:
         raise NotFound("member")
-    rules.check_version(expected_version, member.version)
+    expected_version.check(member.id, member.version)
     return network, member
 
 
@@ -283,7 +292,11 @@ async def _check_coordinator_left(session: AsyncSession, viewer: Viewer, network
 
 
 async def update_member(
-    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int, data: MemberUpdate
+    session: AsyncSession,
+    viewer: Viewer,
+    member_id: uuid.UUID,
+    expected_version: ExpectedVersion,
+    data: MemberUpdate,
 ) -> MemberView:
     network, member = await _locked_member(session, viewer, member_id, expected_version)
     changes = data.model_dump(exclude_unset=True)
@@ -300,7 +313,7 @@ async def update_member(
 
 
 async def remove_member(
-    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> uuid.UUID:
     network, member = await _locked_member(session, viewer, member_id, expected_version)
     await session.delete(member)
@@ -332,7 +345,7 @@ async def update_year_plan(
     session: AsyncSession,
     viewer: Viewer,
     year_plan_id: uuid.UUID,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: YearPlanUpdate,
 ) -> YearPlanView:
     plan = await repo.lock_year_plan(session, year_plan_id)
@@ -340,7 +353,7 @@ async def update_year_plan(
         raise NotFound("year plan")
     if not viewer.can_manage(plan.network_id):
         raise Forbidden("Only a coordinator of the network manages it.", rule="coordinator_only")
-    rules.check_version(expected_version, plan.version)
+    expected_version.check(plan.id, plan.version)
     if data.budget_cents is not None:
         rules.check_budget_covers_grants(data.budget_cents, plan.granted_cents)
         plan.budget_cents = data.budget_cents

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.identity.models import User
 from app.domain.initiatives.access import Viewer, initiative_visible, private_value
 from app.domain.initiatives.models import (
@@ -45,14 +46,14 @@ from app.domain.initiatives.schemas import (
 from app.domain.organisation.models import Area, AreaLevel, Municipality
 from app.domain.reference.models import Theme
 
-I = Initiative.__table__.c  # type: ignore[attr-defined]  # noqa: E741
-A = Area.__table__.c  # type: ignore[attr-defined]
-N = ResidentNetwork.__table__.c  # type: ignore[attr-defined]
-YP = YearPlan.__table__.c  # type: ignore[attr-defined]
-G = Grant.__table__.c  # type: ignore[attr-defined]
-M = NetworkMember.__table__.c  # type: ignore[attr-defined]
-NA = NetworkArea.__table__.c  # type: ignore[attr-defined]
-WIJK = Area.__table__.alias("wijk")  # type: ignore[attr-defined]
+I = table_of(Initiative).c  # noqa: E741
+A = table_of(Area).c
+N = table_of(ResidentNetwork).c
+YP = table_of(YearPlan).c
+G = table_of(Grant).c
+M = table_of(NetworkMember).c
+NA = table_of(NetworkArea).c
+WIJK = table_of(Area).alias("wijk")
 
 CursorKey = tuple[datetime, uuid.UUID]
 
@@ -133,11 +134,11 @@ def _initiative_select(viewer: Viewer, *extra: Any) -> sa.Select[Any]:
             private(I.report).label("report"),
             *extra,
         )
-        .select_from(Initiative.__table__)  # type: ignore[attr-defined]
-        .join(Area.__table__, A.id == I.buurt_id)  # type: ignore[attr-defined]
+        .select_from(table_of(Initiative))
+        .join(table_of(Area), A.id == I.buurt_id)
         .outerjoin(WIJK, WIJK.c.id == A.parent_id)
-        .join(ResidentNetwork.__table__, N.id == I.network_id)  # type: ignore[attr-defined]
-        .outerjoin(YearPlan.__table__, YP.id == I.year_plan_id)  # type: ignore[attr-defined]
+        .join(table_of(ResidentNetwork), N.id == I.network_id)
+        .outerjoin(table_of(YearPlan), YP.id == I.year_plan_id)
         .where(initiative_visible(viewer))
     )
 
@@ -250,7 +251,7 @@ async def lock_initiative(session: AsyncSession, initiative_id: uuid.UUID) -> In
 def _neighbourhood_select() -> sa.Select[Any]:
     return (
         sa.select(A.id, A.code, A.name, WIJK.c.code.label("wijk_code"))
-        .select_from(Area.__table__)  # type: ignore[attr-defined]
+        .select_from(table_of(Area))
         .outerjoin(WIJK, WIJK.c.id == A.parent_id)
         .where(A.level == AreaLevel.buurt)
     )
@@ -311,9 +312,7 @@ async def list_networks(
     if municipality_id is not None:
         query = query.where(N.municipality_id == municipality_id)
     if buurt_code is not None:
-        covers = (
-            sa.select(NA.network_id).join(Area.__table__, A.id == NA.area_id).where(A.code == buurt_code)  # type: ignore[attr-defined]
-        )
+        covers = sa.select(NA.network_id).join(table_of(Area), A.id == NA.area_id).where(A.code == buurt_code)
         query = query.where(N.id.in_(covers))
     rows = await session.execute(query.order_by(N.name, N.id).limit(limit))
     return [_network(row) for row in rows]
@@ -330,7 +329,7 @@ async def areas_of_networks(
     query = (
         _neighbourhood_select()
         .add_columns(NA.network_id)
-        .join(NetworkArea.__table__, NA.area_id == A.id)  # type: ignore[attr-defined]
+        .join(table_of(NetworkArea), NA.area_id == A.id)
         .where(NA.network_id.in_(network_ids))
         .order_by(A.code)
     )
@@ -345,7 +344,7 @@ async def networks_of_buurten(
 ) -> dict[uuid.UUID, list[NetworkView]]:
     query = (
         sa.select(*_NETWORK_COLUMNS, NA.area_id)
-        .join(NetworkArea.__table__, NA.network_id == N.id)  # type: ignore[attr-defined]
+        .join(table_of(NetworkArea), NA.network_id == N.id)
         .where(NA.area_id.in_(buurt_ids))
         .order_by(N.name)
     )
@@ -496,7 +495,7 @@ async def add_granted(session: AsyncSession, plan: YearPlan, amount_cents: int) 
     """Book a grant on the (locked) plan as ``granted_cents + amount`` in SQL, so the CHECK
     ``granted_cents <= budget_cents`` judges the stored total, not a copy read earlier."""
     statement = (
-        sa.update(YearPlan.__table__)  # type: ignore[attr-defined]
+        sa.update(table_of(YearPlan))
         .where(YP.id == plan.id)
         .values(granted_cents=YP.granted_cents + amount_cents, updated_at=sa.func.now())
         .returning(YP.granted_cents)
@@ -520,9 +519,9 @@ def _grant_select(viewer: Viewer) -> sa.Select[Any]:
             G.decided_at,
             private_value(I.network_id, G.reason, viewer).label("reason"),
         )
-        .select_from(Grant.__table__)  # type: ignore[attr-defined]
-        .join(Initiative.__table__, I.id == G.initiative_id)  # type: ignore[attr-defined]
-        .join(YearPlan.__table__, YP.id == G.year_plan_id)  # type: ignore[attr-defined]
+        .select_from(table_of(Grant))
+        .join(table_of(Initiative), I.id == G.initiative_id)
+        .join(table_of(YearPlan), YP.id == G.year_plan_id)
         .where(initiative_visible(viewer))
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.domain.errors import Conflict, PreconditionFailed
+from app.domain.errors import Conflict
 from app.domain.initiatives.models import InitiativeStatus as S
 
 # The lifecycle: idea -> requested -> granted | rejected; granted -> running -> completed.
@@ -74,12 +74,4 @@ def check_spent(granted_cents: int | None, spent_cents: int | None) -> None:
     if spent_cents is not None and spent_cents > (granted_cents or 0):
         raise Conflict(
             "An initiative cannot report spending more than it was granted.", rule="spent_exceeds_grant"
-        )
-
-
-def check_version(expected: int, current: int) -> None:
-    """Optimistic concurrency: the caller edited ``expected``; anything else is 412."""
-    if expected != current:
-        raise PreconditionFailed(
-            "The object changed since you read it; fetch it again and reapply your edit."
         )

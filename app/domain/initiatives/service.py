@@ -4,6 +4,10 @@ Object rules: an initiative the caller may not see answers like a missing one (N
 who may see it but lacks the coordinator role gets Forbidden for grant decisions. Every write locks
 the initiative row first (then, for grants, the year plan row), checks the expected version and the
 lifecycle, and bumps the version. Never commits: the request's unit of work does.
+
+The REST use cases (``public_initiatives``, ``public_initiative``) take the unit of work. The others
+take the request's session: GraphQL calls them, and its context holds the session of the request's
+unit of work (with a lock, as graphql-core resolves sibling fields concurrently).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.base import utcnow
+from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives import rules
@@ -32,6 +37,7 @@ from app.domain.initiatives.schemas import (
     NeighbourhoodView,
     ThemeView,
 )
+from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 MAX_PAGE = 500  # GraphQL dashboards; REST caps at 100 in the router
@@ -63,6 +69,27 @@ async def list_initiatives(
         return rows, None
     rows = rows[:limit]
     return rows, (rows[-1].created_at, rows[-1].id)
+
+
+async def public_initiatives(
+    uow: UnitOfWork,
+    principal: Principal | None,
+    flt: InitiativeFilter,
+    *,
+    limit: int,
+    after: repo.CursorKey | None = None,
+) -> list[InitiativeView]:
+    """At most ``limit`` initiatives the caller may see, newest first, after the (created_at, id) of
+    the last one seen."""
+    viewer = await viewer_for(uow.session, principal)
+    return await repo.list_initiatives(uow.session, viewer, flt, max(1, min(limit, MAX_PAGE)), after)
+
+
+async def public_initiative(
+    uow: UnitOfWork, principal: Principal | None, initiative_id: uuid.UUID
+) -> InitiativeView:
+    """One initiative, if the caller may see it (an idea of another network answers as missing)."""
+    return await get_initiative(uow.session, await viewer_for(uow.session, principal), initiative_id)
 
 
 async def get_initiative(session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID) -> InitiativeView:
@@ -185,13 +212,13 @@ async def propose(session: AsyncSession, viewer: Viewer, data: InitiativeCreate)
 
 
 async def _locked(
-    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: int
+    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> Initiative:
     """The initiative, locked, provided the caller may write it and edited the current version."""
     initiative = await repo.lock_initiative(session, initiative_id)
     if initiative is None or not viewer.can_write(initiative.network_id):
         raise NotFound("initiative")
-    rules.check_version(expected_version, initiative.version)
+    expected_version.check(initiative.id, initiative.version)
     return initiative
 
 
@@ -206,7 +233,7 @@ async def update(
     session: AsyncSession,
     viewer: Viewer,
     initiative_id: uuid.UUID,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: InitiativeUpdate,
 ) -> InitiativeView:
     initiative = await _locked(session, viewer, initiative_id, expected_version)
@@ -235,7 +262,7 @@ async def request_grant(
     session: AsyncSession,
     viewer: Viewer,
     initiative_id: uuid.UUID,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: GrantRequest,
 ) -> InitiativeView:
     """idea -> requested, against the network's year plan of ``data.year``."""
@@ -256,7 +283,7 @@ async def decide_grant(
     session: AsyncSession,
     viewer: Viewer,
     initiative_id: uuid.UUID,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: GrantDecisionIn,
 ) -> InitiativeView:
     """A coordinator grants (within the year plan's remaining budget) or rejects a request.
@@ -269,7 +296,7 @@ async def decide_grant(
         raise NotFound("initiative")
     if not viewer.can_manage(initiative.network_id):
         raise Forbidden("Only a coordinator of the network decides on grants.", rule="coordinator_only")
-    rules.check_version(expected_version, initiative.version)
+    expected_version.check(initiative.id, initiative.version)
     target = InitiativeStatus.granted if data.decision is GrantDecision.granted else InitiativeStatus.rejected
     rules.check_transition(initiative.status, target)
     assert initiative.year_plan_id is not None  # set by request_grant; the status says it happened
@@ -295,7 +322,7 @@ async def decide_grant(
 
 
 async def start(
-    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: int
+    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> InitiativeView:
     """granted -> running."""
     initiative = await _locked(session, viewer, initiative_id, expected_version)
@@ -308,7 +335,7 @@ async def report(
     session: AsyncSession,
     viewer: Viewer,
     initiative_id: uuid.UUID,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     data: InitiativeReportIn,
 ) -> InitiativeView:
     """running -> completed, with the participants reached, the amount spent and a closing report."""

@@ -1,4 +1,4 @@
-"""Helpers shared by the organisation use cases (services.py and accounts.py)."""
+"""Helpers shared by the organisation use cases (service.py and identity's accounts.py)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,22 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.organisation import repository as repo
 from app.domain.organisation.models import Area, Municipality, PartnerOrganisation, Team, Worker
 
 M = TypeVar("M", bound=SQLModel)
-PageKey = list[str] | None
+Key = tuple[Any, uuid.UUID]
 
-# What each list is ordered by (with the id as tie-breaker): stable, and indexed or small.
-SORT_KEYS: dict[type[SQLModel], str] = {
-    Municipality: "code",
-    Area: "code",
-    Team: "name",
-    Worker: "name",
-    PartnerOrganisation: "name",
+# What each list is ordered by, with the id as tie-breaker: stable, and indexed or small.
+ORDER: dict[type[SQLModel], tuple[Any, Any]] = {
+    Municipality: (col(Municipality.code), col(Municipality.id)),
+    Area: (col(Area.code), col(Area.id)),
+    Team: (col(Team.name), col(Team.id)),
+    Worker: (col(Worker.name), col(Worker.id)),
+    PartnerOrganisation: (col(PartnerOrganisation.name), col(PartnerOrganisation.id)),
 }
 
 
@@ -67,15 +67,12 @@ async def require(session: AsyncSession, model: type[M], object_id: uuid.UUID, w
 async def page(
     session: AsyncSession,
     model: type[M],
-    after: list[Any] | None,
+    after: Key | None,
     limit: int,
     where: Sequence[Any] = (),
     *,
-    sort: str | None = None,
-) -> tuple[list[M], PageKey]:
-    """One page of ``model`` in its stable order: ``sort`` (default: the model's key in ``SORT_KEYS``)
-    with the id as tie-breaker."""
-    sort = sort or SORT_KEYS[model]
-    rows, more = await repo.page(session, model, getattr(model, sort), after, limit, where)
-    key = [str(getattr(rows[-1], sort)), str(rows[-1].id)] if more and rows else None  # type: ignore[attr-defined]
-    return rows, key
+    order: tuple[Any, Any] | None = None,
+) -> list[M]:
+    """At most ``limit`` rows of ``model`` in its stable order (``order``, default the model's in
+    ``ORDER``), after the key of the previous page."""
+    return await repo.page(session, model, order or ORDER[model], after, limit, where)

@@ -31,22 +31,18 @@ async def get(session: AsyncSession, model: type[M], object_id: uuid.UUID) -> M 
 async def page(
     session: AsyncSession,
     model: type[M],
-    sort: Any,
-    after: list[Any] | None,
+    order: tuple[Any, Any],
+    after: tuple[Any, uuid.UUID] | None,
     limit: int,
     where: Sequence[Any] = (),
-) -> tuple[list[M], bool]:
-    """One page in the stable order ``(sort, id)``, after the key ``[sort value, id]`` of a cursor.
-
-    Returns the rows and whether more follow (one extra row is fetched to know).
-    """
-    identity = model.id  # type: ignore[attr-defined]
+) -> list[M]:
+    """At most ``limit`` rows in the stable order ``order`` (a sort column, then the id), after the
+    key ``(sort value, id)`` of the last row of the previous page."""
     statement = select(model).where(*where)
     if after is not None:
-        statement = statement.where(sa.tuple_(sort, identity) > sa.tuple_(after[0], uuid.UUID(after[1])))
-    statement = statement.order_by(sort, identity).limit(limit + 1)
-    rows = list((await session.execute(statement)).scalars())
-    return rows[:limit], len(rows) > limit
+        statement = statement.where(sa.tuple_(*order) > sa.tuple_(*after))
+    statement = statement.order_by(*order).limit(limit)
+    return list((await session.execute(statement)).scalars())
 
 
 # -- lookups by natural key ------------------------------------------------------------------------
@@ -78,13 +74,12 @@ async def partners_by_name(session: AsyncSession, name: str) -> list[PartnerOrga
     return list((await session.execute(statement)).scalars())
 
 
-async def count_existing(session: AsyncSession, model: type[M], ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of ``ids`` exist."""
+async def existing_teams(session: AsyncSession, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``ids`` are teams."""
     wanted = set(ids)
     if not wanted:
         return set()
-    identity = model.id  # type: ignore[attr-defined]
-    rows = await session.execute(select(identity).where(identity.in_(wanted)))
+    rows = await session.execute(select(Team.id).where(col(Team.id).in_(wanted)))
     return set(rows.scalars())
 
 
@@ -134,9 +129,12 @@ async def add_coverage(session: AsyncSession, team_id: uuid.UUID, area_id: uuid.
 
 
 async def remove_coverage(session: AsyncSession, team_id: uuid.UUID, area_id: uuid.UUID) -> bool:
-    statement = delete(TeamArea).where(col(TeamArea.team_id) == team_id, col(TeamArea.area_id) == area_id)
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        delete(TeamArea)
+        .where(col(TeamArea.team_id) == team_id, col(TeamArea.area_id) == area_id)
+        .returning(col(TeamArea.area_id))
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 # -- worker memberships ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Use cases of the organisation context: what an administrator sets up (no case data here).
 
 One deployment serves one municipality; the tables allow several (the tests make one per test), and an
-administrator manages all of them. Services raise domain errors, never commit, and never import HTTP.
+administrator manages all of them. Services take the request's unit of work and never commit; set-up is
+not case data, so they write no access-log entries. They raise domain errors and never import HTTP.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.organisation import repository as repo
 from app.domain.organisation import rules
 from app.domain.organisation.common import (
-    PageKey,
+    Key,
     changed_fields,
     flush,
     page,
@@ -47,38 +48,38 @@ from app.domain.organisation.schemas import (
     WorkerRead,
     WorkerUpdate,
 )
+from app.domain.unit_of_work.work import UnitOfWork
 
 # -- municipalities --------------------------------------------------------------------------------
 
 
-async def create_municipality(session: AsyncSession, data: MunicipalityCreate) -> Municipality:
+async def create_municipality(uow: UnitOfWork, data: MunicipalityCreate) -> Municipality:
     raise_if(rules.check_municipality_code(data.code))
-    if await repo.municipality_by_code(session, data.code):
+    if await repo.municipality_by_code(uow.session, data.code):
         raise Conflict("A municipality with this code exists.", rule="municipality_code_taken")
     municipality = Municipality(code=data.code, name=data.name)
-    session.add(municipality)
-    await flush(session, "municipality_code_taken", "A municipality with this code exists.")
+    uow.session.add(municipality)
+    await flush(uow.session, "municipality_code_taken", "A municipality with this code exists.")
     return municipality
 
 
-async def get_municipality(session: AsyncSession, municipality_id: uuid.UUID) -> Municipality:
-    return await require(session, Municipality, municipality_id, "municipality")
+async def get_municipality(uow: UnitOfWork, municipality_id: uuid.UUID) -> Municipality:
+    return await require(uow.session, Municipality, municipality_id, "municipality")
 
 
 async def update_municipality(
-    session: AsyncSession, municipality_id: uuid.UUID, data: MunicipalityUpdate
+    uow: UnitOfWork, municipality_id: uuid.UUID, data: MunicipalityUpdate
 ) -> Municipality:
-    municipality = await get_municipality(session, municipality_id)
+    municipality = await get_municipality(uow, municipality_id)
     for name, value in changed_fields(data).items():
         setattr(municipality, name, value)
-    await session.flush()
+    await uow.session.flush()
     return municipality
 
 
-async def list_municipalities(
-    session: AsyncSession, after: list[Any] | None, limit: int
-) -> tuple[list[Municipality], PageKey]:
-    return await page(session, Municipality, after, limit)
+async def list_municipalities(uow: UnitOfWork, *, limit: int, after: Key | None = None) -> list[Municipality]:
+    """By code (``after``: the (code, id) of the last one seen)."""
+    return await page(uow.session, Municipality, after, limit)
 
 
 # -- areas -----------------------------------------------------------------------------------------
@@ -103,14 +104,14 @@ async def _parent_for(session: AsyncSession, data: AreaCreate) -> Area | None:
     return None
 
 
-async def create_area(session: AsyncSession, data: AreaCreate) -> AreaRead:
-    municipality = await repo.get(session, Municipality, data.municipality_id)
+async def create_area(uow: UnitOfWork, data: AreaCreate) -> AreaRead:
+    municipality = await repo.get(uow.session, Municipality, data.municipality_id)
     if municipality is None:
         message = "No such municipality."
         raise ValidationFailed([FieldError(("body", "municipality_id"), message, "unknown_municipality")])
-    parent = await _parent_for(session, data)
+    parent = await _parent_for(uow.session, data)
     raise_if(rules.check_area_code(data.code, municipality.code, parent.code if parent else None))
-    if await repo.area_by_code(session, data.code):
+    if await repo.area_by_code(uow.session, data.code):
         raise Conflict("An area with this code exists.", rule="area_code_taken")
     level = rules.area_level(data.code)
     area = Area(
@@ -120,32 +121,33 @@ async def create_area(session: AsyncSession, data: AreaCreate) -> AreaRead:
         name=data.name,
         level=str(level),
     )
-    session.add(area)
-    await flush(session, "area_code_taken", "An area with this code exists.")
-    return (await _area_reads(session, [area]))[0]
+    uow.session.add(area)
+    await flush(uow.session, "area_code_taken", "An area with this code exists.")
+    return (await _area_reads(uow.session, [area]))[0]
 
 
-async def get_area(session: AsyncSession, area_id: uuid.UUID) -> AreaRead:
-    return (await _area_reads(session, [await require(session, Area, area_id, "area")]))[0]
+async def get_area(uow: UnitOfWork, area_id: uuid.UUID) -> AreaRead:
+    return (await _area_reads(uow.session, [await require(uow.session, Area, area_id, "area")]))[0]
 
 
-async def update_area(session: AsyncSession, area_id: uuid.UUID, data: AreaUpdate) -> AreaRead:
-    area = await require(session, Area, area_id, "area")
+async def update_area(uow: UnitOfWork, area_id: uuid.UUID, data: AreaUpdate) -> AreaRead:
+    area = await require(uow.session, Area, area_id, "area")
     for name, value in changed_fields(data).items():
         setattr(area, name, value)
-    await session.flush()
-    return (await _area_reads(session, [area]))[0]
+    await uow.session.flush()
+    return (await _area_reads(uow.session, [area]))[0]
 
 
 async def list_areas(
-    session: AsyncSession,
-    after: list[Any] | None,
-    limit: int,
+    uow: UnitOfWork,
     *,
+    limit: int,
+    after: Key | None = None,
     municipality_id: uuid.UUID | None = None,
     level: AreaLevel | None = None,
     parent_id: uuid.UUID | None = None,
-) -> tuple[list[AreaRead], PageKey]:
+) -> list[AreaRead]:
+    """By code (``after``: the (code, id) of the last one seen)."""
     where = []
     if municipality_id is not None:
         where.append(col(Area.municipality_id) == municipality_id)
@@ -153,8 +155,7 @@ async def list_areas(
         where.append(col(Area.level) == str(level))
     if parent_id is not None:
         where.append(col(Area.parent_id) == parent_id)
-    rows, key = await page(session, Area, after, limit, where)
-    return await _area_reads(session, rows), key
+    return await _area_reads(uow.session, await page(uow.session, Area, after, limit, where))
 
 
 # -- teams and the buurten they cover ----------------------------------------------------------------
@@ -188,54 +189,54 @@ async def _cover(session: AsyncSession, team: Team, buurt_id: uuid.UUID, loc: tu
         raise Conflict(detail, rule="buurt_covered_by_one_team") from error
 
 
-async def create_team(session: AsyncSession, data: TeamCreate) -> TeamRead:
-    if await repo.get(session, Municipality, data.municipality_id) is None:
+async def create_team(uow: UnitOfWork, data: TeamCreate) -> TeamRead:
+    if await repo.get(uow.session, Municipality, data.municipality_id) is None:
         message = "No such municipality."
         raise ValidationFailed([FieldError(("body", "municipality_id"), message, "unknown_municipality")])
-    if await repo.team_by_name(session, data.municipality_id, data.name):
+    if await repo.team_by_name(uow.session, data.municipality_id, data.name):
         raise Conflict("A team with this name exists in this municipality.", rule="team_name_taken")
     team = Team(municipality_id=data.municipality_id, name=data.name)
-    session.add(team)
-    await session.flush()
+    uow.session.add(team)
+    await uow.session.flush()
     for index, buurt_id in enumerate(dict.fromkeys(data.buurt_ids)):
-        await _cover(session, team, buurt_id, ("body", "buurt_ids", index))
-    return (await _team_reads(session, [team]))[0]
+        await _cover(uow.session, team, buurt_id, ("body", "buurt_ids", index))
+    return (await _team_reads(uow.session, [team]))[0]
 
 
-async def get_team(session: AsyncSession, team_id: uuid.UUID) -> TeamRead:
-    return (await _team_reads(session, [await require(session, Team, team_id, "team")]))[0]
+async def get_team(uow: UnitOfWork, team_id: uuid.UUID) -> TeamRead:
+    return (await _team_reads(uow.session, [await require(uow.session, Team, team_id, "team")]))[0]
 
 
-async def update_team(session: AsyncSession, team_id: uuid.UUID, data: TeamUpdate) -> TeamRead:
-    team = await require(session, Team, team_id, "team")
+async def update_team(uow: UnitOfWork, team_id: uuid.UUID, data: TeamUpdate) -> TeamRead:
+    team = await require(uow.session, Team, team_id, "team")
     changes = changed_fields(data)
     if "name" in changes and changes["name"] != team.name:
-        if await repo.team_by_name(session, team.municipality_id, changes["name"]):
+        if await repo.team_by_name(uow.session, team.municipality_id, changes["name"]):
             raise Conflict("A team with this name exists in this municipality.", rule="team_name_taken")
         team.name = changes["name"]
-    await session.flush()
-    return (await _team_reads(session, [team]))[0]
+    await uow.session.flush()
+    return (await _team_reads(uow.session, [team]))[0]
 
 
-async def add_buurt(session: AsyncSession, team_id: uuid.UUID, buurt_id: uuid.UUID) -> TeamRead:
-    team = await require(session, Team, team_id, "team")
-    await _cover(session, team, buurt_id, ("body", "buurt_id"))
-    return (await _team_reads(session, [team]))[0]
+async def add_buurt(uow: UnitOfWork, team_id: uuid.UUID, buurt_id: uuid.UUID) -> TeamRead:
+    team = await require(uow.session, Team, team_id, "team")
+    await _cover(uow.session, team, buurt_id, ("body", "buurt_id"))
+    return (await _team_reads(uow.session, [team]))[0]
 
 
-async def remove_buurt(session: AsyncSession, team_id: uuid.UUID, buurt_id: uuid.UUID) -> TeamRead:
-    team = await require(session, Team, team_id, "team")
-    if not await repo.remove_coverage(session, team.id, buurt_id):
+async def remove_buurt(uow: UnitOfWork, team_id: uuid.UUID, buurt_id: uuid.UUID) -> TeamRead:
+    team = await require(uow.session, Team, team_id, "team")
+    if not await repo.remove_coverage(uow.session, team.id, buurt_id):
         raise NotFound("buurt of this team")
-    return (await _team_reads(session, [team]))[0]
+    return (await _team_reads(uow.session, [team]))[0]
 
 
 async def list_teams(
-    session: AsyncSession, after: list[Any] | None, limit: int, *, municipality_id: uuid.UUID | None = None
-) -> tuple[list[TeamRead], PageKey]:
+    uow: UnitOfWork, *, limit: int, after: Key | None = None, municipality_id: uuid.UUID | None = None
+) -> list[TeamRead]:
+    """By name (``after``: the (name, id) of the last one seen)."""
     where = [col(Team.municipality_id) == municipality_id] if municipality_id else []
-    rows, key = await page(session, Team, after, limit, where)
-    return await _team_reads(session, rows), key
+    return await _team_reads(uow.session, await page(uow.session, Team, after, limit, where))
 
 
 # -- workers ---------------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ async def _worker_reads(session: AsyncSession, workers: list[Worker]) -> list[Wo
 
 
 async def _check_teams(session: AsyncSession, team_ids: list[uuid.UUID]) -> None:
-    existing = await repo.count_existing(session, Team, team_ids)
+    existing = await repo.existing_teams(session, team_ids)
     raise_if(
         [
             FieldError(("body", "team_ids", i), "No such team.", "unknown_team")
@@ -259,8 +260,8 @@ async def _check_teams(session: AsyncSession, team_ids: list[uuid.UUID]) -> None
     )
 
 
-async def create_worker(session: AsyncSession, data: WorkerCreate) -> WorkerRead:
-    await _check_teams(session, data.team_ids)
+async def create_worker(uow: UnitOfWork, data: WorkerCreate) -> WorkerRead:
+    await _check_teams(uow.session, data.team_ids)
     worker = Worker(
         name=data.name,
         email=data.email,
@@ -268,18 +269,18 @@ async def create_worker(session: AsyncSession, data: WorkerCreate) -> WorkerRead
         specialisms=rules.normalise_specialisms(data.specialisms),
         active=data.active,
     )
-    session.add(worker)
-    await session.flush()
-    await repo.set_memberships(session, worker.id, data.team_ids)
-    return (await _worker_reads(session, [worker]))[0]
+    uow.session.add(worker)
+    await uow.session.flush()
+    await repo.set_memberships(uow.session, worker.id, data.team_ids)
+    return (await _worker_reads(uow.session, [worker]))[0]
 
 
-async def get_worker(session: AsyncSession, worker_id: uuid.UUID) -> WorkerRead:
-    return (await _worker_reads(session, [await require(session, Worker, worker_id, "worker")]))[0]
+async def get_worker(uow: UnitOfWork, worker_id: uuid.UUID) -> WorkerRead:
+    return (await _worker_reads(uow.session, [await require(uow.session, Worker, worker_id, "worker")]))[0]
 
 
-async def update_worker(session: AsyncSession, worker_id: uuid.UUID, data: WorkerUpdate) -> WorkerRead:
-    worker = await require(session, Worker, worker_id, "worker")
+async def update_worker(uow: UnitOfWork, worker_id: uuid.UUID, data: WorkerUpdate) -> WorkerRead:
+    worker = await require(uow.session, Worker, worker_id, "worker")
     changes = changed_fields(data, nullable=frozenset({"email"}))
     team_ids = changes.pop("team_ids", None)
     if "specialisms" in changes:
@@ -288,61 +289,59 @@ async def update_worker(session: AsyncSession, worker_id: uuid.UUID, data: Worke
         changes["role"] = str(changes["role"])
     for name, value in changes.items():
         setattr(worker, name, value)
-    await session.flush()
+    await uow.session.flush()
     if team_ids is not None:
-        await _check_teams(session, team_ids)
-        await repo.set_memberships(session, worker.id, team_ids)
-    return (await _worker_reads(session, [worker]))[0]
+        await _check_teams(uow.session, team_ids)
+        await repo.set_memberships(uow.session, worker.id, team_ids)
+    return (await _worker_reads(uow.session, [worker]))[0]
 
 
 async def list_workers(
-    session: AsyncSession,
-    after: list[Any] | None,
-    limit: int,
+    uow: UnitOfWork,
     *,
+    limit: int,
+    after: Key | None = None,
     team_id: uuid.UUID | None = None,
     active: bool | None = None,
-) -> tuple[list[WorkerRead], PageKey]:
+) -> list[WorkerRead]:
+    """By name (``after``: the (name, id) of the last one seen)."""
     where: list[Any] = []
     if team_id is not None:
         where.append(col(Worker.id).in_(repo.member_ids(team_id)))
     if active is not None:
         where.append(col(Worker.active) == active)
-    rows, key = await page(session, Worker, after, limit, where)
-    return await _worker_reads(session, rows), key
+    return await _worker_reads(uow.session, await page(uow.session, Worker, after, limit, where))
 
 
 # -- partner organisations -------------------------------------------------------------------------
 
 
-async def create_partner(session: AsyncSession, data: PartnerCreate) -> PartnerOrganisation:
+async def create_partner(uow: UnitOfWork, data: PartnerCreate) -> PartnerOrganisation:
     partner = PartnerOrganisation(name=data.name, kind=str(data.kind), active=data.active)
-    session.add(partner)
-    await session.flush()
+    uow.session.add(partner)
+    await uow.session.flush()
     return partner
 
 
-async def get_partner(session: AsyncSession, partner_id: uuid.UUID) -> PartnerOrganisation:
-    return await require(session, PartnerOrganisation, partner_id, "partner organisation")
+async def get_partner(uow: UnitOfWork, partner_id: uuid.UUID) -> PartnerOrganisation:
+    return await require(uow.session, PartnerOrganisation, partner_id, "partner organisation")
 
 
-async def update_partner(
-    session: AsyncSession, partner_id: uuid.UUID, data: PartnerUpdate
-) -> PartnerOrganisation:
-    partner = await get_partner(session, partner_id)
+async def update_partner(uow: UnitOfWork, partner_id: uuid.UUID, data: PartnerUpdate) -> PartnerOrganisation:
+    partner = await get_partner(uow, partner_id)
     for name, value in changed_fields(data).items():
         setattr(partner, name, str(value) if name == "kind" else value)
-    await session.flush()
+    await uow.session.flush()
     return partner
 
 
-async def find_partner(session: AsyncSession, reference: str) -> PartnerOrganisation:
+async def find_partner(uow: UnitOfWork, reference: str) -> PartnerOrganisation:
     """A partner organisation by id or by (case-insensitive) name, for the command line."""
     try:
-        return await get_partner(session, uuid.UUID(reference))
+        return await get_partner(uow, uuid.UUID(reference))
     except ValueError:
         pass
-    matches = await repo.partners_by_name(session, reference)
+    matches = await repo.partners_by_name(uow.session, reference)
     if len(matches) > 1:
         raise Conflict("Several partner organisations have this name; use the id.", rule="ambiguous_name")
     if not matches:
@@ -351,7 +350,8 @@ async def find_partner(session: AsyncSession, reference: str) -> PartnerOrganisa
 
 
 async def list_partners(
-    session: AsyncSession, after: list[Any] | None, limit: int, *, active: bool | None = None
-) -> tuple[list[PartnerOrganisation], PageKey]:
+    uow: UnitOfWork, *, limit: int, after: Key | None = None, active: bool | None = None
+) -> list[PartnerOrganisation]:
+    """By name (``after``: the (name, id) of the last one seen)."""
     where = [col(PartnerOrganisation.active) == active] if active is not None else []
-    return await page(session, PartnerOrganisation, after, limit, where)
+    return await page(uow.session, PartnerOrganisation, after, limit, where)

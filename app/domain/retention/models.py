@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.domain.base import one_of, timestamp_now, tz_datetime, uuid_pk
+from app.domain.base import one_of, table_of, timestamp_now, tz_datetime, uuid_pk
 from app.domain.households.models import ContactMoment, Household
 from app.domain.unit_of_work.change_feed import CaseChange
 
@@ -47,14 +47,14 @@ class RetentionRun(SQLModel, table=True):
 
 
 # The purge walks these tables by age. The indexes belong to the job, so they are declared here.
-sa.Index("ix_case_changes_changed_at", CaseChange.__table__.c.changed_at)  # type: ignore[attr-defined]
+sa.Index("ix_case_changes_changed_at", table_of(CaseChange).c.changed_at)
 sa.Index(
     "ix_contact_moments_note_occurred_at",
-    ContactMoment.__table__.c.occurred_at,  # type: ignore[attr-defined]
+    table_of(ContactMoment).c.occurred_at,
     postgresql_where=sa.text("note IS NOT NULL"),  # blanked notes leave the index
 )
 sa.Index(
     "ix_households_closed_at",
-    Household.__table__.c.closed_at,  # type: ignore[attr-defined]
+    table_of(Household).c.closed_at,
     postgresql_where=sa.text("closed_at IS NOT NULL"),
 )

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdStatus
 from app.domain.idempotency.models import IdempotencyKey
@@ -23,23 +24,17 @@ from app.domain.plans.models import Plan
 from app.domain.referrals.models import Referral, ReferralStatus
 from app.domain.retention.models import RetentionRun, RunOutcome
 from app.domain.support_network.models import NetworkPerson
-from app.domain.unit_of_work.change_feed import CaseChange, ChangeOp
+from app.domain.unit_of_work.change_feed import CaseChange
 from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 # The purge's pg_advisory_lock key: any constant no other job uses.
 LOCK_KEY = 0x574B_5245_54
 
 
-def _table(model: Any) -> sa.Table:
-    """Core tables for bulk statements (no ORM session bookkeeping for rows never loaded)."""
-    table: sa.Table = model.__table__
-    return table
-
-
-_runs = _table(RetentionRun)
-_changes = _table(CaseChange)
-_contacts = _table(ContactMoment)
-_people = _table(NetworkPerson)
+_runs = table_of(RetentionRun)
+_changes = table_of(CaseChange)
+_contacts = table_of(ContactMoment)
+_people = table_of(NetworkPerson)
 _FINISHED_REFERRAL = (ReferralStatus.declined, ReferralStatus.cancelled, ReferralStatus.completed)
 
 
@@ -114,15 +109,6 @@ async def advisory_lock(engine: AsyncEngine) -> AsyncIterator[bool]:
                 await connection.scalar(sa.select(sa.func.pg_advisory_unlock(LOCK_KEY)))
 
 
-async def _feed(
-    session: AsyncSession, entity: str, op: ChangeOp, rows: Sequence[tuple[uuid.UUID, uuid.UUID]]
-) -> None:
-    """Change rows for objects (id, household_id) the purge changed, so phones follow (one statement)."""
-    if rows:
-        values = [{"household_id": h, "entity": entity, "entity_id": i, "op": str(op)} for i, h in rows]
-        await session.execute(sa.insert(_changes), values)
-
-
 # -- closed households --------------------------------------------------------------------------
 
 
@@ -151,12 +137,12 @@ async def delete_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> 
     household's consents, and referrals (their transitions, messages and events cascade)."""
     if not ids:
         return 0
-    plans, events, referrals = _table(Plan), _table(WebhookEvent), _table(Referral)
+    plans, events, referrals = table_of(Plan), table_of(WebhookEvent), table_of(Referral)
     await session.execute(sa.delete(plans).where(plans.c.household_id.in_(ids)))
     consents = select(Consent.id).where(col(Consent.household_id).in_(ids))
     await session.execute(sa.delete(events).where(events.c.consent_id.in_(consents)))
     await session.execute(sa.delete(referrals).where(referrals.c.household_id.in_(ids)))
-    households = _table(Household)
+    households = table_of(Household)
     return _count(await session.execute(sa.delete(households).where(households.c.id.in_(ids))))
 
 
@@ -175,16 +161,18 @@ async def count_network_people(session: AsyncSession, cutoff: datetime) -> int:
     return await _scalar_count(session, _people_of_closed(cutoff))
 
 
-async def delete_network_people(session: AsyncSession, cutoff: datetime, limit: int, entity: str) -> int:
+async def delete_network_people(
+    session: AsyncSession, cutoff: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Up to ``limit`` network people of files closed before ``cutoff``, deleted: their (id,
+    household id)."""
     doomed = _people_of_closed(cutoff).limit(limit).with_for_update(of=_people, skip_locked=True)
     rows = await session.execute(
         sa.delete(_people)
         .where(_people.c.id.in_(doomed.scalar_subquery()))
         .returning(_people.c.id, _people.c.household_id)
     )
-    gone = [(r[0], r[1]) for r in rows]
-    await _feed(session, entity, ChangeOp.delete, gone)
-    return len(gone)
+    return [(r[0], r[1]) for r in rows]
 
 
 # -- contact notes -------------------------------------------------------------------------------
@@ -200,7 +188,11 @@ async def count_contact_notes(session: AsyncSession, cutoff: datetime) -> int:
     return await _scalar_count(session, _noted_before(cutoff))
 
 
-async def blank_contact_notes(session: AsyncSession, cutoff: datetime, limit: int, entity: str) -> int:
+async def blank_contact_notes(
+    session: AsyncSession, cutoff: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Up to ``limit`` contact notes written before ``cutoff``, blanked: the contacts' (id, household
+    id)."""
     doomed = _noted_before(cutoff).limit(limit).with_for_update(skip_locked=True)
     rows = await session.execute(
         sa.update(_contacts)
@@ -208,9 +200,7 @@ async def blank_contact_notes(session: AsyncSession, cutoff: datetime, limit: in
         .values(note=None)
         .returning(_contacts.c.id, _contacts.c.household_id)
     )
-    blanked = [(r[0], r[1]) for r in rows]
-    await _feed(session, entity, ChangeOp.upsert, blanked)
-    return len(blanked)
+    return [(r[0], r[1]) for r in rows]
 
 
 # -- referrals that never joined a file ----------------------------------------------------------
@@ -230,7 +220,7 @@ async def count_unlinked_referrals(session: AsyncSession, cutoff: datetime) -> i
 
 async def delete_unlinked_referrals(session: AsyncSession, cutoff: datetime, limit: int) -> int:
     doomed = _unlinked_before(cutoff).limit(limit).with_for_update(skip_locked=True)
-    referrals = _table(Referral)
+    referrals = table_of(Referral)
     return _count(
         await session.execute(sa.delete(referrals).where(referrals.c.id.in_(doomed.scalar_subquery())))
     )
@@ -276,7 +266,7 @@ async def count_client_assertions(session: AsyncSession, cutoff: datetime) -> in
 
 async def delete_client_assertions(session: AsyncSession, cutoff: datetime, limit: int) -> int:
     doomed = _expired_assertions(cutoff).limit(limit).with_for_update(skip_locked=True)
-    assertions = _table(UsedClientAssertion)
+    assertions = table_of(UsedClientAssertion)
     key = sa.tuple_(assertions.c.client_id, assertions.c.jti)
     return _count(await session.execute(sa.delete(assertions).where(key.in_(doomed))))
 
@@ -291,7 +281,7 @@ async def count_authorization_codes(session: AsyncSession, cutoff: datetime) -> 
 
 async def delete_authorization_codes(session: AsyncSession, cutoff: datetime, limit: int) -> int:
     doomed = _expired_codes(cutoff).limit(limit).with_for_update(skip_locked=True)
-    codes = _table(AuthorizationCode)
+    codes = table_of(AuthorizationCode)
     return _count(
         await session.execute(sa.delete(codes).where(codes.c.code_hash.in_(doomed.scalar_subquery())))
     )
@@ -305,7 +295,7 @@ async def delete_refresh_tokens(session: AsyncSession, cutoff: datetime, limit: 
     """Tokens of ended families (the definition is the refresh module's). A batch may take part of a
     family: the rest stays ended and goes in the next batch."""
     doomed = ended_tokens(cutoff).limit(limit).with_for_update(skip_locked=True)
-    tokens = _table(RefreshToken)
+    tokens = table_of(RefreshToken)
     return _count(await session.execute(sa.delete(tokens).where(tokens.c.id.in_(doomed.scalar_subquery()))))
 
 

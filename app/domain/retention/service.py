@@ -4,12 +4,14 @@
   outcome) and one structured log line with counts only: that is how the job logs that it did.
 * One purge at a time: a session-level advisory lock; a run that finds it taken is recorded as
   ``skipped`` and does nothing. Running again is harmless (what is gone stays gone).
-* Work goes in batches, each its own short transaction, so no lock is held for long. This is a job,
-  not a request: unlike the request services it takes the Database and commits per batch.
+* Work goes in batches, each its own short unit of work (one transaction), so no lock is held for
+  long. This is a job, not a request: it takes the Database and the wiring (from the command that
+  runs it) and commits per batch.
 * Cutoffs are fixed at the start of the run from the database clock. The outbox and idempotency keys
   are purged by their own contexts' functions, which compare with the clock of each batch.
 * Closed files are deleted whole, not anonymised: see docs/privacy.md. Phones are told through the
-  change feed (a household tombstone; blanked notes and removed network people as changes).
+  change feed, recorded with each batch's unit of work (a household tombstone; blanked notes and
+  removed network people as changes).
 * The access log is not touched (it is append-only; its retention is the database owner's).
 """
 
@@ -31,14 +33,15 @@ from app.domain.retention import repository as repo
 from app.domain.retention.models import RunOutcome
 from app.domain.retention.rules import Category, Terms, batch_limit
 from app.domain.support_network import sync_and_export as support_network
-from app.domain.unit_of_work.change_feed import ChangeOp
-from app.domain.unit_of_work.legacy import record_change
+from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.work import UnitOfWork, Wiring, unit_of_work
 from app.domain.webhooks import outbox
 from app.settings import Settings
 
 log = logging.getLogger("app.retention")
 
 Counter = Callable[[AsyncSession, datetime], Awaitable[int]]
+Step = Callable[[UnitOfWork], Awaitable[int]]  # one batch; returns how many it removed or blanked
 
 COUNTERS: dict[Category, Counter] = {
     Category.closed_households: repo.count_closed_households,
@@ -64,7 +67,9 @@ class RunReport:
     change_feed_horizon: int | None = None
 
 
-async def purge(db: Database, settings: Settings, *, actor: str, dry_run: bool = False) -> RunReport:
+async def purge(
+    db: Database, settings: Settings, wiring: Wiring, *, actor: str, dry_run: bool = False
+) -> RunReport:
     """One purge run (or, with ``dry_run``, what one would remove now, changing nothing else)."""
     terms = Terms.from_settings(settings)
     if dry_run:
@@ -80,7 +85,7 @@ async def purge(db: Database, settings: Settings, *, actor: str, dry_run: bool =
                     outcome=RunOutcome.skipped,
                 )
             return _logged(RunReport(run_id, False, RunOutcome.skipped, terms_days=terms.days))
-        return await _run(db, settings, terms, actor)
+        return await _run(Batches(db, wiring), settings, terms, actor)
 
 
 async def _dry_run(db: Database, terms: Terms, actor: str) -> RunReport:
@@ -92,7 +97,26 @@ async def _dry_run(db: Database, terms: Terms, actor: str) -> RunReport:
     return _logged(RunReport(run_id, True, RunOutcome.completed, counts, terms.days))
 
 
-async def _run(db: Database, settings: Settings, terms: Terms, actor: str) -> RunReport:
+@dataclass(frozen=True)
+class Batches:
+    """Where the purge's batches run: each in a unit of work of its own on ``db``."""
+
+    db: Database
+    wiring: Wiring
+
+    async def repeat(self, step: Step, limit: int) -> int:
+        """Repeat ``step`` (one unit of work each) until a batch comes back short."""
+        total = 0
+        while True:
+            async with unit_of_work(self.db, self.wiring) as uow:
+                done = await step(uow)
+            total += done
+            if done < limit:
+                return total
+
+
+async def _run(batches: Batches, settings: Settings, terms: Terms, actor: str) -> RunReport:
+    db = batches.db
     async with db.transaction() as session:
         run_id = await repo.start_run(session, actor=actor, dry_run=False, terms_days=terms.as_json())
         cutoffs = terms.cutoffs(await repo.database_now(session))
@@ -100,7 +124,7 @@ async def _run(db: Database, settings: Settings, terms: Terms, actor: str) -> Ru
     try:
         for category in Category:
             limit = batch_limit(category, settings.retention_batch_size)
-            report.counts[category] = await _purge(db, report, category, cutoffs[category], terms, limit)
+            report.counts[category] = await _purge(batches, report, category, cutoffs[category], terms, limit)
             async with db.transaction() as session:
                 await repo.update_run(session, run_id, counts=_json(report.counts))
     except Exception as error:
@@ -116,67 +140,68 @@ async def _run(db: Database, settings: Settings, terms: Terms, actor: str) -> Ru
 
 
 async def _purge(
-    db: Database, report: RunReport, category: Category, cutoff: datetime, terms: Terms, limit: int
+    batches: Batches, report: RunReport, category: Category, cutoff: datetime, terms: Terms, limit: int
 ) -> int:
     if category is Category.change_feed:
-        return await _purge_change_feed(db, report, cutoff, limit)
-    steps: dict[Category, Callable[[AsyncSession], Awaitable[int]]] = {
-        Category.closed_households: lambda s: _delete_households(s, cutoff, limit),
-        Category.network_people: lambda s: repo.delete_network_people(
-            s, cutoff, limit, support_network.ENTITY
+        return await _purge_change_feed(batches, report, cutoff, limit)
+    steps: dict[Category, Step] = {
+        Category.closed_households: lambda uow: _delete_households(uow, cutoff, limit),
+        Category.network_people: lambda uow: _delete_network_people(uow, cutoff, limit),
+        Category.contact_notes: lambda uow: _blank_contact_notes(uow, cutoff, limit),
+        Category.unlinked_referrals: lambda uow: repo.delete_unlinked_referrals(uow.session, cutoff, limit),
+        Category.outbox_events: lambda uow: outbox.purge_finished(
+            uow.session, older_than=terms.term(Category.outbox_events), limit=limit
         ),
-        Category.contact_notes: lambda s: repo.blank_contact_notes(s, cutoff, limit, contacts.RESOURCE),
-        Category.unlinked_referrals: lambda s: repo.delete_unlinked_referrals(s, cutoff, limit),
-        Category.outbox_events: lambda s: outbox.purge_finished(
-            s, older_than=terms.term(Category.outbox_events), limit=limit
-        ),
-        Category.idempotency_keys: lambda s: idempotency.purge_expired(s, limit=limit),
-        Category.client_assertions: lambda s: repo.delete_client_assertions(s, cutoff, limit),
-        Category.authorization_codes: lambda s: repo.delete_authorization_codes(s, cutoff, limit),
-        Category.refresh_tokens: lambda s: repo.delete_refresh_tokens(s, cutoff, limit),
+        Category.idempotency_keys: lambda uow: idempotency.purge_expired(uow.session, limit=limit),
+        Category.client_assertions: lambda uow: repo.delete_client_assertions(uow.session, cutoff, limit),
+        Category.authorization_codes: lambda uow: repo.delete_authorization_codes(uow.session, cutoff, limit),
+        Category.refresh_tokens: lambda uow: repo.delete_refresh_tokens(uow.session, cutoff, limit),
     }
-    return await _in_batches(db, steps[category], limit)
+    return await batches.repeat(steps[category], limit)
 
 
-async def _in_batches(db: Database, step: Callable[[AsyncSession], Awaitable[int]], limit: int) -> int:
-    """Repeat ``step`` (one transaction each) until a batch comes back short."""
-    total = 0
-    while True:
-        async with db.transaction() as session:
-            done = await step(session)
-        total += done
-        if done < limit:
-            return total
-
-
-async def _delete_households(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+async def _delete_households(uow: UnitOfWork, cutoff: datetime, limit: int) -> int:
     """One batch of closed files: a household tombstone in the change feed for everyone who could see
     it (so phones drop their copy), then the file itself."""
-    batch = await repo.lock_closed_households(session, cutoff, limit)
+    batch = await repo.lock_closed_households(uow.session, cutoff, limit)
     for household in batch:
-        team_id, workers = await households.former_audience(session, household)
-        await record_change(
-            session,
-            household_id=household.id,
-            entity=households.RESOURCE,
-            entity_id=household.id,
-            op=ChangeOp.delete,
-            former_team_id=team_id,
-            former_worker_ids=workers,
+        team_id, workers = await households.former_audience(uow.session, household)
+        uow.record_change(
+            ChangeRecord(household.id, households.RESOURCE, household.id, ChangeOp.delete, team_id, workers)
         )
-    return await repo.delete_households(session, [h.id for h in batch])
+    return await repo.delete_households(uow.session, [h.id for h in batch])
 
 
-async def _purge_change_feed(db: Database, report: RunReport, cutoff: datetime, limit: int) -> int:
+async def _delete_network_people(uow: UnitOfWork, cutoff: datetime, limit: int) -> int:
+    """One batch of the network people of closed files, each a deletion in the change feed."""
+    gone = await repo.delete_network_people(uow.session, cutoff, limit)
+    for person_id, household_id in gone:
+        uow.record_change(ChangeRecord(household_id, support_network.ENTITY, person_id, ChangeOp.delete))
+    return len(gone)
+
+
+async def _blank_contact_notes(uow: UnitOfWork, cutoff: datetime, limit: int) -> int:
+    """One batch of contact notes past their term, blanked; each contact a change in the feed."""
+    blanked = await repo.blank_contact_notes(uow.session, cutoff, limit)
+    for contact_id, household_id in blanked:
+        uow.record_change(ChangeRecord(household_id, contacts.RESOURCE, contact_id, ChangeOp.upsert))
+    return len(blanked)
+
+
+async def _purge_change_feed(batches: Batches, report: RunReport, cutoff: datetime, limit: int) -> int:
     """Record the horizon first (committed), then delete up to it: a phone whose cursor is at or
     below the horizon gets ``reset: true`` rather than silently missing a tombstone."""
-    async with db.transaction() as session:
+    async with batches.db.transaction() as session:
         horizon = await repo.change_feed_last_txid(session, cutoff)
         if horizon is None:
             return 0
         await repo.update_run(session, report.run_id, change_feed_horizon=horizon)
     report.change_feed_horizon = horizon
-    return await _in_batches(db, lambda s: repo.delete_change_feed(s, cutoff, horizon, limit), limit)
+
+    async def step(uow: UnitOfWork) -> int:
+        return await repo.delete_change_feed(uow.session, cutoff, horizon, limit)
+
+    return await batches.repeat(step, limit)
 
 
 def _json(counts: dict[Category, int]) -> dict[str, int]:

@@ -1,1 +1,2 @@
-"""Stats: aggregates per area and period with disclosure control (DESIGN.md §5, docs/statistics.md)."""
+"""Stats: aggregates per area and period, with disclosure control so that no figure singles out a small
+group of households (docs/statistics.md)."""

@@ -1,4 +1,5 @@
-"""Disclosure control for published aggregates (DESIGN.md §5). Pure: no database, no HTTP.
+"""Disclosure control for published aggregates: no published figure, alone or worked out from others,
+may single out a small group of households. Pure: no database, no HTTP.
 
 Input is a *linked table* of counts: every combination of an area node (gemeente, wijk, buurt),
 a period node (year, quarter, month) and a category node (a category or the total), together with

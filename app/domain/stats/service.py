@@ -3,6 +3,11 @@
 Every figure goes through disclosure control (figures.py, disclosure.py) before it leaves; this
 module checks the request and picks the rows it asked for out of the protected tables. Figures are
 read from the rollups (rollups.py) and say when those were made (``as_of``).
+
+``catalogue`` takes the unit of work. ``resolve`` and ``compute`` take the request's session: the
+GraphQL figures loader (``areas.buurt_figures``) runs them too, and its context holds the session of
+the request's unit of work. Statistics are aggregates, not case data: nothing here writes the access
+log or the change feed.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from app.domain.stats.schemas import (
     DisclosureRead,
     MeasureRead,
 )
+from app.domain.unit_of_work.work import UnitOfWork
 
 MAX_RANGE_DAYS = 10 * 366
 EARLIEST = date(2000, 1, 1)
@@ -58,7 +64,7 @@ def disclosure(policy: Policy) -> DisclosureRead:
     )
 
 
-async def catalogue(session: AsyncSession, policy: Policy) -> CatalogueRead:
+async def catalogue(uow: UnitOfWork, policy: Policy) -> CatalogueRead:
     measures = []
     for measure in CATALOGUE.values():
         breakdown = None
@@ -66,7 +72,7 @@ async def catalogue(session: AsyncSession, policy: Policy) -> CatalogueRead:
             breakdown = BreakdownRead(
                 name=measure.breakdown.name,
                 description=measure.breakdown.description,
-                values=await category_values(session, measure),
+                values=await category_values(uow.session, measure),
                 total=measure.breakdown.total,
             )
         measures.append(
