@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.unit_of_work.access_log import AccessOutcome
 from app.domain.unit_of_work.work import UnitOfWork
@@ -94,12 +93,3 @@ async def authenticated(request: Request, authorization: Authorization) -> Princ
 async def maybe_caller(request: Request, authorization: Authorization) -> Principal | None:
     """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
     return await optional_principal(request, authorization)
-
-
-async def _session(uow: UoW) -> AsyncSession:
-    return uow.session
-
-
-# TRANSITIONAL (removed when every router takes the unit of work): the session of the request's unit
-# of work, for routers whose services still take a session.
-Session = Annotated[AsyncSession, Depends(_session)]

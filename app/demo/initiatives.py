@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.demo import DemoContext, demo_loader
 from app.demo.organisation import BUURTEN
 from app.domain.concurrency import ExpectedVersion
@@ -87,10 +85,10 @@ async def initiatives(uow: UnitOfWork, ctx: DemoContext) -> None:
         for plan_year, budget in ((year - 1, 2_000_000), (year, 2_500_000)):
             priorities = ["loneliness", "debts"] if number == 0 else ["youth", "elderly"]
             plan = YearPlanCreate(year=plan_year, budget_cents=budget, priorities=priorities)
-            await network_service.create_year_plan(session, viewer, network_id, plan)
+            await network_service.create_year_plan(uow, viewer, network_id, plan)
         buurten = [code for code in ctx.buurten if code.startswith("BU" + wijk[2:])]
         for index, status in enumerate(STATES):
-            await _initiative(session, ctx, viewer, network_id, buurten, number * 100 + index, status, year)
+            await _initiative(uow, ctx, viewer, network_id, buurten, number * 100 + index, status, year)
 
 
 async def _network(uow: UnitOfWork, ctx: DemoContext, wijk: str, name: str, number: int) -> uuid.UUID:
@@ -125,7 +123,7 @@ def _current(view: InitiativeView) -> ExpectedVersion:
 
 
 async def _initiative(
-    session: AsyncSession,
+    uow: UnitOfWork,
     ctx: DemoContext,
     viewer: Viewer,
     network_id: uuid.UUID,
@@ -149,12 +147,12 @@ async def _initiative(
         starts_on=starts,
         ends_on=starts + timedelta(days=ctx.rng.randrange(30, 180)),
     )
-    view = await service.propose(session, viewer, data)
+    view = await service.propose(uow, viewer, data)
     if status is InitiativeStatus.idea:
         return
     requested = ctx.rng.randrange(250, 1500) * 100
     request = GrantRequest(amount_cents=requested, year=plan_year)
-    view = await service.request_grant(session, viewer, view.id, _current(view), request)
+    view = await service.request_grant(uow, viewer, view.id, _current(view), request)
     if status is InitiativeStatus.requested:
         return
     if status is InitiativeStatus.rejected:
@@ -166,13 +164,13 @@ async def _initiative(
         decision = GrantDecisionIn(
             decision=GrantDecision.granted, amount_cents=amount, reason="Fits the plan (demo)."
         )
-    view = await service.decide_grant(session, viewer, view.id, _current(view), decision)
+    view = await service.decide_grant(uow, viewer, view.id, _current(view), decision)
     if status in (InitiativeStatus.rejected, InitiativeStatus.granted):
         return
-    view = await service.start(session, viewer, view.id, _current(view))
+    view = await service.start(uow, viewer, view.id, _current(view))
     if status is InitiativeStatus.running:
         return
     report = InitiativeReportIn(
         participants_reached=ctx.rng.randrange(8, 120), report="Went as planned; see the photos (demo)."
     )
-    await service.report(session, viewer, view.id, _current(view), report)
+    await service.report(uow, viewer, view.id, _current(view), report)

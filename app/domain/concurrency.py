@@ -10,7 +10,6 @@ offline edits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.domain.errors import PreconditionFailed, PreconditionRequired
@@ -36,8 +35,3 @@ class ExpectedVersion:
             raise PreconditionFailed(
                 "The object changed since you read it; fetch it again and reapply your edit."
             )
-
-
-# TRANSITIONAL (removed when every service takes ``ExpectedVersion``): a service that still takes a
-# check callable gets ``ExpectedVersion.check``.
-Precondition = Callable[[uuid.UUID, int], None]

@@ -101,14 +101,13 @@ def problem_of(error: errors.DomainError) -> ProblemType:
             FieldProblem(path=[str(p) for p in e.loc], message=e.message, rule=e.rule) for e in error.errors
         ]
         return InvalidInputProblem(rule=error.rule, message=error.detail, fields=fields)
-    kind: type[Problem] = ConflictProblem
     if isinstance(error, errors.NotFound):
-        kind = NotFoundProblem
-    elif isinstance(error, errors.Forbidden):
-        kind = ForbiddenProblem
-    elif isinstance(error, errors.PreconditionFailed | errors.PreconditionRequired):
-        kind = StaleVersionProblem
-    return kind(rule=error.rule, message=error.detail)  # type: ignore[return-value]
+        return NotFoundProblem(rule=error.rule, message=error.detail)
+    if isinstance(error, errors.Forbidden):
+        return ForbiddenProblem(rule=error.rule, message=error.detail)
+    if isinstance(error, errors.PreconditionFailed | errors.PreconditionRequired):
+        return StaleVersionProblem(rule=error.rule, message=error.detail)
+    return ConflictProblem(rule=error.rule, message=error.detail)
 
 
 def invalid_input(error: pydantic.ValidationError) -> InvalidInputProblem:
@@ -267,7 +266,7 @@ class Mutation:
     )
     async def propose_initiative(self, info: Info, input: ProposeInitiativeInput) -> InitiativeResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
-            return await service.propose(uow.session, viewer, _model(domain.InitiativeCreate, input))
+            return await service.propose(uow, viewer, _model(domain.InitiativeCreate, input))
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -278,7 +277,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeUpdate, input)
             return await service.update(
-                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+                uow, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, partial(initiative_for, info))
@@ -290,7 +289,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = domain.GrantRequest(amount_cents=amount_cents, year=year)
             return await service.request_grant(
-                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+                uow, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, partial(initiative_for, info))
@@ -304,7 +303,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.GrantDecisionIn, input)
             return await service.decide_grant(
-                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+                uow, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, partial(initiative_for, info))
@@ -314,9 +313,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, expected_version: int
     ) -> InitiativeResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
-            return await service.start(
-                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version)
-            )
+            return await service.start(uow, viewer, _id(id, "initiative"), ExpectedVersion(expected_version))
 
         return await run(info, action, partial(initiative_for, info))
 
@@ -329,7 +326,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.InitiativeView:
             data = _model(domain.InitiativeReportIn, input)
             return await service.report(
-                uow.session, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
+                uow, viewer, _id(id, "initiative"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, partial(initiative_for, info))
@@ -340,7 +337,7 @@ class Mutation:
     ) -> MemberResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MemberView:
             data = _model(domain.MemberCreate, input)
-            return await network_service.add_member(uow.session, viewer, _id(network_id, "network"), data)
+            return await network_service.add_member(uow, viewer, _id(network_id, "network"), data)
 
         return await run(info, action, NetworkMember.of)
 
@@ -351,7 +348,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MemberView:
             data = _model(domain.MemberUpdate, input)
             return await network_service.update_member(
-                uow.session, viewer, _id(id, "member"), ExpectedVersion(expected_version), data
+                uow, viewer, _id(id, "member"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, NetworkMember.of)
@@ -362,7 +359,7 @@ class Mutation:
     ) -> MemberRemovedResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> uuid.UUID:
             return await network_service.remove_member(
-                uow.session, viewer, _id(id, "member"), ExpectedVersion(expected_version)
+                uow, viewer, _id(id, "member"), ExpectedVersion(expected_version)
             )
 
         return await run(info, action, lambda removed: MemberRemoved(id=strawberry.ID(str(removed))))
@@ -373,9 +370,7 @@ class Mutation:
     ) -> YearPlanResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.YearPlanView:
             data = _model(domain.YearPlanCreate, input)
-            return await network_service.create_year_plan(
-                uow.session, viewer, _id(network_id, "network"), data
-            )
+            return await network_service.create_year_plan(uow, viewer, _id(network_id, "network"), data)
 
         return await run(info, action, YearPlan.of)
 
@@ -386,7 +381,7 @@ class Mutation:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.YearPlanView:
             data = _model(domain.YearPlanUpdate, input)
             return await network_service.update_year_plan(
-                uow.session, viewer, _id(id, "year plan"), ExpectedVersion(expected_version), data
+                uow, viewer, _id(id, "year plan"), ExpectedVersion(expected_version), data
             )
 
         return await run(info, action, YearPlan.of)

@@ -111,7 +111,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _StdoutHandler(logging.StreamHandler[Any]):
+class StdoutHandler(logging.StreamHandler[Any]):
     """Writes to whatever ``sys.stdout`` is at the time (test capture and workers replace it)."""
 
     def __init__(self) -> None:
@@ -130,11 +130,10 @@ def configure_logging(settings: Settings) -> None:
     """JSON lines on stdout for the whole process; uvicorn's own access log off. Safe to call again."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "wijkwerk", False):
+        if isinstance(handler, StdoutHandler):  # ours, from an earlier call: replaced, not doubled
             root.removeHandler(handler)
-    handler = _StdoutHandler()
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
-    handler.wijkwerk = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     for name in ("uvicorn", "uvicorn.error"):

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.api.auth import Admin
-from app.api.deps import Session
+from app.api.deps import UoW
 from app.main import create_app
 from app.settings import Settings
 
@@ -31,13 +31,13 @@ def add_probe_routes(app: FastAPI) -> None:
         return body
 
     @app.get("/probe/slow")
-    async def probe_slow(session: Session) -> None:
-        await session.execute(text("SET LOCAL statement_timeout = 50"))
-        await session.execute(text("SELECT pg_sleep(2)"))
+    async def probe_slow(uow: UoW) -> None:
+        await uow.session.execute(text("SET LOCAL statement_timeout = 50"))
+        await uow.session.execute(text("SELECT pg_sleep(2)"))
 
     @app.get("/probe/db-error")
-    async def probe_db_error(session: Session) -> None:
-        await session.execute(text("SELECT 1 / 0"))
+    async def probe_db_error(uow: UoW) -> None:
+        await uow.session.execute(text("SELECT 1 / 0"))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import MAX_BODY_BYTES, create_app
 from app.settings import Settings
-from app.web.observability import configure_logging, describe_exception
+from app.web.observability import StdoutHandler, configure_logging, describe_exception
 from tests.factories import World
 from tests.ops.conftest import LEAKY_MESSAGE
 
@@ -223,7 +223,7 @@ async def test_each_app_has_its_own_registry(settings: Settings) -> None:
 def test_logging_setup_is_idempotent_and_silences_uvicorn_access(settings: Settings) -> None:
     configure_logging(settings)
     configure_logging(settings)
-    ours = [h for h in logging.getLogger().handlers if getattr(h, "wijkwerk", False)]
+    ours = [h for h in logging.getLogger().handlers if isinstance(h, StdoutHandler)]
     assert len(ours) == 1
     assert logging.getLogger("uvicorn.access").disabled
     assert logging.getLogger("uvicorn.error").propagate

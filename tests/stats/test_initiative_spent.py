@@ -38,7 +38,7 @@ async def _report(
     world = networks.world
     async with unit_of_work(world.app.state.db, world.app.state.wiring) as uow:
         viewer = await service.viewer(uow.session, _principal(world, actor, Role.resident))
-        view = await service.report(uow.session, viewer, initiative, ExpectedVersion(1), data)
+        view = await service.report(uow, viewer, initiative, ExpectedVersion(1), data)
     assert view.status == "completed"
     async with world.app.state.db.transaction() as session:
         stored = await session.get(Initiative, initiative)

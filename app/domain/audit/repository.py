@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.audit.schemas import AuditFilters
+from app.domain.base import table_of
 from app.domain.households.models import BreakGlassGrant, Household
 from app.domain.identity.models import OAuthClient, User
 from app.domain.organisation.models import PartnerOrganisation, Worker
@@ -21,10 +22,10 @@ from app.domain.unit_of_work.access_log import AccessLogEntry
 
 Cursor = tuple[datetime, uuid.UUID]
 
-_log = AccessLogEntry.__table__  # type: ignore[attr-defined]
-_users = User.__table__  # type: ignore[attr-defined]
-_clients = OAuthClient.__table__  # type: ignore[attr-defined]
-_organisations = PartnerOrganisation.__table__  # type: ignore[attr-defined]
+_log = table_of(AccessLogEntry)
+_users = table_of(User)
+_clients = table_of(OAuthClient)
+_organisations = table_of(PartnerOrganisation)
 
 
 def _actor_joins() -> Any:

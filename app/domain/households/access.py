@@ -14,14 +14,12 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.errors import NotFound
 from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment
 from app.domain.organisation.models import WorkerTeam
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
-from app.domain.unit_of_work.legacy import work_of
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import Role
@@ -74,7 +72,7 @@ def visible_to(principal: Principal) -> sa.ColumnElement[bool]:
 
 
 async def get_visible(
-    uow: UnitOfWork | AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     *,
@@ -88,13 +86,12 @@ async def get_visible(
 
     Queues exactly one access-log entry (allowed or denied) for the request.
     """
-    work = _work(uow)
     query = select(Household).where(Household.id == household_id, visible_to(principal))
     if for_update:
         query = query.with_for_update()
-    household = (await work.session.execute(query)).scalar_one_or_none()
+    household = (await uow.session.execute(query)).scalar_one_or_none()
     outcome = AccessOutcome.allowed if household is not None else AccessOutcome.denied
-    work.log(
+    uow.log(
         principal,
         resource=resource,
         action=action,
@@ -155,10 +152,3 @@ async def get_in_own_team(
     if household is None:
         raise NotFound("household")
     return household
-
-
-def _work(uow: UnitOfWork | AsyncSession) -> UnitOfWork:
-    """TRANSITIONAL: services not yet on the unit of work pass their session."""
-    work = work_of(uow)
-    assert work is not None, "get_visible needs the request's unit of work"
-    return work

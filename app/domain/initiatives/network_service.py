@@ -260,14 +260,14 @@ async def _member_view(session: AsyncSession, viewer: Viewer, member: NetworkMem
 
 
 async def add_member(
-    session: AsyncSession, viewer: Viewer, network_id: uuid.UUID, data: MemberCreate
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, data: MemberCreate
 ) -> MemberView:
-    network = await _managed_network(session, viewer, network_id)
-    await _check_user_link(session, network_id, data.user_id)
+    network = await _managed_network(uow.session, viewer, network_id)
+    await _check_user_link(uow.session, network_id, data.user_id)
     member = NetworkMember(network_id=network_id, **data.model_dump())
-    session.add(member)
-    await _after_membership_change(session, network)
-    return await _member_view(session, viewer, member)
+    uow.session.add(member)
+    await _after_membership_change(uow.session, network)
+    return await _member_view(uow.session, viewer, member)
 
 
 async def _locked_member(
@@ -292,13 +292,13 @@ async def _check_coordinator_left(session: AsyncSession, viewer: Viewer, network
 
 
 async def update_member(
-    session: AsyncSession,
+    uow: UnitOfWork,
     viewer: Viewer,
     member_id: uuid.UUID,
     expected_version: ExpectedVersion,
     data: MemberUpdate,
 ) -> MemberView:
-    network, member = await _locked_member(session, viewer, member_id, expected_version)
+    network, member = await _locked_member(uow.session, viewer, member_id, expected_version)
     changes = data.model_dump(exclude_unset=True)
     for name in ("display_name", "is_resident", "role"):  # required fields: null means "unchanged"
         if changes.get(name) is not None:
@@ -307,18 +307,18 @@ async def update_member(
         if name in changes:
             setattr(member, name, changes[name])
     member.version += 1
-    await _after_membership_change(session, network)
-    await _check_coordinator_left(session, viewer, network.id)
-    return await _member_view(session, viewer, member)
+    await _after_membership_change(uow.session, network)
+    await _check_coordinator_left(uow.session, viewer, network.id)
+    return await _member_view(uow.session, viewer, member)
 
 
 async def remove_member(
-    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: ExpectedVersion
+    uow: UnitOfWork, viewer: Viewer, member_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> uuid.UUID:
-    network, member = await _locked_member(session, viewer, member_id, expected_version)
-    await session.delete(member)
-    await _after_membership_change(session, network)
-    await _check_coordinator_left(session, viewer, network.id)
+    network, member = await _locked_member(uow.session, viewer, member_id, expected_version)
+    await uow.session.delete(member)
+    await _after_membership_change(uow.session, network)
+    await _check_coordinator_left(uow.session, viewer, network.id)
     return member_id
 
 
@@ -326,29 +326,29 @@ async def remove_member(
 
 
 async def create_year_plan(
-    session: AsyncSession, viewer: Viewer, network_id: uuid.UUID, data: YearPlanCreate
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, data: YearPlanCreate
 ) -> YearPlanView:
-    await _managed_network(session, viewer, network_id)  # the lock serialises two creations
-    if await repo.year_plan_id_for(session, network_id, data.year) is not None:
+    await _managed_network(uow.session, viewer, network_id)  # the lock serialises two creations
+    if await repo.year_plan_id_for(uow.session, network_id, data.year) is not None:
         raise Conflict("The network already has a year plan for this year.", rule="year_plan_exists")
-    await check_themes(session, data.priorities, "priorities")
+    await check_themes(uow.session, data.priorities, "priorities")
     plan = YearPlan(network_id=network_id, **data.model_dump())
     plan.priorities = list(dict.fromkeys(data.priorities))
-    session.add(plan)
-    await session.flush()
-    view = await repo.year_plan_view(session, plan.id)
+    uow.session.add(plan)
+    await uow.session.flush()
+    view = await repo.year_plan_view(uow.session, plan.id)
     assert view is not None
     return view
 
 
 async def update_year_plan(
-    session: AsyncSession,
+    uow: UnitOfWork,
     viewer: Viewer,
     year_plan_id: uuid.UUID,
     expected_version: ExpectedVersion,
     data: YearPlanUpdate,
 ) -> YearPlanView:
-    plan = await repo.lock_year_plan(session, year_plan_id)
+    plan = await repo.lock_year_plan(uow.session, year_plan_id)
     if plan is None or not viewer.can_read_private(plan.network_id):
         raise NotFound("year plan")
     if not viewer.can_manage(plan.network_id):
@@ -358,13 +358,13 @@ async def update_year_plan(
         rules.check_budget_covers_grants(data.budget_cents, plan.granted_cents)
         plan.budget_cents = data.budget_cents
     if data.priorities is not None:
-        await check_themes(session, data.priorities, "priorities")
+        await check_themes(uow.session, data.priorities, "priorities")
         plan.priorities = list(dict.fromkeys(data.priorities))
     if "summary" in data.model_fields_set:
         plan.summary = data.summary
     plan.version += 1
     plan.updated_at = utcnow()
-    await session.flush()
-    view = await repo.year_plan_view(session, plan.id)
+    await uow.session.flush()
+    view = await repo.year_plan_view(uow.session, plan.id)
     assert view is not None
     return view

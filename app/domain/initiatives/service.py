@@ -187,12 +187,12 @@ def _check_dates(initiative: Initiative) -> None:
         )
 
 
-async def propose(session: AsyncSession, viewer: Viewer, data: InitiativeCreate) -> InitiativeView:
+async def propose(uow: UnitOfWork, viewer: Viewer, data: InitiativeCreate) -> InitiativeView:
     """A member proposes an initiative for their network (status ``idea``)."""
     if not viewer.can_write(data.network_id):
         raise NotFound("network")
-    buurt_id = await _buurt_in_network(session, data.network_id, data.buurt)
-    await check_themes(session, data.themes)
+    buurt_id = await _buurt_in_network(uow.session, data.network_id, data.buurt)
+    await check_themes(uow.session, data.themes)
     initiative = Initiative(
         network_id=data.network_id,
         buurt_id=buurt_id,
@@ -206,9 +206,9 @@ async def propose(session: AsyncSession, viewer: Viewer, data: InitiativeCreate)
         ends_on=data.ends_on,
         proposed_by=viewer.user_id,
     )
-    session.add(initiative)
-    await session.flush()
-    return await get_initiative(session, viewer, initiative.id)
+    uow.session.add(initiative)
+    await uow.session.flush()
+    return await get_initiative(uow.session, viewer, initiative.id)
 
 
 async def _locked(
@@ -230,19 +230,19 @@ async def _saved(session: AsyncSession, viewer: Viewer, initiative: Initiative) 
 
 
 async def update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     viewer: Viewer,
     initiative_id: uuid.UUID,
     expected_version: ExpectedVersion,
     data: InitiativeUpdate,
 ) -> InitiativeView:
-    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    initiative = await _locked(uow.session, viewer, initiative_id, expected_version)
     rules.check_editable(initiative.status)
     changes = data.model_dump(exclude_unset=True)
     if data.buurt is not None:
-        initiative.buurt_id = await _buurt_in_network(session, initiative.network_id, data.buurt)
+        initiative.buurt_id = await _buurt_in_network(uow.session, initiative.network_id, data.buurt)
     if data.themes is not None:
-        await check_themes(session, data.themes)
+        await check_themes(uow.session, data.themes)
         initiative.themes = list(dict.fromkeys(data.themes))
     if data.initiator is not None:
         initiative.initiator_name = data.initiator.name
@@ -255,20 +255,20 @@ async def update(
         if name in changes:
             setattr(initiative, name, changes[name])
     _check_dates(initiative)
-    return await _saved(session, viewer, initiative)
+    return await _saved(uow.session, viewer, initiative)
 
 
 async def request_grant(
-    session: AsyncSession,
+    uow: UnitOfWork,
     viewer: Viewer,
     initiative_id: uuid.UUID,
     expected_version: ExpectedVersion,
     data: GrantRequest,
 ) -> InitiativeView:
     """idea -> requested, against the network's year plan of ``data.year``."""
-    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    initiative = await _locked(uow.session, viewer, initiative_id, expected_version)
     rules.check_transition(initiative.status, InitiativeStatus.requested)
-    year_plan_id = await repo.year_plan_id_for(session, initiative.network_id, data.year)
+    year_plan_id = await repo.year_plan_id_for(uow.session, initiative.network_id, data.year)
     if year_plan_id is None:
         raise ValidationFailed(
             [FieldError(("input", "year"), "The network has no year plan for this year.", "no_year_plan")]
@@ -276,11 +276,11 @@ async def request_grant(
     initiative.year_plan_id = year_plan_id
     initiative.requested_cents = data.amount_cents
     initiative.status = InitiativeStatus.requested
-    return await _saved(session, viewer, initiative)
+    return await _saved(uow.session, viewer, initiative)
 
 
 async def decide_grant(
-    session: AsyncSession,
+    uow: UnitOfWork,
     viewer: Viewer,
     initiative_id: uuid.UUID,
     expected_version: ExpectedVersion,
@@ -291,7 +291,7 @@ async def decide_grant(
     Lock order: initiative, then year plan. Two grants racing for the last euros queue on the year
     plan row; the second sees the first one's total and is refused (409, year_plan_budget_exceeded).
     """
-    initiative = await repo.lock_initiative(session, initiative_id)
+    initiative = await repo.lock_initiative(uow.session, initiative_id)
     if initiative is None or not viewer.can_read_private(initiative.network_id):
         raise NotFound("initiative")
     if not viewer.can_manage(initiative.network_id):
@@ -302,12 +302,12 @@ async def decide_grant(
     assert initiative.year_plan_id is not None  # set by request_grant; the status says it happened
     if data.decision is GrantDecision.granted:
         rules.check_grant_amount(initiative.requested_cents, data.amount_cents)
-        year_plan = await repo.lock_year_plan(session, initiative.year_plan_id)
+        year_plan = await repo.lock_year_plan(uow.session, initiative.year_plan_id)
         assert year_plan is not None
         rules.check_budget(year_plan.budget_cents, year_plan.granted_cents, data.amount_cents)
-        await repo.add_granted(session, year_plan, data.amount_cents)
+        await repo.add_granted(uow.session, year_plan, data.amount_cents)
         initiative.granted_cents = data.amount_cents
-    session.add(
+    uow.session.add(
         Grant(
             initiative_id=initiative.id,
             year_plan_id=initiative.year_plan_id,
@@ -318,28 +318,28 @@ async def decide_grant(
         )
     )
     initiative.status = target
-    return await _saved(session, viewer, initiative)
+    return await _saved(uow.session, viewer, initiative)
 
 
 async def start(
-    session: AsyncSession, viewer: Viewer, initiative_id: uuid.UUID, expected_version: ExpectedVersion
+    uow: UnitOfWork, viewer: Viewer, initiative_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> InitiativeView:
     """granted -> running."""
-    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    initiative = await _locked(uow.session, viewer, initiative_id, expected_version)
     rules.check_transition(initiative.status, InitiativeStatus.running)
     initiative.status = InitiativeStatus.running
-    return await _saved(session, viewer, initiative)
+    return await _saved(uow.session, viewer, initiative)
 
 
 async def report(
-    session: AsyncSession,
+    uow: UnitOfWork,
     viewer: Viewer,
     initiative_id: uuid.UUID,
     expected_version: ExpectedVersion,
     data: InitiativeReportIn,
 ) -> InitiativeView:
     """running -> completed, with the participants reached, the amount spent and a closing report."""
-    initiative = await _locked(session, viewer, initiative_id, expected_version)
+    initiative = await _locked(uow.session, viewer, initiative_id, expected_version)
     rules.check_transition(initiative.status, InitiativeStatus.completed)
     rules.check_spent(initiative.granted_cents, data.spent_cents)
     initiative.participants_reached = data.participants_reached
@@ -349,4 +349,4 @@ async def report(
         initiative.ends_on = data.ends_on
     _check_dates(initiative)
     initiative.status = InitiativeStatus.completed
-    return await _saved(session, viewer, initiative)
+    return await _saved(uow.session, viewer, initiative)

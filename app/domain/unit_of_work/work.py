@@ -76,7 +76,6 @@ class UnitOfWork:
         """The work's session; its transaction begins with its first statement."""
         if self._session is None:
             self._session = self.database.sessionmaker()
-            self._session.info["unit_of_work"] = self  # TRANSITIONAL: read by unit_of_work.legacy only
         return self._session
 
     @property
