@@ -53,7 +53,8 @@ def request_cursors(request: Request) -> Cursors:
 def keyset(kind: str, *shape: type) -> Any:
     """The page-request dependency of list ``kind`` whose sort key has the types ``shape``."""
 
-    def page_request(
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, which costs more than the work.
+    async def page_request(
         request: Request, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
     ) -> PageRequest[Any]:
         cursors = request_cursors(request)

@@ -147,6 +147,7 @@ async def _cprofile(app: Any, make: Any, requests: int, out: Path) -> None:
     stats = pstats.Stats(profiler, stream=text)
     stats.sort_stats("tottime").print_stats(45)
     stats.sort_stats("cumulative").print_stats(90)
+    stats.print_callers("run_in_threadpool|greenlet_spawn")
     await asyncio.to_thread(_write, out, text.getvalue())
 
 

@@ -201,16 +201,34 @@ async def unit_of_work(
     entries then written as failed, the error raised as it was). Requests (``app.web``), jobs and
     tests all work this way."""
     uow = UnitOfWork(database, wiring, request_id=request_id)
+    error: BaseException | None = None
     try:
         yield uow
-        await uow.commit()
-    except BaseException:
-        try:
-            await uow.fail()
-        except Exception as error:  # the database is gone too: the original error is what counts
-            log.warning(
-                "access-log entries of failed work not written", extra={"error": type(error).__name__}
-            )
+    except BaseException as raised:
+        error = raised
         raise
     finally:
+        await finish(uow, error)
+
+
+async def finish(uow: UnitOfWork, error: BaseException | None) -> None:
+    """Commit ``uow`` (no error) or fail it (``error``, left to the caller to raise); a commit that
+    fails fails the work too. Closed either way."""
+    try:
+        if error is not None:
+            await _fail_quietly(uow)
+            return
+        try:
+            await uow.commit()
+        except BaseException:
+            await _fail_quietly(uow)
+            raise
+    finally:
         await uow.close()
+
+
+async def _fail_quietly(uow: UnitOfWork) -> None:
+    try:
+        await uow.fail()
+    except Exception as failure:  # the database is gone too: the original error is what counts
+        log.warning("failed work's access-log entries not written", extra={"error": type(failure).__name__})
