@@ -60,19 +60,23 @@ async def caller(
 async def logged_caller(
     security_scopes: SecurityScopes, request: Request, authorization: Authorization, uow: UoW
 ) -> Principal:
-    """``caller`` for the routes of case data and referrals, where a refused attempt is part of the
-    record: a verified caller without the scope leaves an access-log entry (outcome ``denied``, with
-    the household id from the path when the route has one), written although the request fails.
+    """``caller`` for the routes of case data and referrals, where every attempt is part of the record:
+
+    * a verified caller without the scope leaves an entry with outcome ``denied`` (the household id
+      from the path when the route has one), written although the request fails;
+    * a caller with the scope is noted as attempting the route's action, so a request that fails
+      before its service logged anything (an invalid body, a NUL in a reason, a database error)
+      still leaves its entry, as ``failed`` (``UnitOfWork.attempting``).
 
     Unauthenticated requests (no, expired or forged token) are not written: there is no verified
     caller to record, and an unauthenticated client must not be able to grow the append-only log;
     the request metrics count them instead."""
     principal = await authenticate(request, authorization)
+    resource, action = describe_route(request)
+    household_id, resource_id = path_ids(request)
     try:
         _check_scopes(principal, security_scopes.scopes)
     except InsufficientScope:
-        resource, action = describe_route(request)
-        household_id, resource_id = path_ids(request)
         uow.log(
             principal,
             resource=resource,
@@ -82,6 +86,9 @@ async def logged_caller(
             resource_id=resource_id,
         )
         raise
+    uow.attempting(
+        principal, resource=resource, action=action, household_id=household_id, resource_id=resource_id
+    )
     return principal
 
 

@@ -364,6 +364,19 @@ async def test_collection_routes(scene: Scene, endpoint: str, actor: str, expect
     assert response.status_code == expected, (endpoint, actor, response.text)
     if endpoint in ("households.list", "households.search", "sync") and expected == 200:
         ids = {target: h["id"] for target, h in households.items()}
-        found = _found(endpoint, response.json()) & set(ids.values())
-        assert found == {ids[t] for t in SEES[actor]}, (endpoint, actor)
+        shown = _found(endpoint, response.json())
+        assert shown & set(ids.values()) == {ids[t] for t in SEES[actor]}, (endpoint, actor)
+        # An answer that shows households is in the log of each one it shows (one row each).
+        await _assert_log_rows_per_household(scene, actor, request_id, shown)
+        return
     await _assert_one_log_row(scene, actor, request_id, response.status_code, None)
+
+
+async def _assert_log_rows_per_household(scene: Scene, actor: str, request_id: str, shown: set[str]) -> None:
+    rows = await access_rows(scene.world, request_id=request_id)
+    if not shown:
+        await _assert_one_log_row(scene, actor, request_id, 200, None)
+        return
+    assert sorted(str(r["household_id"]) for r in rows) == sorted(shown), (actor, rows)
+    assert {r["outcome"] for r in rows} == {"allowed"}
+    assert {r["actor_subject"] for r in rows} == {scene.subjects[actor]}

@@ -167,7 +167,7 @@ async def _log_rows(world: World, request_id: str) -> list[Any]:
         return list(rows.scalars())
 
 
-async def test_one_statement_and_one_access_log_row_per_list(
+async def test_one_statement_and_one_access_log_row_per_household_listed(
     client_for_module: httpx.AsyncClient, varied: World
 ) -> None:
     headers = await varied.headers("generalist_a")
@@ -177,14 +177,16 @@ async def test_one_statement_and_one_access_log_row_per_list(
         response = await client_for_module.get("/api/v1/households", params={"limit": 3}, headers=headers)
     assert response.status_code == 200
     assert len(statements.all) == 1  # no BEGIN/COMMIT, no pool ping: one statement
-    [row] = await _log_rows(varied, headers["X-Request-ID"])
+    rows = await _log_rows(varied, headers["X-Request-ID"])
+    assert sorted(str(r.household_id) for r in rows) == sorted(h["id"] for h in response.json()["items"])
     principal = await _principal(varied, "generalist_a")
-    assert (row.resource, row.action, row.outcome) == ("household", "list", "allowed")
-    assert (row.actor_subject, row.actor_worker_id, row.client_id) == (
-        principal.subject,
-        principal.worker_id,
-        principal.client_id,
-    )
+    for row in rows:
+        assert (row.resource, row.action, row.outcome) == ("household", "list", "allowed")
+        assert (row.actor_subject, row.actor_worker_id, row.client_id) == (
+            principal.subject,
+            principal.worker_id,
+            principal.client_id,
+        )
 
 
 async def test_the_overview_logs_allowed_and_denied_in_its_one_statement(

@@ -34,7 +34,7 @@ from app.domain.households.schemas import (
     HouseholdSearch,
     HouseholdUpdate,
 )
-from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.access_log import AccessAction, Shown
 from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -209,8 +209,8 @@ async def get_household(uow: UnitOfWork, principal: Principal, household_id: uui
 async def search_households(
     uow: UnitOfWork, principal: Principal, data: HouseholdSearch, protector: BsnProtector
 ) -> list[HouseholdRead]:
-    """Find households by BSN (blind index), reference or address, among those the caller may see."""
-    entry = uow.log(principal, resource=RESOURCE, action=AccessAction.search)
+    """Find households by BSN (blind index), reference or address, among those the caller may see.
+    Each household found gets its own access-log entry (the resident's log shows who found them)."""
     if data.bsn is not None:
         criterion = repo.has_member_with_bsn_index(protector.index(data.bsn))
     elif data.reference is not None:
@@ -220,8 +220,7 @@ async def search_households(
             col(Household.postcode) == data.postcode, col(Household.house_number) == data.house_number
         )
     rows = await repo.find_households(uow.session, criterion, [visible_to(principal)])
-    if len(rows) == 1:  # so the resident's access log shows who found their file
-        entry.household_id = rows[0]["id"]
+    uow.log_each(principal, [Shown(r["id"]) for r in rows], resource=RESOURCE, action=AccessAction.search)
     return [to_read(r) for r in rows]
 
 

@@ -83,8 +83,9 @@ def household_page(filters: frozenset[str], after: bool) -> RawStatement:
         .limit(fetch)
         .cte("page")
     )
-    logged = inline_cte()
     limit = sa.bindparam("limit", type_=sa.Integer)
+    # One access-log row per household shown: each household's log lists the page that showed it.
+    logged = inline_cte(each_of="SELECT id AS household_id FROM page WHERE n <= :limit", binds=(limit,))
     in_page = page.c.n <= limit
     items = sa.func.json_agg(aggregate_order_by(household_json(page), page.c.n)).filter(in_page)
     is_last = page.c.n == limit
@@ -95,7 +96,8 @@ def household_page(filters: frozenset[str], after: bool) -> RawStatement:
         sa.func.max(page.c.created_at).filter(is_last).label("last_created_at"),
         sa.func.array_agg(page.c.id).filter(is_last).label("last_id"),  # one id, or NULL
     ).select_from(page)
-    return RawStatement.of(statement)
+    # ``logged`` reads ``page``: WITH must name the page first.
+    return RawStatement.of(statement.add_cte(page).add_cte(logged))
 
 
 @dataclass(frozen=True)

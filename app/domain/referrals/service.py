@@ -46,7 +46,7 @@ from app.domain.referrals.schemas import (
     TransitionCreate,
     TransitionRead,
 )
-from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome, Shown
 from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks import outbox
@@ -187,8 +187,9 @@ async def list_referrals(
 ) -> list[AnyReferralRead]:
     """Partners: their organisation's referrals (both directions); team members: their teams'."""
     side_of(principal)
-    uow.log(principal, resource=RESOURCE, action=AccessAction.list, purpose=PURPOSE)
     referrals = await repo.list_visible(uow.session, principal, filters.where(), limit=limit, after=after)
+    shown = [Shown(r.household_id, r.member_id, r.id) for r in referrals]
+    uow.log_each(principal, shown, resource=RESOURCE, action=AccessAction.list, purpose=PURPOSE)
     return await present_for(uow.session, principal, referrals)
 
 

@@ -12,7 +12,8 @@
   ``reset: true`` and a fresh full sync starts. So it is when the purge removed change rows the
   cursor had not seen (its watermark is at or below the sync horizon, see app/domain/retention).
 
-One access-log row per request (action ``sync``).
+One access-log row per household whose data the page carries (action ``sync``); one without a
+household when the page carries none.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from app.domain.retention import repository as retention
 from app.domain.retention.rules import cursor_too_old
 from app.domain.sync import repository as repo
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
-from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.access_log import AccessAction, Shown
 from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.registries import SyncRecord, SyncRegistry
 from app.domain.unit_of_work.work import UnitOfWork
@@ -66,7 +67,6 @@ def _invalid_cursor() -> ValidationFailed:
 async def sync(
     uow: UnitOfWork, principal: Principal, position: SyncPosition | None, *, limit: int
 ) -> SyncBatch:
-    uow.log(principal, resource="household", action=AccessAction.sync)
     session, registry = uow.session, uow.wiring.sync
     worker_id = principal.worker_id
     if worker_id is None:  # only case roles hold cases:read; be explicit anyway
@@ -87,6 +87,9 @@ async def sync(
     else:
         batch = await _changes_page(session, registry, principal, position, team_ids, limit)
     batch.reset = reset
+    # One entry per household whose data the page carries: each household's log shows the sync.
+    shown = sorted({document["household_id"] for document in batch.upserts})
+    uow.log_each(principal, [Shown(h) for h in shown], resource="household", action=AccessAction.sync)
     return batch
 
 

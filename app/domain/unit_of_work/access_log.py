@@ -99,12 +99,29 @@ class AccessEntry:
     written: Written | None = None
 
     def row(self) -> dict[str, Any]:
-        """The column values of the entry."""
-        return {name: getattr(self, name) for name in ENTRY_COLUMNS}
+        """The column values of the entry. A text PostgreSQL cannot store (a NUL character, from a
+        stated reason the input rules did not catch) is stored with a replacement character
+        instead: whatever the input, the attempt must reach the log."""
+        values = {name: getattr(self, name) for name in ENTRY_COLUMNS}
+        for name in ("reason", "request_id", "purpose"):
+            value = values[name]
+            if isinstance(value, str) and "\x00" in value:
+                values[name] = value.replace("\x00", "\ufffd")
+        return values
 
     def params(self, prefix: str = "log_") -> dict[str, Any]:
         """The column values as the parameters of ``inline_cte``."""
         return {f"{prefix}{name}": value for name, value in self.row().items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One object a response showed, for its own access-log entry: the household (and person) whose
+    data it carries, so that a resident's log lists every answer that showed their data."""
+
+    household_id: uuid.UUID | None
+    person_id: uuid.UUID | None = None
+    resource_id: uuid.UUID | None = None
 
 
 class Written(StrEnum):
@@ -114,19 +131,30 @@ class Written(StrEnum):
     in_transaction = "in_transaction"  # inside the work's transaction: it stands only if that commits
 
 
-def inline_sql(*, outcome: str = "'allowed'", gate: str | None = None, prefix: str = "log_") -> str:
-    """The CTE ``logged``: it inserts one entry from the ``<prefix><column>`` parameters
+def inline_sql(
+    *, outcome: str = "'allowed'", gate: str | None = None, prefix: str = "log_", each_of: str | None = None
+) -> str:
+    """The CTE ``logged``: it inserts the entry from the ``<prefix><column>`` parameters
     (``AccessEntry.params``) with ``outcome`` (an SQL expression of the statement's own, e.g. a
     CASE over an earlier CTE) and returns it; with ``gate`` (the name of an earlier CTE) only when
     that CTE produced a row. For a statement that does its work and logs it in one round trip; the
-    caller marks the entry with ``UnitOfWork.written_by_statement`` once the statement succeeded."""
+    caller marks the entry with ``UnitOfWork.written_by_statement`` once the statement succeeded.
+
+    With ``each_of`` (a query of the statement's own, selecting ``household_id``), one entry per
+    household it finds, each with an id of its own, and the entry as it is when it finds none: an
+    answer that shows several households is in each one's log (as ``UnitOfWork.log_each``)."""
     columns = [name for name in ENTRY_COLUMNS if name != "outcome"]
     values = ", ".join(f":{prefix}{name}" for name in columns)
+    insert = f"logged AS (INSERT INTO access_log ({', '.join(columns)}, outcome)"
+    if each_of is not None:
+        own = {"id": "gen_random_uuid()", "household_id": "shown.household_id"}
+        per_household = ", ".join(own.get(name, f":{prefix}{name}") for name in columns)
+        # Only our own column names and queries are formatted in: the values are parameters.
+        shown = f"SELECT {per_household}, {outcome} FROM ({each_of}) AS shown"  # noqa: S608
+        none = f"SELECT {values}, {outcome} WHERE NOT EXISTS ({each_of})"
+        return f"{insert} {shown} UNION ALL {none} RETURNING outcome)"
     where = f" WHERE EXISTS (SELECT 1 FROM {gate})" if gate else ""  # noqa: S608 - a CTE name of ours
-    return (
-        f"logged AS (INSERT INTO access_log ({', '.join(columns)}, outcome)"
-        f" SELECT {values}, {outcome}{where} RETURNING outcome)"
-    )
+    return f"{insert} SELECT {values}, {outcome}{where} RETURNING outcome)"
 
 
 def inline_binds(prefix: str = "log_") -> list[sa.BindParameter[Any]]:
@@ -135,7 +163,16 @@ def inline_binds(prefix: str = "log_") -> list[sa.BindParameter[Any]]:
     return [sa.bindparam(f"{prefix}{n}", type_=columns[n].type) for n in ENTRY_COLUMNS if n != "outcome"]
 
 
-def inline_cte(*, outcome: str = "'allowed'", gate: str | None = None, prefix: str = "log_") -> Any:
-    """``inline_sql`` as a CTE for a statement built with SQLAlchemy Core (``logged.c.outcome``)."""
-    text = sa.text(inline_sql(outcome=outcome, gate=gate, prefix=prefix).removeprefix("logged AS (")[:-1])
-    return text.bindparams(*inline_binds(prefix)).columns(sa.column("outcome", sa.String)).cte("logged")
+def inline_cte(
+    *,
+    outcome: str = "'allowed'",
+    gate: str | None = None,
+    prefix: str = "log_",
+    each_of: str | None = None,
+    binds: tuple[sa.BindParameter[Any], ...] = (),
+) -> Any:
+    """``inline_sql`` as a CTE for a statement built with SQLAlchemy Core (``logged.c.outcome``);
+    ``binds`` are the parameters ``each_of`` uses beyond the entry's."""
+    sql = inline_sql(outcome=outcome, gate=gate, prefix=prefix, each_of=each_of)
+    text = sa.text(sql.removeprefix("logged AS (")[:-1]).bindparams(*inline_binds(prefix), *binds)
+    return text.columns(sa.column("outcome", sa.String)).cte("logged")

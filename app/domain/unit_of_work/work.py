@@ -27,7 +27,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, RawStatement, fetch_one
-from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Written
+from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Shown, Written
 from app.domain.unit_of_work.change_feed import CaseChange, ChangeRecord
 from app.domain.unit_of_work.events import Event
 from app.domain.unit_of_work.registries import ExportRegistry, SyncRegistry
@@ -67,6 +67,8 @@ class UnitOfWork:
         self.request_id = request_id
         self._session: AsyncSession | None = None
         self.entries: list[AccessEntry] = []
+        # What the request set out to do, for the record when it fails before logging anything.
+        self.attempt: AccessEntry | None = None
         self._changes: list[ChangeRecord] = []
 
     # -- the session -------------------------------------------------------------------------------
@@ -98,6 +100,21 @@ class UnitOfWork:
         self.entries.append(entry)
         return entry
 
+    def log_each(
+        self, principal: Principal, shown: Sequence[Shown], **fields: Unpack[EntryFields]
+    ) -> list[AccessEntry]:
+        """One entry per object shown (its household, person and id), so that each household's log
+        lists the answer; one entry without them when the answer showed nothing."""
+        if not shown:
+            return [self.log(principal, **fields)]
+        entries = []
+        for item in shown:
+            entry = self.log(principal, **fields)
+            entry.household_id, entry.person_id = item.household_id, item.person_id
+            entry.resource_id = item.resource_id
+            entries.append(entry)
+        return entries
+
     @property
     def last_entry(self) -> AccessEntry:
         """The entry queued last: the one of the access check that opened this work, to complete
@@ -123,6 +140,13 @@ class UnitOfWork:
             resource_id=fields.get("resource_id"),
             reason=fields.get("reason"),
         )
+
+    def attempting(self, principal: Principal, **fields: Unpack[EntryFields]) -> None:
+        """Note what the work sets out to do (a route of case data, before any rule or input check),
+        so that an attempt that fails before its service logged anything (an invalid body, a broken
+        rule, a database error) is still on record, as ``failed``. Superseded by the service's own
+        entries as soon as it logs one."""
+        self.attempt = self.entry(principal, **fields)
 
     def written_by_statement(self, entry: AccessEntry) -> None:
         """``entry`` (queued with ``log`` before the statement ran, so a failed statement still leaves
@@ -174,6 +198,8 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.rollback()
         self._changes.clear()
+        if not self.entries and self.attempt is not None:
+            self.entries.append(self.attempt)  # the attempt failed before its service logged it
         again = [e for e in self.entries if e.written is not Written.alone]
         if not again:
             return
