@@ -78,7 +78,7 @@ async def _load_demo(db: Database, settings: Settings, households: int | None) -
     with Progress(
         TextColumn("Loading demo data"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} {task.description}"),
+        TextColumn("{task.completed}/{task.total} {task.description}", markup=False),
         TimeElapsedColumn(),
         console=err,
     ) as progress:
