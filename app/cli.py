@@ -24,11 +24,15 @@ import uvicorn
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from app.bootstrap import wiring
 from app.cli_jobs import purge, relay, stats_app
 from app.cli_support import (
+    choice,
+    command_group,
     err,
+    labelled,
     load_settings,
     out,
     run_with_db,
@@ -36,6 +40,7 @@ from app.cli_support import (
 )
 from app.db import Database
 from app.demo import load_demo, write_credentials
+from app.domain import text
 from app.domain.identity import accounts
 from app.domain.identity.keys import rotate_signing_key
 from app.domain.identity.schemas import ClientCreate, UserCreate
@@ -43,22 +48,17 @@ from app.domain.organisation import service as organisation_service
 from app.domain.unit_of_work.work import unit_of_work
 from app.embedded import start_embedded_postgres
 from app.migrations import current_and_head, upgrade
+from app.security.scopes import MACHINE_ROLES, PERSON_ROLES, Role
 from app.settings import Settings
 from app.web.observability import uvicorn_logging_options
 
 T = TypeVar("T")
 
-app = typer.Typer(
-    name="wijkwerk",
-    help="Wijkwerk: the open API service for Dutch social neighbourhood teams.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-clients_app = typer.Typer(help="OAuth clients of partner organisations and BI.", no_args_is_help=True)
-users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
-openapi_app = typer.Typer(help="The API contracts under openapi/.", no_args_is_help=True)
-keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+app = command_group("wijkwerk", help="Wijkwerk: the open API service for Dutch social neighbourhood teams.")
+clients_app = command_group(help="OAuth clients of partner organisations and BI.")
+users_app = command_group(help="People who sign in.")
+openapi_app = command_group(help="The API contracts under openapi/.")
+keys_app = command_group(help="Token signing keys.")
 app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(openapi_app, name="openapi")
@@ -78,7 +78,7 @@ async def _load_demo(db: Database, settings: Settings, households: int | None) -
     with Progress(
         TextColumn("Loading demo data"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} {task.description}"),
+        TextColumn("{task.completed}/{task.total} {task.description}", markup=False),
         TimeElapsedColumn(),
         console=err,
     ) as progress:
@@ -149,14 +149,14 @@ def serve(
     try:
         url = settings.database_url
         if url is None:
-            with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
+            with err.status(Text(f"Starting embedded PostgreSQL in {settings.data_dir} ...")):
                 url, server = start_embedded_postgres(settings.data_dir)
             os.environ["DATABASE_URL"] = url  # for the uvicorn worker processes
             settings = load_settings()
         asyncio.run(_prepare(url, settings, demo, households))
         base = f"http://{_public_host(host)}:{port}"
         elapsed = time.monotonic() - started
-        err.print(f"[green]Prepared[/] in {elapsed:.1f}s; serving {base} (API docs: {base}/docs)")
+        err.print(labelled("Prepared", "green", f"in {elapsed:.1f}s; serving {base} (API docs: {base}/docs)"))
         _run_uvicorn(host, port, workers, graceful_timeout, settings)
     except Stopped:
         pass  # SIGTERM: uvicorn let in-flight requests finish; now stop the database
@@ -234,6 +234,11 @@ def demo_data(households: HouseholdsOption = None) -> None:
 # -- clients ---------------------------------------------------------------------------------------
 
 
+def _names(roles: frozenset[Role]) -> list[str]:
+    """The roles' names in the order ``Role`` lists them."""
+    return [str(role) for role in Role if role in roles]
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
@@ -254,7 +259,7 @@ def _print_result(title: str, rows: dict[str, Any], as_json: bool, note: str | N
 
 @clients_app.command("create")
 def clients_create(
-    role: Annotated[str, typer.Option(help="partner or analyst.")],
+    role: Annotated[str, choice(_names(MACHINE_ROLES), help="The client's role.")],
     organisation: Annotated[
         str | None, typer.Option(help="Partner organisation id or name (partner clients).")
     ] = None,
@@ -263,10 +268,15 @@ def clients_create(
     ] = None,
     client_id: Annotated[str | None, typer.Option(help="Client id (default: generated).")] = None,
     scopes: Annotated[
-        list[str] | None, typer.Option(help="Allowed scopes (default: all of the role's).")
+        list[str] | None,
+        typer.Option(
+            metavar="SCOPES",
+            help="Allowed scopes (default: all of the role's): one value, separated by spaces or commas "
+            '(--scopes "referrals:read referrals:write"), or the option repeated.',
+        ),
     ] = None,
     auth_method: Annotated[
-        str, typer.Option(help="client_secret_basic or private_key_jwt.")
+        str, choice(["client_secret_basic", "private_key_jwt"], help="How the client authenticates.")
     ] = "client_secret_basic",
     jwks: Annotated[
         Path | None, typer.Option(help="JWK Set file with the public keys (private_key_jwt).")
@@ -274,10 +284,6 @@ def clients_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the credentials as JSON.")] = False,
 ) -> None:
     """Register a machine client and print its credentials (the secret is shown only now)."""
-    if role not in {"partner", "analyst"}:
-        raise typer.BadParameter("use partner or analyst", param_hint="--role")
-    if auth_method not in {"client_secret_basic", "private_key_jwt"}:
-        raise typer.BadParameter("use client_secret_basic or private_key_jwt", param_hint="--auth-method")
     key_set = _read_jwks(jwks) if jwks else None
     settings = load_settings()
 
@@ -322,8 +328,10 @@ def _validated(action: Callable[[], T]) -> T:
     try:
         return action()
     except ValidationError as error:
-        for problem in error.errors():
-            err.print(f"[red]invalid[/] {'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}")
+        for problem in error.errors(include_input=False):
+            rule, message = text.describe(problem)
+            field = ".".join(str(p) for p in problem["loc"])
+            err.print(labelled("invalid", "red", f"{field}: {message} ({rule})"))
         raise typer.Exit(2) from error
 
 
@@ -333,7 +341,7 @@ def _validated(action: Callable[[], T]) -> T:
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="Sign-in name (lower case, digits, . _ -).")],
-    role: Annotated[str, typer.Option(help="generalist, team_lead, resident, network_coordinator, ...")],
+    role: Annotated[str, choice(_names(PERSON_ROLES), help="The person's role.")],
     display_name: Annotated[
         str | None, typer.Option(help="Name shown in the app (default: username).")
     ] = None,

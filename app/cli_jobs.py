@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.bootstrap import wiring
-from app.cli_support import database_url, err, load_settings, out, run_with_db
+from app.cli_support import command_group, database_url, err, labelled, load_settings, out, run_with_db
 from app.db import Database
 from app.domain.retention.service import RunReport
 from app.domain.retention.service import purge as run_purge
@@ -24,7 +24,7 @@ from app.domain.stats import rollups
 from app.domain.webhooks.relay import run_relay
 from app.web.observability import JsonFormatter
 
-stats_app = typer.Typer(help="Statistics: the rollups the figures are read from.", no_args_is_help=True)
+stats_app = command_group(help="Statistics: the rollups the figures are read from.")
 
 
 def relay(
@@ -68,7 +68,9 @@ def purge(
     try:
         report = run_with_db(settings, work)
     except SQLAlchemyError as error:  # recorded as failed; the message is not shown (it may hold ids)
-        err.print(f"[red]Purge failed[/] ({type(error).__name__}); see retention_runs and the logs.")
+        err.print(
+            labelled("Purge failed", "red", f"({type(error).__name__}); see retention_runs and the logs.")
+        )
         raise typer.Exit(1) from error
     finally:
         retention_log.removeHandler(handler)

@@ -1,16 +1,17 @@
-"""What every ``wijkwerk`` command shares: the consoles, the settings, and a database to work on
-(the configured server, or the embedded one for the duration of the command)."""
+"""What every ``wijkwerk`` command shares: the command groups, the consoles, the settings, and a
+database to work on (the configured server, or the embedded one for the duration of the command)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
 from app.db import Database
 from app.domain.errors import DomainError, ValidationFailed
@@ -19,8 +20,43 @@ from app.settings import Settings, get_settings
 
 T = TypeVar("T")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Neither console reads rich markup: what they print (messages, patterns such as ``[a-z0-9]``, paths,
+# names) comes out as written. Colour is given explicitly, with ``labelled``.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def labelled(label: str, style: str, message: str) -> Text:
+    """A line: ``label`` in colour, then ``message`` exactly as written."""
+    return Text.assemble((label, style), " ", message)
+
+
+def command_group(name: str | None = None, *, help: str) -> typer.Typer:
+    """A group of ``wijkwerk`` commands, set up like all the others.
+
+    Help comes in click's plain layout: typer's rich layout prints a value type (``<bool>``) next to
+    switches such as ``--json`` that take no value.
+    """
+    return typer.Typer(
+        name=name,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        context_settings={"max_content_width": 120},  # click's 80 cuts the command list short
+        pretty_exceptions_enable=False,
+    )
+
+
+def choice(names: Sequence[str], *, help: str) -> Any:
+    """An option that takes one of ``names``: its help lists exactly those, and nothing else parses."""
+
+    def parse(value: str) -> str:
+        if value not in names:
+            raise typer.BadParameter(f"use one of: {', '.join(names)}")
+        return value
+
+    return typer.Option(parser=parse, metavar="|".join(names), help=help)
 
 
 # -- settings and database -------------------------------------------------------------------------
@@ -31,7 +67,7 @@ def load_settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as error:
-        err.print(f"[red]Invalid settings:[/] {error.errors()[0]['msg']}")
+        err.print(labelled("Invalid settings:", "red", error.errors()[0]["msg"]))
         raise typer.Exit(2) from error
 
 
@@ -41,7 +77,7 @@ def database_url(settings: Settings) -> Iterator[tuple[str, Any]]:
     if settings.database_url:
         yield settings.database_url, None
         return
-    with err.status(f"Starting embedded PostgreSQL in {settings.data_dir} ..."):
+    with err.status(Text(f"Starting embedded PostgreSQL in {settings.data_dir} ...")):
         url, server = start_embedded_postgres(settings.data_dir)
     try:
         yield url, server
@@ -73,7 +109,7 @@ def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) ->
 
 
 def print_domain_error(error: DomainError) -> None:
-    err.print(f"[red]error[/] ({error.rule}): {error.detail}")
+    err.print(labelled("error", "red", f"({error.rule}): {error.detail}"))
     if isinstance(error, ValidationFailed):
         for field in error.errors:
             err.print(f"  {'.'.join(str(p) for p in field.loc[1:])}: {field.message} ({field.rule})")

@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain import errors as domain
+from app.domain import text
 from app.security.errors import AuthenticationFailed, InsufficientScope
 
 log = logging.getLogger("app.problems")
@@ -102,12 +103,9 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def _validation_entry(raw: dict[str, Any]) -> dict[str, Any]:
-    # Only the location, pydantic's message and its error type: never raw["input"] or raw["ctx"].
-    return {
-        "loc": list(raw.get("loc", ())),
-        "message": str(raw.get("msg", "invalid")),
-        "rule": raw.get("type", "invalid"),
-    }
+    # Only the location and the rule with its message: never raw["input"] or raw["ctx"].
+    rule, message = text.describe(raw)
+    return {"loc": list(raw.get("loc", ())), "message": message, "rule": rule}
 
 
 async def _request_validation(request: Request, error: Exception) -> JSONResponse:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import pydantic
 import strawberry
 
-from app.domain import errors
+from app.domain import errors, text
 from app.domain.concurrency import ExpectedVersion
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import schemas as domain
@@ -111,11 +111,13 @@ def problem_of(error: errors.DomainError) -> ProblemType:
 
 
 def invalid_input(error: pydantic.ValidationError) -> InvalidInputProblem:
-    # Location, pydantic's message and its error type only: never the submitted value.
-    fields = [
-        FieldProblem(path=["input", *(str(p) for p in e["loc"])], message=e["msg"], rule=e["type"])
-        for e in error.errors(include_url=False, include_input=False, include_context=False)
-    ]
+    # Location, the rule and its message only (named as REST names them): never the submitted value.
+    fields = []
+    for entry in error.errors(include_url=False, include_input=False):
+        rule, message = text.describe(entry)
+        fields.append(
+            FieldProblem(path=["input", *(str(p) for p in entry["loc"])], message=message, rule=rule)
+        )
     return InvalidInputProblem(
         rule="validation", message="The input does not match the rules.", fields=fields
     )

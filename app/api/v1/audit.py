@@ -20,6 +20,7 @@ from app.domain.audit import service as audit
 from app.domain.audit.export import SubjectExport, subject_access_export
 from app.domain.audit.schemas import AccessLogEntryRead, AuditFilters, BreakGlassEventRead
 from app.domain.households.schemas import Bsn as BsnNumber
+from app.domain.text import SingleLine
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.web.cursors import PageRequest
 
@@ -47,7 +48,7 @@ async def list_access_log(
     person: uuid.UUID | None = None,
     worker: uuid.UUID | None = None,
     household: uuid.UUID | None = None,
-    actor: Annotated[str | None, Query(max_length=255)] = None,
+    actor: Annotated[SingleLine | None, Query(max_length=255)] = None,
     action: AccessAction | None = None,
     outcome: AccessOutcome | None = None,
     since: Since = None,

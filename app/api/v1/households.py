@@ -29,6 +29,7 @@ from app.domain.households.schemas import (
 )
 from app.domain.households.service import HouseholdFilters
 from app.domain.readmodel.household_list import household_page_json
+from app.domain.text import SingleLine
 from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
@@ -76,7 +77,7 @@ async def list_households(
     status_: Annotated[HouseholdStatus | None, Query(alias="status")] = None,
     buurt: Annotated[str | None, Query(pattern=r"^BU[0-9]{8}$", description="Buurt code.")] = None,
     coordinator: Annotated[uuid.UUID | None, Query(description="Coordinator's worker id.")] = None,
-    theme: Annotated[str | None, Query(max_length=40, description="Theme code.")] = None,
+    theme: Annotated[SingleLine | None, Query(max_length=40, description="Theme code.")] = None,
     confidential: bool | None = None,
 ) -> Response:
     # The read model answers the page as JSON made by PostgreSQL, in one statement that also checks

@@ -20,6 +20,7 @@ from app.api.problems import PROBLEM_RESPONSES
 from app.domain.initiatives import service
 from app.domain.initiatives.models import InitiativeStatus
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativePublic
+from app.domain.text import SingleLine
 from app.web.cursors import PageRequest
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"], responses=PROBLEM_RESPONSES)
@@ -45,7 +46,7 @@ async def list_initiatives(
     ] = None,
     network_id: Annotated[uuid.UUID | None, Query(description="Only this resident network.")] = None,
     status: Annotated[list[InitiativeStatus] | None, Query(description="One or more statuses.")] = None,
-    theme: Annotated[str | None, Query(max_length=40, description="Theme code, e.g. debts.")] = None,
+    theme: Annotated[SingleLine | None, Query(max_length=40, description="Theme code, e.g. debts.")] = None,
     municipality: Annotated[
         str | None, Query(pattern=r"^GM\d{4}$", description="Municipality code, e.g. GM0363.")
     ] = None,

@@ -30,6 +30,7 @@ from app.domain.stats import rollups, service
 from app.domain.stats.catalogue import Level
 from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
 from app.domain.stats.schemas import CSV_COLUMNS, CatalogueRead, StatsResult
+from app.domain.text import SingleLine
 
 router = APIRouter(prefix="/stats", tags=["stats"], responses=PROBLEM_RESPONSES)
 
@@ -56,7 +57,7 @@ async def get_figures(
     request: Request,
     uow: UoW,
     principal: StatsReader,
-    measure: Annotated[str, Path(description="A measure id from GET /api/v1/stats.", max_length=64)],
+    measure: Annotated[SingleLine, Path(description="A measure id from GET /api/v1/stats.", max_length=64)],
     from_: Annotated[date, Query(alias="from", description="First day of the range (local date).")],
     to: Annotated[date | None, Query(description="Last day of the range; default today.")] = None,
     level: Annotated[Level, Query(description="Area level of the rows.")] = Level.buurt,

@@ -6,28 +6,17 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.rules import Tier
-
-
-def _plain(value: str) -> str:
-    # PostgreSQL text cannot hold NUL, and no case note needs control characters besides newlines/tabs.
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
-        raise PydanticCustomError("control_characters", "Text may not contain control characters.")
-    return value
-
-
-PlainText = Annotated[str, AfterValidator(_plain)]
-"""Free text of the case file: no control characters (shared by the case-file schemas)."""
+from app.domain.text import MultiLine, SingleLine
 
 Score = Annotated[int, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant.")]
 DomainCode = Annotated[
-    PlainText,
+    SingleLine,
     Field(min_length=1, max_length=40, description="A life-domain code from the configured list."),
 ]
-Note = Annotated[PlainText, Field(max_length=500, description="A short note (optional).")]
+Note = Annotated[MultiLine, Field(max_length=500, description="A short note (optional).")]
 
 
 class ScoreIn(BaseModel):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.consents.models import DataCategory
+from app.domain.text import SingleLine
 
 
 class ConsentCreate(BaseModel):
@@ -15,7 +16,7 @@ class ConsentCreate(BaseModel):
 
     member_id: uuid.UUID = Field(description="The household member who gave the consent.")
     organisation_id: uuid.UUID = Field(description="The partner organisation the data may go to.")
-    purpose: str = Field(
+    purpose: SingleLine = Field(
         min_length=1, max_length=40, description="Life-domain code the sharing is for.", examples=["finances"]
     )
     categories: list[DataCategory] = Field(

@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from app.domain.households.bsn import BsnInvalid, check_bsn
 from app.domain.households.models import ClosingReason, ContactKind, HouseholdStatus, MemberRole
 from app.domain.households.rules import normalise_postcode
+from app.domain.text import MultiLine, SingleLine
 
 
 def _postcode(value: str) -> str:
@@ -50,7 +51,7 @@ Bsn = Annotated[
 ]
 BirthDate = Annotated[date, AfterValidator(_birth_date)]
 BuurtCode = Annotated[str, Field(pattern=r"^BU[0-9]{8}$", examples=["BU03630000"])]
-ThemeCodes = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20)]
+ThemeCodes = Annotated[list[Annotated[SingleLine, Field(max_length=40)]], Field(max_length=20)]
 Addition = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9 -]+$")]
 
 _INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -62,8 +63,8 @@ _INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 class MemberCreate(BaseModel):
     model_config = _INPUT
 
-    given_name: str = Field(min_length=1, max_length=80)
-    family_name: str | None = Field(default=None, max_length=120)
+    given_name: SingleLine = Field(min_length=1, max_length=80)
+    family_name: SingleLine | None = Field(default=None, max_length=120)
     birth_date: BirthDate | None = None
     role: MemberRole
     bsn: Bsn | None = None
@@ -74,8 +75,8 @@ class MemberUpdate(BaseModel):
 
     model_config = _INPUT
 
-    given_name: str | None = Field(default=None, min_length=1, max_length=80)
-    family_name: str | None = Field(default=None, max_length=120)
+    given_name: SingleLine | None = Field(default=None, min_length=1, max_length=80)
+    family_name: SingleLine | None = Field(default=None, max_length=120)
     birth_date: BirthDate | None = None
     role: MemberRole | None = None
     bsn: Bsn | None = None
@@ -163,7 +164,7 @@ class HouseholdSearch(BaseModel):
     model_config = _INPUT
 
     bsn: Bsn | None = None
-    reference: str | None = Field(default=None, max_length=20)
+    reference: SingleLine | None = Field(default=None, max_length=20)
     postcode: Postcode | None = None
     house_number: int | None = Field(default=None, ge=1, le=99_999)
 
@@ -188,7 +189,7 @@ class ContactCreate(BaseModel):
     kind: ContactKind
     occurred_at: Annotated[AwareDatetime, AfterValidator(_not_in_future)]
     minutes: int = Field(default=0, ge=0, le=1440)
-    note: str | None = Field(default=None, max_length=2000)
+    note: MultiLine | None = Field(default=None, max_length=2000)
 
 
 class ContactRead(BaseModel):
@@ -230,7 +231,7 @@ class Handover(BaseModel):
 class BreakGlassRequest(BaseModel):
     model_config = _INPUT
 
-    reason: str = Field(min_length=10, max_length=500, description="Why you need this file now.")
+    reason: MultiLine = Field(min_length=10, max_length=500, description="Why you need this file now.")
 
 
 class BreakGlassRead(BaseModel):

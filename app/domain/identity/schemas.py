@@ -12,13 +12,15 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from app.domain.identity.models import ClientAuthMethod
-from app.domain.organisation.schemas import PRINTABLE, Input, Name, Output
+from app.domain.organisation.schemas import Input, Name, Output
+from app.domain.text import SingleLine
 from app.security.scopes import Role
 
 ScopeName = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+(:[a-z_]+)?$")]
 RedirectUri = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[\x21-\x7e]+$")]
-Subject = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=PRINTABLE)]
-Password = Annotated[str, StringConstraints(max_length=256)]
+Subject = Annotated[SingleLine, StringConstraints(min_length=1, max_length=255)]
+# Typed on a keyboard: a control character in a password is a mistake (and a tab would move focus).
+Password = Annotated[SingleLine, StringConstraints(max_length=256)]
 
 
 # -- OAuth clients ---------------------------------------------------------------------------------

@@ -15,17 +15,17 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
+from app.domain.text import Email, MultiLine, SingleLine
 
 MAX_CENTS = 1_000_000_000  # EUR 10 million: far above any neighbourhood budget, inside a GraphQL Int
 
 BuurtCode = Annotated[str, StringConstraints(pattern=r"^BU\d{8}$")]
-ThemeCode = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ThemeCode = Annotated[SingleLine, StringConstraints(min_length=1, max_length=40)]
+Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
-Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Title = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
+Text2000 = Annotated[MultiLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Text4000 = Annotated[MultiLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Themes = Annotated[list[ThemeCode], Field(max_length=10)]

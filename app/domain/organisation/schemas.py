@@ -13,26 +13,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.organisation.models import AreaLevel, PartnerKind, WorkerRole
+from app.domain.text import Email, SingleLine
 
-# PostgreSQL text cannot hold NUL, and no name needs control characters: refuse them at the edge.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=PRINTABLE)
-]
-LongName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160, pattern=PRINTABLE)
-]
-Specialism = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=PRINTABLE)
-]
-Email = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        max_length=254,
-        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
-    ),
-]
+Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+LongName = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
+Specialism = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
 class Input(BaseModel):
@@ -47,7 +32,7 @@ class Output(BaseModel):
 
 
 class MunicipalityCreate(Input):
-    code: str = Field(max_length=6, examples=["GM9999"], description="CBS code: 'GM' + 4 digits.")
+    code: SingleLine = Field(max_length=6, examples=["GM9999"], description="CBS code: 'GM' + 4 digits.")
     name: Name = Field(examples=["Gemeente Waddenmeer"])
 
 
@@ -67,7 +52,7 @@ class MunicipalityRead(Output):
 
 class AreaCreate(Input):
     municipality_id: uuid.UUID
-    code: str = Field(
+    code: SingleLine = Field(
         max_length=10,
         examples=["BU99990101"],
         description="'WK' + 6 digits (wijk) or 'BU' + 8 digits (buurt); the level follows from it.",

@@ -11,11 +11,12 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from app.domain.assessments.schemas import DomainCode, PlainText, Score
+from app.domain.assessments.schemas import DomainCode, Score
 from app.domain.plans.models import PerformerKind, PlanStatus
+from app.domain.text import MultiLine
 
-Description = Annotated[PlainText, Field(min_length=1, max_length=500)]
-Summary = Annotated[PlainText, Field(max_length=1000, description="The plan in a few sentences (optional).")]
+Description = Annotated[MultiLine, Field(min_length=1, max_length=500)]
+Summary = Annotated[MultiLine, Field(max_length=1000, description="The plan in a few sentences (optional).")]
 
 
 class _Input(BaseModel):

@@ -74,13 +74,14 @@ def check_transition(
 def check_texts(target: ReferralStatus, *, reason: str | None, outcome: str | None) -> None:
     """A reason exactly for declined/cancelled, an outcome exactly for completed."""
     errors: list[FieldError] = []
-    for name, value, wanted in (
-        ("reason", reason, target in NEEDS_REASON),
-        ("outcome", outcome, target is S.completed),
+    # Each field's phrase is written out: an article made up from the name reads "A outcome".
+    for name, phrase, value, wanted in (
+        ("reason", "A reason", reason, target in NEEDS_REASON),
+        ("outcome", "An outcome", outcome, target is S.completed),
     ):
         if wanted and not (value and value.strip()):
             errors.append(
-                FieldError(("body", name), f"A {name} is required for {target}.", f"{name}_required")
+                FieldError(("body", name), f"{phrase} is required for {target}.", f"{name}_required")
             )
         elif not wanted and value is not None:
             errors.append(FieldError(("body", name), f"No {name} is taken for {target}.", "not_applicable"))

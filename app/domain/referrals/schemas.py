@@ -13,9 +13,11 @@ from app.domain.consents.models import DataCategory
 from app.domain.households.models import MemberRole
 from app.domain.households.schemas import Addition, BirthDate, BuurtCode, Postcode
 from app.domain.referrals.models import Direction, LegalBasis, ReferralStatus, Side, Urgency
+from app.domain.text import MultiLine, SingleLine
 
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Line = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[MultiLine, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class PersonIn(BaseModel):
@@ -23,8 +25,8 @@ class PersonIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    given_name: Text = Field(max_length=80, examples=["Sanne"])
-    family_name: Text | None = Field(default=None, max_length=120)
+    given_name: Line = Field(max_length=80, examples=["Sanne"])
+    family_name: Line | None = Field(default=None, max_length=120)
     birth_date: BirthDate | None = None
     postcode: Postcode | None = None
     house_number: int | None = Field(default=None, ge=1, le=99999)
@@ -41,7 +43,7 @@ class InboundReferralCreate(BaseModel):
     buurt_code: BuurtCode | None = Field(
         default=None, description="Routes the referral (else the postcode does)."
     )
-    reason_domain: str = Field(
+    reason_domain: SingleLine = Field(
         min_length=1, max_length=40, description="Life-domain code.", examples=["finances"]
     )
     urgency: Urgency = Urgency.routine
@@ -62,7 +64,7 @@ class OutboundReferralCreate(BaseModel):
 
     member_id: uuid.UUID
     organisation_id: uuid.UUID
-    reason_domain: str = Field(min_length=1, max_length=40, examples=["finances"])
+    reason_domain: SingleLine = Field(min_length=1, max_length=40, examples=["finances"])
     urgency: Urgency = Urgency.routine
     description: Text | None = Field(default=None, max_length=2000)
     legal_basis: LegalBasis

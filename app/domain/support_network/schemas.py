@@ -8,11 +8,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.assessments.schemas import PlainText
 from app.domain.support_network.models import Frequency, Relation, SupportKind
+from app.domain.text import SingleLine
 
 Label = Annotated[
-    PlainText,
+    SingleLine,
     Field(
         min_length=1,
         max_length=40,

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.text import MultiLine, SingleLine
 from app.domain.webhooks.models import DeliveryStatus, EventType
 
 EVENT_TYPES_FIELD = Field(min_length=1, max_length=len(EventType), description="Events to receive.")
@@ -16,22 +17,22 @@ EVENT_TYPES_FIELD = Field(min_length=1, max_length=len(EventType), description="
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(
+    url: SingleLine = Field(
         min_length=8,
         max_length=2000,
         description="Where to POST events (https).",
         examples=["https://partner.example/hooks"],
     )
     event_types: list[EventType] = EVENT_TYPES_FIELD
-    description: str | None = Field(default=None, max_length=200)
+    description: MultiLine | None = Field(default=None, max_length=200)
 
 
 class SubscriptionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(default=None, min_length=8, max_length=2000)
+    url: SingleLine | None = Field(default=None, min_length=8, max_length=2000)
     event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
-    description: str | None = Field(default=None, max_length=200)
+    description: MultiLine | None = Field(default=None, max_length=200)
     active: bool | None = None
 
 
