@@ -206,9 +206,12 @@ async def sync(request: Request) -> Response:
     results: list[Any] = []
     async with floor.connection() as connection, connection.transaction():
         for sql, args in floor.sync_script:
-            if sql.startswith("INSERT INTO access_log"):
-                args = (uuid.uuid4(), *args[1:])  # a fresh row id (the first column)
-                await connection.execute(sql, *args)
+            if args and isinstance(args[0], tuple):  # an executemany: one tuple per row
+                if sql.startswith("INSERT INTO access_log"):
+                    args = tuple((uuid.uuid4(), *row[1:]) for row in args)  # fresh row ids (first column)
+                await connection.executemany(sql, args)
+            elif sql.startswith("INSERT INTO access_log"):
+                await connection.execute(sql, uuid.uuid4(), *args[1:])  # a fresh row id (the first column)
             else:
                 results.append([dict(r) for r in await connection.fetch(sql, *args)])
     return Response(orjson.dumps(results, default=str), media_type="application/json")

@@ -135,6 +135,22 @@ async def test_a_case_request_refused_by_its_input_still_leaves_its_entry(
     assert str(row.household_id) == household["id"]
 
 
+async def test_a_break_glass_reason_with_a_nul_is_refused_and_on_record(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    household = await create_household(client, world, actor="generalist_a", confidential=True)
+    headers = await world.headers("generalist_a2")
+    response = await client.post(
+        f"/api/v1/households/{household['id']}/break-glass",
+        json={"reason": "Spoed: melding \x00 van de politie"},
+        headers=headers,
+    )
+    assert response.status_code == 422, response.text
+    [row] = await _rows(world, response.headers["X-Request-ID"])
+    assert row.outcome == "failed" and str(row.household_id) == household["id"]
+    assert row.reason is None  # refused input is not written into the log either
+
+
 def test_a_nul_in_a_stated_reason_cannot_keep_an_entry_out_of_the_log() -> None:
     """The last line of defence: an entry's row never holds text PostgreSQL refuses."""
     entry = AccessEntry(
