@@ -49,6 +49,7 @@ from app.domain.identity.grants import (
 )
 from app.domain.identity.models import User
 from app.domain.identity.passwords import verify_secret_in_thread
+from app.domain.self_service.signin import may_sign_in
 from app.security.scopes import PERSON_ROLES, parse_scope
 from app.settings import Settings
 from app.web.ratelimit import limiter
@@ -232,6 +233,8 @@ async def _check_credentials(session: AsyncSession, username: str, password: str
     # Checked against a dummy hash when there is no such user, so both take as long.
     ok = await verify_secret_in_thread(user.password_hash if user else None, password)
     if not ok or user is None or not user.active or user.role not in {str(r) for r in PERSON_ROLES}:
+        return None
+    if not await may_sign_in(session, user):  # a household member whose self-service is off
         return None
     return user
 
