@@ -11,6 +11,7 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import col
 
+from app.domain.households.models import Household, Member
 from app.domain.identity.grants import mint_for_user
 from app.domain.identity.models import User
 from app.domain.identity.passwords import hash_secret
@@ -39,7 +40,7 @@ class Home:
     async def post(
         self, path: str, body: Any = None, actor: str = COORDINATOR, **headers: str
     ) -> httpx.Response:
-        return await self.client.post(path, json=body, headers=await self.world.headers(actor, **headers))
+        return await self.client.post(path, json=body, headers={**await self.world.headers(actor), **headers})
 
     async def get(self, path: str, actor: str = COORDINATOR, **params: Any) -> httpx.Response:
         return await self.client.get(path, params=params, headers=await self.world.headers(actor))
@@ -194,3 +195,32 @@ async def everything_shown(client: httpx.AsyncClient, signed: Signed) -> list[di
         cursor = page.json()["next_cursor"]
         if cursor is None:
             return shown
+
+
+async def member_headers(world: World) -> dict[str, str]:
+    """An Authorization header of a household member (a household of team A made in the database, so
+    no client is needed), for the walks of every route."""
+    async with world.app.state.db.transaction() as session:
+        household = Household(
+            reference=f"HS-{next_code()}-{uuid.uuid4().hex[:6]}",
+            team_id=world.teams["a"].id,
+            buurt_id=world.buurten[0].id,
+            postcode="1234AB",
+            house_number=next_code() % 300 + 1,
+            status="active",
+        )
+        session.add(household)
+        await session.flush()
+        member = Member(household_id=household.id, given_name="Sanne", role="parent")
+        session.add(member)
+        await session.flush()
+        user = User(
+            username=f"bewoner-{next_code()}-{uuid.uuid4().hex[:6]}",
+            display_name="Sanne",
+            role="household_member",
+            member_id=member.id,
+            household_id=household.id,
+        )
+        session.add(user)
+        await session.flush()
+    return await Signed(world, user, str(member.id), str(household.id)).headers()

@@ -124,6 +124,8 @@ async def test_the_view_pages_with_signed_cursors(
     headers = await anna.headers()
     first = await client.get("/api/v1/me/access-log", params={"limit": 2}, headers=headers)
     assert first.status_code == 200 and len(first.json()["items"]) == 2
+    [looked] = await log_rows(home.world, first.headers["X-Request-ID"])  # reading the log is logged too
+    assert (looked.resource, looked.action, looked.purpose) == ("access_log", "list", "self_service")
     cursor = first.json()["next_cursor"]
     assert cursor
     second = await client.get("/api/v1/me/access-log", params={"limit": 2, "cursor": cursor}, headers=headers)

@@ -28,6 +28,7 @@ from tests.auth.helpers import (
     own_app,
     query_of,
     submit_login,
+    unverified_claims,
 )
 from tests.factories import World
 from tests.self_service.support import Home, log_rows
@@ -93,6 +94,11 @@ async def test_the_member_activates_with_the_code_once_and_signs_in(
     tokens = await _sign_in(world, pages, body["username"], NEW_PASSWORD)
     assert tokens.status_code == 200, tokens.text
     assert set(tokens.json()["scope"].split()) == {"self:read", "self:write"}
+    claims = unverified_claims(tokens.json()["access_token"])
+    assert (claims["role"], claims["member_id"], claims["household_id"]) == (
+        "household_member", home.members["Anna"], home.id,
+    )  # fmt: skip
+    assert home.bsn not in str(claims) and "bsn" not in claims  # never in a token of ours
     me = await pages.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
     assert me.status_code == 200 and me.json()["member"]["id"] == home.members["Anna"]
 

@@ -39,7 +39,7 @@ async def test_a_confidential_household_starts_off_and_making_one_confidential_s
     made = await client.patch(
         f"/api/v1/households/{home.id}",
         json={"confidential": True},
-        headers=await world.headers("generalist_a", **{"If-Match": etag}),
+        headers={**await world.headers("generalist_a"), "If-Match": etag},
     )
     assert made.status_code == 200, made.text
     assert (await home.get(_base(home))).json()["choice"] is False

@@ -124,7 +124,7 @@ async def test_another_adult_sees_the_agreement_was_not_theirs(
 ) -> None:
     read = await client.get("/api/v1/me/plan", headers=await anna.headers())
     agreed = await client.post(
-        "/api/v1/me/plan/agreement", headers=await anna.headers(**{"If-Match": read.headers["ETag"]})
+        "/api/v1/me/plan/agreement", headers={**await anna.headers(), "If-Match": read.headers["ETag"]}
     )
     assert agreed.status_code == 200, agreed.text
     ewout = await account(world, home, "Ewout")
