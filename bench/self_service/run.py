@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.self_service.run --rounds 400
 
 Data (made once, in ``.wijkwerk/bench-self-service``, an embedded PostgreSQL of its own): an access
-log of ``--rows`` rows (default 2,000,000) over 20,000 households, and one household of three members
+log of ``--rows`` rows (default 2,000,000; each batch of 250,000 over 20,000 random households of its
+own, so ~160,000 households in all), and one household of three members
 with ``--household-rows`` rows of its own (default 20,000: a file read daily for years): 40% about the
 household as a whole, 30% about Anna, 20% about Ewout (another adult), 10% about their child.
 
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / ".wijkwerk" / "bench-self-service"
 ISSUER = "https://wijkwerk.bench.invalid"
 HOUSEHOLDS = 20_000
+BATCH = 250_000
 
 BACKGROUND = """
 INSERT INTO access_log (id, occurred_at, actor_subject, actor_role, actor_worker_id, client_id,
@@ -56,14 +58,19 @@ INSERT INTO access_log (id, occurred_at, actor_subject, actor_role, actor_worker
                         household_id, person_id, resource, action, purpose, outcome)
 SELECT gen_random_uuid(), now() - (random() * interval '365 days'), :subject, 'generalist', :worker,
        'bench', :household,
-       CASE WHEN g % 10 < 4 THEN NULL WHEN g % 10 < 7 THEN :anna WHEN g % 10 < 9 THEN :ewout ELSE :child END,
+       CASE WHEN g % 10 < 4 THEN NULL WHEN g % 10 < 7 THEN CAST(:anna AS uuid)
+            WHEN g % 10 < 9 THEN CAST(:ewout AS uuid) ELSE CAST(:child AS uuid) END,
        'plan', 'read', 'casework', 'allowed'
   FROM generate_series(1, :rows) AS g
 """
 
 
-def settings() -> Settings:
-    return Settings(environment=Environment.development, data_dir=DATA_DIR, issuer=ISSUER)
+def settings(*, seeding: bool = False) -> Settings:
+    # Seeding writes millions of rows in one statement per batch: no request timeout for that.
+    timeout = 600_000 if seeding else Settings.model_fields["statement_timeout_ms"].default
+    return Settings(
+        environment=Environment.development, data_dir=DATA_DIR, issuer=ISSUER, statement_timeout_ms=timeout
+    )
 
 
 async def _seed(db: Database, rows: int, household_rows: int) -> dict[str, Any]:
@@ -114,7 +121,9 @@ async def _seed(db: Database, rows: int, household_rows: int) -> dict[str, Any]:
         session.add_all([member_user, worker_user, app_client])
         await session.flush()
         common = {"subject": str(worker_user.id), "worker": worker.id}
-        await session.execute(sa.text(BACKGROUND), {**common, "rows": rows, "households": HOUSEHOLDS})
+        for start in range(0, rows, BATCH):
+            batch = {"rows": min(BATCH, rows - start), "households": HOUSEHOLDS}
+            await session.execute(sa.text(BACKGROUND), {**common, **batch})
         await session.execute(
             sa.text(OWN),
             {**common, "rows": household_rows, "household": household.id, "anna": anna.id, "ewout": ewout.id,
@@ -162,7 +171,7 @@ async def _measure(
 async def main(rows: int, household_rows: int, rounds: int) -> None:
     config = settings()
     url, _server = start_embedded_postgres(DATA_DIR, "wijkwerk_bench_self_service")
-    db = Database(url, config)
+    db = Database(url, settings(seeding=True))
     await upgrade(db.engine)
     started = time.perf_counter()
     people = await _seed(db, rows, household_rows)

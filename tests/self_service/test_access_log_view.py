@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from app.settings import Settings
 from tests.auth.helpers import own_app
 from tests.factories import World
+from tests.households.statements import is_control, recording
 from tests.self_service.support import (
     Home,
     Signed,
@@ -153,3 +154,24 @@ async def test_worker_names_are_shown_when_the_municipality_chose_so(
     assert entry["who"] == worker.name and entry["role"] == "generalist of the wijkteam"
     unnamed = [e for e in await everything_shown(client, anna) if e["id"] == str(read)]
     assert unnamed[0]["who"] == "A generalist of the wijkteam" and worker.name not in str(unnamed)
+
+
+async def test_a_page_of_the_view_costs_the_same_statements_whatever_it_shows(
+    client: httpx.AsyncClient, home: Home, anna: Signed
+) -> None:
+    """The member's row, the page (worded from one statement: names, teams, organisation and the
+    municipality come with the rows) and the request's own log entry: three statements, for 2 rows or
+    for 40."""
+    await consent(home, "Anna")
+    referral_id = await referral(home, "Anna")
+    for _ in range(20):
+        await home.get(f"/api/v1/households/{home.id}/plan")
+        await home.get(f"/api/v1/referrals/{referral_id}", "partner_a")
+    headers = await anna.headers()
+    counts = []
+    for limit in (2, 40):
+        with recording() as calls:
+            page = await client.get("/api/v1/me/access-log", params={"limit": limit}, headers=headers)
+        assert page.status_code == 200 and len(page.json()["items"]) == limit
+        counts.append(len([q for q, _ in calls if not is_control(q)]))
+    assert counts == [3, 3]

@@ -84,12 +84,13 @@ def _row(**values: Any) -> dict[str, Any]:
         "organisation_name": None,
         "user_name": "Jet de Boer",
         "actor_household_id": None,
+        "municipality": "Gemeente X",
     }
     return row | values
 
 
 def test_workers_are_named_only_when_the_municipality_chose_so() -> None:
-    hidden, shown = Wording(HOUSEHOLD, "Gemeente X", False), Wording(HOUSEHOLD, "Gemeente X", True)
+    hidden, shown = Wording(HOUSEHOLD, False), Wording(HOUSEHOLD, True)
     quiet = hidden.view(_row())
     assert quiet.who == "A generalist of the wijkteam" and "Jet" not in quiet.summary
     assert quiet.organisation == "Wijkteam Noord" and quiet.change is False
@@ -106,7 +107,7 @@ def test_workers_are_named_only_when_the_municipality_chose_so() -> None:
 
 
 def test_partners_are_named_by_organisation_and_housemates_never_by_name() -> None:
-    wording = Wording(HOUSEHOLD, "Gemeente X", True)
+    wording = Wording(HOUSEHOLD, True)
     partner = wording.view(
         _row(actor_role="partner", organisation_name="Schuldhulp", resource="referral", purpose="referral",
              worker_name=None, user_name=None)
@@ -119,7 +120,7 @@ def test_partners_are_named_by_organisation_and_housemates_never_by_name() -> No
 
 
 def test_break_glass_carries_its_reason_and_refusals_say_so() -> None:
-    wording = Wording(HOUSEHOLD, "Gemeente X", False)
+    wording = Wording(HOUSEHOLD, False)
     glass = wording.view(_row(action="break_glass", resource="household", reason="Melding politie"))
     assert glass.break_glass and glass.reason == "Melding politie"
     assert glass.summary.endswith("Stated reason: Melding politie")

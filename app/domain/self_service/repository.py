@@ -163,18 +163,33 @@ _workers = table_of(Worker)
 
 
 def about(
-    member_id: uuid.UUID, household_id: uuid.UUID, children_ids: Sequence[uuid.UUID], own_subject: str
+    member_id: uuid.UUID, household_id: uuid.UUID, *, with_children: bool, own_subject: str
 ) -> sa.ColumnElement[bool]:
-    """The rows a member is shown: about them, or about their household as a whole or its children
-    (``children_ids``, for adults), but not about another adult; their own actions left out (they
+    """The rows a member is shown: about them, or about their household as a whole or (for adults,
+    ``with_children``) its children, but not about another adult; their own actions left out (they
     know what they did, and each visit would otherwise add to the list it shows)."""
     c = _log.c
-    household_rows = sa.and_(
-        c.household_id == household_id,
-        sa.or_(c.person_id.is_(None), c.person_id.in_(list(children_ids))),
-    )
+    about_household = [c.person_id.is_(None)]
+    if with_children:
+        children = select(col(Member.id)).where(
+            col(Member.household_id) == household_id, col(Member.role) == str(MemberRole.child)
+        )
+        about_household.append(c.person_id.in_(children))
+    household_rows = sa.and_(c.household_id == household_id, sa.or_(*about_household))
     own = sa.and_(c.actor_role == str(Role.household_member), c.actor_subject == own_subject)
     return sa.and_(sa.or_(c.person_id == member_id, household_rows), sa.not_(own))
+
+
+def _municipality(household_id: uuid.UUID) -> sa.ScalarSelect[Any]:
+    """The name of the municipality the household's team belongs to (computed once per statement)."""
+    return (
+        sa.select(col(Municipality.name))
+        .select_from(Household)
+        .join(Team, col(Team.id) == col(Household.team_id))
+        .join(Municipality, col(Municipality.id) == col(Team.municipality_id))
+        .where(col(Household.id) == household_id)
+        .scalar_subquery()
+    )
 
 
 def _worker_teams() -> sa.ScalarSelect[Any]:
@@ -190,6 +205,7 @@ def _worker_teams() -> sa.ScalarSelect[Any]:
 
 async def access_rows(
     session: AsyncSession,
+    household_id: uuid.UUID,
     where: sa.ColumnElement[bool],
     *,
     limit: int | None,
@@ -198,7 +214,7 @@ async def access_rows(
 ) -> list[RowMapping]:
     """Access-log rows with what it takes to word them: the acting worker's name and teams, the
     partner organisation's name, the acting person's display name and (for household members) their
-    household."""
+    household, and the municipality of ``household_id`` (the privacy officer's organisation)."""
     query: Any = (
         sa.select(
             _log.c.id,
@@ -214,6 +230,7 @@ async def access_rows(
             _organisations.c.name.label("organisation_name"),
             _users.c.display_name.label("user_name"),
             _users.c.household_id.label("actor_household_id"),
+            _municipality(household_id).label("municipality"),
         )
         .select_from(
             _log.outerjoin(_workers, _workers.c.id == _log.c.actor_worker_id)

@@ -204,15 +204,11 @@ async def withdraw_consent(uow: UnitOfWork, principal: Principal, consent_id: uu
 # -- who accessed their data ------------------------------------------------------------------------
 
 
-async def _wording(uow: UnitOfWork, bound: Bound, worker_names: bool) -> Wording:
-    facts = await repo.household_facts(uow.session, bound.household.id)
-    return Wording(bound.household.id, facts["municipality"], worker_names)
-
-
-async def _about(uow: UnitOfWork, bound: Bound, principal: Principal) -> Any:
+def _about(bound: Bound, principal: Principal) -> Any:
     member = bound.member
-    children = await repo.children(uow.session, bound.household.id) if sees_children(member.role) else []
-    return repo.about(member.id, bound.household.id, [c.id for c in children], principal.subject)
+    return repo.about(
+        member.id, bound.household.id, with_children=sees_children(member.role), own_subject=principal.subject
+    )
 
 
 async def access_log(
@@ -227,9 +223,10 @@ async def access_log(
     by the team, partner organisations, break-glass access with its reason, the privacy officer;
     the names of workers only when the municipality shows them (``worker_names``)."""
     bound = await bound_member(uow, principal, resource="access_log", action=AccessAction.list)
-    where = await _about(uow, bound, principal)
-    rows = await repo.access_rows(uow.session, where, limit=limit, after=after)
-    wording = await _wording(uow, bound, worker_names)
+    rows = await repo.access_rows(
+        uow.session, bound.household.id, _about(bound, principal), limit=limit, after=after
+    )
+    wording = Wording(bound.household.id, worker_names)
     return [wording.view(r) for r in rows]
 
 
@@ -246,9 +243,9 @@ async def export(
     )
     subject = Subject((bound.member.id,), (bound.household.id,))
     sections = await export_sections(uow, subject, protector)
-    where = await _about(uow, bound, principal)
-    rows = await repo.access_rows(uow.session, where, limit=None, newest_first=False)
-    wording = await _wording(uow, bound, worker_names)
+    where = _about(bound, principal)
+    rows = await repo.access_rows(uow.session, bound.household.id, where, limit=None, newest_first=False)
+    wording = Wording(bound.household.id, worker_names)
     return OwnExport(
         generated_at=utcnow(),
         member_ids=list(subject.member_ids),

@@ -100,7 +100,6 @@ class Wording:
     """How one member's access log is worded."""
 
     household_id: uuid.UUID
-    municipality: str
     worker_names: bool
 
     def who(self, row: Mapping[Any, Any]) -> str:
@@ -123,7 +122,7 @@ class Wording:
         if role == Role.partner:
             return row["organisation_name"]
         if role in _STAFF:
-            return self.municipality
+            return row["municipality"]
         return None
 
     def view(self, row: Mapping[Any, Any]) -> AccessView:
