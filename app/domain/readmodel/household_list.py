@@ -19,10 +19,11 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
 from app.db import RawStatement
+from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household
 from app.domain.households.repository import FILTER_TYPES, household_filter, household_select
 from app.domain.organisation.models import WorkerTeam
-from app.domain.readmodel.sql import CASE_WORKER, case_worker_rule, constant, iso_utc, takes_case_worker_rule
+from app.domain.readmodel.sql import constant, iso_utc
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal

@@ -1,35 +1,11 @@
-"""SQL pieces every read-model statement shares: the case worker's access rule as a parameterised
-condition, constants of our own SQL, and the one timestamp format."""
+"""SQL pieces every read-model statement shares: constants of our own SQL and the one timestamp format
+(the case worker's access rule as a parameterised condition is ``households.access.case_worker_rule``)."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-
-from app.domain.households.access import CASE_ROLES, visible_to
-from app.security.principal import Principal
-from app.security.scopes import Role
-
-CASE_WORKER = sa.bindparam("worker_id", type_=sa.Uuid)
-
-
-def takes_case_worker_rule(principal: Principal) -> bool:
-    """Case workers, for whom ``visible_to`` is the worker rule; anyone else sees no household."""
-    return principal.role in CASE_ROLES and principal.worker_id is not None
-
-
-def case_worker_rule() -> sa.ColumnElement[bool]:
-    """``access.visible_to`` of any case worker, with the worker id as the parameter ``worker_id``."""
-    template = Principal(
-        subject="",
-        role=Role.generalist,
-        scopes=frozenset(),
-        client_id="",
-        worker_id=cast(uuid.UUID, CASE_WORKER),
-    )
-    return visible_to(template)
 
 
 def constant(literal: str) -> Any:

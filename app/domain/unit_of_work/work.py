@@ -84,6 +84,11 @@ class UnitOfWork:
     def in_transaction(self) -> bool:
         return self._session is not None and self._session.in_transaction()
 
+    async def begin(self) -> None:
+        """Open the work's transaction now (its statements then run in it, not on their own): for a
+        write of several statements that must stand or fall together."""
+        await self.session.connection()
+
     async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
         """The one row (or None) of a raw statement: in the work's transaction when one is open,
         else on its own, without a transaction."""
