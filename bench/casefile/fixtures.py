@@ -149,8 +149,8 @@ async def a_day_of_work(db: Database, settings: Settings, fixtures: Fixtures) ->
     contact moments and household updates, each in its own transaction (as the API would)."""
     verifier = build_token_verifier(settings, db)
     principal = await verifier.verify(fixtures.token)
-    async with db.transaction() as session:
-        watermark = await sync_repo.watermark(session)
+    standing = await db.fetch_one(sync_repo.STANDING, {"worker_id": principal.worker_id})
+    watermark = int(standing["watermark"])
     rng = random.Random(7)
     touched = rng.sample(fixtures.open, k=DAY_CONTACTS // 2)
     for index in range(DAY_CONTACTS):
