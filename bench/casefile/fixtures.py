@@ -182,4 +182,30 @@ def contact_body() -> str:
     )
 
 
-__all__ = ["Fixtures", "Principal", "a_day_of_work", "app_env", "contact_body", "database", "prepare"]
+QUEUED_EDITS = 20
+
+
+def upload_body(households: list[uuid.UUID]) -> str:
+    """The body of the upload scenario: the contact moments of a day offline, one per household, each
+    with its own Idempotency-Key (``{n}`` makes every request's keys new; see bench.harness)."""
+    moment = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    edits = [
+        {
+            "key": f"offline-{{n}}-{index}",
+            "method": "POST",
+            "path": f"/api/v1/households/{household_id}/contacts",
+            "body": {
+                "kind": "home_visit",
+                "occurred_at": moment,
+                "minutes": 45,
+                "note": "Bezoek {n}, offline.",
+            },
+        }
+        for index, household_id in enumerate(households[:QUEUED_EDITS])
+    ]
+    return json.dumps({"edits": edits})
+
+
+__all__ = [
+    "Fixtures", "Principal", "a_day_of_work", "app_env", "contact_body", "database", "prepare", "upload_body",
+]  # fmt: skip
