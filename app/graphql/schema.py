@@ -1,4 +1,5 @@
-"""The schema and its extensions: token, depth, alias and size limits, caches and error masking.
+"""The schema and its extensions: token, depth, alias and size limits, caches, the argument rules
+and error masking.
 
 Order matters: MaxTokensLimiter puts ``max_tokens`` into the parse options before ParserCache parses
 (the option is part of that cache's key); AddValidationRules adds the limit rule (and, in production,
@@ -24,7 +25,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from app.graphql.limits import Limits, limit_rule
+from app.graphql.arguments import ArgumentRules
+from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
 from app.graphql.mutations import (
     ConflictProblem,
     ForbiddenProblem,
@@ -36,7 +38,6 @@ from app.graphql.mutations import (
 from app.graphql.queries import Query
 from app.settings import Settings
 
-CACHE_SIZE = 256
 MASKED_MESSAGE = "Unexpected error."
 
 
@@ -60,6 +61,7 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        ArgumentRules,
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
     ]
 
