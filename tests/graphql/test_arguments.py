@@ -1,5 +1,6 @@
 """Arguments are checked before anything runs: page sizes (every list field's ``first``) and text
-without control characters, inline and as variables (issue 11, items 4 and 6)."""
+without control characters, inline and as variables; bad bodies are problems (issue 11, items 4
+and 6)."""
 
 from __future__ import annotations
 
@@ -203,3 +204,30 @@ async def test_control_characters_in_a_mutation_input_name_the_field_and_change_
     assert (await networks.gql(client, "resident", mine, id=str(networks.a)))["data"]["network"][
         "initiatives"
     ] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"query": "{ themes { code } ', b"not json at all", b'"a JSON string"', b"42", b"null"],
+)
+async def test_a_malformed_body_is_a_problem(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 400 and problem["title"] == "Bad Request"
+    assert problem["type"].startswith("urn:wijkwerk:problem:") and problem["detail"]
+    assert problem["request_id"] == response.headers["x-request-id"]
+    assert "themes" not in response.text
+
+
+async def test_requests_graphql_cannot_take_are_problems_too(client: httpx.AsyncClient) -> None:
+    for body in (
+        {"nope": 1},
+        [{"query": "{ themes { code } }"}] * 2,
+        {"query": "{ themes { code } }", "variables": 3},
+    ):
+        response = await client.post("/graphql", json=body)
+        assert response.status_code == 400, body
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["request_id"] == response.headers["x-request-id"]

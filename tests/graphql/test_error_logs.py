@@ -27,7 +27,7 @@ def graphql_lines(logs: Logs) -> list[dict[str, Any]]:
 
 
 DEEP = "initiatives(first: 1) { network { " * 5
-CLIENT_MISTAKES = {
+CLIENT_MISTAKES: dict[str, tuple[str, dict[str, Any]]] = {
     # Over the token limit, 7 kB: the line stays short all the same.
     "syntax": ("query Long { themes { " + "code " * 1500 + '} neighbourhood(code: "BU0', {}),
     "validation": ("query Unknown { themes { code secretField } }", {}),
