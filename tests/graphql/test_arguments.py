@@ -1,6 +1,6 @@
 """Arguments are checked before anything runs: page sizes (every list field's ``first``) and text
-without control characters, inline and as variables; bad bodies are problems (issue 11, items 4
-and 6)."""
+without control characters, inline and as variables; bad bodies are problems; an anonymous caller is
+told that a token is needed (issue 11, items 4, 6 and 14)."""
 
 from __future__ import annotations
 
@@ -231,3 +231,21 @@ async def test_requests_graphql_cannot_take_are_problems_too(client: httpx.Async
         assert response.status_code == 400, body
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+UPDATE = """mutation($id: ID!, $input: UpdateInitiativeInput!) {
+  updateInitiative(id: $id, expectedVersion: 1, input: $input) { __typename } }"""
+
+
+async def test_an_anonymous_caller_is_told_to_send_a_token(
+    client: httpx.AsyncClient, networks: Networks
+) -> None:
+    [initiative] = await networks.initiatives("a", 1, status="idea")
+    anonymous = await networks.gql(client, "anonymous", UPDATE, id=str(initiative), input={"title": "Mine"})
+    [error] = anonymous["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "token" in error["message"] and "scope" not in error["message"]
+    # With a token that lacks the scope, the answer is about the scope.
+    analyst = await networks.gql(client, "analyst", UPDATE, id=str(initiative), input={"title": "Mine"})
+    assert analyst["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert analyst["errors"][0]["message"] == "The access token lacks a scope this field needs."

@@ -33,6 +33,11 @@ CLIENT_MISTAKES: dict[str, tuple[str, dict[str, Any]]] = {
     "validation": ("query Unknown { themes { code secretField } }", {}),
     "limit": ('query Deep { neighbourhood(code: "BU00000000") { ' + DEEP + "name" + " } }" * 5 + " } }", {}),
     "bad_user_input": ("query Page { neighbourhoods(first: -5) { code } }", {}),
+    "unauthenticated": (
+        'mutation Edit($id: ID!) { updateInitiative(id: $id, expectedVersion: 1, input: {title: "x"}) '
+        "{ __typename } }",
+        {"id": "00000000-0000-0000-0000-000000000000"},
+    ),
 }
 
 
