@@ -18,10 +18,11 @@ from strawberry.extensions import ParserCache, ValidationCache
 from app.db import Database
 from app.domain.unit_of_work.work import UnitOfWork, Wiring
 from app.graphql.context import GraphQLContext
-from app.graphql.limits import Limits
-from app.graphql.schema import CACHE_SIZE, MASKED_MESSAGE, should_mask
+from app.graphql.errors import MASKED_MESSAGE, should_mask
+from app.graphql.limits import CACHE_SIZE, Limits
 from app.main import create_app
 from app.settings import Environment, Settings
+from tests.factories import World
 
 LIMITS = Limits()
 
@@ -65,8 +66,9 @@ ABUSIVE = {
 
 @pytest.mark.parametrize("kind", sorted(ABUSIVE))
 async def test_abusive_documents_are_refused_before_any_resolver(
-    app: FastAPI, client: httpx.AsyncClient, kind: str
+    app: FastAPI, client: httpx.AsyncClient, world: World, kind: str
 ) -> None:
+    # ``world`` makes sure a neighbourhood exists for the control query, whatever ran before.
     with statements(app) as control:
         assert (await post(client, "{ neighbourhoods(first: 1) { code } }"))["data"]["neighbourhoods"]
     assert control, "a resolver that reads the database sends statements"

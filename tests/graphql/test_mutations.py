@@ -206,11 +206,14 @@ async def test_outsiders_cannot_change_what_is_not_theirs(
     # A member without networks:manage cannot decide: refused by the field's permission.
     denied = await networks.gql(client, "resident", DECIDE, id=str(requested), v=1, input=decision)
     assert denied["data"] is None and denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    # No write scope at all: anonymous, BI, a case worker, a partner.
-    for actor in ("anonymous", "analyst", "generalist_a", "partner_a"):
+    # No write scope at all: BI, a case worker, a partner; anonymous callers are told to send a token.
+    for actor in ("analyst", "generalist_a", "partner_a"):
         body = await networks.gql(client, actor, UPDATE, id=idea["id"], v=1, input={"title": "Mine"})
         assert body["data"] is None, actor
         assert body["errors"][0]["message"] == "The access token lacks a scope this field needs."
+    body = await networks.gql(client, "anonymous", UPDATE, id=idea["id"], v=1, input={"title": "Mine"})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     after = await networks.gql(
         client, "resident", "query($id: ID!) { initiative(id: $id) { title version } }", id=idea["id"]
     )

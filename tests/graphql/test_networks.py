@@ -182,8 +182,11 @@ async def test_only_the_networks_coordinator_manages_it(
         client, "coordinator_b", UPDATE_PLAN, id=str(networks.plans["a"]), v=1, input={"budgetCents": 1}
     )
     assert other["data"]["updateYearPlan"]["__typename"] == "NotFoundProblem"
-    # Without networks:manage (a member resident, BI, a case worker, anonymous): refused by scope.
-    for actor in ("resident", "analyst", "generalist_a", "anonymous", "resident_b"):
+    # Without networks:manage (a member resident, BI, a case worker): refused by scope; anonymous
+    # callers are told that a token is needed.
+    for actor in ("resident", "analyst", "generalist_a", "resident_b"):
         body = await networks.gql(client, actor, REMOVE, id=partner_a["id"], v=1)
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN", actor
+    body = await networks.gql(client, "anonymous", REMOVE, id=partner_a["id"], v=1)
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert set(await _members(client, networks)) == {"Coordinator A", "Resident A", "Partner A"}

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.api.auth import CaseWriter
 from app.api.idempotency import REPLAYED_HEADER
 from app.api.problems import PROBLEM_RESPONSES
+from app.domain.text import SingleLine
 from app.web.observability import REQUEST_ID
 from app.web.subrequest import SubAnswer, SubRequest, send_within
 
@@ -51,7 +52,7 @@ class QueuedEdit(BaseModel):
         description="The route's path, e.g. `/api/v1/households/{id}/contacts` (case data only).",
         examples=["/api/v1/households/01a24e0f-ddd6-7000-8fba-000000006d41/contacts"],
     )
-    if_match: str | None = Field(
+    if_match: SingleLine | None = Field(
         default=None, max_length=200, description="The ETag of the version you edited (updates and removals)."
     )
     body: dict[str, Any] | None = Field(default=None, description="The request body (a JSON object).")
