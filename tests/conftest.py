@@ -26,7 +26,7 @@ from app.db import Database, async_url
 from app.embedded import drop_database, start_embedded_postgres
 from app.main import create_app
 from app.migrations import upgrade
-from app.settings import Environment, Settings
+from app.settings import Environment, PasswordHashing, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = Path(os.environ.get("WIJKWERK_TEST_DATA_DIR", ROOT / ".wijkwerk" / "tests"))
@@ -81,6 +81,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         bsn_index_key=secrets.token_urlsafe(32),
         rate_limit_token_per_minute=10_000,
         rate_limit_machine_per_minute=100_000,
+        # Hundreds of people and clients per run: argon2 at production cost would dominate the run.
+        password_hashing=PasswordHashing.fast,
     )
 
 
