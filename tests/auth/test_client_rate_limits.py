@@ -13,7 +13,7 @@ from app.web.ratelimit import CLIENT_LIMITS_TTL_SECONDS, client_limits
 from tests.auth.helpers import TOKEN_URL, basic, own_app
 from tests.auth.test_rate_limits import _assert_429
 from tests.factories import World
-from tests.organisation.test_admin_api import counting_statements
+from tests.support.statements import counting_statements
 
 DEFAULT = 4  # the app's default per-client limit, machine routes and token endpoint alike
 OWN = 2  # partner_a's own limit: one token every 30 seconds

@@ -13,7 +13,7 @@ import httpx
 from tests.factories import World, next_code
 from tests.initiatives.factories import make_networks
 from tests.organisation.test_admin_access import NOT_ADMINS, _send
-from tests.organisation.test_admin_api import counting_statements
+from tests.support.statements import counting_statements
 
 URL = "/api/v1/resident-networks"
 REFUSED = [*NOT_ADMINS, "generalist_b", "team_lead_b", "partner_b"]
