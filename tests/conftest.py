@@ -4,7 +4,7 @@
   ``TEST_DATABASE_URL`` names another server; either way every run (and every xdist worker) gets a
   database of its own, created here and dropped at the end.
 * Tests commit for real (the app's unit of work commits), so each test makes its own municipality,
-  teams and people through ``tests.factories`` and asserts only on what it made.
+  teams and people (the ``world`` fixture, ``tests.factories``) and asserts only on what it made.
 * Tokens come from the real token code (``app.domain.identity.grants``), signed with the app's own keys.
 """
 
@@ -14,7 +14,6 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +26,7 @@ from app.embedded import drop_database, start_embedded_postgres
 from app.main import create_app
 from app.migrations import upgrade
 from app.settings import Environment, PasswordHashing, Settings
+from tests.factories import World
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = Path(os.environ.get("WIJKWERK_TEST_DATA_DIR", ROOT / ".wijkwerk" / "tests"))
@@ -115,8 +115,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def world(app: FastAPI) -> Any:
-    """A fresh municipality with two wijken, buurten, teams A and B, people and clients of each role."""
-    from tests.factories import World
+async def world(app: FastAPI) -> World:
+    """A fresh municipality with two wijken, buurten, teams A and B, people and clients of each role:
+    what every test builds its data in (a world costs a few inserts: the test settings hash cheaply)."""
+    return await World.create(app)
 
+
+@pytest.fixture(scope="module")
+async def shared_world(app: FastAPI) -> World:
+    """One world for a module's data set that is built once and only read (a matrix of households that
+    many tests look at): for module-scoped fixtures only; a test that writes takes ``world``."""
     return await World.create(app)

@@ -13,13 +13,13 @@ from tests.support.statements import counting_statements
 
 
 async def test_two_clients_editing_one_household_one_wins_other_gets_412(
-    client: httpx.AsyncClient, shared: World
+    client: httpx.AsyncClient, world: World
 ) -> None:
-    household = await create_household(client, shared)
+    household = await create_household(client, world)
     url = f"/api/v1/households/{household['id']}"
-    tag = await etag(client, shared, household["id"])
-    first = {**await shared.headers("generalist_a"), "If-Match": tag}
-    second = {**await shared.headers("generalist_a2"), "If-Match": tag}
+    tag = await etag(client, world, household["id"])
+    first = {**await world.headers("generalist_a"), "If-Match": tag}
+    second = {**await world.headers("generalist_a2"), "If-Match": tag}
     responses = await asyncio.gather(
         client.patch(url, json={"house_number_addition": "A"}, headers=first),
         client.patch(url, json={"house_number_addition": "B"}, headers=second),
@@ -28,10 +28,10 @@ async def test_two_clients_editing_one_household_one_wins_other_gets_412(
     winner = next(r for r in responses if r.status_code == 200).json()
     loser = next(r for r in responses if r.status_code == 412)
     assert loser.json()["type"] == "urn:wijkwerk:problem:stale_version"
-    final = (await client.get(url, headers=await shared.headers("generalist_a"))).json()
+    final = (await client.get(url, headers=await world.headers("generalist_a"))).json()
     assert final["house_number_addition"] == winner["house_number_addition"] and final["version"] == 2
     missing = await client.patch(
-        url, json={"house_number_addition": "C"}, headers=await shared.headers("generalist_a")
+        url, json={"house_number_addition": "C"}, headers=await world.headers("generalist_a")
     )
     assert missing.status_code == 428
 

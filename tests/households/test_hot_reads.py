@@ -62,9 +62,9 @@ async def _pages(client: httpx.AsyncClient, world: World, actor: str, **params: 
 
 
 @pytest.fixture(scope="module")
-async def varied(shared: World, client_for_module: httpx.AsyncClient) -> World:
+async def varied(shared_world: World, client_for_module: httpx.AsyncClient) -> World:
     """Households of both teams in every shape: themes, additions, closed, confidential, other coordinator."""
-    world, client = shared, client_for_module
+    world, client = shared_world, client_for_module
     for i in range(7):
         await create_household(
             client,
