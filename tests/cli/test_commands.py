@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
 import uuid
@@ -10,44 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from joserfc.jwk import ECKey
 from sqlalchemy import func
 from sqlmodel import col, select
-from typer.testing import CliRunner, Result
 
-from app import cli
 from app.db import Database
 from app.demo import organisation as demo_org
 from app.domain.identity.models import OAuthClient, SigningKey, User
 from app.domain.organisation.models import Area, Team, Worker
-from app.settings import Settings
+from tests.cli.support import invoke, output_json
 from tests.factories import World, next_code
-
-
-@pytest.fixture
-def env(migrated: str, settings: Settings, tmp_path: Path) -> dict[str, str]:
-    assert settings.secret_key is not None
-    return {
-        "DATABASE_URL": migrated,
-        "WIJKWERK_DATA_DIR": str(tmp_path / "data"),
-        # The app under test wraps its signing keys with this secret; `keys rotate` must use the same.
-        "WIJKWERK_SECRET_KEY": settings.secret_key.get_secret_value(),
-        # The commands hash what they create as the app under test does (cheaply).
-        "WIJKWERK_PASSWORD_HASHING": str(settings.password_hashing),
-    }
-
-
-async def invoke(args: list[str], env: dict[str, str], input: str | None = None) -> Result:
-    """Run the command in a thread: it runs its own event loop, as from a shell."""
-    runner = CliRunner()
-    return await asyncio.to_thread(lambda: runner.invoke(cli.app, args, env=env, input=input))
-
-
-def _json(result: Result) -> dict[str, Any]:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return dict(json.loads(result.stdout))
 
 
 async def _one(db: Database, model: type[Any], *where: Any) -> Any:
@@ -63,7 +35,7 @@ async def test_clients_create_for_a_partner_by_name(
 ) -> None:
     organisation = world.organisations["a"]
     args = ["clients", "create", "--role", "partner", "--organisation", organisation.name.upper()]
-    created = _json(await invoke([*args, "--scopes", "referrals:read", "--json"], env))
+    created = output_json(await invoke([*args, "--scopes", "referrals:read", "--json"], env))
     assert created["allowed_scopes"] == "referrals:read"
     assert created["organisation_id"] == str(organisation.id)
     stored = await _one(db, OAuthClient, OAuthClient.client_id == created["client_id"])
@@ -104,7 +76,7 @@ async def test_clients_create_with_private_key_jwt(
     client_id = f"cli-partner-{next_code()}"
     args = ["clients", "create", "--role", "partner", "--organisation", str(world.organisations["b"].id)]
     args += ["--client-id", client_id, "--auth-method", "private_key_jwt", "--jwks", str(jwks), "--json"]
-    created = _json(await invoke(args, env))
+    created = output_json(await invoke(args, env))
     assert created["client_secret"] is None and created["auth_method"] == "private_key_jwt"
     stored = await _one(db, OAuthClient, OAuthClient.client_id == client_id)
     assert stored.jwks["keys"][0]["kid"] == "cli-1" and stored.secret_hash is None
@@ -123,7 +95,7 @@ async def test_users_create_with_a_generated_password(
         session.add(fresh)
     username = f"cli.generalist{next_code()}"
     args = ["users", "create", "--username", username, "--role", "generalist", "--worker-id", str(fresh.id)]
-    created = _json(await invoke([*args, "--bsn-read", "--generate-password", "--json"], env))
+    created = output_json(await invoke([*args, "--bsn-read", "--generate-password", "--json"], env))
     assert created["bsn_read"] is True and len(created["password"]) >= 12
     stored = await _one(db, User, User.username == username)
     assert stored.worker_id == fresh.id
@@ -140,7 +112,7 @@ async def test_users_create_prompts_for_the_password(world: World, db: Database,
     username = f"cli.resident{next_code()}"
     password = "a resident's long password"
     args = ["users", "create", "--username", username, "--role", "resident", "--json"]
-    created = _json(await invoke(args, env, input=f"{password}\n{password}\n"))
+    created = output_json(await invoke(args, env, input=f"{password}\n{password}\n"))
     assert "password" not in created
     assert password not in created.values()
     stored = await _one(db, User, User.username == username)

@@ -10,7 +10,7 @@ from app.db import Database
 from app.demo import ordered_loaders
 from app.demo import stats as demo_stats
 from app.domain.stats import rollups
-from tests.cli.test_commands import _json, env, invoke  # noqa: F401 - env is a fixture
+from tests.cli.support import invoke, output_json
 from tests.factories import World
 from tests.stats.data import Dataset
 
@@ -25,11 +25,11 @@ async def _state(db: Database, world: World) -> tuple[datetime, int]:
         return await rollups.refreshed_at(session), int(registered or 0)
 
 
-async def test_stats_refresh_recomputes_the_rollups(world: World, db: Database, env: dict[str, str]) -> None:  # noqa: F811
+async def test_stats_refresh_recomputes_the_rollups(world: World, db: Database, env: dict[str, str]) -> None:
     await Dataset(world).households(world.buurten[0], 12, registered=date(2025, 3, 3))
     before, registered = await _state(db, world)
     assert registered == 0  # not in the figures until a refresh
-    result = _json(await invoke(["stats", "refresh", "--json"], env))
+    result = output_json(await invoke(["stats", "refresh", "--json"], env))
     after, registered = await _state(db, world)
     assert registered == 12 and after > before
     assert datetime.fromisoformat(result["refreshed_at"]) == after
@@ -41,7 +41,7 @@ async def test_stats_refresh_recomputes_the_rollups(world: World, db: Database, 
 async def test_a_purge_refreshes_the_rollups_and_a_dry_run_does_not(
     world: World,
     db: Database,
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
 ) -> None:
     before, _ = await _state(db, world)
     dry = await invoke(["purge", "--dry-run", "--json"], env)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.graphql.test_mutations import PROPOSE, proposal
+from tests.graphql.documents import PROPOSE, proposal
 from tests.initiatives.factories import Networks
 from tests.support.statements import counting_statements
 

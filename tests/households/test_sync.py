@@ -3,77 +3,17 @@ team membership, and a watermark that never skips a transaction that commits lat
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 from app.domain.households.models import ContactMoment
 from app.domain.organisation.models import WorkerTeam
 from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork
 from tests.factories import World
-from tests.households.support import create_household, etag, worker_id
-
-
-async def settle(world: World) -> None:
-    """Wait until every transaction that started before now has finished, anywhere on the server.
-
-    The watermark is cluster-wide (transaction ids are), and other test runs share the server, so a
-    change is only due once every older transaction has ended — exactly what the contract promises."""
-    async with world.app.state.db.transaction() as session:
-        marker = int(await session.scalar(text("SELECT pg_current_xact_id()::text::bigint")) or 0)
-    for _ in range(400):
-        async with world.app.state.db.sessionmaker() as session:
-            xmin = int(
-                await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-                or 0
-            )
-        if xmin > marker:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("an older transaction on the server did not finish within 20 s")
-
-
-async def sync_all(
-    client: httpx.AsyncClient, world: World, actor: str, cursor: str | None = None, limit: int = 50
-) -> dict[str, Any]:
-    """Follow has_more to the end; returns upserts/tombstones keyed by (entity, id), the last cursor
-    and whether any page said reset. Waits for older transactions first (see ``settle``)."""
-    await settle(world)
-    upserts: dict[tuple[str, str], dict[str, Any]] = {}
-    tombstones: set[tuple[str, str]] = set()
-    reset = False
-    pages = 0
-    headers = await world.headers(actor)
-    while True:
-        params: dict[str, Any] = {"limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        response = await client.get("/api/v1/sync", params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        pages += 1
-        reset = reset or page["reset"]
-        for item in page["upserts"]:
-            upserts[(item["entity"], item["id"])] = item
-        tombstones |= {(t["entity"], t["id"]) for t in page["tombstones"]}
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return {
-                "upserts": upserts,
-                "tombstones": tombstones,
-                "cursor": cursor,
-                "reset": reset,
-                "pages": pages,
-            }
-
-
-def households(result: dict[str, Any]) -> set[str]:
-    return {i for (e, i) in result["upserts"] if e == "household"}
+from tests.households.support import create_household, etag, households, sync_all, worker_id
 
 
 async def test_full_sync_is_the_caseload(client: httpx.AsyncClient, world: World) -> None:

@@ -11,8 +11,7 @@ from pydantic import TypeAdapter
 from app.domain.households.schemas import ContactRead, HouseholdRead
 from app.domain.sync.schemas import SyncPage
 from tests.factories import World
-from tests.households.support import create_household
-from tests.households.test_sync import settle
+from tests.households.support import create_household, settle
 from tests.support.statements import counting_statements
 
 PAGE = TypeAdapter(SyncPage)

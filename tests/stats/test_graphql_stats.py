@@ -16,7 +16,7 @@ from app.domain.stats.catalogue import CATALOGUE
 from app.graphql.permissions import SeesNeighbourhoodFigures
 from app.settings import Settings
 from tests.factories import World
-from tests.graphql.test_schema import permissions_of
+from tests.graphql.support import permissions_of
 from tests.initiatives.factories import Networks, make_networks
 from tests.stats.data import Dataset
 from tests.stats.helpers import figures, refresh
