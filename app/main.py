@@ -16,6 +16,7 @@ from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers
 from app.api.v1 import api_router
 from app.bootstrap import checked_settings, wiring
 from app.db import Database
+from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.tokens import build_token_verifier
 from app.domain.webhooks.health import queue_health
 from app.graphql import mount_graphql
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     app.state.settings = settings
     app.state.wiring = wiring()
+    app.state.secret_hasher = SecretHasher.for_settings(settings)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_observability(app, webhook_queue_health=queue_health)

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 
+from app.domain.identity.passwords import SecretHasher
 from app.domain.unit_of_work.access_log import AccessOutcome
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.errors import InsufficientScope
@@ -40,6 +41,15 @@ Authorization = Annotated[str | None, Depends(oauth2_scheme)]
 # One per request, shared by every dependency that asks (FastAPI caches it for the request); committed
 # before the answer is sent (scope "function").
 UoW = Annotated[UnitOfWork, Depends(request_unit_of_work, scope="function")]
+
+
+def secret_hasher(request: Request) -> SecretHasher:
+    """The app's password and client-secret hasher, built once by ``create_app`` from the settings."""
+    hasher: SecretHasher = request.app.state.secret_hasher
+    return hasher
+
+
+Hasher = Annotated[SecretHasher, Depends(secret_hasher)]
 
 
 def _check_scopes(principal: Principal, required: list[str]) -> None:

@@ -6,63 +6,8 @@ from typing import Any
 
 import httpx
 
+from tests.graphql.documents import DECIDE, PROPOSE, REPORT, REQUEST, START, UPDATE, proposal
 from tests.initiatives.factories import YEAR, Networks
-
-RESULT = """
-  __typename
-  ... on Initiative { id status version requestedAmountCents grantedAmountCents year initiator { name }
-                      participantsReached report grant { decision amountCents reason } }
-  ... on Problem { rule message }
-  ... on InvalidInputProblem { fields { path rule message } }
-"""
-
-PROPOSE = (
-    """mutation($input: ProposeInitiativeInput!) { proposeInitiative(input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-UPDATE = (
-    """mutation($id: ID!, $v: Int!, $input: UpdateInitiativeInput!) {
-  updateInitiative(id: $id, expectedVersion: $v, input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-REQUEST = (
-    """mutation($id: ID!, $v: Int!, $amount: Int!, $year: Int!) {
-  requestGrant(id: $id, expectedVersion: $v, amountCents: $amount, year: $year) { """
-    + RESULT
-    + """ } }"""
-)
-DECIDE = (
-    """mutation($id: ID!, $v: Int!, $input: GrantDecisionInput!) {
-  decideGrant(id: $id, expectedVersion: $v, input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-START = (
-    """mutation($id: ID!, $v: Int!) { startInitiative(id: $id, expectedVersion: $v) { """
-    + RESULT
-    + """ } }"""
-)
-REPORT = (
-    """mutation($id: ID!, $v: Int!, $input: ReportInput!) {
-  reportInitiative(id: $id, expectedVersion: $v, input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-
-
-def proposal(networks: Networks, **overrides: Any) -> dict[str, Any]:
-    return {
-        "networkId": str(networks.a),
-        "buurt": networks.buurt_a,
-        "title": "Financieel café",
-        "summary": "Monthly coffee morning with volunteers who help with letters and bills.",
-        "themes": ["debts", "poverty"],
-        "initiator": {"name": "Fatima El Amrani", "email": "fatima@example.org"},
-        "startsOn": f"{YEAR}-09-01",
-        **overrides,
-    }
 
 
 async def _propose(client: httpx.AsyncClient, networks: Networks, actor: str = "resident") -> dict[str, Any]:

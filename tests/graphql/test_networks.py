@@ -6,20 +6,9 @@ from typing import Any
 
 import httpx
 
+from tests.graphql.documents import ADD, MEMBER, partner
 from tests.initiatives.factories import YEAR, Networks
 
-MEMBER = """
-  __typename
-  ... on NetworkMember { id displayName isResident role hasAccount version contact { email } }
-  ... on Problem { rule message }
-  ... on InvalidInputProblem { fields { path rule } }
-"""
-ADD = (
-    """mutation($network: ID!, $input: AddMemberInput!) {
-  addNetworkMember(networkId: $network, input: $input) { """
-    + MEMBER
-    + """ } }"""
-)
 UPDATE = (
     """mutation($id: ID!, $v: Int!, $input: UpdateMemberInput!) {
   updateNetworkMember(id: $id, expectedVersion: $v, input: $input) { """
@@ -52,10 +41,6 @@ MEMBERS = "query($id: ID!) { network(id: $id) { members { id displayName isResid
 async def _members(client: httpx.AsyncClient, networks: Networks) -> dict[str, dict[str, Any]]:
     body = await networks.gql(client, "network_coordinator", MEMBERS, id=str(networks.a))
     return {m["displayName"]: m for m in body["data"]["network"]["members"]}
-
-
-def partner(name: str) -> dict[str, Any]:
-    return {"displayName": name, "isResident": False, "email": "partner@example.org"}
 
 
 async def test_the_resident_majority_holds(client: httpx.AsyncClient, networks: Networks) -> None:

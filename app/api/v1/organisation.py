@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.api.auth import Admin
-from app.api.deps import UoW
+from app.api.deps import Hasher, UoW
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from app.domain.identity import accounts
@@ -280,8 +280,8 @@ async def list_clients(
     responses=CONFLICT,
     summary="Register a client; a client_secret_basic secret is returned this once",
 )
-async def create_client(body: ClientCreate, uow: UoW, principal: Admin) -> Any:
-    client, secret = await accounts.create_client(uow, body)
+async def create_client(body: ClientCreate, uow: UoW, principal: Admin, hasher: Hasher) -> Any:
+    client, secret = await accounts.create_client(uow, body, hasher)
     return _credentials(client, secret)
 
 
@@ -303,8 +303,8 @@ async def update_client(client_pk: uuid.UUID, body: ClientUpdate, uow: UoW, prin
     responses=CONFLICT,
     summary="Rotate the secret (the old one stops working); the new one is returned this once",
 )
-async def rotate_client_secret(client_pk: uuid.UUID, uow: UoW, principal: Admin) -> Any:
-    client, secret = await accounts.rotate_client_secret(uow, client_pk)
+async def rotate_client_secret(client_pk: uuid.UUID, uow: UoW, principal: Admin, hasher: Hasher) -> Any:
+    client, secret = await accounts.rotate_client_secret(uow, client_pk, hasher)
     return _credentials(client, secret)
 
 
@@ -333,8 +333,8 @@ async def list_users(
 
 
 @router.post("/users", status_code=201, response_model=UserRead, responses=CONFLICT, summary="Add a person")
-async def create_user(body: UserCreate, uow: UoW, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.create_user(uow, body))
+async def create_user(body: UserCreate, uow: UoW, principal: Admin, hasher: Hasher) -> Any:
+    return accounts.user_read(await accounts.create_user(uow, body, hasher))
 
 
 @router.get("/users/{user_id}", response_model=UserRead, summary="Read a person")
@@ -345,5 +345,7 @@ async def get_user(user_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
 @router.patch(
     "/users/{user_id}", response_model=UserRead, responses=CONFLICT, summary="Update role, links or password"
 )
-async def update_user(user_id: uuid.UUID, body: UserUpdate, uow: UoW, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.update_user(uow, user_id, body))
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, uow: UoW, principal: Admin, hasher: Hasher
+) -> Any:
+    return accounts.user_read(await accounts.update_user(uow, user_id, body, hasher))
