@@ -88,8 +88,7 @@ class BodySizeLimit:
 
 
 def include_api(app: FastAPI, api: APIRouter) -> None:
-    """Include the routers that ``api`` gathers straight into the app, under ``api``'s prefix, each
-    refusing what its operations do not declare (``app.api.strict``).
+    """Include the routers that ``api`` gathers straight into the app, under ``api``'s prefix.
 
     The same routes and OpenAPI document as ``app.include_router(api)``, one level shallower: FastAPI
     walks every included router again at each level of nesting (and recounts its routes each time), so
@@ -101,7 +100,7 @@ def include_api(app: FastAPI, api: APIRouter) -> None:
         router = getattr(included, "original_router", None)
         if not isinstance(router, APIRouter):
             raise ValueError("the API router holds a route of its own: include it as a whole")
-        app.include_router(router, prefix=api.prefix, dependencies=[StrictRequest])
+        app.include_router(router, prefix=api.prefix)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -141,8 +140,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.state.wiring = wiring()
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-    install_observability(app, webhook_queue_health=queue_health)
+    install_observability(app, webhook_queue_health=queue_health, dependencies=[StrictRequest])
     include_api(app, api_router)  # first: the routes that carry the traffic are matched soonest
+    # Routes without a caller refuse undeclared input through this dependency; the others in their
+    # caller dependency, after the token and scope checks (app.api.strict).
     app.include_router(health.router, dependencies=[StrictRequest])
     # Not strict: RFC 6749 §3.1 has an authorization server ignore parameters it does not know.
     app.include_router(oauth.router)

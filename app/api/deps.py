@@ -2,6 +2,9 @@
 needs. The typed names a route writes in its signature (``CaseReader``, ``Admin``, ...) are declared
 once, in ``app.api.auth``; this module holds the functions behind them.
 
+Once the caller is known, each of them refuses what the operation does not declare (an unknown query
+parameter, a body that is not JSON: ``app.api.strict``).
+
 FastAPI lists the scopes of each route in the OpenAPI document (through ``oauth2_scheme``), and a test
 walks every route to make sure none is left without a requirement unless it is on the public list.
 """
@@ -14,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 
+from app.api.strict import refuse_undeclared_input
 from app.domain.unit_of_work.access_log import AccessOutcome
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.errors import InsufficientScope
@@ -54,6 +58,7 @@ async def caller(
     token, 403 without a scope)."""
     principal = await authenticate(request, authorization)
     _check_scopes(principal, security_scopes.scopes)
+    await refuse_undeclared_input(request)
     return principal
 
 
@@ -82,6 +87,7 @@ async def logged_caller(
             resource_id=resource_id,
         )
         raise
+    await refuse_undeclared_input(request)
     return principal
 
 
@@ -92,4 +98,6 @@ async def authenticated(request: Request, authorization: Authorization) -> Princ
 
 async def maybe_caller(request: Request, authorization: Authorization) -> Principal | None:
     """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
-    return await optional_principal(request, authorization)
+    principal = await optional_principal(request, authorization)
+    await refuse_undeclared_input(request)
+    return principal

@@ -1,8 +1,6 @@
 """What a REST request may carry beyond its operation's own parameters: nothing.
 
-``StrictRequest`` is one dependency, given to every REST router where ``create_app`` includes it
-(the OAuth endpoints excepted: RFC 6749 §3.1 tells an authorization server to ignore parameters it
-does not know, and they answer errors in RFC 6749's own format). It refuses, before the route runs:
+``refuse_undeclared_input(request)`` refuses:
 
 * a query parameter the operation does not declare: 422, ``errors[].rule`` ``unknown_parameter``
   (a misspelt filter must not silently widen an answer, e.g. ``/audit?household_id=`` would list
@@ -10,6 +8,13 @@ does not know, and they answer errors in RFC 6749's own format). It refuses, bef
 * a body in a media type the operation does not take: 415 with ``Accept-Post`` / ``Accept-Patch``
   (``Accept`` for other methods) naming the one it takes, instead of pydantic's "Input should be a
   valid dictionary" about the bytes it was handed.
+
+It runs once the caller is known, like the operation's own validation: the caller dependencies of
+``app.api.deps`` call it after the token and scope checks (so a refused scope is still a 401/403,
+and still in the access log, whatever else the request holds), and ``StrictRequest`` is the same
+check as a router dependency for the REST routes without a caller (health). The OAuth endpoints do
+not take it: RFC 6749 §3.1 has an authorization server ignore parameters it does not know, and they
+answer errors in RFC 6749's own format.
 
 ``allowed_methods`` says which methods a path has over every route of the app, for the ``Allow``
 header of a 405 (routing stops at the first route whose path matches).
@@ -94,7 +99,8 @@ async def _refuse_other_media(request: Request, route: APIRoute) -> None:
     raise StarletteHTTPException(415, f"Send the request body as {accepted}.", headers={header: accepted})
 
 
-async def _strict_request(request: Request) -> None:
+async def refuse_undeclared_input(request: Request) -> None:
+    """422 for an undeclared query parameter, 415 for a body that is not the operation's media type."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -104,7 +110,7 @@ async def _strict_request(request: Request) -> None:
         await _refuse_other_media(request, route)
 
 
-StrictRequest = Depends(_strict_request)
+StrictRequest = Depends(refuse_undeclared_input)
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -1,11 +1,24 @@
-"""Schemathesis over the whole served OpenAPI document: no 5xx, and every response as documented.
+"""Schemathesis over the served contract: REST with every check schemathesis has, stateful runs along
+the document's links, and GraphQL; zero failures.
 
-Each operation is one test (so a failure names it), fed by valid and invalid generated requests with
-the token of a role drawn per example (every role of app.security.scopes.Role, and anonymous).
+* REST: one test per operation (a failure names it), through schemathesis' own phases: the
+  document's examples, the coverage phase (boundary values, missing required parameters and
+  headers, methods the path does not have, other media types) and generated valid and invalid
+  requests. Every check of the installed schemathesis runs on every answer (``ALL_CHECKS``, asserted
+  against schemathesis' registry, so a check added by an upgrade runs too).
+* Stateful: sequences along the OpenAPI links (a 201 leads to the created object's operations),
+  where ``use_after_free`` and ``ensure_resource_availability`` apply.
+* GraphQL: every query and mutation field at /graphql, valid and invalid.
 
-Bounded and deterministic: about ``FUZZ_BUDGET`` examples in all, spread over the operations (between
-3 and 12 each), derandomized, no example database, no shrinking (the first failing example is reported
-as is). ``WIJKWERK_FUZZ_EXAMPLES=50`` sets the examples per operation for a deeper run.
+Each operation is called with the token of the first role that holds the
+scopes it declares (``tests.contract.support.role_for``), so valid requests reach the service
+instead of stopping at a 403; the
+``ignored_auth`` check sends each again without a token and with a broken one.
+
+Bounded and deterministic: a fixed seed, no example database, no shrinking. The fuzzing phase takes
+``EXAMPLES`` examples per operation (``FUZZ_BUDGET`` spread over the operations);
+``WIJKWERK_FUZZ_EXAMPLES=N`` sets N per operation (and N stateful runs) for the nightly run
+(docs/operations.md).
 """
 
 from __future__ import annotations
@@ -16,42 +29,50 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import CHECKS, load_all_checks
 
-from app.contract import contract_app
+from app.contract import contract_app, openapi_document
 from tests.contract.conftest import ROLE_ACTORS
+from tests.contract.support import role_for
 
 FUZZ_BUDGET = 600
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+SEED = 20261122
 
-
-def _labels(document: dict[str, Any]) -> list[str]:
-    return sorted(f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item)
-
-
-# Collected from an app built without a database; the test below checks the live server serves the same.
-OPERATIONS = _labels(contract_app().openapi())
+DOCUMENT = openapi_document(contract_app())
+OPERATIONS = sorted(f"{m.upper()} {p}" for p, item in DOCUMENT["paths"].items() for m in item)
 EXAMPLES = int(os.environ.get("WIJKWERK_FUZZ_EXAMPLES", 0)) or max(3, min(12, FUZZ_BUDGET // len(OPERATIONS)))
+DEEP = "WIJKWERK_FUZZ_EXAMPLES" in os.environ
+
+load_all_checks()
+ALL_CHECKS = [check for check in CHECKS.get_all() if not isinstance(check, type)]
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": SEED,
+        "generation": {"max-examples": EXAMPLES, "no-shrink": True, "database": "none"},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": True, "max-steps": 10 if DEEP else 4},
+        },
+        "checks": {
+            "enabled": True,
+            # A header the operation requires that is missing: If-Match is the one we require, and
+            # RFC 6585 names its absence 428 Precondition Required.
+            "missing_required_header": {"expected-statuses": [400, 401, 403, 406, 415, 422, 428]},
+            # Valid data the server may still refuse for a reason no schema can state: an If-Match
+            # that names another version of the object (412, RFC 9110 §13.1.1).
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 412, 429]},
+        },
+    }
+)
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
 
-@pytest.fixture(scope="session")
-def live_schema(live_server: str) -> Any:
-    return schemathesis.openapi.from_url(f"{live_server}/openapi.json")
+def _role_for(path: str, method: str) -> str:
+    return role_for(DOCUMENT, path, method)
 
 
 @pytest.fixture(scope="session")
@@ -59,38 +80,75 @@ def http() -> requests.Session:
     return requests.Session()
 
 
-def test_the_live_server_serves_the_collected_operations(live_schema: Any) -> None:
-    assert _labels(live_schema.raw_schema) == OPERATIONS
+def test_every_check_of_schemathesis_runs() -> None:
+    names = {check.__name__ for check in ALL_CHECKS}
+    assert {
+        "positive_data_acceptance",
+        "negative_data_rejection",
+        "ignored_auth",
+        "unsupported_method",
+    } <= names
+    assert {"use_after_free", "ensure_resource_availability", "missing_required_header"} <= names
+    assert all(CONFIG.projects.default.checks.get_by_name(name=name).enabled for name in names)
 
 
-@pytest.mark.parametrize("label", OPERATIONS)
-def test_operation_holds_up_under_generated_requests(
-    label: str,
-    live_schema: Any,
-    live_server: str,
-    role_headers: dict[str, dict[str, str]],
-    http: requests.Session,
+def test_the_live_server_serves_the_collected_operations(live_server: str, http: requests.Session) -> None:
+    served = http.get(f"{live_server}/openapi.json", timeout=30).json()
+    assert sorted(f"{m.upper()} {p}" for p, item in served["paths"].items() for m in item) == OPERATIONS
+    assert served == DOCUMENT
+
+
+def test_every_operation_has_a_caller() -> None:
+    for label in OPERATIONS:
+        method, path = label.split(" ", 1)
+        assert _role_for(path, method) in ROLE_ACTORS
+
+
+@SCHEMA.parametrize()
+@settings(derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_operation_holds_up(
+    case: Any, live_server: str, role_headers: dict[str, dict[str, str]], http: requests.Session
 ) -> None:
-    operation = live_schema.find_operation_by_label(label)
-    assert operation is not None, label
-    cases = st.one_of(
-        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
-    )
+    headers = role_headers[_role_for(case.path, case.method)]
+    case.call_and_validate(base_url=live_server, session=http, headers=headers, checks=ALL_CHECKS, timeout=30)
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=(Phase.explicit, Phase.generate),
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-    )
-    @given(case=cases, role=st.sampled_from(sorted(ROLE_ACTORS)))
-    def generated(case: Any, role: str) -> None:
-        case.call_and_validate(
-            base_url=live_server, session=http, headers=role_headers[role], checks=CHECKS, timeout=30
+
+def test_stateful_sequences_along_the_links(
+    live_server: str, role_headers: dict[str, dict[str, str]], http: requests.Session
+) -> None:
+    machine = SCHEMA.as_state_machine()
+
+    class Sequences(machine):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            headers = role_headers[_role_for(case.path, case.method)]
+            return {"base_url": live_server, "session": http, "headers": headers, "timeout": 30}
+
+    Sequences.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=(Phase.explicit, Phase.generate),
+            suppress_health_check=list(HealthCheck),
+            stateful_step_count=10 if DEEP else 4,
         )
+    )
 
-    generated()
+
+@pytest.fixture(scope="session")
+def graphql_schema(live_server: str) -> Any:
+    return schemathesis.graphql.from_url(f"{live_server}/graphql", config=CONFIG)
+
+
+GRAPHQL = schemathesis.pytest.from_fixture("graphql_schema")
+
+
+@GRAPHQL.parametrize()
+@settings(derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_graphql_holds_up(
+    case: Any, live_server: str, role_headers: dict[str, dict[str, str]], http: requests.Session
+) -> None:
+    case.call_and_validate(
+        base_url=f"{live_server}/graphql", session=http, headers=role_headers["generalist"], timeout=30
+    )
