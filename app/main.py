@@ -23,6 +23,7 @@ from app.domain.webhooks.health import queue_health
 from app.graphql import mount_graphql
 from app.settings import Settings, get_settings
 from app.web.cursors import Cursors
+from app.web.head import HeadAsGet
 from app.web.headers import ResponseHeaders, answer_headers
 from app.web.observability import configure_logging, install_observability, observed
 
@@ -46,8 +47,8 @@ class WijkwerkAPI(FastAPI):
     and gets an access line."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack = ResponseHeaders(super().build_middleware_stack(), answer_headers(API_VERSION))
-        return observed(self, stack)
+        stack = HeadAsGet(super().build_middleware_stack())
+        return observed(self, ResponseHeaders(stack, answer_headers(API_VERSION)))
 
 
 class BodySizeLimit:
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     # server URLs are relative to where it is served, so the committed contract fits every run.
     public_url = settings.issuer if settings.is_production else None
     finish_openapi(app, public_url=public_url)
-    publish_openapi(app, public_url=public_url)
+    publish_openapi(app)
     if not settings.is_production:
         mount_docs(app, openapi_url="/openapi.json")
     return app

@@ -250,11 +250,10 @@ def _reachable_components(document: dict[str, Any], start: Any) -> dict[str, Any
     return {section: dict(sorted(items.items())) for section, items in sorted(kept.items())}
 
 
-def versioned_document(
-    document: dict[str, Any], base_path: str = API_BASE_PATH, public_url: str | None = None
-) -> dict[str, Any]:
+def versioned_document(document: dict[str, Any], base_path: str = API_BASE_PATH) -> dict[str, Any]:
     """The contract of the API under ``base_path`` alone: its paths relative to a server URL that
-    ends in the major version (NL GOV API Design Rules /core/uri-version)."""
+    ends in the major version (NL GOV API Design Rules /core/uri-version), on the whole document's
+    server."""
     paths = {
         path.removeprefix(base_path): copy.deepcopy(item)
         for path, item in document.get("paths", {}).items()
@@ -265,8 +264,9 @@ def versioned_document(
     }
     versioned["paths"] = paths
     versioned["components"] = _reachable_components(document, paths)
-    server = (public_url or "") + base_path
-    versioned["servers"] = [{"url": server, "description": f"Wijkwerk API version {base_path[-1]}."}]
+    service = document.get("servers", [{"url": "/"}])[0]["url"].rstrip("/")
+    major = base_path.rsplit("/v", 1)[-1]
+    versioned["servers"] = [{"url": service + base_path, "description": f"Wijkwerk API version {major}."}]
     return versioned
 
 
@@ -275,7 +275,7 @@ def _published(document: dict[str, Any]) -> JSONResponse:
     return JSONResponse(document, headers={"Access-Control-Allow-Origin": "*"})
 
 
-def publish_openapi(app: FastAPI, *, public_url: str | None = None) -> None:
+def publish_openapi(app: FastAPI) -> None:
     """Serve the whole document at ``/openapi.json`` and version 1's at ``/api/v1/openapi.json``."""
     versioned: dict[str, Any] = {}
 
@@ -284,7 +284,7 @@ def publish_openapi(app: FastAPI, *, public_url: str | None = None) -> None:
 
     async def version_1(request: Request) -> JSONResponse:
         if not versioned:
-            versioned.update(versioned_document(request.app.openapi(), public_url=public_url))
+            versioned.update(versioned_document(request.app.openapi()))
         return _published(versioned)
 
     app.add_route("/openapi.json", whole, methods=["GET"], include_in_schema=False)

@@ -151,8 +151,10 @@ def configure_logging(settings: Settings) -> None:
 
 
 def uvicorn_logging_options() -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` so uvicorn keeps our logging setup."""
-    return {"log_config": None, "access_log": False}
+    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` so uvicorn keeps our logging setup
+    and names no server software in its answers (no ``Server: uvicorn``: NL GOV API Design Rules
+    /core/hide-implementation)."""
+    return {"log_config": None, "access_log": False, "server_header": False}
 
 
 # -- metrics -------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.openapi.checks import RejectedPositiveData
 
 from app.contract import contract_app, openapi_document
 from tests.contract.conftest import ROLE_ACTORS
@@ -69,6 +70,95 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
+
+# The rules a request valid by the contract may still break, each for a reason no schema can state.
+# A "valid data rejected" failure is dropped only when every error of the 422 names one of them:
+# any other refusal of valid data (a format the contract does not state, say) still fails.
+RULES_NO_SCHEMA_STATES = {
+    # A cursor is valid only when this service signed it for this very list.
+    "cursor_invalid": "signed by the service",
+    # Checksums and dates relative to today.
+    "bsn_checksum": "the eleven-test",
+    "occurred_in_future": "relative to now",
+    "birth_date_range": "relative to today",
+    "date_in_future": "relative to today",
+    # References: the contract says what an id or code looks like, not which exist.
+    **dict.fromkeys(
+        (
+            "unknown_buurt",
+            "unknown_area",
+            "unknown_municipality",
+            "unknown_organisation",
+            "unknown_team",
+            "unknown_theme",
+            "unknown_worker",
+            "unknown_life_domain",
+            "household_unknown",
+            "member_unknown",
+            "purpose_unknown",
+            "domain_unknown",
+            "organisation_unknown",
+            "not_a_buurt",
+            "buurt_not_covered",
+            "not_own_team",
+            "member_not_in_household",
+            "goal_not_in_plan",
+            "no_year_plan",
+        ),
+        "names an object that does not exist, or not here",
+    ),
+    # Rules over several fields, or over a field and the stored state.
+    **dict.fromkeys(
+        (
+            "cbs_code_nesting",
+            "parent_not_wijk",
+            "buurt_needs_wijk",
+            "wijk_has_no_parent",
+            "dates_order",
+            "period_order",
+            "duplicate_domain",
+            "redirect_uri_required",
+            "redirect_uri_not_allowed",
+            "organisation_required",
+            "organisation_not_allowed",
+            "jwks_required",
+            "jwks_not_allowed",
+            "machine_client_auth",
+            "public_client_auth",
+            "scope_not_in_role",
+            "not_a_machine_role",
+            "not_a_person_role",
+            "bsn_read_not_eligible",
+            "worker_link_not_allowed",
+            "user_role_not_allowed",
+            "plan_action_done",
+            "not_finished",
+            "not_applicable",
+        ),
+        "a rule over several fields or the stored state",
+    ),
+    # Until the shared text type (issue 11, item 4) states its pattern in the contract; then
+    # positive data holds no control characters and this entry is never used.
+    "control_characters": "text without control characters",
+}
+# RFC 6749 §4.1.2.1 and §5.2: the OAuth endpoints answer 400 (an error page, or an OAuth error)
+# for a request naming a client, redirect URI, code or token that is not registered.
+OAUTH_PATHS = ("/oauth/",)
+
+
+@SCHEMA.hook
+def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    if not isinstance(failure, RejectedPositiveData):
+        return True
+    if case.operation.path.startswith(OAUTH_PATHS) and response.status_code == 400:
+        return False
+    if response.status_code != 422:
+        return True
+    try:
+        errors = response.json().get("errors") or []
+    except ValueError:
+        return True
+    return not (errors and all(error.get("rule") in RULES_NO_SCHEMA_STATES for error in errors))
 
 
 def _role_for(path: str, method: str) -> str:
@@ -109,7 +199,7 @@ def test_every_operation_has_a_caller() -> None:
 def test_operation_holds_up(
     case: Any, live_server: str, role_headers: dict[str, dict[str, str]], http: requests.Session
 ) -> None:
-    headers = role_headers[_role_for(case.path, case.method)]
+    headers = role_headers[_role_for(case.operation.path, case.operation.method)]
     case.call_and_validate(base_url=live_server, session=http, headers=headers, checks=ALL_CHECKS, timeout=30)
 
 
@@ -120,7 +210,7 @@ def test_stateful_sequences_along_the_links(
 
     class Sequences(machine):  # type: ignore[misc,valid-type]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            headers = role_headers[_role_for(case.path, case.method)]
+            headers = role_headers[_role_for(case.operation.path, case.operation.method)]
             return {"base_url": live_server, "session": http, "headers": headers, "timeout": 30}
 
     Sequences.run(

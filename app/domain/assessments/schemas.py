@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from app.domain.assessments.rules import Tier
+from app.domain.inputs import IsoDate, Whole
 
 
 def _plain(value: str) -> str:
@@ -22,7 +23,7 @@ def _plain(value: str) -> str:
 PlainText = Annotated[str, AfterValidator(_plain)]
 """Free text of the case file: no control characters (shared by the case-file schemas)."""
 
-Score = Annotated[int, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant.")]
+Score = Annotated[Whole, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant.")]
 DomainCode = Annotated[
     PlainText,
     Field(min_length=1, max_length=40, description="A life-domain code from the configured list."),
@@ -53,7 +54,7 @@ class AssessmentCreate(BaseModel):
     )
 
     member_id: uuid.UUID | None = Field(default=None, description="A member of this household.")
-    assessed_on: date = Field(description="Local date of the assessment; not in the future.")
+    assessed_on: IsoDate = Field(description="Local date of the assessment; not in the future.")
     note: Note | None = None
     scores: list[ScoreIn] = Field(min_length=1, max_length=40, description="One score per domain.")
 
@@ -63,7 +64,7 @@ class AssessmentUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assessed_on: date | None = None
+    assessed_on: IsoDate | None = None
     note: Note | None = None
     scores: list[ScoreIn] | None = Field(default=None, min_length=1, max_length=40)
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import PlainText
+from app.domain.inputs import Flag, Whole
 from app.domain.support_network.models import Frequency, Relation, SupportKind
 
 Label = Annotated[
@@ -20,7 +21,7 @@ Label = Annotated[
         examples=["neighbour"],
     ),
 ]
-Reliability = Annotated[int, Field(ge=1, le=5, description="1 cannot be counted on ... 5 always there.")]
+Reliability = Annotated[Whole, Field(ge=1, le=5, description="1 cannot be counted on ... 5 always there.")]
 SupportKinds = Annotated[list[SupportKind], Field(max_length=len(SupportKind))]
 
 
@@ -46,7 +47,7 @@ class NetworkPersonCreate(BaseModel):
     support_kinds: SupportKinds = Field(default_factory=list)
     frequency: Frequency | None = None
     reliability: Reliability | None = None
-    engaged: bool = Field(default=False, description="Actively involved in supporting the household now.")
+    engaged: Flag = Field(default=False, description="Actively involved in supporting the household now.")
 
 
 class NetworkPersonUpdate(BaseModel):
@@ -57,7 +58,7 @@ class NetworkPersonUpdate(BaseModel):
     support_kinds: SupportKinds | None = None
     frequency: Frequency | None = None
     reliability: Reliability | None = None
-    engaged: bool | None = None
+    engaged: Flag | None = None
 
 
 class NetworkPersonRead(BaseModel):
