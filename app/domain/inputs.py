@@ -45,7 +45,10 @@ def _iso_text(kind: str) -> Any:
 
 
 Flag = StrictBool
-Whole = Annotated[int, BeforeValidator(_whole_number)]
+# Written last in an Annotated, after the constraints (``Annotated[int, Field(ge=1), WholeNumber]``):
+# pydantic then states the constraints in the JSON Schema as minimum and maximum.
+WholeNumber = BeforeValidator(_whole_number)
+Whole = Annotated[int, WholeNumber]
 IsoDate = Annotated[date, _iso_text("date")]
 IsoDatetime = Annotated[datetime, _iso_text("datetime")]
 AwareIsoDatetime = Annotated[AwareDatetime, _iso_text("datetime")]

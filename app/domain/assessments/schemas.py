@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from app.domain.assessments.rules import Tier
-from app.domain.inputs import IsoDate, Whole
+from app.domain.inputs import IsoDate, WholeNumber
 
 
 def _plain(value: str) -> str:
@@ -23,7 +23,9 @@ def _plain(value: str) -> str:
 PlainText = Annotated[str, AfterValidator(_plain)]
 """Free text of the case file: no control characters (shared by the case-file schemas)."""
 
-Score = Annotated[Whole, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant.")]
+Score = Annotated[
+    int, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant."), WholeNumber
+]
 DomainCode = Annotated[
     PlainText,
     Field(min_length=1, max_length=40, description="A life-domain code from the configured list."),

@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 from app.domain.households.bsn import BsnInvalid, check_bsn
 from app.domain.households.models import ClosingReason, ContactKind, HouseholdStatus, MemberRole
 from app.domain.households.rules import normalise_postcode
-from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate, Whole
+from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate, WholeNumber
 
 
 def _postcode(value: str) -> str:
@@ -122,7 +122,7 @@ class HouseholdCreate(BaseModel):
     model_config = _INPUT
 
     postcode: Postcode
-    house_number: Whole = Field(ge=1, le=99_999)
+    house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber]
     house_number_addition: Addition | None = None
     buurt_code: BuurtCode
     team_id: uuid.UUID | None = Field(
@@ -140,7 +140,7 @@ class HouseholdUpdate(BaseModel):
     model_config = _INPUT
 
     postcode: Postcode | None = None
-    house_number: Whole | None = Field(default=None, ge=1, le=99_999)
+    house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber] | None = None
     house_number_addition: Addition | None = None
     buurt_code: BuurtCode | None = None
     status: HouseholdStatus | None = None
@@ -183,7 +183,7 @@ class HouseholdSearch(BaseModel):
     bsn: Bsn | None = None
     reference: str | None = Field(default=None, max_length=20)
     postcode: Postcode | None = None
-    house_number: Whole | None = Field(default=None, ge=1, le=99_999)
+    house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber] | None = None
 
     @model_validator(mode="after")
     def _one_criterion(self) -> HouseholdSearch:
@@ -205,7 +205,7 @@ class ContactCreate(BaseModel):
 
     kind: ContactKind
     occurred_at: Annotated[AwareIsoDatetime, AfterValidator(_not_in_future)]
-    minutes: Whole = Field(default=0, ge=0, le=1440)
+    minutes: Annotated[int, Field(ge=0, le=1440), WholeNumber] = 0
     note: str | None = Field(default=None, max_length=2000)
 
 

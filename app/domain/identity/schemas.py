@@ -13,7 +13,7 @@ from pydantic import Field, StringConstraints
 
 from app.domain.identity.models import ClientAuthMethod
 from app.domain.identity.rules import MIN_PASSWORD_LENGTH
-from app.domain.inputs import Flag, Whole
+from app.domain.inputs import Flag, WholeNumber
 from app.domain.organisation.schemas import PRINTABLE, Input, Name, Output
 from app.security.scopes import Role
 
@@ -50,14 +50,14 @@ class ClientCreate(Input):
     )
     redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=10)
     jwks: dict[str, Any] | None = Field(default=None, description="Public keys for private_key_jwt.")
-    rate_limit_per_minute: Whole | None = Field(default=None, ge=1, le=100_000)
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = None
 
 
 class ClientUpdate(Input):
     name: Name | None = None
     allowed_scopes: list[ScopeName] | None = Field(default=None, max_length=20)
     redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=10)
-    rate_limit_per_minute: Whole | None = Field(default=None, ge=1, le=100_000)
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = None
     active: Flag | None = None
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
-from app.domain.inputs import Flag, IsoDate, Whole
+from app.domain.inputs import Flag, IsoDate, WholeNumber
 
 MAX_CENTS = 1_000_000_000  # EUR 10 million: far above any neighbourhood budget, inside a GraphQL Int
 
@@ -27,8 +27,8 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
 Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Cents = Annotated[Whole, Field(ge=1, le=MAX_CENTS)]
-Year = Annotated[Whole, Field(ge=2000, le=2100)]
+Cents = Annotated[int, Field(ge=1, le=MAX_CENTS), WholeNumber]
+Year = Annotated[int, Field(ge=2000, le=2100), WholeNumber]
 Themes = Annotated[list[ThemeCode], Field(max_length=10)]
 
 
@@ -82,7 +82,7 @@ class GrantRequest(_Input):
 
 class GrantDecisionIn(_Input):
     decision: GrantDecision
-    amount_cents: Annotated[Whole, Field(ge=0, le=MAX_CENTS)] = 0
+    amount_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] = 0
     reason: Text2000
 
     @model_validator(mode="after")
@@ -95,10 +95,12 @@ class GrantDecisionIn(_Input):
 
 
 class InitiativeReportIn(_Input):
-    participants_reached: Annotated[Whole, Field(ge=0, le=1_000_000)]
+    participants_reached: Annotated[int, Field(ge=0, le=1_000_000), WholeNumber]
     report: Text4000
     ends_on: IsoDate | None = None
-    spent_cents: Annotated[Whole, Field(ge=0, le=MAX_CENTS)] | None = None  # of the grant; at most granted
+    spent_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] | None = (
+        None  # of the grant; at most granted
+    )
 
 
 class MemberCreate(_Input):
@@ -120,13 +122,13 @@ class MemberUpdate(_Input):
 
 class YearPlanCreate(_Input):
     year: Year
-    budget_cents: Annotated[Whole, Field(ge=0, le=MAX_CENTS)]
+    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber]
     priorities: Themes = Field(default_factory=list)
     summary: Text4000 | None = None
 
 
 class YearPlanUpdate(_Input):
-    budget_cents: Annotated[Whole, Field(ge=0, le=MAX_CENTS)] | None = None
+    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] | None = None
     priorities: Themes | None = None
     summary: Text4000 | None = None
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import PlainText
-from app.domain.inputs import Flag, Whole
+from app.domain.inputs import Flag, WholeNumber
 from app.domain.support_network.models import Frequency, Relation, SupportKind
 
 Label = Annotated[
@@ -21,7 +21,9 @@ Label = Annotated[
         examples=["neighbour"],
     ),
 ]
-Reliability = Annotated[Whole, Field(ge=1, le=5, description="1 cannot be counted on ... 5 always there.")]
+Reliability = Annotated[
+    int, Field(ge=1, le=5, description="1 cannot be counted on ... 5 always there."), WholeNumber
+]
 SupportKinds = Annotated[list[SupportKind], Field(max_length=len(SupportKind))]
 
 
