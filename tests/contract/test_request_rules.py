@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.convertors import UUIDConvertor
 
 from app.contract import openapi_document
 from tests.contract.conftest import ROLE_ACTORS
@@ -165,3 +168,22 @@ async def test_a_path_parameter_that_is_no_id_names_no_resource(
     response = await client.get("/api/v1/households/not-an-id", headers=headers)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _path_params(dependant: Dependant) -> list[Any]:
+    return [*dependant.path_params, *(p for sub in dependant.dependencies for p in _path_params(sub))]
+
+
+def test_every_id_in_a_path_is_matched_as_an_id(app: FastAPI) -> None:
+    # Routing takes an id segment only when it is a UUID, so a literal path next to an id
+    # (/households/search beside /households/{household_id}) is never read as an id.
+    loose = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        for param in _path_params(route.dependant):
+            convertor = route.param_convertors.get(param.name)
+            if param.field_info.annotation is uuid.UUID and not isinstance(convertor, UUIDConvertor):
+                loose.append(f"{context.path_format} {param.name}")
+    assert not loose, loose
