@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.strict import allowed_methods
 from app.domain import errors as domain
 from app.domain import text
 from app.security.errors import AuthenticationFailed, InsufficientScope
@@ -116,13 +117,24 @@ async def _request_validation(request: Request, error: Exception) -> JSONRespons
     )
 
 
+_HTTP_RULES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+}
+
+
 async def _http_exception(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    rule = {404: "not_found", 405: "method_not_allowed", 413: "content_too_large"}.get(
-        error.status_code, "http_error"
-    )
+    rule = _HTTP_RULES.get(error.status_code, "http_error")
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
-    return problem_response(request, error.status_code, rule, detail, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Routing answers 405 from the first route whose path matched, naming that route's methods
+        # only; the path may have more (GET on one route, POST on another).
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(request, error.status_code, rule, detail, headers=headers)
 
 
 def _bearer_challenge(error: str | None, description: str, scope: str | None = None) -> str:
@@ -199,6 +211,7 @@ _DOCUMENTED: dict[int, tuple[str, str, dict[str, Any]]] = {
     409: ("conflict", "The request conflicts with the current state.", {}),
     412: ("stale_version", "The object changed since you read it; read it again.", {}),
     413: ("content_too_large", "Request bodies are limited to 1048576 bytes.", {}),
+    415: ("unsupported_media_type", "Send the request body as application/json.", {}),
     422: ("validation", "The request does not match the schema.", {}),
     428: ("if_match_required", "Send If-Match with the ETag you read.", {}),
     429: ("rate_limited", "Too many requests for this client; retry later.", _RETRY_AFTER),

@@ -12,16 +12,17 @@ again in an upload is not applied twice). The answer lists per edit what happene
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
+from pydantic_core import PydanticCustomError
 
 from app.api.auth import CaseWriter
 from app.api.idempotency import REPLAYED_HEADER
 from app.api.problems import PROBLEM_RESPONSES
-from app.domain.text import SingleLine
 from app.web.observability import REQUEST_ID
 from app.web.subrequest import SubAnswer, SubRequest, send_within
 
@@ -31,12 +32,23 @@ MAX_EDITS = 100
 # The case file's writes: an edit names a path under a household (the route decides what it is).
 CASE_PATH = r"^/api/v1/households/[0-9a-fA-F-]{36}(/[0-9A-Za-z_-]+)*$"
 _HEADERS_KEPT = ("etag", "location")
+# An entity tag as RFC 9110 writes it (visible ASCII without '"' between the quotes): it travels as a
+# header of the edit's own request.
+ETAG_PATTERN = r'^(W/)?"[\x21\x23-\x7e]*"$'
+
+
+# A write carries a body and a removal none: stated in the contract (the model's validator enforces it).
+_BODY_FITS_METHOD: JsonDict = {
+    "if": {"properties": {"method": {"const": "DELETE"}}},
+    "then": {"properties": {"body": {"type": "null"}}},
+    "else": {"required": ["body"], "properties": {"body": {"type": "object"}}},
+}
 
 
 class QueuedEdit(BaseModel):
     """One case write the phone could not send: the REST request it stands for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_BODY_FITS_METHOD)
 
     key: str = Field(
         min_length=1,
@@ -52,17 +64,23 @@ class QueuedEdit(BaseModel):
         description="The route's path, e.g. `/api/v1/households/{id}/contacts` (case data only).",
         examples=["/api/v1/households/01a24e0f-ddd6-7000-8fba-000000006d41/contacts"],
     )
-    if_match: SingleLine | None = Field(
-        default=None, max_length=200, description="The ETag of the version you edited (updates and removals)."
+    if_match: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=ETAG_PATTERN,
+        description="The ETag of the version you edited (updates and removals), as in If-Match.",
+        examples=['W/"3"'],
     )
-    body: dict[str, Any] | None = Field(default=None, description="The request body (a JSON object).")
+    body: dict[str, Any] | None = Field(
+        default=None, description="The request body (a JSON object); a DELETE has none."
+    )
 
     @model_validator(mode="after")
     def _body_fits_method(self) -> QueuedEdit:
         if self.method == "DELETE" and self.body is not None:
-            raise ValueError("A DELETE carries no body.")
+            raise PydanticCustomError("body_not_allowed", "A DELETE carries no body.")
         if self.method != "DELETE" and self.body is None:
-            raise ValueError("A POST, PATCH or PUT needs a body.")
+            raise PydanticCustomError("body_required", "A POST, PATCH or PUT needs a body.")
         return self
 
 
@@ -126,6 +144,12 @@ def _result(index: int, answer: SubAnswer) -> EditResult:
     )
 
 
+def _encoded(body: dict[str, Any]) -> bytes:
+    """The edit's body as its route would have received it sent alone. Python's encoder (not orjson)
+    writes any lone surrogate of the upload as the escape it arrived as, so the route judges it."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 @router.post(
     "/sync/edits",
     response_model=EditResults,
@@ -139,7 +163,7 @@ def _result(index: int, answer: SubAnswer) -> EditResult:
 async def apply_edits(request: Request, principal: CaseWriter, queued: QueuedEdits) -> EditResults:
     results = []
     for index, edit in enumerate(queued.edits):
-        body = orjson.dumps(edit.body) if edit.body is not None else b""
+        body = _encoded(edit.body) if edit.body is not None else b""
         sub = SubRequest(edit.method, edit.path, _headers(request, edit, index), body)
         result = _result(index, await send_within(request, sub))
         if result.status == 412 and edit.method != "POST":
