@@ -22,7 +22,14 @@ from app.db import RawStatement
 from app.domain.households.models import Household
 from app.domain.households.repository import FILTER_TYPES, household_filter, household_select
 from app.domain.organisation.models import WorkerTeam
-from app.domain.readmodel.sql import CASE_WORKER, case_worker_rule, constant, iso_utc, takes_case_worker_rule
+from app.domain.readmodel.sql import (
+    CASE_WORKER,
+    api_json,
+    case_worker_rule,
+    constant,
+    iso_utc,
+    takes_case_worker_rule,
+)
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -100,7 +107,7 @@ def household_page(filters: frozenset[str], after: bool) -> RawStatement:
 
 @dataclass(frozen=True)
 class HouseholdPage:
-    items: str  # a JSON array of HouseholdRead, made by PostgreSQL
+    items: bytes  # a JSON array of HouseholdRead, made by PostgreSQL
     last: tuple[datetime, uuid.UUID] | None  # the key of the last item when more follow
 
 
@@ -116,7 +123,7 @@ async def household_page_json(
     access-log row (action list) written by the same statement."""
     entry = uow.log(principal, resource=RESOURCE, action=AccessAction.list)
     if not takes_case_worker_rule(principal):  # visible_to is false for them: nothing to list
-        return HouseholdPage("[]", None)
+        return HouseholdPage(b"[]", None)
     statement = household_page(frozenset(filters), after is not None)
     values = {**entry.params(), **filters, "worker_id": principal.worker_id, "limit": limit}
     if after is not None:
@@ -124,4 +131,4 @@ async def household_page_json(
     row = await uow.fetch_one(statement, values)
     uow.written_by_statement(entry)
     last = (row["last_created_at"], row["last_id"][0]) if row["found"] > limit else None
-    return HouseholdPage(str(row["items"]), last)
+    return HouseholdPage(api_json(str(row["items"])), last)

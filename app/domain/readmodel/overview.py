@@ -19,7 +19,7 @@ from app.db import RawStatement
 from app.domain.assessments.rules import derive_tier
 from app.domain.errors import NotFound
 from app.domain.households.models import Household
-from app.domain.readmodel.sql import case_worker_rule, iso_utc_sql, takes_case_worker_rule
+from app.domain.readmodel.sql import api_json, case_worker_rule, iso_utc_sql, takes_case_worker_rule
 from app.domain.support_network.models import SupportKind
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
@@ -161,4 +161,4 @@ async def overview_json(uow: UnitOfWork, principal: Principal, household_id: uui
 
 def _with_tier(scores: list[int], body: str) -> bytes:
     # The document is a JSON object: put the tier in front of its first member.
-    return b'{"tier":' + orjson.dumps(derive_tier(scores)) + b"," + body[1:].encode()
+    return b'{"tier":' + orjson.dumps(derive_tier(scores)) + b"," + api_json(body)[1:]

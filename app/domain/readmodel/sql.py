@@ -1,11 +1,12 @@
 """SQL pieces every read-model statement shares: the case worker's access rule as a parameterised
-condition, constants of our own SQL, and the one timestamp format."""
+condition, constants of our own SQL, the one timestamp format, and the one way a document leaves."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, cast
 
+import orjson
 import sqlalchemy as sa
 
 from app.domain.households.access import CASE_ROLES, visible_to
@@ -58,3 +59,11 @@ def iso_utc_sql(column: str) -> str:
         f"CASE WHEN extract(microseconds FROM {column}) % 1000000 = 0 "
         f"THEN to_char({utc}, {ISO_WHOLE}) ELSE to_char({utc}, {ISO_FRACTION}) END"
     )
+
+
+def api_json(document: str) -> bytes:
+    """A JSON document made by PostgreSQL as the API sends JSON: compact, as pydantic writes it.
+    PostgreSQL writes ``json_build_object`` as ``{"key" : value}`` and ``json_agg`` with ``", "``
+    between elements (its text format, with no setting to change it); one pass of orjson makes the
+    bytes the same as every other answer's (a 50-household page: well under a tenth of a millisecond)."""
+    return orjson.dumps(orjson.loads(document))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import iso_timestamp
 from app.domain.referrals.models import Referral, ReferralMessage
 from app.domain.referrals.service import SYNC_ENTITY, present_many
 from app.domain.unit_of_work.change_feed import ChangeOp
@@ -65,7 +66,7 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
         )
         for message in rows.scalars():
             messages[message.referral_id].append(
-                {"side": message.side, "body": message.body, "created_at": message.created_at.isoformat()}
+                {"side": message.side, "body": message.body, "created_at": iso_timestamp(message.created_at)}
             )
     return [{**read.model_dump(mode="json"), "messages": messages[read.id]} for read in reads]
 
