@@ -53,7 +53,9 @@ async def test_a_replayed_code_ends_the_sign_in_it_started(
     assert code not in logged and refresh_token not in logged
 
 
-async def test_a_replay_after_a_refresh_ends_the_newest_token(client: httpx.AsyncClient, world: World) -> None:
+async def test_a_replay_after_a_refresh_ends_the_newest_token(
+    client: httpx.AsyncClient, world: World
+) -> None:
     pkce = Pkce.new()
     code = (await sign_in(client, world, "team_lead_a", pkce))["code"]
     first = (await exchange(client, world, code, pkce.verifier)).json()["refresh_token"]
@@ -84,7 +86,9 @@ async def test_a_used_code_is_kept_while_its_sign_in_lives(
     refresh_token = (await exchange(client, world, code, pkce.verifier)).json()["refresh_token"]
     async with app.state.db.transaction() as session:
         await session.execute(
-            text("UPDATE authorization_codes SET expires_at = now() - interval '1 hour' WHERE code_hash = :h"),
+            text(
+                "UPDATE authorization_codes SET expires_at = now() - interval '1 hour' WHERE code_hash = :h"
+            ),
             {"h": hashlib.sha256(code.encode()).hexdigest()},
         )
     # A new sign-in clears spent codes; a used one whose refresh tokens still work is not spent.
