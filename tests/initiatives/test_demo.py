@@ -41,7 +41,7 @@ async def test_demo_initiatives(app: FastAPI, client: httpx.AsyncClient) -> None
         assert {g["decision"] for g in network["grants"]} == {"GRANTED", "REJECTED"}
         assert all(g["reason"] is None for g in network["grants"])  # anonymous: reasons are private
     # Ideas are not public; every other state is.
-    public = {"municipality": "GM9999", "limit": 100}
+    public: dict[str, str | int] = {"municipality": "GM9999", "limit": 100}
     ideas = (await client.get("/api/v1/initiatives", params={**public, "status": "idea"})).json()
     assert ideas["items"] == []
     for status in ("requested", "granted", "rejected", "running", "completed"):
