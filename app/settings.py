@@ -24,6 +24,17 @@ class Environment(StrEnum):
     production = "production"
 
 
+class PasswordHashing(StrEnum):
+    """How much a password or client-secret hash costs to make (``WIJKWERK_PASSWORD_HASHING``)."""
+
+    # argon2id at argon2-cffi's defaults (RFC 9106, low memory): slow on purpose, the only choice in
+    # production.
+    argon2id = "argon2id"
+    # argon2id at the library's cheapest parameters, for test suites and throwaway demos: a hash costs
+    # microseconds instead of tens of milliseconds. Refused in production settings.
+    fast = "fast"
+
+
 # DigiD Midden, Substantieel and Hoog (the SAML AuthnContextClassRefs of Logius), and the eIDAS
 # levels substantial and high: what a broker puts in ``acr`` for a sign-in of at least DigiD Midden.
 DIGID_SUBSTANTIAL_OR_HIGHER = (
@@ -99,6 +110,9 @@ class Settings(BaseSettings):
     self_service_worker_names: bool = False
     # How long an activation code a coordinator hands a household member stays valid.
     self_service_activation_hours: int = Field(default=72, ge=1, le=30 * 24)
+
+    # Cost of new password and client-secret hashes (existing hashes verify whatever their cost).
+    password_hashing: PasswordHashing = PasswordHashing.argon2id
 
     # Secrets: a key that wraps token signing keys, and the BSN encryption and blind-index keys.
     secret_key: SecretStr | None = None
@@ -192,6 +206,11 @@ class Settings(BaseSettings):
                 )
             if not self.issuer.startswith("https://"):
                 raise ValueError("production settings need an https issuer")
+            if self.password_hashing is not PasswordHashing.argon2id:
+                raise ValueError(
+                    f"WIJKWERK_PASSWORD_HASHING={self.password_hashing} is for tests and development: "
+                    "production settings hash passwords with argon2id"
+                )
         return self
 
     @property

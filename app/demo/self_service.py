@@ -87,9 +87,9 @@ async def _account(uow: UnitOfWork, ctx: DemoContext, key: str, member: Member, 
     if account is None:
         account = await repo.ensure_account(uow.session, member, new_username())
     password = ctx.previous.get("users", {}).get(key, {}).get("password")
-    if not isinstance(password, str) or not await still_valid(account.password_hash, password):
+    if not isinstance(password, str) or not await still_valid(ctx, account.password_hash, password):
         password = new_password()
-        await set_password(uow, account, password)
+        await set_password(uow, account, password, ctx.hasher)
     ctx.credentials["users"][key] = {
         "username": account.username,
         "password": password,

@@ -2,7 +2,7 @@
 member, activation codes; who recorded an agreement or a withdrawal (app/domain/self_service)
 
 Revision ID: 0110
-Revises: 0080
+Revises: 0081
 Create Date: 2026-12-07 03:19:39.936228
 
 Hand-written beyond autogenerate: the CHECKs (roles now include household_member; an account is bound
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0110"
-down_revision: str | None = "0080"
+down_revision: str | None = "0081"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,14 +14,12 @@ from sqlmodel import col
 from app.domain.households.models import Household, Member
 from app.domain.identity.grants import mint_for_user
 from app.domain.identity.models import User
-from app.domain.identity.passwords import hash_secret
 from app.domain.identity.tokens import TokenVerifier
 from app.domain.unit_of_work.access_log import AccessLogEntry
-from tests.factories import PASSWORD, World, next_code
+from tests.factories import World, next_code
 from tests.households.support import create_household, fresh_bsn
 
 COORDINATOR = "generalist_a"
-_PASSWORD_HASH = hash_secret(PASSWORD)  # argon2 is slow on purpose: once per run
 
 
 @dataclass
@@ -134,7 +132,7 @@ async def account(world: World, home: Home, given_name: str = "Anna") -> Signed:
     async with world.app.state.db.transaction() as session:
         user = User(
             username=f"bewoner-{next_code()}-{uuid.uuid4().hex[:6]}",
-            password_hash=_PASSWORD_HASH,
+            password_hash=world.password_hash,  # of PASSWORD
             display_name=given_name,
             role="household_member",
             member_id=uuid.UUID(member_id),

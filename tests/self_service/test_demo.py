@@ -23,7 +23,9 @@ async def _token(client: httpx.AsyncClient, world: World, username: str, passwor
 async def test_demo_household_members_sign_in_and_see_their_file(
     app: FastAPI, client: httpx.AsyncClient, world: World
 ) -> None:
-    credentials = await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    credentials = await load_demo(
+        app.state.db, app.state.settings, app.state.wiring, app.state.secret_hasher, households=80
+    )
     write_credentials(app.state.settings, credentials)
     members = {k: v for k, v in credentials["users"].items() if k.startswith("household_member")}
     assert set(members) == {"household_member_1", "household_member_2"}
@@ -44,7 +46,9 @@ async def test_demo_household_members_sign_in_and_see_their_file(
         }
 
     invitation = credentials["activation_codes"]["household_member_3"]
-    again = await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    again = await load_demo(
+        app.state.db, app.state.settings, app.state.wiring, app.state.secret_hasher, households=80
+    )
     assert again["users"] == credentials["users"]  # the same accounts and passwords
     assert again["activation_codes"] == credentials["activation_codes"]  # the code is still good
 
@@ -59,5 +63,7 @@ async def test_demo_household_members_sign_in_and_see_their_file(
     token = await _token(client, world, invitation["username"], "demo wachtwoord van bewoner drie")
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
     write_credentials(app.state.settings, again)
-    renewed = await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    renewed = await load_demo(
+        app.state.db, app.state.settings, app.state.wiring, app.state.secret_hasher, households=80
+    )
     assert renewed["activation_codes"]["household_member_3"]["code"] != invitation["code"]  # used: a new one

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.api.deps import UoW
+from app.api.deps import UoW, secret_hasher
 from app.api.oauth.forms import FormError, app_settings, client_ip, read_form
 from app.api.oauth.pages import page
 from app.domain.errors import NotFound, RateLimited, ValidationFailed
@@ -133,9 +133,9 @@ async def activation_submit(request: Request, uow: UoW) -> Response:
     password = form.get("password", "")
     if password != form.get("password_repeat", ""):
         return _form(settings, nonce[:64], 400, NOT_THE_SAME)
-    hasher = CodeHasher(settings.secret("secret_key"))
+    codes = CodeHasher(settings.secret("secret_key"))
     try:
-        username = await activate(uow, hasher, form.get("code", ""), password)
+        username = await activate(uow, codes, secret_hasher(request), form.get("code", ""), password)
     except NotFound:
         return _form(settings, nonce[:64], 400, UNKNOWN_CODE)
     except ValidationFailed as failed:

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.assessments.repository import json_list, json_object
+from app.domain.documents import json_list, json_object
 from app.domain.organisation.models import WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
+from app.domain.plans.schemas import ActionRead, GoalRead
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -191,12 +192,13 @@ PLAN_FIELDS = (
 )  # fmt: skip
 
 
-async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
-    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
-    goals = (
+def goals_json() -> Any:
+    """The plan version's goals (``GoalRead``) in their order, as a JSON array (over ``plans``)."""
+    fields = _columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})
+    return (
         sa.select(
             json_list(
-                json_object(_columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})),
+                json_object(GoalRead, fields),
                 col(PlanGoal.position),
                 col(PlanGoal.created_at),
                 col(PlanGoal.id),
@@ -205,10 +207,14 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         .where(col(PlanGoal.plan_id) == col(Plan.id))
         .scalar_subquery()
     )
-    actions = (
+
+
+def actions_json() -> Any:
+    """The plan version's actions (``ActionRead``) in their order, as a JSON array (over ``plans``)."""
+    return (
         sa.select(
             json_list(
-                json_object(_columns(PlanAction, ACTION_FIELDS)),
+                json_object(ActionRead, _columns(PlanAction, ACTION_FIELDS)),
                 col(PlanAction.position),
                 col(PlanAction.created_at),
                 col(PlanAction.id),
@@ -217,7 +223,14 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         .where(col(PlanAction.plan_id) == col(Plan.id))
         .scalar_subquery()
     )
-    query = sa.select(
-        *_columns(Plan, PLAN_FIELDS).values(), goals.label("goals"), actions.label("actions")
-    ).where(where)
+
+
+def plan_fields() -> dict[str, Any]:
+    """Every ``PlanRead`` field as a column or a JSON array of ``plans``."""
+    return _columns(Plan, PLAN_FIELDS) | {"goals": goals_json(), "actions": actions_json()}
+
+
+async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
+    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
+    query = sa.select(*(value.label(name) for name, value in plan_fields().items())).where(where)
     return list((await session.execute(query)).mappings().all())

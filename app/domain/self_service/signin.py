@@ -13,7 +13,7 @@ from app.db import Database
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.households.bsn import BsnInvalid, BsnProtector, check_bsn
 from app.domain.identity.models import User
-from app.domain.identity.passwords import hash_secret_in_thread
+from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.refresh import revoke_user_refresh_tokens
 from app.domain.identity.rules import check_password
 from app.domain.identity.tokens import LinkedMember, MemberLookup
@@ -52,12 +52,14 @@ async def may_sign_in(session: AsyncSession, user: User) -> bool:
     return await repo.member_of_account(session, user.id) is not None
 
 
-async def activate(uow: UnitOfWork, hasher: rules.CodeHasher, code: str, password: str) -> str:
+async def activate(
+    uow: UnitOfWork, codes: rules.CodeHasher, passwords: SecretHasher, code: str, password: str
+) -> str:
     """Set the password of the account an activation code belongs to, using the code up; returns the
     username. An unknown, used, revoked or expired code, or one of a member whose self-service is off
     now, is ``NotFound`` (all alike); a password that breaks a rule leaves the code usable."""
     session = uow.session
-    code_hash = hasher.hash(code)
+    code_hash = codes.hash(code)
     pending = await repo.peek_code(session, code_hash) if code_hash is not None else None
     found = await repo.member_of_account(session, pending.user_id) if pending is not None else None
     if code_hash is None or found is None:
@@ -68,7 +70,7 @@ async def activate(uow: UnitOfWork, hasher: rules.CodeHasher, code: str, passwor
     if await repo.claim_code(session, code_hash) is None:  # used up meanwhile, by another request
         raise NotFound("activation code")
     account = found[0]
-    account.password_hash = await hash_secret_in_thread(password)
+    account.password_hash = await passwords.hash_in_thread(password)
     await revoke_user_refresh_tokens(session, account.id)  # earlier sign-ins end with the new password
     await session.flush()
     return account.username

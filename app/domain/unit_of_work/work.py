@@ -26,7 +26,7 @@ from typing import Any, Required, TypedDict, Unpack
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, RawStatement, fetch_one
+from app.db import Database, RawStatement, fetch_all, fetch_one
 from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Shown, Written
 from app.domain.unit_of_work.change_feed import CaseChange, ChangeRecord
 from app.domain.unit_of_work.events import Event
@@ -84,12 +84,23 @@ class UnitOfWork:
     def in_transaction(self) -> bool:
         return self._session is not None and self._session.in_transaction()
 
+    async def begin(self) -> None:
+        """Open the work's transaction now (its statements then run in it, not on their own): for a
+        write of several statements that must stand or fall together."""
+        await self.session.connection()
+
     async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
         """The one row (or None) of a raw statement: in the work's transaction when one is open,
         else on its own, without a transaction."""
         if self.in_transaction:
             return await fetch_one(await self.session.connection(), statement, values)
         return await self.database.fetch_one(statement, values)
+
+    async def fetch_all(self, statement: RawStatement, values: Mapping[str, Any]) -> list[Any]:
+        """Every row of a raw statement, in the work's transaction when one is open, like ``fetch_one``."""
+        if self.in_transaction:
+            return await fetch_all(await self.session.connection(), statement, values)
+        return await self.database.fetch_all(statement, values)
 
     # -- what the work leaves behind -----------------------------------------------------------------
 
