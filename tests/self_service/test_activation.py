@@ -45,7 +45,7 @@ async def pages(settings: Settings, migrated: str) -> AsyncIterator[httpx.AsyncC
 
 
 def _codes_path(home: Home, name: str = "Anna") -> str:
-    return f"/api/v1/households/{home.id}/members/{home.members[name]}/self-service/activation-code"
+    return f"/api/v1/households/{home.id}/members/{home.members[name]}/self-service/activation-codes"
 
 
 async def _issue(
@@ -195,7 +195,7 @@ async def test_codes_are_never_logged_or_stored_in_the_clear(
     activated = await _activate(pages, code)
     assert activated.status_code == 200
     logged = _texts(caplog.records)
-    assert "activation-code" in logged  # the requests were logged ...
+    assert "activation-codes" in logged  # the requests were logged ...
     assert code not in logged and compact not in logged  # ... without the code
     async with world.app.state.db.transaction() as session:
         stored = [c for (c,) in await session.execute(sa.select(col(ActivationCode.code_hash)))]

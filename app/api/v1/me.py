@@ -80,7 +80,7 @@ async def consents(uow: UoW, principal: SelfReader, page: ConsentPage) -> Page[C
 
 
 @router.post(
-    "/me/consents/{consent_id}/withdraw",
+    "/me/consents/{consent_id:uuid}/withdraw",
     response_model=ConsentView,
     summary="Withdraw a consent (takes effect at once)",
     responses=problem_responses(409),

@@ -25,8 +25,8 @@ from app.domain.self_service.schemas import ActivationCodeIssued, HouseholdSelfS
 router = APIRouter(tags=["self-service"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 codes = APIRouter(tags=["self-service"], responses=PROBLEM_RESPONSES)
 
-BASE = "/households/{household_id}/self-service"
-MEMBER = "/households/{household_id}/members/{member_id}/self-service"
+BASE = "/households/{household_id:uuid}/self-service"
+MEMBER = "/households/{household_id:uuid}/members/{member_id:uuid}/self-service"
 
 
 async def _hasher(request: Request) -> CodeHasher:
@@ -75,7 +75,7 @@ async def switch_member(
 
 
 @codes.post(
-    MEMBER + "/activation-code",
+    MEMBER + "/activation-codes",
     response_model=ActivationCodeIssued,
     status_code=status.HTTP_201_CREATED,
     summary="A one-time activation code for the member's sign-in (shown once; coordinator or team lead)",
