@@ -5,7 +5,8 @@ assessments -> support network -> plans -> consents -> webhooks -> referrals -> 
 ``docs/architecture.md``). Some things must still reach a context from a higher one: the entities
 that sync to phones and the sections of a subject-access export (declared by each context, read by
 sync and the export), and the reactions to a domain event (a withdrawn consent cancels queued webhook
-deliveries). Each context declares its part as data; this module lists them, literally, so nothing
+deliveries), and how the token verifier (identity) finds the member a resident's DigiD sign-in
+is for (self-service). Each context declares its part as data; this module lists them, literally, so nothing
 registers itself by being imported and nothing can go missing without a test noticing.
 
 ``create_app`` (``app.main``), the CLI's jobs and the tests build their units of work with ``wiring()``.
@@ -17,12 +18,16 @@ from __future__ import annotations
 
 from functools import cache
 
+from app.db import Database
 from app.domain.assessments import sync_and_export as assessments
 from app.domain.consents import sync_and_export as consents
 from app.domain.households import sync_and_export as households
+from app.domain.households.bsn import protector
+from app.domain.identity.tokens import TokenVerifier, build_token_verifier
 from app.domain.plans import sync_and_export as plans
 from app.domain.plans.handlers import network_person_removing
 from app.domain.referrals import sync_and_export as referrals
+from app.domain.self_service.signin import member_lookup
 from app.domain.stats.catalogue import CATALOGUE
 from app.domain.support_network import sync_and_export as support_network
 from app.domain.unit_of_work.events import ConsentWithdrawn, Event, NetworkPersonRemoving
@@ -62,6 +67,12 @@ def wiring() -> Wiring:
         exports=ExportRegistry(EXPORT_SECTIONS),
         handlers=EVENT_HANDLERS,
     )
+
+
+def token_verifier(settings: Settings, db: Database) -> TokenVerifier:
+    """The resource server of one process (identity), with the way a household member's DigiD sign-in
+    finds their member (self-service, a higher context) through the BSN blind index."""
+    return build_token_verifier(settings, db, member_lookup(db, protector(settings)))
 
 
 def checked_settings(settings: Settings) -> Settings:

@@ -16,10 +16,9 @@ from app.api.openapi import API_VERSION, finish_openapi, publish_openapi
 from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from app.api.strict import StrictRequest
 from app.api.v1 import api_router
-from app.bootstrap import checked_settings, wiring
+from app.bootstrap import checked_settings, token_verifier, wiring
 from app.db import Database
 from app.domain.identity.passwords import SecretHasher
-from app.domain.identity.tokens import build_token_verifier
 from app.domain.webhooks.health import queue_health
 from app.graphql import mount_graphql
 from app.settings import Settings, get_settings
@@ -117,7 +116,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         db = Database(url, settings)
         app.state.db = db
         app.state.cursors = Cursors(settings.secret("secret_key"))
-        app.state.token_verifier = build_token_verifier(settings, db)
+        app.state.token_verifier = token_verifier(settings, db)
         try:
             yield
         finally:

@@ -35,6 +35,25 @@ class PasswordHashing(StrEnum):
     fast = "fast"
 
 
+# DigiD Midden, Substantieel and Hoog (the SAML AuthnContextClassRefs of Logius), and the eIDAS
+# levels substantial and high: what a broker puts in ``acr`` for a sign-in of at least DigiD Midden.
+DIGID_SUBSTANTIAL_OR_HIGHER = (
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
+    "http://eidas.europa.eu/LoA/substantial",
+    "http://eidas.europa.eu/LoA/high",
+)
+
+
+def _list_setting(value: Any) -> Any:
+    """A list from the environment: a JSON list or comma-separated values."""
+    if isinstance(value, str):
+        text = value.strip()
+        return json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
+    return value
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Each field maps to ``WIJKWERK_<NAME>`` unless noted."""
 
@@ -73,6 +92,24 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"
     # JSON object: external role value -> Wijkwerk role, e.g. {"wijkteam-generalist": "generalist"}
     oidc_role_map: dict[str, str] = Field(default_factory=dict)
+    # Household members (self-service) signing in with DigiD through the municipality's broker: the
+    # claim that carries the BSN (a dotted path reaches nested claims). A token of the trusted issuer
+    # with this claim is a household member's; the BSN only finds the member through the blind index
+    # and is never stored, logged or put in a token of ours. None: residents do not sign in there.
+    oidc_bsn_claim: str | None = None
+    # The assurance level such a token must carry (claim, and the accepted values): by default DigiD
+    # Midden or higher (substantial/high in eIDAS terms), the level for data of the social domain.
+    oidc_member_acr_claim: str = "acr"
+    oidc_member_acr_values: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DIGID_SUBSTANTIAL_OR_HIGHER)
+    )
+
+    # Self-service (household members): whether a member's access-log view names the individual
+    # workers who looked (True) or shows their role and organisation only (False, the default: the
+    # AVG gives a right to know who received the data, not which employee; CJEU C-579/21).
+    self_service_worker_names: bool = False
+    # How long an activation code a coordinator hands a household member stays valid.
+    self_service_activation_hours: int = Field(default=72, ge=1, le=30 * 24)
 
     # Cost of new password and client-secret hashes (existing hashes verify whatever their cost).
     password_hashing: PasswordHashing = PasswordHashing.argon2id
@@ -136,17 +173,10 @@ class Settings(BaseSettings):
     # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.
     demo: bool = False
 
-    @field_validator("stats_public_measures", mode="before")
+    @field_validator("stats_public_measures", "oidc_member_acr_values", mode="before")
     @classmethod
-    def _parse_measures(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            return (
-                json.loads(text)
-                if text.startswith("[")
-                else [v.strip() for v in text.split(",") if v.strip()]
-            )
-        return value
+    def _parse_lists(cls, value: Any) -> Any:
+        return _list_setting(value)
 
     @field_validator("stats_public_measures")
     @classmethod

@@ -1,8 +1,8 @@
 """Who may call a route, as the types a route writes in its signature (``principal: CaseReader``).
 
 Each name bundles the scopes of one kind of data: scopes say which kind of data a caller may touch,
-the object rules in the services say which objects. The kinds of case data, referrals and the
-access log record a refused scope in the access log (an attempt on case data is part of the
+the object rules in the services say which objects. The kinds of case data, referrals, self-service
+and the access log record a refused scope in the access log (an attempt on case data is part of the
 record); the others answer 403 without a record.
 """
 
@@ -38,6 +38,10 @@ ReferralWriter = Annotated[Principal, Security(logged_caller, scopes=_scopes(Sco
 
 # -- the access log (privacy officer) -----------------------------------------------------------------
 AuditReader = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.audit_read))]
+
+# -- self-service: a household member's own file (their data, plan, consents, access log) ----------
+SelfReader = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.self_read))]
+SelfWriter = Annotated[Principal, Security(logged_caller, scopes=_scopes(Scope.self_write))]
 
 # -- aggregates (BI), organisation set-up (admin), resident networks --------------------------------
 StatsReader = Annotated[Principal, Security(caller, scopes=_scopes(Scope.stats_read))]

@@ -26,6 +26,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/oauth/revoke"),  # RFC 7009: the client authenticates in the request
         ("GET", "/oauth/authorize"),
         ("POST", "/oauth/authorize"),
+        # Household members set their password with a one-time code from their coordinator.
+        ("GET", "/oauth/activate"),
+        ("POST", "/oauth/activate"),
         # Discovery and public keys: published so clients and resource servers can find and verify.
         ("GET", "/.well-known/openid-configuration"),
         ("GET", "/.well-known/oauth-authorization-server"),

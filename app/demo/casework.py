@@ -30,7 +30,7 @@ from app.demo import DemoContext, demo_loader
 from app.demo.households import OrderedIds, allow_bulk_statements, analyze, copy_rows, pipelined
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.base import utcnow
-from app.domain.households.models import Household, HouseholdStatus, Member
+from app.domain.households.models import Household, HouseholdStatus, Member, RecordedBy
 from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.reference.models import LifeDomain
 from app.domain.support_network.models import Frequency, NetworkPerson, Relation, SupportKind
@@ -76,7 +76,7 @@ PERSON_COLUMNS = (
 )  # fmt: skip
 PLAN_COLUMNS = (
     "id", "household_id", "revision", "status", "supersedes_id", "summary", "evaluation_date", "agreed_at",
-    "agreed_by_member_id", "created_by", "superseded_at", "created_at", "updated_at",
+    "agreed_by_member_id", "agreement_recorded_by", "created_by", "superseded_at", "created_at", "updated_at",
 )  # fmt: skip
 GOAL_COLUMNS = ("id", "plan_id", "domain_code", "target_score", "description", "position")
 ACTION_COLUMNS = (
@@ -292,6 +292,7 @@ class _Maker:
                 today + timedelta(days=rng.randint(30, 120)) if last else None,
                 made + timedelta(days=2) if agreed else None,
                 target.members[0] if agreed else None,
+                str(RecordedBy.team) if agreed else None,
                 target.coordinator_id,
                 None if last else made + timedelta(days=30),
                 made,

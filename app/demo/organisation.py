@@ -155,7 +155,7 @@ async def _clients(uow: UnitOfWork, ctx: DemoContext) -> None:
         secret = _previous(ctx, "clients", key, "client_secret")
         if client is None:
             client, secret = await accounts.create_client(uow, data, ctx.hasher)
-        elif not await _still_valid(ctx, client.secret_hash, secret):
+        elif not await still_valid(ctx, client.secret_hash, secret):
             client, secret = await accounts.rotate_client_secret(uow, client.id, ctx.hasher)
         ctx.clients[key] = client.client_id
         ctx.credentials["clients"][key] = {"client_id": client.client_id, "client_secret": secret}
@@ -175,7 +175,7 @@ async def _users(uow: UnitOfWork, ctx: DemoContext) -> None:
         user: User | None = await identity_repo.user_by(uow.session, User.username, key)
         password = _previous(ctx, "users", key, "password")
         if user is None:
-            password = password or _new_password()
+            password = password or new_password()
             data = UserCreate(
                 username=key,
                 display_name=key.replace("_", " ").capitalize() + " (demo)",
@@ -185,18 +185,18 @@ async def _users(uow: UnitOfWork, ctx: DemoContext) -> None:
                 password=password,
             )
             user = await accounts.create_user(uow, data, ctx.hasher)
-        elif password is None or not await _still_valid(ctx, user.password_hash, password):
-            password = _new_password()
+        elif password is None or not await still_valid(ctx, user.password_hash, password):
+            password = new_password()
             await accounts.set_password(uow, user, password, ctx.hasher)
         ctx.users[key] = user.id
         ctx.credentials["users"][key] = {"username": user.username, "password": password}
 
 
-async def _still_valid(ctx: DemoContext, stored_hash: str | None, secret: str | None) -> bool:
+async def still_valid(ctx: DemoContext, stored_hash: str | None, secret: str | None) -> bool:
     if stored_hash is None or secret is None:
         return False
     return await ctx.hasher.verify_in_thread(stored_hash, secret)
 
 
-def _new_password() -> str:
+def new_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters

@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from app.demo import DemoContext, demo_loader
 from app.domain.base import utcnow
 from app.domain.consents.models import Consent, DataCategory
-from app.domain.households.models import Household, HouseholdStatus, Member
+from app.domain.households.models import Household, HouseholdStatus, Member, RecordedBy
 from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanStatus
 from app.domain.referrals.models import (
     Direction,
@@ -179,6 +179,7 @@ def _outbound(
         recorded_by_worker_id=home.coordinator_id,
         withdrawn_at=started + timedelta(days=3) if path_name == "withdrawn" else None,
         withdrawn_by_worker_id=home.coordinator_id if path_name == "withdrawn" else None,
+        withdrawal_recorded_by=str(RecordedBy.team) if path_name == "withdrawn" else None,
         created_at=started - timedelta(days=1),
     )
     session.add(consent)

@@ -19,6 +19,10 @@ class Principal:
     worker_id: uuid.UUID | None = None  # set for generalists and team leads
     organisation_id: uuid.UUID | None = None  # set for partner clients
     teams: tuple[uuid.UUID, ...] = field(default_factory=tuple)  # informational; rules read live membership
+    # Household members (self-service): the member and household the sign-in is bound to. The
+    # services check live that self-service is still on for both before they answer.
+    member_id: uuid.UUID | None = None
+    household_id: uuid.UUID | None = None
 
     def has(self, scope: Scope | str) -> bool:
         return str(scope) in self.scopes

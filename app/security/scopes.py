@@ -19,6 +19,8 @@ class Scope(StrEnum):
     stats_read = "stats:read"
     audit_read = "audit:read"
     admin = "admin"
+    self_read = "self:read"
+    self_write = "self:write"
 
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -34,6 +36,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.stats_read: "Read aggregates (never individuals)",
     Scope.audit_read: "Read the access log and subject-access exports",
     Scope.admin: "Organisation set-up (no case data)",
+    Scope.self_read: "Household members: read your own data, your household's plan and who accessed them",
+    Scope.self_write: "Household members: withdraw your consents, agree to your household's plan",
 }
 
 
@@ -46,6 +50,9 @@ class Role(StrEnum):
     network_coordinator = "network_coordinator"
     privacy_officer = "privacy_officer"
     admin = "admin"
+    # A member of a household the team supports, signed in to see their own file (self-service).
+    # Not the network ``resident``: that is a member of a resident network (the public side).
+    household_member = "household_member"
 
 
 _CASEWORK = frozenset(
@@ -69,6 +76,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.network_coordinator: _RESIDENT | {Scope.networks_manage},
     Role.privacy_officer: frozenset({Scope.audit_read}),
     Role.admin: frozenset({Scope.admin}),
+    Role.household_member: frozenset({Scope.self_read, Scope.self_write}),
 }
 
 # Roles that may be granted bsn:read in addition to their role scopes.
@@ -83,6 +91,7 @@ PERSON_ROLES = frozenset(
         Role.network_coordinator,
         Role.privacy_officer,
         Role.admin,
+        Role.household_member,
     }
 )
 MACHINE_ROLES = frozenset({Role.partner, Role.analyst})

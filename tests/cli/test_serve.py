@@ -33,6 +33,8 @@ DEMO_USERS = {
     "privacy_officer",
     "admin",
 }
+# Household members of the demo (self-service): two with a password, one with an activation code.
+DEMO_MEMBERS = {"household_member_1", "household_member_2"}
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 def _check_credentials_shape(path: Path) -> dict[str, Any]:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     credentials = json.loads(path.read_text())
-    assert set(credentials) == {"clients", "users"}
+    assert set(credentials) == {"clients", "users", "activation_codes"}
     clients = credentials["clients"]
     # "docs": the public client of "Authorize" in /docs (issue 11, item 12)
     assert set(clients) == {"partner_a", "partner_b", "analyst", "mobile_app", "docs"}
@@ -56,10 +58,14 @@ def _check_credentials_shape(path: Path) -> dict[str, Any]:
         assert all(isinstance(v, str) and v for v in clients[name].values())
     assert set(clients["mobile_app"]) == {"client_id", "redirect_uri"}
     assert clients["mobile_app"]["redirect_uri"].startswith("http://127.0.0.1:")
-    assert set(credentials["users"]) == DEMO_USERS
-    for user in credentials["users"].values():
-        assert set(user) == {"username", "password"}
+    assert set(credentials["users"]) == DEMO_USERS | DEMO_MEMBERS
+    for key, user in credentials["users"].items():
+        # A household member's entry also names the member and the household's reference.
+        about_member = {"member", "household"} if key in DEMO_MEMBERS else set()
+        assert set(user) == {"username", "password"} | about_member
         assert len(user["password"]) >= 12
+    invitation = credentials["activation_codes"]["household_member_3"]
+    assert set(invitation) == {"username", "code", "expires_at", "activate_at", "member", "household"}
     return dict(credentials)
 
 

@@ -30,6 +30,7 @@ ROLE_ACTORS: dict[str, str] = {
     "network_coordinator": "network_coordinator",
     "privacy_officer": "privacy_officer",
     "admin": "admin",
+    "household_member": "household_member",  # a member of a household of team A (self-service)
     "anonymous": "anonymous",
 }
 
@@ -83,6 +84,11 @@ def live_server(migrated: str, settings: Settings) -> Iterator[str]:
 async def role_headers(app: FastAPI) -> dict[str, dict[str, str]]:
     """An Authorization header per role, with real tokens from the real token code."""
     from tests.factories import World
+    from tests.self_service.support import member_headers
 
     world = await World.create(app)
-    return {role: await world.headers(actor) for role, actor in ROLE_ACTORS.items()}
+    headers = {
+        role: await world.headers(actor) for role, actor in ROLE_ACTORS.items() if role != "household_member"
+    }
+    headers["household_member"] = await member_headers(world)
+    return headers

@@ -17,6 +17,7 @@ ROLE_PREFERENCE = [
     Role.analyst,
     Role.partner,
     Role.resident,
+    Role.household_member,
 ]
 
 

@@ -15,6 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from app.security.scopes import ROLE_SCOPES, Role
+from tests.factories import World
+from tests.self_service.support import member_headers
+
+HOUSEHOLD_MEMBER = "household_member"
 
 # Actors of tests.factories.World, most specific first: the first whose role holds an operation's
 # scopes calls it (validation answers before any object is looked up, so ids may be made up).
@@ -25,6 +29,8 @@ ACTORS: dict[str, Role] = {
     "admin": Role.admin,
     "network_coordinator": Role.network_coordinator,
     "analyst": Role.analyst,
+    # Not a World actor: a household member's token comes from ``Callers`` (self-service, /api/v1/me).
+    HOUSEHOLD_MEMBER: Role.household_member,
 }
 
 
@@ -141,3 +147,22 @@ def request_for(field: TextInput, value: str) -> Request:
     params = {name: value} if where == "query" else {}
     body = _nested(field.loc[1:], value) if where == "body" else None
     return Request(field.method, url, params, body)
+
+
+@dataclass
+class Callers:
+    """The tokens an operation is called with: the World's actors, and one household member's."""
+
+    world: World
+    member: dict[str, str]
+
+    @classmethod
+    async def of(cls, world: World) -> Callers:
+        for actor in ACTORS:
+            if actor != HOUSEHOLD_MEMBER:
+                await world.token(actor)  # the first token makes the signing key: not the input's doing
+        return cls(world, await member_headers(world))
+
+    async def headers(self, scopes: frozenset[str]) -> dict[str, str]:
+        actor = actor_for(scopes)
+        return self.member if actor == HOUSEHOLD_MEMBER else await self.world.headers(actor)

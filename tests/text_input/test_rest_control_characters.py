@@ -19,7 +19,7 @@ from app.db import Database
 from app.domain.text import CONTROL_CHARACTER, MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN
 from tests.factories import World
 from tests.households.support import create_household
-from tests.text_input.support import ACTORS, TextInput, actor_for, holding, request_for, text_inputs
+from tests.text_input.support import Callers, TextInput, holding, request_for, text_inputs
 
 REFUSED_EVERYWHERE = {"NUL": "\x00", "BEL": "\x07", "BS": "\x08", "VT": "\x0b", "FF": "\x0c"}
 REFUSED_EVERYWHERE |= {"ESC": "\x1b", "US": "\x1f", "DEL": "\x7f"}
@@ -35,12 +35,12 @@ OWN_RULES = {
 }
 
 
-async def _send(client: httpx.AsyncClient, world: World, field: TextInput, character: str) -> Any:
+async def _send(client: httpx.AsyncClient, callers: Callers, field: TextInput, character: str) -> Any:
     """The field alone (others left out or made up): a dependency's own check, such as the cursor's,
     would otherwise answer first for a field next to it."""
     request = request_for(field, holding(field, character))
     headers = {
-        **await world.headers(actor_for(field.scopes)),
+        **await callers.headers(field.scopes),
         "Idempotency-Key": str(uuid.uuid4()),
         "If-Match": f'"{uuid.uuid4()}.1"',
     }
@@ -90,13 +90,12 @@ async def test_the_contract_declares_the_rule_on_every_free_text_input(app: Fast
 async def test_control_characters_are_refused_in_every_text_input(
     client: httpx.AsyncClient, world: World, app: FastAPI, db: Database
 ) -> None:
-    for actor in ACTORS:
-        await world.token(actor)  # the first token makes the signing key: not the input's doing
+    callers = await Callers.of(world)
     before, failed_before = await _row_counts(db), await _failed_attempts(db)
     wrong: list[str] = []
     for field in text_inputs(app.openapi()):
         for name, character in REFUSED_EVERYWHERE.items():
-            answer = await _send(client, world, field, character)
+            answer = await _send(client, callers, field, character)
             if answer.status_code != 422:
                 wrong.append(f"{field} with {name}: {answer.status_code}")
                 continue
@@ -118,12 +117,13 @@ async def test_control_characters_are_refused_in_every_text_input(
 async def test_line_breaks_and_tabs_only_where_text_spans_lines(
     client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
+    callers = await Callers.of(world)
     inputs = [f for f in text_inputs(app.openapi()) if f.pattern in OURS]
     assert {f.pattern for f in inputs} == OURS
     wrong: list[str] = []
     for field in inputs:
         for name, character in LINE_BREAKS_AND_TABS.items():
-            answer = await _send(client, world, field, character)
+            answer = await _send(client, callers, field, character)
             refused = [e["rule"] for e in _errors_at(answer, field)] if answer.status_code == 422 else []
             expected = [CONTROL_CHARACTER] if field.pattern == SINGLE_LINE_PATTERN else []
             if refused != expected:

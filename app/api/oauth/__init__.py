@@ -6,8 +6,8 @@ they hand out.
 
 from fastapi import APIRouter
 
-from app.api.oauth import authorize, discovery, token
+from app.api.oauth import activate, authorize, discovery, token
 
 router = APIRouter()
-for module in (token, authorize, discovery):
+for module in (token, authorize, activate, discovery):
     router.include_router(module.router)

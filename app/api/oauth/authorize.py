@@ -7,12 +7,10 @@ and its form carries a CSRF token bound to the authorization request.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,8 +19,6 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -35,6 +31,7 @@ from app.api.oauth.forms import (
     parameters,
     read_form,
 )
+from app.api.oauth.pages import page
 from app.api.oauth.requests import (
     AUTHORIZE_PARAMS,
     AuthorizationRequest,
@@ -48,6 +45,7 @@ from app.domain.identity.codes import issue_code
 from app.domain.identity.grants import InvalidScope, grant_scopes, user_permitted_scopes
 from app.domain.identity.models import User
 from app.domain.identity.passwords import SecretHasher
+from app.domain.self_service.signin import may_sign_in
 from app.security.scopes import PERSON_ROLES, parse_scope
 from app.settings import Settings
 from app.web.ratelimit import limiter
@@ -59,53 +57,11 @@ LOGIN_ATTEMPTS_PER_MINUTE = 10
 LOGIN_FORM_TTL = 600  # seconds a rendered login form stays valid
 CSRF_COOKIE = "wijkwerk_login"
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
-# The page's only style, allowed by hash in the CSP: no inline script, nothing loaded from elsewhere.
-LOGIN_CSS = (
-    "body{font-family:system-ui,sans-serif;background:#f4f6f8;color:#1d2733;margin:0;padding:2rem 1rem}"
-    "main{max-width:24rem;margin:0 auto;background:#fff;border-radius:.5rem;padding:1.5rem 2rem}"
-    "h1{font-size:1.35rem;margin:0 0 .5rem}p{line-height:1.4}"
-    "label{display:block;margin:1rem 0 .25rem;font-weight:600}"
-    "input{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #8a96a3}"
-    "button{margin-top:1.25rem;width:100%;padding:.7rem;font-size:1rem;border:0;background:#0b5cad;"
-    "color:#fff;cursor:pointer}.error{background:#fdecea;border-left:4px solid #b3261e;padding:.6rem}"
-    ".muted{color:#56616d;font-size:.9rem}"
-)
-_CSS_HASH = "sha256-" + base64.b64encode(hashlib.sha256(LOGIN_CSS.encode()).digest()).decode()
-
-
 # -- authorization endpoint: the login page --------------------------------------------------------
 
 
-def _page(
-    template: str,
-    status: int,
-    *,
-    form_action: str = "'self'",
-    headers: dict[str, str] | None = None,
-    **ctx: Any,
-) -> HTMLResponse:
-    html = _templates.get_template(template).render(css=Markup(LOGIN_CSS), **ctx)  # noqa: S704 - a constant
-    csp = (
-        f"default-src 'none'; style-src '{_CSS_HASH}'; form-action {form_action}; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    page_headers = {
-        **NO_STORE,
-        "Content-Security-Policy": csp,
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        **(headers or {}),
-    }
-    return HTMLResponse(html, status_code=status, headers=page_headers)
-
-
 def _error_page(error: PageError) -> HTMLResponse:
-    return _page("error.html", 400, message=error.message)
+    return page("error.html", 400, message=error.message)
 
 
 def _form_action(redirect_uri: str) -> str:
@@ -139,7 +95,7 @@ def _login_page(
     settings: Settings, nonce: str, auth: AuthorizationRequest, status: int = 200, error: str | None = None
 ) -> HTMLResponse:
     expires = int(time.time()) + LOGIN_FORM_TTL
-    page = _page(
+    login = page(
         "login.html",
         status,
         form_action=_form_action(auth.redirect_uri),
@@ -148,7 +104,7 @@ def _login_page(
         csrf_token=_csrf_token(settings, nonce, auth, expires),
         error=error,
     )
-    page.set_cookie(
+    login.set_cookie(
         CSRF_COOKIE,
         nonce,
         max_age=LOGIN_FORM_TTL,
@@ -157,7 +113,7 @@ def _login_page(
         httponly=True,
         samesite="strict",
     )
-    return page
+    return login
 
 
 _HTML_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -251,7 +207,7 @@ async def authorize_submit(request: Request, uow: UoW) -> Response:
         key = f"{username.strip().lower()[:80]}|{client_ip(request)}"
         limiter(request.app.state, "login", LOGIN_ATTEMPTS_PER_MINUTE).hit(key)
     except RateLimited as limited:
-        return _page(
+        return page(
             "error.html",
             429,
             headers={"Retry-After": str(limited.retry_after)},
@@ -275,6 +231,8 @@ async def _check_credentials(
     # Checked against a dummy hash when there is no such user, so both take as long.
     ok = await hasher.verify_in_thread(user.password_hash if user else None, password)
     if not ok or user is None or not user.active or user.role not in {str(r) for r in PERSON_ROLES}:
+        return None
+    if not await may_sign_in(session, user):  # a household member whose self-service is off
         return None
     return user
 

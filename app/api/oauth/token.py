@@ -50,6 +50,7 @@ from app.domain.identity.refresh import (
     redeem_refresh_token,
     revoke_refresh_token,
 )
+from app.domain.self_service.signin import may_sign_in
 from app.security.scopes import MACHINE_ROLES, parse_scope
 from app.web.ratelimit import limiter
 
@@ -210,6 +211,8 @@ async def _user_tokens(
     """An access token for a person and, for people's apps, the next refresh token (scopes ``keep``):
     the first of the sign-in's ``family``, or the successor of the presented token."""
     settings = app_settings(request)
+    if not await may_sign_in(session, user):  # a household member whose self-service was switched off
+        raise InvalidGrantError(description="The user of this grant can no longer sign in.")
     keyring = await request.app.state.token_verifier.keys()
     try:
         access_token, ttl, granted = await mint_for_user(session, keyring, settings, user, client, scopes)

@@ -7,11 +7,13 @@ from app.api.v1 import (
     consents,
     households_routes,
     initiatives,
+    me,
     organisation,
     overview,
     plans,
     referrals,
     resident_networks,
+    self_service,
     stats,
     support_network,
     webhooks,
@@ -34,5 +36,8 @@ for context in (
     consents,
     webhooks,
     stats,
+    me,
+    self_service,
 ):
     api_router.include_router(context.router)
+api_router.include_router(self_service.codes)

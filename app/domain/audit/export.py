@@ -63,6 +63,16 @@ async def _resolve(
     return Subject(tuple(sorted({r[0] for r in rows})), tuple(sorted({r[1] for r in rows})))
 
 
+async def export_sections(uow: UnitOfWork, subject: Subject, protector: BsnProtector) -> dict[str, Any]:
+    """Everything held on ``subject``: their member rows and every declared section (the export of
+    the privacy officer, and a household member's own in self-service)."""
+    session = uow.session
+    sections: dict[str, Any] = {"members": await members_section(session, subject, protector)}
+    for section in uow.wiring.exports.sections:
+        sections[section.name] = await section.read(session, subject)
+    return sections
+
+
 async def subject_access_export(
     uow: UnitOfWork,
     principal: Principal,
@@ -77,9 +87,7 @@ async def subject_access_export(
     if subject is None:
         raise NotFound("person")
     entry.person_id, entry.household_id = subject.member_ids[0], subject.household_ids[0]
-    sections: dict[str, Any] = {"members": await members_section(session, subject, protector)}
-    for section in uow.wiring.exports.sections:
-        sections[section.name] = await section.read(session, subject)
+    sections = await export_sections(uow, subject, protector)
     log = await audit_repo.subject_entries(session, subject.member_ids, subject.household_ids)
     return SubjectExport(
         generated_at=utcnow(),

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import string_array, timestamp_now, tz_datetime, uuid_pk
+from app.domain.households.models import RecordedBy
 
 
 class DataCategory(StrEnum):
@@ -29,6 +30,15 @@ class Consent(SQLModel, table=True):
             "categories <@ ARRAY[" + ", ".join(f"'{c}'" for c in DataCategory) + "]::varchar[]",
             name="categories_allowed",
         ),
+        sa.CheckConstraint(
+            "withdrawal_recorded_by IS NULL OR withdrawal_recorded_by IN ("
+            + ", ".join(f"'{r}'" for r in RecordedBy)
+            + ")",
+            name="withdrawal_recorded_by_allowed",
+        ),
+        sa.CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawal_recorded_by IS NULL)", name="withdrawal_recorded_by_set"
+        ),
         sa.Index("ix_consents_household_id_created_at", "household_id", "created_at"),
         sa.Index("ix_consents_member_organisation", "member_id", "organisation_id"),
     )
@@ -45,4 +55,6 @@ class Consent(SQLModel, table=True):
     recorded_by_worker_id: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
     withdrawn_at: datetime | None = tz_datetime()
     withdrawn_by_worker_id: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
+    # The team recorded the withdrawal, or the member withdrew the consent themself (self-service).
+    withdrawal_recorded_by: str | None = Field(default=None, max_length=8)
     created_at: datetime = timestamp_now()

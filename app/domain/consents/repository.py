@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from app.domain.consents.models import Consent
 from app.domain.consents.rules import LOCAL_ZONE
-from app.domain.households.models import Member
+from app.domain.households.models import Member, RecordedBy
 from app.domain.organisation.models import PartnerOrganisation
 from app.domain.reference.models import LifeDomain
 
@@ -59,9 +59,12 @@ async def list_for_household(
     return list((await session.execute(query)).scalars())
 
 
-async def withdraw(session: AsyncSession, consent: Consent, worker_id: uuid.UUID | None) -> None:
+async def withdraw(
+    session: AsyncSession, consent: Consent, recorded_by: RecordedBy, worker_id: uuid.UUID | None
+) -> None:
     consent.withdrawn_at = await session.scalar(sa.select(sa.func.now()))
     consent.withdrawn_by_worker_id = worker_id
+    consent.withdrawal_recorded_by = str(recorded_by)
     await session.flush()
 
 

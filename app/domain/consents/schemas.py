@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.consents.models import DataCategory
+from app.domain.households.models import RecordedBy
 from app.domain.inputs import IsoDate
 from app.domain.text import SingleLine
 
@@ -37,5 +38,8 @@ class ConsentRead(BaseModel):
     valid_from: date
     valid_until: date | None
     withdrawn_at: datetime | None
+    withdrawal_recorded_by: RecordedBy | None = Field(
+        description="team: the team recorded the withdrawal; member: the member withdrew it in self-service."
+    )
     in_force: bool = Field(description="Not withdrawn and within its period today.")
     created_at: datetime

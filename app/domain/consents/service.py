@@ -18,6 +18,7 @@ from app.domain.consents.rules import ConsentTerms, in_force
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
+from app.domain.households.models import RecordedBy
 from app.domain.unit_of_work.access_log import AccessAction
 from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.events import ConsentWithdrawn
@@ -125,10 +126,18 @@ async def withdraw(
     consent = await repository.get(uow.session, household_id, consent_id, for_update=True)
     if consent is None:
         raise NotFound(RESOURCE)
+    await withdraw_consent(uow, consent, RecordedBy.team, principal.worker_id)
+    return to_read(consent, await repository.today(uow.session))
+
+
+async def withdraw_consent(
+    uow: UnitOfWork, consent: Consent, recorded_by: RecordedBy, worker_id: uuid.UUID | None = None
+) -> None:
+    """Withdraw a consent (locked by the caller), whether the team records it or the member does it
+    themself (self-service): the same effect either way, at once."""
     if consent.withdrawn_at is not None:
         raise Conflict("This consent was already withdrawn.", rule="consent_already_withdrawn")
-    await repository.withdraw(uow.session, consent, principal.worker_id)
+    await repository.withdraw(uow.session, consent, recorded_by, worker_id)
     # What rests on the consent stops at once (the webhooks context cancels queued deliveries).
     await uow.publish(ConsentWithdrawn(consent.id))
-    uow.record_change(ChangeRecord(household_id, SYNC_ENTITY, consent.id))
-    return to_read(consent, await repository.today(uow.session))
+    uow.record_change(ChangeRecord(consent.household_id, SYNC_ENTITY, consent.id))

@@ -38,6 +38,14 @@ class MemberRole(StrEnum):
     other = "other"
 
 
+class RecordedBy(StrEnum):
+    """Who recorded a household's own decision (agreeing to a plan, withdrawing a consent): the team
+    on the household's behalf, or the member themself in self-service."""
+
+    team = "team"
+    member = "member"
+
+
 class ContactKind(StrEnum):
     home_visit = "home_visit"
     phone = "phone"
@@ -68,6 +76,9 @@ class Household(SQLModel, table=True):
     coordinator_id: uuid.UUID | None = Field(default=None, foreign_key="workers.id", index=True)
     status: str = Field(default=HouseholdStatus.registered, max_length=12)
     confidential: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Self-service for the household's members: the coordinator's choice, or None for the default
+    # (on, unless the household is confidential). Marking a household confidential sets it off.
+    self_service: bool | None = None
     closing_reason: str | None = Field(default=None, max_length=24)
     registered_at: datetime = timestamp_now()
     closed_at: datetime | None = tz_datetime()
@@ -106,7 +117,11 @@ class Member(SQLModel, table=True):
     """A household member. The BSN is stored encrypted, with a keyed hash (blind index) for search."""
 
     __tablename__ = "members"
-    __table_args__ = (one_of("role", MemberRole),)
+    __table_args__ = (
+        one_of("role", MemberRole),
+        # A member's sign-in account names the member and its household as one reference.
+        sa.UniqueConstraint("id", "household_id", name="uq_members_id_household_id"),
+    )
 
     id: uuid.UUID = uuid_pk()
     household_id: uuid.UUID = Field(foreign_key="households.id", index=True, ondelete="CASCADE")
@@ -116,6 +131,9 @@ class Member(SQLModel, table=True):
     role: str = Field(max_length=12)
     bsn_ciphertext: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     bsn_index: str | None = Field(default=None, max_length=64, index=True)
+    # Self-service for this member: the coordinator's choice, or None for the default (on for adults,
+    # off for children, whose parents see the household's file).
+    self_service: bool | None = None
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()

@@ -312,4 +312,8 @@ async def _change_confidentiality(
         # The worker who protects the file keeps it (break-glass access would expire).
         await repo.add_assignment(session, household.id, worker, worker)
     household.confidential = confidential
+    if confidential:
+        # Self-service goes off with it: the reason a file is protected (violence at home, a threat)
+        # is the reason a housemate must not see what comes next. The coordinator may turn it on.
+        household.self_service = False
     record_access_change(uow, household, former)

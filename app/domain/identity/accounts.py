@@ -6,10 +6,11 @@ import secrets
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.errors import Conflict, FieldError, ValidationFailed
+from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.identity import repository as identity_repo
 from app.domain.identity import rules
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
@@ -76,7 +77,12 @@ async def create_user(uow: UnitOfWork, data: UserCreate, hasher: SecretHasher) -
 
 
 async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
-    return await require(uow.session, User, user_id, "user")
+    """A person the administrator manages: household members' accounts are part of their case file
+    (self-service) and answer like missing ones."""
+    user = await require(uow.session, User, user_id, "user")
+    if user.member_id is not None:
+        raise NotFound("user")
+    return user
 
 
 async def update_user(uow: UnitOfWork, user_id: uuid.UUID, data: UserUpdate, hasher: SecretHasher) -> User:
@@ -107,7 +113,11 @@ async def list_users(
     uow: UnitOfWork, *, limit: int, after: Key | None = None, role: Role | None = None
 ) -> list[User]:
     """By username (``after``: the (username, id) of the last one seen)."""
-    where = [col(User.role) == str(role)] if role is not None else []
+    where: list[sa.ColumnElement[bool]] = [
+        col(User.member_id).is_(None)
+    ]  # household members' accounts belong to their case file
+    if role is not None:
+        where.append(col(User.role) == str(role))
     return await page(uow.session, User, after, limit, where, order=(col(User.username), col(User.id)))
 
 

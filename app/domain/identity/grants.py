@@ -81,6 +81,9 @@ async def mint_for_user(
         )
         extra["worker_id"] = str(user.worker_id)
         extra["teams"] = [str(t) for t in teams]
+    if user.member_id and user.household_id:  # a household member: the member the sign-in is bound to
+        extra["member_id"] = str(user.member_id)
+        extra["household_id"] = str(user.household_id)
     token, ttl = issue_access_token(
         keyring,
         settings,

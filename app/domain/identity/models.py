@@ -23,10 +23,22 @@ class ClientAuthMethod(StrEnum):
 
 
 class User(SQLModel, table=True):
-    """A person who signs in: a worker, resident, privacy officer or administrator."""
+    """A person who signs in: a worker, resident, privacy officer, administrator or household member.
+
+    A household member's account is bound to their member row (``member_id``, ``household_id``; the
+    pair references ``members``, so it cannot point into another household) and goes with it."""
 
     __tablename__ = "users"
-    __table_args__ = (one_of("role", Role),)
+    __table_args__ = (
+        one_of("role", Role),
+        sa.CheckConstraint("(member_id IS NULL) = (household_id IS NULL)", name="member_link_whole"),
+        sa.CheckConstraint(
+            f"(member_id IS NOT NULL) = (role = '{Role.household_member}')", name="member_link_role"
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id", "household_id"], ["members.id", "members.household_id"], ondelete="CASCADE"
+        ),
+    )
 
     id: uuid.UUID = uuid_pk()
     username: str = Field(unique=True, max_length=80)
@@ -36,6 +48,8 @@ class User(SQLModel, table=True):
     worker_id: uuid.UUID | None = Field(default=None, foreign_key="workers.id", unique=True)
     bsn_read: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     external_subject: str | None = Field(default=None, unique=True, max_length=255)
+    member_id: uuid.UUID | None = Field(default=None, unique=True)
+    household_id: uuid.UUID | None = Field(default=None, index=True)
     active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = timestamp_now()
 

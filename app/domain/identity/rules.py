@@ -65,6 +65,11 @@ def check_user_role(
     if role not in PERSON_ROLES:
         message = "People sign in with a person role; partners and analysts are OAuth clients."
         errors.append(FieldError((*loc, "role"), message, "not_a_person_role"))
+    if role is Role.household_member:
+        # Their accounts belong to their case file: made by their coordinator (an activation code) or
+        # at their first DigiD sign-in, never by an administrator (who holds no case data).
+        message = "Household members get their account from their coordinator, not here."
+        errors.append(FieldError((*loc, "role"), message, "household_member_account"))
     return errors
 
 

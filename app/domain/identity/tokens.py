@@ -31,6 +31,21 @@ Mapping of an external OpenID Connect issuer's claims (settings ``WIJKWERK_OIDC_
   only the ones it names.
 * ``Principal.subject`` is ``oidc:<subject>``; ``client_id`` is the token's ``client_id`` or ``azp``.
 
+Household members (self-service) sign in with DigiD through the municipality's broker, the same
+trusted issuer. A token of that issuer carrying the claim ``WIJKWERK_OIDC_BSN_CLAIM`` is a household
+member's, whatever roles it names:
+
+* its assurance level (claim ``WIJKWERK_OIDC_MEMBER_ACR_CLAIM``, default ``acr``) must be one of
+  ``WIJKWERK_OIDC_MEMBER_ACR_VALUES`` (default: DigiD Midden or higher);
+* the BSN finds the member through the blind index (``MemberLookup``, wired in ``app.bootstrap``; the
+  number itself is never stored, logged or put in a token of ours), among members and households
+  whose self-service is on; the account bound to that member (made at the first sign-in) supplies
+  the principal: ``subject`` is its user id (the IdP's ``sub`` may be the BSN itself), ``member_id``
+  and ``household_id`` name the member;
+* an unknown BSN, a member or household whose self-service is off (confidential households start
+  off), a missing or too low assurance level, and a token of an issuer that is neither ours nor the
+  trusted one all get the same 401 (``NOT_ACCEPTED``): the answer tells nobody whether a BSN is known.
+
 Verified tokens are remembered (``VerifiedTokens``): a bounded LRU keyed by the whole token string,
 so the signature and the claims are checked once per token and not once per request. An entry is
 served only while its signing key is still published (a removed or retired key takes its tokens with
@@ -66,6 +81,8 @@ from app.security.scopes import PERSON_ROLES, Role, allowed_scopes
 from app.settings import Settings
 
 ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}
+# One answer for every sign-in that finds nobody to let in (see the module docstring).
+NOT_ACCEPTED = "This sign-in gives no access to Wijkwerk."
 # Reload keys on an unknown kid at most this often, so forged kids cannot hammer the database.
 KEY_RELOAD_INTERVAL = 30.0
 # Refetch an external issuer's keys at least this often, even when no unknown kid shows up.
@@ -123,6 +140,19 @@ class LinkedUser:
 
 
 LinkedUserLookup = Callable[[str], Awaitable[LinkedUser | None]]
+
+
+@dataclass(frozen=True)
+class LinkedMember:
+    """The household member a resident's token leads to, and the account bound to them."""
+
+    user_id: uuid.UUID
+    member_id: uuid.UUID
+    household_id: uuid.UUID
+
+
+# Takes the BSN as the token carries it; None when no member with self-service on has it.
+MemberLookup = Callable[[str], Awaitable[LinkedMember | None]]
 
 
 @dataclass(frozen=True)
@@ -209,6 +239,7 @@ class TokenVerifier:
         load_keyring: Callable[[], Awaitable[KeyRing]],
         fetch_external_jwks: Callable[[], Awaitable[dict[str, Any]]] | None = None,
         lookup_linked_user: LinkedUserLookup | None = None,
+        lookup_member: MemberLookup | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -218,6 +249,7 @@ class TokenVerifier:
         self._load_keyring = load_keyring
         self._fetch_external_jwks = fetch_external_jwks
         self._lookup_linked_user = lookup_linked_user
+        self._lookup_member = lookup_member
         self._clock = clock
         self._wall_clock = wall_clock
         self.cache = cache if cache is not None else VerifiedTokens()
@@ -255,16 +287,30 @@ class TokenVerifier:
         issuer = unverified.claims.get("iss")
         external = self.settings.oidc_issuer is not None and issuer == self.settings.oidc_issuer
         kid = str(unverified.header["kid"])
+        try:
+            claims = await self._verified_claims(token, unverified, kid, external)
+        except AuthenticationFailed:
+            if not external and issuer != self.settings.issuer:
+                # Another issuer's token fails our checks one way or another; it gets the one answer
+                # of every sign-in that finds nobody to let in.
+                raise AuthenticationFailed(NOT_ACCEPTED) from None
+            raise
+        principal = await self._external_principal(claims) if external else self._own_principal(claims)
+        self._remember(token, principal, kid, external, claims["exp"])
+        return principal
+
+    async def _verified_claims(
+        self, token: str, unverified: _Unverified, kid: str, external: bool
+    ) -> dict[str, Any]:
+        """The claims once the key, the signature and the registered claims check out."""
         key_set = await (self._external_key_set(kid) if external else self._own_key_set(kid))
         try:
             decoded = jwt.decode(token, key_set, algorithms=[str(unverified.header["alg"])])
         except (JoseError, ValueError, TypeError, KeyError) as error:
             raise AuthenticationFailed("The access token signature is not valid.") from error
-        claims = decoded.claims
+        claims: dict[str, Any] = decoded.claims
         self._validate_claims(claims, external)
-        principal = await self._external_principal(claims) if external else self._own_principal(claims)
-        self._remember(token, principal, kid, external, claims["exp"])
-        return principal
+        return claims
 
     # -- verified tokens ------------------------------------------------------------------------
 
@@ -374,10 +420,15 @@ class TokenVerifier:
             worker_id=_uuid_or_none(claims.get("worker_id")),
             organisation_id=_uuid_or_none(claims.get("organisation_id")),
             teams=tuple(t for t in (_uuid_or_none(v) for v in teams if isinstance(teams, list)) if t),
+            member_id=_uuid_or_none(claims.get("member_id")),
+            household_id=_uuid_or_none(claims.get("household_id")),
         )
 
     async def _external_principal(self, claims: dict[str, Any]) -> Principal:
         """Map an external IdP's claims to a role and a linked local user (see the module docstring)."""
+        bsn_claim = self.settings.oidc_bsn_claim
+        if bsn_claim is not None and _claim(claims, bsn_claim) is not None:
+            return await self._member_principal(claims, _claim(claims, bsn_claim))
         role = external_role(claims, self.settings.oidc_role_claim, self.settings.oidc_role_map)
         subject = _claim(claims, self.settings.oidc_subject_claim)
         if not isinstance(subject, str) or not subject:
@@ -395,6 +446,29 @@ class TokenVerifier:
             token_id=str(claims.get("jti", "")),
             user_id=linked.user_id,
             worker_id=linked.worker_id,
+        )
+
+    async def _member_principal(self, claims: dict[str, Any], bsn: Any) -> Principal:
+        """A household member's sign-in (DigiD through the broker): the member the BSN leads to."""
+        settings = self.settings
+        assurance = _claim(claims, settings.oidc_member_acr_claim)
+        if not isinstance(assurance, str) or assurance not in settings.oidc_member_acr_values:
+            raise AuthenticationFailed(NOT_ACCEPTED)
+        number = str(bsn) if isinstance(bsn, str | int) and not isinstance(bsn, bool) else None
+        linked = await self._lookup_member(number) if number and self._lookup_member else None
+        if linked is None:
+            raise AuthenticationFailed(NOT_ACCEPTED)
+        permitted = {str(s) for s in allowed_scopes(Role.household_member)}
+        requested = set(str(claims.get("scope", "")).split())
+        return Principal(
+            subject=str(linked.user_id),
+            role=Role.household_member,
+            scopes=frozenset(permitted & requested if requested else permitted),
+            client_id=str(claims.get("client_id") or claims.get("azp") or "external"),
+            token_id=str(claims.get("jti", "")),
+            user_id=linked.user_id,
+            member_id=linked.member_id,
+            household_id=linked.household_id,
         )
 
 
@@ -421,8 +495,11 @@ def external_role(claims: dict[str, Any], role_claim: str, role_map: dict[str, s
     raise AuthenticationFailed("The access token maps to no Wijkwerk role.")
 
 
-def build_token_verifier(settings: Settings, db: Database) -> TokenVerifier:
-    """The resource server of one process: our keys from ``db``, and the external issuer if configured."""
+def build_token_verifier(
+    settings: Settings, db: Database, lookup_member: MemberLookup | None = None
+) -> TokenVerifier:
+    """The resource server of one process: our keys from ``db``, and the external issuer if configured
+    (with ``lookup_member``, which a higher context supplies, for household members' sign-ins)."""
 
     async def load_keyring() -> KeyRing:
         async with db.transaction() as session:
@@ -444,4 +521,5 @@ def build_token_verifier(settings: Settings, db: Database) -> TokenVerifier:
         load_keyring,
         fetch_jwks if external else None,
         lookup_linked_user if external else None,
+        lookup_member if external else None,
     )

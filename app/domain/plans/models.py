@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import one_of, timestamp_now, tz_datetime, uuid_pk
+from app.domain.households.models import RecordedBy
 
 
 class PlanStatus(StrEnum):
@@ -42,6 +43,15 @@ class Plan(SQLModel, table=True):
             postgresql_where=sa.text("status = 'active'"),
         ),
         sa.CheckConstraint("revision >= 1", name="revision_positive"),
+        sa.CheckConstraint(
+            "agreement_recorded_by IS NULL OR agreement_recorded_by IN ("
+            + ", ".join(f"'{r}'" for r in RecordedBy)
+            + ")",
+            name="agreement_recorded_by_allowed",
+        ),
+        sa.CheckConstraint(
+            "(agreed_at IS NULL) = (agreement_recorded_by IS NULL)", name="agreement_recorded_by_set"
+        ),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -53,6 +63,8 @@ class Plan(SQLModel, table=True):
     evaluation_date: date | None = None
     agreed_at: datetime | None = tz_datetime()
     agreed_by_member_id: uuid.UUID | None = Field(default=None, foreign_key="members.id", ondelete="SET NULL")
+    # The team recorded the agreement, or the member gave it themself (self-service).
+    agreement_recorded_by: str | None = Field(default=None, max_length=8)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
     superseded_at: datetime | None = tz_datetime()
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})

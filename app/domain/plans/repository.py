@@ -187,7 +187,8 @@ ACTION_FIELDS = (
 )  # fmt: skip
 PLAN_FIELDS = (
     "id", "household_id", "revision", "status", "supersedes_id", "summary", "evaluation_date",
-    "agreed_at", "agreed_by_member_id", "created_by", "superseded_at", "version", "created_at", "updated_at",
+    "agreed_at", "agreed_by_member_id", "agreement_recorded_by", "created_by", "superseded_at", "version",
+    "created_at", "updated_at",
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import DomainCode, Score
+from app.domain.households.models import RecordedBy
 from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate
 from app.domain.plans.models import PerformerKind, PlanStatus
 from app.domain.text import MultiLine
@@ -166,6 +167,9 @@ class PlanHeader(BaseModel):
     evaluation_date: date | None
     agreed_at: datetime | None
     agreed_by_member_id: uuid.UUID | None
+    agreement_recorded_by: RecordedBy | None = Field(
+        description="team: the team noted the agreement; member: the member gave it in self-service."
+    )
     created_by: uuid.UUID | None
     superseded_at: datetime | None
     version: int = Field(description="Row version behind the ETag; any change to goals or actions bumps it.")

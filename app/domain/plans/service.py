@@ -17,7 +17,7 @@ from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
-from app.domain.households.models import Household
+from app.domain.households.models import Household, RecordedBy
 from app.domain.households.rules import ensure_open
 from app.domain.plans import repository as repo
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
@@ -317,8 +317,7 @@ async def agree(
     plan = await _for_change(
         uow, principal, household_id, plan_id, expected_version, person_id=data.agreed_by_member_id
     )
-    if plan.agreed_at is not None:
-        raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
+    ensure_not_agreed(plan)
     now = utcnow()
     agreed_at = data.agreed_at or now
     errors = await check_member(uow, household_id, data.agreed_by_member_id, ("body", "agreed_by_member_id"))
@@ -326,7 +325,22 @@ async def agree(
         errors.append(FieldError(("body", "agreed_at"), "Cannot be in the future.", "date_in_future"))
     if errors:
         raise ValidationFailed(errors)
-    plan.agreed_at = agreed_at
-    plan.agreed_by_member_id = data.agreed_by_member_id
-    await changed(uow, plan)
+    await record_agreement(uow, plan, data.agreed_by_member_id, agreed_at, RecordedBy.team)
     return await plan_read(uow, plan)
+
+
+def ensure_not_agreed(plan: Plan) -> None:
+    if plan.agreed_at is not None:
+        raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
+
+
+async def record_agreement(
+    uow: UnitOfWork, plan: Plan, member_id: uuid.UUID, agreed_at: datetime, recorded_by: RecordedBy
+) -> None:
+    """The household agreed to this (active, not yet agreed) version: who, when, and whether the team
+    noted it or the member gave it themself (self-service). Both ways end here."""
+    ensure_not_agreed(plan)
+    plan.agreed_at = agreed_at
+    plan.agreed_by_member_id = member_id
+    plan.agreement_recorded_by = str(recorded_by)
+    await changed(uow, plan)

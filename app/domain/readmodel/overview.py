@@ -75,7 +75,8 @@ _DOCUMENT = f"""
       SELECT json_build_object(
         'id', p.id, 'revision', p.revision, 'status', p.status,
         'evaluation_date', p.evaluation_date, 'agreed_at', {iso("p.agreed_at")},
-        'agreed_by_member_id', p.agreed_by_member_id, 'version', p.version,
+        'agreed_by_member_id', p.agreed_by_member_id,
+        'agreement_recorded_by', p.agreement_recorded_by, 'version', p.version,
         'goals', coalesce((
           SELECT json_agg(json_build_object(
                    'id', g.id, 'domain', g.domain_code, 'target_score', g.target_score,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from app.domain.assessments.rules import Tier
-from app.domain.households.models import ContactKind, HouseholdStatus, MemberRole
+from app.domain.households.models import ContactKind, HouseholdStatus, MemberRole, RecordedBy
 from app.domain.plans.models import PerformerKind, PlanStatus
 from app.domain.referrals.models import ReferralStatus
 from app.domain.support_network.schemas import NetworkSummary
@@ -85,6 +85,9 @@ class OverviewPlan(BaseModel):
     evaluation_date: date | None
     agreed_at: datetime | None
     agreed_by_member_id: uuid.UUID | None
+    agreement_recorded_by: RecordedBy | None = Field(
+        description="team: the team noted the agreement; member: the member gave it in self-service."
+    )
     version: int
     goals: list[OverviewGoal]
     open_actions: list[OverviewAction] = Field(description="Actions not done yet, soonest due first.")
