@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.assessments.repository import json_list, json_object
+from app.domain.assessments.repository import active_domain, json_list, json_object
+from app.domain.households.case_sql import HOUSEHOLD, PARENT
+from app.domain.households.models import Household
 from app.domain.organisation.models import WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.support_network.models import NetworkPerson
@@ -88,15 +90,6 @@ async def get_action(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def next_position(
-    session: AsyncSession, model: type[PlanGoal] | type[PlanAction], plan_id: uuid.UUID
-) -> int:
-    current = await session.scalar(
-        sa.select(sa.func.max(col(model.position))).where(col(model.plan_id) == plan_id)
-    )
-    return int(current if current is not None else -1) + 1
 
 
 async def insert_many(
@@ -190,8 +183,9 @@ PLAN_FIELDS = (
 )  # fmt: skip
 
 
-async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
-    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
+def contents_json(plan_id: Any) -> tuple[Any, Any]:
+    """The goals and the actions of the plan version ``plan_id`` (a column or a parameter), each as a
+    JSON list of GoalRead / ActionRead fields, in the plan's order."""
     goals = (
         sa.select(
             json_list(
@@ -201,7 +195,7 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
                 col(PlanGoal.id),
             )
         )
-        .where(col(PlanGoal.plan_id) == col(Plan.id))
+        .where(col(PlanGoal.plan_id) == plan_id)
         .scalar_subquery()
     )
     actions = (
@@ -213,10 +207,61 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
                 col(PlanAction.id),
             )
         )
-        .where(col(PlanAction.plan_id) == col(Plan.id))
+        .where(col(PlanAction.plan_id) == plan_id)
         .scalar_subquery()
     )
+    return goals, actions
+
+
+async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
+    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
+    goals, actions = contents_json(col(Plan.id))
     query = sa.select(
         *_columns(Plan, PLAN_FIELDS).values(), goals.label("goals"), actions.label("actions")
     ).where(where)
     return list((await session.execute(query)).mappings().all())
+
+
+# -- facts of the case-write statements (households.case_write), as SQL over their parameters ------
+
+# The change touches only what an agreed version still takes (``rules.AGREED_*_FIELDS``).
+PROGRESS_ONLY = sa.bindparam("progress_only", type_=sa.Boolean)
+# What a plan version must be to change (itself, or its goals and actions): the active version
+# (``rules.ensure_active``), not agreed unless the change is progress (``rules.ensure_change_allowed``).
+PLAN_RULES = {
+    "active": col(Plan.status) == sa.literal_column(f"'{PlanStatus.active}'"),
+    "unagreed": sa.or_(col(Plan.agreed_at).is_(None), PROGRESS_ONLY),
+}
+# The links a goal or an action names, bound when the request names them (None: nothing to check).
+GOAL_DOMAIN = sa.bindparam("goal_domain", type_=sa.String)
+LINKED_PERSON = sa.bindparam("linked_person", type_=sa.Uuid)
+LINKED_WORKER = sa.bindparam("linked_worker", type_=sa.Uuid)
+LINKED_GOAL = sa.bindparam("linked_goal", type_=sa.Uuid)
+
+
+def next_position_sql(model: type[PlanGoal] | type[PlanAction]) -> Any:
+    """The position after the last goal (or action) of the statement's plan version (``parent_id``)."""
+    last = sa.select(sa.func.max(col(model.position))).where(col(model.plan_id) == PARENT)
+    return sa.func.coalesce(last.scalar_subquery(), sa.literal_column("-1")) + sa.literal_column("1")
+
+
+def goal_checks() -> dict[str, Any]:
+    return {"domain": sa.or_(GOAL_DOMAIN.is_(None), active_domain(GOAL_DOMAIN))}
+
+
+def action_checks() -> dict[str, Any]:
+    """The links an action names: a person of this household's network map (``network_people_of``),
+    a worker of its team (``workers_of_team``), a goal of the same plan version."""
+    team = sa.select(col(Household.team_id)).where(col(Household.id) == HOUSEHOLD).scalar_subquery()
+    person = sa.select(col(NetworkPerson.id)).where(
+        col(NetworkPerson.id) == LINKED_PERSON, col(NetworkPerson.household_id) == HOUSEHOLD
+    )
+    worker = sa.select(col(WorkerTeam.worker_id)).where(
+        col(WorkerTeam.worker_id) == LINKED_WORKER, col(WorkerTeam.team_id) == team
+    )
+    goal = sa.select(col(PlanGoal.id)).where(col(PlanGoal.id) == LINKED_GOAL, col(PlanGoal.plan_id) == PARENT)
+    return {
+        "person": sa.or_(LINKED_PERSON.is_(None), person.exists()),
+        "worker": sa.or_(LINKED_WORKER.is_(None), worker.exists()),
+        "goal": sa.or_(LINKED_GOAL.is_(None), goal.exists()),
+    }
