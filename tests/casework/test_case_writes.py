@@ -21,13 +21,14 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
+from app.db import Database
 from app.domain.consents.rules import local_today
 from app.domain.households.models import HouseholdStatus
 from app.domain.unit_of_work.access_log import AccessLogEntry
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases
 from tests.factories import World
-from tests.households.statements import Statements, counting_statements
+from tests.support.statements import Statements, counting_statements
 
 WRITER = "generalist_a"
 OTHER_TEAM = "generalist_b"
@@ -51,13 +52,13 @@ def api(client: httpx.AsyncClient, cases: Cases) -> CaseApi:
 class Writer:
     """Sends case writes as one caller and counts what each sent to PostgreSQL."""
 
-    def __init__(self, client: httpx.AsyncClient, headers: dict[str, Any]) -> None:
-        self.client, self.headers = client, headers
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, Any], db: Database) -> None:
+        self.client, self.headers, self.db = client, headers, db
         self.sent: Statements = Statements()
 
     async def send(self, method: str, url: str, body: Any = None, tag: str | None = None) -> httpx.Response:
         headers = {**self.headers, **({"If-Match": tag} if tag else {})}
-        with counting_statements() as sent:
+        with counting_statements(self.db) as sent:
             response = await self.client.request(method, url, headers=headers, json=body)
         self.sent = sent
         return response
@@ -75,7 +76,7 @@ class Writer:
 
 
 async def _writer(client: httpx.AsyncClient, cases: Cases, actor: str = WRITER) -> Writer:
-    writer = Writer(client, await cases.headers(actor))
+    writer = Writer(client, await cases.headers(actor), cases.world.app.state.db)
     await writer.send("GET", f"/api/v1/households/{cases.hid('a')}/overview")  # the token checked once
     return writer
 

@@ -165,13 +165,21 @@ def takes_case_worker_rule(principal: Principal) -> bool:
     return principal.role in CASE_ROLES and principal.worker_id is not None
 
 
-def case_worker_rule() -> sa.ColumnElement[bool]:
-    """``access.visible_to`` of any case worker, with the worker id as the parameter ``worker_id``."""
-    template = Principal(
+def _any_case_worker() -> Principal:
+    return Principal(
         subject="",
         role=Role.generalist,
         scopes=frozenset(),
         client_id="",
         worker_id=cast(uuid.UUID, CASE_WORKER),
     )
-    return visible_to(template)
+
+
+def case_worker_rule() -> sa.ColumnElement[bool]:
+    """``access.visible_to`` of any case worker, with the worker id as the parameter ``worker_id``."""
+    return visible_to(_any_case_worker())
+
+
+def case_worker_caseload() -> sa.ColumnElement[bool]:
+    """``access.caseload`` of any case worker, with the worker id as the parameter ``worker_id``."""
+    return caseload(_any_case_worker())

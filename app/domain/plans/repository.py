@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.assessments.repository import active_domain, json_list, json_object
+from app.domain.assessments.repository import active_domain
+from app.domain.documents import json_list, json_object
 from app.domain.households.case_sql import HOUSEHOLD, PARENT
 from app.domain.households.models import Household
 from app.domain.organisation.models import WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
+from app.domain.plans.schemas import ActionRead, GoalRead
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -183,13 +185,14 @@ PLAN_FIELDS = (
 )  # fmt: skip
 
 
-def contents_json(plan_id: Any) -> tuple[Any, Any]:
-    """The goals and the actions of the plan version ``plan_id`` (a column or a parameter), each as a
-    JSON list of GoalRead / ActionRead fields, in the plan's order."""
-    goals = (
+def goals_json(plan_id: Any = col(Plan.id)) -> Any:
+    """The goals of the plan version ``plan_id`` (by default the ``plans`` row the query is over; a
+    parameter in a case write's answer) as ``GoalRead`` documents in their order, a JSON array."""
+    fields = _columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})
+    return (
         sa.select(
             json_list(
-                json_object(_columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})),
+                json_object(GoalRead, fields),
                 col(PlanGoal.position),
                 col(PlanGoal.created_at),
                 col(PlanGoal.id),
@@ -198,10 +201,14 @@ def contents_json(plan_id: Any) -> tuple[Any, Any]:
         .where(col(PlanGoal.plan_id) == plan_id)
         .scalar_subquery()
     )
-    actions = (
+
+
+def actions_json(plan_id: Any = col(Plan.id)) -> Any:
+    """The actions of the plan version ``plan_id`` (as ``goals_json``) as ``ActionRead`` documents."""
+    return (
         sa.select(
             json_list(
-                json_object(_columns(PlanAction, ACTION_FIELDS)),
+                json_object(ActionRead, _columns(PlanAction, ACTION_FIELDS)),
                 col(PlanAction.position),
                 col(PlanAction.created_at),
                 col(PlanAction.id),
@@ -210,15 +217,16 @@ def contents_json(plan_id: Any) -> tuple[Any, Any]:
         .where(col(PlanAction.plan_id) == plan_id)
         .scalar_subquery()
     )
-    return goals, actions
+
+
+def plan_fields() -> dict[str, Any]:
+    """Every ``PlanRead`` field as a column or a JSON array of ``plans``."""
+    return _columns(Plan, PLAN_FIELDS) | {"goals": goals_json(), "actions": actions_json()}
 
 
 async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
     """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
-    goals, actions = contents_json(col(Plan.id))
-    query = sa.select(
-        *_columns(Plan, PLAN_FIELDS).values(), goals.label("goals"), actions.label("actions")
-    ).where(where)
+    query = sa.select(*(value.label(name) for name, value in plan_fields().items())).where(where)
     return list((await session.execute(query)).mappings().all())
 
 

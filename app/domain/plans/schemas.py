@@ -9,9 +9,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import DomainCode, Score
+from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate
 from app.domain.plans.models import PerformerKind, PlanStatus
 from app.domain.text import MultiLine
 
@@ -31,8 +32,8 @@ class ActionFields(_Input):
     )
     network_person_id: uuid.UUID | None = Field(default=None, description="A person of the network map.")
     worker_id: uuid.UUID | None = Field(default=None, description="A worker of the household's team.")
-    due_date: date | None = None
-    done: bool = False
+    due_date: IsoDate | None = None
+    done: Flag = False
 
 
 class VersionAction(ActionFields):
@@ -82,7 +83,7 @@ class PlanVersionCreate(_Input):
         description="The active version this replaces (null for the household's first plan)."
     )
     summary: Summary | None = None
-    evaluation_date: date | None = None
+    evaluation_date: IsoDate | None = None
     goals: list[VersionGoal] = Field(default_factory=list, max_length=30)
     actions: list[VersionAction] = Field(
         default_factory=list, max_length=100, description="Actions that serve no single goal."
@@ -91,12 +92,12 @@ class PlanVersionCreate(_Input):
 
 class PlanUpdate(_Input):
     summary: Summary | None = None
-    evaluation_date: date | None = None
+    evaluation_date: IsoDate | None = None
 
 
 class PlanAgreement(_Input):
     agreed_by_member_id: uuid.UUID = Field(description="The household member who agreed.")
-    agreed_at: AwareDatetime | None = Field(
+    agreed_at: AwareIsoDatetime | None = Field(
         default=None, description="When (for agreements recorded offline); defaults to now, never ahead."
     )
 
@@ -123,8 +124,8 @@ class ActionUpdate(_Input):
     performer_kind: PerformerKind | None = None
     network_person_id: uuid.UUID | None = None
     worker_id: uuid.UUID | None = None
-    due_date: date | None = None
-    done: bool | None = None
+    due_date: IsoDate | None = None
+    done: Flag | None = None
 
 
 class GoalRead(BaseModel):

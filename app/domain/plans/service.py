@@ -276,7 +276,6 @@ def _change(columns: frozenset[str]) -> CaseUpdate:
     """The change of these plan fields in one statement (``households.case_write``): the access
     check, the version, the plan's rules on its row, the change row and the entry; the answer carries
     the goals and actions too. An agreement checks its member."""
-    goals, actions = repo.contents_json(OBJECT)
     checks = {"member": member_here(AGREED_BY)} if "agreed_by_member_id" in columns else {}
     return CaseUpdate(
         Plan,
@@ -284,7 +283,7 @@ def _change(columns: frozenset[str]) -> CaseUpdate:
         entity=ENTITY,
         conditions=repo.PLAN_RULES,
         checks=checks,
-        reads={"goals": goals, "actions": actions},
+        reads={"goals": repo.goals_json(OBJECT), "actions": repo.actions_json(OBJECT)},
     )
 
 

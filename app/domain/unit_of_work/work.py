@@ -26,7 +26,7 @@ from typing import Any, Required, TypedDict, Unpack
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, RawStatement, fetch_one
+from app.db import Database, RawStatement, fetch_all, fetch_one
 from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Shown, Written
 from app.domain.unit_of_work.change_feed import CaseChange, ChangeRecord
 from app.domain.unit_of_work.events import Event
@@ -95,6 +95,12 @@ class UnitOfWork:
         if self.in_transaction:
             return await fetch_one(await self.session.connection(), statement, values)
         return await self.database.fetch_one(statement, values)
+
+    async def fetch_all(self, statement: RawStatement, values: Mapping[str, Any]) -> list[Any]:
+        """Every row of a raw statement, in the work's transaction when one is open, like ``fetch_one``."""
+        if self.in_transaction:
+            return await fetch_all(await self.session.connection(), statement, values)
+        return await self.database.fetch_all(statement, values)
 
     # -- what the work leaves behind -----------------------------------------------------------------
 
