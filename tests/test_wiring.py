@@ -15,6 +15,9 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # ``ChangeRecord(..., entity, ...)`` where the entity comes from the registry itself (the member
 # cascade asks every registered entity what deleting a member touches): registered by construction.
 FROM_THE_REGISTRY = {("app.domain.households.members", "entity")}
+# What records a change: a ``ChangeRecord`` (its second argument or ``entity=``), or a case write of
+# ``households.case_write``, whose statement writes the change row of its ``entity=``.
+RECORDERS = {"ChangeRecord", "CaseInsert", "CaseUpdate", "CaseRemoval"}
 
 
 def _module_name(path: Path) -> str:
@@ -33,16 +36,17 @@ def _resolve(module: Any, node: ast.expr) -> Any:
 
 
 def recorded_entities() -> dict[str, set[str]]:
-    """Entity name -> the modules that record it, read from every ``ChangeRecord(...)`` in app/."""
+    """Entity name -> the modules that record it, read from every recorder's call in app/."""
     found: dict[str, set[str]] = {}
     for path in sorted(APP.rglob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
         name = _module_name(path)
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ChangeRecord"):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in RECORDERS):
                 continue
             arguments = {k.arg: k.value for k in node.keywords}
-            entity = node.args[1] if len(node.args) > 1 else arguments["entity"]
+            is_record = getattr(node.func, "id", None) == "ChangeRecord"
+            entity = node.args[1] if is_record and len(node.args) > 1 else arguments["entity"]
             if (name, ast.unparse(entity)) in FROM_THE_REGISTRY:
                 continue
             found.setdefault(_resolve(importlib.import_module(name), entity), set()).add(name)

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.assessments.schemas import ScoreRead
 from app.domain.documents import json_list, json_object
+from app.domain.households.case_sql import HOUSEHOLD, OBJECT
 from app.domain.households.models import Member
 from app.domain.reference.models import LifeDomain
 
@@ -28,13 +29,6 @@ async def active_domains(session: AsyncSession, codes: Iterable[str]) -> set[str
         select(LifeDomain.code).where(col(LifeDomain.code).in_(wanted), col(LifeDomain.active).is_(True))
     )
     return set(rows)
-
-
-async def member_in_household(session: AsyncSession, household_id: uuid.UUID, member_id: uuid.UUID) -> bool:
-    found = await session.scalar(
-        select(Member.id).where(Member.id == member_id, Member.household_id == household_id)
-    )
-    return found is not None
 
 
 async def get(
@@ -62,18 +56,6 @@ async def scores_of(
     for assessment_id, domain, score in rows:
         result[assessment_id].append((domain, score))
     return result
-
-
-async def replace_scores(
-    session: AsyncSession, assessment_id: uuid.UUID, scores: Sequence[tuple[str, int]]
-) -> None:
-    await session.execute(
-        sa.delete(AssessmentScore).where(col(AssessmentScore.assessment_id) == assessment_id)
-    )
-    await session.execute(
-        sa.insert(AssessmentScore),
-        [{"assessment_id": assessment_id, "domain_code": d, "score": s} for d, s in scores],
-    )
 
 
 async def page(
@@ -171,3 +153,58 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         *(col(getattr(Assessment, name)) for name in ASSESSMENT_COLUMNS), scores_json().label("scores")
     ).where(where)
     return list((await session.execute(query)).mappings().all())
+
+
+# -- facts of the case-write statements (households.case_write), as SQL over their parameters ------
+
+# The scores a write sends, as arrays (domain codes and scores in the order sent).
+SENT_DOMAINS = sa.bindparam("domains", type_=ARRAY(sa.String))
+SENT_SCORES = sa.bindparam("scores", type_=ARRAY(sa.Integer))
+
+
+def active_domain(code: Any) -> sa.ColumnElement[bool]:
+    """The code names an active life domain (``active_domains``' rule)."""
+    return (
+        select(LifeDomain.code).where(col(LifeDomain.code) == code, col(LifeDomain.active).is_(True)).exists()
+    )
+
+
+def each_active_domain(codes: Any = SENT_DOMAINS) -> Any:
+    """One boolean per code sent, in the order sent: an active life domain (``check_domains``'s rule)."""
+    sent = sa.func.unnest(codes).table_valued("code", with_ordinality="n").render_derived(name="sent")
+    each = sa.select(sa.func.array_agg(aggregate_order_by(active_domain(sent.c.code), sent.c.n)))
+    each = each.select_from(sent)
+    no_codes = sa.cast(sa.literal_column("'{}'"), ARRAY(sa.Boolean))
+    return sa.func.coalesce(each.scalar_subquery(), no_codes, type_=ARRAY(sa.Boolean))
+
+
+def member_here(member: Any) -> sa.ColumnElement[bool]:
+    """No member named, or a member of the statement's household."""
+    of_household = (
+        select(Member.id).where(col(Member.id) == member, col(Member.household_id) == HOUSEHOLD).exists()
+    )
+    return sa.or_(member.is_(None), of_household)
+
+
+def sent_scores() -> Any:
+    """The scores sent as [domain, score] pairs in the configured domain order (as ``scores_of``)."""
+    sent = sa.func.unnest(SENT_DOMAINS, SENT_SCORES).table_valued("code", "score").render_derived(name="sent")
+    pair = sa.func.json_build_array(sent.c.code, sent.c.score)
+    return (
+        sa.select(json_list(pair, col(LifeDomain.position), col(LifeDomain.code)))
+        .select_from(sent.join(LifeDomain, col(LifeDomain.code) == sent.c.code))
+        .scalar_subquery()
+    )
+
+
+def scores_now() -> Any:
+    """The scores of the statement's assessment (``object_id``) as they are, like ``sent_scores``."""
+    score = AssessmentScore
+    pair = sa.func.json_build_array(col(score.domain_code), col(score.score))
+    return (
+        sa.select(json_list(pair, col(LifeDomain.position), col(LifeDomain.code)))
+        .select_from(score)
+        .join(LifeDomain, col(LifeDomain.code) == col(score.domain_code))
+        .where(col(score.assessment_id) == OBJECT)
+        .scalar_subquery()
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,28 +12,24 @@ from sqlmodel import col, select
 
 from app.domain.consents.models import Consent
 from app.domain.consents.rules import LOCAL_ZONE
+from app.domain.households.case_sql import HOUSEHOLD
 from app.domain.households.models import Member, RecordedBy
 from app.domain.organisation.models import PartnerOrganisation
 from app.domain.reference.models import LifeDomain
 
 # The local date at the database's clock, as SQL text (for hand-written statements) and as an expression.
 LOCAL_TODAY_SQL = f"(now() AT TIME ZONE '{LOCAL_ZONE}')::date"
-_LOCAL_TODAY = sa.cast(sa.func.timezone(sa.literal_column(f"'{LOCAL_ZONE}'"), sa.func.now()), sa.Date)
+# (The zone written into the SQL, not bound: it is ours, and pre-compiled statements bind no constants.)
+LOCAL_TODAY = sa.cast(sa.func.timezone(sa.literal_column(f"'{LOCAL_ZONE}'"), sa.func.now()), sa.Date)
 
 
 def in_force_clause() -> sa.ColumnElement[bool]:
     """SQL twin of ``rules.in_force`` on the ``consents`` table, evaluated at the database's now()."""
     return sa.and_(
         col(Consent.withdrawn_at).is_(None),
-        col(Consent.valid_from) <= _LOCAL_TODAY,
-        sa.or_(col(Consent.valid_until).is_(None), col(Consent.valid_until) >= _LOCAL_TODAY),
+        col(Consent.valid_from) <= LOCAL_TODAY,
+        sa.or_(col(Consent.valid_until).is_(None), col(Consent.valid_until) >= LOCAL_TODAY),
     )
-
-
-async def add(session: AsyncSession, consent: Consent) -> Consent:
-    session.add(consent)
-    await session.flush()
-    return consent
 
 
 async def get(
@@ -108,8 +105,33 @@ async def active_life_domain(session: AsyncSession, code: str) -> bool:
     return (await session.execute(query)).first() is not None
 
 
+# -- facts of the case-write statements (households.case_write), as SQL over their parameters ------
+
+MEMBER = sa.bindparam("v_member_id", type_=sa.Uuid)
+ORGANISATION = sa.bindparam("v_organisation_id", type_=sa.Uuid)
+PURPOSE = sa.bindparam("v_purpose", type_=sa.String)
+VALID_FROM = sa.bindparam("valid_from", type_=sa.Date)  # None: from the database's today
+VALID_UNTIL = sa.bindparam("v_valid_until", type_=sa.Date)
+
+
+def record_checks() -> dict[str, Any]:
+    """What recording a consent needs from the database (``member_in_household``,
+    ``active_organisation``, ``active_life_domain``, and the period in order once ``valid_from`` is
+    the database's today when none was given)."""
+    return {
+        "member": select(Member.id).where(Member.id == MEMBER, Member.household_id == HOUSEHOLD).exists(),
+        "organisation": select(PartnerOrganisation.id)
+        .where(PartnerOrganisation.id == ORGANISATION, col(PartnerOrganisation.active).is_(True))
+        .exists(),
+        "purpose": select(LifeDomain.code)
+        .where(LifeDomain.code == PURPOSE, col(LifeDomain.active).is_(True))
+        .exists(),
+        "period": sa.or_(VALID_UNTIL.is_(None), sa.func.coalesce(VALID_FROM, LOCAL_TODAY) <= VALID_UNTIL),
+    }
+
+
 async def today(session: AsyncSession) -> date:
     """The local date at the database's clock (the same clock the SQL rules use)."""
-    value = await session.scalar(sa.select(_LOCAL_TODAY))
+    value = await session.scalar(sa.select(LOCAL_TODAY))
     assert value is not None
     return value

@@ -8,16 +8,22 @@ waiting are cancelled here (the relay re-checks before every attempt as well).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import sqlalchemy as sa
+from sqlmodel import col
 
+from app.domain.assessments.casefile import reject
+from app.domain.base import utcnow
 from app.domain.consents import repository
 from app.domain.consents.models import Consent
 from app.domain.consents.rules import ConsentTerms, in_force
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
-from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.errors import Conflict, FieldError, NotFound
 from app.domain.households.access import get_visible
+from app.domain.households.case_write import CaseInsert, CaseUpdate, Outcome
 from app.domain.households.models import RecordedBy
 from app.domain.unit_of_work.access_log import AccessAction
 from app.domain.unit_of_work.change_feed import ChangeRecord
@@ -29,7 +35,7 @@ RESOURCE = "consent"
 SYNC_ENTITY = "consent"
 
 
-def terms_of(consent: Consent) -> ConsentTerms:
+def terms_of(consent: Consent | ConsentRead) -> ConsentTerms:
     return ConsentTerms(
         member_id=consent.member_id,
         organisation_id=consent.organisation_id,
@@ -41,53 +47,82 @@ def terms_of(consent: Consent) -> ConsentTerms:
     )
 
 
-def to_read(consent: Consent, today: date) -> ConsentRead:
-    return ConsentRead.model_validate(
-        {**consent.model_dump(), "in_force": in_force(terms_of(consent), today)}
-    )
-
-
-async def _check_create(
-    session: AsyncSession, household_id: uuid.UUID, data: ConsentCreate, valid_from: date
-) -> None:
-    errors: list[FieldError] = []
-    if not await repository.member_in_household(session, data.member_id, household_id):
-        errors.append(FieldError(("body", "member_id"), "Not a member of this household.", "member_unknown"))
-    if not await repository.active_organisation(session, data.organisation_id):
-        errors.append(
-            FieldError(("body", "organisation_id"), "No such active organisation.", "organisation_unknown")
+def to_read(consent: Consent | Mapping[str, Any], today: date) -> ConsentRead:
+    """The read model of a consent: an ORM object, or its row as a case write answered it (JSON)."""
+    if isinstance(consent, Consent):
+        return ConsentRead.model_validate(
+            {**consent.model_dump(), "in_force": in_force(terms_of(consent), today)}
         )
-    if not await repository.active_life_domain(session, data.purpose):
-        errors.append(FieldError(("body", "purpose"), "Not an active life-domain code.", "purpose_unknown"))
-    if data.valid_until is not None and data.valid_until < valid_from:
-        errors.append(FieldError(("body", "valid_until"), "Must not be before valid_from.", "period_order"))
-    if errors:
-        raise ValidationFailed(errors)
+    read = ConsentRead.model_validate({**consent, "in_force": False})  # its dates read first
+    return read.model_copy(update={"in_force": in_force(terms_of(read), today)})
+
+
+# One statement per write (households.case_write): the access check, the consent, the checks of what
+# it names, the change row and the entry. A consent is recorded and withdrawn in a closed file too.
+RECORD = CaseInsert(
+    Consent,
+    (
+        "id", "household_id", "member_id", "organisation_id", "purpose", "categories", "valid_until",
+        "recorded_by_worker_id", "created_at",
+    ),
+    entity=SYNC_ENTITY,
+    computed={"valid_from": sa.func.coalesce(repository.VALID_FROM, repository.LOCAL_TODAY)},
+    row=True,
+    open_file=False,
+    checks=repository.record_checks(),
+    reads={"today": repository.LOCAL_TODAY},
+)  # fmt: skip
+WITHDRAW = CaseUpdate(
+    Consent,
+    ("withdrawn_by_worker_id", "withdrawal_recorded_by"),
+    entity=SYNC_ENTITY,
+    computed={"withdrawn_at": sa.func.now()},
+    conditions={"not_withdrawn": col(Consent.withdrawn_at).is_(None)},
+    versioned=False,
+    open_file=False,
+    reads={"today": repository.LOCAL_TODAY},
+)
+
+
+def _record_errors(outcome: Outcome) -> list[FieldError]:
+    """What the consent names that is not there, in the order always answered."""
+    errors = [
+        FieldError(loc, message, rule)
+        for check, loc, message, rule in (
+            ("member", ("body", "member_id"), "Not a member of this household.", "member_unknown"),
+            (
+                "organisation",
+                ("body", "organisation_id"),
+                "No such active organisation.",
+                "organisation_unknown",
+            ),
+            ("purpose", ("body", "purpose"), "Not an active life-domain code.", "purpose_unknown"),
+            ("period", ("body", "valid_until"), "Must not be before valid_from.", "period_order"),
+        )
+        if outcome.failed(check)
+    ]
+    return errors
 
 
 async def record(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ConsentCreate
 ) -> ConsentRead:
-    await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.create)
-    session = uow.session
-    today = await repository.today(session)
-    valid_from = data.valid_from or today
-    await _check_create(session, household_id, data, valid_from)
-    consent = await repository.add(
-        session,
-        Consent(
-            household_id=household_id,
-            member_id=data.member_id,
-            organisation_id=data.organisation_id,
-            purpose=data.purpose,
-            categories=sorted({str(c) for c in data.categories}),
-            valid_from=valid_from,
-            valid_until=data.valid_until,
-            recorded_by_worker_id=principal.worker_id,
-        ),
-    )
-    uow.record_change(ChangeRecord(household_id, SYNC_ENTITY, consent.id))
-    return to_read(consent, today)
+    row = {
+        "id": uuid.uuid4(),
+        "household_id": household_id,
+        "member_id": data.member_id,
+        "organisation_id": data.organisation_id,
+        "purpose": data.purpose,
+        "categories": sorted({str(c) for c in data.categories}),
+        "valid_until": data.valid_until,
+        "recorded_by_worker_id": principal.worker_id,
+        "created_at": utcnow(),
+    }
+    entry = uow.log(principal, resource=RESOURCE, action=AccessAction.create, household_id=household_id)
+    outcome = await RECORD.run(uow, principal, entry, row, params={"valid_from": data.valid_from})
+    outcome.raise_unless_written(rules=lambda: reject(_record_errors(outcome)))
+    assert outcome.row is not None
+    return to_read(outcome.row, date.fromisoformat(outcome.reads["today"]))
 
 
 async def list_consents(
@@ -120,23 +155,42 @@ async def get(
 async def withdraw(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, consent_id: uuid.UUID
 ) -> ConsentRead:
-    await get_visible(
-        uow, principal, household_id, resource=RESOURCE, action=AccessAction.update, resource_id=consent_id
+    # What rests on the consent stops at once, in the same transaction (the webhooks context cancels
+    # queued deliveries).
+    await uow.begin()
+    entry = uow.log(
+        principal,
+        resource=RESOURCE,
+        action=AccessAction.update,
+        household_id=household_id,
+        resource_id=consent_id,
     )
-    consent = await repository.get(uow.session, household_id, consent_id, for_update=True)
-    if consent is None:
-        raise NotFound(RESOURCE)
-    await withdraw_consent(uow, consent, RecordedBy.team, principal.worker_id)
-    return to_read(consent, await repository.today(uow.session))
+    outcome = await WITHDRAW.run(
+        uow,
+        principal,
+        entry,
+        household_id,
+        consent_id,
+        None,
+        {"withdrawn_by_worker_id": principal.worker_id, "withdrawal_recorded_by": str(RecordedBy.team)},
+    )
+    outcome.raise_unless_written(RESOURCE, object_id=consent_id, rules=_already_withdrawn)
+    await uow.publish(ConsentWithdrawn(consent_id))
+    assert outcome.row is not None
+    return to_read(outcome.row, date.fromisoformat(outcome.reads["today"]))
+
+
+def _already_withdrawn() -> None:
+    raise Conflict("This consent was already withdrawn.", rule="consent_already_withdrawn")
 
 
 async def withdraw_consent(
     uow: UnitOfWork, consent: Consent, recorded_by: RecordedBy, worker_id: uuid.UUID | None = None
 ) -> None:
-    """Withdraw a consent (locked by the caller), whether the team records it or the member does it
-    themself (self-service): the same effect either way, at once."""
+    """A withdrawal the member gives themself (self-service; the team's is ``withdraw`` above): the
+    consent locked by the caller, the same effect at once, recorded as the member's."""
     if consent.withdrawn_at is not None:
-        raise Conflict("This consent was already withdrawn.", rule="consent_already_withdrawn")
+        _already_withdrawn()
     await repository.withdraw(uow.session, consent, recorded_by, worker_id)
     # What rests on the consent stops at once (the webhooks context cancels queued deliveries).
     await uow.publish(ConsentWithdrawn(consent.id))

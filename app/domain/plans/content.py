@@ -1,79 +1,125 @@
 """Goals and actions of a plan version. Only the active version changes; an agreed version only
 takes progress (see ``rules.py``). Every change bumps the plan's version and records a ``plan``
-change for sync."""
+change for sync.
+
+Each change is one statement (``households.case_write``, the plan version as the aggregate it is part
+of): the access check, the plan version locked and its rules, the goal or action, the links it names,
+the plan's version, the change row and the access-log entry together. Only a changed action reads
+itself first (one statement more): a new performer drops the links the request does not restate, and
+what the links must be depends on that; the change then writes on the version it read.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
-from app.domain.assessments.casefile import reject_nulls, touch
-from app.domain.assessments.service import check_domains
+from app.domain.assessments.casefile import null_errors, reject
+from app.domain.assessments.service import domain_errors
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import FieldError, NotFound, ValidationFailed
+from app.domain.errors import FieldError, NotFound
 from app.domain.households.access import get_visible
-from app.domain.households.models import Household
-from app.domain.households.rules import ensure_open
+from app.domain.households.case_sql import Within
+from app.domain.households.case_write import CaseInsert, CaseRead, CaseRemoval, CaseUpdate, Outcome
 from app.domain.plans import repository as repo
-from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal
+from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.plans.rules import AGREED_ACTION_FIELDS, ensure_active, ensure_change_allowed
 from app.domain.plans.schemas import ActionCreate, ActionRead, ActionUpdate, GoalCreate, GoalRead, GoalUpdate
-from app.domain.plans.service import action_read, changed, existing_plan, goal_read
-from app.domain.plans.validation import ActionLinks, check_actions
-from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.plans.service import RESOURCE, action_read, existing_plan, goal_read
+from app.domain.plans.sync_and_export import ENTITY
+from app.domain.plans.validation import ActionLinks, link_problems, unknown_links
+from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 GOAL = "plan_goal"
-Item = TypeVar("Item", PlanGoal, PlanAction)
-Loader = Callable[[UnitOfWork, Plan, uuid.UUID, bool], Awaitable[Item]]
 ACTION = "plan_action"
 
+PLAN_VERSION = Within(Plan, "plan_id", RESOURCE, repo.PLAN_RULES)
+GOAL_COLUMNS = (
+    "id",
+    "plan_id",
+    "domain_code",
+    "target_score",
+    "description",
+    "version",
+    "created_at",
+    "updated_at",
+)
+ACTION_COLUMNS = (
+    "id", "plan_id", "goal_id", "description", "performer_kind", "network_person_id", "worker_id", "due_date",
+    "done", "done_at", "version", "created_at", "updated_at",
+)  # fmt: skip
+ADD_GOAL = CaseInsert(
+    PlanGoal,
+    GOAL_COLUMNS,
+    entity=ENTITY,
+    within=PLAN_VERSION,
+    computed={"position": repo.next_position_sql(PlanGoal)},
+    checks=repo.goal_checks(),
+)
+ADD_ACTION = CaseInsert(
+    PlanAction,
+    ACTION_COLUMNS,
+    entity=ENTITY,
+    within=PLAN_VERSION,
+    computed={"position": repo.next_position_sql(PlanAction)},
+    checks=repo.action_checks(),
+)
+REMOVE = {
+    GOAL: CaseRemoval(PlanGoal, entity=ENTITY, within=PLAN_VERSION),
+    ACTION: CaseRemoval(PlanAction, entity=ENTITY, within=PLAN_VERSION),
+}
+ACTION_NOW = CaseRead(PlanAction, within=PLAN_VERSION)
 
-async def _plan(
+
+@lru_cache(maxsize=64)
+def _goal_change(columns: frozenset[str]) -> CaseUpdate:
+    return CaseUpdate(
+        PlanGoal, sorted(columns), entity=ENTITY, within=PLAN_VERSION, checks=repo.goal_checks()
+    )
+
+
+@lru_cache(maxsize=128)
+def _action_change(columns: frozenset[str]) -> CaseUpdate:
+    return CaseUpdate(
+        PlanAction, sorted(columns), entity=ENTITY, within=PLAN_VERSION, checks=repo.action_checks()
+    )
+
+
+def plan_rules(
+    outcome: Outcome, changes: Iterable[str] | None, allowed: frozenset[str] = frozenset()
+) -> None:
+    """The plan version's own rules, as the statement found it (locked): only the active version
+    changes; an agreed one takes progress only (``changes``: the fields changed, None for a goal or
+    action added or removed)."""
+    ensure_active(PlanStatus.superseded if outcome.failed("active") else PlanStatus.active)
+    ensure_change_allowed(outcome.failed("unagreed"), changes, allowed)
+
+
+def _progress_only(changes: Iterable[str] | None, allowed: frozenset[str] = frozenset()) -> bool:
+    return changes is not None and set(changes) <= allowed
+
+
+def _entry(
     uow: UnitOfWork,
     principal: Principal,
-    ids: tuple[uuid.UUID, uuid.UUID],
+    household_id: uuid.UUID,
     resource: str,
     action: AccessAction,
-    resource_id: uuid.UUID | None = None,
-) -> tuple[Household, Plan]:
-    """The visible household (one access-log row) and its plan version ``ids`` = (household, plan)."""
-    household_id, plan_id = ids
-    household = await get_visible(
-        uow, principal, household_id, resource=resource, action=action, resource_id=resource_id
+    item_id: uuid.UUID,
+) -> AccessEntry:
+    return uow.log(
+        principal, resource=resource, action=action, household_id=household_id, resource_id=item_id
     )
-    write = action != AccessAction.read
-    return household, await existing_plan(uow, household_id, plan_id, for_update=write)
 
 
-def _ensure_editable(
-    household: Household, plan: Plan, changes: Iterable[str] | None, allowed: frozenset[str] = frozenset()
-) -> None:
-    ensure_open(household.status)
-    ensure_active(plan.status)
-    ensure_change_allowed(plan.agreed_at is not None, changes, allowed)
-
-
-async def _goal(uow: UnitOfWork, plan: Plan, goal_id: uuid.UUID, for_update: bool = False) -> PlanGoal:
-    goal = await repo.get_goal(uow.session, plan.id, goal_id, for_update=for_update)
-    if goal is None:
-        raise NotFound(GOAL)
-    return goal
-
-
-async def _action(uow: UnitOfWork, plan: Plan, action_id: uuid.UUID, for_update: bool = False) -> PlanAction:
-    action = await repo.get_action(uow.session, plan.id, action_id, for_update=for_update)
-    if action is None:
-        raise NotFound(ACTION)
-    return action
-
-
-async def _check_domain(uow: UnitOfWork, domain: str | None) -> None:
-    if domain is not None and (errors := await check_domains(uow, [domain], ("body",))):
-        raise ValidationFailed([FieldError(("body", "domain"), e.message, e.rule) for e in errors])
+def _domain_errors(outcome: Outcome) -> list[FieldError]:
+    found = domain_errors([not outcome.failed("domain")], ("body",))
+    return [FieldError(("body", "domain"), e.message, e.rule) for e in found]
 
 
 # -- goals ------------------------------------------------------------------------------------
@@ -86,28 +132,42 @@ async def read_goal(
     plan_id: uuid.UUID,
     goal_id: uuid.UUID,
 ) -> GoalRead:
-    _, plan = await _plan(uow, principal, (household_id, plan_id), GOAL, AccessAction.read, goal_id)
-    return goal_read(await _goal(uow, plan, goal_id))
+    await get_visible(
+        uow, principal, household_id, resource=GOAL, action=AccessAction.read, resource_id=goal_id
+    )
+    plan = await existing_plan(uow, household_id, plan_id)
+    goal = await repo.get_goal(uow.session, plan.id, goal_id)
+    if goal is None:
+        raise NotFound(GOAL)
+    return goal_read(goal)
 
 
 async def add_goal(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, plan_id: uuid.UUID, data: GoalCreate
 ) -> GoalRead:
-    new_id = uuid.uuid4()
-    household, plan = await _plan(uow, principal, (household_id, plan_id), GOAL, AccessAction.create, new_id)
-    _ensure_editable(household, plan, None)
-    await _check_domain(uow, data.domain)
-    goal = PlanGoal(
-        id=new_id,
-        plan_id=plan_id,
-        domain_code=data.domain,
-        target_score=data.target_score,
-        description=data.description,
-        position=await repo.next_position(uow.session, PlanGoal, plan_id),
+    now, goal_id = utcnow(), uuid.uuid4()
+    row: dict[str, Any] = {
+        "id": goal_id,
+        "plan_id": plan_id,
+        "domain_code": data.domain,
+        "target_score": data.target_score,
+        "description": data.description,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    entry = _entry(uow, principal, household_id, GOAL, AccessAction.create, goal_id)
+    params = {"progress_only": False, "goal_domain": data.domain}
+    outcome = await ADD_GOAL.run(
+        uow, principal, entry, row, household_id=household_id, parent_id=plan_id, params=params
     )
-    uow.session.add(goal)
-    await changed(uow, plan)
-    return goal_read(goal)
+
+    def refused() -> None:
+        plan_rules(outcome, None)
+        reject(_domain_errors(outcome))
+
+    outcome.raise_unless_written(rules=refused)
+    return goal_read(PlanGoal.model_validate(row))
 
 
 async def update_goal(
@@ -119,21 +179,31 @@ async def update_goal(
     data: GoalUpdate,
     expected_version: ExpectedVersion,
 ) -> GoalRead:
-    ids = (household_id, plan_id, goal_id)
-    household, plan, goal = await _locked(
-        uow, principal, ids, expected_version, GOAL, _goal, AccessAction.update
+    sent = data.model_dump(exclude_unset=True)
+    changes = {("domain_code" if name == "domain" else name): value for name, value in sent.items()}
+    nulls = null_errors(data, "domain", "target_score")
+    entry = _entry(uow, principal, household_id, GOAL, AccessAction.update, goal_id)
+    params = {"progress_only": _progress_only(sent), "goal_domain": data.domain}
+    outcome = await _goal_change(frozenset(changes) | {"updated_at"}).run(
+        uow,
+        principal,
+        entry,
+        household_id,
+        goal_id,
+        expected_version,
+        changes | {"updated_at": utcnow()},
+        valid=not nulls,
+        parent_id=plan_id,
+        params=params,
     )
-    changes = data.model_dump(exclude_unset=True)
-    _ensure_editable(household, plan, changes)
-    reject_nulls(data, "domain", "target_score")
-    await _check_domain(uow, data.domain)
-    if "domain" in changes:
-        changes["domain_code"] = changes.pop("domain")
-    for name, value in changes.items():
-        setattr(goal, name, value)
-    touch(goal)
-    await changed(uow, plan)
-    return goal_read(goal)
+
+    def refused() -> None:
+        plan_rules(outcome, sent)
+        reject(nulls or _domain_errors(outcome))
+
+    outcome.raise_unless_written(GOAL, expected_version, goal_id, version_first=True, rules=refused)
+    assert outcome.row is not None
+    return GoalRead.model_validate({**outcome.row, "domain": outcome.row["domain_code"]})
 
 
 # -- actions ----------------------------------------------------------------------------------
@@ -146,18 +216,36 @@ async def read_action(
     plan_id: uuid.UUID,
     action_id: uuid.UUID,
 ) -> ActionRead:
-    _, plan = await _plan(uow, principal, (household_id, plan_id), ACTION, AccessAction.read, action_id)
-    return action_read(await _action(uow, plan, action_id))
+    await get_visible(
+        uow, principal, household_id, resource=ACTION, action=AccessAction.read, resource_id=action_id
+    )
+    plan = await existing_plan(uow, household_id, plan_id)
+    action = await repo.get_action(uow.session, plan.id, action_id)
+    if action is None:
+        raise NotFound(ACTION)
+    return action_read(action)
 
 
-async def _check_action(
-    uow: UnitOfWork, household: Household, plan: Plan, links: ActionLinks, goal_id: uuid.UUID | None
-) -> None:
-    errors, _ = await check_actions(uow, household, [links])
-    if goal_id is not None and await repo.get_goal(uow.session, plan.id, goal_id) is None:
+def _link_params(links: ActionLinks | None, goal_id: uuid.UUID | None) -> dict[str, Any]:
+    """What the statement checks of the links: those the request supplies."""
+    supplied = (lambda field: links.supplied(field)) if links else (lambda field: None)
+    return {
+        "linked_person": supplied("network_person_id"),
+        "linked_worker": supplied("worker_id"),
+        "linked_goal": goal_id,
+    }
+
+
+def _link_errors(outcome: Outcome, links: ActionLinks | None, problems: list[FieldError]) -> list[FieldError]:
+    """The action's link problems, in the order always answered: links that do not fit the performer,
+    links the database does not know, a goal of another plan version."""
+    errors = list(problems)
+    if links is not None:
+        known = {check: not outcome.failed(check) for check in ("person", "worker")}
+        errors += unknown_links(links, **known)
+    if outcome.failed("goal"):
         errors.append(FieldError(("body", "goal_id"), "Not a goal of this plan version.", "goal_not_in_plan"))
-    if errors:
-        raise ValidationFailed(errors)
+    return errors
 
 
 async def add_action(
@@ -167,43 +255,59 @@ async def add_action(
     plan_id: uuid.UUID,
     data: ActionCreate,
 ) -> ActionRead:
-    new_id = uuid.uuid4()
-    household, plan = await _plan(
-        uow, principal, (household_id, plan_id), ACTION, AccessAction.create, new_id
-    )
-    _ensure_editable(household, plan, None)
+    now, action_id = utcnow(), uuid.uuid4()
+    row: dict[str, Any] = {
+        "id": action_id,
+        "plan_id": plan_id,
+        "goal_id": data.goal_id,
+        "description": data.description,
+        "performer_kind": str(data.performer_kind),
+        "network_person_id": data.network_person_id,
+        "worker_id": data.worker_id,
+        "due_date": data.due_date,
+        "done": data.done,
+        "done_at": now if data.done else None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     links = ActionLinks(
         ("body",), data.performer_kind, network_person_id=data.network_person_id, worker_id=data.worker_id
     )
-    await _check_action(uow, household, plan, links, data.goal_id)
-    action = PlanAction(
-        id=new_id,
-        plan_id=plan_id,
-        goal_id=data.goal_id,
-        description=data.description,
-        performer_kind=data.performer_kind,
-        network_person_id=data.network_person_id,
-        worker_id=data.worker_id,
-        due_date=data.due_date,
-        done=data.done,
-        done_at=utcnow() if data.done else None,
-        position=await repo.next_position(uow.session, PlanAction, plan_id),
+    problems = link_problems([links])
+    entry = _entry(uow, principal, household_id, ACTION, AccessAction.create, action_id)
+    params = {"progress_only": False, **_link_params(links, data.goal_id)}
+    outcome = await ADD_ACTION.run(
+        uow,
+        principal,
+        entry,
+        row,
+        household_id=household_id,
+        valid=not problems,
+        parent_id=plan_id,
+        params=params,
     )
-    uow.session.add(action)
-    await changed(uow, plan)
-    return action_read(action)
+
+    def refused() -> None:
+        plan_rules(outcome, None)
+        reject(_link_errors(outcome, links, problems))
+
+    outcome.raise_unless_written(rules=refused)
+    return ActionRead.model_validate({**row, "referral_id": None})
 
 
-def _apply_action_changes(action: PlanAction, changes: dict[str, object]) -> None:
-    """Set the fields; a new performer kind drops links the request did not restate."""
-    if "performer_kind" in changes and changes["performer_kind"] != action.performer_kind:
+def _action_columns(current: ActionRead, changes: dict[str, Any]) -> dict[str, Any]:
+    """The columns a PATCH of an action sets: what it sends; a new performer kind drops the links the
+    request does not restate (and the referral, which belonged to the partner performing it); done
+    sets or clears done_at."""
+    columns = dict(changes)
+    if "performer_kind" in changes and changes["performer_kind"] != current.performer_kind:
         for link in ("network_person_id", "worker_id"):
-            changes.setdefault(link, None)
-        action.referral_id = None  # the referral belonged to the partner performing it
-    if "done" in changes and changes["done"] != action.done:
-        action.done_at = utcnow() if changes["done"] else None
-    for name, value in changes.items():
-        setattr(action, name, value)
+            columns.setdefault(link, None)
+        columns["referral_id"] = None
+    if "done" in changes and changes["done"] != current.done:
+        columns["done_at"] = utcnow() if changes["done"] else None
+    return columns
 
 
 async def update_action(
@@ -215,46 +319,51 @@ async def update_action(
     data: ActionUpdate,
     expected_version: ExpectedVersion,
 ) -> ActionRead:
-    ids = (household_id, plan_id, action_id)
-    household, plan, action = await _locked(
-        uow, principal, ids, expected_version, ACTION, _action, AccessAction.update
+    sent = data.model_dump(exclude_unset=True)
+    nulls = null_errors(data, "description", "performer_kind", "done")
+    row = await ACTION_NOW.run(uow, principal, household_id, action_id, parent_id=plan_id)
+    columns, links, problems = dict(sent), None, []
+    if row is not None and not nulls:  # what the action will be, to check its links
+        current = ActionRead.model_validate(row)
+        columns = _action_columns(current, sent)
+        links = ActionLinks(
+            ("body",),
+            PerformerKind(columns.get("performer_kind", current.performer_kind)),
+            network_person_id=columns.get("network_person_id", current.network_person_id),
+            worker_id=columns.get("worker_id", current.worker_id),
+            given=frozenset(data.model_fields_set),
+        )
+        problems = link_problems([links])
+    columns = {name: str(v) if isinstance(v, PerformerKind) else v for name, v in columns.items()}
+    entry = _entry(uow, principal, household_id, ACTION, AccessAction.update, action_id)
+    params = {
+        "progress_only": _progress_only(sent, AGREED_ACTION_FIELDS),
+        **_link_params(links, data.goal_id),
+    }
+    # Written only on the version read (the row the links were worked out from) and the one edited.
+    outcome = await _action_change(frozenset(columns) | {"updated_at"}).run(
+        uow,
+        principal,
+        entry,
+        household_id,
+        action_id,
+        expected_version,
+        columns | {"updated_at": utcnow()},
+        valid=row is not None and not (nulls or problems),
+        parent_id=plan_id,
+        params=params,
     )
-    changes = data.model_dump(exclude_unset=True)
-    _ensure_editable(household, plan, changes, AGREED_ACTION_FIELDS)
-    reject_nulls(data, "description", "performer_kind", "done")
-    _apply_action_changes(action, changes)
-    links = ActionLinks(
-        ("body",),
-        PerformerKind(action.performer_kind),
-        network_person_id=action.network_person_id,
-        worker_id=action.worker_id,
-        given=frozenset(data.model_fields_set),
-    )
-    await _check_action(uow, household, plan, links, data.goal_id)
-    touch(action)
-    await changed(uow, plan)
-    return action_read(action)
+
+    def refused() -> None:
+        plan_rules(outcome, sent, AGREED_ACTION_FIELDS)
+        reject(nulls or _link_errors(outcome, links, problems))
+
+    outcome.raise_unless_written(ACTION, expected_version, action_id, version_first=True, rules=refused)
+    assert outcome.row is not None
+    return ActionRead.model_validate(outcome.row)
 
 
 # -- shared by goals and actions ----------------------------------------------------------------
-
-
-async def _locked(
-    uow: UnitOfWork,
-    principal: Principal,
-    ids: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
-    expected_version: ExpectedVersion,
-    resource: str,
-    load: Loader[Item],
-    action: AccessAction,
-) -> tuple[Household, Plan, Item]:
-    """The goal or action to change, locked, and its plan (ids: household, plan, item); the version
-    the caller edited checked after the access check."""
-    household_id, plan_id, item_id = ids
-    household, plan = await _plan(uow, principal, (household_id, plan_id), resource, action, item_id)
-    item = await load(uow, plan, item_id, True)
-    expected_version.check(item.id, item.version)
-    return household, plan, item
 
 
 async def delete(
@@ -268,10 +377,12 @@ async def delete(
 
     A removed goal's actions stay in the plan, no longer tied to a goal.
     """
-    household, plan = await _plan(uow, principal, ids[:2], resource, AccessAction.delete, ids[2])
-    load = _goal if resource == GOAL else _action
-    item = await load(uow, plan, ids[2], True)
-    expected_version.check(item.id, item.version)
-    _ensure_editable(household, plan, None)
-    await uow.session.delete(item)
-    await changed(uow, plan)
+    household_id, plan_id, item_id = ids
+    entry = _entry(uow, principal, household_id, resource, AccessAction.delete, item_id)
+    outcome = await REMOVE[resource].run(
+        uow, principal, entry, household_id, item_id, expected_version, parent_id=plan_id,
+        params={"progress_only": False},
+    )  # fmt: skip
+    outcome.raise_unless_written(
+        resource, expected_version, item_id, version_first=True, rules=lambda: plan_rules(outcome, None)
+    )

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.assessments.repository import active_domain
 from app.domain.documents import json_list, json_object
+from app.domain.households.case_sql import HOUSEHOLD, PARENT
+from app.domain.households.models import Household
 from app.domain.organisation.models import WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.plans.schemas import ActionRead, GoalRead
@@ -89,15 +92,6 @@ async def get_action(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def next_position(
-    session: AsyncSession, model: type[PlanGoal] | type[PlanAction], plan_id: uuid.UUID
-) -> int:
-    current = await session.scalar(
-        sa.select(sa.func.max(col(model.position))).where(col(model.plan_id) == plan_id)
-    )
-    return int(current if current is not None else -1) + 1
 
 
 async def insert_many(
@@ -192,8 +186,9 @@ PLAN_FIELDS = (
 )  # fmt: skip
 
 
-def goals_json() -> Any:
-    """The plan version's goals (``GoalRead``) in their order, as a JSON array (over ``plans``)."""
+def goals_json(plan_id: Any = col(Plan.id)) -> Any:
+    """The goals of the plan version ``plan_id`` (by default the ``plans`` row the query is over; a
+    parameter in a case write's answer) as ``GoalRead`` documents in their order, a JSON array."""
     fields = _columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})
     return (
         sa.select(
@@ -204,13 +199,13 @@ def goals_json() -> Any:
                 col(PlanGoal.id),
             )
         )
-        .where(col(PlanGoal.plan_id) == col(Plan.id))
+        .where(col(PlanGoal.plan_id) == plan_id)
         .scalar_subquery()
     )
 
 
-def actions_json() -> Any:
-    """The plan version's actions (``ActionRead``) in their order, as a JSON array (over ``plans``)."""
+def actions_json(plan_id: Any = col(Plan.id)) -> Any:
+    """The actions of the plan version ``plan_id`` (as ``goals_json``) as ``ActionRead`` documents."""
     return (
         sa.select(
             json_list(
@@ -220,7 +215,7 @@ def actions_json() -> Any:
                 col(PlanAction.id),
             )
         )
-        .where(col(PlanAction.plan_id) == col(Plan.id))
+        .where(col(PlanAction.plan_id) == plan_id)
         .scalar_subquery()
     )
 
@@ -234,3 +229,48 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
     """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
     query = sa.select(*(value.label(name) for name, value in plan_fields().items())).where(where)
     return list((await session.execute(query)).mappings().all())
+
+
+# -- facts of the case-write statements (households.case_write), as SQL over their parameters ------
+
+# The change touches only what an agreed version still takes (``rules.AGREED_*_FIELDS``).
+PROGRESS_ONLY = sa.bindparam("progress_only", type_=sa.Boolean)
+# What a plan version must be to change (itself, or its goals and actions): the active version
+# (``rules.ensure_active``), not agreed unless the change is progress (``rules.ensure_change_allowed``).
+PLAN_RULES = {
+    "active": col(Plan.status) == sa.literal_column(f"'{PlanStatus.active}'"),
+    "unagreed": sa.or_(col(Plan.agreed_at).is_(None), PROGRESS_ONLY),
+}
+# The links a goal or an action names, bound when the request names them (None: nothing to check).
+GOAL_DOMAIN = sa.bindparam("goal_domain", type_=sa.String)
+LINKED_PERSON = sa.bindparam("linked_person", type_=sa.Uuid)
+LINKED_WORKER = sa.bindparam("linked_worker", type_=sa.Uuid)
+LINKED_GOAL = sa.bindparam("linked_goal", type_=sa.Uuid)
+
+
+def next_position_sql(model: type[PlanGoal] | type[PlanAction]) -> Any:
+    """The position after the last goal (or action) of the statement's plan version (``parent_id``)."""
+    last = sa.select(sa.func.max(col(model.position))).where(col(model.plan_id) == PARENT)
+    return sa.func.coalesce(last.scalar_subquery(), sa.literal_column("-1")) + sa.literal_column("1")
+
+
+def goal_checks() -> dict[str, Any]:
+    return {"domain": sa.or_(GOAL_DOMAIN.is_(None), active_domain(GOAL_DOMAIN))}
+
+
+def action_checks() -> dict[str, Any]:
+    """The links an action names: a person of this household's network map (``network_people_of``),
+    a worker of its team (``workers_of_team``), a goal of the same plan version."""
+    team = sa.select(col(Household.team_id)).where(col(Household.id) == HOUSEHOLD).scalar_subquery()
+    person = sa.select(col(NetworkPerson.id)).where(
+        col(NetworkPerson.id) == LINKED_PERSON, col(NetworkPerson.household_id) == HOUSEHOLD
+    )
+    worker = sa.select(col(WorkerTeam.worker_id)).where(
+        col(WorkerTeam.worker_id) == LINKED_WORKER, col(WorkerTeam.team_id) == team
+    )
+    goal = sa.select(col(PlanGoal.id)).where(col(PlanGoal.id) == LINKED_GOAL, col(PlanGoal.plan_id) == PARENT)
+    return {
+        "person": sa.or_(LINKED_PERSON.is_(None), person.exists()),
+        "worker": sa.or_(LINKED_WORKER.is_(None), worker.exists()),
+        "goal": sa.or_(LINKED_GOAL.is_(None), goal.exists()),
+    }

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from app.domain.assessments.casefile import touch
-from app.domain.assessments.service import check_domains, check_member
+import sqlalchemy as sa
+
+from app.domain.assessments.casefile import reject, touch
+from app.domain.assessments.repository import member_here
+from app.domain.assessments.service import check_domains, member_errors
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
+from app.domain.households.case_sql import OBJECT
+from app.domain.households.case_write import CaseUpdate, Outcome
 from app.domain.households.models import Household, RecordedBy
 from app.domain.households.rules import ensure_open
 from app.domain.plans import repository as repo
@@ -47,6 +53,7 @@ from app.security.principal import Principal
 RESOURCE = "plan"
 # Agreements recorded on a phone carry the phone's clock; allow it to run a little ahead.
 CLOCK_SKEW = timedelta(minutes=5)
+AGREED_BY = sa.bindparam("v_agreed_by_member_id", type_=sa.Uuid)
 
 
 def goal_read(goal: PlanGoal) -> GoalRead:
@@ -264,28 +271,29 @@ async def new_version(
 # -- plan fields and agreement ----------------------------------------------------------------
 
 
-async def _for_change(
-    uow: UnitOfWork,
-    principal: Principal,
-    household_id: uuid.UUID,
-    plan_id: uuid.UUID,
-    expected_version: ExpectedVersion,
-    person_id: uuid.UUID | None = None,
-) -> Plan:
-    household = await get_visible(
-        uow,
-        principal,
-        household_id,
-        resource=RESOURCE,
-        action=AccessAction.update,
-        resource_id=plan_id,
-        person_id=person_id,
+@lru_cache(maxsize=16)
+def _change(columns: frozenset[str]) -> CaseUpdate:
+    """The change of these plan fields in one statement (``households.case_write``): the access
+    check, the version, the plan's rules on its row, the change row and the entry; the answer carries
+    the goals and actions too. An agreement checks its member."""
+    checks = {"member": member_here(AGREED_BY)} if "agreed_by_member_id" in columns else {}
+    return CaseUpdate(
+        Plan,
+        sorted(columns),
+        entity=ENTITY,
+        conditions=repo.PLAN_RULES,
+        checks=checks,
+        reads={"goals": repo.goals_json(OBJECT), "actions": repo.actions_json(OBJECT)},
     )
-    plan = await existing_plan(uow, household_id, plan_id, for_update=True)
-    expected_version.check(plan.id, plan.version)
-    ensure_open(household.status)
-    ensure_active(plan.status)
-    return plan
+
+
+def _plan_read(outcome: Outcome) -> PlanRead:
+    assert outcome.row is not None
+    return PlanRead.model_validate({**outcome.row, **outcome.reads})
+
+
+def _ensure_active(outcome: Outcome) -> None:
+    ensure_active(PlanStatus.superseded if outcome.failed("active") else PlanStatus.active)
 
 
 async def update(
@@ -296,13 +304,31 @@ async def update(
     data: PlanUpdate,
     expected_version: ExpectedVersion,
 ) -> PlanRead:
-    plan = await _for_change(uow, principal, household_id, plan_id, expected_version)
     changes = data.model_dump(exclude_unset=True)
-    ensure_change_allowed(plan.agreed_at is not None, changes, AGREED_PLAN_FIELDS)
-    for name, value in changes.items():
-        setattr(plan, name, value)
-    await changed(uow, plan)
-    return await plan_read(uow, plan)
+    entry = uow.log(
+        principal,
+        resource=RESOURCE,
+        action=AccessAction.update,
+        household_id=household_id,
+        resource_id=plan_id,
+    )
+    outcome = await _change(frozenset(changes) | {"updated_at"}).run(
+        uow,
+        principal,
+        entry,
+        household_id,
+        plan_id,
+        expected_version,
+        changes | {"updated_at": utcnow()},
+        params={"progress_only": set(changes) <= AGREED_PLAN_FIELDS},
+    )
+
+    def refused() -> None:
+        _ensure_active(outcome)
+        ensure_change_allowed(outcome.failed("unagreed"), changes, AGREED_PLAN_FIELDS)
+
+    outcome.raise_unless_written(RESOURCE, expected_version, plan_id, version_first=True, rules=refused)
+    return _plan_read(outcome)
 
 
 async def agree(
@@ -314,19 +340,46 @@ async def agree(
     expected_version: ExpectedVersion,
 ) -> PlanRead:
     """Record that the household agreed to this version (who, and when)."""
-    plan = await _for_change(
-        uow, principal, household_id, plan_id, expected_version, person_id=data.agreed_by_member_id
-    )
-    ensure_not_agreed(plan)
     now = utcnow()
     agreed_at = data.agreed_at or now
-    errors = await check_member(uow, household_id, data.agreed_by_member_id, ("body", "agreed_by_member_id"))
-    if agreed_at > now + CLOCK_SKEW:
-        errors.append(FieldError(("body", "agreed_at"), "Cannot be in the future.", "date_in_future"))
-    if errors:
-        raise ValidationFailed(errors)
-    await record_agreement(uow, plan, data.agreed_by_member_id, agreed_at, RecordedBy.team)
-    return await plan_read(uow, plan)
+    future = agreed_at > now + CLOCK_SKEW
+    entry = uow.log(
+        principal,
+        resource=RESOURCE,
+        action=AccessAction.update,
+        household_id=household_id,
+        resource_id=plan_id,
+        person_id=data.agreed_by_member_id,
+    )
+    changes = {
+        "agreed_at": agreed_at,
+        "agreed_by_member_id": data.agreed_by_member_id,
+        "agreement_recorded_by": str(RecordedBy.team),
+        "updated_at": now,
+    }
+    outcome = await _change(frozenset(changes)).run(
+        uow,
+        principal,
+        entry,
+        household_id,
+        plan_id,
+        expected_version,
+        changes,
+        valid=not future,
+        params={"progress_only": False},
+    )
+
+    def refused() -> None:
+        _ensure_active(outcome)
+        if outcome.failed("unagreed"):
+            raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
+        errors = member_errors(not outcome.failed("member"), ("body", "agreed_by_member_id"))
+        if future:
+            errors.append(FieldError(("body", "agreed_at"), "Cannot be in the future.", "date_in_future"))
+        reject(errors)
+
+    outcome.raise_unless_written(RESOURCE, expected_version, plan_id, version_first=True, rules=refused)
+    return _plan_read(outcome)
 
 
 def ensure_not_agreed(plan: Plan) -> None:
@@ -337,8 +390,8 @@ def ensure_not_agreed(plan: Plan) -> None:
 async def record_agreement(
     uow: UnitOfWork, plan: Plan, member_id: uuid.UUID, agreed_at: datetime, recorded_by: RecordedBy
 ) -> None:
-    """The household agreed to this (active, not yet agreed) version: who, when, and whether the team
-    noted it or the member gave it themself (self-service). Both ways end here."""
+    """The member agrees to this (active, not yet agreed) version themself (self-service; the team's
+    record is ``agree`` above, one statement): who, when, recorded as the member's."""
     ensure_not_agreed(plan)
     plan.agreed_at = agreed_at
     plan.agreed_by_member_id = member_id

@@ -39,6 +39,46 @@ def _ids(actions: Sequence[ActionLinks], field: str) -> set[uuid.UUID]:
     return {value for a in actions if (value := a.supplied(field))}
 
 
+def link_problems(actions: Sequence[ActionLinks]) -> list[FieldError]:
+    """Links that do not fit the performer kind (no database needed)."""
+    return [
+        FieldError((*a.loc, field), message, rule)
+        for a in actions
+        for field, message, rule in performer_link_problems(
+            a.kind, network_person_id=a.network_person_id, worker_id=a.worker_id
+        )
+    ]
+
+
+def unknown_links(
+    a: ActionLinks, *, person: bool = True, worker: bool = True, continued: bool = True
+) -> list[FieldError]:
+    """The supplied links the database does not know (``person``, ``worker``, ``continued``: whether
+    each is known)."""
+    errors = []
+    if a.supplied("network_person_id") and not person:
+        errors.append(
+            FieldError(
+                (*a.loc, "network_person_id"),
+                "Not on this household's network map.",
+                "network_person_unknown",
+            )
+        )
+    if a.supplied("worker_id") and not worker:
+        errors.append(
+            FieldError((*a.loc, "worker_id"), "Not a worker of the household's team.", "worker_not_in_team")
+        )
+    if a.supplied("continues_action_id") and not continued:
+        errors.append(
+            FieldError(
+                (*a.loc, "continues_action_id"),
+                "Not an action of the version this one supersedes.",
+                "action_not_in_superseded_plan",
+            )
+        )
+    return errors
+
+
 async def check_actions(
     uow: UnitOfWork,
     household: Household,
@@ -47,13 +87,7 @@ async def check_actions(
     superseded_plan_id: uuid.UUID | None = None,
 ) -> tuple[list[FieldError], dict[uuid.UUID, uuid.UUID | None]]:
     """Problems with the actions' links, and the referral link of each continued action."""
-    errors = [
-        FieldError((*a.loc, field), message, rule)
-        for a in actions
-        for field, message, rule in performer_link_problems(
-            a.kind, network_person_id=a.network_person_id, worker_id=a.worker_id
-        )
-    ]
+    errors = link_problems(actions)
     session = uow.session
     people = await repo.network_people_of(session, household.id, _ids(actions, "network_person_id"))
     workers = await repo.workers_of_team(session, household.team_id, _ids(actions, "worker_id"))
@@ -63,29 +97,10 @@ async def check_actions(
         else {}
     )
     for a in actions:
-        person, worker, continues = (
-            a.supplied(f) for f in ("network_person_id", "worker_id", "continues_action_id")
+        errors += unknown_links(
+            a,
+            person=a.supplied("network_person_id") in people,
+            worker=a.supplied("worker_id") in workers,
+            continued=a.supplied("continues_action_id") in continued,
         )
-        if person and person not in people:
-            errors.append(
-                FieldError(
-                    (*a.loc, "network_person_id"),
-                    "Not on this household's network map.",
-                    "network_person_unknown",
-                )
-            )
-        if worker and worker not in workers:
-            errors.append(
-                FieldError(
-                    (*a.loc, "worker_id"), "Not a worker of the household's team.", "worker_not_in_team"
-                )
-            )
-        if continues and continues not in continued:
-            errors.append(
-                FieldError(
-                    (*a.loc, "continues_action_id"),
-                    "Not an action of the version this one supersedes.",
-                    "action_not_in_superseded_plan",
-                )
-            )
     return errors, continued

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from app.domain.assessments.casefile import reject_nulls, touch
+from app.domain.assessments.casefile import null_errors, reject
+from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import FieldError, NotFound, ValidationFailed
+from app.domain.errors import FieldError, NotFound
 from app.domain.households.access import get_visible
+from app.domain.households.case_write import CaseInsert, CaseRemoval, CaseUpdate
 from app.domain.households.models import Household
-from app.domain.households.rules import ensure_open
 from app.domain.support_network import repository as repo
 from app.domain.support_network.models import NetworkPerson
 from app.domain.support_network.rules import label_is_minimal, unique_in_order
 from app.domain.support_network.schemas import NetworkPersonCreate, NetworkPersonRead, NetworkPersonUpdate
 from app.domain.support_network.sync_and_export import ENTITY, to_read
-from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
 from app.domain.unit_of_work.events import NetworkPersonRemoving
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -25,19 +28,17 @@ from app.security.principal import Principal
 RESOURCE = "network_person"
 
 
-def _check_label(label: str) -> str:
-    cleaned = " ".join(label.split())
-    if not label_is_minimal(cleaned):
-        raise ValidationFailed(
-            [
-                FieldError(
-                    ("body", "label"),
-                    "Use a first name or a role only: no surname, numbers or contact details.",
-                    "label_not_minimal",
-                )
-            ]
+def _label_errors(label: str) -> list[FieldError]:
+    """The label rule, on the label as stored (whitespace runs made one space)."""
+    if label_is_minimal(label):
+        return []
+    return [
+        FieldError(
+            ("body", "label"),
+            "Use a first name or a role only: no surname, numbers or contact details.",
+            "label_not_minimal",
         )
-    return cleaned
+    ]
 
 
 async def _open(
@@ -61,42 +62,62 @@ async def _existing(
     return person
 
 
-async def _for_change(
+# One statement per write (households.case_write): the access check, the open file, the version, the
+# person, the change row and the access-log entry together. The label rule is checked here, before
+# the statement, and answered after what the statement found (404, 412, 409 first).
+CREATE = CaseInsert(
+    NetworkPerson,
+    (
+        "id", "household_id", "label", "relation", "support_kinds", "frequency", "reliability",
+        "engaged", "version", "created_at", "updated_at",
+    ),
+    entity=ENTITY,
+)  # fmt: skip
+REMOVE = CaseRemoval(NetworkPerson, entity=ENTITY)
+
+
+@lru_cache(maxsize=64)
+def _change(columns: frozenset[str]) -> CaseUpdate:
+    """The update of these columns (a PATCH sets only what it sends)."""
+    return CaseUpdate(NetworkPerson, sorted(columns), entity=ENTITY)
+
+
+def _entry(
     uow: UnitOfWork,
     principal: Principal,
     household_id: uuid.UUID,
     person_id: uuid.UUID,
     action: AccessAction,
-    expected_version: ExpectedVersion,
-) -> NetworkPerson:
-    """The person to change, locked, once the caller may see the household and named the version they
-    edited; the case file must still be open."""
-    household = await _open(uow, principal, household_id, action, person_id)
-    person = await _existing(uow, household_id, person_id, for_update=True)
-    expected_version.check(person.id, person.version)
-    ensure_open(household.status)
-    return person
+) -> AccessEntry:
+    return uow.log(
+        principal, resource=RESOURCE, action=action, household_id=household_id, resource_id=person_id
+    )
 
 
 async def create(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: NetworkPersonCreate
 ) -> NetworkPersonRead:
     new_id = uuid.uuid4()
-    ensure_open((await _open(uow, principal, household_id, AccessAction.create, new_id)).status)
-    person = NetworkPerson(
-        id=new_id,
-        household_id=household_id,
-        label=_check_label(data.label),
-        relation=data.relation,
-        support_kinds=unique_in_order(data.support_kinds),
-        frequency=data.frequency,
-        reliability=data.reliability,
-        engaged=data.engaged,
-    )
-    uow.session.add(person)
-    await uow.session.flush()
-    uow.record_change(ChangeRecord(household_id, ENTITY, new_id))
-    return to_read(person)
+    label = " ".join(data.label.split())
+    now = utcnow()
+    row = {
+        "id": new_id,
+        "household_id": household_id,
+        "label": label,
+        "relation": str(data.relation),
+        "support_kinds": [str(kind) for kind in unique_in_order(data.support_kinds)],
+        "frequency": str(data.frequency) if data.frequency is not None else None,
+        "reliability": data.reliability,
+        "engaged": data.engaged,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    entry = _entry(uow, principal, household_id, new_id, AccessAction.create)
+    errors = _label_errors(label)
+    outcome = await CREATE.run(uow, principal, entry, row, valid=not errors)
+    outcome.raise_unless_written(rules=lambda: reject(errors))
+    return NetworkPersonRead.model_validate(row)
 
 
 async def read(
@@ -129,19 +150,32 @@ async def update(
     data: NetworkPersonUpdate,
     expected_version: ExpectedVersion,
 ) -> NetworkPersonRead:
-    person = await _for_change(uow, principal, household_id, person_id, AccessAction.update, expected_version)
-    reject_nulls(data, "label", "relation", "support_kinds", "engaged")
-    changes = data.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if data.label is not None:
-        changes["label"] = _check_label(data.label)
-    if "support_kinds" in changes:
-        changes["support_kinds"] = unique_in_order(changes["support_kinds"])
-    for name, value in changes.items():
-        setattr(person, name, value)
-    touch(person)
-    await uow.session.flush()
-    uow.record_change(ChangeRecord(household_id, ENTITY, person_id))
-    return to_read(person)
+        changes["label"] = " ".join(data.label.split())
+    if data.support_kinds is not None:
+        changes["support_kinds"] = unique_in_order(data.support_kinds)
+    changes = {name: _plain(value) for name, value in changes.items()} | {"updated_at": utcnow()}
+    # A null for a required field is answered first, then the label (as they always were).
+    errors = null_errors(data, "label", "relation", "support_kinds", "engaged")
+    if not errors and "label" in changes:
+        errors = _label_errors(changes["label"])
+    entry = _entry(uow, principal, household_id, person_id, AccessAction.update)
+    outcome = await _change(frozenset(changes)).run(
+        uow, principal, entry, household_id, person_id, expected_version, changes, valid=not errors
+    )
+    outcome.raise_unless_written(
+        RESOURCE, expected_version, person_id, version_first=True, rules=lambda: reject(errors)
+    )
+    assert outcome.row is not None
+    return NetworkPersonRead.model_validate(outcome.row)
+
+
+def _plain(value: Any) -> Any:
+    """A value as the driver takes it (enum members as their text, in lists too)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, StrEnum) else value
 
 
 async def delete(
@@ -153,9 +187,12 @@ async def delete(
 ) -> None:
     """Remove a person from the map. What links to them hears of it first, in this transaction, and
     may refuse (the plans context refuses while they perform an open action of the active plan, and
-    records a change of every plan version whose actions lose the link)."""
-    person = await _for_change(uow, principal, household_id, person_id, AccessAction.delete, expected_version)
+    records a change of every plan version whose actions lose the link): so the person is locked and
+    the removal's own checks answered before the handlers run, then removed in one statement."""
+    await uow.begin()
+    entry = _entry(uow, principal, household_id, person_id, AccessAction.delete)
+    found = await REMOVE.lock(uow, principal, entry, household_id, person_id, expected_version)
+    found.raise_unless_written(RESOURCE, expected_version, person_id, version_first=True)
     await uow.publish(NetworkPersonRemoving(household_id, person_id))
-    await uow.session.delete(person)
-    await uow.session.flush()
-    uow.record_change(ChangeRecord(household_id, ENTITY, person_id, ChangeOp.delete))
+    outcome = await REMOVE.run(uow, principal, entry, household_id, person_id, expected_version)
+    outcome.raise_unless_written(RESOURCE, expected_version, person_id, version_first=True)
