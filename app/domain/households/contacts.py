@@ -40,6 +40,16 @@ async def create_contact(
 ) -> ContactRead:
     household = await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.create)
     ensure_open(household.status)
+    contact = await add_contact(uow, principal, household_id, data)
+    uow.last_entry.resource_id = contact.id
+    return contact
+
+
+async def add_contact(
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ContactCreate
+) -> ContactRead:
+    """Write a contact moment of a household the caller's work has opened already (its access entry
+    is the caller's)."""
     contact = ContactMoment(
         household_id=household_id,
         worker_id=principal.worker_id,
@@ -50,6 +60,5 @@ async def create_contact(
     )
     uow.session.add(contact)
     await uow.session.flush()
-    uow.last_entry.resource_id = contact.id
     uow.record_change(ChangeRecord(household_id, RESOURCE, contact.id))
     return ContactRead.model_validate(contact, from_attributes=True)

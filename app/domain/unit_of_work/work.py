@@ -12,6 +12,10 @@ Services take the unit of work and never commit; the one who made it (the reques
 * ``commit`` writes the queued entries and changes and commits; ``fail`` rolls back and writes every
   entry again as ``failed`` (or ``denied``), in a transaction of its own, so an attempt that changed
   nothing is still on record. Entries a standalone statement already wrote stand as they are.
+* ``count_writes`` (said by the face of a worker's write request) makes ``commit`` count the
+  request and the fields it carried for every household it changed, and ``close_intake`` (said by
+  the service that records a household's first agreed plan) ends that household's intake count
+  with this request: the administrative burden, measured as a side effect of use (``burden``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, RawStatement, fetch_one
+from app.domain.base import utcnow
+from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Shown, Written
 from app.domain.unit_of_work.change_feed import CaseChange, ChangeRecord
 from app.domain.unit_of_work.events import Event
@@ -70,6 +76,10 @@ class UnitOfWork:
         # What the request set out to do, for the record when it fails before logging anything.
         self.attempt: AccessEntry | None = None
         self._changes: list[ChangeRecord] = []
+        # The administrative burden (``count_writes``, ``close_intake``): households changed so far.
+        self._fields_entered: int | None = None
+        self._changed_households: set[uuid.UUID] = set()
+        self._intake_closed: set[uuid.UUID] = set()
 
     # -- the session -------------------------------------------------------------------------------
 
@@ -166,6 +176,16 @@ class UnitOfWork:
         """A change-feed row, written with the work (see ``change_feed``)."""
         self._changes.append(change)
 
+    def count_writes(self, fields_entered: int) -> None:
+        """This work is a worker's request that writes case data, with ``fields_entered`` fields: when
+        it commits, it is counted for every household it changed (its change records)."""
+        self._fields_entered = fields_entered
+
+    def close_intake(self, household_id: uuid.UUID) -> None:
+        """The household agreed to its first plan in this work: its intake count ends with this work
+        (which still counts)."""
+        self._intake_closed.add(household_id)
+
     async def publish(self, event: Event) -> None:
         """Run the handlers wired for this event, now, in this work's transaction."""
         for handler in self.wiring.handlers.get(type(event), ()):
@@ -179,6 +199,7 @@ class UnitOfWork:
         session = self.session
         if self._changes:
             await session.execute(insert(CaseChange), [c.row() for c in self._changes])
+            self._changed_households.update(c.household_id for c in self._changes)
             self._changes.clear()
         pending = [e for e in self.entries if e.written is None]
         if pending:
@@ -190,7 +211,21 @@ class UnitOfWork:
         if self._session is None and all(e.written is not None for e in self.entries) and not self._changes:
             return  # nothing was opened (a hot read that logged itself): nothing to commit
         await self.flush()
+        await self._record_burden()
         await self.session.commit()
+
+    async def _record_burden(self) -> None:
+        if self._fields_entered is None and not self._intake_closed:
+            return
+        now = utcnow()
+        await burden.record(
+            self.session,
+            changed=self._changed_households,
+            agreed=self._intake_closed,
+            fields=self._fields_entered,
+            now=now,
+            month=burden.local_month(now),
+        )
 
     async def fail(self) -> None:
         """Roll back, then write every entry that did not stand on its own again, as failed (an
@@ -198,6 +233,8 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.rollback()
         self._changes.clear()
+        self._changed_households.clear()
+        self._intake_closed.clear()
         if not self.entries and self.attempt is not None:
             self.entries.append(self.attempt)  # the attempt failed before its service logged it
         again = [e for e in self.entries if e.written is not Written.alone]
