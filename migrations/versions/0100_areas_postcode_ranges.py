@@ -3,8 +3,8 @@
 ``postcode_areas`` (routing of inbound referrals by postcode) becomes the table of CBS's yearly "buurt,
 wijk en gemeente per postcode en huisnummer": a row per range of house numbers of a postcode in one
 buurt, per year. The rows it held stay: each becomes the whole number range of its postcode, in the
-year of this migration. ``postcode_imports`` remembers what each year's import held (a re-run of the
-same file changes nothing).
+year of this migration. ``postcode_imports`` remembers what each year's import held per municipality
+(a re-run of the same file changes nothing).
 
 Revision ID: 0100
 Revises: 0080
@@ -47,11 +47,17 @@ def upgrade() -> None:
     op.create_table(
         "postcode_imports",
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("municipality_id", sa.Uuid(), nullable=False),
         sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("addresses", sa.Integer(), nullable=False),
         sa.Column("ranges", sa.Integer(), nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("year", name=op.f("pk_postcode_imports")),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_postcode_imports_municipality_id_municipalities"),
+        ),
+        sa.PrimaryKeyConstraint("year", "municipality_id", name=op.f("pk_postcode_imports")),
     )
 
 

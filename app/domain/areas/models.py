@@ -3,7 +3,8 @@
 CBS publishes one line per address (postcode, house number, buurt, wijk, gemeente); the importer
 folds consecutive house numbers of one postcode in one buurt into a range, so a postcode that lies
 in one buurt is one row, and one that spans two buurten is a row per stretch. ``postcode_imports``
-remembers what each year's import held, so importing the same file again changes nothing.
+remembers what each year's import held per municipality, so importing the same file again changes
+nothing.
 
 The wijken and buurten themselves are the organisation's (``organisation.models.Area``).
 """
@@ -43,11 +44,13 @@ class PostcodeArea(SQLModel, table=True):
 
 
 class PostcodeImport(SQLModel, table=True):
-    """The last import of a year's table: what it held (``digest`` of its ranges), and how much."""
+    """The last import of a year's table for one municipality: what it held (``digest`` of its
+    ranges), and how much."""
 
     __tablename__ = "postcode_imports"
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    municipality_id: uuid.UUID = Field(foreign_key="municipalities.id", primary_key=True)
     digest: str = Field(max_length=64)
     addresses: int
     ranges: int

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col
 
 from app.domain.areas.models import PostcodeArea, PostcodeImport
 from app.domain.organisation.models import Area, AreaLevel, Municipality, TeamArea
@@ -89,20 +89,27 @@ async def buurten(session: AsyncSession) -> dict[str, tuple[uuid.UUID, str]]:
     return {code: (area_id, municipality) for code, area_id, municipality in rows}
 
 
-async def municipality_codes(session: AsyncSession) -> set[str]:
-    return set(await session.scalars(select(Municipality.code)))
+async def municipalities(session: AsyncSession) -> dict[str, uuid.UUID]:
+    """Code -> id of every municipality the service holds."""
+    rows = await session.execute(sa.select(col(Municipality.code), col(Municipality.id)))
+    return {code: municipality_id for code, municipality_id in rows}
 
 
-async def last_import(session: AsyncSession, year: int) -> PostcodeImport | None:
-    return await session.get(PostcodeImport, year)
+async def last_import(session: AsyncSession, year: int, municipality_id: uuid.UUID) -> PostcodeImport | None:
+    return await session.get(PostcodeImport, (year, municipality_id))
 
 
 async def replace_year(
     session: AsyncSession, year: int, rows: Sequence[tuple[str, int, int, uuid.UUID]], record: PostcodeImport
 ) -> None:
-    """The table of ``year`` becomes ``rows`` (postcode, first, last, buurt id), in the caller's
-    transaction: readers see the old table or the new one, never a mix."""
-    await session.execute(sa.delete(PostcodeArea).where(col(PostcodeArea.year) == year))
+    """The table of ``year`` for the record's municipality becomes ``rows`` (postcode, first, last,
+    buurt id), in the caller's transaction: readers see the old table or the new one, never a mix."""
+    of_municipality = sa.select(col(Area.id)).where(col(Area.municipality_id) == record.municipality_id)
+    await session.execute(
+        sa.delete(PostcodeArea).where(
+            col(PostcodeArea.year) == year, col(PostcodeArea.area_id).in_(of_municipality)
+        )
+    )
     if rows:
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection

@@ -2,10 +2,11 @@
 with these), and the import of a year's postcode table.
 
 The import reads the file once, as a stream: every line is checked, and only when every line is
-right is the year's table replaced, in the caller's one transaction; a file with a malformed line
-changes nothing and says which lines are wrong. The same file imported again changes nothing at all
-(the digest of what it holds is remembered per year). Lines of municipalities this service does not
-hold are passed over (CBS publishes the whole country in one file).
+right is the year's table replaced, per municipality the file holds lines of, in the caller's one
+transaction; a file with a malformed line changes nothing and says which lines are wrong. The same
+file imported again changes nothing at all (the digest of what it holds is remembered per year and
+municipality). Lines of municipalities this service does not hold are passed over (CBS publishes the
+whole country in one file).
 """
 
 from __future__ import annotations
@@ -113,11 +114,11 @@ class ImportReport:
 
 @dataclass
 class _Reading:
-    """What the lines read so far hold, per postcode (house number -> buurt code)."""
+    """What the lines read so far hold: per municipality, per postcode, house number -> buurt code."""
 
     buurten: dict[str, tuple[uuid.UUID, str]]
-    ours: set[str]
-    postcodes: dict[str, dict[int, str]] = field(default_factory=dict)
+    ours: dict[str, uuid.UUID]
+    postcodes: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     addresses: int = 0
     passed_over: int = 0
     errors: list[LineError] = field(default_factory=list)
@@ -136,7 +137,8 @@ class _Reading:
         if known is None or known[1] != address.gemeente_code:
             self.refuse(line, "the buurt code is not a buurt of its gemeente here (add the buurt first)")
             return
-        numbers = self.postcodes.setdefault(address.postcode, {})
+        of_municipality = self.postcodes.setdefault(address.gemeente_code, {})
+        numbers = of_municipality.setdefault(address.postcode, {})
         before = numbers.get(address.house_number)
         if before is not None and before != address.buurt_code:
             self.refuse(line, "this address was listed before with another buurt")
@@ -171,7 +173,7 @@ async def import_postcodes(
     (``year``: instead of the one the header names). Raises ``PostcodeTableRefused`` with the lines
     that break a rule, before anything is written. ``on_line`` hears of every line read."""
     session = uow.session
-    reading = _Reading(await repo.buurten(session), await repo.municipality_codes(session))
+    reading = _Reading(await repo.buurten(session), await repo.municipalities(session))
     stream = iter(lines)
     the_year, layout = _year_of(next(stream, None), year)
     for number, line in enumerate(stream, start=2):
@@ -190,18 +192,27 @@ async def import_postcodes(
 
 
 async def _store(session: AsyncSession, year: int, reading: _Reading) -> ImportReport:
-    rows = [
-        (postcode, first, last, reading.buurten[buurt][0])
-        for postcode in sorted(reading.postcodes)
-        for first, last, buurt in fold(reading.postcodes[postcode])
-    ]
-    digest = hashlib.sha256(
-        "\n".join(f"{p};{first};{last};{area}" for p, first, last, area in rows).encode()
-    ).hexdigest()
-    report = ImportReport(year, reading.addresses, len(rows), reading.passed_over, unchanged=False)
-    previous = await repo.last_import(session, year)
-    if previous is not None and previous.digest == digest:
-        return ImportReport(year, reading.addresses, len(rows), reading.passed_over, unchanged=True)
-    record = PostcodeImport(year=year, digest=digest, addresses=reading.addresses, ranges=len(rows))
-    await repo.replace_year(session, year, rows, record)
-    return report
+    """Replace the year's table of every municipality the file holds lines of, unless it holds that
+    table already."""
+    ranges, changed = 0, False
+    for gemeente, postcodes in sorted(reading.postcodes.items()):
+        rows = [
+            (postcode, first, last, reading.buurten[buurt][0])
+            for postcode in sorted(postcodes)
+            for first, last, buurt in fold(postcodes[postcode])
+        ]
+        ranges += len(rows)
+        addresses = sum(len(numbers) for numbers in postcodes.values())
+        digest = hashlib.sha256(
+            "\n".join(f"{p};{first};{last};{area}" for p, first, last, area in rows).encode()
+        ).hexdigest()
+        municipality_id = reading.ours[gemeente]
+        previous = await repo.last_import(session, year, municipality_id)
+        if previous is not None and previous.digest == digest:
+            continue
+        record = PostcodeImport(
+            year=year, municipality_id=municipality_id, digest=digest, addresses=addresses, ranges=len(rows)
+        )
+        await repo.replace_year(session, year, rows, record)
+        changed = True
+    return ImportReport(year, reading.addresses, ranges, reading.passed_over, unchanged=not changed)
