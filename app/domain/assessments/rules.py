@@ -43,6 +43,9 @@ class Tier(StrEnum):
     specialist = "specialist"  # the 5%
 
 
+NO_TIER = "none"  # a household nobody assessed yet (where a setting needs a value for it too)
+
+
 def derive_tier(latest_scores: Iterable[int]) -> Tier | None:
     """The 80-20-5 tier from the latest score of every assessed (person, domain) pair."""
     scores = list(latest_scores)

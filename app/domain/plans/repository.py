@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.assessments.repository import json_list, json_object
+from app.domain.households.models import Member
 from app.domain.organisation.models import WorkerTeam
-from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
+from app.domain.plans.models import (
+    Plan,
+    PlanAction,
+    PlanEvaluation,
+    PlanGoal,
+    PlanGoalEvaluation,
+    PlanStatus,
+)
+from app.domain.plans.rules import is_open
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -186,8 +197,37 @@ ACTION_FIELDS = (
 )  # fmt: skip
 PLAN_FIELDS = (
     "id", "household_id", "revision", "status", "supersedes_id", "summary", "evaluation_date",
-    "agreed_at", "agreed_by_member_id", "created_by", "superseded_at", "version", "created_at", "updated_at",
+    "agreed_at", "agreed_by_member_id", "created_by", "superseded_at", "closed_at", "closing_reason",
+    "closing_note", "closed_by", "version", "created_at", "updated_at",
 )  # fmt: skip
+EVALUATION_FIELDS = (
+    "id", "plan_id", "evaluated_on", "evaluated_by", "member_ids", "others", "household_view", "created_at",
+)  # fmt: skip
+GOAL_EVALUATION_FIELDS = ("goal_id", "result", "note", "score", "score_assessed_on")
+
+
+def _evaluations() -> Any:
+    """The plan's evaluations, newest first, each with its goals' results in the goals' order."""
+    goals = (
+        sa.select(
+            json_list(
+                json_object(_columns(PlanGoalEvaluation, GOAL_EVALUATION_FIELDS)),
+                col(PlanGoal.position),
+                col(PlanGoal.id),
+            )
+        )
+        .select_from(PlanGoalEvaluation)
+        .join(PlanGoal, col(PlanGoal.id) == col(PlanGoalEvaluation.goal_id))
+        .where(col(PlanGoalEvaluation.evaluation_id) == col(PlanEvaluation.id))
+        .scalar_subquery()
+    )
+    evaluation = json_object({**_columns(PlanEvaluation, EVALUATION_FIELDS), "goals": goals})
+    newest = (col(PlanEvaluation.evaluated_on).desc(), col(PlanEvaluation.created_at).desc())
+    return (
+        sa.select(json_list(evaluation, *newest, col(PlanEvaluation.id)))
+        .where(col(PlanEvaluation.plan_id) == col(Plan.id))
+        .scalar_subquery()
+    )
 
 
 async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
@@ -217,6 +257,72 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         .scalar_subquery()
     )
     query = sa.select(
-        *_columns(Plan, PLAN_FIELDS).values(), goals.label("goals"), actions.label("actions")
+        *_columns(Plan, PLAN_FIELDS).values(),
+        goals.label("goals"),
+        actions.label("actions"),
+        _evaluations().label("evaluations"),
     ).where(where)
     return list((await session.execute(query)).mappings().all())
+
+
+async def agreed_before(session: AsyncSession, household_id: uuid.UUID, plan_id: uuid.UUID) -> bool:
+    """Whether another version of the household's plan was ever agreed to (the intake ended then)."""
+    query = select(Plan.id).where(
+        Plan.household_id == household_id, Plan.id != plan_id, col(Plan.agreed_at).is_not(None)
+    )
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def members_of(
+    session: AsyncSession, household_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    found = await session.scalars(
+        select(Member.id).where(Member.household_id == household_id, col(Member.id).in_(wanted))
+    )
+    return set(found)
+
+
+async def latest_scores(
+    session: AsyncSession, household_id: uuid.UUID, domains: Iterable[str], on: date
+) -> dict[str, tuple[int, date]]:
+    """Per life domain, the latest score (the household's or any member's) assessed on or before ``on``:
+    domain -> (score, assessed on). One query whatever the number of domains."""
+    wanted = sorted(set(domains))
+    if not wanted:
+        return {}
+    domain = col(AssessmentScore.domain_code)
+    query = (
+        sa.select(domain, col(AssessmentScore.score), col(Assessment.assessed_on))
+        .join(Assessment, col(Assessment.id) == col(AssessmentScore.assessment_id))
+        .where(
+            col(Assessment.household_id) == household_id,
+            domain.in_(wanted),
+            col(Assessment.assessed_on) <= on,
+        )
+        .order_by(domain, col(Assessment.assessed_on).desc(), col(Assessment.created_at).desc())
+        .distinct(domain)
+    )
+    return {code: (score, day) for code, score, day in (await session.execute(query)).all()}
+
+
+async def open_goals(session: AsyncSession, plan_id: uuid.UUID) -> list[tuple[PlanGoal, list[PlanAction]]]:
+    """The goals of a version still open after their last evaluation (or never evaluated), in order,
+    each with its actions not done yet. Three queries whatever the numbers."""
+    last = (
+        sa.select(col(PlanGoalEvaluation.goal_id), col(PlanGoalEvaluation.result))
+        .join(PlanEvaluation, col(PlanEvaluation.id) == col(PlanGoalEvaluation.evaluation_id))
+        .where(col(PlanEvaluation.plan_id) == plan_id)
+        .order_by(
+            col(PlanGoalEvaluation.goal_id),
+            col(PlanEvaluation.evaluated_on).desc(),
+            col(PlanEvaluation.created_at).desc(),
+        )
+        .distinct(col(PlanGoalEvaluation.goal_id))
+    )
+    results = {goal_id: result for goal_id, result in (await session.execute(last)).all()}
+    goals, actions = await contents(session, [plan_id])
+    kept = [g for g in goals[plan_id] if is_open(results.get(g.id))]
+    return [(g, [a for a in actions[plan_id] if a.goal_id == g.id and not a.done]) for g in kept]
