@@ -40,7 +40,9 @@ def cbs_file(world: World, path: Path, *, extra: str = "") -> Path:
 async def table_of(world: World, year: int = 2025) -> list[tuple[str, int, int, str]]:
     async with world.app.state.db.transaction() as session:
         rows = await session.execute(
-            select(PostcodeArea.postcode, PostcodeArea.house_number_from, PostcodeArea.house_number_to, Area.code)
+            select(
+                PostcodeArea.postcode, PostcodeArea.house_number_from, PostcodeArea.house_number_to, Area.code
+            )
             .join(Area, col(Area.id) == col(PostcodeArea.area_id))
             .where(col(Area.municipality_id) == world.municipality.id, col(PostcodeArea.year) == year)
             .order_by(col(PostcodeArea.postcode), col(PostcodeArea.house_number_from))

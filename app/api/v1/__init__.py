@@ -15,6 +15,7 @@ from app.api.v1 import (
     stats,
     support_network,
     webhooks,
+    worklist,
 )
 
 api_router = APIRouter(prefix="/api/v1")
@@ -34,5 +35,6 @@ for context in (
     consents,
     webhooks,
     stats,
+    worklist,
 ):
     api_router.include_router(context.router)

@@ -58,6 +58,20 @@ def derive_tier(latest_scores: Iterable[int]) -> Tier | None:
     return Tier.self_reliant
 
 
+def tier_sql(score: str = "score") -> str:
+    """``derive_tier`` as an SQL aggregate over the latest scores of one household (a GROUP BY per
+    household): NULL without scores. For set-based reads (the worklist); a test holds the two to the
+    same answer."""
+    return (
+        f"CASE WHEN count({score}) = 0 THEN NULL "
+        f"WHEN bool_or({score} = {ACUTE}) "
+        f"OR count(*) FILTER (WHERE {score} = {NOT_SELF_RELIANT}) >= {MULTI_PROBLEM_DOMAINS} "
+        f"THEN '{Tier.specialist}' "
+        f"WHEN min({score}) <= {SUPPORT_THRESHOLD} THEN '{Tier.support}' "
+        f"ELSE '{Tier.self_reliant}' END"
+    )
+
+
 def local_today(now: datetime) -> date:
     return now.astimezone(LOCAL_TZ).date()
 

@@ -228,6 +228,17 @@ async def add_break_glass(
     return grant
 
 
+async def break_glass_grant(
+    session: AsyncSession, household_id: uuid.UUID, grant_id: uuid.UUID, *, for_update: bool = False
+) -> BreakGlassGrant | None:
+    query = select(BreakGlassGrant).where(
+        BreakGlassGrant.id == grant_id, BreakGlassGrant.household_id == household_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 # -- members ------------------------------------------------------------------------------------
 
 _MEMBER_COLUMNS = (

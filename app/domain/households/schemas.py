@@ -262,5 +262,14 @@ class BreakGlassRead(BaseModel):
     expires_at: datetime
 
 
+class BreakGlassGrantRead(BreakGlassRead):
+    """A use of break-glass access as a team lead reviews it."""
+
+    worker_id: uuid.UUID
+    reason: str
+    reviewed_at: datetime | None
+    reviewed_by: uuid.UUID | None
+
+
 def dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")

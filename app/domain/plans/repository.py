@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -303,7 +304,7 @@ async def latest_scores(
             col(Assessment.assessed_on) <= on,
         )
         .order_by(domain, col(Assessment.assessed_on).desc(), col(Assessment.created_at).desc())
-        .distinct(domain)
+        .ext(distinct_on(domain))
     )
     return {code: (score, day) for code, score, day in (await session.execute(query)).all()}
 
@@ -320,7 +321,7 @@ async def open_goals(session: AsyncSession, plan_id: uuid.UUID) -> list[tuple[Pl
             col(PlanEvaluation.evaluated_on).desc(),
             col(PlanEvaluation.created_at).desc(),
         )
-        .distinct(col(PlanGoalEvaluation.goal_id))
+        .ext(distinct_on(col(PlanGoalEvaluation.goal_id)))
     )
     results = {goal_id: result for goal_id, result in (await session.execute(last)).all()}
     goals, actions = await contents(session, [plan_id])

@@ -3,7 +3,8 @@
 * Caseload = ``access.caseload`` (own teams; confidential only as coordinator or assignee; never
   break-glass-only access, which must not leave copies on a phone).
 * Upserts carry the current state of each changed object, loaded through the sync registry of the
-  wiring (``app.bootstrap``); objects that no longer exist become tombstones.
+  wiring (``app.bootstrap``); objects that no longer exist become tombstones. Entities that follow
+  their household (the worklist) are reloaded for every household with a change in the page.
 * An access change (handover, assignment, confidentiality) or a household deletion in range:
   households now in the caseload are sent whole (every registered entity, ``by_households``);
   households that left it get one ``household`` tombstone, but only for callers who were in the
@@ -170,6 +171,8 @@ async def _apply_changes(
     for r in rows:
         if r.op != ChangeOp.access and r.household_id in visible and r.household_id not in whole:
             wanted[r.entity][r.entity_id] = r.household_id
+            for derived in registry.following_households():  # e.g. the worklist: the file changed
+                wanted[derived.name][r.household_id] = r.household_id
     for name, ids in wanted.items():
         await _load_changed(session, registry, name, ids, batch)
 

@@ -11,10 +11,12 @@ list, once. Nothing registers itself by being imported, so nothing can go missin
 holds every entity name passed to ``record_change`` against the registry.
 
 Sync entities. ``by_ids`` returns the current state of those of ``ids`` that still exist (missing ones
-become tombstones); ``by_households`` returns every object of those households (used when a household
-newly enters a caseload, or on a full sync). Both get ids the caller may see (sync applies the
-household filter), must be one statement each (no per-row queries), and return JSON-ready data
-without secrets (no BSN: phones never hold one).
+become tombstones); an entity that ``follows_household`` is one document per household (its id is the
+household's), derived from the rest of the file (the household's worklist): it is never recorded in the
+change feed, sync reloads it whenever anything of its household changed; ``by_households`` returns
+every object of those households (used when a household newly enters a caseload, or on a full sync).
+Both get ids the caller may see (sync applies the household filter), must be one statement each (no
+per-row queries), and return JSON-ready data without secrets (no BSN: phones never hold one).
 
 Export sections return everything of the context about the subject's member and household ids,
 JSON-ready (``model_dump(mode="json")``), one statement where they can, secrets masked.
@@ -55,6 +57,8 @@ class SyncEntity:
     # Deleting a member cascades in the database, where no change is recorded: the member delete
     # asks each entity what it will touch, so phones get the tombstones and updates too.
     member_cascade: MemberCascade | None = None
+    # One document per household, reloaded by sync whenever any change of its household comes by.
+    follows_household: bool = False
 
 
 def rows_referencing_member(id_column: Any, member_column: Any, op: ChangeOp) -> MemberCascade:
@@ -86,6 +90,9 @@ class SyncRegistry:
 
     def in_snapshot_order(self) -> list[SyncEntity]:
         return sorted(self._entities.values(), key=lambda e: e.name != "household")
+
+    def following_households(self) -> list[SyncEntity]:
+        return [e for e in self._entities.values() if e.follows_household]
 
     async def member_cascade(
         self, session: AsyncSession, member_id: uuid.UUID
