@@ -23,7 +23,6 @@ from app.domain.consents import sync_and_export as consents
 from app.domain.households import sync_and_export as households
 from app.domain.plans import sync_and_export as plans
 from app.domain.plans.handlers import household_closed, network_person_removing
-from app.domain.readmodel import sync_and_export as readmodel
 from app.domain.referrals import sync_and_export as referrals
 from app.domain.stats.catalogue import CATALOGUE
 from app.domain.support_network import sync_and_export as support_network
@@ -40,7 +39,6 @@ SYNC_ENTITIES = (
     *plans.SYNC_ENTITIES,
     *consents.SYNC_ENTITIES,
     *referrals.SYNC_ENTITIES,
-    *readmodel.SYNC_ENTITIES,
 )
 
 EXPORT_SECTIONS = (
@@ -50,7 +48,6 @@ EXPORT_SECTIONS = (
     *plans.EXPORT_SECTIONS,
     *consents.EXPORT_SECTIONS,
     *referrals.EXPORT_SECTIONS,
-    *readmodel.EXPORT_SECTIONS,
 )
 
 EVENT_HANDLERS: dict[type[Event], tuple[Handler, ...]] = {

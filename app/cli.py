@@ -44,6 +44,7 @@ from app.demo import load_demo, write_credentials
 from app.domain import text
 from app.domain.identity import accounts
 from app.domain.identity.keys import rotate_signing_key
+from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.schemas import ClientCreate, UserCreate
 from app.domain.organisation import service as organisation_service
 from app.domain.unit_of_work.work import unit_of_work
@@ -88,7 +89,9 @@ async def _load_demo(db: Database, settings: Settings, households: int | None) -
         def step(name: str, index: int, total: int) -> None:
             progress.update(task, completed=index, total=total, description=name)
 
-        credentials = await load_demo(db, settings, wiring(), households=households, on_step=step)
+        credentials = await load_demo(
+            db, settings, wiring(), SecretHasher.for_settings(settings), households=households, on_step=step
+        )
     return write_credentials(settings, credentials)
 
 
@@ -302,7 +305,7 @@ def clients_create(
                     "jwks": key_set,
                 }
             )
-            client, secret = await accounts.create_client(uow, data)
+            client, secret = await accounts.create_client(uow, data, SecretHasher.for_settings(settings))
         return {
             "client_id": client.client_id,
             "client_secret": secret,
@@ -376,7 +379,7 @@ def users_create(
             }
         )
         async with unit_of_work(db, wiring()) as uow:
-            user = await accounts.create_user(uow, data)
+            user = await accounts.create_user(uow, data, SecretHasher.for_settings(settings))
         return {"id": str(user.id), "username": user.username, "role": user.role, "bsn_read": user.bsn_read}
 
     result = _validated(lambda: run_with_db(settings, work))

@@ -1,6 +1,8 @@
 """The contracts front-ends build on, generated from the code and committed under ``openapi/``.
 
-* ``openapi_document(app)``: the OpenAPI document exactly as ``/openapi.json`` serves it.
+* ``openapi_document(app)``: the OpenAPI document exactly as ``/openapi.json`` serves it, and
+  ``versioned_openapi_document(app)`` the contract of API version 1 alone, as
+  ``/api/v1/openapi.json`` serves it (paths relative to the ``/api/v1`` server).
 * ``write_contracts(out_dir)``: writes every contract file deterministically (sorted keys, indent 2,
   trailing newline), so a diff in review shows what changed in the API.
 
@@ -18,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.api.openapi import versioned_document
 from app.graphql import served_sdl
 from app.main import create_app
 from app.settings import Environment, Settings
@@ -33,12 +36,21 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     return document
 
 
+def versioned_openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The served contract of API version 1 (a copy, safe to change)."""
+    return versioned_document(openapi_document(app))
+
+
 def render_json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def openapi_text(app: FastAPI) -> str:
     return render_json(openapi_document(app))
+
+
+def versioned_openapi_text(app: FastAPI) -> str:
+    return render_json(versioned_openapi_document(app))
 
 
 def graphql_sdl(app: FastAPI) -> str:
@@ -49,6 +61,7 @@ def graphql_sdl(app: FastAPI) -> str:
 # File name -> renderer: the export, the CLI and the drift test pick up every entry.
 CONTRACTS: dict[str, Callable[[FastAPI], str]] = {
     "openapi.json": openapi_text,
+    "openapi-v1.json": versioned_openapi_text,
     "schema.graphql": graphql_sdl,
 }
 

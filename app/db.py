@@ -106,6 +106,12 @@ class Database:
         async with pool.acquire(timeout=10) as connection:
             return await connection.fetchrow(statement.sql, *statement.args(values))
 
+    async def fetch_all(self, statement: RawStatement, values: Mapping[str, Any]) -> list[Any]:
+        """Every row (asyncpg Records) of a single raw statement run on its own, like ``fetch_one``."""
+        pool = self._statements or await self._open_statements()
+        async with pool.acquire(timeout=10) as connection:
+            return list(await connection.fetch(statement.sql, *statement.args(values)))
+
     async def _open_statements(self) -> asyncpg.Pool:
         async with self._opening:
             if self._statements is None:
@@ -192,6 +198,14 @@ async def fetch_one(connection: AsyncConnection, statement: RawStatement, values
     as usual when none is open yet)."""
     result = await connection.exec_driver_sql(statement.sql, statement.args(values))
     return result.mappings().first()
+
+
+async def fetch_all(
+    connection: AsyncConnection, statement: RawStatement, values: Mapping[str, Any]
+) -> list[Any]:
+    """Every row of a raw statement in ``connection``'s transaction, like ``fetch_one``."""
+    result = await connection.exec_driver_sql(statement.sql, statement.args(values))
+    return list(result.mappings().all())
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:

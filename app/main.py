@@ -11,16 +11,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import health, oauth
-from app.api.openapi import finish_openapi
+from app.api.docs import mount_docs
+from app.api.openapi import API_VERSION, finish_openapi, publish_openapi
 from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
+from app.api.strict import StrictRequest
 from app.api.v1 import api_router
 from app.bootstrap import checked_settings, wiring
 from app.db import Database
+from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.tokens import build_token_verifier
 from app.domain.webhooks.health import queue_health
 from app.graphql import mount_graphql
 from app.settings import Settings, get_settings
 from app.web.cursors import Cursors
+from app.web.head import HeadAsGet
+from app.web.headers import ResponseHeaders, answer_headers
 from app.web.observability import configure_logging, install_observability, observed
 
 API_DESCRIPTION = """
@@ -38,11 +43,13 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class WijkwerkAPI(FastAPI):
-    """FastAPI with the observability middleware outside Starlette's error middleware, so even an
-    unexpected 500 carries its request id, is counted and gets an access line."""
+    """FastAPI with the observability middleware and the every-answer headers outside Starlette's
+    error middleware, so even an unexpected 500 carries its request id and API version, is counted
+    and gets an access line."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return observed(self, super().build_middleware_stack())
+        stack = HeadAsGet(super().build_middleware_stack())
+        return observed(self, ResponseHeaders(stack, answer_headers(API_VERSION)))
 
 
 class BodySizeLimit:
@@ -118,21 +125,37 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     app = WijkwerkAPI(
         title="Wijkwerk API",
-        version="1.0.0",
+        version=API_VERSION,
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None if settings.is_production else "/docs",
+        # Served by publish_openapi and mount_docs below (CORS on the contract, Swagger UI's files
+        # from a package instead of a CDN).
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
+        # A URI never ends in a slash, and one that does answers 404, not a redirect (NL GOV API
+        # Design Rules /core/no-trailing-slash).
+        redirect_slashes=False,
         responses=DEFAULT_PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     app.state.wiring = wiring()
+    app.state.secret_hasher = SecretHasher.for_settings(settings)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-    install_observability(app, webhook_queue_health=queue_health)
+    install_observability(app, webhook_queue_health=queue_health, dependencies=[StrictRequest])
     include_api(app, api_router)  # first: the routes that carry the traffic are matched soonest
-    app.include_router(health.router)
+    # Routes without a caller refuse undeclared input through this dependency; the others in their
+    # caller dependency, after the token and scope checks (app.api.strict).
+    app.include_router(health.router, dependencies=[StrictRequest])
+    # Not strict: RFC 6749 §3.1 has an authorization server ignore parameters it does not know.
     app.include_router(oauth.router)
     mount_graphql(app, settings)
-    finish_openapi(app)
+    # In production the contract names the service's https address (the issuer); elsewhere its
+    # server URLs are relative to where it is served, so the committed contract fits every run.
+    public_url = settings.issuer if settings.is_production else None
+    finish_openapi(app, public_url=public_url)
+    publish_openapi(app)
+    if not settings.is_production:
+        mount_docs(app, openapi_url="/openapi.json")
     return app

@@ -24,6 +24,17 @@ class Environment(StrEnum):
     production = "production"
 
 
+class PasswordHashing(StrEnum):
+    """How much a password or client-secret hash costs to make (``WIJKWERK_PASSWORD_HASHING``)."""
+
+    # argon2id at argon2-cffi's defaults (RFC 9106, low memory): slow on purpose, the only choice in
+    # production.
+    argon2id = "argon2id"
+    # argon2id at the library's cheapest parameters, for test suites and throwaway demos: a hash costs
+    # microseconds instead of tens of milliseconds. Refused in production settings.
+    fast = "fast"
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Each field maps to ``WIJKWERK_<NAME>`` unless noted."""
 
@@ -62,6 +73,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"
     # JSON object: external role value -> Wijkwerk role, e.g. {"wijkteam-generalist": "generalist"}
     oidc_role_map: dict[str, str] = Field(default_factory=dict)
+
+    # Cost of new password and client-secret hashes (existing hashes verify whatever their cost).
+    password_hashing: PasswordHashing = PasswordHashing.argon2id
 
     # Secrets: a key that wraps token signing keys, and the BSN encryption and blind-index keys.
     secret_key: SecretStr | None = None
@@ -194,6 +208,11 @@ class Settings(BaseSettings):
                 )
             if not self.issuer.startswith("https://"):
                 raise ValueError("production settings need an https issuer")
+            if self.password_hashing is not PasswordHashing.argon2id:
+                raise ValueError(
+                    f"WIJKWERK_PASSWORD_HASHING={self.password_hashing} is for tests and development: "
+                    "production settings hash passwords with argon2id"
+                )
         return self
 
     @property

@@ -1,20 +1,23 @@
-"""The test harness: one real PostgreSQL per run, schema built by migrating, the real app over ASGI.
+"""The test harness: a real PostgreSQL, schema built by migrating, the real app over ASGI.
 
-* The server is the embedded one (``tests`` data folder under ``.wijkwerk/``) unless
-  ``TEST_DATABASE_URL`` names another server; either way every run (and every xdist worker) gets a
-  database of its own, created here and dropped at the end.
+* The server is the embedded one unless ``TEST_DATABASE_URL`` names another server; either way every
+  run (and every xdist worker) gets a database of its own, created here and dropped at the end. Each
+  xdist worker runs an embedded server of its own (``.wijkwerk/tests/<worker>``): offline sync
+  delivers a change once every older transaction on the server has ended (transaction ids are
+  cluster-wide), so on a shared server one worker's long transaction (a demo load takes tens of
+  seconds) would hold back the sync tests of the other.
 * Tests commit for real (the app's unit of work commits), so each test makes its own municipality,
-  teams and people through ``tests.factories`` and asserts only on what it made.
+  teams and people (the ``world`` fixture, ``tests.factories``) and asserts only on what it made.
 * Tokens come from the real token code (``app.domain.identity.grants``), signed with the app's own keys.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -26,15 +29,18 @@ from app.db import Database, async_url
 from app.embedded import drop_database, start_embedded_postgres
 from app.main import create_app
 from app.migrations import upgrade
-from app.settings import Environment, Settings
+from app.settings import Environment, PasswordHashing, Settings
+from tests.factories import World
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = Path(os.environ.get("WIJKWERK_TEST_DATA_DIR", ROOT / ".wijkwerk" / "tests"))
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def _database_name() -> str:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"wijkwerk_test_{worker}_{os.getpid()}"
+    return f"wijkwerk_test_{WORKER}_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +50,7 @@ def database_url() -> Iterator[str]:
     if external:
         yield from _external_database(external, name)
         return
-    url, server = start_embedded_postgres(TEST_DATA_DIR, name)
+    url, server = start_embedded_postgres(TEST_DATA_DIR / WORKER, name)
     try:
         yield url
     finally:
@@ -52,8 +58,6 @@ def database_url() -> Iterator[str]:
 
 
 def _external_database(admin_url: str, name: str) -> Iterator[str]:
-    import asyncio
-
     async def run(statement: str) -> None:
         engine = create_async_engine(async_url(admin_url), isolation_level="AUTOCOMMIT")
         async with engine.connect() as connection:
@@ -81,6 +85,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         bsn_index_key=secrets.token_urlsafe(32),
         rate_limit_token_per_minute=10_000,
         rate_limit_machine_per_minute=100_000,
+        # Hundreds of people and clients per run: argon2 at production cost would dominate the run.
+        password_hashing=PasswordHashing.fast,
     )
 
 
@@ -113,8 +119,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def world(app: FastAPI) -> Any:
-    """A fresh municipality with two wijken, buurten, teams A and B, people and clients of each role."""
-    from tests.factories import World
+async def world(app: FastAPI) -> World:
+    """A fresh municipality with two wijken, buurten, teams A and B, people and clients of each role:
+    what every test builds its data in (a world costs a few inserts: the test settings hash cheaply)."""
+    return await World.create(app)
 
+
+@pytest.fixture(scope="module")
+async def shared_world(app: FastAPI) -> World:
+    """One world for a module's data set that is built once and only read (a matrix of households that
+    many tests look at): for module-scoped fixtures only; a test that writes takes ``world``."""
     return await World.create(app)

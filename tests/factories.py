@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.identity.grants import mint_for_client, mint_for_user
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
-from app.domain.identity.passwords import hash_secret
+from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.tokens import TokenVerifier
 from app.domain.organisation.models import (
     Area,
@@ -30,10 +30,6 @@ from app.security.scopes import Role, allowed_scopes
 _codes = itertools.count(random.randrange(1_000, 5_000))
 
 PASSWORD = "correct horse battery staple"  # every test user's password
-# argon2 is slow on purpose; hash each test secret once per run instead of once per world.
-_PASSWORD_HASH = hash_secret(PASSWORD)
-_CLIENT_SECRETS = {name: secrets.token_urlsafe(24) for name in ("partner_a", "partner_b", "analyst")}
-_CLIENT_SECRET_HASHES = {name: hash_secret(secret) for name, secret in _CLIENT_SECRETS.items()}
 
 
 def next_code() -> int:
@@ -61,6 +57,12 @@ class World:
     organisations: dict[str, PartnerOrganisation] = field(default_factory=dict)
     clients: dict[str, OAuthClient] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    password_hash: str = ""  # of PASSWORD, shared by the world's people
+
+    @property
+    def hasher(self) -> SecretHasher:
+        hasher: SecretHasher = self.app.state.secret_hasher
+        return hasher
 
     @classmethod
     async def create(cls, app: FastAPI) -> World:
@@ -99,6 +101,9 @@ class World:
                 + [TeamArea(team_id=teams["b"].id, area_id=b.id) for b in buurten[2:]]
             )
             world = cls(app, municipality, wijken, buurten, teams)
+            # The app's own hasher: the test settings choose the cheap profile, so a world costs a
+            # few inserts, not a dozen argon2 hashes at production cost.
+            world.password_hash = world.hasher.hash(PASSWORD)
             await world._people(session, n)
             await world._clients(session, n)
         return world
@@ -132,7 +137,7 @@ class World:
     ) -> Person:
         user = User(
             username=f"{name}-{n}",
-            password_hash=_PASSWORD_HASH,
+            password_hash=self.password_hash,
             display_name=f"{name} {n}",
             role=role,
             worker_id=worker.id if worker else None,
@@ -164,14 +169,14 @@ class World:
     def _client(
         self, session: AsyncSession, name: str, n: int, role: Role, organisation_id: uuid.UUID | None
     ) -> None:
-        secret = _CLIENT_SECRETS[name]
+        secret = secrets.token_urlsafe(24)
         client = OAuthClient(
             client_id=f"{name}-{n}",
             name=name,
             role=role,
             organisation_id=organisation_id,
             auth_method=ClientAuthMethod.client_secret_basic,
-            secret_hash=_CLIENT_SECRET_HASHES[name],
+            secret_hash=self.hasher.hash(secret),
             allowed_scopes=sorted(str(s) for s in allowed_scopes(role)),
         )
         session.add(client)

@@ -2,6 +2,9 @@
 needs. The typed names a route writes in its signature (``CaseReader``, ``Admin``, ...) are declared
 once, in ``app.api.auth``; this module holds the functions behind them.
 
+Once the caller is known, each of them refuses what the operation does not declare (an unknown query
+parameter, a body that is not JSON: ``app.api.strict``).
+
 FastAPI lists the scopes of each route in the OpenAPI document (through ``oauth2_scheme``), and a test
 walks every route to make sure none is left without a requirement unless it is on the public list.
 """
@@ -15,6 +18,8 @@ from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 
+from app.api.strict import refuse_undeclared_input
+from app.domain.identity.passwords import SecretHasher
 from app.domain.unit_of_work.access_log import AccessOutcome
 from app.domain.unit_of_work.burden import fields_entered
 from app.domain.unit_of_work.work import UnitOfWork
@@ -44,6 +49,15 @@ Authorization = Annotated[str | None, Depends(oauth2_scheme)]
 UoW = Annotated[UnitOfWork, Depends(request_unit_of_work, scope="function")]
 
 
+def secret_hasher(request: Request) -> SecretHasher:
+    """The app's password and client-secret hasher, built once by ``create_app`` from the settings."""
+    hasher: SecretHasher = request.app.state.secret_hasher
+    return hasher
+
+
+Hasher = Annotated[SecretHasher, Depends(secret_hasher)]
+
+
 def _check_scopes(principal: Principal, required: list[str]) -> None:
     if any(s not in principal.scopes for s in required):
         raise InsufficientScope(required)
@@ -56,6 +70,7 @@ async def caller(
     token, 403 without a scope)."""
     principal = await authenticate(request, authorization)
     _check_scopes(principal, security_scopes.scopes)
+    await refuse_undeclared_input(request)
     return principal
 
 
@@ -91,6 +106,7 @@ async def logged_caller(
     uow.attempting(
         principal, resource=resource, action=action, household_id=household_id, resource_id=resource_id
     )
+    await refuse_undeclared_input(request)
     if request.method not in READ_METHODS and principal.worker_id is not None:
         # A worker's write: counted, with the fields it carries, for the households it changes.
         uow.count_writes(fields_entered(await _json_body(request)))
@@ -115,4 +131,6 @@ async def authenticated(request: Request, authorization: Authorization) -> Princ
 
 async def maybe_caller(request: Request, authorization: Authorization) -> Principal | None:
     """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
-    return await optional_principal(request, authorization)
+    principal = await optional_principal(request, authorization)
+    await refuse_undeclared_input(request)
+    return principal

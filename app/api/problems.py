@@ -9,7 +9,6 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,9 +16,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.strict import allowed_methods
 from app.domain import errors as domain
 from app.domain import text
 from app.security.errors import AuthenticationFailed, InsufficientScope
+from app.web.outage import is_database_unavailable
 
 log = logging.getLogger("app.problems")
 
@@ -116,13 +117,24 @@ async def _request_validation(request: Request, error: Exception) -> JSONRespons
     )
 
 
+_HTTP_RULES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "content_too_large",
+    415: "unsupported_media_type",
+}
+
+
 async def _http_exception(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    rule = {404: "not_found", 405: "method_not_allowed", 413: "content_too_large"}.get(
-        error.status_code, "http_error"
-    )
+    rule = _HTTP_RULES.get(error.status_code, "http_error")
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
-    return problem_response(request, error.status_code, rule, detail, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Routing answers 405 from the first route whose path matched, naming that route's methods
+        # only; the path may have more (GET on one route, POST on another).
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(request, error.status_code, rule, detail, headers=headers)
 
 
 def _bearer_challenge(error: str | None, description: str, scope: str | None = None) -> str:
@@ -148,54 +160,11 @@ async def _insufficient_scope(request: Request, error: Exception) -> JSONRespons
     return problem_response(request, 403, "insufficient_scope", error.detail, headers=headers)
 
 
-# SQLSTATEs that mean "the database cannot serve us right now": connection exceptions (08xxx),
-# operator intervention (57P01-57P05: shutdown, crash, cannot connect now), query canceled (57014:
-# the statement timeout) and too many connections (53300).
-_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "57014", "53300")
-_UNAVAILABLE_NAMES = frozenset(
-    {"InterfaceError", "CannotConnectNowError", "ConnectionDoesNotExistError", "AdminShutdownError"}
-)
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """The error, the driver error it wraps and everything it was raised from, each once."""
-    chain: list[BaseException] = []
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop(0)
-        if current is None or any(current is seen for seen in chain) or len(chain) > 10:
-            continue
-        chain.append(current)
-        pending += [getattr(current, "orig", None), current.__cause__, current.__context__]
-    return chain
-
-
-def _unavailable(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, sa_exc.TimeoutError | OSError | TimeoutError | asyncpg.exceptions.InterfaceError):
-        return True
-    sqlstate = getattr(error, "sqlstate", None)
-    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
-        return True
-    return type(error).__name__ in _UNAVAILABLE_NAMES
-
-
-def is_database_unavailable(error: BaseException) -> bool:
-    """Connection-level failures (server down, restarting, pool exhausted, statement timeout)."""
-    return any(_unavailable(cause) for cause in _causes(error))
-
-
 async def _unhandled(request: Request, error: Exception) -> JSONResponse:
     if is_database_unavailable(error):
         log.warning("database unavailable", extra={"error_type": type(error).__name__})
-        return problem_response(
-            request,
-            503,
-            "service_unavailable",
-            "The database is not reachable; retry shortly.",
-            headers={"Retry-After": "5"},
-        )
+        # The same answer as GraphQL's during an outage (it raises this domain error).
+        return await _domain_error(request, domain.ServiceUnavailable())
     # The traceback goes to the log (which holds no request data); the body says nothing of it.
     log.error("unhandled error", exc_info=error)
     return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
@@ -242,6 +211,7 @@ _DOCUMENTED: dict[int, tuple[str, str, dict[str, Any]]] = {
     409: ("conflict", "The request conflicts with the current state.", {}),
     412: ("stale_version", "The object changed since you read it; read it again.", {}),
     413: ("content_too_large", "Request bodies are limited to 1048576 bytes.", {}),
+    415: ("unsupported_media_type", "Send the request body as application/json.", {}),
     422: ("validation", "The request does not match the schema.", {}),
     428: ("if_match_required", "Send If-Match with the ETag you read.", {}),
     429: ("rate_limited", "Too many requests for this client; retry later.", _RETRY_AFTER),

@@ -12,10 +12,14 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         # Prometheus text: request counts and latencies per route template, no personal data
         # (restrict it at the ingress; docs/operations.md).
         ("GET", "/metrics"),
-        # The contract and its viewer (the viewer is off in production settings).
+        # The contract, whole and for API version 1 (NL GOV API Design Rules /core/publish-openapi:
+        # readable without authentication), and its viewer with the viewer's own files (the viewer
+        # is off in production settings).
         ("GET", "/openapi.json"),
+        ("GET", "/api/v1/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/docs/oauth2-redirect"),
+        ("*", "/docs/assets"),
         # Websocket routes are listed as ("WEBSOCKET", path), mounted ASGI apps as ("*", path).
         # OAuth: clients authenticate in the request itself (RFC 6749), people on the login page.
         ("POST", "/oauth/token"),

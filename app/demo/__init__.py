@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.db import Database
+from app.domain.identity.passwords import SecretHasher
 from app.domain.unit_of_work.work import UnitOfWork, Wiring, unit_of_work
 from app.settings import Settings
 
@@ -55,6 +56,7 @@ class DemoContext:
     """What the loaders share: the ids of what earlier loaders made, and the demo options."""
 
     settings: Settings
+    hasher: SecretHasher  # demo passwords and client secrets are hashed and checked with it
     households: int | None = None  # --households N; None lets each loader choose
     fresh: bool = False  # True when this run created the demo municipality (a first load)
     rng: random.Random = field(default_factory=lambda: random.Random(20261122))  # noqa: S311 - demo data
@@ -109,12 +111,15 @@ async def load_demo(
     db: Database,
     settings: Settings,
     wiring: Wiring,
+    hasher: SecretHasher,
     *,
     households: int | None = None,
     on_step: StepCallback | None = None,
 ) -> dict[str, Any]:
     """Load (or complete) the demo data; returns the credentials (shape of demo-credentials.json)."""
-    ctx = DemoContext(settings=settings, households=households, previous=read_credentials(settings))
+    ctx = DemoContext(
+        settings=settings, hasher=hasher, households=households, previous=read_credentials(settings)
+    )
     steps = ordered_loaders()
     async with unit_of_work(db, wiring) as uow:
         await uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})

@@ -6,14 +6,12 @@ No real person names: workers and users are named after their role.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 from app.demo import DemoContext, demo_loader
 from app.domain.identity import accounts
 from app.domain.identity import repository as identity_repo
 from app.domain.identity.models import OAuthClient, User
-from app.domain.identity.passwords import verify_secret
 from app.domain.identity.schemas import ClientCreate, UserCreate
 from app.domain.organisation import repository as repo
 from app.domain.organisation import service
@@ -147,9 +145,9 @@ async def _clients(uow: UnitOfWork, ctx: DemoContext) -> None:
         client = await identity_repo.client_by_client_id(uow.session, str(data.client_id))
         secret = _previous(ctx, "clients", key, "client_secret")
         if client is None:
-            client, secret = await accounts.create_client(uow, data)
-        elif not await _still_valid(client.secret_hash, secret):
-            client, secret = await accounts.rotate_client_secret(uow, client.id)
+            client, secret = await accounts.create_client(uow, data, ctx.hasher)
+        elif not await _still_valid(ctx, client.secret_hash, secret):
+            client, secret = await accounts.rotate_client_secret(uow, client.id, ctx.hasher)
         ctx.clients[key] = client.client_id
         ctx.credentials["clients"][key] = {"client_id": client.client_id, "client_secret": secret}
     app_client: OAuthClient | None = await identity_repo.client_by_client_id(uow.session, "mobile_app")
@@ -157,7 +155,7 @@ async def _clients(uow: UnitOfWork, ctx: DemoContext) -> None:
         data = ClientCreate(
             name="Wijkwerk app (demo)", client_id="mobile_app", redirect_uris=[MOBILE_REDIRECT_URI]
         )
-        app_client, _ = await accounts.create_client(uow, data)
+        app_client, _ = await accounts.create_client(uow, data, ctx.hasher)
     ctx.clients["mobile_app"] = app_client.client_id
     redirect = app_client.redirect_uris[0] if app_client.redirect_uris else MOBILE_REDIRECT_URI
     ctx.credentials["clients"]["mobile_app"] = {"client_id": app_client.client_id, "redirect_uri": redirect}
@@ -177,18 +175,18 @@ async def _users(uow: UnitOfWork, ctx: DemoContext) -> None:
                 bsn_read=bsn_read,
                 password=password,
             )
-            user = await accounts.create_user(uow, data)
-        elif password is None or not await _still_valid(user.password_hash, password):
+            user = await accounts.create_user(uow, data, ctx.hasher)
+        elif password is None or not await _still_valid(ctx, user.password_hash, password):
             password = _new_password()
-            await accounts.set_password(uow, user, password)
+            await accounts.set_password(uow, user, password, ctx.hasher)
         ctx.users[key] = user.id
         ctx.credentials["users"][key] = {"username": user.username, "password": password}
 
 
-async def _still_valid(stored_hash: str | None, secret: str | None) -> bool:
+async def _still_valid(ctx: DemoContext, stored_hash: str | None, secret: str | None) -> bool:
     if stored_hash is None or secret is None:
         return False
-    return await asyncio.to_thread(verify_secret, stored_hash, secret)
+    return await ctx.hasher.verify_in_thread(stored_hash, secret)
 
 
 def _new_password() -> str:

@@ -17,6 +17,7 @@ the submitted value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -60,3 +61,23 @@ def describe(error: Mapping[str, Any]) -> tuple[str, str]:
     if rule == "string_pattern_mismatch" and context.get("pattern") in _EXPLAINED:
         return CONTROL_CHARACTER, _EXPLAINED[context["pattern"]]
     return rule, message
+
+
+# GraphQL arguments take the multi-line rule (a query names no field type of ours to tell them apart):
+# the same characters are refused, under the same rule.
+_REFUSED_EVERYWHERE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_MESSAGE = _EXPLAINED[MULTI_LINE_PATTERN]
+
+
+def has_control_characters(value: str) -> bool:
+    """``value`` holds a control character no text of ours may hold (tab and line breaks aside)."""
+    return _REFUSED_EVERYWHERE.search(value) is not None
+
+
+def storable(value: str) -> str:
+    """``value`` with each NUL (which PostgreSQL text cannot hold) replaced by U+FFFD.
+
+    Only for records that must be written whatever arrived, such as the access log's stated reason:
+    input is refused by the rules above, but the attempt itself still has to reach the log.
+    """
+    return value.replace("\x00", "\ufffd")

@@ -2,26 +2,64 @@
 
 from __future__ import annotations
 
-import orjson
-from fastapi import FastAPI
-from fastapi.routing import APIWebSocketRoute
-from strawberry.fastapi import GraphQLRouter
+from typing import overload
 
-from app.graphql.context import context_getter
+import cross_web
+import orjson
+from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi.routing import APIWebSocketRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from strawberry.fastapi import GraphQLRouter
+from strawberry.types.unset import UNSET
+
+from app.domain.errors import ServiceUnavailable
+from app.graphql.context import GraphQLContext, context_getter
 from app.graphql.schema import build_schema
 from app.settings import Settings
 
 
-class _Router(GraphQLRouter):
+class _Router(GraphQLRouter[GraphQLContext, None]):
     """JSON in and out with orjson: a dashboard answer is ~90 kB, which the standard library encodes
     several times slower (same JSON, UTF-8 instead of \\u escapes). orjson's decode error is a
-    json.JSONDecodeError, which Strawberry answers with 400 as before."""
+    json.JSONDecodeError, which Strawberry refuses with 400.
+
+    Refusals and outages are answered like REST's, by the app's problem handlers: Strawberry's own
+    400s (malformed JSON, no query, a batch) come as plain text, so they are raised again as HTTP
+    errors (problem+json with the request id); a request during which the database could not serve
+    a field raises ServiceUnavailable (503 with Retry-After) instead of answering 200 with
+    "Unexpected error." where the data should be."""
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        decoded = orjson.loads(data)
+        if not isinstance(decoded, dict | list):  # Strawberry would fail on it with a 500
+            raise StarletteHTTPException(400, "The body must be a JSON object with a query.")
+        return decoded
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    @overload
+    async def run(
+        self, request: Request, context: GraphQLContext = UNSET, root_value: None = UNSET
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: GraphQLContext = UNSET, root_value: None = UNSET
+    ) -> WebSocket: ...
+
+    async def run(
+        self, request: Request | WebSocket, context: GraphQLContext = UNSET, root_value: None = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):  # never routed here: the WebSocket route is dropped
+            return await super().run(request, context=context, root_value=root_value)
+        try:
+            response = await super().run(request, context=context, root_value=root_value)
+        except cross_web.HTTPException as refused:
+            raise StarletteHTTPException(refused.status_code, refused.reason) from refused
+        if isinstance(context, GraphQLContext) and context.database_unavailable:
+            raise ServiceUnavailable()
+        return response
 
 
 def mount_graphql(app: FastAPI, settings: Settings) -> None:
@@ -33,7 +71,7 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
     """
     ide = (settings.demo or settings.environment == "development") and not settings.is_production
     schema = build_schema(settings)
-    router: GraphQLRouter = _Router(
+    router = _Router(
         schema,
         path="/graphql",
         graphql_ide="graphiql" if ide else None,
@@ -49,7 +87,7 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
     app.state.graphql_schema = schema
 
 
-def _route_first(app: FastAPI, router: GraphQLRouter) -> None:
+def _route_first(app: FastAPI, router: GraphQLRouter[GraphQLContext, None]) -> None:
     """Try /graphql before the REST routes: requests are routed by trying every route in order, and
     GraphQL (one path) would otherwise be matched against the whole REST API on every request."""
     routes = app.router.routes

@@ -67,6 +67,9 @@ class GraphQLContext(BaseContext):
         self._viewer = Once(self._read_viewer)
         self._themes = Once(self._read_themes)
         self.loaders = Loaders(self)
+        # Set when the database could not serve a field: the request is then answered 503 as a
+        # whole (app.graphql.errors), not 200 with "Unexpected error." in place of the data.
+        self.database_unavailable = False
 
     async def viewer(self) -> Viewer:
         """The caller and their networks, read once per request."""

@@ -37,6 +37,10 @@ from graphql import (
     get_nullable_type,
 )
 
+# Entries of each per-document cache (parsed documents, validation verdicts, argument checks):
+# clients send a few hundred distinct queries at most.
+CACHE_SIZE = 256
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -34,7 +34,6 @@ def selected_on(info: Any, type_name: str) -> frozenset[str]:
 class _Walker:
     def __init__(self, schema: Any, target: str) -> None:
         self.schema = schema
-        self.names = schema.config.name_converter
         self.target = target
         self.found: set[str] = set()
 
@@ -62,10 +61,16 @@ class _Walker:
             self.walk(selected.selections, self.named(definition.type))
 
     def named(self, field_type: Any) -> str | None:
-        """The GraphQL name of an object, interface or union type below lists and non-nulls."""
-        while isinstance(field_type, StrawberryContainer):
-            field_type = field_type.of_type
-        if isinstance(field_type, StrawberryUnion):
-            return str(self.names.from_type(field_type))
-        definition = get_object_definition(field_type)
-        return None if definition is None else str(self.names.from_type(definition))
+        return type_name(self.schema, field_type)
+
+
+def type_name(schema: Any, field_type: Any) -> str | None:
+    """The GraphQL name of an object, interface or union type below lists and non-nulls (None for
+    scalars and enums)."""
+    while isinstance(field_type, StrawberryContainer):
+        field_type = field_type.of_type
+    names = schema.config.name_converter
+    if isinstance(field_type, StrawberryUnion):
+        return str(names.from_type(field_type))
+    definition = get_object_definition(field_type)
+    return None if definition is None else str(names.from_type(definition))

@@ -18,6 +18,8 @@ from strawberry.types.field import StrawberryField
 
 from app.security.scopes import Scope
 
+SIGN_IN_FIRST = "This field needs an access token; sign in and send it as 'Authorization: Bearer <token>'."
+
 
 class _HasScope(BasePermission):
     scope: Scope
@@ -26,7 +28,10 @@ class _HasScope(BasePermission):
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
-        return principal is not None and principal.has(self.scope)
+        if principal is None:
+            # An anonymous caller sent no token at all: telling them it lacks a scope misleads.
+            raise self.error_class(SIGN_IN_FIRST, extensions={"code": "UNAUTHENTICATED"})
+        return principal.has(self.scope)
 
 
 class CanWriteInitiatives(_HasScope):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -11,6 +12,7 @@ from graphql import GraphQLError
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeView
+from app.graphql.arguments import page_size
 from app.graphql.lookahead import selected_on
 from app.graphql.types import (
     DEFAULT_PAGE,
@@ -90,7 +92,11 @@ class Query:
         description="Buurten, by code; optionally of one municipality (GM code) or wijk (WK code)."
     )
     async def neighbourhoods(
-        self, info: Info, municipality: str | None = None, wijk: str | None = None, first: int = DEFAULT_PAGE
+        self,
+        info: Info,
+        municipality: str | None = None,
+        wijk: str | None = None,
+        first: Annotated[int, page_size(service.MAX_NEIGHBOURHOODS)] = DEFAULT_PAGE,
     ) -> list[Neighbourhood]:
         async with info.context.reads.session() as session:
             found = await service.neighbourhoods(session, municipality, wijk, first)
@@ -109,7 +115,7 @@ class Query:
         self,
         info: Info,
         filter: InitiativeFilterInput | None = None,
-        first: int = 20,
+        first: Annotated[int, page_size(service.MAX_PAGE)] = 20,
         after: str | None = None,
     ) -> InitiativeConnection:
         ctx = info.context
@@ -141,7 +147,7 @@ class Query:
         info: Info,
         municipality: str | None = None,
         neighbourhood: str | None = None,
-        first: int = DEFAULT_PAGE,
+        first: Annotated[int, page_size(network_service.MAX_NETWORKS)] = DEFAULT_PAGE,
     ) -> list[Network]:
         async with info.context.reads.session() as session:
             found = await network_service.list_networks(session, municipality, neighbourhood, first)

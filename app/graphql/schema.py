@@ -1,4 +1,5 @@
-"""The schema and its extensions: token, depth, alias and size limits, caches and error masking.
+"""The schema and its extensions: token, depth, alias and size limits, caches, the argument rules
+and error masking (what errors write to the log: ``app.graphql.errors``).
 
 Order matters: MaxTokensLimiter puts ``max_tokens`` into the parse options before ParserCache parses
 (the option is part of that cache's key); AddValidationRules adds the limit rule (and, in production,
@@ -12,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -24,7 +24,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from app.graphql.limits import Limits, limit_rule
+from app.graphql.arguments import ArgumentRules
+from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
+from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
 from app.graphql.mutations import (
     ConflictProblem,
     ForbiddenProblem,
@@ -35,19 +37,6 @@ from app.graphql.mutations import (
 )
 from app.graphql.queries import Query
 from app.settings import Settings
-
-CACHE_SIZE = 256
-MASKED_MESSAGE = "Unexpected error."
-
-
-def should_mask(error: GraphQLError) -> bool:
-    """Mask anything an unexpected exception produced (its text may hold SQL or data).
-
-    Errors without an original exception are about the query itself (syntax, validation, limits,
-    refused permissions raised as GraphQL errors) and are kept: they say nothing about stored data.
-    """
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
 
 
 def extensions(settings: Settings, limits: Limits | None = None) -> list[Callable[[], SchemaExtension]]:
@@ -60,12 +49,13 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        ArgumentRules,
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
     ]
 
 
 def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry.Schema:
-    return strawberry.Schema(
+    return ErrorLoggingSchema(
         query=Query,
         mutation=Mutation,
         # Problem types are reached through unions; listing them keeps the SDL stable.

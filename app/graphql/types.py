@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -19,6 +19,7 @@ from app.domain.initiatives import schemas as views
 from app.domain.initiatives.schemas import InitiativeFilter
 from app.domain.initiatives.service import MAX_PAGE
 from app.domain.stats.areas import THEME_MEASURE, AreaFigure, ranked
+from app.graphql.arguments import page_size
 from app.graphql.context import GraphQLContext
 from app.graphql.lookahead import selected_on
 from app.graphql.permissions import IsNetworkMember, needs, of_measure, private
@@ -26,6 +27,8 @@ from app.graphql.stats import NeighbourhoodStats, StatCell, figures_of, neighbou
 
 Info = strawberry.Info[GraphQLContext, None]
 DEFAULT_PAGE = 100
+MAX_TOP_THEMES = 50
+MAX_INITIATIVES_PER_THEME = 100
 # In place of nested data the query did not select (never read; fails loudly if it were).
 NOT_LOADED: Any = object()
 
@@ -106,7 +109,7 @@ class Neighbourhood:
         info: Info,
         status: list[InitiativeStatus] | None = None,
         theme: str | None = None,
-        first: int = DEFAULT_PAGE,
+        first: Annotated[int, page_size(MAX_PAGE)] = DEFAULT_PAGE,
     ) -> list[Initiative]:
         key = (self.id, _filter(status, theme), first)
         return await initiatives_for(info, await info.context.loaders.initiatives_of_buurt.load(key))
@@ -132,12 +135,16 @@ class Neighbourhood:
         "the caller reads households_by_theme (analysts, covering networks; everyone when published).",
     )
     async def top_themes(
-        self, info: Info, period: str, first: int = 5, initiatives_first: int = 5
+        self,
+        info: Info,
+        period: str,
+        first: Annotated[int, page_size(MAX_TOP_THEMES)] = 5,
+        initiatives_first: Annotated[int, page_size(MAX_INITIATIVES_PER_THEME)] = 5,
     ) -> list[TopTheme] | None:
         found = await figures_of(info, self.code, period_of(period), (THEME_MEASURE,))
         known = await info.context.themes()
-        top = [f for f in ranked(found.figures) if f.category in known][: max(1, min(first, 50))]
-        return await _top_themes(info, self.id, top, max(1, min(initiatives_first, 100)))
+        top = [f for f in ranked(found.figures) if f.category in known][:first]
+        return await _top_themes(info, self.id, top, initiatives_first)
 
 
 @strawberry.type(description="A theme of a buurt with its figure and the initiatives that carry it.")
@@ -413,7 +420,7 @@ class Network:
         info: Info,
         status: list[InitiativeStatus] | None = None,
         theme: str | None = None,
-        first: int = DEFAULT_PAGE,
+        first: Annotated[int, page_size(MAX_PAGE)] = DEFAULT_PAGE,
     ) -> list[Initiative]:
         key = (self.network_id, _filter(status, theme), first)
         return await initiatives_for(info, await info.context.loaders.initiatives_of_network.load(key))

@@ -18,12 +18,12 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response, params
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -151,8 +151,10 @@ def configure_logging(settings: Settings) -> None:
 
 
 def uvicorn_logging_options() -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` so uvicorn keeps our logging setup."""
-    return {"log_config": None, "access_log": False}
+    """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` so uvicorn keeps our logging setup
+    and names no server software in its answers (no ``Server: uvicorn``: NL GOV API Design Rules
+    /core/hide-implementation)."""
+    return {"log_config": None, "access_log": False, "server_header": False}
 
 
 # -- metrics -------------------------------------------------------------------------------------
@@ -425,12 +427,15 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
-def install_observability(app: FastAPI, *, webhook_queue_health: QueueReader) -> None:
+def install_observability(
+    app: FastAPI, *, webhook_queue_health: QueueReader, dependencies: Sequence[params.Depends] = ()
+) -> None:
     """Create the app's metrics and add /metrics; ``create_app`` wraps the stack in the middleware.
-    ``webhook_queue_health`` reads the queue gauges at scrape time."""
+    ``webhook_queue_health`` reads the queue gauges at scrape time; ``dependencies`` run before
+    /metrics answers (the checks every REST route makes)."""
     app.state.metrics = Metrics(app)
     app.state.webhook_queue_health = webhook_queue_health
-    app.include_router(router)
+    app.include_router(router, dependencies=dependencies)
 
 
 def observed(app: FastAPI, stack: ASGIApp) -> ASGIApp:

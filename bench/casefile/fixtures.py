@@ -149,8 +149,8 @@ async def a_day_of_work(db: Database, settings: Settings, fixtures: Fixtures) ->
     contact moments and household updates, each in its own transaction (as the API would)."""
     verifier = build_token_verifier(settings, db)
     principal = await verifier.verify(fixtures.token)
-    async with db.transaction() as session:
-        watermark = await sync_repo.watermark(session)
+    standing = await db.fetch_one(sync_repo.STANDING, {"worker_id": principal.worker_id})
+    watermark = int(standing["watermark"])
     rng = random.Random(7)
     touched = rng.sample(fixtures.open, k=DAY_CONTACTS // 2)
     for index in range(DAY_CONTACTS):
@@ -182,4 +182,30 @@ def contact_body() -> str:
     )
 
 
-__all__ = ["Fixtures", "Principal", "a_day_of_work", "app_env", "contact_body", "database", "prepare"]
+QUEUED_EDITS = 20
+
+
+def upload_body(households: list[uuid.UUID]) -> str:
+    """The body of the upload scenario: the contact moments of a day offline, one per household, each
+    with its own Idempotency-Key (``{n}`` makes every request's keys new; see bench.harness)."""
+    moment = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    edits = [
+        {
+            "key": f"offline-{{n}}-{index}",
+            "method": "POST",
+            "path": f"/api/v1/households/{household_id}/contacts",
+            "body": {
+                "kind": "home_visit",
+                "occurred_at": moment,
+                "minutes": 45,
+                "note": "Bezoek {n}, offline.",
+            },
+        }
+        for index, household_id in enumerate(households[:QUEUED_EDITS])
+    ]
+    return json.dumps({"edits": edits})
+
+
+__all__ = [
+    "Fixtures", "Principal", "a_day_of_work", "app_env", "contact_body", "database", "prepare", "upload_body",
+]  # fmt: skip

@@ -5,10 +5,12 @@ Same SQL text, taken from the app's repositories, the same access-log row, in on
 * overview and list: the app's own hot statements (``CHECKED_OVERVIEW``, ``household_page``), which
   check access, write the access-log row and build the JSON in one statement; the floor adds the tier
   and the cursor as the app does;
-* contact: BEGIN, the access check of ``get_visible``, the INSERTs of the contact moment, its change
-  row and the access-log row (compiled from the same SQLAlchemy constructs), COMMIT;
+* contact: the app's one statement of a case write (``contacts.CREATE``: access check, open file,
+  the contact, its change row and the access-log row), no transaction;
 * sync: the statements the app sent for the benchmark's cursor (captured in process by the runner,
-  replayed with a fresh access-log id), in one transaction; rows out with orjson.
+  replayed with a fresh access-log id), each on its own as the app sends them; rows out with orjson;
+* upload: per queued edit, in a transaction of its own, the Idempotency-Key's claim, the contact's
+  one statement and the stored answer (``idempotency.repository``'s ``CLAIM_IN`` and ``COMPLETE``).
 
 No token check (the worker comes from the environment), no middleware. Run by the runner::
 
@@ -17,90 +19,42 @@ No token check (the worker comes from the environment), no middleware. Run by th
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
-import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
-from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from app.bootstrap import wiring
 from app.db import RawStatement
 from app.domain.assessments.rules import derive_tier
-from app.domain.base import table_of
-from app.domain.households.access import visible_to
-from app.domain.households.models import ContactMoment, Household
+from app.domain.households import contacts
+from app.domain.idempotency import repository as idempotency
 from app.domain.readmodel.household_list import household_page
 from app.domain.readmodel.overview import OVERVIEW as CHECKED_OVERVIEW
-from app.domain.unit_of_work.access_log import ENTRY_COLUMNS, AccessLogEntry
-from app.domain.unit_of_work.change_feed import CaseChange
-from app.security.principal import Principal
-from app.security.scopes import Role
+from app.domain.sync import repository as sync_repository
+from app.domain.unit_of_work.access_log import ENTRY_COLUMNS
 from app.web.cursors import Cursors
 
 PAGE = household_page(frozenset(), False)
+LEASE, RETENTION = timedelta(seconds=60), timedelta(hours=24)  # as the app's Idempotency-Key
 
-
-def _visible() -> tuple[str, list[str]]:
-    """get_visible's query as the app sends it: compiled for a principal, one parameter per use
-    (the placeholders are told apart by value; numbered here as asyncpg numbers them)."""
-    household, worker = uuid.UUID(int=1), uuid.UUID(int=2)
-    principal = Principal(
-        subject="", role=Role.generalist, scopes=frozenset(), client_id="", worker_id=worker
-    )
-    statement = select(Household).where(Household.id == household, visible_to(principal))
-    compiled = statement.compile(dialect=postgresql_asyncpg.dialect(paramstyle="pyformat"))
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) is None:
-            return "%"
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    sql = re.sub(r"%\((\w+)\)s|%%", number, compiled.string)
-    slots = {household: "household_id", worker: "worker_id"}
-    return sql, [slots[compiled.params[name]] for name in names]
-
-
-def _insert(table: Any, columns: tuple[str, ...]) -> RawStatement:
-    return RawStatement.of(
-        sa.insert(table).values({c: sa.bindparam(c, type_=table.c[c].type) for c in columns})
-    )
-
-
-VISIBLE_SQL, VISIBLE_SLOTS = _visible()
-# The INSERTs of the contact moment (the ORM's flush), its change row (record_change) and the access-log
-# row (the unit of work: the columns a contact's entry fills; no person, no reason).
-CONTACT_COLUMNS = ("id", "household_id", "worker_id", "kind", "occurred_at", "minutes", "note", "created_at")
-CHANGE_COLUMNS = (
-    "household_id",
-    "entity",
-    "entity_id",
-    "op",
-    "former_team_id",
-    "former_worker_ids",
-    "changed_at",
-)
-LOG_COLUMNS = (
-    "id", "occurred_at", "actor_subject", "actor_role", "actor_worker_id", "client_id", "household_id",
-    "resource", "resource_id", "action", "purpose", "outcome", "request_id",
-)  # fmt: skip
-INSERT_CONTACT = _insert(table_of(ContactMoment), CONTACT_COLUMNS)
-INSERT_CHANGE = _insert(table_of(CaseChange), CHANGE_COLUMNS)
-INSERT_LOG = _insert(table_of(AccessLogEntry), LOG_COLUMNS)
+CREATE_CONTACT = contacts.CREATE.statement
+CLAIM = RawStatement.of(idempotency.CLAIM_IN)
+COMPLETE = RawStatement.of(idempotency.COMPLETE)
+# The documents of a sync page write the page's access-log rows: a replay needs a fresh entry id.
+DOCUMENTS = sync_repository.documents(wiring().sync)
+DOCUMENTS_LOG_ID = DOCUMENTS.names.index("log_id")
 
 
 class Floor:
@@ -167,11 +121,8 @@ async def households(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-async def contact(request: Request) -> Response:
-    household_id = uuid.UUID(request.path_params["household_id"])
-    data = orjson.loads(await request.body())
-    now = datetime.now(UTC)
-    row = {
+def _contact_row(household_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+    return {
         "id": uuid.uuid4(),
         "household_id": household_id,
         "worker_id": floor.worker,
@@ -179,42 +130,66 @@ async def contact(request: Request) -> Response:
         "occurred_at": datetime.fromisoformat(data["occurred_at"]),
         "minutes": int(data.get("minutes", 0)),
         "note": data.get("note") or None,
-        "created_at": now,
+        "created_at": datetime.now(UTC),
     }
-    change = {
-        "household_id": household_id,
-        "entity": "contact_moment",
-        "entity_id": row["id"],
-        "op": "upsert",
-    }
-    change |= {"former_team_id": None, "former_worker_ids": None, "changed_at": now}
-    entry = floor.entry(resource="contact_moment", action="create", household_id=household_id)
-    async with floor.connection() as connection, connection.transaction():
-        slots = {"household_id": household_id, "worker_id": floor.worker}
-        found = await connection.fetchrow(VISIBLE_SQL, *[slots[name] for name in VISIBLE_SLOTS])
-        entry |= {"outcome": "allowed" if found else "denied", "resource_id": row["id"], "occurred_at": now}
-        if found is not None:
-            await connection.execute(INSERT_CONTACT.sql, *INSERT_CONTACT.args(row))
-            await connection.execute(INSERT_CHANGE.sql, *INSERT_CHANGE.args(change))
-        await connection.execute(INSERT_LOG.sql, *INSERT_LOG.args(entry))
-    if found is None:
+
+
+def _contact_values(row: dict[str, Any]) -> dict[str, Any]:
+    entry = floor.entry(
+        resource="contact_moment", action="create", household_id=row["household_id"], resource_id=row["id"]
+    )
+    entry |= {"outcome": "allowed", "occurred_at": row["created_at"]}
+    values = {f"v_{name}": value for name, value in row.items()}
+    return values | {"household_id": row["household_id"], "worker_id": floor.worker, **floor.log(entry)}
+
+
+async def contact(request: Request) -> Response:
+    household_id = uuid.UUID(request.path_params["household_id"])
+    row = _contact_row(household_id, orjson.loads(await request.body()))
+    async with floor.connection() as connection:
+        found = await connection.fetchrow(CREATE_CONTACT.sql, *CREATE_CONTACT.args(_contact_values(row)))
+    if not found["written"]:
         return Response(b'{"status":404}', 404, media_type="application/json")
     return Response(orjson.dumps(row), 201, media_type="application/json")
 
 
 async def sync(request: Request) -> Response:
     results: list[Any] = []
-    async with floor.connection() as connection, connection.transaction():
+    async with floor.connection() as connection:
         for sql, args in floor.sync_script:
-            if args and isinstance(args[0], tuple):  # an executemany: one tuple per row
-                if sql.startswith("INSERT INTO access_log"):
-                    args = tuple((uuid.uuid4(), *row[1:]) for row in args)  # fresh row ids (first column)
-                await connection.executemany(sql, args)
-            elif sql.startswith("INSERT INTO access_log"):
-                await connection.execute(sql, uuid.uuid4(), *args[1:])  # a fresh row id (the first column)
-            else:
-                results.append([dict(r) for r in await connection.fetch(sql, *args)])
+            if sql == DOCUMENTS.sql:
+                args = (*args[:DOCUMENTS_LOG_ID], uuid.uuid4(), *args[DOCUMENTS_LOG_ID + 1 :])
+            results.append([dict(r) for r in await connection.fetch(sql, *args)])
     return Response(orjson.dumps(results, default=str), media_type="application/json")
+
+
+async def _claimed_contact(connection: Any, edit: dict[str, Any]) -> dict[str, Any]:
+    """One queued contact moment: claim its key, write it, store the answer, in one transaction."""
+    household_id = uuid.UUID(edit["path"].split("/")[4])
+    row = _contact_row(household_id, edit["body"])
+    body = orjson.dumps(row)
+    token = uuid.uuid4()
+    fingerprint = hashlib.sha256(orjson.dumps(edit)).hexdigest()
+    claim = idempotency.claim_params(
+        owner=floor.identity["actor_subject"], key=edit["key"], client_id=floor.identity["client_id"],
+        fingerprint=fingerprint, claim_token=token, lease=LEASE, retention=RETENTION,
+    )  # fmt: skip
+    answer = idempotency.StoredAnswer(201, {"content-type": "application/json"}, body, "contact_moment")
+    stored = idempotency.complete_params(
+        owner=claim["k_owner"], key=edit["key"], claim_token=token, answer=answer
+    )
+    async with connection.transaction():
+        await connection.fetchrow(CLAIM.sql, *CLAIM.args(claim))
+        await connection.fetchrow(CREATE_CONTACT.sql, *CREATE_CONTACT.args(_contact_values(row)))
+        await connection.execute(COMPLETE.sql, *COMPLETE.args(stored))
+    return {"status": 201, "body": row}
+
+
+async def upload(request: Request) -> Response:
+    edits = orjson.loads(await request.body())["edits"]
+    async with floor.connection() as connection:
+        results = [{"index": i, **await _claimed_contact(connection, e)} for i, e in enumerate(edits)]
+    return Response(orjson.dumps({"results": results}, default=str), media_type="application/json")
 
 
 async def healthz(request: Request) -> Response:
@@ -245,6 +220,7 @@ app = Starlette(
         Route("/api/v1/households/{household_id}/overview", overview),
         Route("/api/v1/households/{household_id}/contacts", contact, methods=["POST"]),
         Route("/api/v1/sync", sync),
+        Route("/api/v1/sync/edits", upload, methods=["POST"]),
     ],
     lifespan=lifespan,
 )

@@ -19,7 +19,7 @@ import httpx
 from app.main import create_app
 from bench.casefile import fixtures
 from bench.casefile.counting import counting
-from bench.casefile.scenarios import requests_for
+from bench.casefile.scenarios import NAMES, requests_for
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -74,7 +74,7 @@ def _profiler():  # type: ignore[no-untyped-def]
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", choices=["overview", "list", "contact", "sync"])
+    parser.add_argument("scenario", choices=NAMES)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--data-dir", type=Path, default=fixtures.DATA_DIR)

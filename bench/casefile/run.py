@@ -11,8 +11,9 @@
    answer against its response model and that the floor sends the same SQL.
 3. Under load: real uvicorn on loopback (one worker, uvloop, httptools), wrk with 32 connections, for
    (a) household overview, (b) 50 households of a team, (c) a contact moment, (d) sync from a
-   one-day-old cursor; the app, then the floor, per scenario: a warm-up, then 3 timed runs; median and
-   spread, p50/p99, errors. Waits (up to --wait seconds) for a 1-minute load below --max-load first.
+   one-day-old cursor, (e) an upload of 20 queued edits; the app, then the floor, per scenario: a
+   warm-up, then 3 timed runs; median and spread, p50/p99, errors. Waits (up to --wait seconds) for a
+   1-minute load below --max-load first.
 Results: bench/results/casefile.json and a Markdown table on stdout.
 """
 
@@ -34,6 +35,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from app.api.pagination import Page
+from app.api.v1.sync_edits import EditResults
 from app.domain.households.schemas import ContactRead, HouseholdRead
 from app.domain.readmodel.overview_schemas import HouseholdOverview
 from app.domain.sync.schemas import SyncPage
@@ -49,6 +51,7 @@ MODELS: dict[str, TypeAdapter[Any]] = {
     "list": TypeAdapter(Page[HouseholdRead]),
     "contact": TypeAdapter(ContactRead),
     "sync": TypeAdapter(SyncPage),
+    "upload": TypeAdapter(EditResults),
 }
 
 
@@ -206,7 +209,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     # contact writes last: the sync range is then the day of work only
-    args.scenarios = [n for n in ("overview", "list", "sync", "contact") if n in args.scenarios]
+    args.scenarios = [n for n in ("overview", "list", "sync", "contact", "upload") if n in args.scenarios]
 
     url, _server = fixtures.database(args.data_dir)
     env = fixtures.app_env(args.data_dir, url)

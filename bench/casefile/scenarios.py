@@ -1,18 +1,19 @@
-"""The four request shapes of the case-file benchmark, for wrk (``Scenario``) and for in-process use."""
+"""The five request shapes of the case-file benchmark, for wrk (``Scenario``) and for in-process use."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.casefile.fixtures import Fixtures, contact_body
+from bench.casefile.fixtures import QUEUED_EDITS, Fixtures, contact_body, upload_body
 from bench.harness import Scenario
 
-NAMES = ("overview", "list", "contact", "sync")
+NAMES = ("overview", "list", "contact", "sync", "upload")
 TITLES = {
     "overview": "(a) read household overview",
     "list": "(b) list 50 households of a team",
     "contact": "(c) post a contact moment",
     "sync": "(d) sync from a one-day-old cursor",
+    "upload": f"(e) sync upload of {QUEUED_EDITS} queued edits",
 }
 JSON = {"Content-Type": "application/json"}
 
@@ -24,6 +25,8 @@ def paths(name: str, facts: Fixtures) -> list[str]:
         return ["/api/v1/households?limit=50"]
     if name == "contact":
         return [f"/api/v1/households/{h}/contacts" for h in facts.open]
+    if name == "upload":
+        return ["/api/v1/sync/edits"]
     return [f"/api/v1/sync?cursor={facts.sync_cursor}&limit=50"]
 
 
@@ -31,6 +34,8 @@ def scenario(name: str, facts: Fixtures) -> Scenario:
     headers = dict(facts.headers)
     if name == "contact":
         return Scenario(name, paths(name, facts), "POST", {**headers, **JSON}, contact_body())
+    if name == "upload":
+        return Scenario(name, paths(name, facts), "POST", {**headers, **JSON}, upload_body(facts.open))
     return Scenario(name, paths(name, facts), headers=headers)
 
 

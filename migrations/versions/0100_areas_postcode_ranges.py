@@ -7,7 +7,7 @@ year of this migration. ``postcode_imports`` remembers what each year's import h
 (a re-run of the same file changes nothing).
 
 Revision ID: 0100
-Revises: 0080
+Revises: 0081
 Create Date: 2026-11-23 09:00:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0100"
-down_revision: str | None = "0080"
+down_revision: str | None = "0081"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -41,7 +41,10 @@ async def table_of(world: World, year: int = 2025) -> list[tuple[str, int, int, 
     async with world.app.state.db.transaction() as session:
         rows = await session.execute(
             select(
-                PostcodeArea.postcode, PostcodeArea.house_number_from, PostcodeArea.house_number_to, Area.code
+                col(PostcodeArea.postcode),
+                col(PostcodeArea.house_number_from),
+                col(PostcodeArea.house_number_to),
+                col(Area.code),
             )
             .join(Area, col(Area.id) == col(PostcodeArea.area_id))
             .where(col(Area.municipality_id) == world.municipality.id, col(PostcodeArea.year) == year)

@@ -94,7 +94,7 @@ async def test_a_partner_refers_by_address_and_the_range_routes_it(
     world: World, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     await _load_table(world, tmp_path)
-    body = {
+    body: dict[str, Any] = {
         "person": {"given_name": "Sanne", "postcode": postcode_of(world, "BB"), "house_number": 30},
         "reason_domain": "finances",
         "legal_basis": "consent",

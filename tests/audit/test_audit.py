@@ -11,14 +11,14 @@ from tests.factories import World
 from tests.households.support import create_household, fresh_bsn, worker_id
 
 
-async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared, members=[{"given_name": "Lotte", "role": "parent"}])
+async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world, members=[{"given_name": "Lotte", "role": "parent"}])
     hid, member = household["id"], household["members"][0]["id"]
     await client.get(
-        f"/api/v1/households/{hid}/members/{member}", headers=await shared.headers("generalist_a")
+        f"/api/v1/households/{hid}/members/{member}", headers=await world.headers("generalist_a")
     )
-    await client.get(f"/api/v1/households/{hid}", headers=await shared.headers("generalist_b"))  # denied
-    officer = await shared.headers("privacy_officer")
+    await client.get(f"/api/v1/households/{hid}", headers=await world.headers("generalist_b"))  # denied
+    officer = await world.headers("privacy_officer")
     by_household = (await client.get("/api/v1/audit", params={"household": hid}, headers=officer)).json()[
         "items"
     ]
@@ -27,7 +27,7 @@ async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, shared
         ("read", "allowed"),
         ("create", "allowed"),
     ]
-    assert by_household[0]["actor_worker_id"] == str(worker_id(shared, "generalist_b"))
+    assert by_household[0]["actor_worker_id"] == str(worker_id(world, "generalist_b"))
     assert by_household[0]["actor_name"].startswith("generalist_b")
     by_person = (await client.get("/api/v1/audit", params={"person": member}, headers=officer)).json()[
         "items"
@@ -35,7 +35,7 @@ async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, shared
     assert [e["resource"] for e in by_person] == ["member"]
     denied = await client.get(
         "/api/v1/audit",
-        params={"household": hid, "outcome": "denied", "worker": str(worker_id(shared, "generalist_b"))},
+        params={"household": hid, "outcome": "denied", "worker": str(worker_id(world, "generalist_b"))},
         headers=officer,
     )
     assert len(denied.json()["items"]) == 1
@@ -44,7 +44,7 @@ async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, shared
         await client.get("/api/v1/audit", params={"household": hid, "from": later}, headers=officer)
     ).json()["items"] == []
     # Pages join up seamlessly (reading the log adds rows of its own, so page over one actor's rows).
-    mine = {"household": hid, "actor": str(shared.people["generalist_a"].user.id)}
+    mine = {"household": hid, "actor": str(world.people["generalist_a"].user.id)}
     paged = (await client.get("/api/v1/audit", params={**mine, "limit": 1}, headers=officer)).json()
     rest = (
         await client.get("/api/v1/audit", params={**mine, "cursor": paged["next_cursor"]}, headers=officer)
@@ -53,7 +53,7 @@ async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, shared
     assert rest["next_cursor"] is None
     oversight = (
         await client.get(
-            "/api/v1/audit", params={"actor": str(shared.people["privacy_officer"].user.id)}, headers=officer
+            "/api/v1/audit", params={"actor": str(world.people["privacy_officer"].user.id)}, headers=officer
         )
     ).json()
     assert {e["resource"] for e in oversight["items"]} == {"access_log"}  # reading the log is logged too
@@ -61,17 +61,17 @@ async def test_privacy_officer_queries_the_log(client: httpx.AsyncClient, shared
     assert bad.status_code == 422
 
 
-async def test_a_household_lists_who_accessed_its_file(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared, confidential=True)
+async def test_a_household_lists_who_accessed_its_file(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world, confidential=True)
     url = f"/api/v1/households/{household['id']}"
-    await client.get(url, headers=await shared.headers("generalist_a2"))  # denied: not involved
+    await client.get(url, headers=await world.headers("generalist_a2"))  # denied: not involved
     await client.post(
         f"{url}/break-glass",
         json={"reason": "Spoed, coordinator op vakantie"},
-        headers=await shared.headers("generalist_a2"),
+        headers=await world.headers("generalist_a2"),
     )
-    await client.get(url, headers=await shared.headers("generalist_a2"))
-    log = await client.get(f"{url}/access-log", headers=await shared.headers("generalist_a"))
+    await client.get(url, headers=await world.headers("generalist_a2"))
+    log = await client.get(f"{url}/access-log", headers=await world.headers("generalist_a"))
     assert log.status_code == 200
     entries = log.json()["items"]
     assert [(e["action"], e["outcome"]) for e in entries] == [
@@ -83,17 +83,17 @@ async def test_a_household_lists_who_accessed_its_file(client: httpx.AsyncClient
     assert entries[1]["reason"] == "Spoed, coordinator op vakantie"
     assert entries[0]["actor_name"].startswith("generalist_a2") and entries[0]["actor_role"] == "generalist"
     assert "actor_subject" not in entries[0]
-    hidden = await client.get(f"{url}/access-log", headers=await shared.headers("team_lead_a"))
+    hidden = await client.get(f"{url}/access-log", headers=await world.headers("team_lead_a"))
     assert hidden.status_code == 404
 
 
-async def test_subject_access_export(client: httpx.AsyncClient, shared: World) -> None:
+async def test_subject_access_export(client: httpx.AsyncClient, world: World) -> None:
     bsn = fresh_bsn()
     members = [
         {"given_name": "Marit", "role": "parent", "bsn": bsn},
         {"given_name": "Nina", "role": "child"},
     ]
-    household = await create_household(client, shared, members=members, themes=["debts"])
+    household = await create_household(client, world, members=members, themes=["debts"])
     hid = household["id"]
     marit = household["members"][0]["id"]
     contact = {
@@ -103,12 +103,10 @@ async def test_subject_access_export(client: httpx.AsyncClient, shared: World) -
         "note": "Thuisbezoek.",
     }
     await client.post(
-        f"/api/v1/households/{hid}/contacts", json=contact, headers=await shared.headers("generalist_a")
+        f"/api/v1/households/{hid}/contacts", json=contact, headers=await world.headers("generalist_a")
     )
-    await client.get(
-        f"/api/v1/households/{hid}/members/{marit}", headers=await shared.headers("generalist_a")
-    )
-    officer = await shared.headers("privacy_officer")
+    await client.get(f"/api/v1/households/{hid}/members/{marit}", headers=await world.headers("generalist_a"))
+    officer = await world.headers("privacy_officer")
     by_id = await client.post("/api/v1/audit/subject-access", json={"member_id": marit}, headers=officer)
     assert by_id.status_code == 200, by_id.text
     export = by_id.json()

@@ -19,6 +19,7 @@ import httpx
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import ECKey
+from sqlalchemy import text
 
 from app.main import create_app
 from app.settings import Settings
@@ -26,6 +27,7 @@ from tests.factories import PASSWORD, World
 
 REDIRECT_URI = "http://127.0.0.1/callback"
 TOKEN_URL = "/oauth/token"
+REVOKE_URL = "/oauth/revoke"
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
@@ -104,6 +106,50 @@ async def exchange(
     return await client.post(TOKEN_URL, data=form)
 
 
+# -- refresh tokens ---------------------------------------------------------------------------------
+
+
+async def signed_in(client: httpx.AsyncClient, world: World, person: str, **overrides: str) -> dict[str, Any]:
+    """The token answer of a real sign-in through the app (login page, code, PKCE)."""
+    pkce = Pkce.new()
+    query = await sign_in(client, world, person, pkce, **overrides)
+    response = await exchange(client, world, query["code"], pkce.verifier)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def refresh(
+    client: httpx.AsyncClient, world: World, token: str, *, client_id: str | None = None, **extra: str
+) -> httpx.Response:
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": token,
+        "client_id": client_id or world.clients["mobile_app"].client_id,
+        **extra,
+    }
+    return await client.post(TOKEN_URL, data=form)
+
+
+async def revoke(client: httpx.AsyncClient, world: World, token: str, **extra: str) -> httpx.Response:
+    form = {"token": token, "client_id": world.clients["mobile_app"].client_id, **extra}
+    return await client.post(REVOKE_URL, data=form)
+
+
+async def family_rows(app: FastAPI, token: str) -> list[dict[str, Any]]:
+    """The raw rows of the family the token belongs to, read with plain SQL."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    async with app.state.db.transaction() as session:
+        rows = await session.execute(
+            text(
+                "SELECT * FROM refresh_tokens WHERE family_id ="
+                " (SELECT family_id FROM refresh_tokens WHERE token_hash = :h) ORDER BY issued_at"
+            ),
+            {"h": digest},
+        )
+        return [dict(row) for row in rows.mappings()]
+
+
 def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
 
@@ -113,6 +159,13 @@ def assert_oauth_error(response: httpx.Response, error: str, status: int = 400) 
     assert response.headers["content-type"].startswith("application/json")
     assert response.headers["cache-control"] == "no-store"
     assert response.json()["error"] == error
+
+
+def assert_rate_limited(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:wijkwerk:problem:rate_limited"
+    assert int(response.headers["retry-after"]) >= 1
 
 
 def assert_unauthenticated(response: httpx.Response) -> None:

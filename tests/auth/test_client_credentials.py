@@ -34,9 +34,9 @@ async def _credentials(client: httpx.AsyncClient, world: World, name: str, **for
 
 
 async def test_a_partner_gets_a_token_with_its_scopes(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI
+    client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
-    response = await _credentials(client, shared_world, "partner_a")
+    response = await _credentials(client, world, "partner_a")
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
@@ -47,31 +47,31 @@ async def test_a_partner_gets_a_token_with_its_scopes(
 
     principal: Principal = await app.state.token_verifier.verify(body["access_token"])
     assert principal.role == "partner" and principal.is_machine
-    assert principal.organisation_id == shared_world.organisations["a"].id
-    assert principal.client_id == shared_world.clients["partner_a"].client_id
+    assert principal.organisation_id == world.organisations["a"].id
+    assert principal.client_id == world.clients["partner_a"].client_id
     # The token works at the API: authenticated, but this route needs a scope a partner never has.
     denied = await client.get("/api/v1/areas", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert denied.status_code == 403
 
 
-async def test_a_narrower_scope_can_be_asked_for(client: httpx.AsyncClient, shared_world: World) -> None:
-    response = await _credentials(client, shared_world, "analyst", scope="stats:read")
+async def test_a_narrower_scope_can_be_asked_for(client: httpx.AsyncClient, world: World) -> None:
+    response = await _credentials(client, world, "analyst", scope="stats:read")
     assert response.json()["scope"] == "stats:read"
     assert unverified_claims(response.json()["access_token"])["scope"] == "stats:read"
 
 
 @pytest.mark.parametrize("scope", ["stats:read", "admin", "cases:read", "referrals:read root", "bsn:read"])
 async def test_scopes_outside_the_allowlist_are_invalid_scope(
-    client: httpx.AsyncClient, shared_world: World, scope: str
+    client: httpx.AsyncClient, world: World, scope: str
 ) -> None:
-    assert_oauth_error(await _credentials(client, shared_world, "partner_b", scope=scope), "invalid_scope")
+    assert_oauth_error(await _credentials(client, world, "partner_b", scope=scope), "invalid_scope")
 
 
-async def test_a_wrong_secret_is_invalid_client(client: httpx.AsyncClient, shared_world: World) -> None:
+async def test_a_wrong_secret_is_invalid_client(client: httpx.AsyncClient, world: World) -> None:
     response = await client.post(
         TOKEN_URL,
         data={"grant_type": "client_credentials"},
-        headers=basic(shared_world.clients["partner_a"].client_id, "not-the-secret"),
+        headers=basic(world.clients["partner_a"].client_id, "not-the-secret"),
     )
     assert_oauth_error(response, "invalid_client", 401)
     assert response.headers["www-authenticate"].startswith("Basic")
@@ -101,27 +101,27 @@ async def test_missing_or_malformed_client_authentication(
     assert_oauth_error(response, "invalid_client", 401)
 
 
-async def test_client_secret_post_is_refused(client: httpx.AsyncClient, shared_world: World) -> None:
+async def test_client_secret_post_is_refused(client: httpx.AsyncClient, world: World) -> None:
     form = {
         "grant_type": "client_credentials",
-        "client_id": shared_world.clients["partner_a"].client_id,
-        "client_secret": shared_world.secrets["partner_a"],
+        "client_id": world.clients["partner_a"].client_id,
+        "client_secret": world.secrets["partner_a"],
     }
     assert_oauth_error(await client.post(TOKEN_URL, data=form), "invalid_client", 401)
 
 
 async def test_password_grant_and_other_grants_are_unsupported(
-    client: httpx.AsyncClient, shared_world: World
+    client: httpx.AsyncClient, world: World
 ) -> None:
     for grant in ("password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"):
         response = await _credentials(
-            client, shared_world, "partner_a", grant_type=grant, username="u", password="p"
+            client, world, "partner_a", grant_type=grant, username="u", password="p"
         )
         assert_oauth_error(response, "unsupported_grant_type")
 
 
-async def test_malformed_requests_are_invalid_request(client: httpx.AsyncClient, shared_world: World) -> None:
-    headers = basic(shared_world.clients["partner_a"].client_id, shared_world.secrets["partner_a"])
+async def test_malformed_requests_are_invalid_request(client: httpx.AsyncClient, world: World) -> None:
+    headers = basic(world.clients["partner_a"].client_id, world.secrets["partner_a"])
     assert_oauth_error(await client.post(TOKEN_URL, data={}, headers=headers), "invalid_request")
     as_json = await client.post(TOKEN_URL, json={"grant_type": "client_credentials"}, headers=headers)
     assert_oauth_error(as_json, "invalid_request")
@@ -173,10 +173,10 @@ def _assertion_form(assertion: str, **extra: str) -> dict[str, str]:
 
 
 async def test_private_key_jwt_good_then_replayed(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI
+    client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     key = new_ec_key()
-    registered = await _key_client(app, shared_world, key, "keyed-partner")
+    registered = await _key_client(app, world, key, "keyed-partner")
     assertion = client_assertion(key, registered.client_id, TOKEN_ENDPOINT)
     response = await client.post(TOKEN_URL, data=_assertion_form(assertion, scope="referrals:read"))
     assert response.status_code == 200, response.text
@@ -193,9 +193,9 @@ async def test_private_key_jwt_good_then_replayed(
     assert ok.status_code == 200
 
 
-async def test_private_key_jwt_refusals(client: httpx.AsyncClient, shared_world: World, app: FastAPI) -> None:
+async def test_private_key_jwt_refusals(client: httpx.AsyncClient, world: World, app: FastAPI) -> None:
     key = new_ec_key()
-    registered = await _key_client(app, shared_world, key, "keyed-partner")
+    registered = await _key_client(app, world, key, "keyed-partner")
     cid = registered.client_id
     now = int(time.time())
     bad = {
@@ -218,16 +218,16 @@ async def test_private_key_jwt_refusals(client: httpx.AsyncClient, shared_world:
 
 
 async def test_a_client_uses_only_its_registered_method(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI
+    client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     # A secret client cannot switch to an assertion signed by some key of its own choosing.
     rogue = new_ec_key()
-    secret_client = shared_world.clients["partner_b"].client_id
+    secret_client = world.clients["partner_b"].client_id
     assertion = client_assertion(rogue, secret_client, TOKEN_ENDPOINT)
     assert_oauth_error(await client.post(TOKEN_URL, data=_assertion_form(assertion)), "invalid_client", 401)
     # A key client cannot present a secret, nor both methods at once.
     key = new_ec_key()
-    registered = await _key_client(app, shared_world, key, "keyed-partner")
+    registered = await _key_client(app, world, key, "keyed-partner")
     response = await client.post(
         TOKEN_URL, data={"grant_type": "client_credentials"}, headers=basic(registered.client_id, "x")
     )

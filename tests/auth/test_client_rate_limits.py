@@ -10,10 +10,9 @@ import pytest
 
 from app.settings import Settings
 from app.web.ratelimit import CLIENT_LIMITS_TTL_SECONDS, client_limits
-from tests.auth.helpers import TOKEN_URL, basic, own_app
-from tests.auth.test_rate_limits import _assert_429
+from tests.auth.helpers import TOKEN_URL, assert_rate_limited, basic, own_app
 from tests.factories import World
-from tests.organisation.test_admin_api import counting_statements
+from tests.support.statements import counting_statements
 
 DEFAULT = 4  # the app's default per-client limit, machine routes and token endpoint alike
 OWN = 2  # partner_a's own limit: one token every 30 seconds
@@ -49,7 +48,7 @@ async def limited(settings: Settings, migrated: str) -> AsyncIterator[Limited]:
 
 
 def _assert_retry_after(response: httpx.Response, seconds: int) -> None:
-    _assert_429(response)
+    assert_rate_limited(response)
     assert int(response.headers["retry-after"]) == seconds
 
 
@@ -78,7 +77,9 @@ async def test_a_higher_own_limit_lets_a_client_past_the_default(limited: Limite
         assert (
             await limited.http.get("/api/v1/areas", headers=await limited.world.headers("analyst"))
         ).status_code == 403
-    _assert_429(await limited.http.get("/api/v1/areas", headers=await limited.world.headers("analyst")))
+    assert_rate_limited(
+        await limited.http.get("/api/v1/areas", headers=await limited.world.headers("analyst"))
+    )
 
 
 async def test_changes_arrive_after_the_ttl_without_a_query_per_request(limited: Limited) -> None:
@@ -110,4 +111,4 @@ async def test_changes_arrive_after_the_ttl_without_a_query_per_request(limited:
     limited.now[0] += 60
     for _ in range(DEFAULT):
         assert (await limited.api("partner_a")).status_code == 200
-    _assert_429(await limited.api("partner_a"))
+    assert_rate_limited(await limited.api("partner_a"))

@@ -42,7 +42,7 @@ async def test_discovery_document(client: httpx.AsyncClient) -> None:
         assert set(doc["scopes_supported"]) == {str(s) for s in Scope}
 
 
-async def test_jwks_has_public_keys_only(client: httpx.AsyncClient, shared_world: World) -> None:
+async def test_jwks_has_public_keys_only(client: httpx.AsyncClient, world: World) -> None:
     response = await client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     keys = response.json()["keys"]
@@ -52,7 +52,7 @@ async def test_jwks_has_public_keys_only(client: httpx.AsyncClient, shared_world
         assert key["use"] == "sig" and key["alg"] in {"ES256", "RS256"}
         assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)  # no private parts
     # The key that signs today's tokens is published.
-    assert _kid(await shared_world.token("admin")) in {k["kid"] for k in keys}
+    assert _kid(await world.token("admin")) in {k["kid"] for k in keys}
 
 
 def _kid(token: str) -> str:

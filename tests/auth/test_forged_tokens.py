@@ -39,38 +39,36 @@ async def _call(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.get(ROUTE, headers={"Authorization": f"Bearer {token}"})
 
 
-async def test_a_genuine_token_is_accepted(client: httpx.AsyncClient, shared_world: World) -> None:
-    response = await client.get(ROUTE, headers=await shared_world.headers("admin"))
+async def test_a_genuine_token_is_accepted(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.get(ROUTE, headers=await world.headers("admin"))
     assert response.status_code == 200
 
 
-async def test_no_token_and_a_wrong_scheme(client: httpx.AsyncClient, shared_world: World) -> None:
+async def test_no_token_and_a_wrong_scheme(client: httpx.AsyncClient, world: World) -> None:
     missing = await client.get(ROUTE)
     assert_unauthenticated(missing)
     assert "error=" not in missing.headers["www-authenticate"]  # RFC 6750 §3.1: no error when no token
-    token = await shared_world.token("admin")
+    token = await world.token("admin")
     assert_unauthenticated(await client.get(ROUTE, headers={"Authorization": f"Basic {token}"}))
 
 
-async def test_alg_none_is_refused(client: httpx.AsyncClient, shared_world: World, app: FastAPI) -> None:
+async def test_alg_none_is_refused(client: httpx.AsyncClient, world: World, app: FastAPI) -> None:
     ring = await _keyring(app)
-    token = raw_jwt(
-        {"alg": "none", "typ": "at+jwt", "kid": ring.signing_key.kid}, await _admin_claims(shared_world)
-    )
+    token = raw_jwt({"alg": "none", "typ": "at+jwt", "kid": ring.signing_key.kid}, await _admin_claims(world))
     response = await _call(client, token)
     assert_unauthenticated(response)
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 async def test_hs256_keyed_with_the_public_key_is_refused(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI
+    client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     ring = await _keyring(app)
     public_pem = ring.signing_key.as_pem(private=False)
     header = {"alg": "HS256", "typ": "at+jwt", "kid": ring.signing_key.kid}
-    unsigned = raw_jwt(header, await _admin_claims(shared_world)).rsplit(".", 1)[0]
+    unsigned = raw_jwt(header, await _admin_claims(world)).rsplit(".", 1)[0]
     mac = hmac.new(public_pem, unsigned.encode(), hashlib.sha256).digest()
-    token = raw_jwt(header, await _admin_claims(shared_world), mac)
+    token = raw_jwt(header, await _admin_claims(world), mac)
     assert_unauthenticated(await _call(client, token))
 
 
@@ -88,9 +86,9 @@ async def test_hs256_keyed_with_the_public_key_is_refused(
     ],
 )
 async def test_properly_signed_but_wrong_claims(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI, change: dict[str, Any], why: str
+    client: httpx.AsyncClient, world: World, app: FastAPI, change: dict[str, Any], why: str
 ) -> None:
-    claims = await _admin_claims(shared_world)
+    claims = await _admin_claims(world)
     now = int(time.time())
     for name, value in change.items():
         if value is None:
@@ -103,52 +101,48 @@ async def test_properly_signed_but_wrong_claims(
 
 
 async def test_expired_within_the_leeway_is_accepted(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI
+    client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     leeway = app.state.settings.token_leeway_seconds
     assert leeway > 5
-    claims = await _admin_claims(shared_world) | {"exp": int(time.time()) - (leeway - 5)}
+    claims = await _admin_claims(world) | {"exp": int(time.time()) - (leeway - 5)}
     response = await _call(client, _sign(await _keyring(app), claims))
     assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize("typ", ["JWT", "jwt", "application/jwt", None])
 async def test_wrong_or_missing_typ_is_refused(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI, typ: str | None
+    client: httpx.AsyncClient, world: World, app: FastAPI, typ: str | None
 ) -> None:
     ring = await _keyring(app)
     header: dict[str, Any] = {"alg": ring.signing_key.alg, "kid": ring.signing_key.kid}
     if typ is not None:
         header["typ"] = typ
-    token = jwt.encode(header, await _admin_claims(shared_world), ring.signing_key)
+    token = jwt.encode(header, await _admin_claims(world), ring.signing_key)
     response = await _call(client, token)
     assert_unauthenticated(response)
     assert "at+jwt" in response.json()["detail"]
 
 
-async def test_unknown_kid_is_refused(client: httpx.AsyncClient, shared_world: World) -> None:
+async def test_unknown_kid_is_refused(client: httpx.AsyncClient, world: World) -> None:
     stranger = new_ec_key()
     token = jwt.encode(
-        {"alg": "ES256", "typ": "at+jwt", "kid": stranger.kid}, await _admin_claims(shared_world), stranger
+        {"alg": "ES256", "typ": "at+jwt", "kid": stranger.kid}, await _admin_claims(world), stranger
     )
     assert_unauthenticated(await _call(client, token))
 
 
 async def test_own_kid_but_another_key_is_refused(
-    client: httpx.AsyncClient, shared_world: World, app: FastAPI
+    client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     ring = await _keyring(app)
     impostor = new_ec_key(kid=str(ring.signing_key.kid))
     header = {"alg": "ES256", "typ": "at+jwt", "kid": ring.signing_key.kid}
-    assert_unauthenticated(
-        await _call(client, jwt.encode(header, await _admin_claims(shared_world), impostor))
-    )
+    assert_unauthenticated(await _call(client, jwt.encode(header, await _admin_claims(world), impostor)))
 
 
-async def test_tampered_payload_or_signature_is_refused(
-    client: httpx.AsyncClient, shared_world: World
-) -> None:
-    token = await shared_world.token("generalist_a")
+async def test_tampered_payload_or_signature_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    token = await world.token("generalist_a")
     head, payload, signature = token.split(".")
     # Promote the generalist to admin without re-signing.
     claims = unverified_claims(token) | {"role": "admin", "scope": "admin"}

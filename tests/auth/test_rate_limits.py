@@ -11,7 +11,15 @@ import pytest
 from app.domain.errors import RateLimited
 from app.settings import Settings
 from app.web.ratelimit import MAX_KEYS, RateLimiter
-from tests.auth.helpers import TOKEN_URL, Pkce, authorize_params, basic, hidden_fields, own_app
+from tests.auth.helpers import (
+    TOKEN_URL,
+    Pkce,
+    assert_rate_limited,
+    authorize_params,
+    basic,
+    hidden_fields,
+    own_app,
+)
 from tests.factories import World
 
 LIMIT = 3
@@ -27,13 +35,6 @@ async def limited(settings: Settings, migrated: str) -> AsyncIterator[tuple[Any,
         yield application, http, await World.create(application)
 
 
-def _assert_429(response: httpx.Response) -> None:
-    assert response.status_code == 429, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == "urn:wijkwerk:problem:rate_limited"
-    assert int(response.headers["retry-after"]) >= 1
-
-
 async def test_token_endpoint_per_client(limited: tuple[Any, httpx.AsyncClient, World]) -> None:
     _, http, world = limited
 
@@ -43,7 +44,7 @@ async def test_token_endpoint_per_client(limited: tuple[Any, httpx.AsyncClient, 
 
     for _ in range(LIMIT):
         assert (await ask("partner_a")).status_code == 200
-    _assert_429(await ask("partner_a"))
+    assert_rate_limited(await ask("partner_a"))
     # Another client has a bucket of its own.
     assert (await ask("partner_b")).status_code == 200
 
@@ -57,7 +58,7 @@ async def test_token_endpoint_per_ip_for_unknown_clients(
             TOKEN_URL, data={"grant_type": "client_credentials"}, headers=basic(f"nobody-{i}", "x")
         )
         assert response.status_code == 401
-    _assert_429(await http.post(TOKEN_URL, data={"grant_type": "client_credentials"}))
+    assert_rate_limited(await http.post(TOKEN_URL, data={"grant_type": "client_credentials"}))
 
 
 async def test_machine_clients_are_limited_on_every_route(
@@ -67,7 +68,7 @@ async def test_machine_clients_are_limited_on_every_route(
     partner = await world.headers("analyst")
     for _ in range(LIMIT):
         assert (await http.get("/api/v1/areas", headers=partner)).status_code == 403  # counted, then denied
-    _assert_429(await http.get("/api/v1/areas", headers=partner))
+    assert_rate_limited(await http.get("/api/v1/areas", headers=partner))
     # People are not limited per client (they sign in through the app, one bucket would starve a team).
     admin = await world.headers("admin")
     for _ in range(LIMIT + 2):

@@ -23,59 +23,18 @@ from app.domain.organisation.models import WorkerTeam
 from app.settings import Settings
 from tests.auth.helpers import (
     REDIRECT_URI,
+    REVOKE_URL,
     TOKEN_URL,
-    Pkce,
     assert_oauth_error,
     basic,
-    exchange,
+    family_rows,
     own_app,
-    sign_in,
+    refresh,
+    revoke,
+    signed_in,
     unverified_claims,
 )
 from tests.factories import World
-
-REVOKE_URL = "/oauth/revoke"
-
-
-async def signed_in(client: httpx.AsyncClient, world: World, person: str, **overrides: str) -> dict[str, Any]:
-    """The token answer of a real sign-in through the app (login page, code, PKCE)."""
-    pkce = Pkce.new()
-    query = await sign_in(client, world, person, pkce, **overrides)
-    response = await exchange(client, world, query["code"], pkce.verifier)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def refresh(
-    client: httpx.AsyncClient, world: World, token: str, *, client_id: str | None = None, **extra: str
-) -> httpx.Response:
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": token,
-        "client_id": client_id or world.clients["mobile_app"].client_id,
-        **extra,
-    }
-    return await client.post(TOKEN_URL, data=form)
-
-
-async def revoke(client: httpx.AsyncClient, world: World, token: str, **extra: str) -> httpx.Response:
-    form = {"token": token, "client_id": world.clients["mobile_app"].client_id, **extra}
-    return await client.post(REVOKE_URL, data=form)
-
-
-async def family_rows(app: FastAPI, token: str) -> list[dict[str, Any]]:
-    """The raw rows of the family the token belongs to, read with plain SQL."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    async with app.state.db.transaction() as session:
-        rows = await session.execute(
-            text(
-                "SELECT * FROM refresh_tokens WHERE family_id ="
-                " (SELECT family_id FROM refresh_tokens WHERE token_hash = :h) ORDER BY issued_at"
-            ),
-            {"h": digest},
-        )
-        return [dict(row) for row in rows.mappings()]
 
 
 async def change(app: FastAPI, statement: Any) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -91,18 +90,11 @@ def _worker_id(world: World, name: str) -> uuid.UUID:
     return worker.id
 
 
-@pytest.fixture(scope="package")
-async def casework_world(app: FastAPI) -> World:
-    """One world (teams, people, clients) for the case-file tests: building one hashes a password per
-    person, which dominates the run time. Each test makes its own households and only asserts on them."""
-    return await World.create(app)
-
-
 @pytest.fixture
-async def cases(casework_world: World) -> Cases:
+async def cases(world: World) -> Cases:
     """Team A's open household "a", team B's "b", and team A's confidential "conf" coordinated by
     generalist_a (generalist_a2 is in team A but not assigned)."""
-    built = Cases(casework_world)
+    built = Cases(world)
     await built.add("a")
     await built.add("b", team="b")
     await built.add("conf", confidential=True, coordinator="generalist_a")

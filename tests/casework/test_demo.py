@@ -31,7 +31,11 @@ async def test_demo_case_work(client: httpx.AsyncClient, world: World) -> None:
     cases = Cases(world)
     for status in HouseholdStatus:
         await cases.add(str(status), status=status, coordinator="generalist_a")
-    ctx = DemoContext(settings=world.app.state.settings, teams={k: t.id for k, t in world.teams.items()})
+    ctx = DemoContext(
+        settings=world.app.state.settings,
+        hasher=world.hasher,
+        teams={k: t.id for k, t in world.teams.items()},
+    )
     db = world.app.state.db
 
     async def counts() -> dict[str, tuple[int, int, int]]:

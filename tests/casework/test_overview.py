@@ -3,8 +3,6 @@ number of SQL statements is the same for a tiny and a large household (also for 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,20 +12,12 @@ from app.domain.households.models import ContactMoment, HouseholdTheme
 from app.domain.readmodel.overview_schemas import HouseholdOverview
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases
-from tests.households.statements import counting_statements
+from tests.support.statements import counting_statements
 
 
 @pytest.fixture
 def api(client: httpx.AsyncClient, cases: Cases) -> CaseApi:
     return CaseApi(client, cases)
-
-
-@contextmanager
-def counting(cases: Cases) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the block runs (at the driver, so the hot reads' own
-    pool counts too; without BEGIN/COMMIT and pool pings)."""
-    with counting_statements() as statements:
-        yield statements
 
 
 async def _fill(cases: Cases, api: CaseApi, key: str, size: int) -> None:
@@ -114,7 +104,7 @@ async def test_overview_of_an_empty_household(client: httpx.AsyncClient, cases: 
 async def _statements(client: httpx.AsyncClient, cases: Cases, path: str) -> int:
     headers = await cases.headers("generalist_a")
     await client.get(path, headers=headers)  # warm: keys and caches loaded
-    with counting(cases) as statements:
+    with counting_statements(cases.world.app.state.db) as statements:
         response = await client.get(path, headers=headers)
     assert response.status_code == 200, response.text
     return len(statements)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,12 +9,15 @@ import httpx
 from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases
 from tests.factories import World
+from tests.households.support import settle
 
 
 async def _sync_all(
-    client: httpx.AsyncClient, headers: dict[str, Any], cursor: str | None = None
+    client: httpx.AsyncClient, world: World, headers: dict[str, Any], cursor: str | None = None
 ) -> dict[str, Any]:
-    """Follow ``has_more`` to the end; the upserts and tombstones of every page, and the last cursor."""
+    """Follow ``has_more`` to the end; the upserts and tombstones of every page, and the last cursor.
+    Waits first until every change made so far is due (``settle``)."""
+    await settle(world)
     upserts: list[dict[str, Any]] = []
     tombstones: list[dict[str, Any]] = []
     while True:
@@ -31,24 +32,6 @@ async def _sync_all(
             return {"upserts": upserts, "tombstones": tombstones, "cursor": cursor}
 
 
-async def _changes_until(
-    client: httpx.AsyncClient, headers: dict[str, Any], cursor: str, done: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any]:
-    """Sync from ``cursor`` until ``done``: a change is delivered once every older transaction on the
-    server has finished (the watermark), and other test runs share the server, so it may take a call
-    or two more."""
-    seen: dict[str, Any] = {"upserts": [], "tombstones": []}
-    for _ in range(100):
-        page = await _sync_all(client, headers, cursor)
-        seen["upserts"] += page["upserts"]
-        seen["tombstones"] += page["tombstones"]
-        cursor = page["cursor"]
-        if done(seen):
-            return seen
-        await asyncio.sleep(0.1)
-    return seen
-
-
 async def test_sync_carries_assessments_plans_and_the_network_map(
     client: httpx.AsyncClient, world: World
 ) -> None:
@@ -60,7 +43,7 @@ async def test_sync_carries_assessments_plans_and_the_network_map(
     plan = await api.plan("a")
     person = await api.person("a")
 
-    full = await _sync_all(client, headers)
+    full = await _sync_all(client, world, headers)
     by_entity = {(u["entity"], u["id"]): u["data"] for u in full["upserts"]}
     assert by_entity[("assessment", assessment["id"])]["scores"] == assessment["scores"]
     synced_plan = by_entity[("plan", plan["id"])]
@@ -81,7 +64,7 @@ async def test_sync_carries_assessments_plans_and_the_network_map(
         f"{api.base('a')}/network/{person['id']}", headers={**headers, "If-Match": etag(person)}
     )
     assert removed.status_code == 204
-    changes = await _changes_until(client, headers, full["cursor"], lambda c: bool(c["tombstones"]))
+    changes = await _sync_all(client, world, headers, full["cursor"])
     plans = [u["data"] for u in changes["upserts"] if u["entity"] == "plan"]
     assert [p["goals"][0]["target_score"] for p in plans] == [5]
     assert {"entity": "network_person", "id": person["id"], "household_id": str(cases.hid("a"))} in changes[
@@ -124,14 +107,14 @@ async def test_deleting_a_member_tombstones_what_the_database_cascades(
     _parent, child = cases.members["a"]
     about_child = await api.assessment("a", {"parenting": 3}, member_id=str(child.id))
     about_household = await api.assessment("a", {"finances": 2})
-    full = await _sync_all(client, headers)
+    full = await _sync_all(client, world, headers)
 
     removed = await client.delete(
         f"{api.base('a')}/members/{child.id}",
         headers={**headers, "If-Match": f'"{child.id}.{child.version}"'},
     )
     assert removed.status_code == 204, removed.text
-    changes = await _changes_until(client, headers, full["cursor"], lambda c: len(c["tombstones"]) >= 2)
+    changes = await _sync_all(client, world, headers, full["cursor"])
     gone = {(t["entity"], t["id"]) for t in changes["tombstones"]}
     # The child's assessment went with the child (ON DELETE CASCADE): the phone must drop it too.
     assert gone == {("member", str(child.id)), ("assessment", about_child["id"])}

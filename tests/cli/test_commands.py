@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from joserfc.jwk import ECKey
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -16,7 +17,6 @@ from sqlmodel import col, select
 from app.db import Database
 from app.demo import organisation as demo_org
 from app.domain.identity.models import OAuthClient, SigningKey, User
-from app.domain.identity.passwords import verify_secret
 from app.domain.organisation.models import Area, Team, Worker
 from tests.cli.support import invoke, output_json
 from tests.factories import World, next_code
@@ -39,7 +39,7 @@ async def test_clients_create_for_a_partner_by_name(
     assert created["allowed_scopes"] == "referrals:read"
     assert created["organisation_id"] == str(organisation.id)
     stored = await _one(db, OAuthClient, OAuthClient.client_id == created["client_id"])
-    assert verify_secret(stored.secret_hash, created["client_secret"])
+    assert world.hasher.verify(stored.secret_hash, created["client_secret"])
 
     token = await client.post(
         "/oauth/token",
@@ -99,7 +99,7 @@ async def test_users_create_with_a_generated_password(
     assert created["bsn_read"] is True and len(created["password"]) >= 12
     stored = await _one(db, User, User.username == username)
     assert stored.worker_id == fresh.id
-    assert verify_secret(stored.password_hash, created["password"])
+    assert world.hasher.verify(stored.password_hash, created["password"])
 
     taken = await invoke([*args, "--generate-password"], env)
     assert taken.exit_code == 1 and "username_taken" in taken.stderr
@@ -116,7 +116,7 @@ async def test_users_create_prompts_for_the_password(world: World, db: Database,
     assert "password" not in created
     assert password not in created.values()
     stored = await _one(db, User, User.username == username)
-    assert verify_secret(stored.password_hash, password)
+    assert world.hasher.verify(stored.password_hash, password)
     short = await invoke(
         ["users", "create", "--username", f"x{next_code()}", "--role", "resident"], env, "short\nshort\n"
     )
@@ -147,7 +147,7 @@ async def _demo_counts(db: Database) -> dict[str, int]:
 
 
 async def test_demo_data_is_idempotent_and_keeps_working_credentials(
-    db: Database, env: dict[str, str], tmp_path: Path
+    app: FastAPI, db: Database, env: dict[str, str], tmp_path: Path
 ) -> None:
     first = await invoke(["demo-data"], env)
     assert first.exit_code == 0, (first.stdout, first.stderr)
@@ -169,9 +169,10 @@ async def test_demo_data_is_idempotent_and_keeps_working_credentials(
     assert renewed["users"]["admin"]["password"] != credentials["users"]["admin"]["password"]
     assert await _demo_counts(db) == counts
     admin = await _one(db, User, User.username == "admin")
-    assert verify_secret(admin.password_hash, renewed["users"]["admin"]["password"])
+    hasher = app.state.secret_hasher
+    assert hasher.verify(admin.password_hash, renewed["users"]["admin"]["password"])
     partner = await _one(db, OAuthClient, OAuthClient.client_id == "partner_a")
-    assert verify_secret(partner.secret_hash, renewed["clients"]["partner_a"]["client_secret"])
+    assert hasher.verify(partner.secret_hash, renewed["clients"]["partner_a"]["client_secret"])
     team_a = await _one(db, Team, Team.name == demo_org.TEAMS["a"])
     assert team_a.municipality_id == (await _one(db, Area, Area.code == "WK999901")).municipality_id
 

@@ -127,7 +127,8 @@ def _check_credentials_shape(path: Path) -> dict[str, Any]:
     credentials = json.loads(path.read_text())
     assert set(credentials) == {"clients", "users"}
     clients = credentials["clients"]
-    assert set(clients) == {"partner_a", "partner_b", "analyst", "mobile_app"}
+    # "docs": the public client of "Authorize" in /docs (issue 11, item 12)
+    assert set(clients) == {"partner_a", "partner_b", "analyst", "mobile_app", "docs"}
     for name in ("partner_a", "partner_b", "analyst"):
         assert set(clients[name]) == {"client_id", "client_secret"}
         assert all(isinstance(v, str) and v for v in clients[name].values())

@@ -53,10 +53,11 @@ def endpoints(app: FastAPI) -> Iterator[Endpoint]:
     """Every (method, path) the app answers, included routers flattened, with its enforced scopes."""
     for context in iter_route_contexts(app.routes):
         route = context.original_route
-        path = str(context.path or getattr(route, "path", ""))
         if isinstance(route, Mount):
-            yield Endpoint(MOUNT, path, frozenset())
+            yield Endpoint(MOUNT, str(context.path or route.path), frozenset())
             continue
+        # The template as documented: without convertors (``{household_id:uuid}`` -> ``{household_id}``).
+        path = str(context.path_format or context.path or getattr(route, "path", ""))
         scopes = enforced_scopes(getattr(context, "dependant", None))
         methods = context.methods
         if isinstance(route, WebSocketRoute) or not methods:

@@ -96,3 +96,18 @@ def test_problem_schema_describes_what_the_handlers_send(app: FastAPI) -> None:
     problem = openapi_document(app)["components"]["schemas"]["Problem"]
     assert set(problem["required"]) == {"type", "title", "status", "detail"}
     assert {"errors", "request_id", "instance"} <= set(problem["properties"])
+
+
+def _keywords(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for item in value.values() for k in _keywords(item)}
+    if isinstance(value, list):
+        return {k for item in value for k in _keywords(item)}
+    return set()
+
+
+def test_schemas_use_json_schema_keywords_only(app: FastAPI) -> None:
+    # Pydantic writes a constraint it could not place into JSON Schema under its own name (``ge``
+    # instead of ``minimum``), which no client or tool reads: the contract would not state it.
+    schemas = openapi_document(app)["components"]["schemas"]
+    assert not _keywords(schemas) & {"ge", "le", "gt", "lt", "multiple_of"}

@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 
 from tests.factories import World
-from tests.graphql.test_mutations import DECIDE, UPDATE
-from tests.graphql.test_networks import ADD, partner
+from tests.graphql.documents import ADD, DECIDE, UPDATE, partner
 from tests.initiatives.factories import Networks, make_networks
 
 

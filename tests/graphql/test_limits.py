@@ -4,42 +4,26 @@ with the limits in place, and production settings switch off introspection, the 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from graphql import GraphQLError
-from sqlalchemy import event
 from strawberry.extensions import ParserCache, ValidationCache
 
 from app.db import Database
 from app.domain.unit_of_work.work import UnitOfWork, Wiring
 from app.graphql.context import GraphQLContext
-from app.graphql.limits import Limits
-from app.graphql.schema import CACHE_SIZE, MASKED_MESSAGE, should_mask
+from app.graphql.errors import MASKED_MESSAGE, should_mask
+from app.graphql.limits import CACHE_SIZE, Limits
 from app.main import create_app
 from app.settings import Environment, Settings
+from tests.factories import World
+from tests.support.statements import counting_statements
 
 LIMITS = Limits()
-
-
-@contextmanager
-def statements(app: FastAPI) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine sends while the block runs."""
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = app.state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def post(client: httpx.AsyncClient, query: str) -> dict[str, Any]:
@@ -65,12 +49,13 @@ ABUSIVE = {
 
 @pytest.mark.parametrize("kind", sorted(ABUSIVE))
 async def test_abusive_documents_are_refused_before_any_resolver(
-    app: FastAPI, client: httpx.AsyncClient, kind: str
+    app: FastAPI, client: httpx.AsyncClient, world: World, kind: str
 ) -> None:
-    with statements(app) as control:
+    # ``world`` makes sure a neighbourhood exists for the control query, whatever ran before.
+    with counting_statements(app.state.db) as control:
         assert (await post(client, "{ neighbourhoods(first: 1) { code } }"))["data"]["neighbourhoods"]
     assert control, "a resolver that reads the database sends statements"
-    with statements(app) as seen:
+    with counting_statements(app.state.db) as seen:
         body = await post(client, ABUSIVE[kind])
     assert body["data"] is None
     assert seen == [], f"{kind}: SQL ran for a refused document"

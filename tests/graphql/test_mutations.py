@@ -6,63 +6,8 @@ from typing import Any
 
 import httpx
 
+from tests.graphql.documents import DECIDE, PROPOSE, REPORT, REQUEST, START, UPDATE, proposal
 from tests.initiatives.factories import YEAR, Networks
-
-RESULT = """
-  __typename
-  ... on Initiative { id status version requestedAmountCents grantedAmountCents year initiator { name }
-                      participantsReached report grant { decision amountCents reason } }
-  ... on Problem { rule message }
-  ... on InvalidInputProblem { fields { path rule message } }
-"""
-
-PROPOSE = (
-    """mutation($input: ProposeInitiativeInput!) { proposeInitiative(input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-UPDATE = (
-    """mutation($id: ID!, $v: Int!, $input: UpdateInitiativeInput!) {
-  updateInitiative(id: $id, expectedVersion: $v, input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-REQUEST = (
-    """mutation($id: ID!, $v: Int!, $amount: Int!, $year: Int!) {
-  requestGrant(id: $id, expectedVersion: $v, amountCents: $amount, year: $year) { """
-    + RESULT
-    + """ } }"""
-)
-DECIDE = (
-    """mutation($id: ID!, $v: Int!, $input: GrantDecisionInput!) {
-  decideGrant(id: $id, expectedVersion: $v, input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-START = (
-    """mutation($id: ID!, $v: Int!) { startInitiative(id: $id, expectedVersion: $v) { """
-    + RESULT
-    + """ } }"""
-)
-REPORT = (
-    """mutation($id: ID!, $v: Int!, $input: ReportInput!) {
-  reportInitiative(id: $id, expectedVersion: $v, input: $input) { """
-    + RESULT
-    + """ } }"""
-)
-
-
-def proposal(networks: Networks, **overrides: Any) -> dict[str, Any]:
-    return {
-        "networkId": str(networks.a),
-        "buurt": networks.buurt_a,
-        "title": "Financieel café",
-        "summary": "Monthly coffee morning with volunteers who help with letters and bills.",
-        "themes": ["debts", "poverty"],
-        "initiator": {"name": "Fatima El Amrani", "email": "fatima@example.org"},
-        "startsOn": f"{YEAR}-09-01",
-        **overrides,
-    }
 
 
 async def _propose(client: httpx.AsyncClient, networks: Networks, actor: str = "resident") -> dict[str, Any]:
@@ -206,11 +151,14 @@ async def test_outsiders_cannot_change_what_is_not_theirs(
     # A member without networks:manage cannot decide: refused by the field's permission.
     denied = await networks.gql(client, "resident", DECIDE, id=str(requested), v=1, input=decision)
     assert denied["data"] is None and denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    # No write scope at all: anonymous, BI, a case worker, a partner.
-    for actor in ("anonymous", "analyst", "generalist_a", "partner_a"):
+    # No write scope at all: BI, a case worker, a partner; anonymous callers are told to send a token.
+    for actor in ("analyst", "generalist_a", "partner_a"):
         body = await networks.gql(client, actor, UPDATE, id=idea["id"], v=1, input={"title": "Mine"})
         assert body["data"] is None, actor
         assert body["errors"][0]["message"] == "The access token lacks a scope this field needs."
+    body = await networks.gql(client, "anonymous", UPDATE, id=idea["id"], v=1, input={"title": "Mine"})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     after = await networks.gql(
         client, "resident", "query($id: ID!) { initiative(id: $id) { title version } }", id=idea["id"]
     )

@@ -6,20 +6,9 @@ from typing import Any
 
 import httpx
 
+from tests.graphql.documents import ADD, MEMBER, partner
 from tests.initiatives.factories import YEAR, Networks
 
-MEMBER = """
-  __typename
-  ... on NetworkMember { id displayName isResident role hasAccount version contact { email } }
-  ... on Problem { rule message }
-  ... on InvalidInputProblem { fields { path rule } }
-"""
-ADD = (
-    """mutation($network: ID!, $input: AddMemberInput!) {
-  addNetworkMember(networkId: $network, input: $input) { """
-    + MEMBER
-    + """ } }"""
-)
 UPDATE = (
     """mutation($id: ID!, $v: Int!, $input: UpdateMemberInput!) {
   updateNetworkMember(id: $id, expectedVersion: $v, input: $input) { """
@@ -52,10 +41,6 @@ MEMBERS = "query($id: ID!) { network(id: $id) { members { id displayName isResid
 async def _members(client: httpx.AsyncClient, networks: Networks) -> dict[str, dict[str, Any]]:
     body = await networks.gql(client, "network_coordinator", MEMBERS, id=str(networks.a))
     return {m["displayName"]: m for m in body["data"]["network"]["members"]}
-
-
-def partner(name: str) -> dict[str, Any]:
-    return {"displayName": name, "isResident": False, "email": "partner@example.org"}
 
 
 async def test_the_resident_majority_holds(client: httpx.AsyncClient, networks: Networks) -> None:
@@ -182,8 +167,11 @@ async def test_only_the_networks_coordinator_manages_it(
         client, "coordinator_b", UPDATE_PLAN, id=str(networks.plans["a"]), v=1, input={"budgetCents": 1}
     )
     assert other["data"]["updateYearPlan"]["__typename"] == "NotFoundProblem"
-    # Without networks:manage (a member resident, BI, a case worker, anonymous): refused by scope.
-    for actor in ("resident", "analyst", "generalist_a", "anonymous", "resident_b"):
+    # Without networks:manage (a member resident, BI, a case worker): refused by scope; anonymous
+    # callers are told that a token is needed.
+    for actor in ("resident", "analyst", "generalist_a", "resident_b"):
         body = await networks.gql(client, actor, REMOVE, id=partner_a["id"], v=1)
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN", actor
+    body = await networks.gql(client, "anonymous", REMOVE, id=partner_a["id"], v=1)
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert set(await _members(client, networks)) == {"Coordinator A", "Resident A", "Partner A"}

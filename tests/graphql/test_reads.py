@@ -4,18 +4,13 @@ theirs, and the HTTP details (routing first, JSON in and out)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
-from tests.graphql.test_limits import statements
-from tests.graphql.test_mutations import PROPOSE, proposal
+from tests.graphql.documents import PROPOSE, proposal
 from tests.initiatives.factories import Networks
+from tests.support.statements import counting_statements
 
 WIDE = """
 fragment G on Grant { decision amountCents reason __typename }
@@ -83,7 +78,7 @@ async def test_nested_data_is_loaded_per_level_and_only_when_selected(
     await _filled(networks)
 
     async def count(query: str) -> int:
-        with statements(app) as seen:
+        with counting_statements(app.state.db) as seen:
             body = await networks.gql(client, "anonymous", query, code=networks.buurt_a)
         assert "errors" not in body, body
         return len(seen)
@@ -151,33 +146,21 @@ LIST = """query($code: String!) {
 }"""
 
 
-@contextmanager
-def autocommit_per_statement(app: FastAPI) -> Iterator[list[bool]]:
-    """For every statement the app sends: did its connection run without a transaction?"""
-    seen: list[bool] = []
-    target = (app.state.db.engine.sync_engine, "before_cursor_execute", _looker(seen))
-    event.listen(*target)
-    yield seen
-    event.remove(*target)
-
-
-def _looker(seen: list[bool]) -> Any:
-    return lambda conn, *_: seen.append(bool(conn.connection.dbapi_connection.autocommit))
-
-
 async def test_a_query_reads_without_a_transaction_and_a_mutation_writes_in_one(
     app: FastAPI, client: httpx.AsyncClient, networks: Networks
 ) -> None:
     await networks.initiatives("a", 3)
     for actor in ("anonymous", "resident"):
-        with autocommit_per_statement(app) as reads:
+        with counting_statements(app.state.db) as statements:
             body = await networks.gql(client, actor, LIST, code=networks.buurt_a)
         assert "errors" not in body, body
         assert len(body["data"]["initiatives"]["nodes"]) == 3
+        reads = statements.autocommit  # per statement: did its connection run without a transaction?
         assert reads and all(reads), (actor, reads)
     # The connections went back to the pool with their isolation level reset: a mutation right
     # after the queries runs every statement in its transaction.
-    with autocommit_per_statement(app) as writes:
+    with counting_statements(app.state.db) as statements:
         body = await networks.gql(client, "resident", PROPOSE, input=proposal(networks))
     assert body["data"]["proposeInitiative"]["__typename"] == "Initiative", body
+    writes = statements.autocommit
     assert writes and not any(writes), writes

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import strawberry
 from fastapi import FastAPI
-from graphql import GraphQLInterfaceType, GraphQLObjectType, build_schema
-from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.permission import BasePermission
 
 from app.contract import CONTRACT_DIR, CONTRACTS, REGENERATE_COMMAND
 from app.graphql import permissions, served_sdl
 from app.graphql.permissions import PUBLIC_FIELDS, IsNetworkMember, needs
+from tests.graphql.support import permissions_of
 
 # Words of formal case data (households, their members and everything of their case files): the
 # schema serves the public side only, so none may name a type or field of it.
@@ -22,22 +22,6 @@ CASE_WORDS = re.compile(
     r"selfsufficiency|goal",
     re.IGNORECASE,
 )
-
-
-def permissions_of(schema: strawberry.Schema) -> dict[str, list[BasePermission]]:
-    """``Type.field`` -> the permissions it declares, for every field of every object and interface."""
-    found: dict[str, list[BasePermission]] = {}
-    served = build_schema(schema.as_str())  # the names of the served types and fields
-    for name, graphql_type in served.type_map.items():
-        if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType):
-            continue
-        for field_name in graphql_type.fields:
-            definition = schema.get_field_for_type(field_name, name)
-            extensions = definition.extensions if definition is not None else []
-            found[f"{name}.{field_name}"] = [
-                p for e in extensions if isinstance(e, PermissionExtension) for p in e.permissions
-            ]
-    return found
 
 
 def unguarded(schema: strawberry.Schema, public: frozenset[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -111,3 +112,65 @@ async def count_rows(world: World, table: str, **where: Any) -> int:
 
 
 __all__ = ["func"]
+
+
+# -- sync ----------------------------------------------------------------------------------------------
+
+
+async def settle(world: World) -> None:
+    """Wait until every transaction that started before now has finished, anywhere on the server.
+
+    The watermark is cluster-wide (transaction ids are), so a change is only due once every older
+    transaction on the server has ended, exactly what the contract promises. Each xdist worker runs
+    a server of its own (tests/conftest.py); on a shared one (``TEST_DATABASE_URL``) another run's
+    long transaction may hold a change back for as long as it lasts."""
+    async with world.app.state.db.transaction() as session:
+        marker = int(await session.scalar(text("SELECT pg_current_xact_id()::text::bigint")) or 0)
+    for _ in range(1200):
+        async with world.app.state.db.sessionmaker() as session:
+            xmin = int(
+                await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+                or 0
+            )
+        if xmin > marker:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("an older transaction on the server did not finish within 60 s")
+
+
+async def sync_all(
+    client: httpx.AsyncClient, world: World, actor: str, cursor: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """Follow has_more to the end; returns upserts/tombstones keyed by (entity, id), the last cursor
+    and whether any page said reset. Waits for older transactions first (see ``settle``)."""
+    await settle(world)
+    upserts: dict[tuple[str, str], dict[str, Any]] = {}
+    tombstones: set[tuple[str, str]] = set()
+    reset = False
+    pages = 0
+    headers = await world.headers(actor)
+    while True:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        response = await client.get("/api/v1/sync", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages += 1
+        reset = reset or page["reset"]
+        for item in page["upserts"]:
+            upserts[(item["entity"], item["id"])] = item
+        tombstones |= {(t["entity"], t["id"]) for t in page["tombstones"]}
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return {
+                "upserts": upserts,
+                "tombstones": tombstones,
+                "cursor": cursor,
+                "reset": reset,
+                "pages": pages,
+            }
+
+
+def households(result: dict[str, Any]) -> set[str]:
+    return {i for (e, i) in result["upserts"] if e == "household"}

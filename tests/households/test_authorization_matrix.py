@@ -104,8 +104,8 @@ class Scene:
 
 
 @pytest.fixture(scope="module")
-async def scene(app: FastAPI) -> Scene:
-    world = await World.create(app)
+async def scene(app: FastAPI, shared_world: World) -> Scene:
+    world = shared_world
     await add_worker(world, "assigned_a")
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     client = httpx.AsyncClient(transport=transport, base_url="http://test")

@@ -4,25 +4,22 @@ list request, whatever the list's length."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
 
 from tests.factories import World
-from tests.households.statements import counting_statements
 from tests.households.support import create_household, etag
+from tests.support.statements import counting_statements
 
 
 async def test_two_clients_editing_one_household_one_wins_other_gets_412(
-    client: httpx.AsyncClient, shared: World
+    client: httpx.AsyncClient, world: World
 ) -> None:
-    household = await create_household(client, shared)
+    household = await create_household(client, world)
     url = f"/api/v1/households/{household['id']}"
-    tag = await etag(client, shared, household["id"])
-    first = {**await shared.headers("generalist_a"), "If-Match": tag}
-    second = {**await shared.headers("generalist_a2"), "If-Match": tag}
+    tag = await etag(client, world, household["id"])
+    first = {**await world.headers("generalist_a"), "If-Match": tag}
+    second = {**await world.headers("generalist_a2"), "If-Match": tag}
     responses = await asyncio.gather(
         client.patch(url, json={"house_number_addition": "A"}, headers=first),
         client.patch(url, json={"house_number_addition": "B"}, headers=second),
@@ -31,25 +28,18 @@ async def test_two_clients_editing_one_household_one_wins_other_gets_412(
     winner = next(r for r in responses if r.status_code == 200).json()
     loser = next(r for r in responses if r.status_code == 412)
     assert loser.json()["type"] == "urn:wijkwerk:problem:stale_version"
-    final = (await client.get(url, headers=await shared.headers("generalist_a"))).json()
+    final = (await client.get(url, headers=await world.headers("generalist_a"))).json()
     assert final["house_number_addition"] == winner["house_number_addition"] and final["version"] == 2
     missing = await client.patch(
-        url, json={"house_number_addition": "C"}, headers=await shared.headers("generalist_a")
+        url, json={"house_number_addition": "C"}, headers=await world.headers("generalist_a")
     )
     assert missing.status_code == 428
-
-
-@contextmanager
-def count_statements(app: Any) -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs, at the driver (see tests/households/statements.py)."""
-    with counting_statements() as statements:
-        yield statements
 
 
 async def _list_statements(
     client: httpx.AsyncClient, world: World, headers: dict[str, str]
 ) -> tuple[int, int]:
-    with count_statements(world.app) as statements:
+    with counting_statements(world.app.state.db) as statements:
         response = await client.get("/api/v1/households", params={"limit": 100}, headers=headers)
     assert response.status_code == 200
     return len(response.json()["items"]), len(statements)
@@ -83,7 +73,7 @@ async def test_member_and_contact_lists_are_constant_too(client: httpx.AsyncClie
                 json={"kind": "phone", "occurred_at": "2026-01-01T10:00:00Z"},
                 headers=headers,
             )
-        with count_statements(world.app) as statements:
+        with counting_statements(world.app.state.db) as statements:
             assert (await client.get(f"{url}/members", headers=headers)).status_code == 200
             assert (await client.get(f"{url}/contacts", headers=headers)).status_code == 200
         counts.append(len(statements))

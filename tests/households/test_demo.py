@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.demo import load_demo
+from tests.support.demo import load_demo_into
 
 DEMO = (
     "WITH demo AS (SELECT h.* FROM households h JOIN teams t ON t.id = h.team_id "
@@ -43,7 +43,7 @@ async def _facts(app: FastAPI) -> dict[str, Any]:
 
 
 async def test_demo_households(app: FastAPI) -> None:
-    await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    await load_demo_into(app, households=80)
     facts = await _facts(app)
     teams = {team for team, _ in facts["by_team_status"]}
     assert len(teams) == 2
@@ -55,5 +55,5 @@ async def test_demo_households(app: FastAPI) -> None:
     assert members > 80 and contacts > 300 and themes > 0 and with_bsn > 0
     [(_, coordinator, assigned)] = facts["confidential"]
     assert assigned == [coordinator]
-    await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    await load_demo_into(app, households=80)
     assert (await _facts(app))["counts"] == facts["counts"]  # a second load adds nothing

@@ -23,8 +23,8 @@ from app.domain.unit_of_work.access_log import AccessLogEntry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from tests.factories import World
-from tests.households.statements import counting_statements
 from tests.households.support import create_household
+from tests.support.statements import counting_statements
 
 PAGE = TypeAdapter(Page[HouseholdRead])
 
@@ -62,9 +62,9 @@ async def _pages(client: httpx.AsyncClient, world: World, actor: str, **params: 
 
 
 @pytest.fixture(scope="module")
-async def varied(shared: World, client_for_module: httpx.AsyncClient) -> World:
+async def varied(shared_world: World, client_for_module: httpx.AsyncClient) -> World:
     """Households of both teams in every shape: themes, additions, closed, confidential, other coordinator."""
-    world, client = shared, client_for_module
+    world, client = shared_world, client_for_module
     for i in range(7):
         await create_household(
             client,
@@ -173,7 +173,7 @@ async def test_one_statement_and_one_access_log_row_per_household_listed(
     headers = await varied.headers("generalist_a")
     await client_for_module.get("/api/v1/households", headers=headers)  # warm
     headers["X-Request-ID"] = f"hot-list-{uuid.uuid4().hex}"
-    with counting_statements() as statements:
+    with counting_statements(varied.app.state.db) as statements:
         response = await client_for_module.get("/api/v1/households", params={"limit": 3}, headers=headers)
     assert response.status_code == 200
     assert len(statements.all) == 1  # no BEGIN/COMMIT, no pool ping: one statement
@@ -197,7 +197,7 @@ async def test_the_overview_logs_allowed_and_denied_in_its_one_statement(
     for actor, status, outcome in (("generalist_a", 200, "allowed"), ("generalist_b", 404, "denied")):
         request_id = f"hot-overview-{uuid.uuid4().hex}"
         headers = {**await varied.headers(actor), "X-Request-ID": request_id}
-        with counting_statements() as statements:
+        with counting_statements(varied.app.state.db) as statements:
             response = await client_for_module.get(
                 f"/api/v1/households/{household_id}/overview", headers=headers
             )

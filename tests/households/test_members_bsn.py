@@ -26,38 +26,38 @@ async def _raw_member(world: World, member_id: str) -> dict[str, object]:
         return dict(row)
 
 
-async def test_bsn_is_never_stored_in_the_clear(client: httpx.AsyncClient, shared: World) -> None:
+async def test_bsn_is_never_stored_in_the_clear(client: httpx.AsyncClient, world: World) -> None:
     household = await create_household(
         client,
-        shared,
+        world,
         members=[{"given_name": "Bram", "role": "parent", "bsn": BSN_1}],
     )
     member = household["members"][0]
     assert member["has_bsn"] is True and member["bsn"] is None  # write answers never carry it
-    row = await _raw_member(shared, member["id"])
+    row = await _raw_member(world, member["id"])
     assert BSN_1 not in repr(row)
     ciphertext = row["bsn_ciphertext"]
     assert isinstance(ciphertext, bytes) and BSN_1.encode() not in ciphertext
     assert row["bsn_index"] and BSN_1 not in str(row["bsn_index"])
-    async with shared.app.state.db.transaction() as session:
+    async with world.app.state.db.transaction() as session:
         for table in ("members", "idempotency_keys", "access_log", "case_changes"):
             dump = await session.scalar(text(f"SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"))
             assert BSN_1 not in str(dump), table
 
 
-async def test_reveal_only_with_bsn_read(client: httpx.AsyncClient, shared: World) -> None:
-    await add_worker(shared, "bsn_reader", bsn_read=True)
+async def test_reveal_only_with_bsn_read(client: httpx.AsyncClient, world: World) -> None:
+    await add_worker(world, "bsn_reader", bsn_read=True)
     household = await create_household(
-        client, shared, members=[{"given_name": "Cor", "role": "parent", "bsn": BSN_2}]
+        client, world, members=[{"given_name": "Cor", "role": "parent", "bsn": BSN_2}]
     )
     url = f"/api/v1/households/{household['id']}/members"
-    plain = (await client.get(url, headers=await shared.headers("generalist_a"))).json()["items"]
+    plain = (await client.get(url, headers=await world.headers("generalist_a"))).json()["items"]
     assert plain[0]["bsn"] is None and plain[0]["has_bsn"] is True
-    revealed = await client.get(url, headers=await shared.headers("bsn_reader"))
+    revealed = await client.get(url, headers=await world.headers("bsn_reader"))
     assert revealed.json()["items"][0]["bsn"] == BSN_2
-    one = await client.get(f"{url}/{plain[0]['id']}", headers=await shared.headers("bsn_reader"))
+    one = await client.get(f"{url}/{plain[0]['id']}", headers=await world.headers("bsn_reader"))
     assert one.json()["bsn"] == BSN_2
-    async with shared.app.state.db.transaction() as session:
+    async with world.app.state.db.transaction() as session:
         purposes = (
             await session.scalars(
                 text(
@@ -70,36 +70,36 @@ async def test_reveal_only_with_bsn_read(client: httpx.AsyncClient, shared: Worl
     assert purposes.count("casework:bsn_revealed") == 2
 
 
-async def test_search_by_bsn_in_the_body(client: httpx.AsyncClient, shared: World) -> None:
+async def test_search_by_bsn_in_the_body(client: httpx.AsyncClient, world: World) -> None:
     bsn = "100000009"
     household = await create_household(
-        client, shared, members=[{"given_name": "Dirk", "role": "parent", "bsn": bsn}]
+        client, world, members=[{"given_name": "Dirk", "role": "parent", "bsn": bsn}]
     )
     found = await client.post(
-        "/api/v1/households/search", json={"bsn": bsn}, headers=await shared.headers("generalist_a")
+        "/api/v1/households/search", json={"bsn": bsn}, headers=await world.headers("generalist_a")
     )
     assert [h["id"] for h in found.json()] == [household["id"]]
     other_team = await client.post(
-        "/api/v1/households/search", json={"bsn": bsn}, headers=await shared.headers("generalist_b")
+        "/api/v1/households/search", json={"bsn": bsn}, headers=await world.headers("generalist_b")
     )
     assert other_team.json() == []
-    async with shared.app.state.db.transaction() as session:
+    async with world.app.state.db.transaction() as session:
         row = (
             await session.execute(
                 text(
                     "SELECT household_id, action FROM access_log "
                     "WHERE actor_subject = :s AND action = 'search' ORDER BY occurred_at DESC LIMIT 1"
                 ),
-                {"s": str(shared.people["generalist_a"].user.id)},
+                {"s": str(world.people["generalist_a"].user.id)},
             )
         ).one()
     assert str(row[0]) == household["id"]  # the resident's file shows who found it
 
 
-async def test_bad_bsn_names_field_and_rule_without_echo(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared)
+async def test_bad_bsn_names_field_and_rule_without_echo(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world)
     url = f"/api/v1/households/{household['id']}/members"
-    headers = await shared.headers("generalist_a")
+    headers = await world.headers("generalist_a")
     for bsn, rule in (("123456789", "bsn_checksum"), ("12345", "bsn_format"), ("abcdefghi", "bsn_format")):
         response = await client.post(
             url, json={"given_name": "Eva", "role": "child", "bsn": bsn}, headers=headers
@@ -116,7 +116,7 @@ async def test_bad_bsn_names_field_and_rule_without_echo(client: httpx.AsyncClie
         json={
             "postcode": "1234AB",
             "house_number": 1,
-            "buurt_code": shared.buurten[0].code,
+            "buurt_code": world.buurten[0].code,
             "members": [{"given_name": "F", "role": "child", "bsn": "123456789"}],
         },
         headers=headers,
@@ -125,10 +125,10 @@ async def test_bad_bsn_names_field_and_rule_without_echo(client: httpx.AsyncClie
     assert nested.json()["errors"][0]["loc"] == ["body", "members", 0, "bsn"]
 
 
-async def test_member_crud_with_if_match(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared)
+async def test_member_crud_with_if_match(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world)
     url = f"/api/v1/households/{household['id']}/members"
-    headers = await shared.headers("generalist_a")
+    headers = await world.headers("generalist_a")
     created = await client.post(
         url, json={"given_name": "Gijs", "role": "child", "birth_date": "2015-03-01"}, headers=headers
     )
@@ -163,10 +163,10 @@ async def test_member_crud_with_if_match(client: httpx.AsyncClient, shared: Worl
     assert (await client.get(item, headers=headers)).status_code == 404
 
 
-async def test_contact_moments(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared)
+async def test_contact_moments(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world)
     url = f"/api/v1/households/{household['id']}/contacts"
-    headers = await shared.headers("generalist_a")
+    headers = await world.headers("generalist_a")
     for day in (3, 1, 2):
         body = {"kind": "phone", "occurred_at": f"2026-02-0{day}T09:00:00Z", "minutes": 10, "note": "Gebeld."}
         assert (await client.post(url, json=body, headers=headers)).status_code == 201

@@ -3,110 +3,50 @@ team membership, and a watermark that never skips a transaction that commits lat
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 from app.domain.households.models import ContactMoment
 from app.domain.organisation.models import WorkerTeam
 from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork
 from tests.factories import World
-from tests.households.support import create_household, etag, worker_id
+from tests.households.support import create_household, etag, households, sync_all, worker_id
 
 
-async def settle(world: World) -> None:
-    """Wait until every transaction that started before now has finished, anywhere on the server.
-
-    The watermark is cluster-wide (transaction ids are), and other test runs share the server, so a
-    change is only due once every older transaction has ended — exactly what the contract promises."""
-    async with world.app.state.db.transaction() as session:
-        marker = int(await session.scalar(text("SELECT pg_current_xact_id()::text::bigint")) or 0)
-    for _ in range(400):
-        async with world.app.state.db.sessionmaker() as session:
-            xmin = int(
-                await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-                or 0
-            )
-        if xmin > marker:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("an older transaction on the server did not finish within 20 s")
-
-
-async def sync_all(
-    client: httpx.AsyncClient, world: World, actor: str, cursor: str | None = None, limit: int = 50
-) -> dict[str, Any]:
-    """Follow has_more to the end; returns upserts/tombstones keyed by (entity, id), the last cursor
-    and whether any page said reset. Waits for older transactions first (see ``settle``)."""
-    await settle(world)
-    upserts: dict[tuple[str, str], dict[str, Any]] = {}
-    tombstones: set[tuple[str, str]] = set()
-    reset = False
-    pages = 0
-    headers = await world.headers(actor)
-    while True:
-        params: dict[str, Any] = {"limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        response = await client.get("/api/v1/sync", params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        pages += 1
-        reset = reset or page["reset"]
-        for item in page["upserts"]:
-            upserts[(item["entity"], item["id"])] = item
-        tombstones |= {(t["entity"], t["id"]) for t in page["tombstones"]}
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return {
-                "upserts": upserts,
-                "tombstones": tombstones,
-                "cursor": cursor,
-                "reset": reset,
-                "pages": pages,
-            }
-
-
-def households(result: dict[str, Any]) -> set[str]:
-    return {i for (e, i) in result["upserts"] if e == "household"}
-
-
-async def test_full_sync_is_the_caseload(client: httpx.AsyncClient, shared: World) -> None:
+async def test_full_sync_is_the_caseload(client: httpx.AsyncClient, world: World) -> None:
     mine = await create_household(
-        client, shared, members=[{"given_name": "Ina", "role": "parent", "bsn": "111222333"}]
+        client, world, members=[{"given_name": "Ina", "role": "parent", "bsn": "111222333"}]
     )
-    secret = await create_household(client, shared, confidential=True)
-    theirs = await create_household(client, shared, "generalist_b", team="b")
+    secret = await create_household(client, world, confidential=True)
+    theirs = await create_household(client, world, "generalist_b", team="b")
     contact = {"kind": "phone", "occurred_at": "2026-03-01T10:00:00Z", "minutes": 5}
     await client.post(
         f"/api/v1/households/{mine['id']}/contacts",
         json=contact,
-        headers=await shared.headers("generalist_a"),
+        headers=await world.headers("generalist_a"),
     )
-    a = await sync_all(client, shared, "generalist_a", limit=1)
+    a = await sync_all(client, world, "generalist_a", limit=1)
     assert {mine["id"], secret["id"]} <= households(a) and theirs["id"] not in households(a)
     assert a["pages"] >= 2  # paged by household
     member = a["upserts"][("member", mine["members"][0]["id"])]
     assert member["data"]["has_bsn"] is True and member["data"]["bsn"] is None
     assert "111222333" not in str(a["upserts"])
     assert any(e == "contact_moment" for (e, _) in a["upserts"])
-    a2 = await sync_all(client, shared, "generalist_a2")
+    a2 = await sync_all(client, world, "generalist_a2")
     assert mine["id"] in households(a2) and secret["id"] not in households(a2)
-    b = await sync_all(client, shared, "generalist_b")
+    b = await sync_all(client, world, "generalist_b")
     assert theirs["id"] in households(b) and not {mine["id"], secret["id"]} & households(b)
 
 
-async def test_incremental_changes_and_deletions(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared, members=[{"given_name": "Jan", "role": "parent"}])
-    first = await sync_all(client, shared, "generalist_a")
-    nothing = await sync_all(client, shared, "generalist_a", first["cursor"])
+async def test_incremental_changes_and_deletions(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world, members=[{"given_name": "Jan", "role": "parent"}])
+    first = await sync_all(client, world, "generalist_a")
+    nothing = await sync_all(client, world, "generalist_a", first["cursor"])
     assert nothing["upserts"] == {} and nothing["tombstones"] == set()
-    headers = await shared.headers("generalist_a")
+    headers = await world.headers("generalist_a")
     url = f"/api/v1/households/{household['id']}"
     contact = await client.post(
         f"{url}/contacts", json={"kind": "office", "occurred_at": "2026-03-02T10:00:00Z"}, headers=headers
@@ -116,67 +56,67 @@ async def test_incremental_changes_and_deletions(client: httpx.AsyncClient, shar
     assert (
         await client.delete(f"{url}/members/{member['id']}", headers={**headers, "If-Match": tag})
     ).status_code == 204
-    changed = await sync_all(client, shared, "generalist_a", first["cursor"])
+    changed = await sync_all(client, world, "generalist_a", first["cursor"])
     assert set(changed["upserts"]) == {("contact_moment", contact.json()["id"])}
     assert changed["tombstones"] == {("member", member["id"])}
-    assert (await sync_all(client, shared, "generalist_a", changed["cursor"]))["upserts"] == {}
+    assert (await sync_all(client, world, "generalist_a", changed["cursor"]))["upserts"] == {}
 
 
 async def test_handover_tombstones_the_old_team_and_sends_the_new_one_everything(
-    client: httpx.AsyncClient, shared: World
+    client: httpx.AsyncClient, world: World
 ) -> None:
-    household = await create_household(client, shared, members=[{"given_name": "Kees", "role": "parent"}])
-    a = await sync_all(client, shared, "generalist_a")
-    b = await sync_all(client, shared, "generalist_b")
+    household = await create_household(client, world, members=[{"given_name": "Kees", "role": "parent"}])
+    a = await sync_all(client, world, "generalist_a")
+    b = await sync_all(client, world, "generalist_b")
     assert household["id"] in households(a) and household["id"] not in households(b)
-    body = {"coordinator_id": str(worker_id(shared, "generalist_b")), "team_id": str(shared.teams["b"].id)}
-    lead = {**await shared.headers("team_lead_a"), "If-Match": await etag(client, shared, household["id"])}
+    body = {"coordinator_id": str(worker_id(world, "generalist_b")), "team_id": str(world.teams["b"].id)}
+    lead = {**await world.headers("team_lead_a"), "If-Match": await etag(client, world, household["id"])}
     assert (
         await client.put(f"/api/v1/households/{household['id']}/coordinator", json=body, headers=lead)
     ).status_code == 200
-    a_after = await sync_all(client, shared, "generalist_a", a["cursor"])
+    a_after = await sync_all(client, world, "generalist_a", a["cursor"])
     assert a_after["tombstones"] == {("household", household["id"])} and a_after["upserts"] == {}
-    b_after = await sync_all(client, shared, "generalist_b", b["cursor"])
+    b_after = await sync_all(client, world, "generalist_b", b["cursor"])
     assert households(b_after) == {household["id"]}
     assert ("member", household["members"][0]["id"]) in b_after["upserts"]
 
 
-async def test_confidentiality_and_assignment_changes(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared)
+async def test_confidentiality_and_assignment_changes(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world)
     hid = household["id"]
-    a2 = await sync_all(client, shared, "generalist_a2")
-    b = await sync_all(client, shared, "generalist_b")
+    a2 = await sync_all(client, world, "generalist_a2")
+    b = await sync_all(client, world, "generalist_b")
     url = f"/api/v1/households/{hid}"
-    tag = await etag(client, shared, hid)
+    tag = await etag(client, world, hid)
     await client.patch(
-        url, json={"confidential": True}, headers={**await shared.headers("generalist_a"), "If-Match": tag}
+        url, json={"confidential": True}, headers={**await world.headers("generalist_a"), "If-Match": tag}
     )
-    a2_after = await sync_all(client, shared, "generalist_a2", a2["cursor"])
+    a2_after = await sync_all(client, world, "generalist_a2", a2["cursor"])
     assert a2_after["tombstones"] == {("household", hid)}
-    b_after = await sync_all(client, shared, "generalist_b", b["cursor"])
+    b_after = await sync_all(client, world, "generalist_b", b["cursor"])
     assert b_after["tombstones"] == set() and b_after["upserts"] == {}  # team B never learns the id
-    lead = await shared.headers("team_lead_a")
+    lead = await world.headers("team_lead_a")
     await client.post(
-        f"{url}/assignments", json={"worker_id": str(worker_id(shared, "generalist_a2"))}, headers=lead
+        f"{url}/assignments", json={"worker_id": str(worker_id(world, "generalist_a2"))}, headers=lead
     )
-    assigned = await sync_all(client, shared, "generalist_a2", a2_after["cursor"])
+    assigned = await sync_all(client, world, "generalist_a2", a2_after["cursor"])
     assert households(assigned) == {hid}
-    removal = f"{url}/assignments/{worker_id(shared, 'generalist_a2')}"
-    await client.delete(removal, headers={**lead, "If-Match": await etag(client, shared, hid)})
-    removed = await sync_all(client, shared, "generalist_a2", assigned["cursor"])
+    removal = f"{url}/assignments/{worker_id(world, 'generalist_a2')}"
+    await client.delete(removal, headers={**lead, "If-Match": await etag(client, world, hid)})
+    removed = await sync_all(client, world, "generalist_a2", assigned["cursor"])
     assert removed["tombstones"] == {("household", hid)}
 
 
-async def test_break_glass_access_is_never_synced(client: httpx.AsyncClient, shared: World) -> None:
-    household = await create_household(client, shared, confidential=True)
+async def test_break_glass_access_is_never_synced(client: httpx.AsyncClient, world: World) -> None:
+    household = await create_household(client, world, confidential=True)
     reason = {"reason": "Spoedmelding, coordinator ziek"}
     grant = await client.post(
         f"/api/v1/households/{household['id']}/break-glass",
         json=reason,
-        headers=await shared.headers("generalist_a2"),
+        headers=await world.headers("generalist_a2"),
     )
     assert grant.status_code == 201
-    assert household["id"] not in households(await sync_all(client, shared, "generalist_a2"))
+    assert household["id"] not in households(await sync_all(client, world, "generalist_a2"))
 
 
 async def test_new_team_membership_resets(client: httpx.AsyncClient, world: World) -> None:
@@ -189,25 +129,25 @@ async def test_new_team_membership_resets(client: httpx.AsyncClient, world: Worl
     assert len(households(again)) == 1  # the fresh snapshot includes team B's household
 
 
-async def test_cursor_is_opaque_and_personal(client: httpx.AsyncClient, shared: World) -> None:
-    first = await sync_all(client, shared, "generalist_a")
+async def test_cursor_is_opaque_and_personal(client: httpx.AsyncClient, world: World) -> None:
+    first = await sync_all(client, world, "generalist_a")
     garbage = await client.get(
-        "/api/v1/sync", params={"cursor": "abc.def"}, headers=await shared.headers("generalist_a")
+        "/api/v1/sync", params={"cursor": "abc.def"}, headers=await world.headers("generalist_a")
     )
     assert garbage.status_code == 422 and garbage.json()["errors"][0]["rule"] == "cursor_invalid"
     borrowed = await client.get(
-        "/api/v1/sync", params={"cursor": first["cursor"]}, headers=await shared.headers("generalist_a2")
+        "/api/v1/sync", params={"cursor": first["cursor"]}, headers=await world.headers("generalist_a2")
     )
     assert borrowed.status_code == 422
 
 
 async def test_a_transaction_that_commits_late_is_not_skipped(
-    client: httpx.AsyncClient, shared: World
+    client: httpx.AsyncClient, world: World
 ) -> None:
-    household = await create_household(client, shared)
-    first = await sync_all(client, shared, "generalist_a")
+    household = await create_household(client, world)
+    first = await sync_all(client, world, "generalist_a")
     contact_id = uuid.uuid4()
-    slow = UnitOfWork(shared.app.state.db, shared.app.state.wiring)
+    slow = UnitOfWork(world.app.state.db, world.app.state.wiring)
     try:
         # A writer that started (and got its transaction id) before the next sync, commits after it.
         slow.session.add(
@@ -222,7 +162,7 @@ async def test_a_transaction_that_commits_late_is_not_skipped(
         await slow.session.flush()
         slow.record_change(ChangeRecord(uuid.UUID(household["id"]), "contact_moment", contact_id))
         await slow.flush()
-        headers = await shared.headers("generalist_a")
+        headers = await world.headers("generalist_a")
         # No settle here: it would wait for the open writer. The sync must not pass it by.
         response = await client.get("/api/v1/sync", params={"cursor": first["cursor"]}, headers=headers)
         during = response.json()
@@ -230,5 +170,5 @@ async def test_a_transaction_that_commits_late_is_not_skipped(
         await slow.commit()
     finally:
         await slow.close()
-    after = await sync_all(client, shared, "generalist_a", during["cursor"])
+    after = await sync_all(client, world, "generalist_a", during["cursor"])
     assert ("contact_moment", str(contact_id)) in after["upserts"]

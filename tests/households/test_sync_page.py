@@ -11,9 +11,8 @@ from pydantic import TypeAdapter
 from app.domain.households.schemas import ContactRead, HouseholdRead
 from app.domain.sync.schemas import SyncPage
 from tests.factories import World
-from tests.households.statements import counting_statements
-from tests.households.support import create_household
-from tests.households.test_sync import settle
+from tests.households.support import create_household, settle
+from tests.support.statements import counting_statements
 
 PAGE = TypeAdapter(SyncPage)
 READ: dict[str, TypeAdapter[Any]] = {
@@ -36,7 +35,7 @@ async def _changes_page(
     client: httpx.AsyncClient, world: World, headers: dict[str, str], cursor: str
 ) -> tuple[SyncPage, int]:
     await settle(world)
-    with counting_statements() as statements:
+    with counting_statements(world.app.state.db) as statements:
         response = await client.get("/api/v1/sync", params={"cursor": cursor}, headers=headers)
     assert response.status_code == 200, response.text
     return PAGE.validate_json(response.content), len(statements)

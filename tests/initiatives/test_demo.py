@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.demo import load_demo
+from tests.support.demo import load_demo_into
 
 COUNTS = text(
     "SELECT i.status, count(*) FROM initiatives i JOIN resident_networks n ON n.id = i.network_id "
@@ -18,8 +18,8 @@ NETWORKS = """{ networks(municipality: "GM9999") {
 
 
 async def test_demo_initiatives(app: FastAPI, client: httpx.AsyncClient) -> None:
-    await load_demo(app.state.db, app.state.settings, app.state.wiring)
-    await load_demo(app.state.db, app.state.settings, app.state.wiring)
+    await load_demo_into(app)
+    await load_demo_into(app)
     async with app.state.db.transaction() as session:
         counts = {status: n for status, n in await session.execute(COUNTS)}
     assert set(counts) == {"idea", "requested", "granted", "rejected", "running", "completed"}

@@ -12,8 +12,8 @@ import httpx
 
 from tests.factories import World, next_code
 from tests.initiatives.factories import make_networks
-from tests.organisation.test_admin_access import NOT_ADMINS, _send
-from tests.organisation.test_admin_api import counting_statements
+from tests.organisation.support import NOT_ADMINS, send
+from tests.support.statements import counting_statements
 
 URL = "/api/v1/resident-networks"
 REFUSED = [*NOT_ADMINS, "generalist_b", "team_lead_b", "partner_b"]
@@ -194,14 +194,14 @@ async def test_every_other_role_is_refused(client: httpx.AsyncClient, world: Wor
     for actor in REFUSED:
         headers = {**await world.headers(actor), "If-Match": f'"{created["id"]}.1"'}
         for method, target in requests:
-            response = await _send(client, method, target, headers)
+            response = await send(client, method, target, headers)
             assert response.status_code == 403, (actor, method, target, response.text)
             assert response.headers["content-type"] == "application/problem+json"
             assert created["name"] not in response.text
         valid = await client.post(URL, json=_body(world), headers=headers)
         assert valid.status_code == 403, actor
     for method, target in requests:
-        response = await _send(client, method, target, {})
+        response = await send(client, method, target, {})
         assert response.status_code == 401, (method, target)
         assert response.headers["www-authenticate"].startswith("Bearer")
     # Nothing changed: still the one network, at version 1.

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.domain.initiatives import service
-from tests.graphql.test_limits import statements
+from tests.support.statements import counting_statements
 
 
 async def test_the_theme_list_is_read_again_only_when_it_is_old(
@@ -15,10 +15,10 @@ async def test_the_theme_list_is_read_again_only_when_it_is_old(
     async with app.state.db.transaction() as session:
         themes = await service.themes(session)
         assert {"debts", "loneliness"} <= {t.code for t in themes}
-        with statements(app) as fresh:
+        with counting_statements(app.state.db) as fresh:
             assert await service.themes(session) == themes
         assert fresh == [], "a list younger than THEMES_MAX_AGE comes from memory"
         monkeypatch.setattr(service, "THEMES_MAX_AGE", -1.0)
-        with statements(app) as old:
+        with counting_statements(app.state.db) as old:
             assert await service.themes(session) == themes
         assert len(old) == 1, "an old list is read again"

@@ -19,7 +19,9 @@ LEAKY_MESSAGE = "BSN 123456782 of Jan Jansen"
 
 def add_probe_routes(app: FastAPI) -> None:
     @app.get("/probe/items/{item_id}")
-    async def probe_item(item_id: str, principal: Admin) -> dict[str, str]:
+    async def probe_item(
+        item_id: str, principal: Admin, name: str | None = None, bsn: str | None = None
+    ) -> dict[str, str]:  # query parameters that must never reach a log
         return {"ok": "yes"}
 
     @app.get("/probe/boom")

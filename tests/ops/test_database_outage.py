@@ -62,13 +62,17 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert "Traceback" not in response.text and "asyncpg" not in response.text
 
 
+async def migrate(url: str, settings: Settings) -> None:
+    db = Database(url, settings)
+    await upgrade(db.engine)
+    await db.dispose()
+
+
 async def test_requests_get_503_while_postgres_is_down_and_succeed_after(
     own_server: tuple[str, Any], settings: Settings
 ) -> None:
     url, server = own_server
-    db = Database(url, settings)
-    await upgrade(db.engine)
-    await db.dispose()
+    await migrate(url, settings)
 
     app = create_app(settings, database_url=url)
     async with running(app) as http:
@@ -97,3 +101,36 @@ async def test_requests_get_503_while_postgres_is_down_and_succeed_after(
         assert (await http.get("/readyz")).status_code == 200
         metrics = (await http.get("/metrics")).text
         assert f'route="{AUTHENTICATED_ROUTE}",status="503"' in metrics
+
+
+GRAPHQL = {"query": "query Dashboard { themes { code } neighbourhoods(first: 5) { code name } }"}
+
+
+async def test_graphql_answers_the_same_503_during_the_outage(
+    own_server: tuple[str, Any], settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not 200 with "Unexpected error." in place of the data: the alert on 503s sees GraphQL too."""
+    url, server = own_server
+    await migrate(url, settings)
+
+    app = create_app(settings, database_url=url)
+    async with running(app) as http:
+        world = await World.create(app)
+        headers = await world.headers("resident")
+        for caller in ({}, headers):
+            answered = await http.post("/graphql", json=GRAPHQL, headers=caller)
+            assert answered.status_code == 200 and "errors" not in answered.json()
+
+        await asyncio.to_thread(server.stop)
+        capsys.readouterr()
+        try:
+            for caller in ({}, {}, headers):  # the pool's dead connections, a failing reconnect, a member
+                assert_unavailable(await http.post("/graphql", json=GRAPHQL, headers=caller))
+        finally:
+            await asyncio.to_thread(server.ensure_postgres_running)
+        logged = capsys.readouterr().out
+        assert '"database unavailable"' in logged and '"level": "ERROR"' not in logged
+
+        answered = await http.post("/graphql", json=GRAPHQL, headers=headers)
+        assert answered.status_code == 200 and "errors" not in answered.json()
+        assert 'route="/graphql",status="503"' in (await http.get("/metrics")).text

@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from app.api.problems import is_database_unavailable
 from app.db import Database
 from app.settings import Settings
+from app.web.outage import is_database_unavailable
 
 IDLE = 10.0
 

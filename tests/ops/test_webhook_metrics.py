@@ -18,7 +18,7 @@ from app.domain.webhooks.models import WebhookDelivery
 from app.settings import Settings
 from tests.factories import World
 from tests.referrals.helpers import Partnering
-from tests.webhooks.test_relay import subscribe
+from tests.webhooks.support import subscribe
 
 GAUGE = re.compile(r'^wijkwerk_webhook_deliveries\{state="(\w+)"\} (\S+)$', re.MULTILINE)
 OLDEST = re.compile(r"^wijkwerk_webhook_oldest_due_seconds (\S+)$", re.MULTILINE)

@@ -13,16 +13,7 @@ from fastapi.routing import APIRoute
 
 from app.api.v1 import organisation
 from tests.factories import World
-
-NOT_ADMINS = [
-    "generalist_a",
-    "team_lead_a",
-    "partner_a",
-    "analyst",
-    "resident",
-    "network_coordinator",
-    "privacy_officer",
-]
+from tests.organisation.support import NOT_ADMINS, send
 
 
 def _scopes(dependant: Dependant) -> set[str]:
@@ -54,23 +45,18 @@ def test_every_organisation_route_needs_the_admin_scope() -> None:
     assert all(_scopes(r.dependant) == {"admin"} for r in routes)
 
 
-async def _send(client: httpx.AsyncClient, method: str, path: str, headers: dict[str, Any]) -> httpx.Response:
-    body: dict[str, Any] | None = {} if method in {"POST", "PUT", "PATCH"} else None
-    return await client.request(method, path, headers=headers, json=body)
-
-
 async def test_other_roles_are_refused_everywhere(client: httpx.AsyncClient, world: World) -> None:
     for actor in NOT_ADMINS:
         headers = await world.headers(actor)
         for method, path in ORGANISATION_REQUESTS:
-            response = await _send(client, method, path, headers)
+            response = await send(client, method, path, headers)
             assert response.status_code == 403, (actor, method, path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_anonymous_callers_are_refused_everywhere(client: httpx.AsyncClient) -> None:
     for method, path in ORGANISATION_REQUESTS:
-        response = await _send(client, method, path, {})
+        response = await send(client, method, path, {})
         assert response.status_code == 401, (method, path)
         assert response.headers["www-authenticate"].startswith("Bearer")
 
@@ -86,7 +72,7 @@ async def test_the_admin_scope_opens_no_other_route(
         if isinstance(r, APIRoute) and _scopes(r.dependant) and "admin" not in _scopes(r.dependant)
     ]
     for method, path in _requests(others):
-        response = await _send(client, method, path, headers)
+        response = await send(client, method, path, headers)
         assert response.status_code == 403, (method, path, response.status_code)
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from app.db import Database
 from tests.factories import World, next_code
+from tests.support.statements import counting_statements
 
 API = "/api/v1"
 
@@ -41,20 +39,6 @@ async def _walk(
         if cursor is None:
             return items
     raise AssertionError("pagination does not end")
-
-
-@contextmanager
-def counting_statements(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
 
 
 async def _new_municipality(client: httpx.AsyncClient, headers: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from joserfc.jwk import ECKey
 
 from app.db import Database
 from app.domain.identity.models import OAuthClient, User
-from app.domain.identity.passwords import verify_secret
 from tests.factories import World, next_code
 
 API = "/api/v1"
@@ -62,7 +61,7 @@ async def test_partner_client_secret_is_shown_once_and_works(
     assert "client_secret" not in read.json()
     assert secret not in read.text and "argon2" not in read.text
     stored = await _stored(db, OAuthClient, credentials["id"])
-    assert stored.secret_hash.startswith("$argon2") and verify_secret(stored.secret_hash, secret)
+    assert stored.secret_hash.startswith("$argon2") and world.hasher.verify(stored.secret_hash, secret)
 
     token = await _token(client, client_id, secret)
     assert token.status_code == 200, token.text
@@ -220,7 +219,7 @@ async def test_users_with_roles_worker_links_and_passwords(
     assert user["has_password"] is True and user["bsn_read"] is True
     assert "password" not in user and "password_hash" not in user and password not in created.text
     stored = await _stored(db, User, user["id"])
-    assert verify_secret(stored.password_hash, password)
+    assert world.hasher.verify(stored.password_hash, password)
 
     taken = await client.post(f"{API}/users", headers=headers, json=body)
     assert taken.json()["type"] == "urn:wijkwerk:problem:username_taken"
@@ -254,7 +253,7 @@ async def test_users_with_roles_worker_links_and_passwords(
     assert changed.status_code == 200, changed.text
     assert changed.json()["bsn_read"] is False
     stored = await _stored(db, User, user["id"])
-    assert verify_secret(stored.password_hash, new_password) and not verify_secret(
+    assert world.hasher.verify(stored.password_hash, new_password) and not world.hasher.verify(
         stored.password_hash, password
     )
     idp_only = await client.patch(f"{API}/users/{user['id']}", headers=headers, json={"password": None})

@@ -12,11 +12,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from app.domain.areas.models import PostcodeArea
 from app.domain.households.models import Household, Member
 from app.domain.idempotency.repository import StoredAnswer
 from app.domain.idempotency.service import KeyRequest
 from app.domain.referrals import intake
-from app.domain.areas.models import PostcodeArea
 from app.domain.referrals.schemas import InboundReferralCreate
 from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import WebhookEvent

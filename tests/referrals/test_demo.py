@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.demo import load_demo
+from tests.support.demo import load_demo_into
 
 DEMO_REFERRALS = """
     SELECT r.direction, p.kind, r.status, count(*) FROM referrals r
@@ -40,7 +40,7 @@ async def _facts(app: FastAPI) -> tuple[dict[tuple[str, str, str], int], tuple[i
 
 
 async def test_demo_referrals_in_every_state_both_ways(app: FastAPI) -> None:
-    await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    await load_demo_into(app, households=80)
     counts, (consents, withdrawn, linked_actions, inconsistent) = await _facts(app)
     for kind in ("debt_help", "housing"):
         outbound = {s for (d, k, s) in counts if d == "outbound" and k == kind}
@@ -53,5 +53,5 @@ async def test_demo_referrals_in_every_state_both_ways(app: FastAPI) -> None:
     assert linked_actions >= 1  # the plan keeps the lead: partner actions point at their referrals
     assert inconsistent == 0  # every status is where its transition trail ends
 
-    await load_demo(app.state.db, app.state.settings, app.state.wiring, households=80)
+    await load_demo_into(app, households=80)
     assert await _facts(app) == (counts, (consents, withdrawn, linked_actions, inconsistent))

@@ -14,13 +14,13 @@ from app.domain.households.models import Household
 from app.domain.retention.models import RetentionRun
 from app.domain.retention.rules import Category
 from app.settings import Settings
-from tests.cli.test_commands import invoke
+from tests.cli.support import command_env, invoke
 from tests.retention.support import MARGIN, Estate
 
 
 @pytest.fixture
 def env(migrated: str, settings: Settings, tmp_path: Path) -> dict[str, str]:
-    return {"DATABASE_URL": migrated, "WIJKWERK_DATA_DIR": str(tmp_path / "data")}
+    return command_env(migrated, settings, tmp_path / "data")
 
 
 async def test_purge_command(estate: Estate, env: dict[str, str]) -> None:

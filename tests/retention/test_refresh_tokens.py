@@ -15,8 +15,7 @@ from app.domain.base import utcnow
 from app.domain.identity.models import RefreshToken
 from app.domain.retention.rules import Category
 from app.domain.retention.service import purge
-from tests.auth.helpers import assert_oauth_error
-from tests.auth.test_refresh_tokens import family_rows, refresh, revoke, signed_in
+from tests.auth.helpers import assert_oauth_error, family_rows, refresh, revoke, signed_in
 from tests.retention.support import MARGIN, Estate
 
 

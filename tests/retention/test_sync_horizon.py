@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.domain.retention.rules import Category
 from app.domain.retention.service import purge
 from app.domain.unit_of_work.change_feed import CaseChange
-from tests.households.test_sync import households, sync_all
+from tests.households.support import households, sync_all
 from tests.retention.support import MARGIN, Estate
 
 

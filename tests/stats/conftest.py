@@ -1,8 +1,5 @@
-"""Statistics fixtures: one world (for real tokens) per module, and a fresh municipality per test.
-
-A municipality with two wijken, four buurten and two teams is cheap; people and clients (password
-hashing) are not, and the analyst of any world may read any municipality's figures.
-"""
+"""Statistics fixtures: a fresh municipality per test, beside the test's world (for real tokens: the
+analyst of any world may read any municipality's figures)."""
 
 from __future__ import annotations
 
@@ -14,13 +11,8 @@ from tests.factories import World, next_code
 from tests.stats.data import Place
 
 
-@pytest.fixture(scope="module")
-async def analyst_world(app: FastAPI) -> World:
-    return await World.create(app)
-
-
 @pytest.fixture
-async def place(app: FastAPI, analyst_world: World) -> Place:
+async def place(app: FastAPI, world: World) -> Place:
     n = next_code()
     async with app.state.db.transaction() as session:
         municipality = Municipality(code=f"GM{n % 10_000:04d}", name=f"Statgemeente {n}")
@@ -48,4 +40,4 @@ async def place(app: FastAPI, analyst_world: World) -> Place:
         session.add_all(
             [TeamArea(team_id=teams["a" if i < 2 else "b"].id, area_id=b.id) for i, b in enumerate(buurten)]
         )
-    return Place(analyst_world, municipality, wijken, buurten, teams)
+    return Place(world, municipality, wijken, buurten, teams)

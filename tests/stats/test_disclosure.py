@@ -17,7 +17,7 @@ from app.domain.stats.disclosure import (
     protect_ratio,
 )
 from app.domain.stats.periods import Granularity, period_of, periods_between, year_block
-from tests.stats.test_disclosure_properties import assert_no_cell_can_be_solved
+from tests.stats.solving import assert_no_cell_can_be_solved
 
 BELOW, PARTNER, SMALL = Suppression.below_threshold, Suppression.complementary, Suppression.small_denominator
 

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from app.domain.stats import rollups
 from app.domain.stats.schemas import StatsResult
 from tests.stats.data import Dataset, Place
 from tests.stats.helpers import figures, refresh, unrefreshed_figures
+from tests.support.statements import counting_statements
 
 SPAN = {"level": "gemeente", "period": "year", "from": "2025-01-01", "to": "2025-12-31"}
 
@@ -83,17 +83,9 @@ async def test_one_background_refresh_at_a_time(app: FastAPI) -> None:
 async def test_a_request_runs_a_few_statements_whatever_the_areas_and_periods(
     client: httpx.AsyncClient, place: Place, app: FastAPI, measure: str
 ) -> None:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
     await refresh(app)
-    event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with counting_statements(app.state.db) as statements:
         await _get(client, place, measure, level="buurt", period="month", **{"from": "2024-01-01"})
-    finally:
-        event.remove(app.state.db.engine.sync_engine, "before_cursor_execute", count)
     data_statements = [s for s in statements if "stats_" in s or "areas" in s or "municipalities" in s]
     assert len(data_statements) <= 5, data_statements
 

@@ -42,9 +42,9 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
 
 @pytest.mark.parametrize("actor", NOT_ANALYSTS)
 async def test_only_analysts_get_statistics(
-    client: httpx.AsyncClient, analyst_world: World, place: Place, actor: str
+    client: httpx.AsyncClient, world: World, place: Place, actor: str
 ) -> None:
-    headers = await analyst_world.headers(actor)
+    headers = await world.headers(actor)
     params = {"area": place.municipality.code, "from": "2025-01-01"}
     for path in (API, f"{API}/households_registered", f"{API}/no_such_measure"):
         response = await client.get(path, params=params, headers=headers)
@@ -62,12 +62,12 @@ def _concrete(path: str) -> str:
 
 
 async def test_the_analyst_reaches_no_case_route(
-    app: FastAPI, client: httpx.AsyncClient, analyst_world: World
+    app: FastAPI, client: httpx.AsyncClient, world: World
 ) -> None:
     """Walk every route: whatever needs a scope the analyst role cannot hold answers 403, and every
     case-file route (/households...) answers 403 or 404, never data."""
     analyst = {str(s) for s in allowed_scopes(Role.analyst)}
-    headers = await analyst_world.headers("analyst")
+    headers = await world.headers("analyst")
     checked = case_routes = 0
     for endpoint in endpoints(app):
         if endpoint.method in ("*", "WEBSOCKET") or not endpoint.path.startswith("/api/v1/"):
@@ -86,9 +86,9 @@ async def test_the_analyst_reaches_no_case_route(
 
 
 async def test_the_catalogue_lists_measures_dimensions_and_rules(
-    client: httpx.AsyncClient, analyst_world: World
+    client: httpx.AsyncClient, world: World
 ) -> None:
-    response = await client.get(API, headers=await analyst_world.headers("analyst"))
+    response = await client.get(API, headers=await world.headers("analyst"))
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     assert [m["id"] for m in body["measures"]] == list(CATALOGUE)
@@ -163,10 +163,10 @@ async def test_csv_has_stable_columns(client: httpx.AsyncClient, place: Place) -
 
 
 async def test_figures_are_scoped_to_the_municipality_of_the_area(
-    client: httpx.AsyncClient, place: Place, app: FastAPI, analyst_world: World
+    client: httpx.AsyncClient, place: Place, app: FastAPI, world: World
 ) -> None:
     await Dataset(place).households(place.buurten[0], 40, registered=date(2025, 2, 1))
-    other = analyst_world  # another municipality, with no households registered in 2025
+    other = world  # another municipality, with no households registered in 2025
     span = {"level": "gemeente", "period": "year", "from": "2025-01-01", "to": "2025-12-31"}
     mine = await figures(client, place, "households_registered", **span)
     assert mine == {(place.municipality.code, "2025", "total"): (40, None)}

@@ -70,6 +70,12 @@ async def _row_counts(db: Database) -> dict[str, int]:
         }
 
 
+async def _failed_attempts(db: Database) -> int:
+    async with db.transaction() as session:
+        counted = await session.execute(sql("SELECT count(*) FROM access_log WHERE outcome = 'failed'"))
+        return int(counted.scalar_one())
+
+
 def _errors_at(answer: httpx.Response, field: TextInput) -> list[dict[str, Any]]:
     return [e for e in answer.json().get("errors") or [] if tuple(e["loc"]) == field.loc]
 
@@ -86,7 +92,7 @@ async def test_control_characters_are_refused_in_every_text_input(
 ) -> None:
     for actor in ACTORS:
         await world.token(actor)  # the first token makes the signing key: not the input's doing
-    before = await _row_counts(db)
+    before, failed_before = await _row_counts(db), await _failed_attempts(db)
     wrong: list[str] = []
     for field in text_inputs(app.openapi()):
         for name, character in REFUSED_EVERYWHERE.items():
@@ -102,7 +108,11 @@ async def test_control_characters_are_refused_in_every_text_input(
             elif field.pattern in OURS and rules != [CONTROL_CHARACTER]:
                 wrong.append(f"{field} with {name}: {rules}")
     assert wrong == []
-    assert await _row_counts(db) == before
+    # Refused input changes nothing, but an attempt on a case file is on record as failed (NEN 7513).
+    after = await _row_counts(db)
+    attempts = after.pop("access_log") - before.pop("access_log")
+    assert after == before
+    assert attempts == await _failed_attempts(db) - failed_before
 
 
 async def test_line_breaks_and_tabs_only_where_text_spans_lines(

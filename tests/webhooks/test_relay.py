@@ -35,6 +35,7 @@ from app.domain.webhooks.targets import TargetPolicy
 from app.settings import Settings
 from tests.referrals.helpers import Partnering
 from tests.webhooks.receiver import Receiver, free_port
+from tests.webhooks.support import subscribe
 
 LATER = datetime.now(UTC) + timedelta(days=30)  # treat every scheduled retry as due
 
@@ -70,17 +71,6 @@ async def relay(p: Partnering, loopback: Settings) -> AsyncIterator[Relay]:
     relay = relay_for(p, loopback)
     yield relay
     await relay.aclose()
-
-
-async def subscribe(p: Partnering, url: str, partner: str = "partner_a", **extra: Any) -> dict[str, Any]:
-    body = {
-        "url": url,
-        "event_types": ["referral.submitted", "referral.accepted", "referral.message"],
-        **extra,
-    }
-    response = await p.client.post("/api/v1/webhooks", json=body, headers=await p.world.headers(partner))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def deliveries(

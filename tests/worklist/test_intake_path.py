@@ -44,7 +44,7 @@ async def test_the_documented_path_takes_two_requests_and_counts_itself(
         ("POST", "/api/v1/households/{household_id}/plans"),
     ]
     known = {"<now>": now_iso(), "8901 BC": postcode_of(world, "AA")}
-    answers = []
+    answers: list[dict[str, Any]] = []
     for method, url, body in path:
         if answers:
             known |= {"<member 0>": answers[0]["members"][0]["id"]}

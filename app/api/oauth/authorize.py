@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from app.api.deps import UoW
+from app.api.deps import UoW, secret_hasher
 from app.api.oauth.forms import (
     NO_STORE,
     FormError,
@@ -51,7 +51,7 @@ from app.domain.identity.grants import (
     user_permitted_scopes,
 )
 from app.domain.identity.models import User
-from app.domain.identity.passwords import verify_secret_in_thread
+from app.domain.identity.passwords import SecretHasher
 from app.security.scopes import PERSON_ROLES, parse_scope
 from app.settings import Settings
 from app.web.ratelimit import limiter
@@ -261,21 +261,23 @@ async def authorize_submit(request: Request, uow: UoW) -> Response:
             headers={"Retry-After": str(limited.retry_after)},
             message="Te veel inlogpogingen. Wacht even en probeer het opnieuw.",
         )
-    user = await _check_credentials(uow.session, username, form.get("password", ""))
+    user = await _check_credentials(uow.session, secret_hasher(request), username, form.get("password", ""))
     if user is None:
         message = "Gebruikersnaam of wachtwoord onjuist."  # the same for every failure
         return _login_page(settings, nonce, auth, 400, message)
     return await _issue_code(uow.session, settings, auth, user)
 
 
-async def _check_credentials(session: AsyncSession, username: str, password: str) -> User | None:
+async def _check_credentials(
+    session: AsyncSession, hasher: SecretHasher, username: str, password: str
+) -> User | None:
     """The user when the password matches and they may sign in here; the same timing either way."""
     user = None
     if 0 < len(username) <= 80:
         found = await session.execute(select(User).where(User.username == username))
         user = found.scalar_one_or_none()
     # Checked against a dummy hash when there is no such user, so both take as long.
-    ok = await verify_secret_in_thread(user.password_hash if user else None, password)
+    ok = await hasher.verify_in_thread(user.password_hash if user else None, password)
     if not ok or user is None or not user.active or user.role not in {str(r) for r in PERSON_ROLES}:
         return None
     return user

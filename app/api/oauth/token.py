@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import UoW
+from app.api.deps import UoW, secret_hasher
 from app.api.oauth.forms import (
     NO_STORE,
     OAUTH_ERROR_RESPONSES,
@@ -113,7 +113,10 @@ async def _authenticated(request: Request, session: AsyncSession) -> tuple[OAuth
         raise
     client = await load_client(session, presented.client_id)
     _limit_token_endpoint(request, client)
-    return await authenticate_client(session, app_settings(request), presented, client), form
+    authenticated = await authenticate_client(
+        session, app_settings(request), secret_hasher(request), presented, client
+    )
+    return authenticated, form
 
 
 def _limit_token_endpoint(request: Request, client: OAuthClient | None) -> None:

@@ -25,7 +25,7 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["assessments"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-BASE = "/households/{household_id}/assessments"
+BASE = "/households/{household_id:uuid}/assessments"
 # Extra documented answers of case-file writes: a broken state rule, a stale or missing If-Match.
 CONFLICT = problem_responses(409)
 CONDITIONAL = problem_responses(409, 412, 428)
@@ -79,7 +79,7 @@ async def latest_scores(uow: UoW, principal: CaseReader, household_id: uuid.UUID
     return await service.summary(uow, principal, household_id)
 
 
-@router.get(BASE + "/{assessment_id}", response_model=AssessmentRead, summary="Read an assessment")
+@router.get(BASE + "/{assessment_id:uuid}", response_model=AssessmentRead, summary="Read an assessment")
 async def read_assessment(
     uow: UoW,
     principal: CaseReader,
@@ -93,7 +93,7 @@ async def read_assessment(
 
 
 @router.patch(
-    BASE + "/{assessment_id}",
+    BASE + "/{assessment_id:uuid}",
     response_model=AssessmentRead,
     summary="Correct an assessment (If-Match required)",
     responses=CONDITIONAL,
@@ -115,7 +115,7 @@ async def update_assessment(
 
 
 @router.delete(
-    BASE + "/{assessment_id}",
+    BASE + "/{assessment_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an assessment recorded by mistake (If-Match required)",
     responses=CONDITIONAL,

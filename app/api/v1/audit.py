@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.api.auth import AuditReader
@@ -20,14 +20,15 @@ from app.domain.audit import service as audit
 from app.domain.audit.export import SubjectExport, subject_access_export
 from app.domain.audit.schemas import AccessLogEntryRead, AuditFilters, BreakGlassEventRead
 from app.domain.households.schemas import Bsn as BsnNumber
+from app.domain.inputs import AwareIsoDatetime
 from app.domain.text import SingleLine
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 
-Since = Annotated[AwareDatetime | None, Query(alias="from", description="From this moment (inclusive).")]
-Until = Annotated[AwareDatetime | None, Query(alias="to", description="Until this moment (exclusive).")]
+Since = Annotated[AwareIsoDatetime | None, Query(alias="from", description="From this moment (inclusive).")]
+Until = Annotated[AwareIsoDatetime | None, Query(alias="to", description="Until this moment (exclusive).")]
 LogPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("access_log", datetime, uuid.UUID)]
 BreakGlassPage = Annotated[
     PageRequest[tuple[datetime, uuid.UUID]], keyset("break_glass", datetime, uuid.UUID)

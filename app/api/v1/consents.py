@@ -24,7 +24,7 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["consents"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-BASE = "/households/{household_id}/consents"
+BASE = "/households/{household_id:uuid}/consents"
 ConsentPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("consents", datetime, uuid.UUID)]
 
 
@@ -55,7 +55,7 @@ async def record_consent(
     return await service.record(uow, principal, household_id, body)
 
 
-@router.get(BASE + "/{consent_id}", response_model=ConsentRead, summary="Read one consent")
+@router.get(BASE + "/{consent_id:uuid}", response_model=ConsentRead, summary="Read one consent")
 async def get_consent(
     uow: UoW,
     principal: CaseReader,
@@ -66,7 +66,7 @@ async def get_consent(
 
 
 @router.post(
-    BASE + "/{consent_id}/withdraw",
+    BASE + "/{consent_id:uuid}/withdraw",
     response_model=ConsentRead,
     summary="Withdraw a consent (takes effect at once)",
     responses=problem_responses(409),

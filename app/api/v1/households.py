@@ -108,7 +108,7 @@ async def search_households(
     return await service.search_households(uow, principal, body, bsn)
 
 
-@router.get("/households/{household_id}", response_model=HouseholdRead, summary="Read a household")
+@router.get("/households/{household_id:uuid}", response_model=HouseholdRead, summary="Read a household")
 async def get_household(
     response: Response, uow: UoW, principal: CaseReader, household_id: uuid.UUID
 ) -> HouseholdRead:
@@ -118,7 +118,7 @@ async def get_household(
 
 
 @router.patch(
-    "/households/{household_id}",
+    "/households/{household_id:uuid}",
     response_model=HouseholdRead,
     responses=UPDATE_ERRORS,
     summary="Update a household (If-Match or expected_version required)",

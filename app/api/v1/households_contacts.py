@@ -19,7 +19,7 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-BASE = "/households/{household_id}/contacts"
+BASE = "/households/{household_id:uuid}/contacts"
 ContactPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("contacts", datetime, uuid.UUID)]
 
 

@@ -22,8 +22,8 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-BASE = "/households/{household_id}/members"
-ITEM = BASE + "/{member_id}"
+BASE = "/households/{household_id:uuid}/members"
+ITEM = BASE + "/{member_id:uuid}"
 
 MemberPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("members", datetime, uuid.UUID)]
 

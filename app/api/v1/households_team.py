@@ -31,7 +31,7 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-HOUSEHOLD = "/households/{household_id}"
+HOUSEHOLD = "/households/{household_id:uuid}"
 ASSIGNMENTS = HOUSEHOLD + "/assignments"
 AssignmentPage = Annotated[
     PageRequest[tuple[datetime, uuid.UUID]], keyset("assignments", datetime, uuid.UUID)
@@ -69,7 +69,7 @@ async def assign_worker(
 
 
 @router.delete(
-    ASSIGNMENTS + "/{worker_id}",
+    ASSIGNMENTS + "/{worker_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(412, 428),
     summary="Remove an assignment (team leads; If-Match: the household's ETag)",

@@ -65,7 +65,7 @@ async def list_initiatives(
 
 
 @router.get(
-    "/{initiative_id}",
+    "/{initiative_id:uuid}",
     response_model=InitiativePublic,
     summary="One resident initiative (public)",
     description="404 for an unknown id and for an idea of a network you are not a member of.",

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.api.auth import Admin
-from app.api.deps import UoW
+from app.api.deps import Hasher, UoW
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from app.domain.identity import accounts
@@ -93,14 +93,14 @@ async def create_municipality(body: MunicipalityCreate, uow: UoW, principal: Adm
 
 
 @router.get(
-    "/municipalities/{municipality_id}", response_model=MunicipalityRead, summary="Read a municipality"
+    "/municipalities/{municipality_id:uuid}", response_model=MunicipalityRead, summary="Read a municipality"
 )
 async def get_municipality(municipality_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await service.get_municipality(uow, municipality_id)
 
 
 @router.patch(
-    "/municipalities/{municipality_id}", response_model=MunicipalityRead, summary="Rename a municipality"
+    "/municipalities/{municipality_id:uuid}", response_model=MunicipalityRead, summary="Rename a municipality"
 )
 async def update_municipality(
     municipality_id: uuid.UUID,
@@ -141,12 +141,14 @@ async def create_area(body: AreaCreate, uow: UoW, principal: Admin) -> Any:
     return await service.create_area(uow, body)
 
 
-@router.get("/areas/{area_id}", response_model=AreaRead, summary="Read a wijk or buurt")
+@router.get("/areas/{area_id:uuid}", response_model=AreaRead, summary="Read a wijk or buurt")
 async def get_area(area_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await service.get_area(uow, area_id)
 
 
-@router.patch("/areas/{area_id}", response_model=AreaRead, summary="Rename a wijk or buurt (codes are fixed)")
+@router.patch(
+    "/areas/{area_id:uuid}", response_model=AreaRead, summary="Rename a wijk or buurt (codes are fixed)"
+)
 async def update_area(area_id: uuid.UUID, body: AreaUpdate, uow: UoW, principal: Admin) -> Any:
     return await service.update_area(uow, area_id, body)
 
@@ -170,18 +172,18 @@ async def create_team(body: TeamCreate, uow: UoW, principal: Admin) -> Any:
     return await service.create_team(uow, body)
 
 
-@router.get("/teams/{team_id}", response_model=TeamRead, summary="Read a team")
+@router.get("/teams/{team_id:uuid}", response_model=TeamRead, summary="Read a team")
 async def get_team(team_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await service.get_team(uow, team_id)
 
 
-@router.patch("/teams/{team_id}", response_model=TeamRead, responses=CONFLICT, summary="Rename a team")
+@router.patch("/teams/{team_id:uuid}", response_model=TeamRead, responses=CONFLICT, summary="Rename a team")
 async def update_team(team_id: uuid.UUID, body: TeamUpdate, uow: UoW, principal: Admin) -> Any:
     return await service.update_team(uow, team_id, body)
 
 
 @router.post(
-    "/teams/{team_id}/buurten",
+    "/teams/{team_id:uuid}/buurten",
     response_model=TeamRead,
     responses=CONFLICT,
     summary="Let the team cover a buurt (a buurt belongs to at most one team)",
@@ -191,7 +193,7 @@ async def add_team_buurt(team_id: uuid.UUID, body: TeamBuurtAdd, uow: UoW, princ
 
 
 @router.delete(
-    "/teams/{team_id}/buurten/{buurt_id}", response_model=TeamRead, summary="Stop covering a buurt"
+    "/teams/{team_id:uuid}/buurten/{buurt_id:uuid}", response_model=TeamRead, summary="Stop covering a buurt"
 )
 async def remove_team_buurt(team_id: uuid.UUID, buurt_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await service.remove_buurt(uow, team_id, buurt_id)
@@ -217,12 +219,14 @@ async def create_worker(body: WorkerCreate, uow: UoW, principal: Admin) -> Any:
     return await service.create_worker(uow, body)
 
 
-@router.get("/workers/{worker_id}", response_model=WorkerRead, summary="Read a worker")
+@router.get("/workers/{worker_id:uuid}", response_model=WorkerRead, summary="Read a worker")
 async def get_worker(worker_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await service.get_worker(uow, worker_id)
 
 
-@router.patch("/workers/{worker_id}", response_model=WorkerRead, summary="Update a worker and their teams")
+@router.patch(
+    "/workers/{worker_id:uuid}", response_model=WorkerRead, summary="Update a worker and their teams"
+)
 async def update_worker(worker_id: uuid.UUID, body: WorkerUpdate, uow: UoW, principal: Admin) -> Any:
     return await service.update_worker(uow, worker_id, body)
 
@@ -246,12 +250,14 @@ async def create_partner(body: PartnerCreate, uow: UoW, principal: Admin) -> Any
     return await service.create_partner(uow, body)
 
 
-@router.get("/partner-organisations/{partner_id}", response_model=PartnerRead, summary="Read a partner")
+@router.get("/partner-organisations/{partner_id:uuid}", response_model=PartnerRead, summary="Read a partner")
 async def get_partner(partner_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await service.get_partner(uow, partner_id)
 
 
-@router.patch("/partner-organisations/{partner_id}", response_model=PartnerRead, summary="Update a partner")
+@router.patch(
+    "/partner-organisations/{partner_id:uuid}", response_model=PartnerRead, summary="Update a partner"
+)
 async def update_partner(partner_id: uuid.UUID, body: PartnerUpdate, uow: UoW, principal: Admin) -> Any:
     return await service.update_partner(uow, partner_id, body)
 
@@ -280,36 +286,36 @@ async def list_clients(
     responses=CONFLICT,
     summary="Register a client; a client_secret_basic secret is returned this once",
 )
-async def create_client(body: ClientCreate, uow: UoW, principal: Admin) -> Any:
-    client, secret = await accounts.create_client(uow, body)
+async def create_client(body: ClientCreate, uow: UoW, principal: Admin, hasher: Hasher) -> Any:
+    client, secret = await accounts.create_client(uow, body, hasher)
     return _credentials(client, secret)
 
 
-@router.get("/oauth-clients/{client_pk}", response_model=ClientRead, summary="Read a client")
+@router.get("/oauth-clients/{client_pk:uuid}", response_model=ClientRead, summary="Read a client")
 async def get_client(client_pk: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return await accounts.get_client(uow, client_pk)
 
 
 @router.patch(
-    "/oauth-clients/{client_pk}", response_model=ClientRead, summary="Update scopes, redirects, state"
+    "/oauth-clients/{client_pk:uuid}", response_model=ClientRead, summary="Update scopes, redirects, state"
 )
 async def update_client(client_pk: uuid.UUID, body: ClientUpdate, uow: UoW, principal: Admin) -> Any:
     return await accounts.update_client(uow, client_pk, body)
 
 
 @router.post(
-    "/oauth-clients/{client_pk}/secret",
+    "/oauth-clients/{client_pk:uuid}/secret",
     response_model=ClientCredentials,
     responses=CONFLICT,
     summary="Rotate the secret (the old one stops working); the new one is returned this once",
 )
-async def rotate_client_secret(client_pk: uuid.UUID, uow: UoW, principal: Admin) -> Any:
-    client, secret = await accounts.rotate_client_secret(uow, client_pk)
+async def rotate_client_secret(client_pk: uuid.UUID, uow: UoW, principal: Admin, hasher: Hasher) -> Any:
+    client, secret = await accounts.rotate_client_secret(uow, client_pk, hasher)
     return _credentials(client, secret)
 
 
 @router.put(
-    "/oauth-clients/{client_pk}/jwks",
+    "/oauth-clients/{client_pk:uuid}/jwks",
     response_model=ClientRead,
     responses=CONFLICT,
     summary="Register public keys: the client authenticates with private_key_jwt from now on",
@@ -333,17 +339,22 @@ async def list_users(
 
 
 @router.post("/users", status_code=201, response_model=UserRead, responses=CONFLICT, summary="Add a person")
-async def create_user(body: UserCreate, uow: UoW, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.create_user(uow, body))
+async def create_user(body: UserCreate, uow: UoW, principal: Admin, hasher: Hasher) -> Any:
+    return accounts.user_read(await accounts.create_user(uow, body, hasher))
 
 
-@router.get("/users/{user_id}", response_model=UserRead, summary="Read a person")
+@router.get("/users/{user_id:uuid}", response_model=UserRead, summary="Read a person")
 async def get_user(user_id: uuid.UUID, uow: UoW, principal: Admin) -> Any:
     return accounts.user_read(await accounts.get_user(uow, user_id))
 
 
 @router.patch(
-    "/users/{user_id}", response_model=UserRead, responses=CONFLICT, summary="Update role, links or password"
+    "/users/{user_id:uuid}",
+    response_model=UserRead,
+    responses=CONFLICT,
+    summary="Update role, links or password",
 )
-async def update_user(user_id: uuid.UUID, body: UserUpdate, uow: UoW, principal: Admin) -> Any:
-    return accounts.user_read(await accounts.update_user(uow, user_id, body))
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, uow: UoW, principal: Admin, hasher: Hasher
+) -> Any:
+    return accounts.user_read(await accounts.update_user(uow, user_id, body, hasher))

@@ -21,7 +21,7 @@ router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES)
 
 
 @router.get(
-    "/households/{household_id}/overview",
+    "/households/{household_id:uuid}/overview",
     response_model=HouseholdOverview,
     summary="One screen of the case file: members, scores and tier, plan, contacts, themes, network",
 )

@@ -40,8 +40,8 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["plans"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-HOUSEHOLD = "/households/{household_id}"
-PLAN = HOUSEHOLD + "/plans/{plan_id}"
+HOUSEHOLD = "/households/{household_id:uuid}"
+PLAN = HOUSEHOLD + "/plans/{plan_id:uuid}"
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 # Newest version first: by revision, which is unique per household.
@@ -240,7 +240,7 @@ async def add_goal(
     return goal
 
 
-@router.get(PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Read a goal")
+@router.get(PLAN + "/goals/{goal_id:uuid}", response_model=GoalRead, summary="Read a goal")
 async def read_goal(
     uow: UoW,
     principal: CaseReader,
@@ -255,7 +255,7 @@ async def read_goal(
 
 
 @router.patch(
-    PLAN + "/goals/{goal_id}", response_model=GoalRead, summary="Change a goal", responses=CONDITIONAL
+    PLAN + "/goals/{goal_id:uuid}", response_model=GoalRead, summary="Change a goal", responses=CONDITIONAL
 )
 async def update_goal(
     uow: UoW,
@@ -275,7 +275,7 @@ async def update_goal(
 
 
 @router.delete(
-    PLAN + "/goals/{goal_id}", status_code=NO_CONTENT, summary="Remove a goal", responses=CONDITIONAL
+    PLAN + "/goals/{goal_id:uuid}", status_code=NO_CONTENT, summary="Remove a goal", responses=CONDITIONAL
 )
 async def delete_goal(
     uow: UoW,
@@ -314,7 +314,7 @@ async def add_action(
     return action
 
 
-@router.get(PLAN + "/actions/{action_id}", response_model=ActionRead, summary="Read an action")
+@router.get(PLAN + "/actions/{action_id:uuid}", response_model=ActionRead, summary="Read an action")
 async def read_action(
     uow: UoW,
     principal: CaseReader,
@@ -329,7 +329,7 @@ async def read_action(
 
 
 @router.patch(
-    PLAN + "/actions/{action_id}",
+    PLAN + "/actions/{action_id:uuid}",
     response_model=ActionRead,
     summary="Change an action or mark it done",
     responses=CONDITIONAL,
@@ -352,7 +352,10 @@ async def update_action(
 
 
 @router.delete(
-    PLAN + "/actions/{action_id}", status_code=NO_CONTENT, summary="Remove an action", responses=CONDITIONAL
+    PLAN + "/actions/{action_id:uuid}",
+    status_code=NO_CONTENT,
+    summary="Remove an action",
+    responses=CONDITIONAL,
 )
 async def delete_action(
     uow: UoW,

@@ -105,7 +105,7 @@ async def list_referrals(
     return Page.cut(page, rows, lambda r: (r.created_at, r.id))
 
 
-@router.get("/referrals/{referral_id}", response_model=ReferralResponse, summary="Read a referral")
+@router.get("/referrals/{referral_id:uuid}", response_model=ReferralResponse, summary="Read a referral")
 async def get_referral(
     response: Response,
     uow: UoW,
@@ -118,7 +118,7 @@ async def get_referral(
 
 
 @router.post(
-    "/referrals/{referral_id}/transitions",
+    "/referrals/{referral_id:uuid}/transitions",
     response_model=ReferralResponse,
     summary="Move a referral through its lifecycle (accept, decline, start, complete, cancel)",
     responses=problem_responses(409),
@@ -134,7 +134,7 @@ async def transition_referral(
 
 
 @router.get(
-    "/referrals/{referral_id}/messages",
+    "/referrals/{referral_id:uuid}/messages",
     response_model=Page[MessageRead],
     summary="Messages on a referral, oldest first",
 )
@@ -149,7 +149,7 @@ async def list_messages(
 
 
 @router.post(
-    "/referrals/{referral_id}/messages",
+    "/referrals/{referral_id:uuid}/messages",
     response_model=MessageRead,
     status_code=status.HTTP_201_CREATED,
     summary="Send a short message to the other side of a referral",
@@ -165,7 +165,7 @@ async def post_message(
 
 
 @router.post(
-    "/households/{household_id}/referrals",
+    "/households/{household_id:uuid}/referrals",
     response_model=ReferralRead,
     status_code=status.HTTP_201_CREATED,
     summary="Refer a household member to a partner organisation (needs consent or another legal basis)",
@@ -187,7 +187,7 @@ async def refer_out(
 
 
 @router.get(
-    "/households/{household_id}/referrals",
+    "/households/{household_id:uuid}/referrals",
     response_model=Page[ReferralRead],
     summary="A household's referrals (the coordinator keeps the lead)",
 )

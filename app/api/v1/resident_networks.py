@@ -72,7 +72,7 @@ async def create_network(
 
 
 @router.get(
-    "/{network_id}",
+    "/{network_id:uuid}",
     response_model=NetworkAdminRead,
     summary="Read a network: buurten and member counts (no member details)",
 )
@@ -83,7 +83,7 @@ async def get_network(
 
 
 @router.patch(
-    "/{network_id}",
+    "/{network_id:uuid}",
     response_model=NetworkAdminRead,
     responses=problem_responses(409, 412, 428),
     summary="Rename a network or change its buurten (If-Match required)",

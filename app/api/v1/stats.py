@@ -26,6 +26,7 @@ from app.api.auth import StatsReader
 from app.api.deps import UoW
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.errors import FieldError, ValidationFailed
+from app.domain.inputs import IsoDate
 from app.domain.stats import rollups, service
 from app.domain.stats.catalogue import Level
 from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
@@ -58,8 +59,8 @@ async def get_figures(
     uow: UoW,
     principal: StatsReader,
     measure: Annotated[SingleLine, Path(description="A measure id from GET /api/v1/stats.", max_length=64)],
-    from_: Annotated[date, Query(alias="from", description="First day of the range (local date).")],
-    to: Annotated[date | None, Query(description="Last day of the range; default today.")] = None,
+    from_: Annotated[IsoDate, Query(alias="from", description="First day of the range (local date).")],
+    to: Annotated[IsoDate | None, Query(description="Last day of the range; default today.")] = None,
     level: Annotated[Level, Query(description="Area level of the rows.")] = Level.buurt,
     period: Annotated[Granularity, Query(description="Calendar period of the rows.")] = Granularity.quarter,
     area: Annotated[

@@ -24,7 +24,7 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["network map"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-BASE = "/households/{household_id}/network"
+BASE = "/households/{household_id:uuid}/network"
 
 NetworkPage = Annotated[
     PageRequest[tuple[datetime, uuid.UUID]], keyset("network_people", datetime, uuid.UUID)
@@ -59,7 +59,7 @@ async def add_person(
     return created
 
 
-@router.get(BASE + "/{person_id}", response_model=NetworkPersonRead, summary="Read a network person")
+@router.get(BASE + "/{person_id:uuid}", response_model=NetworkPersonRead, summary="Read a network person")
 async def read_person(
     uow: UoW,
     principal: CaseReader,
@@ -73,7 +73,7 @@ async def read_person(
 
 
 @router.patch(
-    BASE + "/{person_id}",
+    BASE + "/{person_id:uuid}",
     response_model=NetworkPersonRead,
     summary="Update a network person (If-Match required)",
     responses=CONDITIONAL,
@@ -93,7 +93,7 @@ async def update_person(
 
 
 @router.delete(
-    BASE + "/{person_id}",
+    BASE + "/{person_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a person from the network map (If-Match required)",
     responses=CONDITIONAL,

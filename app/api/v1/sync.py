@@ -45,11 +45,11 @@ async def sync(
         if position is None:
             raise cursor_invalid()
     batch = await service.sync(uow, principal, position, limit=limit)
-    # Sent as they are (a page holds hundreds of documents): the shape is SyncPage (response_model,
-    # for the docs; a test checks the bytes against it).
+    # The upserts go out as PostgreSQL wrote them (a page holds hundreds of documents): the shape is
+    # SyncPage (response_model, for the docs; a test checks the bytes against it).
     page = {
         "reset": batch.reset,
-        "upserts": batch.upserts,
+        "upserts": orjson.Fragment(batch.upserts),
         "tombstones": batch.tombstones,
         "cursor": cursors.encode(CURSOR_KIND, batch.position.to_key()),
         "has_more": batch.has_more,

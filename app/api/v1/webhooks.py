@@ -34,7 +34,7 @@ from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
-ONE = "/webhooks/{subscription_id}"
+ONE = "/webhooks/{subscription_id:uuid}"
 Created = tuple[datetime, uuid.UUID]
 SubscriptionPage = Annotated[PageRequest[Created], keyset("webhook_subscriptions", datetime, uuid.UUID)]
 DeliveryPage = Annotated[PageRequest[Created], keyset("webhook_deliveries", datetime, uuid.UUID)]
@@ -135,7 +135,7 @@ async def list_deliveries(
 
 
 @router.get(
-    ONE + "/deliveries/{delivery_id}",
+    ONE + "/deliveries/{delivery_id:uuid}",
     response_model=DeliveryDetail,
     summary="A delivery with its payload and every attempt",
 )
@@ -149,7 +149,7 @@ async def get_delivery(
 
 
 @router.post(
-    ONE + "/deliveries/{delivery_id}/redeliver",
+    ONE + "/deliveries/{delivery_id:uuid}/redeliver",
     response_model=DeliveryDetail,
     summary="Send a dead-lettered delivery again",
     responses=problem_responses(409),

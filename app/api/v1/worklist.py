@@ -50,8 +50,7 @@ def _page(today: date, items: str, following: str | None) -> Response:
     description="Your households (you coordinate them or are assigned) and your team's inbound "
     "referrals waiting for a decision: evaluations due, contact gaps (per tier), plans not agreed, "
     "referrals without a partner response, consents expiring, aftercare ending. Each item has a due "
-    "date, links to its object and is listed from `show_from` on; soonest due first. The same items "
-    "travel to your phone with each household (sync entity `worklist`).",
+    "date, links to its object and is listed from `show_from` on; soonest due first.",
 )
 async def my_worklist(
     uow: UoW,

@@ -8,11 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.assessments.models import Assessment, AssessmentScore
+from app.domain.assessments.schemas import ScoreRead
+from app.domain.documents import json_list, json_object
 from app.domain.households.models import Member
 from app.domain.reference.models import LifeDomain
 
@@ -129,19 +131,6 @@ async def latest_scores(session: AsyncSession, household_id: uuid.UUID) -> list[
     return list(rows.all())
 
 
-def json_object(columns: dict[str, Any]) -> sa.ColumnElement[Any]:
-    """``json_build_object('key', column, ...)`` from a mapping (keys are the Read model's names)."""
-    return sa.func.json_build_object(
-        *(part for key, column in columns.items() for part in (sa.literal(key), column))
-    )
-
-
-def json_list(item: sa.ColumnElement[Any], *order_by: Any) -> sa.ColumnElement[Any]:
-    """``coalesce(json_agg(item ORDER BY ...), '[]')``, decoded to Python on the way out."""
-    aggregated = sa.func.json_agg(aggregate_order_by(item, *order_by)) if order_by else sa.func.json_agg(item)
-    return sa.type_coerce(sa.func.coalesce(aggregated, sa.text("'[]'::json")), sa.JSON)
-
-
 ASSESSMENT_COLUMNS = (
     "id",
     "household_id",
@@ -155,13 +144,15 @@ ASSESSMENT_COLUMNS = (
 )
 
 
-async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
-    """Assessments with their scores (as AssessmentRead fields) in ONE statement: sync and export."""
-    scores = (
+def scores_json() -> Any:
+    """The assessment's scores (``ScoreRead`` objects) in the configured domain order, as a JSON array:
+    a scalar subquery over ``assessments``."""
+    return (
         sa.select(
             json_list(
                 json_object(
-                    {"domain": col(AssessmentScore.domain_code), "score": col(AssessmentScore.score)}
+                    ScoreRead,
+                    {"domain": col(AssessmentScore.domain_code), "score": col(AssessmentScore.score)},
                 ),
                 col(LifeDomain.position),
                 col(LifeDomain.code),
@@ -172,7 +163,11 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         .where(col(AssessmentScore.assessment_id) == col(Assessment.id))
         .scalar_subquery()
     )
+
+
+async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
+    """Assessments with their scores (as AssessmentRead fields) in ONE statement: the export."""
     query = sa.select(
-        *(col(getattr(Assessment, name)) for name in ASSESSMENT_COLUMNS), scores.label("scores")
+        *(col(getattr(Assessment, name)) for name in ASSESSMENT_COLUMNS), scores_json().label("scores")
     ).where(where)
     return list((await session.execute(query)).mappings().all())

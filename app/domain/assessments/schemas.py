@@ -9,9 +9,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.rules import Tier
+from app.domain.inputs import IsoDate, WholeNumber
 from app.domain.text import MultiLine, SingleLine
 
-Score = Annotated[int, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant.")]
+Score = Annotated[
+    int, Field(ge=1, le=5, description="1 acute problem ... 5 fully self-reliant."), WholeNumber
+]
 DomainCode = Annotated[
     SingleLine,
     Field(min_length=1, max_length=40, description="A life-domain code from the configured list."),
@@ -42,7 +45,7 @@ class AssessmentCreate(BaseModel):
     )
 
     member_id: uuid.UUID | None = Field(default=None, description="A member of this household.")
-    assessed_on: date = Field(description="Local date of the assessment; not in the future.")
+    assessed_on: IsoDate = Field(description="Local date of the assessment; not in the future.")
     note: Note | None = None
     scores: list[ScoreIn] = Field(min_length=1, max_length=40, description="One score per domain.")
 
@@ -52,7 +55,7 @@ class AssessmentUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assessed_on: date | None = None
+    assessed_on: IsoDate | None = None
     note: Note | None = None
     scores: list[ScoreIn] | None = Field(default=None, min_length=1, max_length=40)
 

@@ -5,8 +5,6 @@ Listed in ``app.bootstrap``; ``ENTITY`` is the name the service records changes 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,32 +14,25 @@ from sqlmodel import col
 from app.domain.assessments import repository as repo
 from app.domain.assessments.models import Assessment
 from app.domain.assessments.schemas import AssessmentRead
+from app.domain.base import table_of
+from app.domain.documents import json_object
 from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.registries import (
     ExportSection,
     Subject,
     SyncEntity,
-    SyncRecord,
     rows_referencing_member,
+    sync_documents,
 )
 
 ENTITY = "assessment"
 
 
-async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
-    rows = await repo.read_rows(session, where)
-    return [
-        SyncRecord(r["id"], r["household_id"], AssessmentRead.model_validate(dict(r)).model_dump(mode="json"))
-        for r in rows
-    ]
-
-
-async def _by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Assessment.id).in_(ids))
-
-
-async def _by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Assessment.household_id).in_(ids))
+def _documents() -> sa.Select[Any]:
+    assessments = table_of(Assessment)
+    fields = {name: assessments.c[name] for name in repo.ASSESSMENT_COLUMNS}
+    data = json_object(AssessmentRead, fields | {"scores": repo.scores_json()})
+    return sync_documents(assessments.c.id, assessments.c.household_id, data)
 
 
 async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
@@ -50,14 +41,14 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
         col(Assessment.household_id).in_(subject.household_ids),
         sa.or_(col(Assessment.member_id).is_(None), col(Assessment.member_id).in_(subject.member_ids)),
     )
-    return [record.data for record in await _records(session, about_them)]
+    rows = await repo.read_rows(session, about_them)
+    return [AssessmentRead.model_validate(dict(r)).model_dump(mode="json") for r in rows]
 
 
 SYNC_ENTITIES = (
     SyncEntity(
         ENTITY,
-        _by_ids,
-        _by_households,
+        _documents(),
         rows_referencing_member(col(Assessment.id), col(Assessment.member_id), ChangeOp.delete),
     ),
 )

@@ -17,7 +17,7 @@ from app.domain.reference.models import LifeDomain
 
 # The local date at the database's clock, as SQL text (for hand-written statements) and as an expression.
 LOCAL_TODAY_SQL = f"(now() AT TIME ZONE '{LOCAL_ZONE}')::date"
-_LOCAL_TODAY = sa.cast(sa.func.timezone(str(LOCAL_ZONE), sa.func.now()), sa.Date)
+_LOCAL_TODAY = sa.cast(sa.func.timezone(sa.literal_column(f"'{LOCAL_ZONE}'"), sa.func.now()), sa.Date)
 
 
 def in_force_clause() -> sa.ColumnElement[bool]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.consents.models import DataCategory
+from app.domain.inputs import IsoDate
 from app.domain.text import SingleLine
 
 
@@ -22,8 +23,8 @@ class ConsentCreate(BaseModel):
     categories: list[DataCategory] = Field(
         min_length=1, max_length=3, description="Which personal data may be shared."
     )
-    valid_from: date | None = Field(default=None, description="Defaults to today.")
-    valid_until: date | None = None
+    valid_from: IsoDate | None = Field(default=None, description="Defaults to today.")
+    valid_until: IsoDate | None = None
 
 
 class ConsentRead(BaseModel):

@@ -3,51 +3,48 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
 from app.domain.consents import repository
 from app.domain.consents.models import Consent
+from app.domain.consents.schemas import ConsentRead
 from app.domain.consents.service import SYNC_ENTITY, to_read
+from app.domain.documents import json_object
 from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.registries import (
     ExportSection,
     Subject,
     SyncEntity,
-    SyncRecord,
     rows_referencing_member,
+    sync_documents,
 )
 
 
-async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
-    consents = list((await session.execute(select(Consent).where(where))).scalars())
-    today = await repository.today(session)
-    return [SyncRecord(c.id, c.household_id, to_read(c, today).model_dump(mode="json")) for c in consents]
-
-
-async def _by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Consent.id).in_(ids))
-
-
-async def _by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Consent.household_id).in_(ids))
+def _documents() -> sa.Select[Any]:
+    consents = table_of(Consent)
+    fields: dict[str, Any] = {
+        name: consents.c[name] for name in ConsentRead.model_fields if name in consents.c
+    }
+    data = json_object(ConsentRead, fields | {"in_force": repository.in_force_clause()})
+    return sync_documents(consents.c.id, consents.c.household_id, data)
 
 
 async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
     """Every consent the person gave, withdrawn ones included."""
-    return [r.data for r in await _records(session, col(Consent.member_id).in_(subject.member_ids))]
+    consents = await session.scalars(select(Consent).where(col(Consent.member_id).in_(subject.member_ids)))
+    today = await repository.today(session)
+    return [to_read(c, today).model_dump(mode="json") for c in consents]
 
 
 SYNC_ENTITIES = (
     SyncEntity(
         SYNC_ENTITY,
-        _by_ids,
-        _by_households,
+        _documents(),
         rows_referencing_member(col(Consent.id), col(Consent.member_id), ChangeOp.delete),
     ),
 )

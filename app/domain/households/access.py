@@ -12,6 +12,7 @@ assigned to it, or hold an unexpired break-glass grant for it. Every other role 
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -152,3 +153,33 @@ async def get_in_own_team(
     if household is None:
         raise NotFound("household")
     return household
+
+
+# -- the rule with the worker as a parameter, for statements compiled once ----------------------------
+
+CASE_WORKER = sa.bindparam("worker_id", type_=sa.Uuid)
+
+
+def takes_case_worker_rule(principal: Principal) -> bool:
+    """Case workers, for whom ``visible_to`` is the worker rule; anyone else sees no household."""
+    return principal.role in CASE_ROLES and principal.worker_id is not None
+
+
+def _any_case_worker() -> Principal:
+    return Principal(
+        subject="",
+        role=Role.generalist,
+        scopes=frozenset(),
+        client_id="",
+        worker_id=cast(uuid.UUID, CASE_WORKER),
+    )
+
+
+def case_worker_rule() -> sa.ColumnElement[bool]:
+    """``access.visible_to`` of any case worker, with the worker id as the parameter ``worker_id``."""
+    return visible_to(_any_case_worker())
+
+
+def case_worker_caseload() -> sa.ColumnElement[bool]:
+    """``access.caseload`` of any case worker, with the worker id as the parameter ``worker_id``."""
+    return caseload(_any_case_worker())

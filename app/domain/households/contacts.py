@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlmodel import col
 
+from app.domain.base import utcnow
 from app.domain.households import repository as repo
 from app.domain.households.access import get_visible
+from app.domain.households.case_write import CaseInsert
 from app.domain.households.models import ContactMoment
-from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import ContactCreate, ContactRead
 from app.domain.unit_of_work.access_log import AccessAction
 from app.domain.unit_of_work.change_feed import ChangeRecord
@@ -35,21 +36,45 @@ async def list_contacts(
     return [ContactRead.model_validate(dict(r)) for r in rows]
 
 
+CREATE = CaseInsert(
+    ContactMoment,
+    ("id", "household_id", "worker_id", "kind", "occurred_at", "minutes", "note", "created_at"),
+    entity=RESOURCE,
+)
+
+
 async def create_contact(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ContactCreate
 ) -> ContactRead:
-    household = await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.create)
-    ensure_open(household.status)
-    contact = await add_contact(uow, principal, household_id, data)
-    uow.last_entry.resource_id = contact.id
-    return contact
+    """One statement: the access check, the open file, the contact, its change row and its entry."""
+    contact_id = uuid.uuid4()
+    row = {
+        "id": contact_id,
+        "household_id": household_id,
+        "worker_id": principal.worker_id,
+        "kind": str(data.kind),
+        "occurred_at": data.occurred_at,
+        "minutes": data.minutes,
+        "note": data.note or None,
+        "created_at": utcnow(),
+    }
+    entry = uow.log(
+        principal,
+        resource=RESOURCE,
+        action=AccessAction.create,
+        household_id=household_id,
+        resource_id=contact_id,
+    )
+    outcome = await CREATE.run(uow, principal, entry, row)
+    outcome.raise_unless_written("household")
+    return ContactRead.model_validate(row)
 
 
 async def add_contact(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ContactCreate
 ) -> ContactRead:
-    """Write a contact moment of a household the caller's work has opened already (its access entry
-    is the caller's)."""
+    """The first contact of a household being registered in this work (the quick intake): written in
+    the registration's transaction, under its access entry (the household is the caller's already)."""
     contact = ContactMoment(
         household_id=household_id,
         worker_id=principal.worker_id,

@@ -5,7 +5,10 @@ answers never carry it, so no stored idempotent answer ever holds a BSN."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.engine import RowMapping
 from sqlmodel import col
@@ -16,11 +19,12 @@ from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households import repository as repo
 from app.domain.households.access import get_visible
 from app.domain.households.bsn import BsnProtector
+from app.domain.households.case_write import CaseInsert, CaseRemoval, CaseUpdate
 from app.domain.households.models import Member
 from app.domain.households.rules import ensure_open
 from app.domain.households.schemas import MemberCreate, MemberRead, MemberUpdate
-from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
+from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import Scope
@@ -47,7 +51,9 @@ def _set_bsn(member: Member, bsn: str | None, protector: BsnProtector) -> None:
     member.bsn_index = protector.index(bsn) if bsn is not None else None
 
 
-def read_member(member: Member | RowMapping, *, reveal_with: BsnProtector | None) -> MemberRead:
+def read_member(
+    member: Member | RowMapping | Mapping[str, Any], *, reveal_with: BsnProtector | None
+) -> MemberRead:
     """The read model of a member (an ORM object or a column row); the BSN only with ``reveal_with``."""
     row = member.model_dump() if isinstance(member, Member) else dict(member)
     ciphertext = row.pop("bsn_ciphertext", None)
@@ -107,6 +113,41 @@ async def get_member(
     return read_member(rows[0], reveal_with=reveal)
 
 
+CREATE = CaseInsert(
+    Member,
+    (
+        "id", "household_id", "given_name", "family_name", "birth_date", "role", "bsn_ciphertext",
+        "bsn_index", "version", "created_at", "updated_at",
+    ),
+    entity=RESOURCE,
+)  # fmt: skip
+REMOVE = CaseRemoval(Member, entity=RESOURCE)
+_CHANGEABLE = ("given_name", "family_name", "birth_date", "role")
+
+
+@lru_cache(maxsize=64)
+def _change(columns: frozenset[str]) -> CaseUpdate:
+    """The update of these columns (a PATCH sets only what it sends)."""
+    return CaseUpdate(Member, sorted(columns), entity=RESOURCE)
+
+
+def _member_entry(
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    member_id: uuid.UUID,
+    action: AccessAction,
+) -> AccessEntry:
+    return uow.log(
+        principal,
+        resource=RESOURCE,
+        action=action,
+        household_id=household_id,
+        resource_id=member_id,
+        person_id=member_id,
+    )
+
+
 async def create_member(
     uow: UnitOfWork,
     principal: Principal,
@@ -114,14 +155,13 @@ async def create_member(
     data: MemberCreate,
     protector: BsnProtector,
 ) -> MemberRead:
-    household = await get_visible(uow, principal, household_id, resource=RESOURCE, action=AccessAction.create)
-    ensure_open(household.status)
     member = new_member(household_id, data, protector)
-    uow.session.add(member)
-    await uow.session.flush()
-    uow.last_entry.resource_id = uow.last_entry.person_id = member.id
-    uow.record_change(ChangeRecord(household_id, RESOURCE, member.id))
-    return read_member(member, reveal_with=None)
+    now = utcnow()
+    row = {**member.model_dump(), "version": 1, "created_at": now, "updated_at": now}
+    entry = _member_entry(uow, principal, household_id, member.id, AccessAction.create)
+    outcome = await CREATE.run(uow, principal, entry, row)
+    outcome.raise_unless_written()
+    return read_member(row, reveal_with=None)
 
 
 async def _locked_member(
@@ -147,6 +187,19 @@ async def _locked_member(
     return member
 
 
+def _changes(data: MemberUpdate, protector: BsnProtector, member_id: uuid.UUID) -> dict[str, Any]:
+    """The columns a PATCH sets, with its values (the BSN encrypted and blind-indexed)."""
+    changes: dict[str, Any] = {}
+    for name in _CHANGEABLE:
+        if name in data.model_fields_set:
+            value = getattr(data, name)
+            changes[name] = str(value) if name == "role" else value
+    if "bsn" in data.model_fields_set:
+        changes["bsn_ciphertext"] = protector.encrypt(data.bsn, member_id) if data.bsn is not None else None
+        changes["bsn_index"] = protector.index(data.bsn) if data.bsn is not None else None
+    return changes | {"updated_at": utcnow()}
+
+
 async def update_member(
     uow: UnitOfWork,
     principal: Principal,
@@ -156,24 +209,21 @@ async def update_member(
     expected_version: ExpectedVersion,
     protector: BsnProtector,
 ) -> MemberRead:
-    member = await _locked_member(uow, principal, household_id, member_id, AccessAction.update)
-    expected_version.check(member.id, member.version)
     nulls = [n for n in ("given_name", "role") if n in data.model_fields_set and getattr(data, n) is None]
-    if nulls:
+    if nulls:  # refused after the checks every change answers first (the rare path, in a few reads)
+        member = await _locked_member(uow, principal, household_id, member_id, AccessAction.update)
+        expected_version.check(member.id, member.version)
         raise ValidationFailed(
             [FieldError(("body", n), "This field cannot be null.", "null_not_allowed") for n in nulls]
         )
-    for name in ("given_name", "family_name", "birth_date", "role"):
-        if name in data.model_fields_set:
-            value = getattr(data, name)
-            setattr(member, name, str(value) if name == "role" else value)
-    if "bsn" in data.model_fields_set:
-        _set_bsn(member, data.bsn, protector)
-    member.version += 1
-    member.updated_at = utcnow()
-    await uow.session.flush()
-    uow.record_change(ChangeRecord(household_id, RESOURCE, member.id))
-    return read_member(member, reveal_with=None)
+    changes = _changes(data, protector, member_id)
+    entry = _member_entry(uow, principal, household_id, member_id, AccessAction.update)
+    outcome = await _change(frozenset(changes)).run(
+        uow, principal, entry, household_id, member_id, expected_version, changes
+    )
+    outcome.raise_unless_written(RESOURCE, expected_version, member_id)
+    assert outcome.row is not None
+    return read_member(outcome.row, reveal_with=None)
 
 
 async def delete_member(
@@ -183,13 +233,12 @@ async def delete_member(
     member_id: uuid.UUID,
     expected_version: ExpectedVersion,
 ) -> None:
-    member = await _locked_member(uow, principal, household_id, member_id, AccessAction.delete)
-    expected_version.check(member.id, member.version)
     # Deleting a member cascades in the database, where no change is recorded: the phones learn
-    # from the registry what goes or changes with it.
+    # from the registry what goes or changes with it, in the same transaction as the removal.
+    await uow.begin()
     cascaded = await uow.wiring.sync.member_cascade(uow.session, member_id)
-    await uow.session.delete(member)
-    await uow.session.flush()
-    uow.record_change(ChangeRecord(household_id, RESOURCE, member_id, ChangeOp.delete))
+    entry = _member_entry(uow, principal, household_id, member_id, AccessAction.delete)
+    outcome = await REMOVE.run(uow, principal, entry, household_id, member_id, expected_version)
+    outcome.raise_unless_written(RESOURCE, expected_version, member_id)
     for entity, entity_id, op in cascaded:
         uow.record_change(ChangeRecord(household_id, entity, entity_id, op))

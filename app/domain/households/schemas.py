@@ -7,13 +7,14 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.domain.base import utcnow
 from app.domain.households.bsn import BsnInvalid, check_bsn
 from app.domain.households.models import ClosingReason, ContactKind, HouseholdStatus, MemberRole
 from app.domain.households.rules import normalise_postcode
+from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate, WholeNumber
 from app.domain.text import MultiLine, SingleLine
 
 
@@ -44,13 +45,31 @@ def _not_in_future(value: datetime) -> datetime:
     return value
 
 
-Postcode = Annotated[str, Field(max_length=8, examples=["1234AB"]), AfterValidator(_postcode)]
+# What the validators take, stated in the contract as patterns (ECMAScript syntax): the characters
+# Python's str.strip()/str.split() treat as white space are spelt out, since ECMAScript's \s differs,
+# less the control characters, which the one-line text rule refuses first.
+_SPACE = r"[ \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# normalise_postcode: four digits (no leading 0), an optional space, two letters but not SA, SD, SS.
+POSTCODE_PATTERN = rf"^{_SPACE}*[1-9][0-9]{{3}} ?(?![sS][aAdDsS])[A-Za-z]{{2}}{_SPACE}*$"
+# check_bsn: nine digits, not all 0, white space and dots anywhere (the eleven-test no pattern can
+# state).
+BSN_PATTERN = rf"^(?=[^1-9]*[1-9])[.]*(?:{_SPACE}*[.]*[0-9]){{9}}(?:{_SPACE}|[.])*$"
+
+Postcode = Annotated[
+    SingleLine,
+    Field(max_length=8, examples=["1234AB"], json_schema_extra={"pattern": POSTCODE_PATTERN}),
+    AfterValidator(_postcode),
+]
 Bsn = Annotated[
-    str,
-    Field(max_length=11, description="Citizen service number (9 digits, eleven-test)."),
+    SingleLine,
+    Field(
+        max_length=11,
+        description="Citizen service number (9 digits, eleven-test).",
+        json_schema_extra={"pattern": BSN_PATTERN},
+    ),
     AfterValidator(_bsn),
 ]
-BirthDate = Annotated[date, AfterValidator(_birth_date)]
+BirthDate = Annotated[IsoDate, AfterValidator(_birth_date)]
 BuurtCode = Annotated[str, Field(pattern=r"^BU[0-9]{8}$", examples=["BU03630000"])]
 ThemeCodes = Annotated[list[Annotated[SingleLine, Field(max_length=40)]], Field(max_length=20)]
 Addition = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9 -]+$")]
@@ -106,8 +125,8 @@ class ContactCreate(BaseModel):
     model_config = _INPUT
 
     kind: ContactKind
-    occurred_at: Annotated[AwareDatetime, AfterValidator(_not_in_future)]
-    minutes: int = Field(default=0, ge=0, le=1440)
+    occurred_at: Annotated[AwareIsoDatetime, AfterValidator(_not_in_future)]
+    minutes: Annotated[int, Field(ge=0, le=1440), WholeNumber] = 0
     note: MultiLine | None = Field(default=None, max_length=2000)
 
 
@@ -132,7 +151,7 @@ class HouseholdCreate(BaseModel):
     model_config = _INPUT
 
     postcode: Postcode
-    house_number: int = Field(ge=1, le=99_999)
+    house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber]
     house_number_addition: Addition | None = None
     buurt_code: BuurtCode | None = Field(
         default=None,
@@ -142,7 +161,7 @@ class HouseholdCreate(BaseModel):
     team_id: uuid.UUID | None = Field(
         default=None, description="One of your teams; by default the team covering the buurt."
     )
-    confidential: bool = False
+    confidential: Flag = False
     themes: ThemeCodes = Field(default_factory=list)
     members: list[MemberCreate] = Field(default_factory=list, max_length=20)
     first_contact: ContactCreate | None = Field(
@@ -160,16 +179,15 @@ class HouseholdUpdate(BaseModel):
     model_config = _INPUT
 
     postcode: Postcode | None = None
-    house_number: int | None = Field(default=None, ge=1, le=99_999)
+    house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber] | None = None
     house_number_addition: Addition | None = None
     buurt_code: BuurtCode | None = None
     status: HouseholdStatus | None = None
     closing_reason: ClosingReason | None = None
-    confidential: bool | None = None
+    confidential: Flag | None = None
     themes: ThemeCodes | None = None
-    expected_version: int | None = Field(
+    expected_version: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
         default=None,
-        ge=1,
         description="The version you edited, instead of If-Match (e.g. the one the registration "
         "answered): a status change needs no read first.",
     )
@@ -210,7 +228,7 @@ class HouseholdSearch(BaseModel):
     bsn: Bsn | None = None
     reference: SingleLine | None = Field(default=None, max_length=20)
     postcode: Postcode | None = None
-    house_number: int | None = Field(default=None, ge=1, le=99_999)
+    house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber] | None = None
 
     @model_validator(mode="after")
     def _one_criterion(self) -> HouseholdSearch:

@@ -7,8 +7,6 @@ given access (assignments, break-glass grants with their reasons).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +14,8 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.base import table_of
+from app.domain.documents import json_object
 from app.domain.households import repository as repo
 from app.domain.households.bsn import BsnProtector, mask
 from app.domain.households.members import read_member
@@ -26,50 +26,30 @@ from app.domain.households.models import (
     HouseholdAssignment,
     Member,
 )
-from app.domain.households.schemas import ContactRead, HouseholdRead
-from app.domain.unit_of_work.registries import ExportSection, Subject, SyncEntity, SyncRecord
+from app.domain.households.schemas import ContactRead, HouseholdRead, MemberRead
+from app.domain.unit_of_work.registries import ExportSection, Subject, SyncEntity, sync_documents
 
 _ROWS = TypeAdapter(list[dict[str, Any]])
 
 
-async def _households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    rows = await repo.household_rows(session, [col(Household.id).in_(ids)])
-    return [
-        SyncRecord(r["id"], r["id"], HouseholdRead.model_validate(dict(r)).model_dump(mode="json"))
-        for r in rows
-    ]
+def _household_documents() -> sa.Select[Any]:
+    household = repo.household_select([]).subquery("household")
+    fields = {name: household.c[name] for name in HouseholdRead.model_fields}
+    return sync_documents(household.c.id, household.c.id, json_object(HouseholdRead, fields))
 
 
-async def _members(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
-    rows = await repo.member_rows(session, [where])
-    return [
-        SyncRecord(r["id"], r["household_id"], read_member(r, reveal_with=None).model_dump(mode="json"))
-        for r in rows
-    ]
+def _member_documents() -> sa.Select[Any]:
+    """Never the BSN: ``has_bsn`` only (``bsn`` is null, as in a read without bsn:read)."""
+    members = table_of(Member)
+    fields: dict[str, Any] = {name: members.c[name] for name in MemberRead.model_fields if name in members.c}
+    fields |= {"has_bsn": members.c.bsn_ciphertext.is_not(None), "bsn": sa.null()}
+    return sync_documents(members.c.id, members.c.household_id, json_object(MemberRead, fields))
 
 
-async def _members_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _members(session, col(Member.id).in_(ids))
-
-
-async def _members_by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _members(session, col(Member.household_id).in_(ids))
-
-
-async def _contacts(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
-    rows = await repo.contact_rows(session, [where])
-    return [
-        SyncRecord(r["id"], r["household_id"], ContactRead.model_validate(dict(r)).model_dump(mode="json"))
-        for r in rows
-    ]
-
-
-async def _contacts_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _contacts(session, col(ContactMoment.id).in_(ids))
-
-
-async def _contacts_by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _contacts(session, col(ContactMoment.household_id).in_(ids))
+def _contact_documents() -> sa.Select[Any]:
+    contacts = table_of(ContactMoment)
+    fields = {name: contacts.c[name] for name in ContactRead.model_fields}
+    return sync_documents(contacts.c.id, contacts.c.household_id, json_object(ContactRead, fields))
 
 
 # -- subject-access export: the household context's sections ----------------------------------------
@@ -124,9 +104,9 @@ async def _export_access_grants(session: AsyncSession, subject: Subject) -> dict
 
 
 SYNC_ENTITIES = (
-    SyncEntity("household", _households, _households),
-    SyncEntity("member", _members_by_ids, _members_by_households),
-    SyncEntity("contact_moment", _contacts_by_ids, _contacts_by_households),
+    SyncEntity("household", _household_documents()),
+    SyncEntity("member", _member_documents()),
+    SyncEntity("contact_moment", _contact_documents()),
 )
 EXPORT_SECTIONS = (
     ExportSection("households", _export_households),

@@ -125,14 +125,14 @@ def claim_params(
 
 
 # One round trip: (holds the lock, claim token or NULL).
-_CLAIM_IN = sa.text(
+CLAIM_IN = sa.text(
     f"WITH {claim_ctes()} SELECT key_lock.locked, (SELECT claim_token FROM claimed) FROM key_lock"  # noqa: S608
 ).bindparams(*CLAIM_BINDS)
 
 
 async def claim_in(session: AsyncSession, params: dict[str, Any]) -> tuple[bool, bool]:
     """Claim the key (``claim_params``) in the request's transaction: (holds the lock, won the claim)."""
-    locked, won = (await session.execute(_CLAIM_IN, params)).one()
+    locked, won = (await session.execute(CLAIM_IN, params)).one()
     return bool(locked), won == params["k_claim_token"]
 
 
@@ -159,30 +159,33 @@ async def load_in(session: AsyncSession, *, owner: str, key: str) -> StoredKey |
     return StoredKey(*row) if row is not None else None
 
 
+def complete_params(*, owner: str, key: str, claim_token: uuid.UUID, answer: StoredAnswer) -> dict[str, Any]:
+    """The values ``COMPLETE`` binds: the claim's key and token, the answer it stores."""
+    return {
+        "b_owner": owner,
+        "b_key": key,
+        "b_claim_token": claim_token,
+        "v_state": str(KeyState.done),
+        "v_locked_until": None,
+        "v_response_status": answer.status,
+        "v_response_headers": answer.headers,
+        "v_response_body": answer.body,
+        "v_resource": answer.resource,
+        "v_household_id": answer.household_id,
+        "v_resource_id": answer.resource_id,
+    }
+
+
 async def complete(
     session: AsyncSession, *, owner: str, key: str, claim_token: uuid.UUID, answer: StoredAnswer
 ) -> None:
     """Store the answer in the request's transaction (it commits with the work it describes)."""
-    await session.execute(
-        _COMPLETE,
-        {
-            "b_owner": owner,
-            "b_key": key,
-            "b_claim_token": claim_token,
-            "v_state": str(KeyState.done),
-            "v_locked_until": None,
-            "v_response_status": answer.status,
-            "v_response_headers": answer.headers,
-            "v_response_body": answer.body,
-            "v_resource": answer.resource,
-            "v_household_id": answer.household_id,
-            "v_resource_id": answer.resource_id,
-        },
-    )
+    params = complete_params(owner=owner, key=key, claim_token=claim_token, answer=answer)
+    await session.execute(COMPLETE, params)
 
 
 # Built once (a statement built per call costs more to look up in the compiled cache than to run).
-_COMPLETE = (
+COMPLETE = (
     sa.update(_table)
     .where(
         _table.c.owner == sa.bindparam("b_owner"),

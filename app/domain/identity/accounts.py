@@ -13,7 +13,7 @@ from app.domain.errors import Conflict, FieldError, ValidationFailed
 from app.domain.identity import repository as identity_repo
 from app.domain.identity import rules
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
-from app.domain.identity.passwords import hash_secret_in_thread
+from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.refresh import revoke_user_refresh_tokens
 from app.domain.identity.schemas import ClientCreate, ClientUpdate, UserCreate, UserRead, UserUpdate
 from app.domain.organisation import repository as repo
@@ -53,7 +53,7 @@ async def _check_user_links(session: AsyncSession, user: User, changed: set[str]
             raise Conflict("Another user has this external subject.", rule="external_subject_taken")
 
 
-async def create_user(uow: UnitOfWork, data: UserCreate) -> User:
+async def create_user(uow: UnitOfWork, data: UserCreate, hasher: SecretHasher) -> User:
     if data.password is not None:
         raise_if(rules.check_password(data.password))
     if await identity_repo.user_by(uow.session, User.username, data.username):
@@ -69,7 +69,7 @@ async def create_user(uow: UnitOfWork, data: UserCreate) -> User:
     )
     await _check_user_links(uow.session, user, {"worker_id", "external_subject"})
     if data.password is not None:
-        user.password_hash = await hash_secret_in_thread(data.password)
+        user.password_hash = await hasher.hash_in_thread(data.password)
     uow.session.add(user)
     await flush(uow.session, "username_taken", "This username, worker or external subject is taken.")
     return user
@@ -79,7 +79,7 @@ async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
     return await require(uow.session, User, user_id, "user")
 
 
-async def update_user(uow: UnitOfWork, user_id: uuid.UUID, data: UserUpdate) -> User:
+async def update_user(uow: UnitOfWork, user_id: uuid.UUID, data: UserUpdate, hasher: SecretHasher) -> User:
     user = await get_user(uow, user_id)
     changes = changed_fields(data, nullable=frozenset({"worker_id", "external_subject", "password"}))
     password = changes.pop("password", None)
@@ -89,7 +89,7 @@ async def update_user(uow: UnitOfWork, user_id: uuid.UUID, data: UserUpdate) -> 
         setattr(user, name, str(value) if name == "role" else value)
     await _check_user_links(uow.session, user, set(changes))
     if "password" in data.model_fields_set:
-        user.password_hash = await hash_secret_in_thread(password) if password is not None else None
+        user.password_hash = await hasher.hash_in_thread(password) if password is not None else None
     await flush(uow.session, "user_link_taken", "This worker or external subject is linked to another user.")
     # Deactivated, or a new password (e.g. after a lost phone): the person's app sessions end now.
     if ("active" in changes and not user.active) or "password" in data.model_fields_set:
@@ -97,9 +97,9 @@ async def update_user(uow: UnitOfWork, user_id: uuid.UUID, data: UserUpdate) -> 
     return user
 
 
-async def set_password(uow: UnitOfWork, user: User, password: str) -> None:
+async def set_password(uow: UnitOfWork, user: User, password: str, hasher: SecretHasher) -> None:
     raise_if(rules.check_password(password))
-    user.password_hash = await hash_secret_in_thread(password)
+    user.password_hash = await hasher.hash_in_thread(password)
     await uow.session.flush()
 
 
@@ -121,13 +121,15 @@ def _client_scope_errors(role: Role | None, scopes: list[str], redirect_uris: li
     return errors
 
 
-async def _new_secret(client: OAuthClient) -> str:
+async def _new_secret(client: OAuthClient, hasher: SecretHasher) -> str:
     secret = secrets.token_urlsafe(32)
-    client.secret_hash = await hash_secret_in_thread(secret)
+    client.secret_hash = await hasher.hash_in_thread(secret)
     return secret
 
 
-async def create_client(uow: UnitOfWork, data: ClientCreate) -> tuple[OAuthClient, str | None]:
+async def create_client(
+    uow: UnitOfWork, data: ClientCreate, hasher: SecretHasher
+) -> tuple[OAuthClient, str | None]:
     """Register a client. Returns it and, for client_secret_basic, the secret (shown once)."""
     role = data.role
     method = data.auth_method or rules.default_auth_method(role, data.jwks is not None)
@@ -164,7 +166,7 @@ async def create_client(uow: UnitOfWork, data: ClientCreate) -> tuple[OAuthClien
         allowed_scopes=scopes,
         rate_limit_per_minute=data.rate_limit_per_minute,
     )
-    secret = await _new_secret(client) if method is ClientAuthMethod.client_secret_basic else None
+    secret = await _new_secret(client, hasher) if method is ClientAuthMethod.client_secret_basic else None
     uow.session.add(client)
     await flush(uow.session, "client_id_taken", "A client with this client_id exists.")
     return client, secret
@@ -196,12 +198,14 @@ async def update_client(uow: UnitOfWork, client_pk: uuid.UUID, data: ClientUpdat
     return client
 
 
-async def rotate_client_secret(uow: UnitOfWork, client_pk: uuid.UUID) -> tuple[OAuthClient, str]:
+async def rotate_client_secret(
+    uow: UnitOfWork, client_pk: uuid.UUID, hasher: SecretHasher
+) -> tuple[OAuthClient, str]:
     """A new secret for a client_secret_basic client; the old one stops working at once."""
     client = await get_client(uow, client_pk)
     if client.auth_method != ClientAuthMethod.client_secret_basic:
         raise Conflict("Only client_secret_basic clients have a secret.", rule="client_has_no_secret")
-    secret = await _new_secret(client)
+    secret = await _new_secret(client, hasher)
     await uow.session.flush()
     return client, secret
 

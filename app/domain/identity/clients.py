@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, UsedClientAssertion
-from app.domain.identity.passwords import verify_secret_in_thread
+from app.domain.identity.passwords import SecretHasher
 from app.settings import Settings
 
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -66,12 +66,16 @@ async def load_client(session: AsyncSession, client_id: str) -> OAuthClient | No
 
 
 async def authenticate_client(
-    session: AsyncSession, settings: Settings, presented: PresentedCredentials, client: OAuthClient | None
+    session: AsyncSession,
+    settings: Settings,
+    hasher: SecretHasher,
+    presented: PresentedCredentials,
+    client: OAuthClient | None,
 ) -> OAuthClient:
     """The client, once its credentials check out with its registered method; else invalid_client."""
     if presented.method is ClientAuthMethod.client_secret_basic:
         # Verify even for an unknown client, so timing does not tell which client ids exist.
-        valid = await verify_secret_in_thread(client.secret_hash if client else None, presented.secret or "")
+        valid = await hasher.verify_in_thread(client.secret_hash if client else None, presented.secret or "")
         if not valid or client is None:
             raise invalid_client()
     if client is None or not client.active or client.auth_method != presented.method:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from app.domain.identity.models import ClientAuthMethod
+from app.domain.identity.rules import MIN_PASSWORD_LENGTH
+from app.domain.inputs import Flag, WholeNumber
 from app.domain.organisation.schemas import Input, Name, Output
 from app.domain.text import SingleLine
 from app.security.scopes import Role
@@ -20,7 +22,10 @@ ScopeName = Annotated[str, StringConstraints(min_length=1, max_length=40, patter
 RedirectUri = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[\x21-\x7e]+$")]
 Subject = Annotated[SingleLine, StringConstraints(min_length=1, max_length=255)]
 # Typed on a keyboard: a control character in a password is a mistake (and a tab would move focus).
-Password = Annotated[SingleLine, StringConstraints(max_length=256)]
+# The service refuses a shorter one (rules.check_password, rule password_too_short); stated here.
+Password = Annotated[
+    SingleLine, StringConstraints(max_length=256), Field(json_schema_extra={"minLength": MIN_PASSWORD_LENGTH})
+]
 
 
 # -- OAuth clients ---------------------------------------------------------------------------------
@@ -47,15 +52,15 @@ class ClientCreate(Input):
     )
     redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=10)
     jwks: dict[str, Any] | None = Field(default=None, description="Public keys for private_key_jwt.")
-    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = None
 
 
 class ClientUpdate(Input):
     name: Name | None = None
     allowed_scopes: list[ScopeName] | None = Field(default=None, max_length=20)
     redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=10)
-    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
-    active: bool | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=100_000), WholeNumber] | None = None
+    active: Flag | None = None
 
 
 class ClientJwks(Input):
@@ -93,24 +98,24 @@ class UserCreate(Input):
     display_name: Name
     role: Role
     worker_id: uuid.UUID | None = None
-    bsn_read: bool = Field(default=False, description="Only for generalists and team leads.")
+    bsn_read: Flag = Field(default=False, description="Only for generalists and team leads.")
     external_subject: Subject | None = Field(
         default=None, description="The person's subject at the municipality IdP."
     )
     password: Password | None = Field(
         default=None, description="At least 12 characters; omit for people who sign in through the IdP."
     )
-    active: bool = True
+    active: Flag = True
 
 
 class UserUpdate(Input):
     display_name: Name | None = None
     role: Role | None = None
     worker_id: uuid.UUID | None = None
-    bsn_read: bool | None = None
+    bsn_read: Flag | None = None
     external_subject: Subject | None = None
     password: Password | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class UserRead(Output):

@@ -15,6 +15,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
+from app.domain.inputs import Flag, IsoDate, WholeNumber
 from app.domain.text import Email, MultiLine, SingleLine
 
 MAX_CENTS = 1_000_000_000  # EUR 10 million: far above any neighbourhood budget, inside a GraphQL Int
@@ -26,8 +27,8 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")]
 Title = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
 Text2000 = Annotated[MultiLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Text4000 = Annotated[MultiLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
-Year = Annotated[int, Field(ge=2000, le=2100)]
+Cents = Annotated[int, Field(ge=1, le=MAX_CENTS), WholeNumber]
+Year = Annotated[int, Field(ge=2000, le=2100), WholeNumber]
 Themes = Annotated[list[ThemeCode], Field(max_length=10)]
 
 
@@ -53,8 +54,8 @@ class InitiativeCreate(_Input):
     summary: Text2000
     themes: Themes = Field(default_factory=list)
     initiator: ContactIn
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
@@ -70,8 +71,8 @@ class InitiativeUpdate(_Input):
     summary: Text2000 | None = None
     themes: Themes | None = None
     initiator: ContactIn | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
 
 
 class GrantRequest(_Input):
@@ -81,7 +82,7 @@ class GrantRequest(_Input):
 
 class GrantDecisionIn(_Input):
     decision: GrantDecision
-    amount_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] = 0
+    amount_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] = 0
     reason: Text2000
 
     @model_validator(mode="after")
@@ -94,15 +95,17 @@ class GrantDecisionIn(_Input):
 
 
 class InitiativeReportIn(_Input):
-    participants_reached: Annotated[int, Field(ge=0, le=1_000_000)]
+    participants_reached: Annotated[int, Field(ge=0, le=1_000_000), WholeNumber]
     report: Text4000
-    ends_on: date | None = None
-    spent_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] | None = None  # of the grant; at most granted
+    ends_on: IsoDate | None = None
+    spent_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] | None = (
+        None  # of the grant; at most granted
+    )
 
 
 class MemberCreate(_Input):
     display_name: Name
-    is_resident: bool
+    is_resident: Flag
     role: NetworkRole = NetworkRole.member
     user_id: uuid.UUID | None = None
     email: Email | None = None
@@ -111,7 +114,7 @@ class MemberCreate(_Input):
 
 class MemberUpdate(_Input):
     display_name: Name | None = None
-    is_resident: bool | None = None
+    is_resident: Flag | None = None
     role: NetworkRole | None = None
     email: Email | None = None
     phone: Phone | None = None
@@ -119,13 +122,13 @@ class MemberUpdate(_Input):
 
 class YearPlanCreate(_Input):
     year: Year
-    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)]
+    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber]
     priorities: Themes = Field(default_factory=list)
     summary: Text4000 | None = None
 
 
 class YearPlanUpdate(_Input):
-    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS)] | None = None
+    budget_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] | None = None
     priorities: Themes | None = None
     summary: Text4000 | None = None
 

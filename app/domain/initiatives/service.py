@@ -41,6 +41,7 @@ from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 MAX_PAGE = 500  # GraphQL dashboards; REST caps at 100 in the router
+MAX_NEIGHBOURHOODS = 1000  # one municipality's buurten on one page
 # The shared theme list is reference data that migrations change: a process reads it at most once a
 # minute per database instead of on every dashboard request (it was one statement of a list's three).
 THEMES_MAX_AGE = 60.0
@@ -146,7 +147,8 @@ async def neighbourhoods(
         municipality_id = await repo.municipality_of_code(session, municipality_code)
         if municipality_id is None:
             return []
-    return await repo.neighbourhoods(session, municipality_id, wijk_code, max(1, min(limit, 1000)))
+    limit = max(1, min(limit, MAX_NEIGHBOURHOODS))
+    return await repo.neighbourhoods(session, municipality_id, wijk_code, limit)
 
 
 async def neighbourhood(session: AsyncSession, code: str) -> NeighbourhoodView:

@@ -13,9 +13,10 @@ from app.domain.organisation.models import AreaLevel
 
 Loc = tuple[str | int, ...]
 
-MUNICIPALITY_CODE = re.compile(r"GM\d{4}")
-WIJK_CODE = re.compile(r"WK\d{6}")
-BUURT_CODE = re.compile(r"BU\d{8}")
+# [0-9], not \d: Python's \d also takes other scripts' digits, which no CBS code has.
+MUNICIPALITY_CODE = re.compile(r"GM[0-9]{4}")
+WIJK_CODE = re.compile(r"WK[0-9]{6}")
+BUURT_CODE = re.compile(r"BU[0-9]{8}")
 
 
 # -- CBS codes -------------------------------------------------------------------------------------

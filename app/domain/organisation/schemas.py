@@ -12,7 +12,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.domain.inputs import Flag
 from app.domain.organisation.models import AreaLevel, PartnerKind, WorkerRole
+from app.domain.organisation.rules import BUURT_CODE, MUNICIPALITY_CODE, WIJK_CODE
 from app.domain.text import Email, SingleLine
 
 Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -32,7 +34,14 @@ class Output(BaseModel):
 
 
 class MunicipalityCreate(Input):
-    code: SingleLine = Field(max_length=6, examples=["GM9999"], description="CBS code: 'GM' + 4 digits.")
+    # The service checks the code (rules.check_municipality_code, rule cbs_code_format); the
+    # contract states the same pattern.
+    code: SingleLine = Field(
+        max_length=6,
+        examples=["GM9999"],
+        description="CBS code: 'GM' + 4 digits.",
+        json_schema_extra={"pattern": f"^{MUNICIPALITY_CODE.pattern}$"},
+    )
     name: Name = Field(examples=["Gemeente Waddenmeer"])
 
 
@@ -56,6 +65,8 @@ class AreaCreate(Input):
         max_length=10,
         examples=["BU99990101"],
         description="'WK' + 6 digits (wijk) or 'BU' + 8 digits (buurt); the level follows from it.",
+        # Checked by the service (rules.check_area_code, rule cbs_code_format); stated here.
+        json_schema_extra={"pattern": f"^({WIJK_CODE.pattern}|{BUURT_CODE.pattern})$"},
     )
     name: Name = Field(examples=["Poort"])
     parent_id: uuid.UUID | None = Field(
@@ -115,7 +126,7 @@ class WorkerCreate(Input):
     role: WorkerRole
     specialisms: list[Specialism] = Field(default_factory=list, max_length=20, examples=[["debts", "youth"]])
     team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
-    active: bool = True
+    active: Flag = True
 
 
 class WorkerUpdate(Input):
@@ -126,7 +137,7 @@ class WorkerUpdate(Input):
     team_ids: list[uuid.UUID] | None = Field(
         default=None, max_length=20, description="Replaces the memberships."
     )
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class WorkerRead(Output):
@@ -146,13 +157,13 @@ class WorkerRead(Output):
 class PartnerCreate(Input):
     name: LongName = Field(examples=["Schuldhulp Waddenmeer"])
     kind: PartnerKind
-    active: bool = True
+    active: Flag = True
 
 
 class PartnerUpdate(Input):
     name: LongName | None = None
     kind: PartnerKind | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class PartnerRead(Output):

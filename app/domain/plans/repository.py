@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.assessments.models import Assessment, AssessmentScore
-from app.domain.assessments.repository import json_list, json_object
+from app.domain.documents import json_list, json_object
 from app.domain.households.models import Member
 from app.domain.organisation.models import WorkerTeam
 from app.domain.plans.models import (
@@ -25,6 +25,7 @@ from app.domain.plans.models import (
     PlanStatus,
 )
 from app.domain.plans.rules import is_open
+from app.domain.plans.schemas import ActionRead, GoalEvaluationRead, GoalRead, PlanEvaluationRead
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -212,7 +213,7 @@ def _evaluations() -> Any:
     goals = (
         sa.select(
             json_list(
-                json_object(_columns(PlanGoalEvaluation, GOAL_EVALUATION_FIELDS)),
+                json_object(GoalEvaluationRead, _columns(PlanGoalEvaluation, GOAL_EVALUATION_FIELDS)),
                 col(PlanGoal.position),
                 col(PlanGoal.id),
             )
@@ -222,7 +223,9 @@ def _evaluations() -> Any:
         .where(col(PlanGoalEvaluation.evaluation_id) == col(PlanEvaluation.id))
         .scalar_subquery()
     )
-    evaluation = json_object({**_columns(PlanEvaluation, EVALUATION_FIELDS), "goals": goals})
+    evaluation = json_object(
+        PlanEvaluationRead, {**_columns(PlanEvaluation, EVALUATION_FIELDS), "goals": goals}
+    )
     newest = (col(PlanEvaluation.evaluated_on).desc(), col(PlanEvaluation.created_at).desc())
     return (
         sa.select(json_list(evaluation, *newest, col(PlanEvaluation.id)))
@@ -231,12 +234,13 @@ def _evaluations() -> Any:
     )
 
 
-async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
-    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
-    goals = (
+def goals_json() -> Any:
+    """The plan version's goals (``GoalRead``) in their order, as a JSON array (over ``plans``)."""
+    fields = _columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})
+    return (
         sa.select(
             json_list(
-                json_object(_columns(PlanGoal, GOAL_FIELDS, {"domain_code": "domain"})),
+                json_object(GoalRead, fields),
                 col(PlanGoal.position),
                 col(PlanGoal.created_at),
                 col(PlanGoal.id),
@@ -245,10 +249,14 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         .where(col(PlanGoal.plan_id) == col(Plan.id))
         .scalar_subquery()
     )
-    actions = (
+
+
+def actions_json() -> Any:
+    """The plan version's actions (``ActionRead``) in their order, as a JSON array (over ``plans``)."""
+    return (
         sa.select(
             json_list(
-                json_object(_columns(PlanAction, ACTION_FIELDS)),
+                json_object(ActionRead, _columns(PlanAction, ACTION_FIELDS)),
                 col(PlanAction.position),
                 col(PlanAction.created_at),
                 col(PlanAction.id),
@@ -257,12 +265,20 @@ async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> lis
         .where(col(PlanAction.plan_id) == col(Plan.id))
         .scalar_subquery()
     )
-    query = sa.select(
-        *_columns(Plan, PLAN_FIELDS).values(),
-        goals.label("goals"),
-        actions.label("actions"),
-        _evaluations().label("evaluations"),
-    ).where(where)
+
+
+def plan_fields() -> dict[str, Any]:
+    """Every ``PlanRead`` field as a column or a JSON array of ``plans``."""
+    return _columns(Plan, PLAN_FIELDS) | {
+        "goals": goals_json(),
+        "actions": actions_json(),
+        "evaluations": _evaluations(),
+    }
+
+
+async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
+    """Whole plan versions (PlanRead fields, goals and actions nested) in ONE statement."""
+    query = sa.select(*(value.label(name) for name, value in plan_fields().items())).where(where)
     return list((await session.execute(query)).mappings().all())
 
 

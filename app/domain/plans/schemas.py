@@ -9,9 +9,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import DomainCode, Score
+from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate, WholeNumber
 from app.domain.plans.models import GoalResult, PerformerKind, PlanClosingReason, PlanStatus
 from app.domain.text import MultiLine, SingleLine
 
@@ -24,10 +25,9 @@ class _Input(BaseModel):
 
 
 VersionInBody = Annotated[
-    int | None,
+    Annotated[int, Field(ge=1), WholeNumber] | None,
     Field(
         default=None,
-        ge=1,
         description="The plan version you agreed, closed or edited, instead of If-Match (e.g. the "
         "`version` the version's creation answered): no read is needed first.",
     ),
@@ -36,7 +36,7 @@ VersionInBody = Annotated[
 
 class AgreementFields(_Input):
     agreed_by_member_id: uuid.UUID = Field(description="The household member who agreed.")
-    agreed_at: AwareDatetime | None = Field(
+    agreed_at: AwareIsoDatetime | None = Field(
         default=None, description="When (for agreements recorded offline); defaults to now, never ahead."
     )
 
@@ -49,8 +49,8 @@ class ActionFields(_Input):
     )
     network_person_id: uuid.UUID | None = Field(default=None, description="A person of the network map.")
     worker_id: uuid.UUID | None = Field(default=None, description="A worker of the household's team.")
-    due_date: date | None = None
-    done: bool = False
+    due_date: IsoDate | None = None
+    done: Flag = False
 
 
 class VersionAction(ActionFields):
@@ -100,7 +100,7 @@ class PlanVersionCreate(_Input):
         description="The active version this replaces (null for the household's first plan)."
     )
     summary: Summary | None = None
-    evaluation_date: date | None = Field(
+    evaluation_date: IsoDate | None = Field(
         default=None,
         description="When to evaluate with the household; by default set at agreement, the configured "
         "number of months after it.",
@@ -109,7 +109,7 @@ class PlanVersionCreate(_Input):
     actions: list[VersionAction] = Field(
         default_factory=list, max_length=100, description="Actions that serve no single goal."
     )
-    carry_forward_open_goals: bool = Field(
+    carry_forward_open_goals: Flag = Field(
         default=False,
         description="Start with the goals of the version this one supersedes that are still open (their "
         "last evaluation: partly or not reached, or none yet), each with its open actions (referral "
@@ -123,7 +123,7 @@ class PlanVersionCreate(_Input):
 
 class PlanUpdate(_Input):
     summary: Summary | None = None
-    evaluation_date: date | None = None
+    evaluation_date: IsoDate | None = None
 
 
 class PlanAgreement(AgreementFields):
@@ -149,7 +149,7 @@ class GoalEvaluationIn(_Input):
 class PlanEvaluationCreate(_Input):
     """An evaluation with the household: every goal of the version, once."""
 
-    evaluated_on: date | None = Field(default=None, description="Local date; default today, never ahead.")
+    evaluated_on: IsoDate | None = Field(default=None, description="Local date; default today, never ahead.")
     member_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=20, description="The household members who took part."
     )
@@ -160,7 +160,7 @@ class PlanEvaluationCreate(_Input):
         default=None, max_length=1000, description="The household's view, in their words."
     )
     goals: list[GoalEvaluationIn] = Field(min_length=1, max_length=30)
-    next_evaluation_date: date | None = Field(
+    next_evaluation_date: IsoDate | None = Field(
         default=None, description="Default: the configured number of months after this evaluation."
     )
 
@@ -187,8 +187,8 @@ class ActionUpdate(_Input):
     performer_kind: PerformerKind | None = None
     network_person_id: uuid.UUID | None = None
     worker_id: uuid.UUID | None = None
-    due_date: date | None = None
-    done: bool | None = None
+    due_date: IsoDate | None = None
+    done: Flag | None = None
 
 
 class GoalRead(BaseModel):

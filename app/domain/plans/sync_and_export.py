@@ -6,14 +6,14 @@ actions, and every change to any of them records a ``plan`` change. Listed in ``
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.domain.base import table_of
+from app.domain.documents import json_object
 from app.domain.plans import repository as repo
 from app.domain.plans.models import Plan
 from app.domain.plans.schemas import PlanRead
@@ -22,39 +22,28 @@ from app.domain.unit_of_work.registries import (
     ExportSection,
     Subject,
     SyncEntity,
-    SyncRecord,
     rows_referencing_member,
+    sync_documents,
 )
 
 ENTITY = "plan"
 
 
-async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
-    rows = await repo.read_rows(session, where)
-    return [
-        SyncRecord(r["id"], r["household_id"], PlanRead.model_validate(dict(r)).model_dump(mode="json"))
-        for r in rows
-    ]
-
-
-async def _by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Plan.id).in_(ids))
-
-
-async def _by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Plan.household_id).in_(ids))
+def _documents() -> sa.Select[Any]:
+    plans = table_of(Plan)
+    return sync_documents(plans.c.id, plans.c.household_id, json_object(PlanRead, repo.plan_fields()))
 
 
 async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
     """Every plan version of the person's households, with goals, actions and the agreement."""
-    return [r.data for r in await _records(session, col(Plan.household_id).in_(subject.household_ids))]
+    rows = await repo.read_rows(session, col(Plan.household_id).in_(subject.household_ids))
+    return [PlanRead.model_validate(dict(r)).model_dump(mode="json") for r in rows]
 
 
 SYNC_ENTITIES = (
     SyncEntity(
         ENTITY,
-        _by_ids,
-        _by_households,
+        _documents(),
         rows_referencing_member(col(Plan.id), col(Plan.agreed_by_member_id), ChangeOp.upsert),
     ),
 )

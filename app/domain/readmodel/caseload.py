@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db import RawStatement
-from app.domain.readmodel.sql import takes_case_worker_rule
+from app.domain.households.access import takes_case_worker_rule
 from app.domain.readmodel.worklist import TIERS, View, fragment, scope_query, teams_in_view_sql
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork

@@ -19,10 +19,12 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
 from app.db import RawStatement
+from app.domain.documents import constant, json_object
+from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household
 from app.domain.households.repository import FILTER_TYPES, household_filter, household_select
+from app.domain.households.schemas import HouseholdRead
 from app.domain.organisation.models import WorkerTeam
-from app.domain.readmodel.sql import CASE_WORKER, case_worker_rule, constant, iso_utc, takes_case_worker_rule
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -30,21 +32,9 @@ from app.security.principal import Principal
 RESOURCE = "household"
 
 
-HOUSEHOLD_READ_FIELDS = (
-    "id", "reference", "team_id", "buurt_code", "postcode", "house_number", "house_number_addition",
-    "coordinator_id", "coordinator_name", "status", "confidential", "closing_reason", "themes",
-    "registered_at", "closed_at", "version", "created_at", "updated_at",
-)  # fmt: skip
-TIMESTAMPS = frozenset({"registered_at", "closed_at", "created_at", "updated_at"})
-
-
 def household_json(row: Any) -> Any:
     """One ``HouseholdRead`` as a JSON object, in its field order."""
-    fields: list[Any] = []
-    for name in HOUSEHOLD_READ_FIELDS:
-        value = row.c[name]
-        fields += [constant(f"'{name}'"), iso_utc(value) if name in TIMESTAMPS else value]
-    return sa.func.json_build_object(*fields)
+    return json_object(HouseholdRead, {name: row.c[name] for name in HouseholdRead.model_fields})
 
 
 @lru_cache(maxsize=64)

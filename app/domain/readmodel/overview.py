@@ -17,9 +17,10 @@ from sqlmodel import col
 
 from app.db import RawStatement
 from app.domain.assessments.rules import derive_tier
+from app.domain.documents import iso_utc_sql
 from app.domain.errors import NotFound
+from app.domain.households.access import case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household
-from app.domain.readmodel.sql import case_worker_rule, iso_utc_sql, takes_case_worker_rule
 from app.domain.support_network.models import SupportKind
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork

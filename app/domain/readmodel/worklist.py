@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -27,13 +26,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db import RawStatement
 from app.domain.assessments.rules import tier_sql
+from app.domain.documents import constant
+from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household, HouseholdAssignment, HouseholdStatus
-from app.domain.readmodel.sql import CASE_WORKER, case_worker_rule, constant, takes_case_worker_rule
 from app.domain.readmodel.worklist_schemas import WorkKind
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
@@ -279,11 +278,9 @@ def fragment(sql: str, *columns: str) -> Any:
     return sa.text(sql).bindparams(*used).columns(*(sa.column(c) for c in columns))
 
 
-def items_sql(view: View | None) -> str:
-    """The item sources of a view (None: a household's own items, as phones hold them)."""
-    sources = [HOUSEHOLD_ITEMS]
-    if view is not None:
-        sources.append(WAITING_REFERRALS)
+def items_sql(view: View) -> str:
+    """The item sources of a view."""
+    sources = [HOUSEHOLD_ITEMS, WAITING_REFERRALS]
     if view is View.team:
         sources.append(TEAM_ITEMS)
     return " UNION ALL ".join(sources)
@@ -367,42 +364,3 @@ async def worklist_json(
     uow.written_by_statement(entry)
     last = (row["last_due"], row["last_kind"], row["last_id"]) if row["found"] > limit else None
     return WorklistAnswer(str(row["items"]), last)
-
-
-# -- a household's own items, as phones hold them (the sync entity "worklist") ------------------------
-
-SCHEDULE_SCOPE = """SELECT h.id, h.reference, h.team_id, h.coordinator_id, h.status, h.registered_at,
-       h.aftercare_since
-  FROM households AS h WHERE h.id = ANY(:ids) AND h.status <> 'closed'"""
-
-
-@lru_cache(maxsize=1)
-def schedule_statement() -> Any:
-    """Every item of each open household of ``ids`` (their own kinds, listed or not yet): one row per
-    household with its items as JSON text. One statement whatever the number of households."""
-    items = f"""SELECT s.id AS household_id,
-           CAST(COALESCE(json_agg({ITEM_JSON} ORDER BY page.due_on, page.kind, page.object_id)
-                         FILTER (WHERE page.kind IS NOT NULL), '[]') AS text) AS items
-      FROM scope AS s LEFT JOIN items AS page ON page.household_id = s.id
-     GROUP BY s.id"""  # noqa: S608 - our own SQL
-    ctes = (
-        fragment(SCHEDULE_SCOPE, "id").cte("scope"),
-        fragment(TIERS, "household_id", "tier").cte("tiers"),
-        fragment(items_sql(None), *ITEM_COLUMNS).cte("items"),
-    )
-    statement = sa.select(fragment(items, "household_id", "items").subquery("schedule"))
-    for cte in ctes:
-        statement = statement.add_cte(cte)
-    return statement
-
-
-async def household_schedule(
-    session: AsyncSession, household_ids: Sequence[uuid.UUID], policy: WorklistPolicy, today: date
-) -> list[tuple[uuid.UUID, str]]:
-    """(household id, its items as JSON text) of the open households among ``household_ids`` (the caller
-    applied the access rule)."""
-    if not household_ids:
-        return []
-    values = {**policy.values(), "ids": list(household_ids), "today": today}
-    rows = await session.execute(schedule_statement(), values)
-    return [(row[0], str(row[1])) for row in rows]

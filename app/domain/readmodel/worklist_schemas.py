@@ -22,17 +22,6 @@ class WorkKind(StrEnum):
     no_coordinator = "no_coordinator"  # team leads: an open household without a coordinator
 
 
-# Kinds that belong to one household's file (they travel to phones with it, entity "worklist").
-HOUSEHOLD_KINDS = (
-    WorkKind.plan_evaluation,
-    WorkKind.no_contact,
-    WorkKind.plan_not_agreed,
-    WorkKind.referral_no_response,
-    WorkKind.consent_expiring,
-    WorkKind.aftercare_ending,
-)
-
-
 class WorkObject(BaseModel):
     type: str = Field(description="plan, household, referral, consent or break_glass_grant.")
     id: uuid.UUID

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.domain.consents.models import DataCategory
 from app.domain.households.models import MemberRole
 from app.domain.households.schemas import Addition, BirthDate, BuurtCode, Postcode
+from app.domain.inputs import WholeNumber
 from app.domain.referrals.models import Direction, LegalBasis, ReferralStatus, Side, Urgency
 from app.domain.text import MultiLine, SingleLine
 
@@ -29,7 +30,7 @@ class PersonIn(BaseModel):
     family_name: Line | None = Field(default=None, max_length=120)
     birth_date: BirthDate | None = None
     postcode: Postcode | None = None
-    house_number: int | None = Field(default=None, ge=1, le=99999)
+    house_number: Annotated[int, Field(ge=1, le=99999), WholeNumber] | None = None
     house_number_addition: Addition | None = None
     phone: Phone | None = None
 
@@ -91,7 +92,7 @@ class NewHousehold(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     postcode: Postcode | None = None
-    house_number: int | None = Field(default=None, ge=1, le=99999)
+    house_number: Annotated[int, Field(ge=1, le=99999), WholeNumber] | None = None
     house_number_addition: Addition | None = None
     role: MemberRole | None = Field(default=None, description="The person's role (default from the age).")
 

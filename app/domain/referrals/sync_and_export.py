@@ -9,43 +9,51 @@ referrals (by member, or unlinked ones are not theirs to list) with their messag
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.referrals.models import Referral, ReferralMessage
+from app.domain.base import table_of
+from app.domain.documents import json_list, json_object
+from app.domain.organisation.models import Area
+from app.domain.referrals.models import Referral, ReferralMessage, ReferralTransition
+from app.domain.referrals.schemas import PersonRead, ReferralRead, TransitionRead
 from app.domain.referrals.service import SYNC_ENTITY, present_many
 from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.registries import (
     ExportSection,
     Subject,
     SyncEntity,
-    SyncRecord,
     rows_referencing_member,
+    sync_documents,
 )
 
 
-async def _records(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[SyncRecord]:
-    referrals = list((await session.execute(select(Referral).where(where))).scalars())
-    reads = await present_many(session, referrals, partner=False)
-    return [
-        SyncRecord(r.id, r.household_id, read.model_dump(mode="json"))
-        for r, read in zip(referrals, reads, strict=True)
-        if r.household_id is not None
-    ]
-
-
-async def _by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(
-        session, sa.and_(col(Referral.id).in_(ids), col(Referral.household_id).is_not(None))
+def _transitions() -> Any:
+    """The referral's transitions (``TransitionRead``), oldest first, as a JSON array."""
+    transitions = table_of(ReferralTransition)
+    fields = {name: transitions.c[name] for name in TransitionRead.model_fields}
+    return (
+        sa.select(json_list(json_object(TransitionRead, fields), transitions.c.occurred_at, transitions.c.id))
+        .where(transitions.c.referral_id == col(Referral.id))
+        .scalar_subquery()
     )
 
 
-async def _by_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[SyncRecord]:
-    return await _records(session, col(Referral.household_id).in_(ids))
+def _documents() -> sa.Select[Any]:
+    """The team's view (``ReferralRead``) of every referral linked to a household."""
+    referrals = table_of(Referral)
+    buurt = sa.select(col(Area.code)).where(col(Area.id) == referrals.c.buurt_id).scalar_subquery()
+    person = json_object(PersonRead, {name: referrals.c[name] for name in PersonRead.model_fields})
+    fields: dict[str, Any] = {
+        name: referrals.c[name] for name in ReferralRead.model_fields if name in referrals.c
+    }
+    fields |= {"person": person, "buurt_code": buurt, "transitions": _transitions()}
+    return sync_documents(referrals.c.id, referrals.c.household_id, json_object(ReferralRead, fields)).where(
+        referrals.c.household_id.is_not(None)
+    )
 
 
 async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
@@ -73,8 +81,7 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
 SYNC_ENTITIES = (
     SyncEntity(
         SYNC_ENTITY,
-        _by_ids,
-        _by_households,
+        _documents(),
         rows_referencing_member(col(Referral.id), col(Referral.member_id), ChangeOp.upsert),
     ),
 )

@@ -86,10 +86,9 @@ async def update_run(session: AsyncSession, run_id: uuid.UUID, **values: Any) ->
     await session.execute(sa.update(_runs).where(_runs.c.id == run_id).values(**values))
 
 
-async def change_feed_horizon(session: AsyncSession) -> int | None:
-    """The highest transaction id whose change rows a purge removed (None: never purged)."""
-    horizon = await session.scalar(sa.select(sa.func.max(_runs.c.change_feed_horizon)))
-    return int(horizon) if horizon is not None else None
+def change_feed_horizon_query() -> sa.Select[Any]:
+    """The highest transaction id whose change rows a purge removed (NULL: never purged)."""
+    return sa.select(sa.func.max(_runs.c.change_feed_horizon))
 
 
 @asynccontextmanager

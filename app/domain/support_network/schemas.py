@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.inputs import Flag, WholeNumber
 from app.domain.support_network.models import Frequency, Relation, SupportKind
 from app.domain.text import SingleLine
 
@@ -20,7 +21,9 @@ Label = Annotated[
         examples=["neighbour"],
     ),
 ]
-Reliability = Annotated[int, Field(ge=1, le=5, description="1 cannot be counted on ... 5 always there.")]
+Reliability = Annotated[
+    int, Field(ge=1, le=5, description="1 cannot be counted on ... 5 always there."), WholeNumber
+]
 SupportKinds = Annotated[list[SupportKind], Field(max_length=len(SupportKind))]
 
 
@@ -46,7 +49,7 @@ class NetworkPersonCreate(BaseModel):
     support_kinds: SupportKinds = Field(default_factory=list)
     frequency: Frequency | None = None
     reliability: Reliability | None = None
-    engaged: bool = Field(default=False, description="Actively involved in supporting the household now.")
+    engaged: Flag = Field(default=False, description="Actively involved in supporting the household now.")
 
 
 class NetworkPersonUpdate(BaseModel):
@@ -57,7 +60,7 @@ class NetworkPersonUpdate(BaseModel):
     support_kinds: SupportKinds | None = None
     frequency: Frequency | None = None
     reliability: Reliability | None = None
-    engaged: bool | None = None
+    engaged: Flag | None = None
 
 
 class NetworkPersonRead(BaseModel):

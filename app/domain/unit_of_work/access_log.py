@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import one_of, table_of, timestamp_now, uuid_pk
+from app.domain.text import storable
 
 
 class AccessAction(StrEnum):
@@ -105,8 +106,8 @@ class AccessEntry:
         values = {name: getattr(self, name) for name in ENTRY_COLUMNS}
         for name in ("reason", "request_id", "purpose"):
             value = values[name]
-            if isinstance(value, str) and "\x00" in value:
-                values[name] = value.replace("\x00", "\ufffd")
+            if isinstance(value, str):
+                values[name] = storable(value)
         return values
 
     def params(self, prefix: str = "log_") -> dict[str, Any]:

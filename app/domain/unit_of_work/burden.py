@@ -18,15 +18,16 @@ disclosure control as every other figure. Both tables go with their household (O
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from app.db import RawStatement
 from app.domain.base import tz_datetime
 
 
@@ -59,8 +60,9 @@ def local_month(moment: datetime) -> date:
 
 # One statement: the households that still exist (a work may delete one), their month's counters, and
 # their intake counters while the intake runs (closed, with this request counted, for ``agreed``).
-_RECORD = sa.text(
-    """
+_RECORD = RawStatement.of(
+    sa.text(
+        """
     WITH touched AS (
         SELECT h.id AS household_id FROM households AS h WHERE h.id = ANY(:households)
     ), months AS (
@@ -79,19 +81,24 @@ _RECORD = sa.text(
            fields_entered = intake_burden.fields_entered + EXCLUDED.fields_entered,
            plan_agreed_at = EXCLUDED.plan_agreed_at
      WHERE intake_burden.plan_agreed_at IS NULL
+    RETURNING household_id
     """
-).bindparams(
-    sa.bindparam("households", type_=ARRAY(sa.Uuid)),
-    sa.bindparam("agreed", type_=ARRAY(sa.Uuid)),
-    sa.bindparam("month", type_=sa.Date),
-    sa.bindparam("requests", type_=sa.Integer),
-    sa.bindparam("fields", type_=sa.Integer),
-    sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+    ).bindparams(
+        sa.bindparam("households", type_=ARRAY(sa.Uuid)),
+        sa.bindparam("agreed", type_=ARRAY(sa.Uuid)),
+        sa.bindparam("month", type_=sa.Date),
+        sa.bindparam("requests", type_=sa.Integer),
+        sa.bindparam("fields", type_=sa.Integer),
+        sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+    )
 )
+
+# Runs one raw statement: in the work's transaction when one is open, else on its own.
+FetchOne = Callable[[RawStatement, Mapping[str, Any]], Awaitable[Any]]
 
 
 async def record(
-    session: AsyncSession,
+    fetch_one: FetchOne,
     *,
     changed: Collection[uuid.UUID],
     agreed: Collection[uuid.UUID],
@@ -112,7 +119,7 @@ async def record(
         "fields": fields or 0,
         "now": now,
     }
-    await session.execute(_RECORD, values)
+    await fetch_one(_RECORD, values)
 
 
 # What the app fills in by itself (the version it read, the version it builds on): nobody typed it.

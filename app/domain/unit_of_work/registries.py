@@ -3,20 +3,19 @@
 A context declares its sync entities and its export sections as module constants (in its
 ``sync_and_export.py``)::
 
-    SYNC_ENTITIES = (SyncEntity("assessment", by_ids, by_households),)
+    SYNC_ENTITIES = (SyncEntity("assessment", documents),)
     EXPORT_SECTIONS = (ExportSection("assessments", export),)
 
 and the composition root (``app.bootstrap``) puts every context's constants together in a literal
 list, once. Nothing registers itself by being imported, so nothing can go missing silently: a test
 holds every entity name passed to ``record_change`` against the registry.
 
-Sync entities. ``by_ids`` returns the current state of those of ``ids`` that still exist (missing ones
-become tombstones); an entity that ``follows_household`` is one document per household (its id is the
-household's), derived from the rest of the file (the household's worklist): it is never recorded in the
-change feed, sync reloads it whenever anything of its household changed; ``by_households`` returns
-every object of those households (used when a household newly enters a caseload, or on a full sync).
-Both get ids the caller may see (sync applies the household filter), must be one statement each (no
-per-row queries), and return JSON-ready data without secrets (no BSN: phones never hold one).
+Sync entities. ``documents`` is SQL: a SELECT of ``entity_id``, ``household_id`` and ``data`` over
+every object of the entity, ``data`` being the object's REST read model as a JSON object built by
+PostgreSQL (``app.domain.documents.json_object``), without secrets (no BSN: phones never hold one).
+The sync page picks from all entities' documents, by id (what changed) or by household (a household
+that newly enters a caseload, a full sync), in one statement: no per-entity round trip, no Python
+object per row. A test holds each entity's documents to its read model's own path.
 
 Export sections return everything of the context about the subject's member and household ids,
 JSON-ready (``model_dump(mode="json")``), one statement where they can, secrets masked.
@@ -25,10 +24,11 @@ JSON-ready (``model_dump(mode="json")``), one statement where they can, secrets 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -37,14 +37,6 @@ from app.domain.unit_of_work.change_feed import ChangeOp
 # -- offline sync -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SyncRecord:
-    entity_id: uuid.UUID
-    household_id: uuid.UUID
-    data: dict[str, Any]
-
-
-Loader = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[list[SyncRecord]]]
 # Ids of this entity that deleting a member removes (ON DELETE CASCADE) or changes (SET NULL).
 MemberCascade = Callable[[AsyncSession, uuid.UUID], Awaitable[list[tuple[uuid.UUID, ChangeOp]]]]
 
@@ -52,13 +44,15 @@ MemberCascade = Callable[[AsyncSession, uuid.UUID], Awaitable[list[tuple[uuid.UU
 @dataclass(frozen=True)
 class SyncEntity:
     name: str  # the ``entity`` value used in record_change, e.g. "household", "member", "assessment"
-    by_ids: Loader
-    by_households: Loader
+    documents: sa.Select[Any]  # entity_id, household_id, data (JSON): see the module's docstring
     # Deleting a member cascades in the database, where no change is recorded: the member delete
     # asks each entity what it will touch, so phones get the tombstones and updates too.
     member_cascade: MemberCascade | None = None
-    # One document per household, reloaded by sync whenever any change of its household comes by.
-    follows_household: bool = False
+
+
+def sync_documents(entity_id: Any, household_id: Any, data: Any) -> sa.Select[Any]:
+    """An entity's ``documents``: its id and household columns and its JSON object, labelled."""
+    return sa.select(entity_id.label("entity_id"), household_id.label("household_id"), data.label("data"))
 
 
 def rows_referencing_member(id_column: Any, member_column: Any, op: ChangeOp) -> MemberCascade:
@@ -90,9 +84,6 @@ class SyncRegistry:
 
     def in_snapshot_order(self) -> list[SyncEntity]:
         return sorted(self._entities.values(), key=lambda e: e.name != "household")
-
-    def following_households(self) -> list[SyncEntity]:
-        return [e for e in self._entities.values() if e.follows_household]
 
     async def member_cascade(
         self, session: AsyncSession, member_id: uuid.UUID

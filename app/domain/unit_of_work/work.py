@@ -30,7 +30,7 @@ from typing import Any, Required, TypedDict, Unpack
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database, RawStatement, fetch_one
+from app.db import Database, RawStatement, fetch_all, fetch_one
 from app.domain.base import utcnow
 from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Shown, Written
@@ -94,12 +94,23 @@ class UnitOfWork:
     def in_transaction(self) -> bool:
         return self._session is not None and self._session.in_transaction()
 
+    async def begin(self) -> None:
+        """Open the work's transaction now (its statements then run in it, not on their own): for a
+        write of several statements that must stand or fall together."""
+        await self.session.connection()
+
     async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
         """The one row (or None) of a raw statement: in the work's transaction when one is open,
         else on its own, without a transaction."""
         if self.in_transaction:
             return await fetch_one(await self.session.connection(), statement, values)
         return await self.database.fetch_one(statement, values)
+
+    async def fetch_all(self, statement: RawStatement, values: Mapping[str, Any]) -> list[Any]:
+        """Every row of a raw statement, in the work's transaction when one is open, like ``fetch_one``."""
+        if self.in_transaction:
+            return await fetch_all(await self.session.connection(), statement, values)
+        return await self.database.fetch_all(statement, values)
 
     # -- what the work leaves behind -----------------------------------------------------------------
 
@@ -181,6 +192,11 @@ class UnitOfWork:
         it commits, it is counted for every household it changed (its change records)."""
         self._fields_entered = fields_entered
 
+    def case_written(self, household_id: uuid.UUID) -> None:
+        """A statement of its own wrote case data of the household and its change row (the one-statement
+        case writes): the household is counted like one with change records of this work."""
+        self._changed_households.add(household_id)
+
     def close_intake(self, household_id: uuid.UUID) -> None:
         """The household agreed to its first plan in this work: its intake count ends with this work
         (which still counts)."""
@@ -209,7 +225,10 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._session is None and all(e.written is not None for e in self.entries) and not self._changes:
-            return  # nothing was opened (a hot read that logged itself): nothing to commit
+            # Nothing was opened (a hot read that logged itself, a one-statement case write): nothing
+            # to commit; the burden of a write is then one statement on its own.
+            await self._record_burden()
+            return
         await self.flush()
         await self._record_burden()
         await self.session.commit()
@@ -219,7 +238,7 @@ class UnitOfWork:
             return
         now = utcnow()
         await burden.record(
-            self.session,
+            self.fetch_one,
             changed=self._changed_households,
             agreed=self._intake_closed,
             fields=self._fields_entered,

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.inputs import Flag, Whole
 from app.domain.text import MultiLine, SingleLine
 from app.domain.webhooks.models import DeliveryStatus, EventType
 
@@ -33,13 +34,13 @@ class SubscriptionUpdate(BaseModel):
     url: SingleLine | None = Field(default=None, min_length=8, max_length=2000)
     event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=len(EventType))
     description: MultiLine | None = Field(default=None, max_length=200)
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class SecretRotate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    overlap_hours: int = Field(
+    overlap_hours: Whole = Field(
         default=24, ge=0, le=168, description="How long the previous secret keeps signing as well."
     )
 

@@ -1,0 +1,42 @@
+"""One live demo per test run (per xdist worker; the modules here share the group ``live_demo``, so
+one worker runs them all): `wijkwerk serve --demo` started as a newcomer starts it, in a folder laid
+out like a clone (``.venv``, ``docs/``), where the examples of the docs run too.
+
+It is started with ``WIJKWERK_WEBHOOK_ALLOW_PRIVATE_TARGETS=true``, as docs/partners.md says to try
+webhooks against the demo with a receiver on your own machine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.demo.examples import ROOT
+from tests.demo.live import VENV, Served, serve, stop, wait_ready
+
+
+@dataclass(frozen=True)
+class LiveDemo:
+    served: Served
+    workspace: Path  # where it was started: .venv, docs/ and .wijkwerk/ (the data folder)
+    startup_seconds: float  # from the command to /readyz answering 200
+
+    @property
+    def base_url(self) -> str:
+        return self.served.base_url
+
+
+@pytest.fixture(scope="session")
+async def live_demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveDemo]:
+    workspace = tmp_path_factory.mktemp("live-demo")
+    (workspace / ".venv").symlink_to(VENV, target_is_directory=True)
+    (workspace / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
+    served = serve(workspace, workspace / ".wijkwerk", WIJKWERK_WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
+    try:
+        seconds = await wait_ready(served)
+        print(f"\n`wijkwerk serve --demo` ready in {seconds:.1f}s (fresh data folder, to /readyz 200)")
+        yield LiveDemo(served, workspace, seconds)
+    finally:
+        stop(served)
