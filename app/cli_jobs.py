@@ -21,22 +21,60 @@ from app.db import Database
 from app.domain.retention.service import RunReport
 from app.domain.retention.service import purge as run_purge
 from app.domain.stats import rollups
-from app.domain.webhooks.relay import run_relay
+from app.domain.webhooks.relay import Tally, run_relay
 from app.web.observability import JsonFormatter
 
 stats_app = command_group(help="Statistics: the rollups the figures are read from.")
 
 
 def relay(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", help="Deliver what is due now, then exit (1 when attempts were made and none arrived)."
+        ),
+    ] = False,
 ) -> None:
-    """Deliver queued webhook events to partners (safe to run in many copies)."""
+    """Deliver queued webhook events to partners (safe to run in many copies).
+
+    Reads the same settings as serve (WIJKWERK_* and DATABASE_URL): run it with serve's environment.
+    """
     settings = load_settings()
     with database_url(settings) as (url, _):
         # The relay stops itself cleanly on SIGTERM/SIGINT (it finishes the attempt in hand).
-        attempted = asyncio.run(run_relay(settings, url, once=once))
+        tally = asyncio.run(run_relay(settings, url, once=once))
     if once:
-        out.print(f"{attempted} deliveries attempted")
+        _report_relay(tally)
+
+
+# Why an attempt failed, for the categories a person can act on.
+_FAILURE_HINTS = {
+    "url_address_forbidden": (
+        "the URL points to a private or local address; for a receiver on this machine set"
+        " WIJKWERK_WEBHOOK_ALLOW_PRIVATE_TARGETS=true for the relay too (it reads the same settings as"
+        " serve; ignored in production)"
+    ),
+    "url_scheme": "production settings send to https URLs only",
+    "url_unresolvable": "the host name does not resolve from this machine",
+    "connect_error": "the receiver did not accept the connection",
+    "timeout": "the receiver did not answer in time",
+    "http_status": "the receiver answered with a status other than 2xx",
+}
+
+
+def _report_relay(tally: Tally) -> None:
+    """How many deliveries arrived, will be retried, are dead or were cancelled; exit 1 when attempts
+    were made and none arrived (so cron and smoke tests notice)."""
+    out.print(
+        f"{tally.delivered} delivered, {tally.retried} to be retried, {tally.dead} dead,"
+        f" {tally.cancelled} cancelled"
+    )
+    for category, count in sorted(tally.failures.items()):
+        hint = _FAILURE_HINTS.get(category)
+        out.print(f"  {count} failed with {category}" + (f": {hint}" if hint else ""), markup=False)
+    if tally.nothing_delivered:
+        err.print("[red]Nothing could be delivered.[/]")
+        raise typer.Exit(1)
 
 
 def purge(

@@ -9,8 +9,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.domain.identity.grants import mint_for_client, mint_for_user
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, User
@@ -34,6 +36,32 @@ PASSWORD = "correct horse battery staple"  # every test user's password
 
 def next_code() -> int:
     return next(_codes)
+
+
+async def free_place_code(session: AsyncSession) -> int:
+    """The next code whose municipality (GMnnnn) and wijk and buurt codes (WKnnnn.., BUnnnn..) are not
+    taken yet: other tests (the contract's fuzzing among them) create areas with codes of their own in
+    the same database."""
+    while True:
+        n = next_code()
+        taken = await session.scalar(
+            sa.select(
+                sa.or_(
+                    sa.exists().where(col(Municipality.code) == f"GM{n % 10_000:04d}"),
+                    sa.exists().where(
+                        col(Area.code).in_(
+                            [
+                                f"WK{n:04d}01",
+                                f"WK{n:04d}02",
+                                *(f"BU{n:04d}{w:02d}{b:02d}" for w in (1, 2) for b in (0, 1)),
+                            ]
+                        )
+                    ),
+                )
+            )
+        )
+        if not taken:
+            return n
 
 
 @dataclass
@@ -66,8 +94,8 @@ class World:
 
     @classmethod
     async def create(cls, app: FastAPI) -> World:
-        n = next_code()
         async with app.state.db.transaction() as session:
+            n = await free_place_code(session)
             municipality = Municipality(code=f"GM{n % 10_000:04d}", name=f"Testgemeente {n}")
             session.add(municipality)
             await session.flush()

@@ -117,6 +117,7 @@ class Target:
     status: str
     coordinator_id: uuid.UUID | None
     registered_on: date
+    closed_on: date | None
     members: tuple[uuid.UUID, ...]
 
 
@@ -182,7 +183,13 @@ async def _targets(session: AsyncSession, team_ids: list[uuid.UUID]) -> list[Tar
     )
     households = (
         await session.execute(
-            select(Household.id, Household.status, Household.coordinator_id, Household.registered_at)
+            sa.select(
+                col(Household.id),
+                col(Household.status),
+                col(Household.coordinator_id),
+                col(Household.registered_at),
+                col(Household.closed_at),
+            )
             .where(col(Household.team_id).in_(team_ids), col(Household.status) != S.registered, untouched)
             .order_by(col(Household.id))
         )
@@ -197,7 +204,14 @@ async def _targets(session: AsyncSession, team_ids: list[uuid.UUID]) -> list[Tar
         ):
             members[household_id].append(member_id)
     return [
-        Target(h.id, h.status, h.coordinator_id, h.registered_at.date(), tuple(members[h.id]))
+        Target(
+            h.id,
+            h.status,
+            h.coordinator_id,
+            h.registered_at.date(),
+            h.closed_at.date() if h.closed_at else None,
+            tuple(members[h.id]),
+        )
         for h in households
     ]
 
@@ -234,8 +248,10 @@ class _Maker:
                 self._plan(rows, target, problems, people, revision, last=revision == versions)
 
     def _assessments(self, rows: Rows, target: Target, problems: list[str], count: int) -> None:
-        """``count`` assessments spread from registration to today; problem domains improve slowly."""
-        rng, today, domains = self.rng, self.today, self.domains
+        """``count`` assessments spread from registration to closing (or today); problem domains
+        improve slowly."""
+        rng, domains = self.rng, self.domains
+        today = target.closed_on or self.today
         span = max((today - target.registered_on).days, count)
         start = {d: rng.randint(1, 3) for d in problems}
         others = [d for d in domains if d not in problems]

@@ -44,9 +44,18 @@ WORKERS: dict[str, tuple[str, WorkerRole, list[str], str]] = {
     "generalist_b": ("Generalist B (demo)", WorkerRole.generalist, ["mental health", "addiction"], "b"),
     "team_lead_b": ("Team lead B (demo)", WorkerRole.team_lead, [], "b"),
 }
+# The two partners with demo clients, then one organisation of every other kind: the referral
+# history (``referral_history``) comes from and goes to all of them, as the statistics show it.
 PARTNERS = {
     "debt_help": ("Schuldhulp Waddenmeer (demo)", PartnerKind.debt_help),
     "housing": ("Woonstichting Nijlân (demo)", PartnerKind.housing),
+    "gp": ("Huisartsenpraktijk Stedenwijk (demo)", PartnerKind.gp),
+    "school": ("Basisschool De Wadden (demo)", PartnerKind.school),
+    "youth_care": ("Jeugdzorg Waddenmeer (demo)", PartnerKind.youth_care),
+    "mental_health": ("GGZ Waddenmeer (demo)", PartnerKind.mental_health),
+    "welfare": ("Welzijn Waddenmeer (demo)", PartnerKind.welfare),
+    "police": ("Wijkagent Waddenmeer (demo)", PartnerKind.police),
+    "other": ("Buurtsportcoach Waddenmeer (demo)", PartnerKind.other),
 }
 # key -> (role, worker key, bsn_read)
 USERS: dict[str, tuple[Role, str | None, bool]] = {

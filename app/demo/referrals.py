@@ -252,10 +252,14 @@ def _walk(
     *,
     partner_side: bool,
 ) -> None:
-    """Write the transitions of ``path`` (and a message on longer ones) and set the final state."""
+    """Write the transitions of ``path`` (and a message on longer ones) and set the final state. Every
+    moment lies between ``started`` and now: a demo's history never happens in the future."""
     recipient, sender = (Side.partner, Side.team) if partner_side else (Side.team, Side.partner)
+    now = utcnow()
     moment, previous = started, None
-    for status in path:
+    for index, status in enumerate(path):
+        if index:
+            moment = min(moment + timedelta(hours=ctx.rng.randint(4, 96)), now)
         side = sender if status in (S.submitted, S.cancelled) else recipient
         session.add(
             ReferralTransition(
@@ -267,7 +271,7 @@ def _walk(
                 occurred_at=moment,
             )
         )
-        previous, moment = status, moment + timedelta(hours=ctx.rng.randint(4, 96))
+        previous = status
     final = path[-1]
     texts: dict[str, Any] = {
         S.declined: {"status_reason": "Past niet bij ons aanbod; verwezen naar het wijkteam."},
@@ -284,6 +288,6 @@ def _walk(
                 side=recipient,
                 author_subject="demo",
                 body="Eerste gesprek gepland; we houden jullie op de hoogte.",
-                created_at=started + timedelta(days=1),
+                created_at=min(started + timedelta(days=1), moment),
             )
         )

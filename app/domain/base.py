@@ -55,6 +55,14 @@ def utcnow() -> datetime:
     return CLOCK.now()
 
 
+def iso_timestamp(moment: datetime) -> str:
+    """A timestamp as the API writes it everywhere (REST, GraphQL, webhooks, exports): UTC with ``Z``,
+    microseconds only when there are any, i.e. as pydantic writes a UTC datetime. The read model's
+    SQL writes the same format (``readmodel.sql.iso_utc``)."""
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
 def uuid_pk() -> Any:
     return Field(default_factory=uuid.uuid4, primary_key=True)
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -82,3 +83,11 @@ def json_list(document: Any, *order_by: Any) -> Any:
     decoded to Python when SQLAlchemy reads it."""
     aggregated = sa.func.json_agg(aggregate_order_by(document, *order_by) if order_by else document)
     return sa.type_coerce(sa.func.coalesce(aggregated, sa.text("'[]'::json")), sa.JSON)
+
+
+def api_json(document: str) -> bytes:
+    """A JSON document made by PostgreSQL as the API sends JSON: compact, as pydantic writes it.
+    PostgreSQL writes ``json_build_object`` as ``{"key" : value}`` and ``json_agg`` with ``", "``
+    between elements (its text format, with no setting to change it); one pass of orjson makes the
+    bytes the same as every other answer's (a 50-household page: well under a tenth of a millisecond)."""
+    return orjson.dumps(orjson.loads(document))

@@ -10,6 +10,7 @@ are made once here, so every request passes the same tuple of rules and the cach
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -23,7 +24,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 
+from app.domain.base import iso_timestamp
 from app.graphql.arguments import ArgumentRules
 from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
 from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
@@ -54,6 +57,16 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
     ]
 
 
+# Timestamps as the REST API writes them (UTC, ``Z``), not strawberry's ``isoformat`` (``+00:00``);
+# input is parsed as strawberry's own DateTime parses it.
+DATETIME = strawberry.scalar(
+    name="DateTime",
+    description="Date with time (ISO 8601, UTC, written with Z)",
+    serialize=iso_timestamp,
+    parse_value=DateTimeDefinition.parse_value,
+)
+
+
 def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry.Schema:
     return ErrorLoggingSchema(
         query=Query,
@@ -61,5 +74,5 @@ def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry
         # Problem types are reached through unions; listing them keeps the SDL stable.
         types=[NotFoundProblem, ForbiddenProblem, ConflictProblem, StaleVersionProblem, InvalidInputProblem],
         extensions=extensions(settings, limits),
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME}),
     )

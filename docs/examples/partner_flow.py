@@ -1,10 +1,11 @@
 """A partner organisation's whole flow against the Wijkwerk API, with httpx.
 
-    python docs/examples/partner_flow.py --base-url https://wijkwerk.example \\
-        --client-id debt-help --buurt-code BU03630001 [--webhook-url https://partner.example/hooks]
+    .venv/bin/python docs/examples/partner_flow.py --base-url https://wijkwerk.example \\
+        --client-id debt-help --buurt-code BU99990101 [--webhook-url https://partner.example/hooks]
 
 The client secret comes from the ``WIJKWERK_CLIENT_SECRET`` environment variable (never a command-line
-argument: it would end up in the shell history). The steps:
+argument: it would end up in the shell history). It needs httpx and standardwebhooks: run it with the
+project's Python (``.venv/bin/python``) or install those two. The steps:
 
 1. get an access token (OAuth 2 client credentials);
 2. optionally subscribe a webhook URL to referral events (store the returned secret);

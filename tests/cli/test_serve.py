@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +20,10 @@ import httpx
 import psutil
 import pytest
 
+from tests.demo.live import EXIT_TIMEOUT, HOST, Served, serve, stop_leftovers, wait_ready
+
 pytestmark = pytest.mark.slow
 
-READY_TIMEOUT = 240.0  # initdb + migrations + demo data on a busy two-core machine
-EXIT_TIMEOUT = 60.0
-HOST = "127.0.0.1"
 DEMO_USERS = {
     "generalist_a",
     "generalist_b",
@@ -42,84 +35,13 @@ DEMO_USERS = {
 }
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    port: int
-    data_dir: Path
-    log: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def logs(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def postmaster_pid(self) -> int:
-        return int((self.data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).parent / "wijkwerk"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "WIJKWERK_DATABASE_URL"}}
-    env = {k: v for k, v in env.items() if not k.startswith("WIJKWERK_")}
-    data_dir = tmp_path / "data"
-    env.update({"WIJKWERK_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*_command(), "serve", "--demo", "--host", HOST, "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    running = Served(process, port, data_dir, log)
+    running = serve(tmp_path, tmp_path / "data")
     try:
         yield running
     finally:
-        _stop_leftovers(running)
-
-
-def _stop_leftovers(served: Served) -> None:
-    """Whatever the test's outcome, leave no server or postmaster of ours behind."""
-    if served.process.poll() is None:
-        served.process.kill()
-        served.process.wait(timeout=EXIT_TIMEOUT)
-    try:
-        pid = served.postmaster_pid()
-    except (OSError, ValueError, IndexError):
-        return
-    if psutil.pid_exists(pid):
-        os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
-        psutil.Process(pid).wait(timeout=EXIT_TIMEOUT)
-
-
-async def _wait_ready(served: Served) -> float:
-    started = time.monotonic()
-    async with httpx.AsyncClient(base_url=served.base_url, timeout=5.0) as http:
-        while time.monotonic() - started < READY_TIMEOUT:
-            assert served.process.poll() is None, f"serve exited early:\n{served.logs()}"
-            try:
-                if (await http.get("/readyz")).status_code == 200:
-                    return time.monotonic() - started
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.25)
-    raise AssertionError(f"not ready within {READY_TIMEOUT}s:\n{served.logs()}")
+        stop_leftovers(running)
 
 
 def _check_credentials_shape(path: Path) -> dict[str, Any]:
@@ -168,7 +90,7 @@ async def _finish(reader: Any, writer: Any, rest: bytes) -> tuple[int, dict[str,
 
 
 async def test_serve_demo_cold_start_token_and_graceful_sigterm(served: Served) -> None:
-    cold_start = await _wait_ready(served)
+    cold_start = await wait_ready(served)
     print(f"\ncold start of `wijkwerk serve --demo` (fresh data folder, to /readyz 200): {cold_start:.1f}s")
 
     credentials = _check_credentials_shape(served.data_dir / "demo-credentials.json")

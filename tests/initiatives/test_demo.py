@@ -1,5 +1,5 @@
-"""The demo networks: two networks, year plans within budget, ~50 initiatives in every state, grants;
-loading twice adds nothing."""
+"""The demo networks: two networks, year plans within budget, ~50 current initiatives in every state
+(made through the services), grants, and a history of past quarters; loading twice adds nothing."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.demo.initiative_history import INITIATOR
 from tests.support.demo import load_demo_into
 
-COUNTS = text(
-    "SELECT i.status, count(*) FROM initiatives i JOIN resident_networks n ON n.id = i.network_id "
-    "JOIN municipalities m ON m.id = n.municipality_id WHERE m.code = 'GM9999' GROUP BY 1"
+DEMO = (
+    "FROM initiatives i JOIN resident_networks n ON n.id = i.network_id "
+    "JOIN municipalities m ON m.id = n.municipality_id WHERE m.code = 'GM9999' "
 )
+COUNTS = text(f"SELECT i.status, count(*) {DEMO} AND i.initiator_name <> :history GROUP BY 1")
+HISTORY = text(f"SELECT count(*), max(i.created_at) < now() {DEMO} AND i.initiator_name = :history")
 NETWORKS = """{ networks(municipality: "GM9999") {
   name area { code } yearPlans { year budgetCents spentCents } grants { decision amountCents reason } } }"""
 
@@ -21,9 +24,12 @@ async def test_demo_initiatives(app: FastAPI, client: httpx.AsyncClient) -> None
     await load_demo_into(app)
     await load_demo_into(app)
     async with app.state.db.transaction() as session:
-        counts = {status: n for status, n in await session.execute(COUNTS)}
+        counts = {status: n for status, n in await session.execute(COUNTS, {"history": INITIATOR})}
+        history, all_past = (await session.execute(HISTORY, {"history": INITIATOR})).one()
     assert set(counts) == {"idea", "requested", "granted", "rejected", "running", "completed"}
     assert 45 <= sum(counts.values()) <= 60
+    # The history: every past quarter of both networks (its size follows the demo's --households).
+    assert history >= 2 * 12 and all_past
     body = (await client.post("/graphql", json={"query": NETWORKS})).json()
     networks = body["data"]["networks"]
     assert len(networks) == 2
@@ -34,5 +40,10 @@ async def test_demo_initiatives(app: FastAPI, client: httpx.AsyncClient) -> None
         )
         assert {g["decision"] for g in network["grants"]} == {"GRANTED", "REJECTED"}
         assert all(g["reason"] is None for g in network["grants"])  # anonymous: reasons are private
-    listed = (await client.get("/api/v1/initiatives", params={"municipality": "GM9999", "limit": 100})).json()
-    assert len(listed["items"]) == sum(counts.values()) - counts["idea"]
+    # Ideas are not public; every other state is.
+    public: dict[str, str | int] = {"municipality": "GM9999", "limit": 100}
+    ideas = (await client.get("/api/v1/initiatives", params={**public, "status": "idea"})).json()
+    assert ideas["items"] == []
+    for status in ("requested", "granted", "rejected", "running", "completed"):
+        listed = (await client.get("/api/v1/initiatives", params={**public, "status": status})).json()
+        assert listed["items"], status

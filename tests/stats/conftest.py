@@ -7,14 +7,14 @@ import pytest
 from fastapi import FastAPI
 
 from app.domain.organisation.models import Area, Municipality, Team, TeamArea
-from tests.factories import World, next_code
+from tests.factories import World, free_place_code
 from tests.stats.data import Place
 
 
 @pytest.fixture
 async def place(app: FastAPI, world: World) -> Place:
-    n = next_code()
     async with app.state.db.transaction() as session:
+        n = await free_place_code(session)
         municipality = Municipality(code=f"GM{n % 10_000:04d}", name=f"Statgemeente {n}")
         session.add(municipality)
         await session.flush()

@@ -402,10 +402,10 @@ async def test_the_relay_command_entry_point_delivers_what_is_due(
     with Receiver() as receiver:
         await subscribe(p, receiver.url())
         await p.inbound("partner_a")
-        claimed = await run_relay(
+        tally = await run_relay(
             loopback, migrated, once=True, config=RelayConfig(organisation_ids=organisations)
         )
-        assert claimed == 1 and len(receiver.received) == 1
+        assert tally.delivered == 1 and len(receiver.received) == 1
         stop = asyncio.Event()
         loop_task = asyncio.create_task(
             run_relay(

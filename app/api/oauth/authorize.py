@@ -44,12 +44,8 @@ from app.api.oauth.requests import (
     with_params,
 )
 from app.domain.errors import RateLimited
-from app.domain.identity.grants import (
-    InvalidScope,
-    grant_scopes,
-    issue_code,
-    user_permitted_scopes,
-)
+from app.domain.identity.codes import issue_code
+from app.domain.identity.grants import InvalidScope, grant_scopes, user_permitted_scopes
 from app.domain.identity.models import User
 from app.domain.identity.passwords import SecretHasher
 from app.security.scopes import PERSON_ROLES, parse_scope

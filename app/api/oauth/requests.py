@@ -11,7 +11,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.identity.clients import load_client
-from app.domain.identity.grants import is_valid_code_challenge
+from app.domain.identity.codes import is_valid_code_challenge
 from app.domain.identity.models import OAuthClient
 from app.security.scopes import Scope, parse_scope
 

@@ -11,6 +11,8 @@ a web framework while our storage (clients, codes, keys) is async SQLAlchemy.
 
 from __future__ import annotations
 
+import uuid
+
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import (
     InvalidGrantError,
@@ -39,13 +41,8 @@ from app.api.oauth.forms import (
     read_form,
 )
 from app.domain.identity.clients import authenticate_client, load_client
-from app.domain.identity.grants import (
-    InvalidGrant,
-    InvalidScope,
-    mint_for_client,
-    mint_for_user,
-    redeem_code,
-)
+from app.domain.identity.codes import redeem_code
+from app.domain.identity.grants import InvalidGrant, InvalidScope, mint_for_client, mint_for_user
 from app.domain.identity.models import ClientAuthMethod, OAuthClient, RefreshToken, User
 from app.domain.identity.refresh import (
     issue_refresh_token,
@@ -174,7 +171,9 @@ async def _authorization_code(
         )
     except InvalidGrant as error:
         raise InvalidGrantError(description=str(error)) from error
-    return await _user_tokens(request, session, client, redeemed.user, redeemed.scopes)
+    return await _user_tokens(
+        request, session, client, redeemed.user, redeemed.scopes, family=redeemed.family_id
+    )
 
 
 async def _refresh_token(
@@ -194,7 +193,7 @@ async def _refresh_token(
     except InvalidScope as error:
         raise InvalidScopeError(description=str(error)) from error
     return await _user_tokens(
-        request, session, client, redeemed.user, redeemed.scopes, keep=redeemed.keep, parent=redeemed.token
+        request, session, client, redeemed.user, redeemed.scopes, keep=redeemed.keep, family=redeemed.token
     )
 
 
@@ -205,10 +204,11 @@ async def _user_tokens(
     user: User,
     scopes: set[str],
     *,
+    family: uuid.UUID | RefreshToken,
     keep: set[str] | None = None,
-    parent: RefreshToken | None = None,
 ) -> TokenResponse:
-    """An access token for a person and, for people's apps, the next refresh token (scopes ``keep``)."""
+    """An access token for a person and, for people's apps, the next refresh token (scopes ``keep``):
+    the first of the sign-in's ``family``, or the successor of the presented token."""
     settings = app_settings(request)
     keyring = await request.app.state.token_verifier.keys()
     try:
@@ -218,7 +218,7 @@ async def _user_tokens(
     refresh_token = None
     if may_refresh(client):
         refresh_token = await issue_refresh_token(
-            session, settings, client=client, user=user, scopes=keep or granted, parent=parent
+            session, settings, client=client, user=user, scopes=keep or granted, family=family
         )
     return TokenResponse(
         access_token=access_token,

@@ -90,7 +90,7 @@ async def list_households(
     found = await household_page_json(uow, principal, filters.given(), limit=page.limit, after=page.after)
     following = orjson.dumps(page.cursor_after(found.last))
     return Response(
-        b'{"items":' + found.items.encode() + b',"next_cursor":' + following + b"}",
+        b'{"items":' + found.items + b',"next_cursor":' + following + b"}",
         media_type="application/json",
     )
 

@@ -88,6 +88,9 @@ class AuthorizationCode(SQLModel, table=True):
     code_challenge: str = Field(max_length=128)
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     used_at: datetime | None = tz_datetime()
+    # Set when the code is used: the refresh-token family of that sign-in, which the code presented
+    # again revokes (RFC 6749 §4.1.2).
+    refresh_family_id: uuid.UUID | None = None
     created_at: datetime = timestamp_now()
 
 

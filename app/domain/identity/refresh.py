@@ -24,10 +24,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -54,14 +55,17 @@ async def issue_refresh_token(
     client: OAuthClient,
     user: User,
     scopes: set[str],
-    parent: RefreshToken | None = None,
+    family: uuid.UUID | RefreshToken,
 ) -> str:
-    """A new refresh token: the first of a family (after sign-in), or the successor of ``parent``."""
+    """A new refresh token: the first of the sign-in's family (its id named when the code was used), or
+    the successor of the presented token."""
     now = utcnow()
-    if parent is None:
-        family_id, expires = uuid.uuid4(), now + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    if isinstance(family, RefreshToken):
+        parent: RefreshToken | None = family
+        family_id, expires = family.family_id, family.expires_at
     else:
-        family_id, expires = parent.family_id, parent.expires_at
+        parent, family_id = None, family
+        expires = now + timedelta(seconds=settings.refresh_token_ttl_seconds)
     token = secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
@@ -167,16 +171,15 @@ async def revoke_user_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) 
     )
 
 
-def ended_tokens(now: datetime) -> SelectOfScalar[uuid.UUID]:
-    """Ids of the tokens whose family has ended at ``now``: none of its tokens could still be redeemed
-    (each is used, revoked, or past the family's end or its idle end). A used token of a *live* family
-    is kept: presented again, it must still revoke the family. An ended family never revives (new
-    tokens come only from redeeming a live one), so deleting its rows changes no answer."""
+def family_lives(family_id: Mapped[Any], now: datetime) -> sa.Exists:
+    """Whether a token of the family ``family_id`` (a column of the outer query) could still be redeemed
+    at ``now``: one that is neither used nor revoked, nor past the family's end or its idle end. An
+    ended family never revives (new tokens come only from redeeming a live one)."""
     live = aliased(RefreshToken)
-    redeemable = (
+    return (
         select(live.id)
         .where(
-            col(live.family_id) == col(RefreshToken.family_id),
+            col(live.family_id) == family_id,
             col(live.used_at).is_(None),
             col(live.revoked_at).is_(None),
             col(live.expires_at) > now,
@@ -184,4 +187,9 @@ def ended_tokens(now: datetime) -> SelectOfScalar[uuid.UUID]:
         )
         .exists()
     )
-    return select(RefreshToken.id).where(~redeemable)
+
+
+def ended_tokens(now: datetime) -> SelectOfScalar[uuid.UUID]:
+    """Ids of the tokens whose family has ended at ``now``. A used token of a *live* family is kept:
+    presented again, it must still revoke the family. Deleting an ended family changes no answer."""
+    return select(RefreshToken.id).where(~family_lives(col(RefreshToken.family_id), now))

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
 from app.db import RawStatement
-from app.domain.documents import constant, json_object
+from app.domain.documents import api_json, constant, json_object
 from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household
 from app.domain.households.repository import FILTER_TYPES, household_filter, household_select
@@ -92,7 +92,7 @@ def household_page(filters: frozenset[str], after: bool) -> RawStatement:
 
 @dataclass(frozen=True)
 class HouseholdPage:
-    items: str  # a JSON array of HouseholdRead, made by PostgreSQL
+    items: bytes  # a JSON array of HouseholdRead, made by PostgreSQL
     last: tuple[datetime, uuid.UUID] | None  # the key of the last item when more follow
 
 
@@ -108,7 +108,7 @@ async def household_page_json(
     access-log row (action list) written by the same statement."""
     entry = uow.log(principal, resource=RESOURCE, action=AccessAction.list)
     if not takes_case_worker_rule(principal):  # visible_to is false for them: nothing to list
-        return HouseholdPage("[]", None)
+        return HouseholdPage(b"[]", None)
     statement = household_page(frozenset(filters), after is not None)
     values = {**entry.params(), **filters, "worker_id": principal.worker_id, "limit": limit}
     if after is not None:
@@ -116,4 +116,4 @@ async def household_page_json(
     row = await uow.fetch_one(statement, values)
     uow.written_by_statement(entry)
     last = (row["last_created_at"], row["last_id"][0]) if row["found"] > limit else None
-    return HouseholdPage(str(row["items"]), last)
+    return HouseholdPage(api_json(str(row["items"])), last)

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from app.db import RawStatement
 from app.domain.assessments.rules import derive_tier
-from app.domain.documents import iso_utc_sql
+from app.domain.documents import api_json, iso_utc_sql
 from app.domain.errors import NotFound
 from app.domain.households.access import case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household
@@ -162,4 +162,4 @@ async def overview_json(uow: UnitOfWork, principal: Principal, household_id: uui
 
 def _with_tier(scores: list[int], body: str) -> bytes:
     # The document is a JSON object: put the tier in front of its first member.
-    return b'{"tier":' + orjson.dumps(derive_tier(scores)) + b"," + body[1:].encode()
+    return b'{"tier":' + orjson.dumps(derive_tier(scores)) + b"," + api_json(body)[1:]

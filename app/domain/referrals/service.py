@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.domain.base import utcnow
+from app.domain.base import iso_timestamp, utcnow
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.rules import local_today
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -276,7 +276,7 @@ def event_body(
         "referral_id": str(referral["id"]),
         "direction": referral["direction"],
         "status": referral["status"],
-        "occurred_at": occurred_at.isoformat(),
+        "occurred_at": iso_timestamp(occurred_at),
         **extra,
     }
     return outbox.payload(event_type, occurred_at, data)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.base import table_of
+from app.domain.base import iso_timestamp, table_of
 from app.domain.documents import json_list, json_object
 from app.domain.organisation.models import Area
 from app.domain.referrals.models import Referral, ReferralMessage, ReferralTransition
@@ -73,7 +73,7 @@ async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any
         )
         for message in rows.scalars():
             messages[message.referral_id].append(
-                {"side": message.side, "body": message.body, "created_at": message.created_at.isoformat()}
+                {"side": message.side, "body": message.body, "created_at": iso_timestamp(message.created_at)}
             )
     return [{**read.model_dump(mode="json"), "messages": messages[read.id]} for read in reads]
 

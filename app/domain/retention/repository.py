@@ -18,6 +18,7 @@ from app.domain.base import table_of
 from app.domain.consents.models import Consent
 from app.domain.households.models import ContactMoment, Household, HouseholdStatus
 from app.domain.idempotency.models import IdempotencyKey
+from app.domain.identity.codes import spent_codes
 from app.domain.identity.models import AuthorizationCode, RefreshToken, UsedClientAssertion
 from app.domain.identity.refresh import ended_tokens
 from app.domain.plans.models import Plan
@@ -270,16 +271,12 @@ async def delete_client_assertions(session: AsyncSession, cutoff: datetime, limi
     return _count(await session.execute(sa.delete(assertions).where(key.in_(doomed))))
 
 
-def _expired_codes(cutoff: datetime) -> Any:
-    return select(AuthorizationCode.code_hash).where(col(AuthorizationCode.expires_at) < cutoff)
-
-
 async def count_authorization_codes(session: AsyncSession, cutoff: datetime) -> int:
-    return await _scalar_count(session, _expired_codes(cutoff))
+    return await _scalar_count(session, spent_codes(cutoff))
 
 
 async def delete_authorization_codes(session: AsyncSession, cutoff: datetime, limit: int) -> int:
-    doomed = _expired_codes(cutoff).limit(limit).with_for_update(skip_locked=True)
+    doomed = spent_codes(cutoff).limit(limit).with_for_update(skip_locked=True)
     codes = table_of(AuthorizationCode)
     return _count(
         await session.execute(sa.delete(codes).where(codes.c.code_hash.in_(doomed.scalar_subquery())))

@@ -24,7 +24,7 @@ class Category(StrEnum):
     outbox_events = "outbox_events"  # webhook events with nothing left to deliver
     idempotency_keys = "idempotency_keys"  # stored answers past their replay window
     client_assertions = "client_assertions"  # jti of used private_key_jwt assertions, expired
-    authorization_codes = "authorization_codes"  # expired one-time codes
+    authorization_codes = "authorization_codes"  # expired one-time codes (a used one: once its sign-in ended)
     refresh_tokens = "refresh_tokens"  # every token of a sign-in family that has ended
     change_feed = "change_feed"  # sync change rows older than the horizon
 

@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain.documents import api_json
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.households.access import takes_case_worker_rule
 from app.domain.retention.rules import cursor_too_old
@@ -50,7 +51,7 @@ class SyncBatch:
     position: SyncPosition
     has_more: bool
     reset: bool = False
-    upserts: str = "[]"  # a JSON array of ``SyncUpsert`` objects, made by PostgreSQL
+    upserts: bytes = b"[]"  # a JSON array of ``SyncUpsert`` objects, made by PostgreSQL
     tombstones: list[Document] = field(default_factory=list)
 
 
@@ -160,7 +161,7 @@ class _Page:
 
     async def documents(
         self, wanted: Wanted, whole: list[uuid.UUID]
-    ) -> tuple[str, set[tuple[str, uuid.UUID]]]:
+    ) -> tuple[bytes, set[tuple[str, uuid.UUID]]]:
         """The upserts of the ``wanted`` objects and of every object of the ``whole`` households, as
         a JSON array, and which (entity, id) were found; the access-log entries with them."""
         values = {
@@ -170,4 +171,4 @@ class _Page:
         }
         found = await self.uow.fetch_one(repo.documents(self.registry), values)
         self.uow.written_by_statement(self.entry)
-        return str(found["upserts"]), set(zip(found["entities"], found["ids"], strict=True))
+        return api_json(str(found["upserts"])), set(zip(found["entities"], found["ids"], strict=True))

@@ -17,7 +17,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.base import table_of
+from app.domain.base import iso_timestamp, table_of
 from app.domain.consents.repository import LOCAL_TODAY_SQL
 from app.domain.unit_of_work.events import ConsentWithdrawn
 from app.domain.unit_of_work.work import UnitOfWork
@@ -28,7 +28,7 @@ _deliveries = table_of(WebhookDelivery)
 
 def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
     """A thin Standard Webhooks payload: type, timestamp and ids/status only, never personal data."""
-    return {"type": str(event_type), "timestamp": occurred_at.isoformat(), "data": data}
+    return {"type": str(event_type), "timestamp": iso_timestamp(occurred_at), "data": data}
 
 
 async def enqueue(

@@ -18,6 +18,7 @@ import random
 import signal
 import time
 import uuid
+from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,46 @@ class RelayConfig:
     per_target: int = 16  # at most this many connections (requests in flight) to one target address
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What a relay's rounds made of the deliveries they claimed."""
+
+    delivered: int = 0
+    retried: int = 0  # the attempt failed; another one is scheduled (backoff)
+    dead: int = 0  # the last attempt failed; only a redelivery through the API sends it again
+    cancelled: int = 0  # not sent: the subscription is paused or the consent withdrawn
+    failures: Counter[str] = field(default_factory=Counter)  # failed attempts by error category
+
+    @classmethod
+    def of(cls, results: list[Result]) -> Tally:
+        statuses = Counter(result.status for result in results)
+        return cls(
+            delivered=statuses[DeliveryStatus.succeeded],
+            retried=statuses[DeliveryStatus.pending],
+            dead=statuses[DeliveryStatus.dead],
+            cancelled=statuses[DeliveryStatus.cancelled],
+            failures=Counter(
+                result.error or "unknown"
+                for result in results
+                if result.status in {DeliveryStatus.pending, DeliveryStatus.dead}
+            ),
+        )
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            self.delivered + other.delivered,
+            self.retried + other.retried,
+            self.dead + other.dead,
+            self.cancelled + other.cancelled,
+            self.failures + other.failures,
+        )
+
+    @property
+    def nothing_delivered(self) -> bool:
+        """Attempts were made and none arrived (a run that found nothing due is not a failure)."""
+        return self.delivered == 0 and self.retried + self.dead > 0
+
+
 def message_id(job: Job) -> str:
     return f"msg_{job.event_id.hex}"
 
@@ -74,6 +115,7 @@ class Relay:
         self.box = SecretBox(settings.secret("secret_key"))
         self.resolver = resolver
         self.rng = rng or random.SystemRandom()
+        self.tally = Tally()  # of every round since the relay started
         self.http = Sender(
             connect_timeout=self.config.connect_timeout,
             read_timeout=self.config.read_timeout,
@@ -100,8 +142,18 @@ class Relay:
                 return 0
             results = await _Round(self).deliver(jobs)
             await relay_repository.record(session, results)
-        sent = sum(1 for r in results if r.status is DeliveryStatus.succeeded)
-        log.info("relay round", extra={"claimed": len(jobs), "succeeded": sent})
+        tally = Tally.of(results)
+        self.tally += tally
+        log.info(
+            "relay round",
+            extra={
+                "claimed": len(jobs),
+                "succeeded": tally.delivered,
+                "retried": tally.retried,
+                "dead": tally.dead,
+                "failures": dict(tally.failures),
+            },
+        )
         return len(jobs)
 
     async def drain(self, *, due_by: datetime | None = None) -> int:
@@ -255,11 +307,11 @@ async def run_relay(
     once: bool = False,
     stop: asyncio.Event | None = None,
     config: RelayConfig | None = None,
-) -> int:
+) -> Tally:
     """The ``wijkwerk relay`` entry point. Without a database URL it joins the embedded server.
 
     ``once``: deliver what is due now and return (for cron or a smoke test). Otherwise run until
-    SIGINT/SIGTERM or ``stop``. Returns the number of deliveries claimed.
+    SIGINT/SIGTERM or ``stop``. Returns what became of the deliveries it claimed.
     """
     url = database_url or settings.database_url
     if url is None:
@@ -271,10 +323,10 @@ async def run_relay(
     relay = Relay(db, settings, config)
     try:
         if once:
-            return await relay.drain()
-        stop = stop or _stop_on_signals()
-        await relay.run(stop)
-        return 0
+            await relay.drain()
+        else:
+            await relay.run(stop or _stop_on_signals())
+        return relay.tally
     finally:
         await relay.aclose()
         await db.dispose()
