@@ -125,7 +125,7 @@ async def break_glass(
     return await team.break_glass(uow, principal, household_id, body.reason)
 
 
-GRANT = HOUSEHOLD + "/break-glass/{grant_id}"
+GRANT = HOUSEHOLD + "/break-glass/{grant_id:uuid}"
 
 
 @router.get(
