@@ -20,17 +20,18 @@ from functools import cache
 
 from app.db import Database
 from app.domain.assessments import sync_and_export as assessments
+from app.domain.assessments.rules import NO_TIER, Tier
 from app.domain.consents import sync_and_export as consents
 from app.domain.households import sync_and_export as households
 from app.domain.households.bsn import protector
 from app.domain.identity.tokens import TokenVerifier, build_token_verifier
 from app.domain.plans import sync_and_export as plans
-from app.domain.plans.handlers import network_person_removing
+from app.domain.plans.handlers import household_closed, network_person_removing
 from app.domain.referrals import sync_and_export as referrals
 from app.domain.self_service.signin import member_lookup
 from app.domain.stats.catalogue import CATALOGUE
 from app.domain.support_network import sync_and_export as support_network
-from app.domain.unit_of_work.events import ConsentWithdrawn, Event, NetworkPersonRemoving
+from app.domain.unit_of_work.events import ConsentWithdrawn, Event, HouseholdClosed, NetworkPersonRemoving
 from app.domain.unit_of_work.registries import ExportRegistry, SyncRegistry
 from app.domain.unit_of_work.work import Handler, Wiring
 from app.domain.webhooks.outbox import cancel_for_withdrawn_consent
@@ -57,6 +58,7 @@ EXPORT_SECTIONS = (
 EVENT_HANDLERS: dict[type[Event], tuple[Handler, ...]] = {
     ConsentWithdrawn: (cancel_for_withdrawn_consent,),
     NetworkPersonRemoving: (network_person_removing,),
+    HouseholdClosed: (household_closed,),
 }
 
 
@@ -80,4 +82,7 @@ def checked_settings(settings: Settings) -> Settings:
     unknown = sorted(set(settings.stats_public_measures) - set(CATALOGUE))
     if unknown:
         raise ValueError(f"stats_public_measures: not catalogue measures: {', '.join(unknown)}")
+    tiers = {*(str(t) for t in Tier), NO_TIER}
+    if set(settings.worklist_contact_weeks) != tiers:
+        raise ValueError(f"worklist_contact_weeks: give weeks for exactly these: {', '.join(sorted(tiers))}")
     return settings

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.bootstrap import wiring
+from app.cli_areas import areas_app
 from app.cli_jobs import purge, relay, stats_app
 from app.cli_support import (
     choice,
@@ -427,6 +428,7 @@ def keys_rotate() -> None:
 app.command()(relay)
 app.command()(purge)
 app.add_typer(stats_app, name="stats")
+app.add_typer(areas_app, name="areas")
 
 
 def main() -> None:

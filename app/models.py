@@ -3,6 +3,7 @@
 A new context adds one import line here.
 """
 
+from app.domain.areas import models as areas_models
 from app.domain.assessments import models as assessments_models
 from app.domain.base import metadata
 from app.domain.consents import models as consents_models
@@ -18,12 +19,15 @@ from app.domain.retention import models as retention_models
 from app.domain.self_service import models as self_service_models
 from app.domain.support_network import models as support_network_models
 from app.domain.unit_of_work import access_log as access_log_models
+from app.domain.unit_of_work import burden as burden_models
 from app.domain.unit_of_work import change_feed as change_feed_models
 from app.domain.webhooks import models as webhooks_models
 
 __all__ = [
     "access_log_models",
+    "areas_models",
     "assessments_models",
+    "burden_models",
     "change_feed_models",
     "consents_models",
     "households_models",

@@ -166,6 +166,23 @@ class Settings(BaseSettings):
     # `wijkwerk stats refresh`, e.g. from cron at this interval).
     stats_refresh_seconds: int = Field(default=900, ge=60)
 
+    # Plans: the evaluation date an agreed plan gets when none was given, in months after the agreement
+    # (and after each evaluation, unless the evaluation names the next date).
+    plan_evaluation_months: int = Field(default=3, ge=1, le=24)
+
+    # The worklist (docs/worklist.md): an item shows this many days before it is due; the thresholds
+    # behind its items. Contact weeks per 80-20-5 tier (and "none" before any assessment), as JSON.
+    worklist_horizon_days: int = Field(default=14, ge=0, le=90)
+    worklist_contact_weeks: dict[str, int] = Field(
+        default_factory=lambda: {"specialist": 2, "support": 4, "self_reliant": 8, "none": 4}
+    )
+    worklist_inbound_decision_days: int = Field(default=3, ge=0, le=60)
+    worklist_partner_response_days: int = Field(default=10, ge=1, le=120)
+    worklist_consent_expiry_days: int = Field(default=30, ge=1, le=365)
+    worklist_plan_agreement_days: int = Field(default=42, ge=1, le=365)
+    worklist_break_glass_review_days: int = Field(default=7, ge=0, le=60)
+    worklist_aftercare_weeks: int = Field(default=13, ge=1, le=104)
+
     # Webhook targets on private/loopback/link-local addresses (development and tests only).
     webhook_allow_private_targets: bool = False
 
@@ -184,6 +201,21 @@ class Settings(BaseSettings):
         # Whether each is a catalogue measure is checked where the catalogue is known
         # (``app.bootstrap.checked_settings``, when the app or a job starts).
         return list(dict.fromkeys(value))
+
+    @field_validator("worklist_contact_weeks", mode="before")
+    @classmethod
+    def _parse_contact_weeks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("worklist_contact_weeks")
+    @classmethod
+    def _contact_weeks_range(cls, value: dict[str, int]) -> dict[str, int]:
+        # Which keys are tiers is checked where the tiers are known (``app.bootstrap.checked_settings``).
+        if any(not 1 <= weeks <= 104 for weeks in value.values()):
+            raise ValueError("worklist_contact_weeks: every value is a number of weeks from 1 to 104")
+        return value
 
     @field_validator("oidc_role_map", mode="before")
     @classmethod

@@ -34,10 +34,13 @@ IfMatch = Annotated[
 ]
 
 
-def expected_version(if_match: str | None) -> ExpectedVersion:
-    """The version an ``If-Match`` header names (strong comparison: one strong ETag of ours)."""
+def expected_version(if_match: str | None, in_body: int | None = None) -> ExpectedVersion:
+    """The version an ``If-Match`` header names (strong comparison: one strong ETag of ours), or, for
+    the status changes that take it, the ``expected_version`` of the body (the header wins when both
+    are sent). A client that kept the version a create or an earlier change answered needs no read
+    before changing the status."""
     if not if_match:
-        return ExpectedVersion.none()
+        return ExpectedVersion(in_body) if in_body is not None else ExpectedVersion.none()
     value = if_match.strip()
     if not (len(value) > 2 and value.startswith('"') and value.endswith('"')):
         return ExpectedVersion(None, malformed=True)

@@ -11,8 +11,9 @@ walks every route to make sure none is left without a requirement unless it is o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
@@ -20,6 +21,7 @@ from fastapi.security import OAuth2, SecurityScopes
 from app.api.strict import refuse_undeclared_input
 from app.domain.identity.passwords import SecretHasher
 from app.domain.unit_of_work.access_log import AccessOutcome
+from app.domain.unit_of_work.burden import fields_entered
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.errors import InsufficientScope
 from app.security.principal import Principal
@@ -105,7 +107,21 @@ async def logged_caller(
         principal, resource=resource, action=action, household_id=household_id, resource_id=resource_id
     )
     await refuse_undeclared_input(request)
+    if request.method not in READ_METHODS and principal.worker_id is not None:
+        # A worker's write: counted, with the fields it carries, for the households it changes.
+        uow.count_writes(fields_entered(await _json_body(request)))
     return principal
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body (read once already, to parse it: Starlette keeps it), or None."""
+    try:
+        return orjson.loads(await request.body()) if await request.body() else None
+    except orjson.JSONDecodeError:
+        return None
 
 
 async def authenticated(request: Request, authorization: Authorization) -> Principal:

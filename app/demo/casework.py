@@ -31,7 +31,16 @@ from app.demo.households import OrderedIds, allow_bulk_statements, analyze, copy
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.base import utcnow
 from app.domain.households.models import Household, HouseholdStatus, Member, RecordedBy
-from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal, PlanStatus
+from app.domain.plans.models import (
+    GoalResult,
+    PerformerKind,
+    Plan,
+    PlanAction,
+    PlanEvaluation,
+    PlanGoal,
+    PlanGoalEvaluation,
+    PlanStatus,
+)
 from app.domain.reference.models import LifeDomain
 from app.domain.support_network.models import Frequency, NetworkPerson, Relation, SupportKind
 from app.domain.unit_of_work.work import UnitOfWork
@@ -83,6 +92,9 @@ ACTION_COLUMNS = (
     "id", "plan_id", "goal_id", "description", "performer_kind", "network_person_id", "worker_id",
     "referral_id", "due_date", "done", "done_at", "position",
 )  # fmt: skip
+EVALUATION_COLUMNS = ("id", "plan_id", "evaluated_on", "evaluated_by", "member_ids", "household_view")
+GOAL_EVALUATION_COLUMNS = ("evaluation_id", "goal_id", "result", "note", "score")
+VIEWS = ("Het gaat beter, de post is bij.", "Nog veel zorgen over geld.", "Blij met de hulp van de buren.")
 
 
 @dataclass
@@ -95,6 +107,8 @@ class Rows:
     plans: list[tuple[Any, ...]] = field(default_factory=list)
     goals: list[tuple[Any, ...]] = field(default_factory=list)
     actions: list[tuple[Any, ...]] = field(default_factory=list)
+    evaluations: list[tuple[Any, ...]] = field(default_factory=list)
+    goal_evaluations: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,7 +141,16 @@ async def load(uow: UnitOfWork, ctx: DemoContext) -> None:
         session,
         *(
             str(m.__tablename__)
-            for m in (Assessment, AssessmentScore, NetworkPerson, Plan, PlanGoal, PlanAction)
+            for m in (
+                Assessment,
+                AssessmentScore,
+                NetworkPerson,
+                Plan,
+                PlanGoal,
+                PlanAction,
+                PlanEvaluation,
+                PlanGoalEvaluation,
+            )
         ),
     )
 
@@ -141,6 +164,8 @@ async def _insert(session: AsyncSession, rows: Rows) -> None:
         (Plan.__tablename__, PLAN_COLUMNS, rows.plans),
         (PlanGoal.__tablename__, GOAL_COLUMNS, rows.goals),
         (PlanAction.__tablename__, ACTION_COLUMNS, rows.actions),
+        (PlanEvaluation.__tablename__, EVALUATION_COLUMNS, rows.evaluations),
+        (PlanGoalEvaluation.__tablename__, GOAL_EVALUATION_COLUMNS, rows.goal_evaluations),
     ):
         await copy_rows(session, str(table), columns, batch)
 
@@ -289,7 +314,8 @@ class _Maker:
                 str(PlanStatus.active if last else PlanStatus.superseded),
                 previous,
                 None,
-                today + timedelta(days=rng.randint(30, 120)) if last else None,
+                # Some evaluations are overdue, some come up within the worklist's horizon.
+                today + timedelta(days=rng.randint(-20, 100)) if last else None,
                 made + timedelta(days=2) if agreed else None,
                 target.members[0] if agreed else None,
                 str(RecordedBy.team) if agreed else None,
@@ -299,10 +325,27 @@ class _Maker:
                 made,
             )
         )
+        goal_ids = []
         for position, domain in enumerate(problems[: rng.randint(1, 3)]):
             goal_id = self.new_id()
+            goal_ids.append(goal_id)
             rows.goals.append((goal_id, plan_id, domain, rng.randint(3, 5), None, position))
             self._actions(rows, plan_id, goal_id, people, target)
+        if agreed and not last:  # the version was evaluated before the next one replaced it
+            self._evaluation(rows, plan_id, goal_ids, target, (made + timedelta(days=28)).date())
+
+    def _evaluation(
+        self, rows: Rows, plan_id: uuid.UUID, goal_ids: list[uuid.UUID], target: Target, on: date
+    ) -> None:
+        rng = self.rng
+        evaluation_id = self.new_id()
+        members = list(target.members[:1])
+        rows.evaluations.append(
+            (evaluation_id, plan_id, on, target.coordinator_id, members, rng.choice(VIEWS))
+        )
+        for goal_id in goal_ids:
+            result = rng.choice(list(GoalResult))
+            rows.goal_evaluations.append((evaluation_id, goal_id, str(result), None, rng.randint(2, 4)))
 
     def _actions(
         self, rows: Rows, plan_id: uuid.UUID, goal_id: uuid.UUID, people: list[uuid.UUID], target: Target

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.demo import DemoContext, demo_loader
+from app.demo.areas import demo_buurt
 from app.domain.households.bsn import BsnProtector, protector
 from app.domain.households.models import (
     ClosingReason,
@@ -247,7 +248,7 @@ class OrderedIds:
 HOUSEHOLD_COLUMNS = (
     "id", "reference", "team_id", "buurt_id", "postcode", "house_number", "house_number_addition",
     "coordinator_id", "status", "confidential", "closing_reason", "registered_at", "closed_at",
-    "version", "created_at", "updated_at",
+    "version", "created_at", "updated_at", "aftercare_since",
 )  # fmt: skip
 MEMBER_COLUMNS = (
     "id", "household_id", "given_name", "family_name", "birth_date", "role", "bsn_ciphertext",
@@ -314,10 +315,6 @@ class _Maker:
         self.new_id = OrderedIds()
         self.made = 0
         self._bsn_serial = self.rng.randrange(10_000_000, 80_000_000)
-        self._buurten = {
-            team: [self.ctx.buurten[c] for c in self.ctx.buurten if c.startswith("BU9999" + prefix)]
-            for team, prefix in (("a", "01"), ("b", "02"))
-        }
 
     def batch(self, size: int, *, with_confidential: bool) -> _Batch:
         batch = _Batch(seed=self.rng.uniform(-1, 1))
@@ -346,14 +343,18 @@ class _Maker:
         workers = [k for k in ("generalist_a", "generalist_a2") if team == "a"] or ["generalist_b"]
         coordinator_key = coordinator or rng.choice(workers)
         household_id = self.new_id()
+        # An address of the team's wijk, in the buurt the demo postcode table places it.
+        low = 8900 if team == "a" else 8920
+        postcode = f"{rng.randint(low, low + 19)}{rng.choice(_LETTERS)}{rng.choice(_LETTERS)}"
+        number = rng.randint(1, 240)
         closed = status is S.closed
         row = (
             household_id,
             self._reference(),
             self.ctx.teams[team],
-            rng.choice(self._buurten[team]),
-            f"{rng.randint(8900, 8939)}{rng.choice(_LETTERS)}{rng.choice(_LETTERS)}",
-            rng.randint(1, 240),
+            self.ctx.buurten[demo_buurt(postcode, number)],
+            postcode,
+            number,
             rng.choice((None, None, None, "A", "B", "bis")),
             self.ctx.workers.get(coordinator_key),
             str(status),
@@ -366,6 +367,8 @@ class _Maker:
             1,
             registered,
             registered,
+            # In aftercare for up to four months: some aftercare periods end soon.
+            self.today - timedelta(days=rng.randint(1, 120)) if status is S.aftercare else None,
         )
         batch.households.append(row)
         self.made += 1

@@ -260,7 +260,11 @@ def _walk(
     moment, previous = started, None
     for index, status in enumerate(path):
         if index:
-            moment = min(moment + timedelta(hours=ctx.rng.randint(4, 96)), now)
+            # Clamped short of now, a minute per step still to come: the trail stays strictly in order
+            # (a tie would leave which transition came last to chance).
+            moment = min(
+                moment + timedelta(hours=ctx.rng.randint(4, 96)), now - timedelta(minutes=len(path) - index)
+            )
         side = sender if status in (S.submitted, S.cancelled) else recipient
         session.add(
             ReferralTransition(

@@ -150,7 +150,9 @@ async def test_each_write_is_one_statement_outside_a_transaction(
     agreed = await w.send(
         "POST", f"{plan_url}/agreement", {"agreed_by_member_id": member}, etag(summary.json())
     )
-    assert agreed.status_code == 200 and w.one_statement(), w.sent.all
+    # An agreement is more than a row: it dates the first evaluation, may end the intake (burden) and
+    # moves a household at intake to active (plans.agreement), so it takes the work's transaction.
+    assert agreed.status_code == 200, agreed.text
     assert agreed.json()["agreed_by_member_id"] == member and agreed.json()["actions"] == plan["actions"]
 
 

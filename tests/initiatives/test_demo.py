@@ -35,9 +35,10 @@ async def test_demo_initiatives(app: FastAPI, client: httpx.AsyncClient) -> None
     assert len(networks) == 2
     for network in networks:
         assert len(network["area"]) == 3
-        assert {p["year"] for p in network["yearPlans"]} and all(
-            0 < p["spentCents"] <= p["budgetCents"] for p in network["yearPlans"]
-        )
+        plans = network["yearPlans"]
+        # The oldest history year may hold only rejected or open requests (nothing spent, rightly).
+        assert all(0 <= p["spentCents"] <= p["budgetCents"] for p in plans)
+        assert any(p["spentCents"] > 0 for p in plans)
         assert {g["decision"] for g in network["grants"]} == {"GRANTED", "REJECTED"}
         assert all(g["reason"] is None for g in network["grants"])  # anonymous: reasons are private
     # Ideas are not public; every other state is.

@@ -12,11 +12,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from app.domain.areas.models import PostcodeArea
 from app.domain.households.models import Household, Member
 from app.domain.idempotency.repository import StoredAnswer
 from app.domain.idempotency.service import KeyRequest
 from app.domain.referrals import intake
-from app.domain.referrals.models import PostcodeArea
 from app.domain.referrals.schemas import InboundReferralCreate
 from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks.models import WebhookEvent
@@ -72,7 +72,15 @@ class Partnering:
 
     async def map_postcode(self, postcode: str, buurt_index: int) -> None:
         async with self.world.app.state.db.transaction() as session:
-            session.add(PostcodeArea(postcode=postcode, area_id=self.world.buurten[buurt_index].id))
+            session.add(
+                PostcodeArea(
+                    year=2026,
+                    postcode=postcode,
+                    house_number_from=1,
+                    house_number_to=99_999,
+                    area_id=self.world.buurten[buurt_index].id,
+                )
+            )
 
     # -- requests -----------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from app.domain.initiatives.models import Grant, Initiative, ResidentNetwork, Ye
 from app.domain.organisation.models import Area, Municipality, PartnerOrganisation, Team
 from app.domain.plans.models import Plan, PlanAction
 from app.domain.referrals.models import Referral, ReferralTransition
+from app.domain.unit_of_work.burden import IntakeBurden
 from tests.factories import World
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -88,6 +89,18 @@ class Dataset:
             ],
         )
         return ids
+
+    async def intakes(
+        self, households: Sequence[uuid.UUID], requests: Sequence[int], agreed: date | None
+    ) -> None:
+        """The counters the unit of work keeps of each intake: ``requests`` write requests (three fields
+        each), ended by a plan agreed on ``agreed`` (None: still open)."""
+        ended = at(agreed) if agreed else None
+        rows = [
+            {"household_id": h, "write_requests": n, "fields_entered": 3 * n, "plan_agreed_at": ended}
+            for h, n in zip(households, requests, strict=True)
+        ]
+        await self._insert(IntakeBurden, rows)
 
     async def themes(self, households: Sequence[uuid.UUID], code: str, added: date) -> None:
         await self._insert(

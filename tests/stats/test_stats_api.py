@@ -95,7 +95,9 @@ async def test_the_catalogue_lists_measures_dimensions_and_rules(
     for measure in body["measures"]:
         assert measure["definition"] and measure["title"] and measure["unit"]
         areas = ["buurt", "wijk", "gemeente"]
-        assert measure["levels"] == ([*areas, "network"] if CATALOGUE[measure["id"]].networks else areas)
+        entry = CATALOGUE[measure["id"]]
+        extra = ["network"] if entry.networks else ["team"] if entry.teams else []
+        assert measure["levels"] == [*areas, *extra]
         assert measure["periods"] == ["month", "quarter", "year"]
     closed = next(m for m in body["measures"] if m["id"] == "households_closed")
     assert closed["breakdown"]["total"] is True and "goals_reached" in closed["breakdown"]["values"]

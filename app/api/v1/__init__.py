@@ -17,6 +17,7 @@ from app.api.v1 import (
     stats,
     support_network,
     webhooks,
+    worklist,
 )
 
 api_router = APIRouter(prefix="/api/v1")
@@ -38,6 +39,7 @@ for context in (
     stats,
     me,
     self_service,
+    worklist,
 ):
     api_router.include_router(context.router)
 api_router.include_router(self_service.codes)

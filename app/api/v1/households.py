@@ -18,11 +18,11 @@ from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
+from app.domain.assessments import intake
+from app.domain.assessments.intake import IntakeCreate, IntakeCreated
 from app.domain.households import service
 from app.domain.households.models import HouseholdStatus
 from app.domain.households.schemas import (
-    HouseholdCreate,
-    HouseholdCreated,
     HouseholdRead,
     HouseholdSearch,
     HouseholdUpdate,
@@ -43,21 +43,24 @@ HouseholdPage = Annotated[PageRequest[tuple[datetime, uuid.UUID]], keyset("house
 @router.post(
     "/households",
     status_code=status.HTTP_201_CREATED,
-    response_model=HouseholdCreated,
+    response_model=IntakeCreated,
     responses=CREATE_ERRORS,
-    summary="Register a household",
-    description="The reference is made by the server; the team is the one covering the buurt unless "
-    "you give one of your teams. You become the coordinator. Honours `Idempotency-Key`.",
+    summary="Register a household (the quick intake)",
+    description="The address is all it takes: the buurt follows from the municipality's postcode "
+    "table (or `buurt_code`, which wins), the team from the buurt unless you give one of your teams. "
+    "You become the coordinator. With `first_contact` (the intake's contact moment and your first "
+    "note) the file starts at intake; `assessment` adds a first assessment. All in one transaction. "
+    "The answer carries the `ETag` for later changes. Honours `Idempotency-Key`.",
 )
 async def create_household(
     response: Response,
     uow: UoW,
     principal: CaseWriter,
-    body: HouseholdCreate,
+    body: IntakeCreate,
     bsn: Bsn,
     _: Idempotent,
-) -> HouseholdCreated:
-    created = await service.create_household(uow, principal, body, bsn)
+) -> IntakeCreated:
+    created = await intake.register(uow, principal, body, bsn)
     set_etag(response, created.id, created.version)
     response.headers["Location"] = f"/api/v1/households/{created.id}"
     return created
@@ -118,10 +121,13 @@ async def get_household(
     "/households/{household_id:uuid}",
     response_model=HouseholdRead,
     responses=UPDATE_ERRORS,
-    summary="Update a household (If-Match required)",
+    summary="Update a household (If-Match or expected_version required)",
     description="Status follows registered -> intake -> active -> aftercare -> closed (aftercare may "
-    "return to active; any open status may close, with a closing_reason). Reopening a closed file "
-    "(to intake) and lifting the confidential flag are for team leads. `themes` replaces the set.",
+    "return to active; any open status may close, with a closing_reason; closing the file closes its "
+    "plan). Reopening a closed file (to intake) and lifting the confidential flag are for team leads. "
+    "`themes` replaces the set. A new address takes the buurt the postcode table gives, unless "
+    "`buurt_code` is sent. The version edited comes as `If-Match` or as `expected_version` in the body "
+    "(e.g. the one the registration answered): no read is needed first.",
 )
 async def update_household(
     response: Response,
@@ -131,6 +137,7 @@ async def update_household(
     body: HouseholdUpdate,
     if_match: IfMatch = None,
 ) -> HouseholdRead:
-    household = await service.update_household(uow, principal, household_id, body, expected_version(if_match))
+    version = expected_version(if_match, body.expected_version)
+    household = await service.update_household(uow, principal, household_id, body, version)
     set_etag(response, household.id, household.version)
     return household

@@ -21,6 +21,7 @@ from app.domain.households import team
 from app.domain.households.schemas import (
     AssignmentCreate,
     AssignmentRead,
+    BreakGlassGrantRead,
     BreakGlassRead,
     BreakGlassRequest,
     Handover,
@@ -122,6 +123,34 @@ async def break_glass(
     _: Idempotent,
 ) -> BreakGlassRead:
     return await team.break_glass(uow, principal, household_id, body.reason)
+
+
+GRANT = HOUSEHOLD + "/break-glass/{grant_id:uuid}"
+
+
+@router.get(
+    GRANT,
+    response_model=BreakGlassGrantRead,
+    summary="A use of break-glass access in your team, with its reason (team leads)",
+    description="For the team lead's review (the worklist lists the uses not reviewed yet). The "
+    "household's file is not opened by this.",
+)
+async def read_break_glass(
+    uow: UoW, principal: CaseAssigner, household_id: uuid.UUID, grant_id: uuid.UUID
+) -> BreakGlassGrantRead:
+    return await team.read_break_glass(uow, principal, household_id, grant_id)
+
+
+@router.post(
+    GRANT + "/review",
+    response_model=BreakGlassGrantRead,
+    summary="Mark a use of break-glass access as reviewed (team leads)",
+    description="It leaves the worklist. Another lead reviews your own use; a second review changes nothing.",
+)
+async def review_break_glass(
+    uow: UoW, principal: CaseAssigner, household_id: uuid.UUID, grant_id: uuid.UUID
+) -> BreakGlassGrantRead:
+    return await team.review_break_glass(uow, principal, household_id, grant_id)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
+from app.api.v1.plans import Policy
 from app.domain.self_service import service
 from app.domain.self_service.schemas import AccessView, ConsentView, MeRead, OwnExport, PlanView
 from app.web.cursors import PageRequest
@@ -66,9 +67,14 @@ async def plan(uow: UoW, principal: SelfReader, response: Response) -> PlanView:
     responses=problem_responses(409, 412, 428),
 )
 async def agree(
-    uow: UoW, principal: SelfWriter, response: Response, _: Idempotent, if_match: IfMatch = None
+    uow: UoW,
+    principal: SelfWriter,
+    response: Response,
+    policy: Policy,
+    _: Idempotent,
+    if_match: IfMatch = None,
 ) -> PlanView:
-    agreed = await service.agree(uow, principal, expected_version(if_match))
+    agreed = await service.agree(uow, principal, expected_version(if_match), policy)
     set_etag(response, agreed.id, agreed.version)
     return agreed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.api.auth import CaseReader, CaseWriter
 from app.api.concurrency import IfMatch, expected_version, set_etag
@@ -19,7 +19,8 @@ from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.v1.assessments import CONDITIONAL, CONFLICT
-from app.domain.plans import content, service
+from app.domain.plans import content, lifecycle, service
+from app.domain.plans.rules import PlanPolicy
 from app.domain.plans.schemas import (
     ActionCreate,
     ActionRead,
@@ -28,6 +29,8 @@ from app.domain.plans.schemas import (
     GoalRead,
     GoalUpdate,
     PlanAgreement,
+    PlanClosing,
+    PlanEvaluationCreate,
     PlanHeader,
     PlanRead,
     PlanUpdate,
@@ -43,6 +46,14 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 # Newest version first: by revision, which is unique per household.
 VersionPage = Annotated[PageRequest[tuple[int]], keyset("plan_versions", int)]
+
+
+def plan_policy(request: Request) -> PlanPolicy:
+    """The evaluation cycle of the settings (``plan_evaluation_months``)."""
+    return PlanPolicy(evaluation_months=request.app.state.settings.plan_evaluation_months)
+
+
+Policy = Annotated[PlanPolicy, Depends(plan_policy)]
 
 
 def _etag(response: Response, item: PlanRead | GoalRead | ActionRead) -> None:
@@ -79,6 +90,10 @@ async def plan_history(
     response_model=PlanRead,
     status_code=status.HTTP_201_CREATED,
     summary="Make a new plan version (it supersedes the active one)",
+    description="The whole version in one request: goals with their actions, optionally the open goals "
+    "of the version it supersedes (`carry_forward_open_goals`) and the household's agreement to it "
+    "(`agreement`; the household then becomes active and the evaluation date defaults to the configured "
+    "months after the agreement). The answer carries the version's `ETag` and `version`.",
     responses=CONFLICT,
 )
 async def new_plan_version(
@@ -87,9 +102,10 @@ async def new_plan_version(
     household_id: uuid.UUID,
     body: PlanVersionCreate,
     response: Response,
+    policy: Policy,
     _: Idempotent,
 ) -> PlanRead:
-    plan = await service.new_version(uow, principal, household_id, body)
+    plan = await service.new_version(uow, principal, household_id, body, policy)
     _etag(response, plan)
     return plan
 
@@ -127,7 +143,10 @@ async def update_plan(
 @router.post(
     PLAN + "/agreement",
     response_model=PlanRead,
-    summary="Record the household's agreement to this version (If-Match: the version agreed to)",
+    summary="Record the household's agreement to this version (If-Match or expected_version: the "
+    "version agreed to)",
+    description="A household at registration or intake becomes active; without an evaluation date the "
+    "version gets one, the configured months after the agreement.",
     responses=CONDITIONAL,
 )
 async def agree_plan(
@@ -137,10 +156,62 @@ async def agree_plan(
     plan_id: uuid.UUID,
     body: PlanAgreement,
     response: Response,
+    policy: Policy,
     _: Idempotent,
     if_match: IfMatch = None,
 ) -> PlanRead:
-    plan = await service.agree(uow, principal, household_id, plan_id, body, expected_version(if_match))
+    version = expected_version(if_match, body.expected_version)
+    plan = await lifecycle.agree(uow, principal, household_id, plan_id, body, version, policy)
+    _etag(response, plan)
+    return plan
+
+
+@router.post(
+    PLAN + "/evaluations",
+    response_model=PlanRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an evaluation with the household, per goal",
+    description="Every goal of the (agreed, active) version once: reached, partly, not_reached or "
+    "dropped, with a short note; the latest self-sufficiency score of each goal's life domain is "
+    "added by the service. The version's next evaluation date follows (given, or the configured "
+    "months later).",
+    responses=CONFLICT,
+)
+async def evaluate_plan(
+    uow: UoW,
+    principal: CaseWriter,
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    body: PlanEvaluationCreate,
+    response: Response,
+    policy: Policy,
+    _: Idempotent,
+) -> PlanRead:
+    plan = await lifecycle.evaluate(uow, principal, household_id, plan_id, body, policy)
+    _etag(response, plan)
+    return plan
+
+
+@router.post(
+    PLAN + "/closing",
+    response_model=PlanRead,
+    summary="Close the active version with a reason (If-Match or expected_version)",
+    description="Ends the plan without a successor; it stays readable as history. Closing the household "
+    "closes its plan by itself (reason household_closed).",
+    responses=CONDITIONAL,
+)
+async def close_plan(
+    uow: UoW,
+    principal: CaseWriter,
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    body: PlanClosing,
+    response: Response,
+    _: Idempotent,
+    if_match: IfMatch = None,
+) -> PlanRead:
+    version = expected_version(if_match, body.expected_version)
+    plan = await lifecycle.close(uow, principal, household_id, plan_id, body, version)
     _etag(response, plan)
     return plan
 

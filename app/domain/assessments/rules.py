@@ -43,6 +43,9 @@ class Tier(StrEnum):
     specialist = "specialist"  # the 5%
 
 
+NO_TIER = "none"  # a household nobody assessed yet (where a setting needs a value for it too)
+
+
 def derive_tier(latest_scores: Iterable[int]) -> Tier | None:
     """The 80-20-5 tier from the latest score of every assessed (person, domain) pair."""
     scores = list(latest_scores)
@@ -53,6 +56,20 @@ def derive_tier(latest_scores: Iterable[int]) -> Tier | None:
     if min(scores) <= SUPPORT_THRESHOLD:
         return Tier.support
     return Tier.self_reliant
+
+
+def tier_sql(score: str = "score") -> str:
+    """``derive_tier`` as an SQL aggregate over the latest scores of one household (a GROUP BY per
+    household): NULL without scores. For set-based reads (the worklist); a test holds the two to the
+    same answer."""
+    return (
+        f"CASE WHEN count({score}) = 0 THEN NULL "
+        f"WHEN bool_or({score} = {ACUTE}) "
+        f"OR count(*) FILTER (WHERE {score} = {NOT_SELF_RELIANT}) >= {MULTI_PROBLEM_DOMAINS} "
+        f"THEN '{Tier.specialist}' "
+        f"WHEN min({score}) <= {SUPPORT_THRESHOLD} THEN '{Tier.support}' "
+        f"ELSE '{Tier.self_reliant}' END"
+    )
 
 
 def local_today(now: datetime) -> date:

@@ -52,6 +52,7 @@ from app.domain.errors import NotFound, PreconditionFailed
 from app.domain.households.access import takes_case_worker_rule
 from app.domain.households.case_sql import (
     EXPECTED,
+    HOUSEHOLD,
     OBJECT,
     OUTCOME,
     TOUCHED,
@@ -71,6 +72,7 @@ from app.domain.households.case_sql import (
     visible,
 )
 from app.domain.households.rules import ensure_open
+from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import AccessEntry, AccessOutcome, inline_cte
 from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.work import UnitOfWork
@@ -264,6 +266,7 @@ class _CaseWrite:
             )
             changed = [bumped, change_row(bumped, self.entity, ChangeOp.upsert)]
         logged = inline_cte(outcome=OUTCOME)
+        counted = burden.counted_ctes(written, HOUSEHOLD)
         found = {
             "written": sa.exists(sa.select(written.c.id)),
             "outcome": sa.select(logged.c.outcome).scalar_subquery(),
@@ -271,7 +274,7 @@ class _CaseWrite:
         if self.answers_row:  # the row as written, as JSON text (timestamps as PostgreSQL writes them)
             found["row"] = sa.select(sa.func.row_to_json(written.table_valued())).scalar_subquery()
         statement = self._answer(target, facts, current, parent, **found)
-        for cte in (target, facts, parent, current, written, *with_it, *changed, logged):
+        for cte in (target, facts, parent, current, written, *with_it, *changed, logged, *counted):
             if cte is not None:
                 statement = statement.add_cte(cte)
         return RawStatement.of(statement)
@@ -295,8 +298,11 @@ class _CaseWrite:
             return Outcome(None, False)
         values |= {"household_id": household_id, "worker_id": principal.worker_id, "valid": valid}
         values |= {"parent_id": parent_id, "touched_at": utcnow(), **(params or {}), **entry.params()}
+        values |= uow.burden_params(household_id)
         found = await uow.fetch_one(self.statement, values)
         uow.written_by_statement(entry)
+        if found["written"]:  # the administrative burden of this request: counted by the statement
+            uow.case_written(household_id, counted=bool(values["b_counted"]))
         entry.outcome = str(found["outcome"])
         return self._outcome(found, row=self.answers_row)
 

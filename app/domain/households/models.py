@@ -81,6 +81,8 @@ class Household(SQLModel, table=True):
     self_service: bool | None = None
     closing_reason: str | None = Field(default=None, max_length=24)
     registered_at: datetime = timestamp_now()
+    # When the file last went into aftercare (the aftercare period runs from here); null otherwise.
+    aftercare_since: datetime | None = tz_datetime()
     closed_at: datetime | None = tz_datetime()
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = timestamp_now()
@@ -103,7 +105,14 @@ class BreakGlassGrant(SQLModel, table=True):
     """Temporary access to a confidential household of one's own team, with a stated reason."""
 
     __tablename__ = "break_glass_grants"
-    __table_args__ = (sa.Index("ix_break_glass_grants_worker_household", "worker_id", "household_id"),)
+    __table_args__ = (
+        sa.Index("ix_break_glass_grants_worker_household", "worker_id", "household_id"),
+        sa.Index(
+            "ix_break_glass_grants_unreviewed",
+            "household_id",
+            postgresql_where=sa.text("reviewed_at IS NULL"),
+        ),
+    )
 
     id: uuid.UUID = uuid_pk()
     household_id: uuid.UUID = Field(foreign_key="households.id", ondelete="CASCADE")
@@ -111,6 +120,9 @@ class BreakGlassGrant(SQLModel, table=True):
     reason: str = Field(max_length=500)
     granted_at: datetime = timestamp_now()
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # A team lead of the household's team looked at this use of the glass (the worklist asks them to).
+    reviewed_at: datetime | None = tz_datetime()
+    reviewed_by: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
 
 
 class Member(SQLModel, table=True):

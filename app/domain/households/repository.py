@@ -22,7 +22,7 @@ from app.domain.households.models import (
     HouseholdTheme,
     Member,
 )
-from app.domain.organisation.models import Area, AreaLevel, TeamArea, Worker, WorkerTeam
+from app.domain.organisation.models import Area, Worker, WorkerTeam
 from app.domain.reference.models import Theme
 
 Where = Sequence[sa.ColumnElement[bool]]
@@ -89,17 +89,6 @@ async def household_rows(
 async def household_row(session: AsyncSession, household_id: uuid.UUID) -> RowMapping | None:
     rows = await household_rows(session, [col(Household.id) == household_id])
     return rows[0] if rows else None
-
-
-async def buurt_and_team(session: AsyncSession, code: str) -> tuple[uuid.UUID, uuid.UUID | None] | None:
-    """(area id, covering team id) of a known buurt, or None."""
-    query = (
-        sa.select(col(Area.id), col(TeamArea.team_id))
-        .outerjoin(TeamArea, col(TeamArea.area_id) == col(Area.id))
-        .where(col(Area.code) == code, col(Area.level) == str(AreaLevel.buurt))
-    )
-    row = (await session.execute(query)).one_or_none()
-    return (row[0], row[1]) if row is not None else None
 
 
 async def teams_of_worker(session: AsyncSession, worker_id: uuid.UUID) -> set[uuid.UUID]:
@@ -237,6 +226,17 @@ async def add_break_glass(
     session.add(grant)
     await session.flush()
     return grant
+
+
+async def break_glass_grant(
+    session: AsyncSession, household_id: uuid.UUID, grant_id: uuid.UUID, *, for_update: bool = False
+) -> BreakGlassGrant | None:
+    query = select(BreakGlassGrant).where(
+        BreakGlassGrant.id == grant_id, BreakGlassGrant.household_id == household_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 # -- members ------------------------------------------------------------------------------------

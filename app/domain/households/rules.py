@@ -15,9 +15,9 @@ the team's caseload; the file starts again at intake, and the closing reason and
 
 from __future__ import annotations
 
-import re
 import secrets
 
+from app.domain.areas.rules import normalise_postcode as normalise_postcode
 from app.domain.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from app.domain.households.models import HouseholdStatus
 
@@ -81,21 +81,6 @@ def check_confidentiality_change(current: bool, target: bool, *, may_assign: boo
             "Only a team lead can lift the confidential flag.",
             rule="lifting_confidentiality_needs_team_lead",
         )
-
-
-_POSTCODE = re.compile(r"^([1-9][0-9]{3}) ?([A-Za-z]{2})$")
-_UNUSED_POSTCODE_LETTERS = frozenset({"SA", "SD", "SS"})
-
-
-def normalise_postcode(value: str) -> str | None:
-    """``1234 ab`` -> ``1234AB``; None when it is not a Dutch postcode."""
-    match = _POSTCODE.match(value.strip())
-    if match is None:
-        return None
-    letters = match.group(2).upper()
-    if letters in _UNUSED_POSTCODE_LETTERS:
-        return None
-    return match.group(1) + letters
 
 
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U

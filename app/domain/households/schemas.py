@@ -4,12 +4,13 @@ fields (id, reference, team, version, timestamps) are never writable."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.domain.base import utcnow
 from app.domain.households.bsn import BsnInvalid, check_bsn
 from app.domain.households.models import ClosingReason, ContactKind, HouseholdStatus, MemberRole
 from app.domain.households.rules import normalise_postcode
@@ -39,7 +40,7 @@ def _birth_date(value: date) -> date:
 
 
 def _not_in_future(value: datetime) -> datetime:
-    if value > datetime.now(UTC) + timedelta(minutes=10):
+    if value > utcnow() + timedelta(minutes=10):
         raise PydanticCustomError("occurred_in_future", "A contact moment cannot lie in the future.")
     return value
 
@@ -117,27 +118,63 @@ class MemberRead(BaseModel):
     updated_at: datetime
 
 
+# -- contact moments ----------------------------------------------------------------------------
+
+
+class ContactCreate(BaseModel):
+    model_config = _INPUT
+
+    kind: ContactKind
+    occurred_at: Annotated[AwareIsoDatetime, AfterValidator(_not_in_future)]
+    minutes: Annotated[int, Field(ge=0, le=1440), WholeNumber] = 0
+    note: MultiLine | None = Field(default=None, max_length=2000)
+
+
+class ContactRead(BaseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    worker_id: uuid.UUID | None
+    kind: ContactKind
+    occurred_at: datetime
+    minutes: int
+    note: str | None
+    created_at: datetime
+
+
 # -- households ---------------------------------------------------------------------------------
 
 
 class HouseholdCreate(BaseModel):
+    """The address is all a registration needs: the buurt follows from it (the municipality's postcode
+    table), and the team from the buurt. Everything else may come later."""
+
     model_config = _INPUT
 
     postcode: Postcode
     house_number: Annotated[int, Field(ge=1, le=99_999), WholeNumber]
     house_number_addition: Addition | None = None
-    buurt_code: BuurtCode
+    buurt_code: BuurtCode | None = Field(
+        default=None,
+        description="Only to overrule the buurt the postcode table gives for the address (e.g. a new "
+        "street the table does not know yet).",
+    )
     team_id: uuid.UUID | None = Field(
         default=None, description="One of your teams; by default the team covering the buurt."
     )
     confidential: Flag = False
     themes: ThemeCodes = Field(default_factory=list)
     members: list[MemberCreate] = Field(default_factory=list, max_length=20)
+    first_contact: ContactCreate | None = Field(
+        default=None,
+        description="The contact moment of the intake, with the worker's first note; with it the "
+        "household starts in status intake (else registered).",
+    )
 
 
 class HouseholdUpdate(BaseModel):
-    """Send only what changes (``If-Match`` required). Status changes follow the lifecycle; closing
-    needs a ``closing_reason``. ``themes`` replaces the whole set."""
+    """Send only what changes, with the version you edited (``If-Match``, or ``expected_version``).
+    Status changes follow the lifecycle; closing needs a ``closing_reason``. ``themes`` replaces the
+    whole set. A new address without ``buurt_code`` takes the buurt the postcode table gives."""
 
     model_config = _INPUT
 
@@ -149,6 +186,11 @@ class HouseholdUpdate(BaseModel):
     closing_reason: ClosingReason | None = None
     confidential: Flag | None = None
     themes: ThemeCodes | None = None
+    expected_version: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+        default=None,
+        description="The version you edited, instead of If-Match (e.g. the one the registration "
+        "answered): a status change needs no read first.",
+    )
 
 
 class HouseholdRead(BaseModel):
@@ -174,6 +216,7 @@ class HouseholdRead(BaseModel):
 
 class HouseholdCreated(HouseholdRead):
     members: list[MemberRead]
+    first_contact: ContactRead | None = None
 
 
 class HouseholdSearch(BaseModel):
@@ -197,29 +240,6 @@ class HouseholdSearch(BaseModel):
                 "Give exactly one of: bsn, reference, or postcode with house_number.",
             )
         return self
-
-
-# -- contact moments ----------------------------------------------------------------------------
-
-
-class ContactCreate(BaseModel):
-    model_config = _INPUT
-
-    kind: ContactKind
-    occurred_at: Annotated[AwareIsoDatetime, AfterValidator(_not_in_future)]
-    minutes: Annotated[int, Field(ge=0, le=1440), WholeNumber] = 0
-    note: MultiLine | None = Field(default=None, max_length=2000)
-
-
-class ContactRead(BaseModel):
-    id: uuid.UUID
-    household_id: uuid.UUID
-    worker_id: uuid.UUID | None
-    kind: ContactKind
-    occurred_at: datetime
-    minutes: int
-    note: str | None
-    created_at: datetime
 
 
 # -- access management --------------------------------------------------------------------------
@@ -258,6 +278,15 @@ class BreakGlassRead(BaseModel):
     household_id: uuid.UUID
     granted_at: datetime
     expires_at: datetime
+
+
+class BreakGlassGrantRead(BreakGlassRead):
+    """A use of break-glass access as a team lead reviews it."""
+
+    worker_id: uuid.UUID
+    reason: str
+    reviewed_at: datetime | None
+    reviewed_by: uuid.UUID | None
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

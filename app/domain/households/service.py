@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.domain.areas import service as areas
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -25,8 +26,9 @@ from app.domain.households import repository as repo
 from app.domain.households import rules
 from app.domain.households.access import get_visible, visible_to
 from app.domain.households.bsn import BsnProtector
+from app.domain.households.contacts import add_contact
 from app.domain.households.members import new_member, read_member
-from app.domain.households.models import Household, HouseholdStatus
+from app.domain.households.models import ClosingReason, Household, HouseholdStatus
 from app.domain.households.schemas import (
     HouseholdCreate,
     HouseholdCreated,
@@ -36,6 +38,7 @@ from app.domain.households.schemas import (
 )
 from app.domain.unit_of_work.access_log import AccessAction, Shown
 from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
+from app.domain.unit_of_work.events import HouseholdClosed
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.security.scopes import Scope
@@ -82,15 +85,6 @@ def reject_nulls(data: Any, *fields: str) -> None:
         raise ValidationFailed(errors)
 
 
-async def _buurt(session: AsyncSession, code: str) -> tuple[uuid.UUID, uuid.UUID | None]:
-    found = await repo.buurt_and_team(session, code)
-    if found is None:
-        raise ValidationFailed(
-            [FieldError(("body", "buurt_code"), "This buurt is not known.", "unknown_buurt")]
-        )
-    return found
-
-
 async def _check_themes(session: AsyncSession, codes: Sequence[str]) -> list[str]:
     unique = sorted(set(codes))
     known = await repo.known_themes(session, unique) if unique else set()
@@ -105,9 +99,14 @@ async def _check_themes(session: AsyncSession, codes: Sequence[str]) -> list[str
 
 
 async def _team_for_new_household(
-    session: AsyncSession, principal: Principal, requested: uuid.UUID | None, covering: uuid.UUID | None
+    session: AsyncSession,
+    principal: Principal,
+    requested: uuid.UUID | None,
+    covering: uuid.UUID | None,
+    place: tuple[str, ...] = ("body", "buurt_code"),
 ) -> uuid.UUID:
-    """The caller's team given in the request, else the team covering the buurt (if it is theirs)."""
+    """The caller's team given in the request, else the team covering the buurt (if it is theirs);
+    ``place`` is where the buurt came from (the code given, or the address)."""
     assert principal.worker_id is not None
     own = await repo.teams_of_worker(session, principal.worker_id)
     if requested is not None:
@@ -118,17 +117,13 @@ async def _team_for_new_household(
         return requested
     if covering is None:
         raise ValidationFailed(
-            [
-                FieldError(
-                    ("body", "buurt_code"), "No team covers this buurt; give team_id.", "buurt_not_covered"
-                )
-            ]
+            [FieldError(place, "No team covers this buurt; give team_id.", "buurt_not_covered")]
         )
     if covering not in own:
         raise ValidationFailed(
             [
                 FieldError(
-                    ("body", "buurt_code"),
+                    place,
                     "Another team covers this buurt; give one of your teams as team_id.",
                     "buurt_of_other_team",
                 )
@@ -146,23 +141,29 @@ def _require_worker(principal: Principal) -> uuid.UUID:
 async def create_household(
     uow: UnitOfWork, principal: Principal, data: HouseholdCreate, protector: BsnProtector
 ) -> HouseholdCreated:
-    """Register a household; the caller becomes its coordinator (a team lead can hand it over)."""
+    """Register a household by its address (the buurt follows from the postcode table unless a code is
+    given); the caller becomes its coordinator (a team lead can hand it over). With a first contact
+    moment the file starts at intake, with it and its note in the same transaction."""
     worker_id = _require_worker(principal)
     household_id = uuid.uuid4()
     entry = uow.log(principal, resource=RESOURCE, action=AccessAction.create)
     session = uow.session
-    buurt_id, covering = await _buurt(session, data.buurt_code)
-    team_id = await _team_for_new_household(session, principal, data.team_id, covering)
+    place = await areas.place_of(
+        session, buurt_code=data.buurt_code, postcode=data.postcode, house_number=data.house_number
+    )
+    origin = ("body", "buurt_code" if data.buurt_code is not None else "postcode")
+    team_id = await _team_for_new_household(session, principal, data.team_id, place.team_id, origin)
     themes = await _check_themes(session, data.themes)
     household = Household(
         id=household_id,
         reference=rules.new_reference(),
         team_id=team_id,
-        buurt_id=buurt_id,
+        buurt_id=place.buurt_id,
         postcode=data.postcode,
         house_number=data.house_number,
         house_number_addition=data.house_number_addition,
         coordinator_id=worker_id,
+        status=HouseholdStatus.intake if data.first_contact is not None else HouseholdStatus.registered,
         confidential=data.confidential,
     )
     session.add(household)
@@ -173,10 +174,15 @@ async def create_household(
     uow.record_change(ChangeRecord(household_id, RESOURCE, household_id))
     for member in members:
         uow.record_change(ChangeRecord(household_id, "member", member.id))
+    first_contact = None
+    if data.first_contact is not None:
+        first_contact = await add_contact(uow, principal, household_id, data.first_contact)
     entry.household_id = entry.resource_id = household_id
     row = await repo.household_row(session, household_id)
     return HouseholdCreated(
-        **to_read(row).model_dump(), members=[read_member(m, reveal_with=None) for m in members]
+        **to_read(row).model_dump(),
+        members=[read_member(m, reveal_with=None) for m in members],
+        first_contact=first_contact,
     )
 
 
@@ -246,7 +252,9 @@ def touch(obj: Any) -> None:
     obj.updated_at = utcnow()
 
 
-def _apply_status(household: Household, data: HouseholdUpdate, principal: Principal) -> None:
+async def _apply_status(
+    uow: UnitOfWork, household: Household, data: HouseholdUpdate, principal: Principal
+) -> None:
     current = HouseholdStatus(household.status)
     target = data.status or current
     rules.check_transition(
@@ -254,13 +262,25 @@ def _apply_status(household: Household, data: HouseholdUpdate, principal: Princi
     )
     if target is current:
         return
+    set_status(household, target, closing_reason=data.closing_reason)
+    if target is HouseholdStatus.closed:
+        await uow.publish(HouseholdClosed(household.id))
+
+
+def set_status(
+    household: Household, target: HouseholdStatus, *, closing_reason: ClosingReason | None = None
+) -> None:
+    """Move the household to ``target`` (the lifecycle checked by the caller) with what goes with it:
+    the closing reason and time, and the start of an aftercare period."""
+    current = HouseholdStatus(household.status)
     household.status = str(target)
     if target is HouseholdStatus.closed:
-        household.closing_reason = str(data.closing_reason)
+        household.closing_reason = str(closing_reason)
         household.closed_at = utcnow()
     elif current is HouseholdStatus.closed:
         household.closing_reason = None
         household.closed_at = None
+    household.aftercare_since = utcnow() if target is HouseholdStatus.aftercare else None
 
 
 async def update_household(
@@ -282,12 +302,19 @@ async def update_household(
     if not reopening:
         rules.ensure_open(household.status)
     reject_nulls(data, "postcode", "house_number", "buurt_code", "status", "confidential", "themes")
-    _apply_status(household, data, principal)
+    await _apply_status(uow, household, data, principal)
+    moved = {"postcode", "house_number"} & data.model_fields_set
     for name in ("postcode", "house_number", "house_number_addition"):
         if name in data.model_fields_set:
             setattr(household, name, getattr(data, name))
-    if data.buurt_code is not None:
-        household.buurt_id, _ = await _buurt(session, data.buurt_code)
+    if data.buurt_code is not None or moved:
+        place = await areas.place_of(
+            session,
+            buurt_code=data.buurt_code,
+            postcode=household.postcode,
+            house_number=household.house_number,
+        )
+        household.buurt_id = place.buurt_id
     if data.themes is not None:
         await repo.replace_themes(session, household.id, await _check_themes(session, data.themes))
     if data.confidential is not None and data.confidential != household.confidential:

@@ -18,12 +18,18 @@ from sqlmodel import col
 
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.households import repository as repo
 from app.domain.households.access import get_in_own_team, get_visible
-from app.domain.households.models import Household, HouseholdAssignment
+from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment
 from app.domain.households.rules import ensure_open
-from app.domain.households.schemas import AssignmentRead, BreakGlassRead, Handover, HouseholdRead
+from app.domain.households.schemas import (
+    AssignmentRead,
+    BreakGlassGrantRead,
+    BreakGlassRead,
+    Handover,
+    HouseholdRead,
+)
 from app.domain.households.service import (
     former_audience,
     record_access_change,
@@ -178,3 +184,48 @@ async def break_glass(
     return BreakGlassRead(
         id=grant.id, household_id=household.id, granted_at=grant.granted_at, expires_at=grant.expires_at
     )
+
+
+BREAK_GLASS = "break_glass"
+
+
+async def _grant(
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, grant_id: uuid.UUID, action: AccessAction
+) -> BreakGlassGrant:
+    """A break-glass grant of a household of the lead's team (team-level: the file is not opened)."""
+    await get_in_own_team(
+        uow, principal, household_id, resource=BREAK_GLASS, action=action, resource_id=grant_id
+    )
+    grant = await repo.break_glass_grant(
+        uow.session, household_id, grant_id, for_update=action != AccessAction.read
+    )
+    if grant is None:
+        raise NotFound("break-glass grant")
+    return grant
+
+
+def _grant_read(grant: BreakGlassGrant) -> BreakGlassGrantRead:
+    return BreakGlassGrantRead.model_validate(grant, from_attributes=True)
+
+
+async def read_break_glass(
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, grant_id: uuid.UUID
+) -> BreakGlassGrantRead:
+    return _grant_read(await _grant(uow, principal, household_id, grant_id, AccessAction.read))
+
+
+async def review_break_glass(
+    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, grant_id: uuid.UUID
+) -> BreakGlassGrantRead:
+    """A team lead has looked at this use of break-glass access (it leaves their worklist). Another
+    lead reviews one's own; a second review changes nothing."""
+    grant = await _grant(uow, principal, household_id, grant_id, AccessAction.update)
+    if grant.worker_id == principal.worker_id:
+        raise Forbidden(
+            "Another team lead reviews your own use of break-glass access.", rule="own_break_glass"
+        )
+    if grant.reviewed_at is None:
+        grant.reviewed_at = utcnow()
+        grant.reviewed_by = principal.worker_id
+        await uow.session.flush()
+    return _grant_read(grant)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from app.domain.errors import Conflict
 from app.domain.plans import repository as repo
+from app.domain.plans.lifecycle import end
+from app.domain.plans.models import PlanClosingReason
+from app.domain.plans.service import changed
 from app.domain.plans.sync_and_export import ENTITY
 from app.domain.unit_of_work.change_feed import ChangeRecord
-from app.domain.unit_of_work.events import NetworkPersonRemoving
+from app.domain.unit_of_work.events import HouseholdClosed, NetworkPersonRemoving
 from app.domain.unit_of_work.work import UnitOfWork
 
 
@@ -23,3 +26,13 @@ async def network_person_removing(uow: UnitOfWork, event: NetworkPersonRemoving)
         )
     for plan_id in plan_ids:
         uow.record_change(ChangeRecord(event.household_id, ENTITY, plan_id))
+
+
+async def household_closed(uow: UnitOfWork, event: HouseholdClosed) -> None:
+    """The plan lives with the file: the household's active version closes with it (reason
+    ``household_closed``); its goals, evaluations and history stay readable."""
+    plan = await repo.active(uow.session, event.household_id, for_update=True)
+    if plan is None:
+        return
+    end(plan, PlanClosingReason.household_closed)
+    await changed(uow, plan)

@@ -1,5 +1,6 @@
 """Plan tables. One ACTIVE plan per household is a database rule (a partial unique index); older
-versions stay as ``superseded`` history, each with its own goals and actions.
+versions stay as ``superseded`` history, each with its own goals and actions; a plan that ends
+without a successor is ``closed`` (with a reason). Evaluations record, per goal, how far it got.
 
 ``plan_actions.referral_id`` links a partner action to the referral that carries it out (the team
 keeps the lead); the referrals context sets it, and its migration 0051 added the foreign key.
@@ -20,7 +21,26 @@ from app.domain.households.models import RecordedBy
 
 class PlanStatus(StrEnum):
     active = "active"
-    superseded = "superseded"
+    superseded = "superseded"  # a newer version replaced it
+    closed = "closed"  # ended without a successor (reason in closing_reason)
+
+
+class PlanClosingReason(StrEnum):
+    goals_reached = "goals_reached"
+    household_closed = "household_closed"  # set when the household's file closes
+    referred_specialist = "referred_specialist"  # the support continues elsewhere
+    declined_support = "declined_support"
+    other = "other"
+
+
+class GoalResult(StrEnum):
+    reached = "reached"
+    partly = "partly"  # partly reached
+    not_reached = "not_reached"
+    dropped = "dropped"  # no longer a goal of the household
+
+
+OPEN_RESULTS = frozenset({GoalResult.partly, GoalResult.not_reached})
 
 
 class PerformerKind(StrEnum):
@@ -52,6 +72,12 @@ class Plan(SQLModel, table=True):
         sa.CheckConstraint(
             "(agreed_at IS NULL) = (agreement_recorded_by IS NULL)", name="agreement_recorded_by_set"
         ),
+        sa.CheckConstraint("(status = 'closed') = (closing_reason IS NOT NULL)", name="closed_has_reason"),
+        sa.CheckConstraint(
+            "closing_reason IS NULL OR closing_reason IN "
+            "(" + ", ".join(f"'{r}'" for r in PlanClosingReason) + ")",
+            name="closing_reason_allowed",
+        ),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -67,6 +93,10 @@ class Plan(SQLModel, table=True):
     agreement_recorded_by: str | None = Field(default=None, max_length=8)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
     superseded_at: datetime | None = tz_datetime()
+    closed_at: datetime | None = tz_datetime()
+    closing_reason: str | None = Field(default=None, max_length=24)
+    closing_note: str | None = Field(default=None, max_length=500)
+    closed_by: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()
@@ -120,3 +150,42 @@ class PlanAction(SQLModel, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()
+
+
+class PlanEvaluation(SQLModel, table=True):
+    """One evaluation of a plan version with the household: who took part, the household's view, and
+    (``PlanGoalEvaluation``) how far each goal got."""
+
+    __tablename__ = "plan_evaluations"
+    __table_args__ = (sa.Index("ix_plan_evaluations_plan_evaluated", "plan_id", "evaluated_on"),)
+
+    id: uuid.UUID = uuid_pk()
+    plan_id: uuid.UUID = Field(foreign_key="plans.id", ondelete="CASCADE")
+    evaluated_on: date
+    evaluated_by: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
+    member_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_type=sa.ARRAY(sa.Uuid()),
+        sa_column_kwargs={"nullable": False, "server_default": "{}"},
+    )  # household members who took part
+    others: str | None = Field(default=None, max_length=200)  # e.g. "debt counsellor", "neighbour"
+    household_view: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = timestamp_now()
+
+
+class PlanGoalEvaluation(SQLModel, table=True):
+    """One goal's result in one evaluation, with the latest self-sufficiency score of the goal's life
+    domain at the time (the household's or any member's, whichever was assessed last)."""
+
+    __tablename__ = "plan_goal_evaluations"
+    __table_args__ = (
+        one_of("result", GoalResult),
+        sa.CheckConstraint("score IS NULL OR score BETWEEN 1 AND 5", name="score_range"),
+    )
+
+    evaluation_id: uuid.UUID = Field(foreign_key="plan_evaluations.id", primary_key=True, ondelete="CASCADE")
+    goal_id: uuid.UUID = Field(foreign_key="plan_goals.id", primary_key=True, ondelete="CASCADE", index=True)
+    result: str = Field(max_length=12)
+    note: str | None = Field(default=None, max_length=500)
+    score: int | None = None
+    score_assessed_on: date | None = None

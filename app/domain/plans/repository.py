@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.assessments.repository import active_domain
 from app.domain.documents import json_list, json_object
 from app.domain.households.case_sql import HOUSEHOLD, PARENT
-from app.domain.households.models import Household
+from app.domain.households.models import Household, Member
 from app.domain.organisation.models import WorkerTeam
-from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
-from app.domain.plans.schemas import ActionRead, GoalRead
+from app.domain.plans.models import (
+    Plan,
+    PlanAction,
+    PlanEvaluation,
+    PlanGoal,
+    PlanGoalEvaluation,
+    PlanStatus,
+)
+from app.domain.plans.rules import is_open
+from app.domain.plans.schemas import ActionRead, GoalEvaluationRead, GoalRead, PlanEvaluationRead
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -181,9 +192,40 @@ ACTION_FIELDS = (
 )  # fmt: skip
 PLAN_FIELDS = (
     "id", "household_id", "revision", "status", "supersedes_id", "summary", "evaluation_date",
-    "agreed_at", "agreed_by_member_id", "agreement_recorded_by", "created_by", "superseded_at", "version",
-    "created_at", "updated_at",
+    "agreed_at", "agreed_by_member_id", "agreement_recorded_by", "created_by", "superseded_at", "closed_at",
+    "closing_reason", "closing_note", "closed_by", "version", "created_at", "updated_at",
 )  # fmt: skip
+EVALUATION_FIELDS = (
+    "id", "plan_id", "evaluated_on", "evaluated_by", "member_ids", "others", "household_view", "created_at",
+)  # fmt: skip
+GOAL_EVALUATION_FIELDS = ("goal_id", "result", "note", "score", "score_assessed_on")
+
+
+def evaluations_json(plan_id: Any = col(Plan.id)) -> Any:
+    """The evaluations of the plan version ``plan_id`` (as ``goals_json``), newest first, each with its
+    goals' results in the goals' order."""
+    goals = (
+        sa.select(
+            json_list(
+                json_object(GoalEvaluationRead, _columns(PlanGoalEvaluation, GOAL_EVALUATION_FIELDS)),
+                col(PlanGoal.position),
+                col(PlanGoal.id),
+            )
+        )
+        .select_from(PlanGoalEvaluation)
+        .join(PlanGoal, col(PlanGoal.id) == col(PlanGoalEvaluation.goal_id))
+        .where(col(PlanGoalEvaluation.evaluation_id) == col(PlanEvaluation.id))
+        .scalar_subquery()
+    )
+    evaluation = json_object(
+        PlanEvaluationRead, {**_columns(PlanEvaluation, EVALUATION_FIELDS), "goals": goals}
+    )
+    newest = (col(PlanEvaluation.evaluated_on).desc(), col(PlanEvaluation.created_at).desc())
+    return (
+        sa.select(json_list(evaluation, *newest, col(PlanEvaluation.id)))
+        .where(col(PlanEvaluation.plan_id) == plan_id)
+        .scalar_subquery()
+    )
 
 
 def goals_json(plan_id: Any = col(Plan.id)) -> Any:
@@ -222,7 +264,11 @@ def actions_json(plan_id: Any = col(Plan.id)) -> Any:
 
 def plan_fields() -> dict[str, Any]:
     """Every ``PlanRead`` field as a column or a JSON array of ``plans``."""
-    return _columns(Plan, PLAN_FIELDS) | {"goals": goals_json(), "actions": actions_json()}
+    return _columns(Plan, PLAN_FIELDS) | {
+        "goals": goals_json(),
+        "actions": actions_json(),
+        "evaluations": evaluations_json(),
+    }
 
 
 async def read_rows(session: AsyncSession, where: sa.ColumnElement[bool]) -> list[sa.RowMapping]:
@@ -274,3 +320,66 @@ def action_checks() -> dict[str, Any]:
         "worker": sa.or_(LINKED_WORKER.is_(None), worker.exists()),
         "goal": sa.or_(LINKED_GOAL.is_(None), goal.exists()),
     }
+
+
+async def agreed_before(session: AsyncSession, household_id: uuid.UUID, plan_id: uuid.UUID) -> bool:
+    """Whether another version of the household's plan was ever agreed to (the intake ended then)."""
+    query = select(Plan.id).where(
+        Plan.household_id == household_id, Plan.id != plan_id, col(Plan.agreed_at).is_not(None)
+    )
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def members_of(
+    session: AsyncSession, household_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    found = await session.scalars(
+        select(Member.id).where(Member.household_id == household_id, col(Member.id).in_(wanted))
+    )
+    return set(found)
+
+
+async def latest_scores(
+    session: AsyncSession, household_id: uuid.UUID, domains: Iterable[str], on: date
+) -> dict[str, tuple[int, date]]:
+    """Per life domain, the latest score (the household's or any member's) assessed on or before ``on``:
+    domain -> (score, assessed on). One query whatever the number of domains."""
+    wanted = sorted(set(domains))
+    if not wanted:
+        return {}
+    domain = col(AssessmentScore.domain_code)
+    query = (
+        sa.select(domain, col(AssessmentScore.score), col(Assessment.assessed_on))
+        .join(Assessment, col(Assessment.id) == col(AssessmentScore.assessment_id))
+        .where(
+            col(Assessment.household_id) == household_id,
+            domain.in_(wanted),
+            col(Assessment.assessed_on) <= on,
+        )
+        .order_by(domain, col(Assessment.assessed_on).desc(), col(Assessment.created_at).desc())
+        .ext(distinct_on(domain))
+    )
+    return {code: (score, day) for code, score, day in (await session.execute(query)).all()}
+
+
+async def open_goals(session: AsyncSession, plan_id: uuid.UUID) -> list[tuple[PlanGoal, list[PlanAction]]]:
+    """The goals of a version still open after their last evaluation (or never evaluated), in order,
+    each with its actions not done yet. Three queries whatever the numbers."""
+    last = (
+        sa.select(col(PlanGoalEvaluation.goal_id), col(PlanGoalEvaluation.result))
+        .join(PlanEvaluation, col(PlanEvaluation.id) == col(PlanGoalEvaluation.evaluation_id))
+        .where(col(PlanEvaluation.plan_id) == plan_id)
+        .order_by(
+            col(PlanGoalEvaluation.goal_id),
+            col(PlanEvaluation.evaluated_on).desc(),
+            col(PlanEvaluation.created_at).desc(),
+        )
+        .ext(distinct_on(col(PlanGoalEvaluation.goal_id)))
+    )
+    results = {goal_id: result for goal_id, result in (await session.execute(last)).all()}
+    goals, actions = await contents(session, [plan_id])
+    kept = [g for g in goals[plan_id] if is_open(results.get(g.id))]
+    return [(g, [a for a in actions[plan_id] if a.goal_id == g.id and not a.done]) for g in kept]

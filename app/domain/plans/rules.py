@@ -9,6 +9,13 @@
   be recorded (an action done, a due date moved, the evaluation date moved); anything else (goals,
   action wording or performer, new or removed goals and actions) needs a new version (409
   ``plan_agreed``).
+* An agreed plan has an evaluation date: the one given, or ``PlanPolicy.evaluation_months`` after the
+  agreement; each evaluation sets the next (given, or the same cycle after it). An evaluation covers
+  every goal of the version exactly once, and only an agreed, active version is evaluated.
+* A plan ends in one of two ways: a new version supersedes it, or it is closed with a reason (and it
+  is closed, reason ``household_closed``, when the household's file closes). Closed versions are
+  history like superseded ones. A new version may carry forward the open goals of the one it
+  supersedes: those whose last evaluation was partly or not reached, or that were never evaluated.
 * Performer links must fit the performer: a network member names a person of this household's
   network map; a worker may name a worker of the household's team; nothing else carries a link.
   The referral of a partner action is set by the referrals context (never typed in) and carries over
@@ -17,11 +24,14 @@
 
 from __future__ import annotations
 
+import calendar
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 
-from app.domain.errors import Conflict
-from app.domain.plans.models import PerformerKind, PlanStatus
+from app.domain.errors import Conflict, FieldError
+from app.domain.plans.models import OPEN_RESULTS, GoalResult, PerformerKind, PlanStatus
 
 # What may change on an agreed version: progress, not content.
 AGREED_PLAN_FIELDS = frozenset({"evaluation_date"})
@@ -72,3 +82,53 @@ def performer_link_problems(
     if kind != PerformerKind.worker and worker_id is not None:
         problems.append(("worker_id", "Only for performer_kind worker.", "performer_link_mismatch"))
     return problems
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """The configured cycle (``Settings.plan_evaluation_months``)."""
+
+    evaluation_months: int = 3
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter: 31 Jan + 1 = 28 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def ensure_agreed(agreed: bool) -> None:
+    if not agreed:
+        raise Conflict(
+            "Only a version the household agreed to is evaluated; record the agreement first.",
+            rule="plan_not_agreed",
+        )
+
+
+def goal_result_problems(goal_ids: Sequence[uuid.UUID], given: Sequence[uuid.UUID]) -> list[FieldError]:
+    """Every goal of the version once: unknown and repeated goals by position, missing ones at ``goals``."""
+    known = set(goal_ids)
+    errors: list[FieldError] = []
+    seen: set[uuid.UUID] = set()
+    for index, goal_id in enumerate(given):
+        loc = ("body", "goals", index, "goal_id")
+        if goal_id not in known:
+            errors.append(FieldError(loc, "Not a goal of this plan version.", "goal_not_in_plan"))
+        elif goal_id in seen:
+            errors.append(FieldError(loc, "This goal is evaluated twice.", "goal_evaluated_twice"))
+        seen.add(goal_id)
+    if known - seen:
+        errors.append(
+            FieldError(
+                ("body", "goals"),
+                f"Evaluate every goal of the version: {len(known - seen)} missing.",
+                "goals_missing",
+            )
+        )
+    return errors
+
+
+def is_open(last_result: str | None) -> bool:
+    """A goal still open after its last evaluation (or never evaluated) is carried forward."""
+    return last_result is None or GoalResult(last_result) in OPEN_RESULTS

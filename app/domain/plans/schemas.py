@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.assessments.schemas import DomainCode, Score
 from app.domain.households.models import RecordedBy
-from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate
-from app.domain.plans.models import PerformerKind, PlanStatus
-from app.domain.text import MultiLine
+from app.domain.inputs import AwareIsoDatetime, Flag, IsoDate, WholeNumber
+from app.domain.plans.models import GoalResult, PerformerKind, PlanClosingReason, PlanStatus
+from app.domain.text import MultiLine, SingleLine
 
 Description = Annotated[MultiLine, Field(min_length=1, max_length=500)]
 Summary = Annotated[MultiLine, Field(max_length=1000, description="The plan in a few sentences (optional).")]
@@ -23,6 +23,23 @@ Summary = Annotated[MultiLine, Field(max_length=1000, description="The plan in a
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+VersionInBody = Annotated[
+    Annotated[int, Field(ge=1), WholeNumber] | None,
+    Field(
+        default=None,
+        description="The plan version you agreed, closed or edited, instead of If-Match (e.g. the "
+        "`version` the version's creation answered): no read is needed first.",
+    ),
+]
+
+
+class AgreementFields(_Input):
+    agreed_by_member_id: uuid.UUID = Field(description="The household member who agreed.")
+    agreed_at: AwareIsoDatetime | None = Field(
+        default=None, description="When (for agreements recorded offline); defaults to now, never ahead."
+    )
 
 
 class ActionFields(_Input):
@@ -84,10 +101,24 @@ class PlanVersionCreate(_Input):
         description="The active version this replaces (null for the household's first plan)."
     )
     summary: Summary | None = None
-    evaluation_date: IsoDate | None = None
+    evaluation_date: IsoDate | None = Field(
+        default=None,
+        description="When to evaluate with the household; by default set at agreement, the configured "
+        "number of months after it.",
+    )
     goals: list[VersionGoal] = Field(default_factory=list, max_length=30)
     actions: list[VersionAction] = Field(
         default_factory=list, max_length=100, description="Actions that serve no single goal."
+    )
+    carry_forward_open_goals: Flag = Field(
+        default=False,
+        description="Start with the goals of the version this one supersedes that are still open (their "
+        "last evaluation: partly or not reached, or none yet), each with its open actions (referral "
+        "links kept); the goals given follow them.",
+    )
+    agreement: AgreementFields | None = Field(
+        default=None,
+        description="The household agreed to this version as written: recorded with it, in the same request.",
     )
 
 
@@ -96,10 +127,42 @@ class PlanUpdate(_Input):
     evaluation_date: IsoDate | None = None
 
 
-class PlanAgreement(_Input):
-    agreed_by_member_id: uuid.UUID = Field(description="The household member who agreed.")
-    agreed_at: AwareIsoDatetime | None = Field(
-        default=None, description="When (for agreements recorded offline); defaults to now, never ahead."
+class PlanAgreement(AgreementFields):
+    expected_version: VersionInBody
+
+
+class PlanClosing(_Input):
+    """End the plan without a successor (the history stays readable)."""
+
+    reason: PlanClosingReason = Field(
+        description="Why; `household_closed` is set by the service when the household's file closes."
+    )
+    note: MultiLine | None = Field(default=None, max_length=500)
+    expected_version: VersionInBody
+
+
+class GoalEvaluationIn(_Input):
+    goal_id: uuid.UUID = Field(description="A goal of this plan version.")
+    result: GoalResult
+    note: MultiLine | None = Field(default=None, max_length=500, description="A short note (optional).")
+
+
+class PlanEvaluationCreate(_Input):
+    """An evaluation with the household: every goal of the version, once."""
+
+    evaluated_on: IsoDate | None = Field(default=None, description="Local date; default today, never ahead.")
+    member_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=20, description="The household members who took part."
+    )
+    others: SingleLine | None = Field(
+        default=None, max_length=200, description="Who else took part, by role (e.g. 'debt counsellor')."
+    )
+    household_view: MultiLine | None = Field(
+        default=None, max_length=1000, description="The household's view, in their words."
+    )
+    goals: list[GoalEvaluationIn] = Field(min_length=1, max_length=30)
+    next_evaluation_date: IsoDate | None = Field(
+        default=None, description="Default: the configured number of months after this evaluation."
     )
 
 
@@ -157,6 +220,29 @@ class ActionRead(BaseModel):
     updated_at: datetime
 
 
+class GoalEvaluationRead(BaseModel):
+    goal_id: uuid.UUID
+    result: GoalResult
+    note: str | None
+    score: int | None = Field(
+        description="The latest self-sufficiency score of the goal's life domain on the evaluation date "
+        "(the household's or a member's, whichever was assessed last); null when never scored."
+    )
+    score_assessed_on: date | None
+
+
+class PlanEvaluationRead(BaseModel):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    evaluated_on: date
+    evaluated_by: uuid.UUID | None
+    member_ids: list[uuid.UUID]
+    others: str | None
+    household_view: str | None
+    goals: list[GoalEvaluationRead]
+    created_at: datetime
+
+
 class PlanHeader(BaseModel):
     id: uuid.UUID
     household_id: uuid.UUID
@@ -172,6 +258,10 @@ class PlanHeader(BaseModel):
     )
     created_by: uuid.UUID | None
     superseded_at: datetime | None
+    closed_at: datetime | None
+    closing_reason: PlanClosingReason | None
+    closing_note: str | None
+    closed_by: uuid.UUID | None
     version: int = Field(description="Row version behind the ETag; any change to goals or actions bumps it.")
     created_at: datetime
     updated_at: datetime
@@ -180,3 +270,4 @@ class PlanHeader(BaseModel):
 class PlanRead(PlanHeader):
     goals: list[GoalRead]
     actions: list[ActionRead]
+    evaluations: list[PlanEvaluationRead] = Field(description="Newest first.")

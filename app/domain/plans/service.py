@@ -1,34 +1,36 @@
-"""Plan use cases: versions, reads, plan fields and the household's agreement.
+"""Plan use cases: versions, reads and plan fields. Goals and actions are in ``content.py``; the
+agreement, evaluations and closing in ``lifecycle.py``.
 
-The plan is one aggregate for mobile sync: any change to it, its goals or its actions records a
-change of entity ``plan`` (the phone reloads the version as a whole). Goals and actions are in
-``content.py``. Every use case goes through ``get_visible`` (one access-log row, 404 when hidden).
+The plan is one aggregate for mobile sync: any change to it, its goals, its actions or its
+evaluations records a change of entity ``plan`` (the phone reloads the version as a whole). Every use
+case goes through ``get_visible`` (one access-log row, 404 when hidden).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
+from sqlmodel import col
 
-from app.domain.assessments.casefile import reject, touch
-from app.domain.assessments.repository import member_here
-from app.domain.assessments.service import check_domains, member_errors
+from app.domain.assessments.casefile import touch
+from app.domain.assessments.service import check_domains
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.case_sql import OBJECT
 from app.domain.households.case_write import CaseUpdate, Outcome
 from app.domain.households.models import Household, RecordedBy
 from app.domain.households.rules import ensure_open
 from app.domain.plans import repository as repo
+from app.domain.plans.agreement import record_agreement
 from app.domain.plans.models import Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.plans.rules import (
     AGREED_PLAN_FIELDS,
+    PlanPolicy,
     ensure_active,
     ensure_change_allowed,
     ensure_supersedes_active,
@@ -36,7 +38,6 @@ from app.domain.plans.rules import (
 from app.domain.plans.schemas import (
     ActionRead,
     GoalRead,
-    PlanAgreement,
     PlanHeader,
     PlanRead,
     PlanUpdate,
@@ -51,9 +52,6 @@ from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
 RESOURCE = "plan"
-# Agreements recorded on a phone carry the phone's clock; allow it to run a little ahead.
-CLOCK_SKEW = timedelta(minutes=5)
-AGREED_BY = sa.bindparam("v_agreed_by_member_id", type_=sa.Uuid)
 
 
 def goal_read(goal: PlanGoal) -> GoalRead:
@@ -78,12 +76,10 @@ def header(plan: Plan) -> PlanHeader:
 
 
 async def plan_read(uow: UnitOfWork, plan: Plan) -> PlanRead:
-    goals, actions = await repo.contents(uow.session, [plan.id])
-    return PlanRead(
-        **header(plan).model_dump(),
-        goals=[goal_read(g) for g in goals[plan.id]],
-        actions=[action_read(a) for a in actions[plan.id]],
-    )
+    """The whole version as it stands in this work (one statement: goals, actions, evaluations)."""
+    await uow.session.flush()
+    rows = await repo.read_rows(uow.session, col(Plan.id) == plan.id)
+    return PlanRead.model_validate(dict(rows[0]))
 
 
 async def changed(uow: UnitOfWork, plan: Plan) -> None:
@@ -194,12 +190,56 @@ def action_row(
     }
 
 
-def _content_rows(
-    plan_id: uuid.UUID, data: PlanVersionCreate, continued: dict[uuid.UUID, uuid.UUID | None], now: datetime
+def _carried_rows(
+    plan_id: uuid.UUID, carried: list[tuple[PlanGoal, list[PlanAction]]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The open goals of the superseded version with their open actions, copied into ``plan_id``
+    (referral links kept: the referral still carries the action out)."""
     goals: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
-    for position, goal in enumerate(data.goals):
+    for goal, open_actions in carried:
+        goal_id = uuid.uuid4()
+        goals.append(
+            {
+                "id": goal_id,
+                "plan_id": plan_id,
+                "domain_code": goal.domain_code,
+                "target_score": goal.target_score,
+                "description": goal.description,
+                "position": len(goals),
+            }
+        )
+        for action in open_actions:
+            actions.append(
+                {
+                    "id": uuid.uuid4(),
+                    "plan_id": plan_id,
+                    "goal_id": goal_id,
+                    "description": action.description,
+                    "performer_kind": action.performer_kind,
+                    "network_person_id": action.network_person_id,
+                    "worker_id": action.worker_id,
+                    "referral_id": action.referral_id,
+                    "due_date": action.due_date,
+                    "done": False,
+                    "done_at": None,
+                    "position": len(actions),
+                }
+            )
+    return goals, actions
+
+
+def _content_rows(
+    plan_id: uuid.UUID,
+    data: PlanVersionCreate,
+    continued: dict[uuid.UUID, uuid.UUID | None],
+    now: datetime,
+    carried: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], []),
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    goals: list[dict[str, Any]] = list(carried[0])
+    actions: list[dict[str, Any]] = list(carried[1])
+    for goal in data.goals:
+        position = len(goals)
         goal_id = uuid.uuid4()
         goals.append(
             {
@@ -222,9 +262,14 @@ def _content_rows(
 
 
 async def new_version(
-    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: PlanVersionCreate
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    data: PlanVersionCreate,
+    policy: PlanPolicy | None = None,
 ) -> PlanRead:
-    """Make a new version and supersede the active one, in this one transaction.
+    """Make a new version and supersede the active one, in this one transaction (with the open goals
+    of the superseded version carried forward, and the household's agreement, when asked).
 
     The household row is locked first, so concurrent versions for one household queue up; the one
     that comes second no longer supersedes the active version and gets 409 ``stale_plan_version``.
@@ -244,6 +289,7 @@ async def new_version(
     current = await repo.active(uow.session, household_id, for_update=True)
     ensure_supersedes_active(current.id if current else None, data.supersedes_id)
     continued = await _validate_version(uow, household, data, current)
+    carried = await _carried(uow, data, current)
     now = utcnow()
     if current is not None:
         current.status = PlanStatus.superseded
@@ -261,11 +307,39 @@ async def new_version(
     )
     uow.session.add(plan)
     await uow.session.flush()
-    goal_rows, action_rows = _content_rows(new_id, data, continued, now)
+    goal_rows, action_rows = _content_rows(new_id, data, continued, now, _carried_rows(new_id, carried))
     await repo.insert_many(uow.session, PlanGoal, goal_rows)
     await repo.insert_many(uow.session, PlanAction, action_rows)
     uow.record_change(ChangeRecord(household_id, ENTITY, new_id))
+    if data.agreement is not None:
+        await record_agreement(
+            uow,
+            household,
+            plan,
+            data.agreement,
+            policy or PlanPolicy(),
+            RecordedBy.team,
+            ("body", "agreement"),
+        )
     return await plan_read(uow, plan)
+
+
+async def _carried(
+    uow: UnitOfWork, data: PlanVersionCreate, current: Plan | None
+) -> list[tuple[PlanGoal, list[PlanAction]]]:
+    if not data.carry_forward_open_goals:
+        return []
+    if current is None:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("body", "carry_forward_open_goals"),
+                    "There is no active version to carry goals forward from.",
+                    "nothing_to_carry_forward",
+                )
+            ]
+        )
+    return await repo.open_goals(uow.session, current.id)
 
 
 # -- plan fields and agreement ----------------------------------------------------------------
@@ -275,15 +349,17 @@ async def new_version(
 def _change(columns: frozenset[str]) -> CaseUpdate:
     """The change of these plan fields in one statement (``households.case_write``): the access
     check, the version, the plan's rules on its row, the change row and the entry; the answer carries
-    the goals and actions too. An agreement checks its member."""
-    checks = {"member": member_here(AGREED_BY)} if "agreed_by_member_id" in columns else {}
+    the goals and actions too."""
     return CaseUpdate(
         Plan,
         sorted(columns),
         entity=ENTITY,
         conditions=repo.PLAN_RULES,
-        checks=checks,
-        reads={"goals": repo.goals_json(OBJECT), "actions": repo.actions_json(OBJECT)},
+        reads={
+            "goals": repo.goals_json(OBJECT),
+            "actions": repo.actions_json(OBJECT),
+            "evaluations": repo.evaluations_json(OBJECT),
+        },
     )
 
 
@@ -294,6 +370,32 @@ def _plan_read(outcome: Outcome) -> PlanRead:
 
 def _ensure_active(outcome: Outcome) -> None:
     ensure_active(PlanStatus.superseded if outcome.failed("active") else PlanStatus.active)
+
+
+async def for_change(
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    expected_version: ExpectedVersion,
+    person_id: uuid.UUID | None = None,
+) -> tuple[Household, Plan]:
+    """The household (visible: one access-log row) and its active version ``plan_id``, locked, once
+    the caller named the version they changed; the file must be open."""
+    household = await get_visible(
+        uow,
+        principal,
+        household_id,
+        resource=RESOURCE,
+        action=AccessAction.update,
+        resource_id=plan_id,
+        person_id=person_id,
+    )
+    plan = await existing_plan(uow, household_id, plan_id, for_update=True)
+    expected_version.check(plan.id, plan.version)
+    ensure_open(household.status)
+    ensure_active(plan.status)
+    return household, plan
 
 
 async def update(
@@ -329,71 +431,3 @@ async def update(
 
     outcome.raise_unless_written(RESOURCE, expected_version, plan_id, version_first=True, rules=refused)
     return _plan_read(outcome)
-
-
-async def agree(
-    uow: UnitOfWork,
-    principal: Principal,
-    household_id: uuid.UUID,
-    plan_id: uuid.UUID,
-    data: PlanAgreement,
-    expected_version: ExpectedVersion,
-) -> PlanRead:
-    """Record that the household agreed to this version (who, and when)."""
-    now = utcnow()
-    agreed_at = data.agreed_at or now
-    future = agreed_at > now + CLOCK_SKEW
-    entry = uow.log(
-        principal,
-        resource=RESOURCE,
-        action=AccessAction.update,
-        household_id=household_id,
-        resource_id=plan_id,
-        person_id=data.agreed_by_member_id,
-    )
-    changes = {
-        "agreed_at": agreed_at,
-        "agreed_by_member_id": data.agreed_by_member_id,
-        "agreement_recorded_by": str(RecordedBy.team),
-        "updated_at": now,
-    }
-    outcome = await _change(frozenset(changes)).run(
-        uow,
-        principal,
-        entry,
-        household_id,
-        plan_id,
-        expected_version,
-        changes,
-        valid=not future,
-        params={"progress_only": False},
-    )
-
-    def refused() -> None:
-        _ensure_active(outcome)
-        if outcome.failed("unagreed"):
-            raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
-        errors = member_errors(not outcome.failed("member"), ("body", "agreed_by_member_id"))
-        if future:
-            errors.append(FieldError(("body", "agreed_at"), "Cannot be in the future.", "date_in_future"))
-        reject(errors)
-
-    outcome.raise_unless_written(RESOURCE, expected_version, plan_id, version_first=True, rules=refused)
-    return _plan_read(outcome)
-
-
-def ensure_not_agreed(plan: Plan) -> None:
-    if plan.agreed_at is not None:
-        raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
-
-
-async def record_agreement(
-    uow: UnitOfWork, plan: Plan, member_id: uuid.UUID, agreed_at: datetime, recorded_by: RecordedBy
-) -> None:
-    """The member agrees to this (active, not yet agreed) version themself (self-service; the team's
-    record is ``agree`` above, one statement): who, when, recorded as the member's."""
-    ensure_not_agreed(plan)
-    plan.agreed_at = agreed_at
-    plan.agreed_by_member_id = member_id
-    plan.agreement_recorded_by = str(recorded_by)
-    await changed(uow, plan)

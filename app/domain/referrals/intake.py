@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.areas import repository as areas
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
 from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFailed
@@ -91,7 +92,7 @@ def _routing_error(lookup: repo.InboundLookup, by_postcode: bool) -> ValidationF
     loc: tuple[str | int, ...] = ("body", "person", "postcode") if by_postcode else ("body", "buurt_code")
     if lookup.buurt_id is None:
         if by_postcode:
-            message, rule = "No buurt is known for this postcode; send buurt_code.", "postcode_unroutable"
+            message, rule = "No buurt is known for this address; send buurt_code.", "postcode_unroutable"
         else:
             message, rule = "This buurt is not known.", "unknown_buurt"
         return ValidationFailed([FieldError(loc, message, rule)])
@@ -162,8 +163,8 @@ class InboundDraft:
     key: KeyRequest
     row: dict[str, Any]  # every column of the referral (``repo.new_row``)
     transition: dict[str, Any]
-    buurt_code: str | None  # routed by buurt code, else by postcode
-    postcode: str | None
+    buurt_code: str | None  # routed by buurt code, else by address
+    address: tuple[str, int] | None  # (postcode, house number)
     by_postcode: bool
 
 
@@ -192,13 +193,15 @@ async def prepare_inbound(
     basis_errors = _common_errors(True, data.legal_basis, data.legal_basis_note)
     if basis_errors or (data.buurt_code is None and not by_postcode):
         return await _refuse_early(uow, data, key)
-    buurt_code = data.buurt_code or await _buurt_of(uow.session, person.postcode)
+    buurt_code = data.buurt_code or await _buurt_of(uow.session, person.postcode, person.house_number)
     values = _inbound_values(principal, data, key.key)
     row = repo.new_row(values)
     transition = new_transition(principal, values, from_status=None, side=Side.partner)
     read = present_data(row, [transition], buurt_code, partner=True)
-    postcode = None if buurt_code else person.postcode
-    return InboundDraft(read, data, key, row, transition, buurt_code, postcode, by_postcode)
+    address = None
+    if not buurt_code and person.postcode is not None and person.house_number is not None:
+        address = (person.postcode, person.house_number)
+    return InboundDraft(read, data, key, row, transition, buurt_code, address, by_postcode)
 
 
 async def submit_inbound(
@@ -248,7 +251,7 @@ async def _claim_and_write(
             draft.transition,
             {**params, **key.params(token, answer)},
             buurt_code=draft.buurt_code,
-            postcode=draft.postcode,
+            address=draft.address,
         )
         if submitted.key_claim == token:
             _check_submitted(submitted, draft.data, draft.by_postcode)
@@ -274,10 +277,13 @@ async def _refuse_early(uow: UnitOfWork, data: InboundReferralCreate, key: KeyRe
     raise ValidationFailed(errors) if errors else _address_or_buurt_required()
 
 
-async def _buurt_of(session: AsyncSession, postcode: str | None) -> str | None:
-    """The buurt a postcode lies in (the answer names it), None when the postcode is not mapped."""
-    routed = await repo.route_postcode(session, postcode) if postcode is not None else None
-    return routed[1] if routed is not None else None
+async def _buurt_of(session: AsyncSession, postcode: str | None, house_number: int | None) -> str | None:
+    """The buurt an address lies in (the answer names it), None when the postcode table does not
+    place it (the statement then refuses the referral as unroutable)."""
+    if postcode is None or house_number is None:
+        return None
+    place, _ = await areas.address_lookup(session, postcode, house_number)
+    return place.buurt_code if place is not None else None
 
 
 def _event(principal: Principal, draft: InboundDraft) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Referral tables: the referral, its timestamped transitions, its messages, and postcode routing."""
+"""Referral tables: the referral, its timestamped transitions and its messages (postcode routing is
+the areas context's)."""
 
 from __future__ import annotations
 
@@ -146,12 +147,3 @@ class ReferralMessage(SQLModel, table=True):
     organisation_id: uuid.UUID | None = None
     body: str = Field(max_length=1000)
     created_at: datetime = timestamp_now()
-
-
-class PostcodeArea(SQLModel, table=True):
-    """The buurt of a six-character postcode (CBS 'buurt per postcode'): routes referrals by address."""
-
-    __tablename__ = "postcode_areas"
-
-    postcode: str = Field(primary_key=True, max_length=6)
-    area_id: uuid.UUID = Field(foreign_key="areas.id", index=True)

@@ -20,15 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.db import RawStatement
+from app.domain.areas.repository import address_buurt_sql
 from app.domain.base import table_of, utcnow
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
 from app.domain.households.access import CASE_ROLES, visible_to
 from app.domain.households.models import Household
 from app.domain.idempotency import repository as idempotency
-from app.domain.organisation.models import Area, TeamArea, WorkerTeam
+from app.domain.organisation.models import Area, WorkerTeam
 from app.domain.plans.models import Plan, PlanAction, PlanStatus
-from app.domain.referrals.models import PostcodeArea, Referral, ReferralMessage, ReferralTransition
+from app.domain.referrals.models import Referral, ReferralMessage, ReferralTransition
 from app.domain.unit_of_work.access_log import inline_binds, inline_sql
 from app.domain.unit_of_work.work import UnitOfWork
 from app.domain.webhooks import outbox
@@ -87,9 +88,8 @@ class Submission:
 _BY_BUURT = """
     SELECT a.id, a.code, ta.team_id FROM areas AS a LEFT JOIN team_areas AS ta ON ta.area_id = a.id
     WHERE a.code = :place AND a.level = 'buurt'"""
-_BY_POSTCODE = """
-    SELECT a.id, a.code, ta.team_id FROM postcode_areas AS p JOIN areas AS a ON a.id = p.area_id
-    LEFT JOIN team_areas AS ta ON ta.area_id = a.id WHERE p.postcode = :place"""
+# The areas context's lookup of the buurt of an address (its postcode table, house-number ranges).
+_BY_ADDRESS = address_buurt_sql(postcode=":place", house_number=":house_number")
 _referrals = table_of(Referral)
 _transitions = table_of(ReferralTransition)
 _REFERRAL_COLUMNS = tuple(c.name for c in _referrals.columns)
@@ -131,6 +131,8 @@ def _submit_statement(found_sql: str) -> RawStatement:
     binds = [sa.bindparam(f"r_{c.name}", type_=c.type) for c in _referrals.columns if c.name not in _ROUTED]
     binds += [sa.bindparam(f"t_{name}", type_=_transitions.c[name].type) for name in _TRANSITION_BOUND]
     binds.append(sa.bindparam("place", type_=sa.String))
+    if ":house_number" in found_sql:
+        binds.append(sa.bindparam("house_number", type_=sa.Integer))
     text = sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS, *idempotency.CLAIM_BINDS, *inline_binds())
     return RawStatement.of(text)
 
@@ -138,7 +140,7 @@ def _submit_statement(found_sql: str) -> RawStatement:
 # Compiled once: the statement has some seventy parameters, and compiling and processing them per
 # call through the ORM would cost the POST more CPU than the database round trip itself.
 SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT)
-SUBMIT_BY_POSTCODE = _submit_statement(_BY_POSTCODE)
+SUBMIT_BY_ADDRESS = _submit_statement(_BY_ADDRESS)
 
 
 def new_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -155,19 +157,23 @@ async def submit_inbound(
     params: dict[str, Any],
     *,
     buurt_code: str | None,
-    postcode: str | None,
+    address: tuple[str, int] | None,
 ) -> Submission:
     """Claim, route and write a new inbound referral in one statement (see ``_submit_statement``).
 
     ``row``: the referral's columns (``new_row``; team and buurt come from the routing);
     ``transition``: its first transition's; ``params``: the values of the key's claim
     (``KeyRequest.params``), of its event (``outbox.event_params``) and of its access-log entry
-    (``AccessEntry.params``). Routes by ``buurt_code``, else by ``postcode``.
+    (``AccessEntry.params``). Routes by ``buurt_code``, else by ``address`` (postcode, house number).
     """
-    statement = SUBMIT_BY_BUURT if buurt_code is not None else SUBMIT_BY_POSTCODE
+    statement = SUBMIT_BY_BUURT if buurt_code is not None else SUBMIT_BY_ADDRESS
     values = {f"r_{c}": v for c, v in row.items() if c not in _ROUTED}
     values.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **params)
-    values["place"] = buurt_code if buurt_code is not None else postcode
+    if buurt_code is not None:
+        values["place"] = buurt_code
+    else:
+        assert address is not None
+        values["place"], values["house_number"] = address
     # In the work's transaction, begun here when nothing began it yet: a refused referral must take
     # the claim of its key back with the rollback, and a referral made before is answered (its key
     # completed) in the transaction that claimed the key.
@@ -177,20 +183,6 @@ async def submit_inbound(
         bool(found["domain_active"]), found["found_id"], found["found_code"], found["found_team_id"]
     )
     return Submission(bool(found["key_locked"]), found["key_claim"], lookup, bool(found["written"]))
-
-
-async def route_postcode(
-    session: AsyncSession, postcode: str
-) -> tuple[uuid.UUID, str, uuid.UUID | None] | None:
-    """(buurt id, buurt code, covering team) for a postcode, or None when the postcode is not mapped."""
-    query = (
-        sa.select(col(Area.id), col(Area.code), col(TeamArea.team_id))
-        .join(PostcodeArea, col(PostcodeArea.area_id) == col(Area.id))
-        .outerjoin(TeamArea, col(TeamArea.area_id) == col(Area.id))
-        .where(col(PostcodeArea.postcode) == postcode)
-    )
-    row = (await session.execute(query)).one_or_none()
-    return (row[0], row[1], row[2]) if row is not None else None
 
 
 # -- referrals --------------------------------------------------------------------------------------

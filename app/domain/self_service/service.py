@@ -24,13 +24,16 @@ from app.domain.consents import repository as consents_repo
 from app.domain.consents import service as consents
 from app.domain.consents.models import Consent
 from app.domain.consents.rules import in_force
-from app.domain.errors import NotFound
+from app.domain.errors import Conflict, NotFound
 from app.domain.households.bsn import BsnProtector
 from app.domain.households.models import RecordedBy
 from app.domain.households.rules import ensure_open
 from app.domain.plans import repository as plans_repo
 from app.domain.plans import service as plans
+from app.domain.plans.agreement import record_agreement
 from app.domain.plans.models import Plan
+from app.domain.plans.rules import PlanPolicy
+from app.domain.plans.schemas import AgreementFields
 from app.domain.self_service import repository as repo
 from app.domain.self_service.access import Bound, bound_member
 from app.domain.self_service.rules import sees_children
@@ -147,15 +150,22 @@ async def plan(uow: UnitOfWork, principal: Principal) -> PlanView:
     return await _plan_view(uow, await _active_plan(uow, bound), bound.member.id)
 
 
-async def agree(uow: UnitOfWork, principal: Principal, expected_version: ExpectedVersion) -> PlanView:
-    """The member agrees to the active plan, in the version they read (``expected_version``)."""
+async def agree(
+    uow: UnitOfWork, principal: Principal, expected_version: ExpectedVersion, policy: PlanPolicy
+) -> PlanView:
+    """The member agrees to the active plan, in the version they read (``expected_version``): the
+    team's way of recording an agreement (``plans.agreement``), recorded as the member's."""
     bound = await bound_member(
         uow, principal, resource="plan", action=AccessAction.update, about_member=False
     )
     active = await _active_plan(uow, bound, for_update=True)
     expected_version.check(active.id, active.version)
     ensure_open(bound.household.status)
-    await plans.record_agreement(uow, active, bound.member.id, utcnow(), RecordedBy.member)
+    if active.agreed_at is not None:
+        raise Conflict("The household already agreed to this version.", rule="plan_already_agreed")
+    fields = AgreementFields(agreed_by_member_id=bound.member.id)
+    await record_agreement(uow, bound.household, active, fields, policy, RecordedBy.member)
+    await plans.changed(uow, active)
     return await _plan_view(uow, active, bound.member.id)
 
 

@@ -23,6 +23,7 @@ class Level(StrEnum):
     wijk = "wijk"
     gemeente = "gemeente"
     network = "network"  # a resident network: initiative measures only (networks are not areas)
+    team = "team"  # a neighbourhood team: the administrative-burden measures (teams are not areas)
 
 
 AREA_LEVELS = (Level.buurt, Level.wijk, Level.gemeente)
@@ -35,6 +36,7 @@ class Kind(StrEnum):
     mean = "mean"  # the mean of a value over the members of a group
     ratio = "ratio"  # a share, from the published counts of two stock measures
     amount = "amount"  # a sum of public amounts, published where the group's count is
+    quartiles = "quartiles"  # the median and spread (first and third quartile) of a value per group
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Measure:
     networks: bool = False  # also per resident network (the gemeente is the sum of its networks)
     groups: bool = False  # counts actions, protects households: a cell needs that many of them too
     distinct: bool = False  # statistics: a group's size counts distinct households, not rows
+    teams: bool = False  # also per neighbourhood team (the team of the household)
 
     @property
     def count_kind(self) -> bool:
@@ -71,7 +74,8 @@ class Measure:
 
     @property
     def levels(self) -> list[Level]:
-        return [*AREA_LEVELS, Level.network] if self.networks else list(AREA_LEVELS)
+        extra = [Level.network] if self.networks else [Level.team] if self.teams else []
+        return [*AREA_LEVELS, *extra]
 
 
 def part(reference: str) -> tuple[str, str]:
@@ -105,6 +109,30 @@ PERFORMER = Breakdown(
     ("informal", "professional"),
     total=True,
 )
+
+STATISTIC = Breakdown(
+    "statistic",
+    "The median of the group, and its spread: the first (p25) and third (p75) quartile. Each is "
+    "published for groups of at least the minimum denominator of households.",
+    ("p25", "median", "p75"),
+)
+
+
+def _burden(id: str, title: str, definition: str, unit: str, digits: int = 0) -> Measure:
+    """A measure of the administrative burden: quartiles per household, also per team."""
+    return Measure(
+        id,
+        title,
+        definition,
+        unit,
+        Kind.quartiles,
+        STATISTIC,
+        source=id,
+        digits=digits,
+        distinct=True,
+        teams=True,
+    )
+
 
 _MEASURES = [
     Measure(
@@ -280,6 +308,55 @@ _MEASURES = [
         source="grants",
         value="sum_2",
         networks=True,
+    ),
+]
+
+# The administrative burden, recorded as a side effect of use (app/domain/unit_of_work/burden.py).
+_MEASURES += [
+    _burden(
+        "intake_requests",
+        "Write requests from first contact to an agreed plan",
+        "For households whose first plan was agreed in the period (local date of the agreement): the "
+        "requests of team workers that wrote the household's case data from its registration up to and "
+        "including the one that recorded the agreement; median and quartiles.",
+        "requests",
+    ),
+    _burden(
+        "intake_fields",
+        "Fields entered from first contact to an agreed plan",
+        "For the same households: the fields those requests carried (every value sent that is not "
+        "empty); median and quartiles.",
+        "fields",
+    ),
+    _burden(
+        "days_to_agreed_plan",
+        "Days from first contact to an agreed plan",
+        "For the same households: calendar days from the first contact (registration or the first "
+        "contact moment, whichever came first) to the first agreed plan; median and quartiles.",
+        "days",
+    ),
+    _burden(
+        "monthly_write_requests",
+        "Write requests per household per month",
+        "Per household and calendar month in the period with case work: the team's requests that "
+        "wrote its case data that month; median and quartiles over the households' months.",
+        "requests",
+    ),
+    _burden(
+        "monthly_contact_minutes",
+        "Contact minutes per household per month",
+        "Per household and calendar month in the period with contact moments: the minutes recorded on "
+        "them; median and quartiles over the households' months.",
+        "minutes",
+    ),
+    _burden(
+        "writes_per_contact_hour",
+        "Write requests per hour of contact",
+        "Per household and calendar month with contact minutes recorded: the write requests of that "
+        "month per hour of contact (time at the form against time with the household); median and "
+        "quartiles, one decimal.",
+        "requests per hour",
+        digits=1,
     ),
 ]
 

@@ -32,15 +32,21 @@ from app.domain.stats.tables import leaves, roll_up, scatter, sum_matrix
 
 
 class AreaTree:
-    """The municipality's areas (and resident networks) as the area dimension of every table."""
+    """The municipality's areas (and resident networks, and teams) as the area dimension of every
+    table. Teams only group medians and quartiles, which need no sums: they are nodes, not parts."""
 
-    def __init__(self, nodes: list[repo.AreaNode], networks: list[repo.AreaNode]) -> None:
-        self.nodes, self.networks = nodes, networks
+    def __init__(
+        self,
+        nodes: list[repo.AreaNode],
+        networks: list[repo.AreaNode],
+        teams: list[repo.AreaNode] | None = None,
+    ) -> None:
+        self.nodes, self.networks, self.teams = nodes, networks, teams or []
         self.gemeente = nodes[0].code
-        self.by_code = {n.code: n for n in (*nodes, *networks)}
+        self.by_code = {n.code: n for n in (*nodes, *networks, *self.teams)}
         self._codes: dict[tuple[Level, uuid.UUID], str] = {
-            (Level.network if n.level is Level.network else Level.buurt, n.id): n.code
-            for n in (*nodes, *networks)
+            (n.level if n.level in (Level.network, Level.team) else Level.buurt, n.id): n.code
+            for n in (*nodes, *networks, *self.teams)
             if n.id is not None
         }
         children: dict[str, list[str]] = {}
@@ -58,19 +64,21 @@ class AreaTree:
         """This tree plus one node for networks of other municipalities that carry initiatives here
         (the initiatives service prevents it; the sum over networks must still hold if it happens)."""
         elsewhere = repo.AreaNode(None, "networks_elsewhere", "", Level.network, self.gemeente)
-        return AreaTree(self.nodes, [*self.networks, elsewhere])
+        return AreaTree(self.nodes, [*self.networks, elsewhere], self.teams)
 
     def code(self, figure: repo.Figure) -> str | None:
         if figure.level is Level.gemeente:
             return self.gemeente
         if figure.area_id is None:
             return None
-        kind = Level.network if figure.level is Level.network else Level.buurt
+        kind = figure.level if figure.level in (Level.network, Level.team) else Level.buurt
         return self._codes.get((kind, figure.area_id))
 
     def within(self, scope: str, level: Level) -> list[repo.AreaNode]:
         if level is Level.network:
             return list(self.networks)
+        if level is Level.team:
+            return list(self.teams)
         return [n for n in self.nodes if n.level is level and self._under(n.code, scope)]
 
     def _under(self, code: str, scope: str) -> bool:
@@ -318,7 +326,20 @@ async def category_values(session: AsyncSession, measure: Measure) -> list[str]:
 async def _statistics(
     session: AsyncSession, measure: Measure, scope: Scope, wanted: Sequence[Period]
 ) -> Mapping[Key, Published]:
-    """Medians and means per group, for groups that pass the threshold and the minimum denominator."""
+    """Medians, means and quartiles per group, for groups that pass the threshold and the minimum
+    denominator (each statistic of a group alike: a quartile of a small group is withheld too)."""
+    if measure.kind is Kind.quartiles:
+        figures = await repo.quartile_figures(
+            session,
+            measure.source,
+            scope.municipality.id,
+            periods=[(p.start, p.end) for p in wanted],
+            granularity=wanted[0].granularity,
+        )
+        return {
+            key: protect_median(figure.n, figure.value, scope.policy, digits=measure.digits)
+            for key, figure in _cells(figures, scope.tree).items()
+        }
     figures = await repo.value_figures(
         session,
         measure.source,

@@ -70,6 +70,25 @@ AGGREGATES = {
 }
 _AREA_LEVEL = {0: Level.buurt, 1: Level.wijk, 3: Level.gemeente}  # GROUPING(parent, buurt)
 
+# The quartiles of a value per group: a row per statistic (the category), for every area level and,
+# in a grouping set of its own, per team (of the municipality: teams of its buurten' households).
+_QUARTILES = """
+SELECT GROUPING(b.parent_id, v.buurt_id, v.team_id) AS area_grouping, b.parent_id, v.buurt_id,
+       v.team_id AS network_id, to_char(p.start_on, :format) AS period, q.stat AS cat,
+       count(DISTINCT v.unit_id) AS n,
+       percentile_cont(q.fraction) WITHIN GROUP (ORDER BY v.value)::float8 AS value, NULL::bigint AS groups
+FROM stats_value_rollup v
+JOIN areas b ON b.id = v.buurt_id
+JOIN unnest(CAST(:starts AS date[]), CAST(:ends AS date[])) AS p(start_on, end_on)
+  ON v.day >= p.start_on AND v.day < p.end_on
+CROSS JOIN (VALUES ('p25', 0.25::float8), ('median', 0.5::float8), ('p75', 0.75::float8)) AS q(stat, fraction)
+WHERE v.source = :source AND v.day >= :lo AND v.day < :hi AND b.municipality_id = :municipality
+GROUP BY p.start_on, q.stat, q.fraction,
+         GROUPING SETS ((b.parent_id, v.buurt_id), (b.parent_id), (), (v.team_id))
+"""
+# GROUPING(parent, buurt, team): the area levels with the team aggregated, and the team set.
+_QUARTILE_LEVEL = {1: Level.buurt, 3: Level.wijk, 7: Level.gemeente, 6: Level.team}
+
 
 class AreaNode(NamedTuple):
     id: uuid.UUID | None  # None for the gemeente itself
@@ -107,6 +126,7 @@ class Context(NamedTuple):
     municipality: MunicipalityRef
     areas: list[AreaNode]  # the gemeente first, then wijken and buurten by code
     networks: list[AreaNode]
+    teams: list[AreaNode]
     categories: list[str] | None  # the reference list a breakdown uses, when asked for
     refreshed_at: datetime
 
@@ -126,6 +146,9 @@ SELECT m.id, m.code, m.name,
        CASE WHEN :networks THEN
            (SELECT json_agg(json_build_array(n.id, n.name) ORDER BY n.name, n.id)
             FROM resident_networks n WHERE n.municipality_id = m.id) END AS networks,
+       CASE WHEN :teams THEN
+           (SELECT json_agg(json_build_array(t.id, t.name) ORDER BY t.name, t.id)
+            FROM teams t WHERE t.municipality_id = m.id) END AS teams,
        CASE CAST(:reference AS text)
            WHEN 'themes' THEN (SELECT json_agg(t.code ORDER BY t.position, t.code) FROM themes t)
            WHEN 'life_domains' THEN (SELECT json_agg(d.code ORDER BY d.position, d.code) FROM life_domains d)
@@ -140,12 +163,12 @@ def _json(value: Any) -> Any:
 
 
 async def context(
-    session: AsyncSession, area: str | None, *, networks: bool, reference: str | None
+    session: AsyncSession, area: str | None, *, networks: bool, reference: str | None, teams: bool = False
 ) -> Context | None:
     """The municipality of an area code (or the only one when ``area`` is None), its areas, its
-    networks (when asked), a reference list (when asked) and when the rollups were made; None when
-    there is no such municipality."""
-    params = {"code": area, "networks": networks, "reference": reference}
+    networks and teams (when asked), a reference list (when asked) and when the rollups were made;
+    None when there is no such municipality."""
+    params = {"code": area, "networks": networks, "reference": reference, "teams": teams}
     row = (await session.execute(text(_CONTEXT), params)).one_or_none()
     if row is None:
         return None
@@ -160,9 +183,12 @@ async def context(
         AreaNode(uuid.UUID(n_id), n_id, name, Level.network, row.code)
         for n_id, name in _json(row.networks) or []
     ]
+    team_nodes = [
+        AreaNode(uuid.UUID(t_id), t_id, name, Level.team, row.code) for t_id, name in _json(row.teams) or []
+    ]
     categories = _json(row.categories) or ([] if reference else None)
     refreshed = row.refreshed_at or datetime.min.replace(tzinfo=UTC)
-    return Context(municipality, nodes, network_nodes, categories, refreshed)
+    return Context(municipality, nodes, network_nodes, team_nodes, categories, refreshed)
 
 
 async def reference_codes(session: AsyncSession, reference: str) -> list[str]:
@@ -284,12 +310,35 @@ async def value_figures(
     return _figures(await session.execute(text(sql), params), _AREA_LEVEL)
 
 
+async def quartile_figures(
+    session: AsyncSession,
+    source: str,
+    municipality_id: uuid.UUID,
+    *,
+    periods: list[tuple[date, date]],
+    granularity: Granularity,
+) -> list[Figure]:
+    """The quartiles (category p25, median, p75) per area, team and period, with the group's size
+    in households."""
+    params = {
+        "source": source,
+        "starts": [p[0] for p in periods],
+        "ends": [p[1] for p in periods],
+        "lo": min(p[0] for p in periods),
+        "hi": max(p[1] for p in periods),
+        "format": PERIOD_FORMATS[granularity],
+        "municipality": municipality_id,
+    }
+    return _figures(await session.execute(text(_QUARTILES), params), _QUARTILE_LEVEL)
+
+
 def _figures(result: Any, levels: dict[int, Level]) -> list[Figure]:
     figures = []
     for grouping, wijk, buurt, network, period, cat, n, value, groups in result:
         level = levels.get(grouping)
         if level is None:
             continue
-        area = {Level.buurt: buurt, Level.wijk: wijk, Level.network: network}.get(level)
+        # The fourth column holds the network, or the team for the quartile measures.
+        area = {Level.buurt: buurt, Level.wijk: wijk, Level.network: network, Level.team: network}.get(level)
         figures.append(Figure(level, area, period, cat or TOTAL, n, value, groups))
     return figures

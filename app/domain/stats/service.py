@@ -91,7 +91,8 @@ async def catalogue(uow: UnitOfWork, policy: Policy) -> CatalogueRead:
         DimensionRead(
             name="level",
             description="Area level: buurt (BU code), wijk (WK code) or the whole gemeente (GM code); for "
-            "initiative measures also network (a resident network, identified by its id).",
+            "initiative measures also network (a resident network, identified by its id), for the "
+            "administrative-burden measures also team (a neighbourhood team, identified by its id).",
             values=list(Level),
         ),
         DimensionRead(
@@ -163,7 +164,7 @@ class Resolved:
     version: Hashable
 
 
-Contexts = dict[tuple[str | None, bool, str | None], repo.Context | None]
+Contexts = dict[tuple[str | None, bool, bool, str | None], repo.Context | None]
 
 
 async def resolve(
@@ -190,20 +191,22 @@ async def resolve(
         raise _invalid("level", "This measure is not published at this level.", "level_not_offered")
     breakdown = measure.breakdown
     reference = breakdown.reference if breakdown is not None else None
-    key = (query.area, measure.networks, reference)
+    key = (query.area, measure.networks, measure.teams, reference)
     if contexts is not None and key in contexts:
         found = contexts[key]
     else:
-        found = await repo.context(session, query.area, networks=measure.networks, reference=reference)
+        found = await repo.context(
+            session, query.area, networks=measure.networks, reference=reference, teams=measure.teams
+        )
         if contexts is not None:
             contexts[key] = found
     if found is None:
         if query.area is None:
             raise _invalid("area", "Name the area (a GM, WK or BU code).", "missing")
         raise _invalid("area", "Unknown area code.", "unknown_area")
-    tree = AreaTree(found.areas, found.networks)
+    tree = AreaTree(found.areas, found.networks, found.teams)
     scope_node = tree.by_code.get(query.area or found.municipality.code)
-    if scope_node is None or scope_node.level is Level.network:
+    if scope_node is None or scope_node.level in (Level.network, Level.team):
         raise _invalid("area", "Unknown area code.", "unknown_area")
     _check_level(query.level, scope_node.level)
     wanted = [p for p in periods_between(query.first, last, query.granularity) if p.finished(today)]
@@ -216,6 +219,7 @@ async def resolve(
         last,
         tuple(found.areas),
         tuple(found.networks),
+        tuple(found.teams),
         tuple(values),
         tuple(wanted),
         policy,
@@ -258,9 +262,11 @@ async def compute(session: AsyncSession, request: Resolved) -> Figures:
 
 
 def _check_level(level: Level, scope_level: Level) -> None:
-    if level is Level.network:
+    if level in (Level.network, Level.team):
         if scope_level is not Level.gemeente:
-            raise _invalid("level", "Networks are published for the whole gemeente only.", "level_above_area")
+            raise _invalid(
+                "level", "Networks and teams are published for the whole gemeente only.", "level_above_area"
+            )
     elif level in AREA_LEVELS and _DEPTH[level] < _DEPTH[scope_level]:
         raise _invalid("level", "The level must be the area's own level or one below it.", "level_above_area")
 

@@ -32,3 +32,11 @@ class NetworkPersonRemoving(Event):
 
     household_id: uuid.UUID
     person_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class HouseholdClosed(Event):
+    """A household's file was closed (published after its status changed, in the same work): what
+    lives with the file ends with it (the active plan is closed, with the reason ``household_closed``)."""
+
+    household_id: uuid.UUID

@@ -12,6 +12,10 @@ Services take the unit of work and never commit; the one who made it (the reques
 * ``commit`` writes the queued entries and changes and commits; ``fail`` rolls back and writes every
   entry again as ``failed`` (or ``denied``), in a transaction of its own, so an attempt that changed
   nothing is still on record. Entries a standalone statement already wrote stand as they are.
+* ``count_writes`` (said by the face of a worker's write request) makes ``commit`` count the
+  request and the fields it carried for every household it changed, and ``close_intake`` (said by
+  the service that records a household's first agreed plan) ends that household's intake count
+  with this request: the administrative burden, measured as a side effect of use (``burden``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, RawStatement, fetch_all, fetch_one
+from app.domain.base import utcnow
+from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, AccessOutcome, Shown, Written
 from app.domain.unit_of_work.change_feed import CaseChange, ChangeRecord
 from app.domain.unit_of_work.events import Event
@@ -70,6 +76,11 @@ class UnitOfWork:
         # What the request set out to do, for the record when it fails before logging anything.
         self.attempt: AccessEntry | None = None
         self._changes: list[ChangeRecord] = []
+        # The administrative burden (``count_writes``, ``close_intake``): households changed so far.
+        self._fields_entered: int | None = None
+        self._changed_households: set[uuid.UUID] = set()
+        self._intake_closed: set[uuid.UUID] = set()
+        self._counted_households: set[uuid.UUID] = set()  # counted by a case write's own statement
 
     # -- the session -------------------------------------------------------------------------------
 
@@ -177,6 +188,35 @@ class UnitOfWork:
         """A change-feed row, written with the work (see ``change_feed``)."""
         self._changes.append(change)
 
+    def count_writes(self, fields_entered: int) -> None:
+        """This work is a worker's request that writes case data, with ``fields_entered`` fields: when
+        it commits, it is counted for every household it changed (its change records)."""
+        self._fields_entered = fields_entered
+
+    def burden_params(self, household_id: uuid.UUID) -> dict[str, Any]:
+        """The values of ``burden.counted_ctes`` for a one-statement case write of the household: the
+        statement counts this request for it (once per work) when it writes."""
+        counted = self._fields_entered is not None and household_id not in self._counted_households
+        now = utcnow()
+        return {
+            "b_counted": counted,
+            "b_month": burden.local_month(now),
+            "b_fields": self._fields_entered or 0,
+        }
+
+    def case_written(self, household_id: uuid.UUID, *, counted: bool) -> None:
+        """A statement of its own wrote case data of the household and its change row (the one-statement
+        case writes); ``counted``: it counted this request's burden for the household as well."""
+        if counted:
+            self._counted_households.add(household_id)
+        else:
+            self._changed_households.add(household_id)
+
+    def close_intake(self, household_id: uuid.UUID) -> None:
+        """The household agreed to its first plan in this work: its intake count ends with this work
+        (which still counts)."""
+        self._intake_closed.add(household_id)
+
     async def publish(self, event: Event) -> None:
         """Run the handlers wired for this event, now, in this work's transaction."""
         for handler in self.wiring.handlers.get(type(event), ()):
@@ -190,6 +230,7 @@ class UnitOfWork:
         session = self.session
         if self._changes:
             await session.execute(insert(CaseChange), [c.row() for c in self._changes])
+            self._changed_households.update(c.household_id for c in self._changes)
             self._changes.clear()
         pending = [e for e in self.entries if e.written is None]
         if pending:
@@ -199,9 +240,26 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._session is None and all(e.written is not None for e in self.entries) and not self._changes:
-            return  # nothing was opened (a hot read that logged itself): nothing to commit
+            # Nothing was opened (a hot read that logged itself, a one-statement case write): nothing
+            # to commit; the burden of a write is then one statement on its own.
+            await self._record_burden()
+            return
         await self.flush()
+        await self._record_burden()
         await self.session.commit()
+
+    async def _record_burden(self) -> None:
+        if self._fields_entered is None and not self._intake_closed:
+            return
+        now = utcnow()
+        await burden.record(
+            self.fetch_one,
+            changed=self._changed_households - self._counted_households,
+            agreed=self._intake_closed,
+            fields=self._fields_entered,
+            now=now,
+            month=burden.local_month(now),
+        )
 
     async def fail(self) -> None:
         """Roll back, then write every entry that did not stand on its own again, as failed (an
@@ -209,6 +267,9 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.rollback()
         self._changes.clear()
+        self._changed_households.clear()
+        self._intake_closed.clear()
+        self._counted_households.clear()
         if not self.entries and self.attempt is not None:
             self.entries.append(self.attempt)  # the attempt failed before its service logged it
         again = [e for e in self.entries if e.written is not Written.alone]
