@@ -452,8 +452,9 @@ router = APIRouter(tags=["operations"])
     summary="Prometheus metrics",
     description=(
         "Request counts and latency histograms per route template, requests in progress, database "
-        "pool use and the webhook queue (counts, oldest wait), in the Prometheus text format. Holds no "
-        "personal data; restrict it at the ingress."
+        "pool use, streaming replicas (lag, in use, reads that fell back to the primary) and the "
+        "webhook queue (counts, oldest wait), in the Prometheus text format. Holds no personal data; "
+        "restrict it at the ingress."
     ),
     response_class=Response,
     responses={

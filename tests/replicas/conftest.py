@@ -4,6 +4,7 @@ reading from it: the replica is made with ``pg_basebackup -R`` by the code ``wij
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,20 +13,35 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import Database
-from app.embedded import EmbeddedReplica, start_embedded_postgres, start_embedded_replica
+from app.embedded import (
+    EmbeddedReplica,
+    create_database,
+    drop_database,
+    start_embedded_postgres,
+    start_embedded_replica,
+)
 from app.main import create_app
 from app.migrations import upgrade
 from app.settings import Settings
 from tests.replicas.support import DATABASE
 
+# Next to the suite's own servers, not under pytest's temporary folders: every pytest run that starts
+# makes its temporary root private again (0700), and the servers run as their own system user.
+ROOT = Path(__file__).resolve().parents[2]
+TEST_DATA_DIR = Path(os.environ.get("WIJKWERK_TEST_DATA_DIR", ROOT / ".wijkwerk" / "tests"))
+SERVERS = TEST_DATA_DIR / (os.environ.get("PYTEST_XDIST_WORKER", "main") + "-replicated")
+
 
 @pytest.fixture(scope="module")
-def primary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    folder: Path = tmp_path_factory.mktemp("primary")
-    url, server = start_embedded_postgres(folder, DATABASE)
+def primary() -> Iterator[tuple[str, Any]]:
+    url, server = start_embedded_postgres(SERVERS / "primary", DATABASE)
+    # The server outlives a run; its database must not (keys wrapped with another run's secret).
+    drop_database(server, DATABASE)
+    create_database(server, DATABASE)
     try:
         yield url, server
     finally:
+        drop_database(server, DATABASE)
         server.cleanup()
 
 
@@ -39,11 +55,9 @@ async def migrated_primary(primary: tuple[str, Any], settings: Settings) -> str:
 
 
 @pytest.fixture(scope="module")
-def replica(
-    migrated_primary: str, primary: tuple[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EmbeddedReplica]:
+def replica(migrated_primary: str, primary: tuple[str, Any]) -> Iterator[EmbeddedReplica]:
     # A missing pg_basebackup, pg_ctl or postgres fails here with how to install it: never a skip.
-    standby = start_embedded_replica(primary[1], tmp_path_factory.mktemp("replica") / "pgdata")
+    standby = start_embedded_replica(primary[1], SERVERS / "replica")
     try:
         yield standby
     finally:

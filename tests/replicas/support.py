@@ -34,15 +34,25 @@ async def on_replica(replica: EmbeddedReplica, database: str, sql: str) -> Any:
 
 async def caught_up(app: FastAPI, replica: EmbeddedReplica, database: str) -> None:
     """Wait until the replica has replayed everything the primary wrote so far."""
+    await _reached(app, replica, database, "pg_last_wal_replay_lsn()")
+
+
+async def received(app: FastAPI, replica: EmbeddedReplica, database: str) -> None:
+    """Wait until the replica's WAL receiver has everything the primary wrote so far (replayed or
+    not): streaming is asynchronous, so a commit on the primary reaches it a moment later."""
+    await _reached(app, replica, database, "pg_last_wal_receive_lsn()")
+
+
+async def _reached(app: FastAPI, replica: EmbeddedReplica, database: str, position: str) -> None:
     async with app.state.db.transaction() as session:
         lsn = await session.scalar(text("SELECT pg_current_wal_lsn()::text"))
-    replayed = f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn"
+    reached = f"SELECT {position} >= '{lsn}'::pg_lsn"
     async with asyncio.timeout(CATCH_UP_SECONDS):
         for _ in range(int(CATCH_UP_SECONDS / POLL_SECONDS)):
-            if await on_replica(replica, database, replayed):
+            if await on_replica(replica, database, reached):
                 return
             await asyncio.sleep(POLL_SECONDS)
-    raise AssertionError(f"the replica did not catch up within {CATCH_UP_SECONDS}s")
+    raise AssertionError(f"the replica did not reach the primary's {lsn} within {CATCH_UP_SECONDS}s")
 
 
 @contextmanager

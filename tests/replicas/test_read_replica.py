@@ -19,7 +19,7 @@ from app.db import Database, Replica
 from app.embedded import EmbeddedReplica
 from tests.factories import World
 from tests.households.support import create_household
-from tests.replicas.support import DATABASE, caught_up, fallbacks, on_replica, statements_on
+from tests.replicas.support import DATABASE, caught_up, fallbacks, on_replica, received, statements_on
 from tests.stats.helpers import refresh
 from tests.support.statements import counting_statements
 
@@ -147,7 +147,8 @@ async def test_a_replica_behind_the_bound_is_not_read_until_it_caught_up(
     await on_replica(replica, DATABASE, "SELECT pg_wal_replay_pause()")
     bound = routing.max_lag
     try:
-        world = await World.create(replicated_app)  # received by the replica, not replayed
+        world = await World.create(replicated_app)
+        await received(replicated_app, replica, DATABASE)  # received by the replica, not replayed
         # Behind by anything at all is too far now (the replica's lag since the write is above 0).
         routing.max_lag = 0.0
         with counting_statements(_db(replicated_app)) as primary:

@@ -30,6 +30,8 @@ async def test_without_replicas_there_is_no_second_engine_and_reads_stay_on_the_
     assert response.status_code == 200, response.text
     assert any("FROM areas" in s for s in statements)
     metrics = (await client.get("/metrics")).text
+    assert "# HELP wijkwerk_db_read_fallbacks_total" in metrics  # the families are there, empty
+    assert "# HELP wijkwerk_db_replica_usable" in metrics
     assert "wijkwerk_db_replica_usable{" not in metrics
     assert "wijkwerk_db_read_fallbacks_total{" not in metrics
 
