@@ -48,7 +48,7 @@ from app.domain.identity.passwords import SecretHasher
 from app.domain.identity.schemas import ClientCreate, UserCreate
 from app.domain.organisation import service as organisation_service
 from app.domain.unit_of_work.work import unit_of_work
-from app.embedded import start_embedded_postgres
+from app.embedded import EmbeddedReplica, start_embedded_postgres, start_embedded_replica
 from app.migrations import current_and_head, upgrade
 from app.security.scopes import MACHINE_ROLES, PERSON_ROLES, Role
 from app.settings import Settings
@@ -140,16 +140,27 @@ def serve(
         int, typer.Option(min=1, max=600, help="Seconds in-flight requests get to finish on shutdown.")
     ] = 30,
     households: HouseholdsOption = None,
+    replica: Annotated[
+        bool,
+        typer.Option(
+            "--replica",
+            help="Development only: start a streaming replica of the embedded PostgreSQL too and "
+            "send the reads that may lag (statistics, public GraphQL) there.",
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database and serve the API (starting an embedded PostgreSQL when none is set)."""
     started = time.monotonic()
-    _stop_on_sigterm()
     if demo:
         os.environ["WIJKWERK_DEMO"] = "true"
     # Tokens name this server as issuer, so by default it is the address we serve on.
     os.environ.setdefault("WIJKWERK_ISSUER", f"http://{_public_host(host)}:{port}")
     settings = load_settings()
+    if replica:
+        _refuse_replica_unless_embedded(settings)
+    _stop_on_sigterm()
     server = None
+    standby: EmbeddedReplica | None = None
     try:
         url = settings.database_url
         if url is None:
@@ -158,6 +169,9 @@ def serve(
             os.environ["DATABASE_URL"] = url  # for the uvicorn worker processes
             settings = load_settings()
         asyncio.run(_prepare(url, settings, demo, households))
+        if replica:
+            standby = _start_replica(server, settings)
+            settings = load_settings()
         base = f"http://{_public_host(host)}:{port}"
         elapsed = time.monotonic() - started
         err.print(labelled("Prepared", "green", f"in {elapsed:.1f}s; serving {base} (API docs: {base}/docs)"))
@@ -165,9 +179,42 @@ def serve(
     except Stopped:
         pass  # SIGTERM: uvicorn let in-flight requests finish; now stop the database
     finally:
+        if standby is not None:
+            with err.status("Stopping the embedded replica ..."):
+                standby.stop()
         if server is not None:
             stop_embedded(server)
     err.print("Stopped.")
+
+
+def _refuse_replica_unless_embedded(settings: Settings) -> None:
+    """``--replica`` copies the embedded server of a development run; production configures replicas
+    of its own (``WIJKWERK_READ_DATABASE_URL``)."""
+    if settings.is_production:
+        err.print(
+            labelled("Refused:", "red", "--replica is for development; in production set "
+            "WIJKWERK_READ_DATABASE_URL to your streaming replicas (docs/operations.md).")
+        )  # fmt: skip
+        raise typer.Exit(2)
+    if settings.database_url is not None:
+        err.print(
+            labelled("Refused:", "red", "--replica copies the embedded PostgreSQL; with DATABASE_URL "
+            "set, point WIJKWERK_READ_DATABASE_URL at a replica of that server instead.")
+        )  # fmt: skip
+        raise typer.Exit(2)
+
+
+def _start_replica(server: Any, settings: Settings) -> EmbeddedReplica:
+    folder = settings.data_dir / "pgdata-replica"
+    with err.status(Text(f"Starting a streaming replica in {folder} ...")):
+        try:
+            standby = start_embedded_replica(server, folder)
+        except RuntimeError as error:
+            err.print(labelled("Replica failed:", "red", str(error)))
+            raise typer.Exit(1) from error
+    os.environ["WIJKWERK_READ_DATABASE_URL"] = standby.url()  # for the uvicorn worker processes
+    err.print(labelled("Replica", "green", "statistics and public GraphQL reads go to the replica"))
+    return standby
 
 
 async def _prepare(url: str, settings: Settings, demo: bool, households: int | None) -> None:

@@ -1,8 +1,11 @@
-"""The database plumbing of one process: the engine and its pool, sessions, and pre-compiled raw
-statements (``RawStatement``) for the few paths where SQLAlchemy's per-call work would dominate.
+"""The database plumbing of one process: the engine and its pool, sessions, the read-only engines of
+streaming replicas, and pre-compiled raw statements (``RawStatement``) for the few paths where
+SQLAlchemy's per-call work would dominate.
 
 Requests do not open sessions themselves: the unit of work (``app.domain.unit_of_work``) does, one per
-request, and commits it once.
+request, and commits it once. Reads that write nothing and may be a few seconds behind ask
+``Database.reading()`` (through ``UnitOfWork.reading()`` or the GraphQL queries' reads): a replica's
+session when one is configured, reachable and close enough behind, else the primary's.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, text
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
@@ -52,6 +56,10 @@ class Database:
     household list's whole statement. The hot reads (``UnitOfWork.fetch_one`` outside a
     transaction) take a connection of the raw pool, run one statement and give it back; everything
     else uses the engine. Both pools are made and closed here, nowhere else.
+
+    Reads that may lag go through ``reading()``: with ``read_urls`` (``WIJKWERK_READ_DATABASE_URL``)
+    to a streaming replica, through a read-only engine per replica (``Replica``); without them to
+    the primary, exactly as before (no other engine is made).
     """
 
     def __init__(
@@ -61,31 +69,35 @@ class Database:
         *,
         idle_ping_seconds: float | None = IDLE_PING_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        read_urls: Sequence[str] = (),
+        on_read_fallback: Callable[[Fallback], None] | None = None,
         **engine_options: Any,
     ) -> None:
-        options: dict[str, Any] = {
-            # Error texts must never carry submitted values (a BSN, a note) into logs.
-            "hide_parameters": True,
-            "pool_size": settings.db_pool_size,
-            "max_overflow": settings.db_max_overflow,
-            "pool_timeout": 10,
-            "connect_args": {
-                "timeout": 5,
-                "server_settings": {
-                    "statement_timeout": str(settings.statement_timeout_ms),
-                    "application_name": "wijkwerk",
-                },
-            },
-        }
-        options.update(engine_options)
+        options = _engine_options(settings, "wijkwerk") | engine_options
         self.url = async_url(url)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if not options.get("pool_pre_ping") and idle_ping_seconds is not None:
             ping_when_idle(self.engine.sync_engine, idle_ping_seconds, clock)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.replicas = tuple(
+            Replica(f"replica{n}", read_url, settings, clock=clock)
+            for n, read_url in enumerate(read_urls, start=1)
+        )
+        self.reads = ReadRouting(
+            _autocommit_sessions(self.engine),
+            self.replicas,
+            max_lag=settings.read_max_lag_seconds,
+            check_seconds=settings.read_check_seconds,
+            on_fallback=on_read_fallback,
+        )
         self._settings = settings
         self._statements: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+
+    def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session for reads that write nothing and may be a few seconds behind, its statements
+        without a transaction (AUTOCOMMIT): on a replica when one is usable, else on the primary."""
+        return self.reads.session()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -135,7 +147,201 @@ class Database:
         if self._statements is not None:
             await self._statements.close()
             self._statements = None
+        for replica in self.replicas:
+            await replica.engine.dispose()
         await self.engine.dispose()
+
+
+def _engine_options(settings: Settings, application_name: str, **server_settings: str) -> dict[str, Any]:
+    return {
+        # Error texts must never carry submitted values (a BSN, a note) into logs.
+        "hide_parameters": True,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": 10,
+        "connect_args": {
+            "timeout": 5,
+            "server_settings": {
+                "statement_timeout": str(settings.statement_timeout_ms),
+                "application_name": application_name,
+                **server_settings,
+            },
+        },
+    }
+
+
+def _autocommit_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose statements run without a transaction: a read of one or a few statements saves
+    BEGIN and COMMIT, and at READ COMMITTED (never changed here) each statement sees a snapshot of its
+    own inside a transaction too. The pool resets the isolation level when a connection comes back."""
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
+
+
+# -- streaming replicas ------------------------------------------------------------------------------
+
+
+class Fallback(StrEnum):
+    """Why a read meant for a replica went to the primary (the label of the fallback metric)."""
+
+    # No connection, or the check or the session's first checkout failed.
+    unreachable = "unreachable"
+    # Further behind the primary than ``read_max_lag_seconds``, or by an unknown amount.
+    lagging = "lagging"
+    # The server is not replaying a primary's WAL (promoted, or not a replica at all): its data may
+    # have parted from the primary's.
+    not_replaying = "not_replaying"
+
+
+# One small statement, no table read: is the server replaying, is a WAL receiver streaming, has it
+# replayed all it received, and how old is the last transaction it replayed. A replica of an idle
+# primary replays nothing new for a long time; caught up with a live receiver, it lags by nothing.
+REPLICA_STATE = text(
+    "SELECT pg_is_in_recovery() AS replaying,"
+    " EXISTS (SELECT 1 FROM pg_stat_wal_receiver) AS streaming,"
+    " pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() AS caught_up,"
+    " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 AS behind"
+)
+# A replica that does not answer its check within this long is taken as unreachable.
+CHECK_TIMEOUT_SECONDS = 2.0
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, exc.SQLAlchemyError)
+
+
+def replica_lag(replaying: bool, streaming: bool, caught_up: bool, behind: float | None) -> float | None:
+    """Seconds a replica is behind its primary (0 when caught up with a live receiver; None when it
+    is not a replica), from what ``REPLICA_STATE`` reads. Unknown (nothing replayed yet and not
+    known to be caught up) is infinitely far."""
+    if not replaying:
+        return None
+    if streaming and caught_up:
+        return 0.0
+    return max(behind, 0.0) if behind is not None else float("inf")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a replica's last check found: usable or why not, its lag, when (the routing's clock)."""
+
+    fallback: Fallback | None
+    lag: float | None
+    checked_at: float
+
+    @property
+    def usable(self) -> bool:
+        return self.fallback is None
+
+
+_UNCHECKED = Verdict(Fallback.unreachable, None, float("-inf"))
+
+
+class Replica:
+    """One streaming replica: a read-only engine (every transaction READ ONLY, so nothing written
+    through it can succeed even on a server that is no replica) and what its last check found.
+
+    A pooled connection the server has closed (the replica stopped or restarted) is replaced at
+    checkout, so the first read after an outage fails over to the primary instead of failing."""
+
+    def __init__(
+        self, name: str, url: str, settings: Settings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.name = name
+        options = _engine_options(settings, "wijkwerk-read", default_transaction_read_only="on")
+        options["connect_args"]["timeout"] = CHECK_TIMEOUT_SECONDS
+        self.engine: AsyncEngine = create_async_engine(async_url(url), **options)
+        ping_when_idle(self.engine.sync_engine, IDLE_PING_SECONDS, clock)
+        replace_closed_at_checkout(self.engine.sync_engine)
+        self.sessions = _autocommit_sessions(self.engine)
+        self.verdict = _UNCHECKED
+        self._clock = clock
+        self._checking = False
+
+    async def current(self, max_lag: float, check_seconds: float) -> Verdict:
+        """The verdict, checked again when older than ``check_seconds``. While one read checks, the
+        others go by the previous verdict: no read waits on another's check."""
+        if self._checking or self._clock() - self.verdict.checked_at < check_seconds:
+            return self.verdict
+        self._checking = True
+        try:
+            self.verdict = await self._check(max_lag)
+        finally:
+            self._checking = False
+        return self.verdict
+
+    async def _check(self, max_lag: float) -> Verdict:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                async with self.sessions() as session:
+                    row = (await session.execute(REPLICA_STATE)).one()
+        except _UNREACHABLE:
+            return Verdict(Fallback.unreachable, None, self._clock())
+        lag = replica_lag(row.replaying, row.streaming, row.caught_up, row.behind)
+        if lag is None:
+            return Verdict(Fallback.not_replaying, None, self._clock())
+        return Verdict(Fallback.lagging if lag > max_lag else None, lag, self._clock())
+
+    def unreachable(self) -> None:
+        """A read found the replica gone: no read goes there until the next check finds it back."""
+        self.verdict = Verdict(Fallback.unreachable, None, self._clock())
+
+
+class ReadRouting:
+    """Where ``Database.reading()`` reads: the usable replicas in turn, else the primary (counted,
+    with the reason, through ``on_fallback``)."""
+
+    def __init__(
+        self,
+        primary: async_sessionmaker[AsyncSession],
+        replicas: Sequence[Replica],
+        *,
+        max_lag: float,
+        check_seconds: float,
+        on_fallback: Callable[[Fallback], None] | None = None,
+    ) -> None:
+        self.primary = primary
+        self.replicas = tuple(replicas)
+        self.max_lag = max_lag
+        self.check_seconds = check_seconds
+        self.on_fallback = on_fallback
+        self._next = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        opened = await self._replica_session() if self.replicas else None
+        if opened is None:
+            async with self.primary() as session:
+                yield session
+            return
+        replica, session = opened
+        try:
+            yield session
+        except exc.DBAPIError as error:
+            if error.connection_invalidated:
+                replica.unreachable()
+            raise
+        finally:
+            await session.close()
+
+    async def _replica_session(self) -> tuple[Replica, AsyncSession] | None:
+        """A session on the next usable replica with its connection taken (so a replica that went
+        away since its check is found out here, not in the middle of the read); None when none is."""
+        first: Fallback | None = None
+        start, self._next = self._next, (self._next + 1) % len(self.replicas)
+        for replica in self.replicas[start:] + self.replicas[:start]:
+            verdict = await replica.current(self.max_lag, self.check_seconds)
+            if verdict.usable:
+                session = replica.sessions()
+                try:
+                    await session.connection()
+                    return replica, session
+                except _UNREACHABLE:
+                    await session.close()
+                    replica.unreachable()
+                    verdict = replica.verdict
+            if verdict.checked_at != _UNCHECKED.checked_at:
+                first = first or verdict.fallback
+        if first is not None and self.on_fallback is not None:
+            self.on_fallback(first)
+        return None
 
 
 async def _nothing_to_reset(connection: Any) -> None:
@@ -206,6 +412,17 @@ async def fetch_all(
     """Every row of a raw statement in ``connection``'s transaction, like ``fetch_one``."""
     result = await connection.exec_driver_sql(statement.sql, statement.args(values))
     return list(result.mappings().all())
+
+
+def replace_closed_at_checkout(engine: Engine) -> None:
+    """A pooled connection whose server side is gone (the driver saw it close) is replaced at
+    checkout instead of failing the statement it was checked out for."""
+
+    @event.listens_for(engine, "checkout")
+    def replace_if_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise exc.DisconnectionError("a pooled connection was closed by the server")
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:

@@ -113,7 +113,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(url, settings)
+        db = Database(
+            url,
+            settings,
+            read_urls=settings.read_database_url,
+            on_read_fallback=app.state.metrics.read_fallback,
+        )
         app.state.db = db
         app.state.cursors = Cursors(settings.secret("secret_key"))
         app.state.token_verifier = token_verifier(settings, db)

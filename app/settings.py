@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     # Per process. Overflow connections are closed again at check-in, so a pool smaller than the
     # steady concurrency opens and closes connections all the time (bench/referrals: 16 partners on
     # a pool of 10 ran at 300 requests/s, on a pool of 16 at 400).
+    # Streaming replicas for the reads that may be a few seconds behind (statistics, the public and
+    # dashboard GraphQL queries): one or more postgresql:// URLs, comma-separated. Writes, case files
+    # (their reads write the access log), sync and webhook cursors always use the primary.
+    read_database_url: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A replica further behind the primary than this (or unreachable) is not read from: its reads go
+    # to the primary until it has caught up.
+    read_max_lag_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # How long a replica's lag and reachability, once checked, are trusted (one small query per
+    # replica per interval and process).
+    read_check_seconds: float = Field(default=2.0, ge=0, le=60)
     db_pool_size: int = 16
     db_max_overflow: int = 4
     statement_timeout_ms: int = 5000
@@ -194,6 +204,22 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_lists(cls, value: Any) -> Any:
         return _list_setting(value)
+
+    @field_validator("read_database_url", mode="before")
+    @classmethod
+    def _parse_read_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _postgres_read_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
+                # The URL itself is not repeated: it may hold a password.
+                raise ValueError("each WIJKWERK_READ_DATABASE_URL must be a postgresql:// URL")
+        return list(dict.fromkeys(value))
 
     @field_validator("stats_public_measures")
     @classmethod

@@ -178,6 +178,32 @@ class _PoolCollector(Collector):
         yield family
 
 
+class _ReplicaCollector(Collector):
+    """Each streaming replica's lag and whether reads go there, as this process last checked them."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "wijkwerk_db_replica_lag_seconds",
+            "Seconds a streaming replica was behind the primary at its last check (absent: unknown)",
+            labels=["replica"],
+        )
+        usable = GaugeMetricFamily(
+            "wijkwerk_db_replica_usable",
+            "1 when reads go to the streaming replica, 0 when they fall back to the primary",
+            labels=["replica"],
+        )
+        for replica in getattr(getattr(self.app.state, "db", None), "replicas", ()):
+            verdict = replica.verdict
+            if verdict.lag is not None and verdict.lag != float("inf"):
+                lag.add_metric([replica.name], verdict.lag)
+            usable.add_metric([replica.name], 1.0 if verdict.usable else 0.0)
+        yield lag
+        yield usable
+
+
 class QueueHealth(Protocol):
     """How the webhook queue is doing (the webhooks context reads it; ``install_observability`` is
     handed the function that does)."""
@@ -262,8 +288,22 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        # Reads meant for a streaming replica that went to the primary (lagging, unreachable, not
+        # replaying): with several workers the sum of all of them, like the request counts.
+        self.read_fallbacks = Counter(
+            "wijkwerk_db_read_fallbacks",
+            "Reads meant for a streaming replica that the primary answered, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
         self.pool = _PoolCollector(app)
         self.registry.register(self.pool)
+        self.replicas = _ReplicaCollector(app)
+        self.registry.register(self.replicas)
+
+    def read_fallback(self, reason: str) -> None:
+        """Count one read that went to the primary instead of a replica (``Database``'s callback)."""
+        self.read_fallbacks.labels(reason).inc()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -281,6 +321,7 @@ class Metrics:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=directory)
         registry.register(self.pool)
+        registry.register(self.replicas)
         return generate_latest(registry)
 
 
@@ -411,8 +452,9 @@ router = APIRouter(tags=["operations"])
     summary="Prometheus metrics",
     description=(
         "Request counts and latency histograms per route template, requests in progress, database "
-        "pool use and the webhook queue (counts, oldest wait), in the Prometheus text format. Holds no "
-        "personal data; restrict it at the ingress."
+        "pool use, streaming replicas (lag, in use, reads that fell back to the primary) and the "
+        "webhook queue (counts, oldest wait), in the Prometheus text format. Holds no personal data; "
+        "restrict it at the ingress."
     ),
     response_class=Response,
     responses={

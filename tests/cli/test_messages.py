@@ -19,6 +19,7 @@ from tests.factories import World, next_code
 
 SWITCHES = [
     (("serve",), "--demo"),
+    (("serve",), "--replica"),
     (("relay",), "--once"),
     (("purge",), "--dry-run"),
     (("purge",), "--json"),

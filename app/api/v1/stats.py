@@ -84,15 +84,17 @@ async def get_figures(
         )
     query = service.FigureQuery(measure, level, period, from_, to, area)
     settings = request.app.state.settings
-    resolved = await service.resolve(uow.session, query, service.policy_from(settings), _today())
-    rollups.refresh_if_stale(request.app.state.db, settings, resolved.as_of)
     csv_wanted = _wants_csv(request.headers.get("accept", ""))
-    key = (resolved.version, csv_wanted)
-    body = _ANSWERS.get(key)
-    if body is None:
-        result = await service.compute(uow.session, resolved)
-        body = _csv(result).encode() if csv_wanted else _json(result)
-        _ANSWERS.put(key, body)
+    # Aggregates of the rollups: read where reads may lag a little (a replica, when configured).
+    async with uow.reading() as session:
+        resolved = await service.resolve(session, query, service.policy_from(settings), _today())
+        key = (resolved.version, csv_wanted)
+        body = _ANSWERS.get(key)
+        if body is None:
+            result = await service.compute(session, resolved)
+            body = _csv(result).encode() if csv_wanted else _json(result)
+            _ANSWERS.put(key, body)
+    rollups.refresh_if_stale(request.app.state.db, settings, resolved.as_of)
     return Response(body, media_type=f"{_CSV}; charset=utf-8" if csv_wanted else "application/json")
 
 

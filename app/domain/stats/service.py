@@ -4,10 +4,11 @@ Every figure goes through disclosure control (figures.py, disclosure.py) before 
 module checks the request and picks the rows it asked for out of the protected tables. Figures are
 read from the rollups (rollups.py) and say when those were made (``as_of``).
 
-``catalogue`` takes the unit of work. ``resolve`` and ``compute`` take the request's session: the
-GraphQL figures loader (``areas.buurt_figures``) runs them too, and its context holds the session of
-the request's unit of work. Statistics are aggregates, not case data: nothing here writes the access
-log or the change feed.
+``catalogue`` takes the unit of work and reads through ``uow.reading()``. ``resolve`` and ``compute``
+take a session: REST's route opens ``uow.reading()`` for them, the GraphQL figures loader
+(``areas.buurt_figures``) its query's reads. Both are reads that may be a few seconds behind the
+primary, so they go to a streaming replica when one is configured (``WIJKWERK_READ_DATABASE_URL``).
+Statistics are aggregates, not case data: nothing here writes the access log or the change feed.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ def disclosure(policy: Policy) -> DisclosureRead:
 
 
 async def catalogue(uow: UnitOfWork, policy: Policy) -> CatalogueRead:
+    async with uow.reading() as session:
+        values = {
+            measure.id: await category_values(session, measure)
+            for measure in CATALOGUE.values()
+            if measure.breakdown is not None
+        }
     measures = []
     for measure in CATALOGUE.values():
         breakdown = None
@@ -72,7 +79,7 @@ async def catalogue(uow: UnitOfWork, policy: Policy) -> CatalogueRead:
             breakdown = BreakdownRead(
                 name=measure.breakdown.name,
                 description=measure.breakdown.description,
-                values=await category_values(uow.session, measure),
+                values=values[measure.id],
                 total=measure.breakdown.total,
             )
         measures.append(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Required, TypedDict, Unpack
 
@@ -90,6 +90,12 @@ class UnitOfWork:
         if self._session is None:
             self._session = self.database.sessionmaker()
         return self._session
+
+    def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session of its own for reads that write nothing and need not see this work's writes
+        (statistics): on a streaming replica when one is configured and close enough behind, else
+        on the primary (``Database.reading``). Case data is never read here: its reads log."""
+        return self.database.reading()
 
     @property
     def in_transaction(self) -> bool:

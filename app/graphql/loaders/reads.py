@@ -6,8 +6,9 @@ runs its statements and gives the connection back: loaders of one level run side
 connections of their own instead of taking turns on one. Their statements run without a transaction
 (AUTOCOMMIT): that saves BEGIN and COMMIT, two round trips to PostgreSQL, and the answers are the
 same, since at READ COMMITTED (the server's default, never changed here) every statement inside a
-transaction sees a snapshot of its own too. The pool resets the isolation level when the connection
-comes back.
+transaction sees a snapshot of its own too. With streaming replicas configured
+(``WIJKWERK_READ_DATABASE_URL``) these reads go there (``Database.reading``): the public and
+dashboard queries may be a few seconds behind, and never write.
 
 A mutation reads in its unit of work instead: the object it answers with (an initiative with the
 grant just decided) must show the writes of its own transaction, which no other connection sees
@@ -22,7 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.domain.unit_of_work.work import UnitOfWork
@@ -37,22 +38,17 @@ class Reads(Protocol):
 class ShortReads:
     """Each read in a short session of its own, every statement without a transaction.
 
-    The sessions are bound to the database's engine with AUTOCOMMIT (the same pool): a session takes
-    a connection only when its first statement runs, so a read answered from memory (the theme list,
-    an anonymous caller's viewer) takes none. Make one per database and keep it (``context_getter``
-    does): the engine's options (a proxy engine with an event listener of its own) need not be set
-    up again for every request.
+    The sessions come from ``Database.reading()``: a streaming replica's when one is configured and
+    close enough behind, else the primary's; either takes a connection only when its first
+    statement runs, so a read answered from memory (the theme list, an anonymous caller's viewer)
+    takes none on the primary.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._sessions = async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            yield session
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self.db.reading()
 
 
 class InUnitOfWork:
