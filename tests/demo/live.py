@@ -123,9 +123,17 @@ def stop_leftovers(served: Served) -> None:
         pid = served.postmaster_pid()
     except (OSError, ValueError, IndexError):
         return
-    if psutil.pid_exists(pid):
-        os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
-        psutil.Process(pid).wait(timeout=EXIT_TIMEOUT)
+    # The pid file outlives its postmaster: once that exited, the pid may be another process's (a
+    # pytest worker, another worker's PostgreSQL). Only the postmaster of this data folder is stopped.
+    pgdata = str((served.data_dir / "pgdata").resolve())
+    try:
+        postmaster = psutil.Process(pid)
+        ours = postmaster.name().startswith("postgres") and pgdata in " ".join(postmaster.cmdline())
+    except psutil.Error:
+        return
+    if ours:
+        postmaster.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+        postmaster.wait(timeout=EXIT_TIMEOUT)
 
 
 # -- a client of the live demo -----------------------------------------------------------------------
