@@ -6,6 +6,7 @@ A new context adds one import line here.
 from app.domain.assessments import models as assessments_models
 from app.domain.base import metadata
 from app.domain.consents import models as consents_models
+from app.domain.directory import models as directory_models
 from app.domain.households import models as households_models
 from app.domain.idempotency import models as idempotency_models
 from app.domain.identity import models as identity_models
@@ -25,6 +26,7 @@ __all__ = [
     "assessments_models",
     "change_feed_models",
     "consents_models",
+    "directory_models",
     "households_models",
     "idempotency_models",
     "identity_models",

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key's stored answer is replayed before the key may be purged.
     idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
 
+    # The sociale kaart (docs/directory.md): an entry nobody verified for this many months is flagged
+    # stale and listed for the administrator; opening hours are read in this time zone ("open now").
+    directory_stale_months: int = Field(default=12, ge=1, le=120)
+    directory_time_zone: str = "Europe/Amsterdam"
+
     # Retention (`wijkwerk purge`, docs/privacy.md), in days. The municipality decides these terms (its
     # privacy policy and Archiefwet selection list); the law gives the frame: the Jeugdwet (art. 7.3.8)
     # keeps a youth-care file 15 years after the help ended, the Wmo 2015 sets no term (shorter ones are

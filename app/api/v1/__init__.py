@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.api.v1 import (
     assessments,
     consents,
+    directory,
     households_routes,
     initiatives,
     organisation,
@@ -34,5 +35,6 @@ for context in (
     consents,
     webhooks,
     stats,
+    directory,
 ):
     api_router.include_router(context.router)
