@@ -55,7 +55,9 @@ class Directory:
         self.locations[key] = response.json()["id"]
         return self.locations[key]
 
-    async def service(self, key: str, organization: str, actor: str = "admin", **fields: Any) -> dict[str, Any]:
+    async def service(
+        self, key: str, organization: str, actor: str = "admin", **fields: Any
+    ) -> dict[str, Any]:
         body = {"organization_id": self.organizations[organization], "name": f"Dienst {key}", **fields}
         response = await self.post(actor, "/services", body)
         assert response.status_code == 201, response.text
@@ -87,3 +89,8 @@ async def make_directory(world: World, client: httpx.AsyncClient) -> Directory:
     await d.service("internal_a", "a", public=False, internal_notes="Alleen via het wijkteam.")
     await d.service("housing_b", "b", themes=["housing"], areas=[world.buurten[2].code])
     return d
+
+
+async def if_match(world: World, actor: str, etag: str) -> dict[str, Any]:
+    """The actor's headers with ``If-Match: etag``."""
+    return {**await world.headers(actor), "If-Match": etag}

@@ -38,7 +38,6 @@ from app.domain.directory.schemas import (
     ServiceUpdate,
 )
 from app.domain.initiatives.schemas import InitiativePublic
-from app.domain.inputs import Flag
 from app.domain.text import SingleLine
 from app.web.cursors import PageRequest
 
@@ -178,9 +177,12 @@ async def search_services(
         str | None, Query(pattern=r"^BU\d{8}$", description="Buurt code: services serving it, nearest first.")
     ] = None,
     age: Annotated[int | None, Query(ge=0, le=120, description="Only services for someone this old.")] = None,
-    free: Annotated[Flag | None, Query(description="true: only free of charge.")] = None,
-    open_now: Annotated[Flag | None, Query(description="true: only services open right now.")] = None,
-    organization_id: Annotated[uuid.UUID | None, Query()] = None,
+    free: Annotated[bool | None, Query(description="true: only free of charge.")] = None,
+    open_now: Annotated[bool | None, Query(description="true: only services open right now.")] = None,
+    organization_id: Annotated[uuid.UUID | None, Query(description="Only this organisation's.")] = None,
+    municipality: Annotated[
+        str | None, Query(pattern=r"^GM\d{4}$", description="Municipality code, e.g. GM0363.")
+    ] = None,
 ) -> Page[ServiceHit]:
     flt = SearchFilter(
         text=q,
@@ -191,6 +193,7 @@ async def search_services(
         free=free,
         open_at=service.open_at(calendar) if open_now else None,
         organization_id=organization_id,
+        municipality=municipality,
     )
     found = await service.search_services(uow, principal, flt, calendar, limit=page.fetch, after=page.after)
     keys = {hit.service.id: key for hit, key in found}

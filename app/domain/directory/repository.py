@@ -66,6 +66,7 @@ class SearchFilter:
     free: bool | None = None
     open_at: tuple[int, time] | None = None  # (ISO weekday, local time)
     organization_id: uuid.UUID | None = None
+    municipality: str | None = None  # municipality code (GM + 4 digits)
     include_defunct: bool = False
 
 
@@ -305,6 +306,11 @@ async def search(
         )
     if flt.organization_id is not None:
         where.append(SVC.c.organization_id == flt.organization_id)
+    if flt.municipality is not None:
+        where.append(
+            ORG.c.municipality_id
+            == sa.select(MUNI.c.id).where(MUNI.c.code == flt.municipality).scalar_subquery()
+        )
     inner = (
         sa.select(SVC.c.id, level.label("level"), (-rank).label("neg_rank"), SVC.c.name)
         .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id))
