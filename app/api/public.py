@@ -43,6 +43,18 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/v1/directory/services"),
         ("GET", "/api/v1/directory/services/{service_id}"),
         ("GET", "/api/v1/directory/community-offers"),
+        # The sociale kaart as Open Referral's HSDS API: public services only, for HSDS tools.
+        ("GET", "/hsds"),
+        ("GET", "/hsds/services"),
+        ("GET", "/hsds/services/{id}"),
+        ("GET", "/hsds/organizations"),
+        ("GET", "/hsds/organizations/{id}"),
+        ("GET", "/hsds/taxonomies"),
+        ("GET", "/hsds/taxonomies/{id}"),
+        ("GET", "/hsds/taxonomy_terms"),
+        ("GET", "/hsds/taxonomy_terms/{id}"),
+        ("GET", "/hsds/service_at_locations"),
+        ("GET", "/hsds/service_at_locations/{id}"),
         # GraphQL for neighbourhood dashboards: anonymous callers get public fields only; every
         # non-public field and every mutation declares its permission (tests/graphql walks them).
         ("POST", "/graphql"),

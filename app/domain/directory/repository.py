@@ -345,7 +345,13 @@ async def locations_of(
     result: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     if service_ids:
         rows = await session.execute(
-            sa.select(SAL.c.service_id, *LOC.c, AREA.c.code.label("neighbourhood"))
+            sa.select(
+                SAL.c.service_id,
+                SAL.c.id.label("sal_id"),
+                SAL.c.description.label("sal_description"),
+                *LOC.c,
+                AREA.c.code.label("neighbourhood"),
+            )
             .select_from(
                 SAL.join(LOC, LOC.c.id == SAL.c.location_id).outerjoin(AREA, AREA.c.id == LOC.c.buurt_id)
             )
@@ -357,16 +363,18 @@ async def locations_of(
     return result
 
 
-async def areas_of(
-    session: AsyncSession, service_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[str, str, str]]]:
-    """Service id -> (code, name, level) of each area it serves; the whole municipality as GM code."""
-    result: dict[uuid.UUID, list[tuple[str, str, str]]] = defaultdict(list)
+AreaRow = tuple[uuid.UUID, str, str, str]  # (service area id, code, name, level)
+
+
+async def areas_of(session: AsyncSession, service_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AreaRow]]:
+    """Service id -> each area it serves; the whole municipality by its GM code."""
+    result: dict[uuid.UUID, list[AreaRow]] = defaultdict(list)
     if service_ids:
         code = sa.func.coalesce(AREA.c.code, MUNI.c.code)
         rows = await session.execute(
             sa.select(
                 SAREA.c.service_id,
+                SAREA.c.id,
                 code,
                 sa.func.coalesce(AREA.c.name, MUNI.c.name),
                 sa.func.coalesce(AREA.c.level, "municipality"),
@@ -380,8 +388,8 @@ async def areas_of(
             .where(SAREA.c.service_id.in_(set(service_ids)))
             .order_by(code)
         )
-        for service_id, area_code, name, level in rows:
-            result[service_id].append((area_code, name, level))
+        for service_id, area_id, area_code, name, level in rows:
+            result[service_id].append((area_id, area_code, name, level))
     return result
 
 

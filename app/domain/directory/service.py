@@ -441,7 +441,7 @@ async def assure_service(
 def _service_read(
     row: dict[str, Any],
     locations: list[dict[str, Any]],
-    areas: list[tuple[str, str, str]],
+    areas: list[repo.AreaRow],
     schedules: list[dict[str, Any]],
     visibility: repo.Visibility,
     calendar: Calendar,
@@ -455,7 +455,7 @@ def _service_read(
             "organization": OrganizationRef(id=row["organization_id"], name=row["organization_name"]),
             "internal_notes": row["internal_notes"] if internal else None,
             "locations": [LocationRead.model_validate(loc) for loc in locations],
-            "areas": [AreaRef(code=c, name=n, level=lvl) for c, n, lvl in areas],
+            "areas": [AreaRef(code=c, name=n, level=lvl) for _, c, n, lvl in areas],
             "schedules": [ScheduleRead.model_validate(s) for s in schedules],
             "stale": rules.is_stale(row["assured_date"], calendar.now().date(), calendar.stale_months),
         }
