@@ -440,7 +440,9 @@ async def location_neighbourhood(session: AsyncSession, buurt_id: uuid.UUID | No
     return (await session.execute(sa.select(AREA.c.code).where(AREA.c.id == buurt_id))).scalar_one_or_none()
 
 
-async def organization_by_name(session: AsyncSession, municipality_id: uuid.UUID, name: str) -> uuid.UUID | None:
+async def organization_by_name(
+    session: AsyncSession, municipality_id: uuid.UUID, name: str
+) -> uuid.UUID | None:
     row = await session.execute(
         sa.select(ORG.c.id).where(ORG.c.municipality_id == municipality_id, ORG.c.name == name).limit(1)
     )
