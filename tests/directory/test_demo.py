@@ -21,13 +21,18 @@ async def test_demo_directory(app: FastAPI, client: httpx.AsyncClient, world: Wo
     await load_demo_into(app)
     async with app.state.db.transaction() as session:
         assert (await session.execute(COUNT)).scalar_one() == 9
-    params = {"municipality": "GM9999", "theme": "debts", "neighbourhood": "BU99990201", "limit": 100}
+    params: dict[str, str | int] = {
+        "municipality": "GM9999",
+        "theme": "debts",
+        "neighbourhood": "BU99990201",
+        "limit": 100,
+    }
     hits = (await client.get("/api/v1/directory/services", params=params)).json()["items"]
     names = [h["service"]["name"] for h in hits]
     # At a place in the buurt, serving its wijk, serving the whole municipality.
     assert names == ["Financieel spreekuur", "Woonconsulent", "Schuldhulpverlening"]
     assert [h["area_level"] for h in hits] == ["location", "wijk", "municipality"]
-    everything = {"municipality": "GM9999", "limit": 100}
+    everything: dict[str, str | int] = {"municipality": "GM9999", "limit": 100}
     public = (await client.get("/api/v1/directory/services", params=everything)).json()["items"]
     assert "Noodopvang via het wijkteam" not in {h["service"]["name"] for h in public}
     worker = await world.headers("generalist_a")
