@@ -93,7 +93,7 @@ async def services(
 
 
 @router.get(
-    "/services/{id}",
+    "/services/{id:uuid}",
     summary="Fully nested service by id (getFullyNestedServiceById)",
     response_model=Document,
 )
@@ -120,7 +120,7 @@ async def organizations(
 
 
 @router.get(
-    "/organizations/{id}", summary="Organization by id (getOrganizationById)", response_model=Document
+    "/organizations/{id:uuid}", summary="Organization by id (getOrganizationById)", response_model=Document
 )
 async def organization(
     id: uuid.UUID,
@@ -147,7 +147,7 @@ async def taxonomies(
     return await publication.taxonomies(uow, search, _paging(page, per_page))
 
 
-@router.get("/taxonomies/{id}", summary="Taxonomy by id (getTaxonomyById)", response_model=Document)
+@router.get("/taxonomies/{id:uuid}", summary="Taxonomy by id (getTaxonomyById)", response_model=Document)
 async def taxonomy(id: uuid.UUID, principal: MaybeCaller) -> Document:
     return publication.taxonomy(str(id))
 
@@ -171,7 +171,7 @@ async def taxonomy_terms(
     )
 
 
-@router.get("/taxonomy_terms/{id}", summary="Taxonomy term by id", response_model=Document)
+@router.get("/taxonomy_terms/{id:uuid}", summary="Taxonomy term by id", response_model=Document)
 async def taxonomy_term(id: uuid.UUID, uow: UoW, principal: MaybeCaller) -> Document:
     return await publication.taxonomy_term(uow, str(id))
 
@@ -211,7 +211,7 @@ async def services_at_locations(
 
 
 @router.get(
-    "/service_at_locations/{id}",
+    "/service_at_locations/{id:uuid}",
     summary="Service at location with nested data by id (getServiceAtLocationWithNestedDataById)",
     response_model=Document,
 )
