@@ -18,6 +18,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.directory import repository as repo
@@ -463,12 +465,12 @@ def _service_read(
 
 
 async def _read_many(
-    uow: UnitOfWork, ids: Sequence[uuid.UUID], visibility: repo.Visibility, calendar: Calendar
+    session: AsyncSession, ids: Sequence[uuid.UUID], visibility: repo.Visibility, calendar: Calendar
 ) -> dict[uuid.UUID, ServiceRead]:
-    rows = await repo.services_by_ids(uow.session, ids)
-    locations = await repo.locations_of(uow.session, ids)
-    areas = await repo.areas_of(uow.session, ids)
-    schedules = await repo.schedules_of(uow.session, ids)
+    rows = await repo.services_by_ids(session, ids)
+    locations = await repo.locations_of(session, ids)
+    areas = await repo.areas_of(session, ids)
+    schedules = await repo.schedules_of(session, ids)
     return {
         i: _service_read(
             row, locations.get(i, []), areas.get(i, []), schedules.get(i, []), visibility, calendar
@@ -480,7 +482,7 @@ async def _read_many(
 async def _read_one(
     uow: UnitOfWork, service_id: uuid.UUID, visibility: repo.Visibility, calendar: Calendar
 ) -> ServiceRead:
-    found = (await _read_many(uow, [service_id], visibility, calendar)).get(service_id)
+    found = (await _read_many(uow.session, [service_id], visibility, calendar)).get(service_id)
     if found is None:
         raise NotFound("service")
     return found
@@ -506,18 +508,31 @@ async def search_services(
     limit: int,
     after: repo.SearchKey | None,
 ) -> list[tuple[ServiceHit, repo.SearchKey]]:
+    """REST's search, in the request's unit of work (see ``search``)."""
+    return await search(uow.session, principal, flt, calendar, limit=limit, after=after)
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal | None,
+    flt: repo.SearchFilter,
+    calendar: Calendar,
+    *,
+    limit: int,
+    after: repo.SearchKey | None,
+) -> list[tuple[ServiceHit, repo.SearchKey]]:
     """A page of services matching every filter, nearest area first, then best text match; each with
-    its key to continue after."""
+    its key to continue after. Reads only (GraphQL passes a short session of its own)."""
     place = None
     if flt.neighbourhood is not None:
-        place = await repo.buurt(uow.session, flt.neighbourhood)
+        place = await repo.buurt(session, flt.neighbourhood)
         if place is None:
             return []
     visibility = _visibility(principal)
     hits = await repo.search(
-        uow.session, flt, visibility, place, limit=max(1, min(limit, MAX_PAGE + 1)), after=after
+        session, flt, visibility, place, limit=max(1, min(limit, MAX_PAGE + 1)), after=after
     )
-    services = await _read_many(uow, [h.service_id for h in hits], visibility, calendar)
+    services = await _read_many(session, [h.service_id for h in hits], visibility, calendar)
     return [
         (
             ServiceHit(
@@ -544,7 +559,7 @@ async def stale_services(
     ids = await repo.stale_services(
         uow.session, calendar.stale_before(), limit=max(1, min(limit, MAX_PAGE + 1)), after=after
     )
-    services = await _read_many(uow, ids, repo.Visibility(internal=True), calendar)
+    services = await _read_many(uow.session, ids, repo.Visibility(internal=True), calendar)
     return [(services[i], (services[i].assured_date or date.min, i)) for i in ids]
 
 
