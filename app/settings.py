@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -159,6 +160,15 @@ class Settings(BaseSettings):
         # Whether each is a catalogue measure is checked where the catalogue is known
         # (``app.bootstrap.checked_settings``, when the app or a job starts).
         return list(dict.fromkeys(value))
+
+    @field_validator("directory_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("directory_time_zone: not an IANA time zone, e.g. Europe/Amsterdam") from None
+        return value
 
     @field_validator("oidc_role_map", mode="before")
     @classmethod

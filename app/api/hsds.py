@@ -20,6 +20,7 @@ from app.api.auth import MaybeCaller
 from app.api.deps import UoW
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.directory import publication
+from app.domain.inputs import IsoDatetime
 from app.domain.text import SingleLine
 
 router = APIRouter(prefix="/hsds", tags=["hsds"], responses=PROBLEM_RESPONSES)
@@ -43,7 +44,7 @@ OrganizationId = Annotated[
     uuid.UUID | None, Query(description="Search for services which this organization provides.")
 ]
 ModifiedAfter = Annotated[
-    datetime | None,
+    IsoDatetime | None,
     Query(description="Return all results modified on or after this datetime (UTC when no zone)."),
 ]
 Full = Annotated[bool, Query(description="Return fully nested objects.")]

@@ -9,7 +9,7 @@ community offers without being copied.
 from __future__ import annotations
 
 import uuid
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ def _hours(
     days: tuple[int, ...], opens: int, closes: int, location: uuid.UUID | None = None
 ) -> list[ScheduleIn]:
     return [
-        ScheduleIn(weekday=d, opens_at=time(opens), closes_at=time(closes), location_id=location)
+        ScheduleIn(weekday=d, opens_at=f"{opens:02d}:00", closes_at=f"{closes:02d}:00", location_id=location)
         for d in days
     ]
 

@@ -114,7 +114,11 @@ class DirectoryService:
             public=s.public,
             areas=[DirectoryArea(code=a.code, name=a.name, level=a.level) for a in s.areas],
             opening_hours=[
-                OpeningHours(weekday=h.weekday, opens_at=h.opens_at, closes_at=h.closes_at)
+                OpeningHours(
+                    weekday=h.weekday,
+                    opens_at=time.fromisoformat(h.opens_at),
+                    closes_at=time.fromisoformat(h.closes_at),
+                )
                 for h in s.schedules
             ],
             area_level=hit.area_level,

@@ -12,7 +12,8 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.domain.directory.models import ServiceStatus
 from app.domain.inputs import Flag, WholeNumber
@@ -32,6 +33,11 @@ Code = Annotated[SingleLine, StringConstraints(min_length=1, max_length=40)]
 Age = Annotated[int, Field(ge=0, le=120), WholeNumber]
 Weekday = Annotated[
     int, Field(ge=1, le=7, description="ISO weekday: 1 = Monday ... 7 = Sunday."), WholeNumber
+]
+LocalTime = Annotated[
+    str,
+    StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"),
+    Field(description="Local wall-clock time, HH:MM or HH:MM:SS, without a zone (the municipality's)."),
 ]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -123,16 +129,24 @@ class LocationRead(BaseModel):
 
 class ScheduleIn(_Input):
     weekday: Weekday
-    opens_at: time
-    closes_at: time
+    opens_at: LocalTime
+    closes_at: LocalTime
     location_id: uuid.UUID | None = Field(default=None, description="Only at this location of the service.")
     description: Annotated[SingleLine, StringConstraints(max_length=200)] = ""
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> ScheduleIn:
-        if self.opens_at >= self.closes_at:
-            raise ValueError("opens_at must be before closes_at")
+        if self.opens >= self.closes:
+            raise PydanticCustomError("opening_hours_order", "opens_at must be before closes_at.")
         return self
+
+    @property
+    def opens(self) -> time:
+        return time.fromisoformat(self.opens_at)
+
+    @property
+    def closes(self) -> time:
+        return time.fromisoformat(self.closes_at)
 
 
 Languages = Annotated[list[Language], Field(max_length=20, description="ISO 639-1 codes, e.g. nl, en, ar.")]
@@ -150,7 +164,7 @@ class _ServiceFields(_Input):
     def _age_range(self) -> _ServiceFields:
         low, high = getattr(self, "minimum_age", None), getattr(self, "maximum_age", None)
         if low is not None and high is not None and low > high:
-            raise ValueError("minimum_age must not be above maximum_age")
+            raise PydanticCustomError("age_range", "minimum_age must not be above maximum_age.")
         return self
 
 
@@ -213,10 +227,15 @@ class AreaRef(BaseModel):
 
 class ScheduleRead(BaseModel):
     weekday: int
-    opens_at: time
-    closes_at: time
+    opens_at: LocalTime
+    closes_at: LocalTime
     location_id: uuid.UUID | None
     description: str
+
+    @field_validator("opens_at", "closes_at", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        return value.isoformat() if isinstance(value, time) else value
 
 
 class OrganizationRef(BaseModel):

@@ -316,7 +316,17 @@ def _schedule_rows(
             if s.location_id is not None and s.location_id not in locations
         ]
     )
-    return [DirectorySchedule(service_id=service_id, **s.model_dump()) for s in schedules]
+    return [
+        DirectorySchedule(
+            service_id=service_id,
+            weekday=s.weekday,
+            opens_at=s.opens,
+            closes_at=s.closes,
+            location_id=s.location_id,
+            description=s.description,
+        )
+        for s in schedules
+    ]
 
 
 async def _write_children(
