@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import health, oauth
+from app.api import health, hsds, oauth
 from app.api.docs import mount_docs
 from app.api.openapi import API_VERSION, finish_openapi, publish_openapi
 from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     # Routes without a caller refuse undeclared input through this dependency; the others in their
     # caller dependency, after the token and scope checks (app.api.strict).
     app.include_router(health.router, dependencies=[StrictRequest])
+    app.include_router(hsds.router)  # the sociale kaart for HSDS tools (a token is optional)
     # Not strict: RFC 6749 §3.1 has an authorization server ignore parameters it does not know.
     app.include_router(oauth.router)
     mount_graphql(app, settings)

@@ -7,6 +7,7 @@ from app.domain.areas import models as areas_models
 from app.domain.assessments import models as assessments_models
 from app.domain.base import metadata
 from app.domain.consents import models as consents_models
+from app.domain.directory import models as directory_models
 from app.domain.households import models as households_models
 from app.domain.idempotency import models as idempotency_models
 from app.domain.identity import models as identity_models
@@ -30,6 +31,7 @@ __all__ = [
     "burden_models",
     "change_feed_models",
     "consents_models",
+    "directory_models",
     "households_models",
     "idempotency_models",
     "identity_models",

@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -136,6 +137,11 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key's stored answer is replayed before the key may be purged.
     idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 30)
 
+    # The sociale kaart (docs/directory.md): an entry nobody verified for this many months is flagged
+    # stale and listed for the administrator; opening hours are read in this time zone ("open now").
+    directory_stale_months: int = Field(default=12, ge=1, le=120)
+    directory_time_zone: str = "Europe/Amsterdam"
+
     # Retention (`wijkwerk purge`, docs/privacy.md), in days. The municipality decides these terms (its
     # privacy policy and Archiefwet selection list); the law gives the frame: the Jeugdwet (art. 7.3.8)
     # keeps a youth-care file 15 years after the help ended, the Wmo 2015 sets no term (shorter ones are
@@ -241,6 +247,15 @@ class Settings(BaseSettings):
         # Which keys are tiers is checked where the tiers are known (``app.bootstrap.checked_settings``).
         if any(not 1 <= weeks <= 104 for weeks in value.values()):
             raise ValueError("worklist_contact_weeks: every value is a number of weeks from 1 to 104")
+        return value
+
+    @field_validator("directory_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("directory_time_zone: not an IANA time zone, e.g. Europe/Amsterdam") from None
         return value
 
     @field_validator("oidc_role_map", mode="before")

@@ -49,5 +49,9 @@ Admin = Annotated[Principal, Security(caller, scopes=_scopes(Scope.admin))]
 InitiativeWriter = Annotated[Principal, Security(caller, scopes=_scopes(Scope.initiatives_write))]
 NetworkManager = Annotated[Principal, Security(caller, scopes=_scopes(Scope.networks_manage))]
 
+# -- the sociale kaart: administrators maintain every entry, a partner its own organisation's ------
+# (the object rule in app.domain.directory.rules decides which organisation)
+DirectoryWriter = Annotated[Principal, Security(caller, scopes=_scopes(Scope.services_write))]
+
 # -- anyone: a token is optional, and verified when sent -------------------------------------------
 MaybeCaller = Annotated[Principal | None, Depends(maybe_caller)]

@@ -37,6 +37,27 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         # (a token is optional; the same visibility rules apply through the same service).
         ("GET", "/api/v1/initiatives"),
         ("GET", "/api/v1/initiatives/{initiative_id}"),
+        # The sociale kaart: who offers what help where is public information (a token is optional;
+        # non-public services and internal notes only reach workers and administrators, through the
+        # same service).
+        ("GET", "/api/v1/directory/organizations"),
+        ("GET", "/api/v1/directory/organizations/{organization_id}"),
+        ("GET", "/api/v1/directory/locations/{location_id}"),
+        ("GET", "/api/v1/directory/services"),
+        ("GET", "/api/v1/directory/services/{service_id}"),
+        ("GET", "/api/v1/directory/community-offers"),
+        # The sociale kaart as Open Referral's HSDS API: public services only, for HSDS tools.
+        ("GET", "/hsds"),
+        ("GET", "/hsds/services"),
+        ("GET", "/hsds/services/{id}"),
+        ("GET", "/hsds/organizations"),
+        ("GET", "/hsds/organizations/{id}"),
+        ("GET", "/hsds/taxonomies"),
+        ("GET", "/hsds/taxonomies/{id}"),
+        ("GET", "/hsds/taxonomy_terms"),
+        ("GET", "/hsds/taxonomy_terms/{id}"),
+        ("GET", "/hsds/service_at_locations"),
+        ("GET", "/hsds/service_at_locations/{id}"),
         # GraphQL for neighbourhood dashboards: anonymous callers get public fields only; every
         # non-public field and every mutation declares its permission (tests/graphql walks them).
         ("POST", "/graphql"),

@@ -100,6 +100,11 @@ def private() -> list[FieldExtension]:
     return [_NullWhenDenied([IsNetworkMember()], fail_silently=True)]
 
 
+def null_unless(permission: BasePermission) -> list[FieldExtension]:
+    """Field extensions for a nullable field only some callers see: null for everyone else."""
+    return [_NullWhenDenied([permission], fail_silently=True)]
+
+
 def of_measure(measure: str) -> list[FieldExtension]:
     """Field extensions for a Neighbourhood field of one measure: null for callers it is not for."""
     return [_NullWhenDenied([SeesNeighbourhoodFigures(measure)], fail_silently=True)]
@@ -193,6 +198,42 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
         *(f"StatCell.{name}" for name in ("value", "suppressed", "reason")),
         *(f"StatPeriod.{name}" for name in ("key", "granularity", "start", "end")),
         *(f"TopTheme.{name}" for name in ("theme", "count", "initiatives")),
+        # The sociale kaart: who offers what help where is public; the entry returns non-public
+        # services only to workers, administrators and their own organisation (decided in SQL by
+        # app.domain.directory), and DirectoryService.internalNotes declares SeesInternalEntries.
+        "Query.directoryServices",
+        *(
+            f"DirectoryService.{name}"
+            for name in (
+                "id",
+                "name",
+                "description",
+                "status",
+                "organizationName",
+                "eligibilityDescription",
+                "applicationProcess",
+                "feesDescription",
+                "freeOfCharge",
+                "languages",
+                "minimumAge",
+                "maximumAge",
+                "themes",
+                "lifeDomains",
+                "email",
+                "phone",
+                "url",
+                "public",
+                "areas",
+                "openingHours",
+                "areaLevel",
+                "stale",
+                "lastModified",
+            )
+        ),
+        *(f"DirectoryArea.{name}" for name in ("code", "name", "level")),
+        *(f"OpeningHours.{name}" for name in ("weekday", "opensAt", "closesAt")),
+        "DirectoryServiceConnection.nodes",
+        "DirectoryServiceConnection.pageInfo",
         # Contact fields are reachable only through members-only fields (Initiative.initiator,
         # NetworkMember.contact), which declare IsNetworkMember.
         "Contact.name",

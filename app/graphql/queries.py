@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeView
+from app.graphql import directory
 from app.graphql.arguments import page_size
 from app.graphql.lookahead import selected_on
 from app.graphql.types import (
@@ -152,6 +153,19 @@ class Query:
         async with info.context.reads.session() as session:
             found = await network_service.list_networks(session, municipality, neighbourhood, first)
         return [Network.of(v) for v in found]
+
+    @strawberry.field(
+        description="The sociale kaart: services, nearest area first (with a neighbourhood), then best "
+        "text match. Public services for everyone; internal ones for workers and administrators."
+    )
+    async def directory_services(
+        self,
+        info: Info,
+        filter: directory.DirectoryFilterInput | None = None,
+        first: directory.DirectoryPage = 20,
+        after: str | None = None,
+    ) -> directory.DirectoryServiceConnection:
+        return await directory.directory_services(info, filter, first, after)
 
     @strawberry.field
     async def network(self, info: Info, id: strawberry.ID) -> Network | None:

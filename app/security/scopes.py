@@ -16,6 +16,7 @@ class Scope(StrEnum):
     initiatives_read = "initiatives:read"
     initiatives_write = "initiatives:write"
     networks_manage = "networks:manage"
+    services_write = "services:write"
     stats_read = "stats:read"
     audit_read = "audit:read"
     admin = "admin"
@@ -33,6 +34,7 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.initiatives_read: "Read resident initiatives and networks",
     Scope.initiatives_write: "Propose and update resident initiatives",
     Scope.networks_manage: "Manage members, year plans and grants of your networks",
+    Scope.services_write: "Maintain your own organisation's entries in the sociale kaart",
     Scope.stats_read: "Read aggregates (never individuals)",
     Scope.audit_read: "Read the access log and subject-access exports",
     Scope.admin: "Organisation set-up (no case data)",
@@ -70,12 +72,12 @@ _RESIDENT = frozenset({Scope.initiatives_read, Scope.initiatives_write})
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.generalist: _CASEWORK,
     Role.team_lead: _CASEWORK | {Scope.cases_assign},
-    Role.partner: frozenset({Scope.referrals_read, Scope.referrals_write}),
+    Role.partner: frozenset({Scope.referrals_read, Scope.referrals_write, Scope.services_write}),
     Role.analyst: frozenset({Scope.stats_read, Scope.initiatives_read}),
     Role.resident: _RESIDENT,
     Role.network_coordinator: _RESIDENT | {Scope.networks_manage},
     Role.privacy_officer: frozenset({Scope.audit_read}),
-    Role.admin: frozenset({Scope.admin}),
+    Role.admin: frozenset({Scope.admin, Scope.services_write}),
     Role.household_member: frozenset({Scope.self_read, Scope.self_write}),
 }
 

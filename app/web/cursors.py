@@ -36,6 +36,7 @@ _READERS: dict[type, Callable[[Any], Any]] = {
     uuid.UUID: uuid.UUID,
     str: str,
     int: int,
+    float: float,
 }
 
 

@@ -53,7 +53,11 @@ async def test_a_person_signs_in_and_calls_the_api(client: httpx.AsyncClient, wo
     assert token.status_code == 200, token.text
     assert token.headers["cache-control"] == "no-store"
     body = token.json()
-    assert body["token_type"] == "Bearer" and body["scope"] == "admin" and body["expires_in"] <= 3600
+    assert (
+        body["token_type"] == "Bearer"
+        and body["scope"] == "admin services:write"
+        and body["expires_in"] <= 3600
+    )
     claims = unverified_claims(body["access_token"])
     assert claims["role"] == "admin" and claims["sub"] == str(world.people["admin"].user.id)
     assert claims["client_id"] == world.clients["mobile_app"].client_id

@@ -41,7 +41,7 @@ async def test_a_partner_gets_a_token_with_its_scopes(
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert body["token_type"] == "Bearer"
-    assert set(body["scope"].split()) == {"referrals:read", "referrals:write"}
+    assert set(body["scope"].split()) == {"referrals:read", "referrals:write", "services:write"}
     header = base64.urlsafe_b64decode(body["access_token"].split(".")[0] + "==")
     assert b'"typ":"at+jwt"' in header.replace(b" ", b"")
 

@@ -143,7 +143,7 @@ async def test_a_linked_person_with_a_mapped_role_gets_in(oidc: Setup, idp: Iden
     principal: Principal = await oidc.app.state.token_verifier.verify(idp.token(subject))
     assert principal.subject == f"oidc:{subject}" and principal.role == "admin"
     assert principal.user_id == admin.id and principal.client_id == "gemeente-portal"
-    assert principal.scopes == {"admin"}
+    assert principal.scopes == {"admin", "services:write"}
     assert idp.hits.get("/.well-known/openid-configuration", 0) >= 1  # keys found through discovery
 
 

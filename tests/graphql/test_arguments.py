@@ -23,6 +23,10 @@ PAGE_ARGUMENTS: dict[str, tuple[int, str]] = {
     "Query.neighbourhoods(first)": (1000, "query($n: Int!) { neighbourhoods(first: $n) { code } }"),
     "Query.initiatives(first)": (500, "query($n: Int!) { initiatives(first: $n) { nodes { id } } }"),
     "Query.networks(first)": (500, "query($n: Int!) { networks(first: $n) { id } }"),
+    "Query.directoryServices(first)": (
+        100,
+        "query($n: Int!) { directoryServices(first: $n) { nodes { id } } }",
+    ),
     "Neighbourhood.initiatives(first)": (
         500,
         "query($n: Int!, $b: String!) { neighbourhood(code: $b) { initiatives(first: $n) { id } } }",

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.api.v1 import (
     assessments,
     consents,
+    directory,
     households_routes,
     initiatives,
     me,
@@ -37,6 +38,7 @@ for context in (
     consents,
     webhooks,
     stats,
+    directory,
     me,
     self_service,
     worklist,
