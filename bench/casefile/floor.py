@@ -43,6 +43,7 @@ from app.domain.idempotency import repository as idempotency
 from app.domain.readmodel.household_list import household_page
 from app.domain.readmodel.overview import OVERVIEW as CHECKED_OVERVIEW
 from app.domain.sync import repository as sync_repository
+from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import ENTRY_COLUMNS
 from app.web.cursors import Cursors
 
@@ -134,20 +135,28 @@ def _contact_row(household_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _contact_values(row: dict[str, Any]) -> dict[str, Any]:
+def _contact_values(row: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The statement's values as the app binds them: the row, the access-log entry, the write's own
+    facts (``valid``, no parent, the moment) and the request's administrative burden."""
     entry = floor.entry(
         resource="contact_moment", action="create", household_id=row["household_id"], resource_id=row["id"]
     )
     entry |= {"outcome": "allowed", "occurred_at": row["created_at"]}
     values = {f"v_{name}": value for name, value in row.items()}
-    return values | {"household_id": row["household_id"], "worker_id": floor.worker, **floor.log(entry)}
+    facts = {"valid": True, "parent_id": None, "touched_at": row["created_at"]}
+    counted = {"b_counted": True, "b_month": burden.local_month(row["created_at"])}
+    counted["b_fields"] = burden.fields_entered(body)
+    caller = {"household_id": row["household_id"], "worker_id": floor.worker}
+    return values | facts | counted | caller | floor.log(entry)
 
 
 async def contact(request: Request) -> Response:
     household_id = uuid.UUID(request.path_params["household_id"])
-    row = _contact_row(household_id, orjson.loads(await request.body()))
+    data = orjson.loads(await request.body())
+    row = _contact_row(household_id, data)
     async with floor.connection() as connection:
-        found = await connection.fetchrow(CREATE_CONTACT.sql, *CREATE_CONTACT.args(_contact_values(row)))
+        values = _contact_values(row, data)
+        found = await connection.fetchrow(CREATE_CONTACT.sql, *CREATE_CONTACT.args(values))
     if not found["written"]:
         return Response(b'{"status":404}', 404, media_type="application/json")
     return Response(orjson.dumps(row), 201, media_type="application/json")
@@ -178,9 +187,10 @@ async def _claimed_contact(connection: Any, edit: dict[str, Any]) -> dict[str, A
     stored = idempotency.complete_params(
         owner=claim["k_owner"], key=edit["key"], claim_token=token, answer=answer
     )
+    values = _contact_values(row, edit["body"])
     async with connection.transaction():
         await connection.fetchrow(CLAIM.sql, *CLAIM.args(claim))
-        await connection.fetchrow(CREATE_CONTACT.sql, *CREATE_CONTACT.args(_contact_values(row)))
+        await connection.fetchrow(CREATE_CONTACT.sql, *CREATE_CONTACT.args(values))
         await connection.execute(COMPLETE.sql, *COMPLETE.args(stored))
     return {"status": 201, "body": row}
 
