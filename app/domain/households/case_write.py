@@ -301,8 +301,8 @@ class _CaseWrite:
         values |= uow.burden_params(household_id)
         found = await uow.fetch_one(self.statement, values)
         uow.written_by_statement(entry)
-        if found["written"]:  # the administrative burden of this request: counted by the statement
-            uow.case_written(household_id, counted=bool(values["b_counted"]))
+        if found["written"] and values["b_counted"]:  # this request's burden: counted by the statement
+            uow.counted_by_statement(household_id)
         entry.outcome = str(found["outcome"])
         return self._outcome(found, row=self.answers_row)
 

@@ -210,13 +210,10 @@ class UnitOfWork:
             "b_fields": self._fields_entered or 0,
         }
 
-    def case_written(self, household_id: uuid.UUID, *, counted: bool) -> None:
-        """A statement of its own wrote case data of the household and its change row (the one-statement
-        case writes); ``counted``: it counted this request's burden for the household as well."""
-        if counted:
-            self._counted_households.add(household_id)
-        else:
-            self._changed_households.add(household_id)
+    def counted_by_statement(self, household_id: uuid.UUID) -> None:
+        """A one-statement case write counted this request's burden for the household itself
+        (``burden_params`` said to): the work does not count it again."""
+        self._counted_households.add(household_id)
 
     def close_intake(self, household_id: uuid.UUID) -> None:
         """The household agreed to its first plan in this work: its intake count ends with this work
