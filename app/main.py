@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import health, hsds, oauth
+from app.api import health, hsds, oauth, v1
 from app.api.docs import mount_docs
 from app.api.openapi import API_VERSION, finish_openapi, publish_openapi
 from app.api.problems import DEFAULT_PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from app.api.strict import StrictRequest
-from app.api.v1 import api_router
 from app.bootstrap import checked_settings, token_verifier, wiring
 from app.db import Database
 from app.domain.identity.passwords import SecretHasher
@@ -88,22 +87,6 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def include_api(app: FastAPI, api: APIRouter) -> None:
-    """Include the routers that ``api`` gathers straight into the app, under ``api``'s prefix.
-
-    The same routes and OpenAPI document as ``app.include_router(api)``, one level shallower: FastAPI
-    walks every included router again at each level of nesting (and recounts its routes each time), so
-    the busiest requests are matched with a fraction of the work.
-    """
-    if api.dependencies or api.tags or api.responses or api.callbacks:
-        raise ValueError("the API router carries settings of its own: include it as a whole")
-    for included in api.routes:
-        router = getattr(included, "original_router", None)
-        if not isinstance(router, APIRouter):
-            raise ValueError("the API router holds a route of its own: include it as a whole")
-        app.include_router(router, prefix=api.prefix)
-
-
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
     settings = checked_settings(settings or get_settings())
     url = database_url or settings.database_url
@@ -148,14 +131,17 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_observability(app, webhook_queue_health=queue_health, dependencies=[StrictRequest])
-    include_api(app, api_router)  # first: the routes that carry the traffic are matched soonest
+    # Requests are routed by trying every route in order: /graphql (one path) first, then the REST
+    # routes that carry the traffic, so neither is matched against everything else on every request.
+    mount_graphql(app, settings)
+    for router in v1.ROUTERS:
+        app.include_router(router, prefix=v1.PREFIX)
     # Routes without a caller refuse undeclared input through this dependency; the others in their
     # caller dependency, after the token and scope checks (app.api.strict).
     app.include_router(health.router, dependencies=[StrictRequest])
     app.include_router(hsds.router)  # the sociale kaart for HSDS tools (a token is optional)
     # Not strict: RFC 6749 §3.1 has an authorization server ignore parameters it does not know.
     app.include_router(oauth.router)
-    mount_graphql(app, settings)
     # In production the contract names the service's https address (the issuer); elsewhere its
     # server URLs are relative to where it is served, so the committed contract fits every run.
     public_url = settings.issuer if settings.is_production else None

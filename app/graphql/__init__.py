@@ -83,18 +83,7 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
     # No subscriptions: drop the WebSocket route instead of leaving a handshake endpoint around.
     router.routes = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
     app.include_router(router)
-    _route_first(app, router)
     app.state.graphql_schema = schema
-
-
-def _route_first(app: FastAPI, router: GraphQLRouter[GraphQLContext, None]) -> None:
-    """Try /graphql before the REST routes: requests are routed by trying every route in order, and
-    GraphQL (one path) would otherwise be matched against the whole REST API on every request."""
-    routes = app.router.routes
-    mounted = [r for r in routes if getattr(r, "original_router", None) is router]
-    for route in mounted:
-        routes.remove(route)
-    routes[0:0] = mounted
 
 
 def served_sdl(app: FastAPI) -> str:

@@ -70,10 +70,10 @@ def build(stack: str, url: str) -> FastAPI:
 
     app = (whatif if stack == "whatif" else shipped)()
     steps = _steps()
-    app.include_router(steps)
     routes = app.router.routes
-    first = [r for r in routes if getattr(r, "original_router", None) is steps]
-    routes[:] = first + [r for r in routes if r not in first]
+    before = list(routes)
+    app.include_router(steps)
+    routes[:] = [r for r in routes if r not in before] + before
     return app
 
 

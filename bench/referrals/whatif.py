@@ -50,11 +50,10 @@ def _remembering(verify: Any) -> Any:
 
 
 def _referrals_first() -> None:
-    from app.api.v1 import api_router, referrals
+    from app.api import v1
+    from app.api.v1 import referrals
 
-    routes = api_router.routes
-    first = [r for r in routes if getattr(r, "original_router", None) is referrals.router]
-    routes[:] = first + [r for r in routes if r not in first]
+    v1.ROUTERS = (referrals.router, *(r for r in v1.ROUTERS if r is not referrals.router))
 
 
 def create() -> FastAPI:

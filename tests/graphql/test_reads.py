@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.routing import Match
 
 from tests.graphql.documents import PROPOSE, proposal
 from tests.initiatives.factories import Networks
@@ -128,8 +129,11 @@ async def test_edge_cursors_are_made_when_selected_and_page_on(
 
 
 def test_graphql_is_routed_before_the_rest_api(app: FastAPI) -> None:
-    first = app.router.routes[0]
-    assert any(getattr(r, "path", None) == "/graphql" for r in first.original_router.routes)  # type: ignore[attr-defined]
+    def first_route_for(path: str) -> int:
+        scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "headers": []}
+        return next(i for i, route in enumerate(app.router.routes) if route.matches(scope)[0] is Match.FULL)
+
+    assert first_route_for("/graphql") < first_route_for("/api/v1/referrals")
 
 
 async def test_json_in_and_out(client: httpx.AsyncClient, networks: Networks) -> None:

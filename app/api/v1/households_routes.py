@@ -1,4 +1,5 @@
-"""Every router of the household case file, the sync and the privacy officer's audit, as one."""
+"""The routers of the household case file, the sync and the privacy officer's audit, in the order
+FastAPI tries them."""
 
 from fastapi import APIRouter
 
@@ -12,6 +13,15 @@ from app.api.v1 import (
     sync_edits,
 )
 
-router = APIRouter()
-for module in (households, households_members, households_contacts, households_team, sync, sync_edits, audit):
-    router.include_router(module.router)
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        households,
+        households_members,
+        households_contacts,
+        households_team,
+        sync,
+        sync_edits,
+        audit,
+    )
+)
