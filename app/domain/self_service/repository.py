@@ -16,13 +16,13 @@ from sqlmodel import col, select
 
 from app.domain.base import table_of, utcnow
 from app.domain.consents.models import Consent
+from app.domain.households.access import switched_on
 from app.domain.households.models import Household, HouseholdStatus, Member, MemberRole
 from app.domain.identity.models import User
 from app.domain.organisation.models import Municipality, PartnerOrganisation, Team, Worker, WorkerTeam
 from app.domain.plans.models import PlanAction, PlanGoal
 from app.domain.reference.models import LifeDomain
 from app.domain.referrals.models import Referral
-from app.domain.self_service.access import switched_on
 from app.domain.self_service.models import ActivationCode
 from app.domain.self_service.rules import Candidate
 from app.domain.support_network.models import NetworkPerson
@@ -127,31 +127,6 @@ async def own_consents(
         query = query.where(sa.tuple_(col(Consent.created_at), col(Consent.id)) < sa.tuple_(*after))
     query = query.order_by(col(Consent.created_at).desc(), col(Consent.id).desc()).limit(limit)
     return list((await session.execute(query)).mappings())
-
-
-async def own_consent(
-    session: AsyncSession, member_id: uuid.UUID, consent_id: uuid.UUID, *, for_update: bool = False
-) -> Consent | None:
-    query: Any = select(Consent).where(col(Consent.id) == consent_id, col(Consent.member_id) == member_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def consent_labels(session: AsyncSession, consent: Consent) -> RowMapping:
-    """The organisation's name and the purpose's labels of one consent."""
-    query: Any = (
-        sa.select(
-            col(PartnerOrganisation.name).label("organisation"),
-            col(LifeDomain.label_nl),
-            col(LifeDomain.label_en),
-        )
-        .select_from(Consent)
-        .join(PartnerOrganisation, col(PartnerOrganisation.id) == col(Consent.organisation_id))
-        .join(LifeDomain, col(LifeDomain.code) == col(Consent.purpose))
-        .where(col(Consent.id) == consent.id)
-    )
-    return (await session.execute(query)).mappings().one()
 
 
 # -- the access log about a member -------------------------------------------------------------------
