@@ -28,12 +28,13 @@ from app.domain.errors import Conflict, NotFound
 from app.domain.households.bsn import BsnProtector
 from app.domain.households.models import RecordedBy
 from app.domain.households.rules import ensure_open
+from app.domain.plans import member_views
 from app.domain.plans import repository as plans_repo
 from app.domain.plans import service as plans
 from app.domain.plans.agreement import record_agreement
 from app.domain.plans.models import Plan
 from app.domain.plans.rules import PlanPolicy
-from app.domain.plans.schemas import AgreementFields
+from app.domain.plans.schemas import AgreementFields, MemberViewRead
 from app.domain.self_service import repository as repo
 from app.domain.self_service.access import SELF_SERVICE, Bound, bound_member
 from app.domain.self_service.rules import sees_children
@@ -44,6 +45,7 @@ from app.domain.self_service.schemas import (
     Child,
     ConsentView,
     Domain,
+    EvaluationView,
     GoalView,
     MeRead,
     OwnExport,
@@ -51,6 +53,7 @@ from app.domain.self_service.schemas import (
     OwnMember,
     Performer,
     PlanView,
+    YourViewCreate,
 )
 from app.domain.self_service.wording import Wording
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
@@ -105,6 +108,7 @@ async def _plan_view(uow: UnitOfWork, plan: Plan, member_id: uuid.UUID) -> PlanV
             by_you=plan.agreed_by_member_id == member_id,
             recorded_by=RecordedBy(plan.agreement_recorded_by or RecordedBy.team),
         )
+    evaluations = await repo.evaluations_of(uow.session, plan.id, member_id)
     return PlanView(
         id=plan.id,
         revision=plan.revision,
@@ -132,6 +136,7 @@ async def _plan_view(uow: UnitOfWork, plan: Plan, member_id: uuid.UUID) -> PlanV
             )
             for a in actions
         ],
+        evaluations=[EvaluationView.model_validate(dict(e)) for e in evaluations],
         updated_at=plan.updated_at,
     )
 
@@ -167,6 +172,36 @@ async def agree(
     await record_agreement(uow, bound.household, active, fields, policy, RecordedBy.member)
     await plans.changed(uow, active)
     return await _plan_view(uow, active, bound.member.id)
+
+
+def _bound_household(
+    uow: UnitOfWork, principal: Principal, resource: str, action: AccessAction, resource_id: uuid.UUID
+) -> uuid.UUID:
+    """The household of a member's one-statement write, whose statement checks the member's own rule
+    (``households.access.HOUSEHOLD_MEMBER_RULE``) as ``bound_member`` does; a sign-in bound to no
+    household is refused as ``bound_member`` refuses it."""
+    if principal.household_id is None:
+        uow.log(
+            principal,
+            resource=resource,
+            action=action,
+            outcome=AccessOutcome.denied,
+            purpose=SELF_SERVICE,
+            resource_id=resource_id,
+        )
+        raise NotFound("member")
+    return principal.household_id
+
+
+async def add_view(
+    uow: UnitOfWork, principal: Principal, evaluation_id: uuid.UUID, data: YourViewCreate
+) -> MemberViewRead:
+    """The member adds their own view to an evaluation of their household's active plan, beside the
+    household's view the team recorded (``plans.member_views``); once per evaluation."""
+    household_id = _bound_household(uow, principal, member_views.RESOURCE, AccessAction.create, evaluation_id)
+    return await member_views.add_member_view(
+        uow, principal, household_id, evaluation_id, data.view, purpose=SELF_SERVICE
+    )
 
 
 # -- consents ---------------------------------------------------------------------------------------
@@ -208,19 +243,8 @@ async def withdraw_consent(uow: UnitOfWork, principal: Principal, consent_id: uu
     at once. The team's withdrawal (``consents.service.withdraw_by``), its statement checking the
     member's own rule (``households.access.HOUSEHOLD_MEMBER_RULE``: self-service on, their own
     consent) as ``bound_member`` does, recorded as the member's."""
-    if principal.household_id is None:  # a sign-in bound to no household: refused as bound_member does
-        uow.log(
-            principal,
-            resource="consent",
-            action=AccessAction.update,
-            outcome=AccessOutcome.denied,
-            purpose=SELF_SERVICE,
-            resource_id=consent_id,
-        )
-        raise NotFound("member")
-    withdrawn = await consents.withdraw_by(
-        uow, principal, principal.household_id, consent_id, purpose=SELF_SERVICE
-    )
+    household_id = _bound_household(uow, principal, "consent", AccessAction.update, consent_id)
+    withdrawn = await consents.withdraw_by(uow, principal, household_id, consent_id, purpose=SELF_SERVICE)
     return _consent_view(withdrawn.consent, withdrawn.labels, in_force=withdrawn.consent.in_force)
 
 
