@@ -73,7 +73,7 @@ async def test_the_members_own_routes_deny_every_other_caller(
         OWN + "/consents",
         OWN + "/access-log",
         OWN + "/export",
-        OWN + "/plan/evaluations/{evaluation_id:uuid}/views",
+        OWN + "/plan/evaluations/{evaluation_id}/views",
     }
     for role, actor in ROLE_ACTORS.items():
         if role == "household_member":
