@@ -123,6 +123,11 @@ async def test_each_member_sees_only_their_own_view(
     assert [v["member_id"] for v in views] == [home.members["Anna"], home.members["Ewout"]]
     mine = (await client.get("/api/v1/me/plan", headers=await anna.headers())).json()
     assert mine["evaluations"][0]["your_view"] == ANNAS_VIEW
+    # Her export holds her own view, not her housemate's (that is his data).
+    exported = await client.get("/api/v1/me/export", headers=await anna.headers())
+    [plan] = exported.json()["sections"]["plans"]
+    assert [v["view"] for v in plan["evaluations"][0]["member_views"]] == [ANNAS_VIEW]
+    assert "Ik zie het anders" not in exported.text
 
 
 async def test_another_households_evaluation_a_switched_off_member_and_bad_input(

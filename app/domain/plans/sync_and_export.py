@@ -37,9 +37,16 @@ def _documents() -> sa.Select[Any]:
 
 
 async def _export(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
-    """Every plan version of the person's households, with goals, actions and the agreement."""
+    """Every plan version of the person's households, with goals, actions, the agreement and the
+    evaluations; of the members' own views on those, the person's only (another member's view is
+    that member's data)."""
     rows = await repo.read_rows(session, col(Plan.household_id).in_(subject.household_ids))
-    return [PlanRead.model_validate(dict(r)).model_dump(mode="json") for r in rows]
+    plans = [PlanRead.model_validate(dict(r)) for r in rows]
+    own = set(subject.member_ids)
+    for plan in plans:
+        for evaluation in plan.evaluations:
+            evaluation.member_views = [v for v in evaluation.member_views if v.member_id in own]
+    return [plan.model_dump(mode="json") for plan in plans]
 
 
 async def _member_cascade(session: AsyncSession, member_id: uuid.UUID) -> list[tuple[uuid.UUID, ChangeOp]]:
