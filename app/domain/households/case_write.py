@@ -10,8 +10,8 @@ and its access-log entry with the right outcome (allowed, failed for a closed fi
 denied for a household the caller may not see); a change also checks the version the caller edited.
 Outside a transaction it is one round trip; inside the request's transaction (an Idempotency-Key
 was claimed first, or the service opened it with ``uow.begin()`` because event handlers must run
-with the write) it takes its place there. The statement is compiled once per kind of write and access rule
-(``app.db.RawStatement``): no ORM unit of work, no expression built per request.
+with the write) it takes its place there. The statement is compiled once per kind of write and
+access rule (``app.db.RawStatement``): no ORM unit of work, no expression built per request.
 
 What else a kind of write needs from the database is said once, as SQL the statement evaluates
 *after* the access check, so that a caller who may not see the household learns nothing of it:
@@ -30,9 +30,9 @@ What else a kind of write needs from the database is said once, as SQL the state
   (a date in the future, a domain scored twice). When one broke, the statement writes nothing but
   still says what it found, so the refusals keep their order: 404, then 409 or 412, then 422.
 
-What a write may not do is told by what it found (``case_outcome.Outcome``): the service turns a missing
-household into 404, a closed file into the same 409 as ``rules.ensure_open``, a stale version into
-412 and failed checks into its own answers; the access-log entry already says so.
+What a write may not do is told by what it found (``case_outcome.Outcome``): the service turns a
+missing household into 404, a closed file into the same 409 as ``rules.ensure_open``, a stale
+version into 412 and failed checks into its own answers; the access-log entry already says so.
 """
 
 from __future__ import annotations
