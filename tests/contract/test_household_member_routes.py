@@ -73,13 +73,14 @@ async def test_the_members_own_routes_deny_every_other_caller(
         OWN + "/consents",
         OWN + "/access-log",
         OWN + "/export",
+        OWN + "/plan/evaluations/{evaluation_id}/views",
     }
     for role, actor in ROLE_ACTORS.items():
         if role == "household_member":
             continue
         headers = await world.headers(actor)
         for endpoint in own:
-            path = _path(endpoint.path, {"consent_id": str(uuid.uuid4())})
+            path = _path(endpoint.path, {"consent_id": str(uuid.uuid4()), "evaluation_id": str(uuid.uuid4())})
             response = await client.request(endpoint.method, path, headers=headers)
             expected = 401 if actor == "anonymous" else 403
             assert response.status_code == expected, (role, endpoint.method, endpoint.path, response.text)

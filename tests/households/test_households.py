@@ -6,7 +6,12 @@ import uuid
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from sqlmodel import col
 
+from app.domain.households.models import ContactMoment
+from app.domain.unit_of_work.access_log import AccessLogEntry
+from app.domain.unit_of_work.change_feed import CaseChange
 from tests.factories import World
 from tests.households.support import create_household, etag, household_body, worker_id
 
@@ -231,3 +236,48 @@ async def test_missing_household_is_404(client: httpx.AsyncClient, world: World)
     )
     assert response.status_code == 404
     assert response.json()["type"] == "urn:wijkwerk:problem:not_found"
+
+
+async def test_the_intakes_first_contact_is_the_case_write_of_every_contact(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The quick intake's first contact goes through ``contacts.CREATE`` in the registration's
+    transaction: its own access-log entry, its change row, and nothing left when the rest fails."""
+    headers = await world.headers("generalist_a")
+    note = f"Kennismaking {uuid.uuid4().hex[:8]}"
+    contact = {"kind": "home_visit", "occurred_at": "2026-11-30T10:00:00+01:00", "minutes": 40, "note": note}
+    body = household_body(world, members=[{"given_name": "Ans", "role": "parent"}], first_contact=contact)
+    response = await client.post("/api/v1/households", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    first = created["first_contact"]
+    assert created["status"] == "intake"
+    assert (first["kind"], first["minutes"], first["note"]) == ("home_visit", 40, note)
+    listed = await client.get(f"/api/v1/households/{created['id']}/contacts", headers=headers)
+    assert [c["id"] for c in listed.json()["items"]] == [first["id"]]
+    async with world.app.state.db.transaction() as session:
+        entries = await session.execute(
+            sa.select(col(AccessLogEntry.resource), col(AccessLogEntry.action), col(AccessLogEntry.outcome))
+            .where(col(AccessLogEntry.request_id) == response.headers["X-Request-ID"])
+            .order_by(col(AccessLogEntry.resource))
+        )
+        assert [tuple(row) for row in entries] == [
+            ("contact_moment", "create", "allowed"),
+            ("household", "create", "allowed"),
+        ]
+        changes = await session.scalars(
+            sa.select(col(CaseChange.entity_id)).where(
+                col(CaseChange.household_id) == uuid.UUID(created["id"]),
+                col(CaseChange.entity) == "contact_moment",
+            )
+        )
+        assert [str(c) for c in changes] == [first["id"]]
+
+    # Refused after the contact was written (the assessment names no member): nothing is left.
+    assessment = {"member": 3, "scores": [{"domain": "finances", "score": 2}]}
+    refused = household_body(world, first_contact=contact, assessment=assessment)
+    answer = await client.post("/api/v1/households", json=refused, headers=headers)
+    assert answer.status_code == 422, answer.text
+    async with world.app.state.db.transaction() as session:
+        notes = sa.select(sa.func.count()).select_from(ContactMoment).where(col(ContactMoment.note) == note)
+        assert await session.scalar(notes) == 1  # the first registration's only

@@ -12,6 +12,7 @@ from sqlmodel import col
 from app.domain.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from tests.factories import World
 from tests.self_service.support import Home, Signed, consent, referral
+from tests.support.statements import counting_statements
 
 
 async def _subscribe(world: World) -> uuid.UUID:
@@ -60,3 +61,22 @@ async def test_the_members_withdrawal_stops_the_partner_and_cancels_queued_deliv
     assert (await home.get(path)).status_code == 200
     team_view = await home.get(f"/api/v1/households/{home.id}/consents/{consent_id}")
     assert team_view.json()["withdrawal_recorded_by"] == "member"
+
+
+async def test_the_members_withdrawal_is_the_teams_statement_in_one_transaction(
+    world: World, client: httpx.AsyncClient, home: Home, anna: Signed
+) -> None:
+    """The member's withdrawal goes through the team's one statement (consents.service.WITHDRAW, the
+    member's own rule checked in it): BEGIN, the withdrawal with its access check, change row and
+    entry, the deliveries resting on it cancelled, COMMIT."""
+    consent_id = await consent(home, "Anna")
+    headers = await anna.headers()
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200  # the token checked once
+    with counting_statements(world.app.state.db) as sent:
+        withdrawn = await client.post(f"/api/v1/me/consents/{consent_id}/withdraw", headers=headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["organisation"] == world.organisations["a"].name
+    assert withdrawn.json()["purpose"]["code"] == "finances" and withdrawn.json()["in_force"] is False
+    assert sent.all[0].upper().startswith("BEGIN") and sent.all[-1].upper().rstrip(";") == "COMMIT"
+    assert len(sent) == 2 and len(sent.all) == 4, sent.all
+    assert sent[0].startswith("WITH target AS"), sent[0]  # the case write's statement

@@ -2,7 +2,8 @@
 
 A household member, signed in with DigiD through the municipality (or the built-in sign-in in
 development), sees their own data, their household's plan, their consents and who accessed their
-data, downloads their subject-access export, withdraws a consent and agrees to the plan. Nothing
+data, downloads their subject-access export, withdraws a consent, agrees to the plan and adds their
+own view to an evaluation of it. Nothing
 here takes the id of a household or member: every answer is about the member the sign-in is bound
 to, and only while their coordinator keeps self-service on (otherwise 404).
 """
@@ -23,8 +24,16 @@ from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.api.v1.plans import Policy
+from app.domain.plans.schemas import MemberViewRead
 from app.domain.self_service import service
-from app.domain.self_service.schemas import AccessView, ConsentView, MeRead, OwnExport, PlanView
+from app.domain.self_service.schemas import (
+    AccessView,
+    ConsentView,
+    MeRead,
+    OwnExport,
+    PlanView,
+    YourViewCreate,
+)
 from app.web.cursors import PageRequest
 
 router = APIRouter(tags=["self-service"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
@@ -77,6 +86,22 @@ async def agree(
     agreed = await service.agree(uow, principal, expected_version(if_match), policy)
     set_etag(response, agreed.id, agreed.version)
     return agreed
+
+
+@router.post(
+    "/me/plan/evaluations/{evaluation_id:uuid}/views",
+    response_model=MemberViewRead,
+    status_code=201,
+    summary="Add your own view to an evaluation of your household's plan (once per evaluation)",
+    description="Your view is kept beside your household's view as the team recorded it, never over "
+    "it; the team sees it with the evaluation, you see it in your plan (`your_view`). A second view on "
+    "the same evaluation is refused (409 `evaluation_view_exists`).",
+    responses=problem_responses(409),
+)
+async def add_view(
+    uow: UoW, principal: SelfWriter, evaluation_id: uuid.UUID, body: YourViewCreate, _: Idempotent
+) -> MemberViewRead:
+    return await service.add_view(uow, principal, evaluation_id, body)
 
 
 @router.get("/me/consents", response_model=Page[ConsentView], summary="The consents you gave, newest first")

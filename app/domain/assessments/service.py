@@ -30,8 +30,9 @@ from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, NotFound
 from app.domain.households.access import get_visible
+from app.domain.households.case_outcome import Outcome
 from app.domain.households.case_sql import Child
-from app.domain.households.case_write import CaseInsert, CaseRemoval, CaseUpdate, Outcome
+from app.domain.households.case_write import CaseInsert, CaseRemoval, CaseUpdate
 from app.domain.unit_of_work.access_log import AccessAction
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal

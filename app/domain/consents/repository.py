@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from app.domain.consents.models import Consent
 from app.domain.consents.rules import LOCAL_ZONE
-from app.domain.households.case_sql import HOUSEHOLD
-from app.domain.households.models import Member, RecordedBy
+from app.domain.households.case_sql import HOUSEHOLD, OBJECT
+from app.domain.households.models import Member
 from app.domain.organisation.models import PartnerOrganisation
 from app.domain.reference.models import LifeDomain
 
@@ -54,15 +54,6 @@ async def list_for_household(
         query = query.where(sa.tuple_(col(Consent.created_at), col(Consent.id)) < sa.tuple_(*after))
     query = query.order_by(col(Consent.created_at).desc(), col(Consent.id).desc()).limit(limit)
     return list((await session.execute(query)).scalars())
-
-
-async def withdraw(
-    session: AsyncSession, consent: Consent, recorded_by: RecordedBy, worker_id: uuid.UUID | None
-) -> None:
-    consent.withdrawn_at = await session.scalar(sa.select(sa.func.now()))
-    consent.withdrawn_by_worker_id = worker_id
-    consent.withdrawal_recorded_by = str(recorded_by)
-    await session.flush()
 
 
 async def find_in_force(
@@ -112,6 +103,23 @@ ORGANISATION = sa.bindparam("v_organisation_id", type_=sa.Uuid)
 PURPOSE = sa.bindparam("v_purpose", type_=sa.String)
 VALID_FROM = sa.bindparam("valid_from", type_=sa.Date)  # None: from the database's today
 VALID_UNTIL = sa.bindparam("v_valid_until", type_=sa.Date)
+
+
+def consent_labels() -> dict[str, Any]:
+    """The organisation's name and the purpose's labels of the consent a change names."""
+
+    def of_consent(column: Any, table: Any, joined: Any) -> Any:
+        return sa.select(column).select_from(Consent).join(table, joined).where(col(Consent.id) == OBJECT)
+
+    organisation = col(PartnerOrganisation.id) == col(Consent.organisation_id)
+    domain = col(LifeDomain.code) == col(Consent.purpose)
+    return {
+        "organisation": of_consent(
+            col(PartnerOrganisation.name), PartnerOrganisation, organisation
+        ).scalar_subquery(),
+        "label_nl": of_consent(col(LifeDomain.label_nl), LifeDomain, domain).scalar_subquery(),
+        "label_en": of_consent(col(LifeDomain.label_en), LifeDomain, domain).scalar_subquery(),
+    }
 
 
 def record_checks() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Consent use cases: record, list, read, withdraw. Case roles only, through the household access rule.
+"""Consent use cases: record, list, read, withdraw. Case roles, through the household access rule; a
+withdrawal also by the household member the consent is of (self-service), through the same statement.
 
 Withdrawal takes effect at once: referrals resting on the consent disappear for the partner (their
 visibility checks the consent in SQL), no new webhook event is queued for them, and deliveries still
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,11 +24,11 @@ from app.domain.consents.models import Consent
 from app.domain.consents.rules import ConsentTerms, in_force
 from app.domain.consents.schemas import ConsentCreate, ConsentRead
 from app.domain.errors import Conflict, FieldError, NotFound
-from app.domain.households.access import get_visible
-from app.domain.households.case_write import CaseInsert, CaseUpdate, Outcome
+from app.domain.households.access import get_visible, is_household_member
+from app.domain.households.case_outcome import Outcome
+from app.domain.households.case_write import CaseInsert, CaseUpdate
 from app.domain.households.models import RecordedBy
 from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.events import ConsentWithdrawn
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -72,6 +74,9 @@ RECORD = CaseInsert(
     checks=repository.record_checks(),
     reads={"today": repository.LOCAL_TODAY},
 )  # fmt: skip
+# The team withdraws any consent of the household; a member (self-service) only their own. The
+# answer names the organisation and the purpose (what the member is shown).
+LABELS = repository.consent_labels()
 WITHDRAW = CaseUpdate(
     Consent,
     ("withdrawn_by_worker_id", "withdrawal_recorded_by"),
@@ -80,7 +85,8 @@ WITHDRAW = CaseUpdate(
     conditions={"not_withdrawn": col(Consent.withdrawn_at).is_(None)},
     versioned=False,
     open_file=False,
-    reads={"today": repository.LOCAL_TODAY},
+    members_own="member_id",
+    reads={"today": repository.LOCAL_TODAY, **LABELS},
 )
 
 
@@ -152,46 +158,54 @@ async def get(
     return to_read(consent, await repository.today(uow.session))
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    """A withdrawal as written, with the organisation's name and the purpose's labels
+    (``LABELS``)."""
+
+    consent: ConsentRead
+    labels: Mapping[str, str]
+
+
 async def withdraw(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, consent_id: uuid.UUID
 ) -> ConsentRead:
+    """The team records a withdrawal (``withdraw_by``)."""
+    return (await withdraw_by(uow, principal, household_id, consent_id)).consent
+
+
+async def withdraw_by(
+    uow: UnitOfWork,
+    principal: Principal,
+    household_id: uuid.UUID,
+    consent_id: uuid.UUID,
+    *,
+    purpose: str = "casework",
+) -> Withdrawn:
+    """Withdraw a consent, recorded as the team's, or as the member's when the member it is of
+    withdraws it themself (self-service; their entry is about them, with the ``purpose`` given)."""
     # What rests on the consent stops at once, in the same transaction (the webhooks context cancels
     # queued deliveries).
     await uow.begin()
+    by_member = is_household_member(principal)
     entry = uow.log(
         principal,
         resource=RESOURCE,
         action=AccessAction.update,
+        purpose=purpose,
         household_id=household_id,
         resource_id=consent_id,
+        person_id=principal.member_id if by_member else None,
     )
-    outcome = await WITHDRAW.run(
-        uow,
-        principal,
-        entry,
-        household_id,
-        consent_id,
-        None,
-        {"withdrawn_by_worker_id": principal.worker_id, "withdrawal_recorded_by": str(RecordedBy.team)},
-    )
+    recorded_by = RecordedBy.member if by_member else RecordedBy.team
+    changes = {"withdrawn_by_worker_id": principal.worker_id, "withdrawal_recorded_by": str(recorded_by)}
+    outcome = await WITHDRAW.run(uow, principal, entry, household_id, consent_id, None, changes)
     outcome.raise_unless_written(RESOURCE, object_id=consent_id, rules=_already_withdrawn)
     await uow.publish(ConsentWithdrawn(consent_id))
     assert outcome.row is not None
-    return to_read(outcome.row, date.fromisoformat(outcome.reads["today"]))
+    read = to_read(outcome.row, date.fromisoformat(outcome.reads["today"]))
+    return Withdrawn(read, {name: outcome.reads[name] for name in LABELS})
 
 
 def _already_withdrawn() -> None:
     raise Conflict("This consent was already withdrawn.", rule="consent_already_withdrawn")
-
-
-async def withdraw_consent(
-    uow: UnitOfWork, consent: Consent, recorded_by: RecordedBy, worker_id: uuid.UUID | None = None
-) -> None:
-    """A withdrawal the member gives themself (self-service; the team's is ``withdraw`` above): the
-    consent locked by the caller, the same effect at once, recorded as the member's."""
-    if consent.withdrawn_at is not None:
-        _already_withdrawn()
-    await repository.withdraw(uow.session, consent, recorded_by, worker_id)
-    # What rests on the consent stops at once (the webhooks context cancels queued deliveries).
-    await uow.publish(ConsentWithdrawn(consent.id))
-    uow.record_change(ChangeRecord(consent.household_id, SYNC_ENTITY, consent.id))

@@ -12,13 +12,16 @@ assigned to it, or hold an unexpired break-glass grant for it. Every other role 
 from __future__ import annotations
 
 import uuid
-from typing import cast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from app.domain.errors import NotFound
-from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment
+from app.domain.households.models import BreakGlassGrant, Household, HouseholdAssignment, Member, MemberRole
+from app.domain.identity.models import User
 from app.domain.organisation.models import WorkerTeam
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.domain.unit_of_work.work import UnitOfWork
@@ -183,3 +186,93 @@ def case_worker_rule() -> sa.ColumnElement[bool]:
 def case_worker_caseload() -> sa.ColumnElement[bool]:
     """``access.caseload`` of any case worker, with the worker id as the parameter ``worker_id``."""
     return caseload(_any_case_worker())
+
+
+# -- a household member's own rule (self-service), in SQL --------------------------------------------
+
+
+def household_on() -> sa.ColumnElement[bool]:
+    """Self-service is on for the household (``households``): the coordinator's choice, or on unless
+    confidential (SQL twin of ``self_service.rules.household_enabled``)."""
+    return sa.func.coalesce(col(Household.self_service), sa.not_(col(Household.confidential)))
+
+
+def member_on() -> sa.ColumnElement[bool]:
+    """Self-service is on for the member (``members``): the coordinator's choice, or on unless a
+    child (SQL twin of ``self_service.rules.member_enabled``)."""
+    # The role written into the SQL, not bound: it is ours, and statements compiled once bind no constants.
+    child: sa.ColumnElement[str] = sa.literal_column(f"'{MemberRole.child}'")
+    return sa.func.coalesce(col(Member.self_service), col(Member.role) != child)
+
+
+def switched_on() -> sa.ColumnElement[bool]:
+    """Self-service is on for the member and their household (``members`` joined to ``households``)."""
+    return sa.and_(household_on(), member_on())
+
+
+def account_active(user_id: Any) -> sa.ColumnElement[bool]:
+    """The member (``members``) signs in with this account, and it is active."""
+    return (
+        select(User.id)
+        .where(col(User.id) == user_id, col(User.member_id) == col(Member.id), col(User.active).is_(True))
+        .exists()
+    )
+
+
+def is_household_member(principal: Principal) -> bool:
+    """A household member's sign-in, bound to one member of one household."""
+    return (
+        principal.role == Role.household_member
+        and principal.member_id is not None
+        and principal.household_id is not None
+    )
+
+
+HOUSEHOLD_MEMBER = sa.bindparam("self_member_id", type_=sa.Uuid)
+MEMBER_ACCOUNT = sa.bindparam("self_user_id", type_=sa.Uuid)
+
+
+def household_member_rule() -> sa.ColumnElement[bool]:
+    """SQL condition on ``Household``: the signed-in member (parameters ``self_member_id`` and
+    ``self_user_id``) belongs to it, self-service is on for both and the account is active: the object
+    rule of every self-service request (``self_service.access.bound_member``), for statements
+    compiled once."""
+    member = (
+        select(Member.id)
+        .where(
+            col(Member.id) == HOUSEHOLD_MEMBER,
+            col(Member.household_id) == col(Household.id),
+            member_on(),
+            account_active(MEMBER_ACCOUNT),
+        )
+        .exists()
+    )
+    return sa.and_(household_on(), member)
+
+
+@dataclass(frozen=True)
+class StatementRule:
+    """Who a statement compiled once lets into a household: ``condition`` is SQL on ``Household``
+    over bound parameters, ``values`` those parameters for a caller the rule ``applies`` to.
+    ``own_objects``: the caller may change only objects that name them (a member's own consent);
+    ``hidden``: what a refusal says was not found when the household is not theirs to see."""
+
+    name: str
+    applies: Callable[[Principal], bool]
+    condition: Callable[[], sa.ColumnElement[bool]]
+    values: Callable[[Principal], dict[str, Any]]
+    own_objects: bool = False
+    hidden: str = "household"
+
+
+CASE_WORKER_RULE = StatementRule(
+    "case_worker", takes_case_worker_rule, case_worker_rule, lambda p: {"worker_id": p.worker_id}
+)
+HOUSEHOLD_MEMBER_RULE = StatementRule(
+    "household_member",
+    is_household_member,
+    household_member_rule,
+    lambda p: {"self_member_id": p.member_id, "self_user_id": p.user_id},
+    own_objects=True,
+    hidden="member",  # as every self-service answer when self-service is off (``bound_member``)
+)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlmodel import SQLModel
 
 from app.domain.base import table_of
-from app.domain.households.access import case_worker_rule
+from app.domain.households.access import HOUSEHOLD_MEMBER, StatementRule
 from app.domain.households.models import Household, HouseholdStatus
 from app.domain.unit_of_work.change_feed import CaseChange, ChangeOp
 
@@ -68,11 +68,12 @@ class Within:
     conditions: Mapping[str, Any] = field(default_factory=dict)
 
 
-def target_cte() -> Any:
+def target_cte(rule: StatementRule) -> Any:
+    """The household, when the caller may see it by ``rule`` (its parameters bound per request)."""
     households = table_of(Household)
     return (
         sa.select(households.c.id, households.c.status)
-        .where(households.c.id == HOUSEHOLD, case_worker_rule())
+        .where(households.c.id == HOUSEHOLD, rule.condition())
         .cte("target")
     )
 
@@ -85,9 +86,11 @@ def open_file(target: Any) -> Any:
     return sa.exists(sa.select(target.c.id).where(target.c.status != constant(str(HouseholdStatus.closed))))
 
 
-def scope(table: sa.Table, within: Within | None) -> Any:
-    """The object's rows that belong to this household (or to its aggregate, checked apart)."""
-    return table.c.household_id == HOUSEHOLD if within is None else table.c[within.column] == PARENT
+def scope(table: sa.Table, within: Within | None, owner: str | None = None) -> Any:
+    """The object's rows that belong to this household (or to its aggregate, checked apart); with
+    ``owner`` (a rule of ``own_objects``), only those whose ``owner`` column names the caller."""
+    rows = table.c.household_id == HOUSEHOLD if within is None else table.c[within.column] == PARENT
+    return rows if owner is None else sa.and_(rows, table.c[owner] == HOUSEHOLD_MEMBER)
 
 
 def parent_here(within: Within) -> Any:

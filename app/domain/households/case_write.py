@@ -2,14 +2,16 @@
 removed (contact moments, members, assessments, plans and their goals and actions, the network map,
 consents).
 
-One statement checks that the caller may see the household (``visible_to``, the worker a parameter)
+One statement checks that the caller may see the household (``visible_to``, the worker a parameter;
+or, for the few writes a household member makes themself, the member's own rule of self-service,
+``households.access.HOUSEHOLD_MEMBER_RULE``, which lets them change only objects that name them)
 and that its file is open, writes the object (and the rows that hang from it), its change-feed row
 and its access-log entry with the right outcome (allowed, failed for a closed file or a broken rule,
 denied for a household the caller may not see); a change also checks the version the caller edited.
 Outside a transaction it is one round trip; inside the request's transaction (an Idempotency-Key
 was claimed first, or the service opened it with ``uow.begin()`` because event handlers must run
-with the write) it takes its place there. The statement is compiled once per kind of write
-(``app.db.RawStatement``): no ORM unit of work, no expression built per request.
+with the write) it takes its place there. The statement is compiled once per kind of write and
+access rule (``app.db.RawStatement``): no ORM unit of work, no expression built per request.
 
 What else a kind of write needs from the database is said once, as SQL the statement evaluates
 *after* the access check, so that a caller who may not see the household learns nothing of it:
@@ -28,16 +30,15 @@ What else a kind of write needs from the database is said once, as SQL the state
   (a date in the future, a domain scored twice). When one broke, the statement writes nothing but
   still says what it found, so the refusals keep their order: 404, then 409 or 412, then 422.
 
-What a write may not do is told by what it found (``Outcome``): the service turns a missing
-household into 404, a closed file into the same 409 as ``rules.ensure_open``, a stale version into
-412 and failed checks into its own answers; the access-log entry already says so.
+What a write may not do is told by what it found (``case_outcome.Outcome``): the service turns a
+missing household into 404, a closed file into the same 409 as ``rules.ensure_open``, a stale
+version into 412 and failed checks into its own answers; the access-log entry already says so.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, TypedDict, Unpack
 
@@ -48,8 +49,13 @@ from sqlmodel import SQLModel
 from app.db import RawStatement
 from app.domain.base import table_of, utcnow
 from app.domain.concurrency import ExpectedVersion
-from app.domain.errors import NotFound, PreconditionFailed
-from app.domain.households.access import takes_case_worker_rule
+from app.domain.households.access import (
+    CASE_WORKER_RULE,
+    HOUSEHOLD_MEMBER,
+    HOUSEHOLD_MEMBER_RULE,
+    StatementRule,
+)
+from app.domain.households.case_outcome import Outcome
 from app.domain.households.case_sql import (
     EXPECTED,
     HOUSEHOLD,
@@ -71,80 +77,11 @@ from app.domain.households.case_sql import (
     target_cte,
     visible,
 )
-from app.domain.households.rules import ensure_open
 from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import AccessEntry, AccessOutcome, inline_cte
 from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a case write found: the household's status (None: not visible or missing), whether it
-    wrote, whether the aggregate it is part of is missing (its name), whether the object of a change
-    or removal was there and at which version, the row as written (when the write answers it), and
-    its named ``checks`` (with the conditions) and ``reads``, empty for a household the caller may
-    not see."""
-
-    status: str | None
-    written: bool
-    found: bool = False
-    found_version: int | None = None
-    row: dict[str, Any] | None = None
-    checks: Mapping[str, Any] = field(default_factory=dict)
-    reads: Mapping[str, Any] = field(default_factory=dict)
-    missing_parent: str | None = None
-    open_file_needed: bool = True
-
-    def raise_unless_written(
-        self,
-        what: str | None = None,
-        expected: ExpectedVersion | None = None,
-        object_id: uuid.UUID | None = None,
-        *,
-        version_first: bool = False,
-        rules: Callable[[], None] | None = None,
-    ) -> None:
-        """The refusal a write that wrote nothing answers with (its entry is already written), in the
-        order the case file answers: 404 for a household the caller may not see, 404 for a missing
-        aggregate (``within``), 404 for ``what`` (the object of a change) missing, then the
-        closed-file 409 and the If-Match answers (428 none, 412 stale or naming another object) in
-        the order the context always gave them (``version_first``: the version before the file),
-        then ``rules``: a function that raises the refusal of the context's own rules (broken before
-        the statement, or failed checks). What is left is a version that changed under the write."""
-        if self.written:
-            return
-        if self.status is None:
-            raise NotFound("household")
-        if self.missing_parent is not None:
-            raise NotFound(self.missing_parent)
-        if what is not None and not self.found:
-            raise NotFound(what)
-        if version_first:
-            self._check_version(expected, object_id)
-            self._check_open()
-        else:
-            self._check_open()
-            self._check_version(expected, object_id)
-        if rules is not None:
-            rules()
-        raise PreconditionFailed(
-            "The object changed since you read it; fetch it again and reapply your edit."
-        )
-
-    def _check_open(self) -> None:
-        if self.open_file_needed and self.status is not None:
-            ensure_open(self.status)
-
-    def _check_version(self, expected: ExpectedVersion | None, object_id: uuid.UUID | None) -> None:
-        if expected is not None and object_id is not None and self.found_version is not None:
-            expected.check(object_id, self.found_version)
-
-    def failed(self, check: str) -> bool:
-        """Whether the named check (or condition) failed; for an array check, any of its items."""
-        value = self.checks.get(check)
-        return not (value is True or (isinstance(value, list) and all(value)))
 
 
 class Options(TypedDict, total=False):
@@ -154,6 +91,9 @@ class Options(TypedDict, total=False):
     reads: Mapping[str, Any]
     within: Within
     open_file: bool  # False: the write is allowed in a closed file too (consents)
+    # The column naming the member an object is of: household members may make this write too, on
+    # objects that name them only (their own consent; a row they add names them).
+    members_own: str
 
 
 class _CaseWrite:
@@ -178,28 +118,40 @@ class _CaseWrite:
         self.conditions = dict(conditions or {})
         self.checks, self.reads = dict(options.get("checks", {})), dict(options.get("reads", {}))
         self.within, self.open_file = options.get("within"), options.get("open_file", True)
+        self.owner = options.get("members_own")
+        self.rules = (CASE_WORKER_RULE, HOUSEHOLD_MEMBER_RULE) if self.owner else (CASE_WORKER_RULE,)
+        self._statements: dict[str, RawStatement] = {}
+
+    def rule_for(self, principal: Principal) -> StatementRule | None:
+        """The access rule this write takes for the caller (None: it may not make it, a denial)."""
+        return next((rule for rule in self.rules if rule.applies(principal)), None)
+
+    def _owner(self, rule: StatementRule) -> str | None:
+        return self.owner if rule.own_objects else None
 
     # -- the SQL -------------------------------------------------------------------------------------
 
-    def _written(self, allowed: Any) -> tuple[Any, list[Any]]:
+    def _written(self, allowed: Any, rule: StatementRule) -> tuple[Any, list[Any]]:
         """The CTE ``written`` (the object's rows it wrote) and the CTEs that go with it."""
         raise NotImplementedError
 
-    def _current(self, target: Any, *, lock: bool = False) -> Any:
+    def _current(self, target: Any, rule: StatementRule, *, lock: bool = False) -> Any:
         """The object as it is before a change or removal: its id, version and conditions."""
         table = table_of(self.model)
         found = [table.c.id, table.c.version] if self.versioned else [table.c.id]
         found += [sql.label(name) for name, sql in self.conditions.items()]
-        current = sa.select(*found).where(table.c.id == OBJECT, scope(table, self.within))
+        current = sa.select(*found).where(table.c.id == OBJECT, scope(table, self.within, self._owner(rule)))
         if lock:  # only in a visible household: a caller who may not see it locks nothing
             current = current.where(visible(target)).with_for_update(of=table)
         return current.cte("current")
 
-    def _object_where(self, allowed: Any) -> list[Any]:
-        """Which row a change or removal writes: this object, of this household, at the version the
-        caller edited, its conditions holding, and whatever else the write needs."""
+    def _object_where(self, allowed: Any, rule: StatementRule) -> list[Any]:
+        """Which row a change or removal writes: this object, of this household (and of the caller,
+        for a rule of their own objects), at the version the caller edited, its conditions holding,
+        and whatever else the write needs."""
         table = table_of(self.model)
-        where = [table.c.id == OBJECT, scope(table, self.within), *self.conditions.values(), allowed]
+        owned = scope(table, self.within, self._owner(rule))
+        where = [table.c.id == OBJECT, owned, *self.conditions.values(), allowed]
         return [*where, table.c.version == EXPECTED] if self.versioned else where
 
     def _facts(self, target: Any) -> Any:
@@ -246,13 +198,23 @@ class _CaseWrite:
             columns.append(sa.func.json_build_object(*pairs).label("facts"))
         return sa.select(*columns)
 
-    @cached_property
+    @property
     def statement(self) -> RawStatement:
-        target = target_cte()
+        """The statement of a case worker's write."""
+        return self.statement_for(CASE_WORKER_RULE)
+
+    def statement_for(self, rule: StatementRule) -> RawStatement:
+        """The statement of a write by a caller of ``rule``, compiled on first use."""
+        if rule.name not in self._statements:
+            self._statements[rule.name] = self._compile(rule)
+        return self._statements[rule.name]
+
+    def _compile(self, rule: StatementRule) -> RawStatement:
+        target = target_cte(rule)
         facts = self._facts(target)
         parent = locked_parent(self.within, target) if self.within else None
-        current = self._current(target) if self.changes_an_object else None
-        written, with_it = self._written(self._allowed(target, facts, parent))
+        current = self._current(target, rule) if self.changes_an_object else None
+        written, with_it = self._written(self._allowed(target, facts, parent), rule)
         if self.within is None or parent is None:
             changed = [change_row(written, self.entity, self.op)]
         else:  # the aggregate changed: its version counts up, the phones reload it as a whole
@@ -293,20 +255,21 @@ class _CaseWrite:
         parent_id: uuid.UUID | None,
         params: Mapping[str, Any] | None,
     ) -> Outcome:
-        if not takes_case_worker_rule(principal):  # visible_to is false for anyone else: a denial
+        rule = self.rule_for(principal)
+        if rule is None:  # no household is visible to anyone else: a denial
             entry.outcome = AccessOutcome.denied
             return Outcome(None, False)
-        values |= {"household_id": household_id, "worker_id": principal.worker_id, "valid": valid}
+        values |= {"household_id": household_id, **rule.values(principal), "valid": valid}
         values |= {"parent_id": parent_id, "touched_at": utcnow(), **(params or {}), **entry.params()}
         values |= uow.burden_params(household_id)
-        found = await uow.fetch_one(self.statement, values)
+        found = await uow.fetch_one(self.statement_for(rule), values)
         uow.written_by_statement(entry)
         if found["written"] and values["b_counted"]:  # this request's burden: counted by the statement
             uow.counted_by_statement(household_id)
         entry.outcome = str(found["outcome"])
-        return self._outcome(found, row=self.answers_row)
+        return self._outcome(found, row=self.answers_row, hidden=rule.hidden)
 
-    def _outcome(self, found: Any, *, row: bool = False) -> Outcome:
+    def _outcome(self, found: Any, *, row: bool = False, hidden: str = "household") -> Outcome:
         checks = [*self.checks, *self.conditions, *(self.within.conditions if self.within else ())]
         facts = _json(found["facts"]) if checks or self.reads else {}
         return Outcome(
@@ -319,6 +282,7 @@ class _CaseWrite:
             reads={name: facts[name] for name in self.reads},
             missing_parent=self.within.what if self.within and not found["parent"] else None,
             open_file_needed=self.open_file,
+            hidden=hidden,
         )
 
 
@@ -343,8 +307,13 @@ class CaseInsert(_CaseWrite):
         self.columns, self.children = tuple(columns), tuple(children)
         self.computed, self.answers_row = dict(computed or {}), row
 
-    def _written(self, allowed: Any) -> tuple[Any, list[Any]]:
+    def _written(self, allowed: Any, rule: StatementRule) -> tuple[Any, list[Any]]:
         table = table_of(self.model)
+        owner = self._owner(rule)
+        if owner is not None:  # the row a member adds names them
+            allowed = sa.and_(
+                allowed, sa.bindparam(f"v_{owner}", type_=table.c[owner].type) == HOUSEHOLD_MEMBER
+            )
         values = [sa.bindparam(f"v_{c}", type_=table.c[c].type) for c in self.columns]
         values += [sql.label(c) for c, sql in self.computed.items()]
         returning = [*table.c] if self.answers_row else [table.c.id]
@@ -414,13 +383,13 @@ class CaseUpdate(_CaseWrite):
         self.columns, self.children = tuple(columns), tuple(children)
         self.computed, self.versioned = dict(computed or {}), versioned
 
-    def _written(self, allowed: Any) -> tuple[Any, list[Any]]:
+    def _written(self, allowed: Any, rule: StatementRule) -> tuple[Any, list[Any]]:
         table = table_of(self.model)
         values: dict[str, Any] = {c: sa.bindparam(f"v_{c}", type_=table.c[c].type) for c in self.columns}
         values |= self.computed
         if self.versioned:
             values["version"] = table.c.version + constant_int(1)
-        update = sa.update(table).where(*self._object_where(allowed)).values(values)
+        update = sa.update(table).where(*self._object_where(allowed, rule)).values(values)
         written = update.returning(*table.c).cte("written")
         return written, child_rows(self.children, written, replace=True)
 
@@ -464,9 +433,10 @@ class CaseRemoval(_CaseWrite):
     ) -> None:
         super().__init__(model, entity=entity, conditions=conditions, **options)
 
-    def _written(self, allowed: Any) -> tuple[Any, list[Any]]:
+    def _written(self, allowed: Any, rule: StatementRule) -> tuple[Any, list[Any]]:
         table = table_of(self.model)
-        written = sa.delete(table).where(*self._object_where(allowed)).returning(table.c.id).cte("written")
+        where = self._object_where(allowed, rule)
+        written = sa.delete(table).where(*where).returning(table.c.id).cte("written")
         return written, []
 
     async def run(
@@ -489,10 +459,12 @@ class CaseRemoval(_CaseWrite):
 
     @cached_property
     def lock_statement(self) -> RawStatement:
-        target = target_cte()
+        """A case worker's lock (no removal is a household member's)."""
+        rule = CASE_WORKER_RULE
+        target = target_cte(rule)
         facts = self._facts(target)
         parent = locked_parent(self.within, target) if self.within else None
-        current = self._current(target, lock=True)
+        current = self._current(target, rule, lock=True)
         as_it_stands = sa.select(current.c.id).where(current.c.version == EXPECTED, *self.conditions.values())
         may = sa.and_(self._allowed(target, facts, parent), sa.exists(as_it_stands))
         statement = self._answer(target, facts, current, parent, written=may)
@@ -517,7 +489,7 @@ class CaseRemoval(_CaseWrite):
         transaction (``uow.begin()``) before ``run``: the object locked, and what the removal would
         find (``written``: it may go ahead), written nowhere. ``entry`` is marked denied for a
         household the caller may not see, so that the work's failure logs it as such."""
-        if not takes_case_worker_rule(principal):
+        if not CASE_WORKER_RULE.applies(principal):
             entry.outcome = AccessOutcome.denied
             return Outcome(None, False)
         values: dict[str, Any] = {"household_id": household_id, "worker_id": principal.worker_id}
@@ -539,7 +511,7 @@ class CaseRead:
 
     @cached_property
     def statement(self) -> RawStatement:
-        target = target_cte()
+        target = target_cte(CASE_WORKER_RULE)
         table = table_of(self.model)
         where = [table.c.id == OBJECT, scope(table, self.within), visible(target)]
         if self.within is not None:
@@ -556,7 +528,7 @@ class CaseRead:
         *,
         parent_id: uuid.UUID | None = None,
     ) -> dict[str, Any] | None:
-        if not takes_case_worker_rule(principal):
+        if not CASE_WORKER_RULE.applies(principal):
             return None
         values = {"household_id": household_id, "worker_id": principal.worker_id, "object_id": object_id}
         found = await uow.fetch_one(self.statement, values | {"parent_id": parent_id})

@@ -14,7 +14,6 @@ from app.domain.households.case_write import CaseInsert
 from app.domain.households.models import ContactMoment
 from app.domain.households.schemas import ContactCreate, ContactRead
 from app.domain.unit_of_work.access_log import AccessAction
-from app.domain.unit_of_work.change_feed import ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 
@@ -46,7 +45,9 @@ CREATE = CaseInsert(
 async def create_contact(
     uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ContactCreate
 ) -> ContactRead:
-    """One statement: the access check, the open file, the contact, its change row and its entry."""
+    """One statement: the access check, the open file, the contact, its change row and its entry. The
+    quick intake's first contact is written the same way, in the registration's transaction (where
+    the statement sees the household the registration just wrote)."""
     contact_id = uuid.uuid4()
     row = {
         "id": contact_id,
@@ -68,22 +69,3 @@ async def create_contact(
     outcome = await CREATE.run(uow, principal, entry, row)
     outcome.raise_unless_written("household")
     return ContactRead.model_validate(row)
-
-
-async def add_contact(
-    uow: UnitOfWork, principal: Principal, household_id: uuid.UUID, data: ContactCreate
-) -> ContactRead:
-    """The first contact of a household being registered in this work (the quick intake): written in
-    the registration's transaction, under its access entry (the household is the caller's already)."""
-    contact = ContactMoment(
-        household_id=household_id,
-        worker_id=principal.worker_id,
-        kind=str(data.kind),
-        occurred_at=data.occurred_at,
-        minutes=data.minutes,
-        note=data.note or None,
-    )
-    uow.session.add(contact)
-    await uow.session.flush()
-    uow.record_change(ChangeRecord(household_id, RESOURCE, contact.id))
-    return ContactRead.model_validate(contact, from_attributes=True)

@@ -26,7 +26,7 @@ from app.domain.households import repository as repo
 from app.domain.households import rules
 from app.domain.households.access import get_visible, visible_to
 from app.domain.households.bsn import BsnProtector
-from app.domain.households.contacts import add_contact
+from app.domain.households.contacts import create_contact
 from app.domain.households.members import new_member, read_member
 from app.domain.households.models import ClosingReason, Household, HouseholdStatus
 from app.domain.households.schemas import (
@@ -176,7 +176,7 @@ async def create_household(
         uow.record_change(ChangeRecord(household_id, "member", member.id))
     first_contact = None
     if data.first_contact is not None:
-        first_contact = await add_contact(uow, principal, household_id, data.first_contact)
+        first_contact = await create_contact(uow, principal, household_id, data.first_contact)
     entry.household_id = entry.resource_id = household_id
     row = await repo.household_row(session, household_id)
     return HouseholdCreated(

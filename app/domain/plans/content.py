@@ -22,8 +22,9 @@ from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, NotFound
 from app.domain.households.access import get_visible
+from app.domain.households.case_outcome import Outcome
 from app.domain.households.case_sql import Within
-from app.domain.households.case_write import CaseInsert, CaseRead, CaseRemoval, CaseUpdate, Outcome
+from app.domain.households.case_write import CaseInsert, CaseRead, CaseRemoval, CaseUpdate
 from app.domain.plans import repository as repo
 from app.domain.plans.models import PerformerKind, Plan, PlanAction, PlanGoal, PlanStatus
 from app.domain.plans.rules import AGREED_ACTION_FIELDS, ensure_active, ensure_change_allowed

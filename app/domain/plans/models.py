@@ -189,3 +189,22 @@ class PlanGoalEvaluation(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=500)
     score: int | None = None
     score_assessed_on: date | None = None
+
+
+class PlanEvaluationView(SQLModel, table=True):
+    """A household member's own view on an evaluation, added by the member in self-service: beside the
+    household's view the worker recorded (``PlanEvaluation.household_view``), never over it. One per
+    member per evaluation. ``plan_id`` names the version the evaluation is of (a view is part of
+    it: adding one counts its version up and syncs it as a plan change)."""
+
+    __tablename__ = "plan_evaluation_views"
+    __table_args__ = (
+        sa.UniqueConstraint("evaluation_id", "member_id", name="uq_plan_evaluation_views_member"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    plan_id: uuid.UUID = Field(foreign_key="plans.id", ondelete="CASCADE", index=True)
+    evaluation_id: uuid.UUID = Field(foreign_key="plan_evaluations.id", ondelete="CASCADE")
+    member_id: uuid.UUID = Field(foreign_key="members.id", ondelete="CASCADE", index=True)
+    view: str = Field(max_length=1000)
+    created_at: datetime = timestamp_now()

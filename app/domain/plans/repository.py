@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.db import RawStatement
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.assessments.repository import active_domain
 from app.domain.documents import json_list, json_object
@@ -22,12 +23,19 @@ from app.domain.plans.models import (
     Plan,
     PlanAction,
     PlanEvaluation,
+    PlanEvaluationView,
     PlanGoal,
     PlanGoalEvaluation,
     PlanStatus,
 )
 from app.domain.plans.rules import is_open
-from app.domain.plans.schemas import ActionRead, GoalEvaluationRead, GoalRead, PlanEvaluationRead
+from app.domain.plans.schemas import (
+    ActionRead,
+    GoalEvaluationRead,
+    GoalRead,
+    MemberViewRead,
+    PlanEvaluationRead,
+)
 from app.domain.support_network.models import NetworkPerson
 
 
@@ -199,6 +207,7 @@ EVALUATION_FIELDS = (
     "id", "plan_id", "evaluated_on", "evaluated_by", "member_ids", "others", "household_view", "created_at",
 )  # fmt: skip
 GOAL_EVALUATION_FIELDS = ("goal_id", "result", "note", "score", "score_assessed_on")
+MEMBER_VIEW_FIELDS = ("member_id", "view", "created_at")
 
 
 def evaluations_json(plan_id: Any = col(Plan.id)) -> Any:
@@ -217,8 +226,20 @@ def evaluations_json(plan_id: Any = col(Plan.id)) -> Any:
         .where(col(PlanGoalEvaluation.evaluation_id) == col(PlanEvaluation.id))
         .scalar_subquery()
     )
+    member_views = (
+        sa.select(
+            json_list(
+                json_object(MemberViewRead, _columns(PlanEvaluationView, MEMBER_VIEW_FIELDS)),
+                col(PlanEvaluationView.created_at),
+                col(PlanEvaluationView.id),
+            )
+        )
+        .where(col(PlanEvaluationView.evaluation_id) == col(PlanEvaluation.id))
+        .scalar_subquery()
+    )
     evaluation = json_object(
-        PlanEvaluationRead, {**_columns(PlanEvaluation, EVALUATION_FIELDS), "goals": goals}
+        PlanEvaluationRead,
+        {**_columns(PlanEvaluation, EVALUATION_FIELDS), "member_views": member_views, "goals": goals},
     )
     newest = (col(PlanEvaluation.evaluated_on).desc(), col(PlanEvaluation.created_at).desc())
     return (
@@ -383,3 +404,36 @@ async def open_goals(session: AsyncSession, plan_id: uuid.UUID) -> list[tuple[Pl
     goals, actions = await contents(session, [plan_id])
     kept = [g for g in goals[plan_id] if is_open(results.get(g.id))]
     return [(g, [a for a in actions[plan_id] if a.goal_id == g.id and not a.done]) for g in kept]
+
+
+# -- a member's own view on an evaluation (``member_views``) -------------------------------------------
+
+VIEWED_EVALUATION = sa.bindparam("v_evaluation_id", type_=sa.Uuid)
+VIEWING_MEMBER = sa.bindparam("v_member_id", type_=sa.Uuid)
+# The version an evaluation of the household's active plan is of: the aggregate a member's view is
+# written in (no row: no such evaluation there).
+EVALUATED_VERSION = RawStatement.of(
+    sa.select(col(PlanEvaluation.plan_id))
+    .join(Plan, col(Plan.id) == col(PlanEvaluation.plan_id))
+    .where(
+        col(PlanEvaluation.id) == sa.bindparam("evaluation_id", type_=sa.Uuid),
+        col(Plan.household_id) == HOUSEHOLD,
+        col(Plan.status) == sa.literal_column(f"'{PlanStatus.active}'"),
+    )
+)
+
+
+def member_view_checks() -> dict[str, Any]:
+    """The evaluation is of the statement's plan version (``parent_id``), and the member has not
+    added a view to it yet."""
+    return {
+        "evaluation": sa.select(col(PlanEvaluation.id))
+        .where(col(PlanEvaluation.id) == VIEWED_EVALUATION, col(PlanEvaluation.plan_id) == PARENT)
+        .exists(),
+        "first": ~sa.select(col(PlanEvaluationView.id))
+        .where(
+            col(PlanEvaluationView.evaluation_id) == VIEWED_EVALUATION,
+            col(PlanEvaluationView.member_id) == VIEWING_MEMBER,
+        )
+        .exists(),
+    }

@@ -231,6 +231,14 @@ class GoalEvaluationRead(BaseModel):
     score_assessed_on: date | None
 
 
+class MemberViewRead(BaseModel):
+    """A household member's own view on an evaluation, added by the member in self-service."""
+
+    member_id: uuid.UUID
+    view: str
+    created_at: datetime
+
+
 class PlanEvaluationRead(BaseModel):
     id: uuid.UUID
     plan_id: uuid.UUID
@@ -238,7 +246,10 @@ class PlanEvaluationRead(BaseModel):
     evaluated_by: uuid.UUID | None
     member_ids: list[uuid.UUID]
     others: str | None
-    household_view: str | None
+    household_view: str | None = Field(description="The household's view as the worker recorded it.")
+    member_views: list[MemberViewRead] = Field(
+        description="Views the members added themselves in self-service (one per member), oldest first."
+    )
     goals: list[GoalEvaluationRead]
     created_at: datetime
 

@@ -21,8 +21,9 @@ from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
+from app.domain.households.case_outcome import Outcome
 from app.domain.households.case_sql import OBJECT
-from app.domain.households.case_write import CaseUpdate, Outcome
+from app.domain.households.case_write import CaseUpdate
 from app.domain.households.models import Household, RecordedBy
 from app.domain.households.rules import ensure_open
 from app.domain.plans import repository as repo

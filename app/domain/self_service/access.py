@@ -1,4 +1,8 @@
-"""Who may use self-service, in SQL: the object rule of every household member's request.
+"""Who may use self-service: the object rule of every household member's request.
+
+The rule's SQL lives with the household's other access rules (``households.access``:
+``switched_on``, ``household_member_rule``), where the one-statement case writes a member makes (the
+withdrawal of their consent, their view on an evaluation) take it too.
 
 A household member's principal names the member and household its sign-in is bound to; every use
 case starts with ``bound_member``, which checks live, in one statement, that the member still belongs
@@ -13,42 +17,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 
 from app.domain.errors import NotFound
-from app.domain.households.models import Household, Member, MemberRole
-from app.domain.identity.models import User
+from app.domain.households.access import account_active, is_household_member, switched_on
+from app.domain.households.models import Household, Member
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
-from app.security.scopes import Role
 
 # The purpose of a household member's own reads and actions in the access log.
 SELF_SERVICE = "self_service"
-
-
-def household_on() -> sa.ColumnElement[bool]:
-    """SQL twin of ``rules.household_enabled`` on ``households``."""
-    return sa.func.coalesce(col(Household.self_service), sa.not_(col(Household.confidential)))
-
-
-def member_on() -> sa.ColumnElement[bool]:
-    """SQL twin of ``rules.member_enabled`` on ``members``."""
-    return sa.func.coalesce(col(Member.self_service), col(Member.role) != str(MemberRole.child))
-
-
-def switched_on() -> sa.ColumnElement[bool]:
-    """Self-service is on for the member and their household (``members`` joined to ``households``)."""
-    return sa.and_(household_on(), member_on())
-
-
-def _account_active(user_id: uuid.UUID | None) -> sa.ColumnElement[bool]:
-    return (
-        select(User.id)
-        .where(col(User.id) == user_id, col(User.member_id) == col(Member.id), col(User.active).is_(True))
-        .exists()
-    )
 
 
 @dataclass(frozen=True)
@@ -57,14 +36,6 @@ class Bound:
 
     member: Member
     household: Household
-
-
-def is_household_member(principal: Principal) -> bool:
-    return (
-        principal.role == Role.household_member
-        and principal.member_id is not None
-        and principal.household_id is not None
-    )
 
 
 async def bound_member(
@@ -89,7 +60,7 @@ async def bound_member(
                 col(Member.id) == principal.member_id,
                 col(Household.id) == principal.household_id,
                 switched_on(),
-                _account_active(principal.user_id),
+                account_active(principal.user_id),
             )
         )
         found = (await uow.session.execute(query)).first()

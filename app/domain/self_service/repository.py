@@ -16,15 +16,23 @@ from sqlmodel import col, select
 
 from app.domain.base import table_of, utcnow
 from app.domain.consents.models import Consent
+from app.domain.documents import json_list, json_object
+from app.domain.households.access import switched_on
 from app.domain.households.models import Household, HouseholdStatus, Member, MemberRole
 from app.domain.identity.models import User
 from app.domain.organisation.models import Municipality, PartnerOrganisation, Team, Worker, WorkerTeam
-from app.domain.plans.models import PlanAction, PlanGoal
+from app.domain.plans.models import (
+    PlanAction,
+    PlanEvaluation,
+    PlanEvaluationView,
+    PlanGoal,
+    PlanGoalEvaluation,
+)
 from app.domain.reference.models import LifeDomain
 from app.domain.referrals.models import Referral
-from app.domain.self_service.access import switched_on
 from app.domain.self_service.models import ActivationCode
 from app.domain.self_service.rules import Candidate
+from app.domain.self_service.schemas import GoalResultView
 from app.domain.support_network.models import NetworkPerson
 from app.domain.unit_of_work.access_log import AccessLogEntry
 from app.security.scopes import Role
@@ -105,6 +113,51 @@ async def actions_of(session: AsyncSession, plan_id: uuid.UUID) -> list[RowMappi
     return list((await session.execute(query)).mappings())
 
 
+async def evaluations_of(session: AsyncSession, plan_id: uuid.UUID, member_id: uuid.UUID) -> list[RowMapping]:
+    """The evaluations of the plan version, newest first, each with its goals' results in the goals'
+    order and the member's own view (never another member's, nor the team's notes and scores)."""
+    goals = (
+        sa.select(
+            json_list(
+                json_object(
+                    GoalResultView,
+                    {"goal_id": col(PlanGoalEvaluation.goal_id), "result": col(PlanGoalEvaluation.result)},
+                ),
+                col(PlanGoal.position),
+                col(PlanGoal.id),
+            )
+        )
+        .select_from(PlanGoalEvaluation)
+        .join(PlanGoal, col(PlanGoal.id) == col(PlanGoalEvaluation.goal_id))
+        .where(col(PlanGoalEvaluation.evaluation_id) == col(PlanEvaluation.id))
+        .scalar_subquery()
+    )
+    own = (
+        sa.select(col(PlanEvaluationView.view))
+        .where(
+            col(PlanEvaluationView.evaluation_id) == col(PlanEvaluation.id),
+            col(PlanEvaluationView.member_id) == member_id,
+        )
+        .scalar_subquery()
+    )
+    query: Any = (
+        sa.select(
+            col(PlanEvaluation.id),
+            col(PlanEvaluation.evaluated_on),
+            col(PlanEvaluation.household_view),
+            goals.label("goals"),
+            own.label("your_view"),
+        )
+        .where(col(PlanEvaluation.plan_id) == plan_id)
+        .order_by(
+            col(PlanEvaluation.evaluated_on).desc(),
+            col(PlanEvaluation.created_at).desc(),
+            col(PlanEvaluation.id),
+        )
+    )
+    return list((await session.execute(query)).mappings())
+
+
 # -- consents ---------------------------------------------------------------------------------------
 
 
@@ -127,31 +180,6 @@ async def own_consents(
         query = query.where(sa.tuple_(col(Consent.created_at), col(Consent.id)) < sa.tuple_(*after))
     query = query.order_by(col(Consent.created_at).desc(), col(Consent.id).desc()).limit(limit)
     return list((await session.execute(query)).mappings())
-
-
-async def own_consent(
-    session: AsyncSession, member_id: uuid.UUID, consent_id: uuid.UUID, *, for_update: bool = False
-) -> Consent | None:
-    query: Any = select(Consent).where(col(Consent.id) == consent_id, col(Consent.member_id) == member_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def consent_labels(session: AsyncSession, consent: Consent) -> RowMapping:
-    """The organisation's name and the purpose's labels of one consent."""
-    query: Any = (
-        sa.select(
-            col(PartnerOrganisation.name).label("organisation"),
-            col(LifeDomain.label_nl),
-            col(LifeDomain.label_en),
-        )
-        .select_from(Consent)
-        .join(PartnerOrganisation, col(PartnerOrganisation.id) == col(Consent.organisation_id))
-        .join(LifeDomain, col(LifeDomain.code) == col(Consent.purpose))
-        .where(col(Consent.id) == consent.id)
-    )
-    return (await session.execute(query)).mappings().one()
 
 
 # -- the access log about a member -------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.consents.models import DataCategory
 from app.domain.households.models import HouseholdStatus, MemberRole, RecordedBy
-from app.domain.plans.models import PerformerKind
+from app.domain.plans.models import GoalResult, PerformerKind
+from app.domain.text import MultiLine
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 
 # -- the member's own file -----------------------------------------------------------------------
@@ -92,6 +93,30 @@ class Agreement(BaseModel):
     recorded_by: RecordedBy = Field(description="team: the team noted it; member: given in self-service.")
 
 
+class GoalResultView(BaseModel):
+    goal_id: uuid.UUID
+    result: GoalResult = Field(description="reached, partly, not_reached or dropped.")
+
+
+class EvaluationView(BaseModel):
+    """An evaluation of the plan with your household: how far each goal got, your household's view as
+    the team recorded it, and your own view when you added one."""
+
+    id: uuid.UUID
+    evaluated_on: date
+    household_view: str | None = Field(description="Your household's view, as the team recorded it.")
+    goals: list[GoalResultView]
+    your_view: str | None = Field(description="The view you added yourself; null until you add one.")
+
+
+class YourViewCreate(BaseModel):
+    """Your own view on an evaluation, in your words (once per evaluation)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    view: MultiLine = Field(min_length=1, max_length=1000, examples=["Het gaat beter met de post."])
+
+
 class PlanView(BaseModel):
     """The household's active plan: goals, actions, who does what, and when it is evaluated."""
 
@@ -103,6 +128,7 @@ class PlanView(BaseModel):
     agreement: Agreement | None
     goals: list[GoalView]
     actions: list[ActionView]
+    evaluations: list[EvaluationView] = Field(description="Newest first.")
     updated_at: datetime
 
 

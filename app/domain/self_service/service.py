@@ -6,14 +6,13 @@ Every use case starts with ``access.bound_member`` (one access-log entry, purpos
 404 when self-service is off for them) and shows only what is theirs: their own member data, the
 household's plan as the household sees it (names of network people, workers and partner
 organisations as the plan names them), their own consents. Withdrawing a consent and agreeing to the
-plan go through the same code as the team's (``consents.service.withdraw_consent``,
-``plans.service.record_agreement``), so they have the same effect, recorded as given by the member.
+plan go through the same code as the team's (``consents.service.withdraw_by``,
+``plans.agreement.record_agreement``), so they have the same effect, recorded as given by the member.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from app.domain.audit.export import PURPOSE as SUBJECT_ACCESS
@@ -23,19 +22,21 @@ from app.domain.concurrency import ExpectedVersion
 from app.domain.consents import repository as consents_repo
 from app.domain.consents import service as consents
 from app.domain.consents.models import Consent
-from app.domain.consents.rules import in_force
+from app.domain.consents.rules import in_force as consent_in_force
+from app.domain.consents.schemas import ConsentRead
 from app.domain.errors import Conflict, NotFound
 from app.domain.households.bsn import BsnProtector
 from app.domain.households.models import RecordedBy
 from app.domain.households.rules import ensure_open
+from app.domain.plans import member_views
 from app.domain.plans import repository as plans_repo
 from app.domain.plans import service as plans
 from app.domain.plans.agreement import record_agreement
 from app.domain.plans.models import Plan
 from app.domain.plans.rules import PlanPolicy
-from app.domain.plans.schemas import AgreementFields
+from app.domain.plans.schemas import AgreementFields, MemberViewRead
 from app.domain.self_service import repository as repo
-from app.domain.self_service.access import Bound, bound_member
+from app.domain.self_service.access import SELF_SERVICE, Bound, bound_member
 from app.domain.self_service.rules import sees_children
 from app.domain.self_service.schemas import (
     AccessView,
@@ -44,6 +45,7 @@ from app.domain.self_service.schemas import (
     Child,
     ConsentView,
     Domain,
+    EvaluationView,
     GoalView,
     MeRead,
     OwnExport,
@@ -51,9 +53,10 @@ from app.domain.self_service.schemas import (
     OwnMember,
     Performer,
     PlanView,
+    YourViewCreate,
 )
 from app.domain.self_service.wording import Wording
-from app.domain.unit_of_work.access_log import AccessAction
+from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.domain.unit_of_work.registries import Subject
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -105,6 +108,7 @@ async def _plan_view(uow: UnitOfWork, plan: Plan, member_id: uuid.UUID) -> PlanV
             by_you=plan.agreed_by_member_id == member_id,
             recorded_by=RecordedBy(plan.agreement_recorded_by or RecordedBy.team),
         )
+    evaluations = await repo.evaluations_of(uow.session, plan.id, member_id)
     return PlanView(
         id=plan.id,
         revision=plan.revision,
@@ -132,6 +136,7 @@ async def _plan_view(uow: UnitOfWork, plan: Plan, member_id: uuid.UUID) -> PlanV
             )
             for a in actions
         ],
+        evaluations=[EvaluationView.model_validate(dict(e)) for e in evaluations],
         updated_at=plan.updated_at,
     )
 
@@ -169,10 +174,40 @@ async def agree(
     return await _plan_view(uow, active, bound.member.id)
 
 
+def _bound_household(
+    uow: UnitOfWork, principal: Principal, resource: str, action: AccessAction, resource_id: uuid.UUID
+) -> uuid.UUID:
+    """The household of a member's one-statement write, whose statement checks the member's own rule
+    (``households.access.HOUSEHOLD_MEMBER_RULE``) as ``bound_member`` does; a sign-in bound to no
+    household is refused as ``bound_member`` refuses it."""
+    if principal.household_id is None:
+        uow.log(
+            principal,
+            resource=resource,
+            action=action,
+            outcome=AccessOutcome.denied,
+            purpose=SELF_SERVICE,
+            resource_id=resource_id,
+        )
+        raise NotFound("member")
+    return principal.household_id
+
+
+async def add_view(
+    uow: UnitOfWork, principal: Principal, evaluation_id: uuid.UUID, data: YourViewCreate
+) -> MemberViewRead:
+    """The member adds their own view to an evaluation of their household's active plan, beside the
+    household's view the team recorded (``plans.member_views``); once per evaluation."""
+    household_id = _bound_household(uow, principal, member_views.RESOURCE, AccessAction.create, evaluation_id)
+    return await member_views.add_member_view(
+        uow, principal, household_id, evaluation_id, data.view, purpose=SELF_SERVICE
+    )
+
+
 # -- consents ---------------------------------------------------------------------------------------
 
 
-def _consent_view(consent: Consent, labels: Any, today: date) -> ConsentView:
+def _consent_view(consent: Consent | ConsentRead, labels: Any, *, in_force: bool) -> ConsentView:
     return ConsentView(
         id=consent.id,
         organisation=labels["organisation"],
@@ -180,7 +215,7 @@ def _consent_view(consent: Consent, labels: Any, today: date) -> ConsentView:
         categories=consent.categories,
         valid_from=consent.valid_from,
         valid_until=consent.valid_until,
-        in_force=in_force(consents.terms_of(consent), today),
+        in_force=in_force,
         withdrawn_at=consent.withdrawn_at,
         withdrawal_recorded_by=consent.withdrawal_recorded_by,
         created_at=consent.created_at,
@@ -194,21 +229,23 @@ async def list_consents(
     bound = await bound_member(uow, principal, resource="consent", action=AccessAction.list)
     rows = await repo.own_consents(uow.session, bound.member.id, limit=limit, after=after)
     today = await consents_repo.today(uow.session)
-    return [_consent_view(r["Consent"], r, today) for r in rows]
+    views = []
+    for row in rows:
+        consent = row["Consent"]
+        views.append(
+            _consent_view(consent, row, in_force=consent_in_force(consents.terms_of(consent), today))
+        )
+    return views
 
 
 async def withdraw_consent(uow: UnitOfWork, principal: Principal, consent_id: uuid.UUID) -> ConsentView:
     """Withdraw one of the member's own consents: partners lose access and queued deliveries stop,
-    at once, exactly as when the team records a withdrawal."""
-    bound = await bound_member(
-        uow, principal, resource="consent", action=AccessAction.update, resource_id=consent_id
-    )
-    consent = await repo.own_consent(uow.session, bound.member.id, consent_id, for_update=True)
-    if consent is None:
-        raise NotFound("consent")
-    await consents.withdraw_consent(uow, consent, RecordedBy.member)
-    labels = await repo.consent_labels(uow.session, consent)
-    return _consent_view(consent, labels, await consents_repo.today(uow.session))
+    at once. The team's withdrawal (``consents.service.withdraw_by``), its statement checking the
+    member's own rule (``households.access.HOUSEHOLD_MEMBER_RULE``: self-service on, their own
+    consent) as ``bound_member`` does, recorded as the member's."""
+    household_id = _bound_household(uow, principal, "consent", AccessAction.update, consent_id)
+    withdrawn = await consents.withdraw_by(uow, principal, household_id, consent_id, purpose=SELF_SERVICE)
+    return _consent_view(withdrawn.consent, withdrawn.labels, in_force=withdrawn.consent.in_force)
 
 
 # -- who accessed their data ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """How household members get in: DigiD through the municipality's broker (the BSN leads to the
 member), or the built-in sign-in with a password they set with an activation code.
 
-Either way the member must have self-service on (``access.switched_on``), checked at every sign-in,
+Either way the member must have self-service on (``households.access.switched_on``), checked at every sign-in,
 every token refresh and, in the services, every request.
 """
 

@@ -45,6 +45,8 @@ WHAT: dict[str, str] = {
     "plan": "your household's plan",
     "plan_goal": "a goal of your household's plan",
     "plan_action": "an action of your household's plan",
+    "plan_evaluation": "an evaluation of your household's plan",
+    "plan_evaluation_view": "a view on an evaluation of your household's plan",
     "consent": "consents",
     "contact_moment": "notes of contacts with the team",
     "contact": "notes of contacts with the team",
