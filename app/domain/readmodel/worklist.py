@@ -30,10 +30,10 @@ from sqlmodel import col
 
 from app.db import RawStatement
 from app.domain.assessments.rules import tier_sql
-from app.domain.documents import constant
+from app.domain.documents import constant, json_object_sql
 from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household, HouseholdAssignment, HouseholdStatus
-from app.domain.readmodel.worklist_schemas import WorkKind
+from app.domain.readmodel.worklist_schemas import WorkItem, WorkKind
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -120,16 +120,18 @@ WITH latest AS (
 )
 SELECT household_id, {tier_sql("score")} AS tier FROM latest GROUP BY household_id"""  # noqa: S608
 
-# Items of the households in scope: (kind, due_on, show_from, household_id, object_type, object_id,
-# detail). Every source is one join on ``scope``.
+# Items of the households in scope: (kind, due_on, show_from, listed_until, household_id, object_type,
+# object_id, detail). Every source is one join on ``scope``. Nothing here reads today: the route judges
+# the items by its ``today`` (``page_statement``), the sync entity ships them as they are
+# (``sync_and_export.py``), both from this one text.
 HOUSEHOLD_ITEMS = f"""
 SELECT '{WorkKind.plan_evaluation}'::text AS kind, p.evaluation_date AS due_on,
-       p.evaluation_date - :horizon AS show_from, h.id AS household_id, 'plan'::text AS object_type,
-       p.id AS object_id, json_build_object('revision', p.revision) AS detail
+       p.evaluation_date - :horizon AS show_from, NULL::date AS listed_until, h.id AS household_id,
+       'plan'::text AS object_type, p.id AS object_id, json_build_object('revision', p.revision) AS detail
   FROM scope AS h JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
  WHERE p.agreed_at IS NOT NULL AND p.evaluation_date IS NOT NULL
 UNION ALL
-SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :horizon, c.id,
+SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :horizon, NULL, c.id,
        'household', c.id, json_build_object('last_contact_on', c.last_on, 'tier', c.tier, 'weeks', c.weeks)
   FROM (SELECT h.id, t.tier, lc.last_on, COALESCE(lc.last_on, {_day("h.registered_at")}) AS since,
                CASE t.tier WHEN 'specialist' THEN :weeks_specialist WHEN 'support' THEN :weeks_support
@@ -140,25 +142,26 @@ SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :
                                FROM contact_moments AS cm WHERE cm.household_id = h.id) AS lc ON true) AS c
 UNION ALL
 SELECT '{WorkKind.plan_not_agreed}', {_day("h.registered_at")} + :agreement_days,
-       {_day("h.registered_at")} + :agreement_days, h.id, 'household', h.id,
+       {_day("h.registered_at")} + :agreement_days, NULL, h.id, 'household', h.id,
        json_build_object('registered_on', {_day("h.registered_at")}, 'plan_id', p.id)
   FROM scope AS h LEFT JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
  WHERE h.status IN ('{HouseholdStatus.registered}', '{HouseholdStatus.intake}') AND p.agreed_at IS NULL
 UNION ALL
 SELECT '{WorkKind.referral_no_response}', {_day("r.created_at")} + :partner_days,
-       {_day("r.created_at")} + :partner_days, h.id, 'referral', r.id,
+       {_day("r.created_at")} + :partner_days, NULL, h.id, 'referral', r.id,
        json_build_object('organisation_id', r.organisation_id, 'reason_domain', r.reason_domain,
                          'submitted_on', {_day("r.created_at")})
   FROM scope AS h JOIN referrals AS r ON r.household_id = h.id
  WHERE r.direction = 'outbound' AND r.status = 'submitted'
 UNION ALL
-SELECT '{WorkKind.consent_expiring}', c.valid_until, c.valid_until - :consent_days, h.id, 'consent', c.id,
+SELECT '{WorkKind.consent_expiring}', c.valid_until, c.valid_until - :consent_days, c.valid_until, h.id,
+       'consent', c.id,
        json_build_object('organisation_id', c.organisation_id, 'purpose', c.purpose, 'member_id', c.member_id)
   FROM scope AS h JOIN consents AS c ON c.household_id = h.id
- WHERE c.withdrawn_at IS NULL AND c.valid_until >= :today
+ WHERE c.withdrawn_at IS NULL AND c.valid_until IS NOT NULL
 UNION ALL
 SELECT '{WorkKind.aftercare_ending}', {_day("h.aftercare_since")} + 7 * :aftercare_weeks,
-       {_day("h.aftercare_since")} + 7 * :aftercare_weeks - :horizon, h.id, 'household', h.id,
+       {_day("h.aftercare_since")} + 7 * :aftercare_weeks - :horizon, NULL, h.id, 'household', h.id,
        json_build_object('aftercare_since', {_day("h.aftercare_since")})
   FROM scope AS h
  WHERE h.status = '{HouseholdStatus.aftercare}' AND h.aftercare_since IS NOT NULL"""  # noqa: S608
@@ -167,7 +170,7 @@ SELECT '{WorkKind.aftercare_ending}', {_day("h.aftercare_since")} + 7 * :afterca
 WAITING_REFERRALS = f"""
 SELECT '{WorkKind.referral_waiting}', {_day("r.created_at")}
            + CASE WHEN r.urgency = 'routine' THEN :inbound_days ELSE 0 END,
-       {_day("r.created_at")}, NULL::uuid, 'referral', r.id,
+       {_day("r.created_at")}, NULL, NULL::uuid, 'referral', r.id,
        json_build_object('urgency', r.urgency, 'reason_domain', r.reason_domain, 'team_id', r.team_id,
                          'submitted_on', {_day("r.created_at")})
   FROM referrals AS r
@@ -178,32 +181,50 @@ SELECT '{WorkKind.referral_waiting}', {_day("r.created_at")}
 # households without a coordinator.
 TEAM_ITEMS = f"""
 SELECT '{WorkKind.break_glass_review}', {_day("g.granted_at")} + :review_days, {_day("g.granted_at")},
-       g.household_id, 'break_glass_grant', g.id,
+       NULL, g.household_id, 'break_glass_grant', g.id,
        json_build_object('worker_id', g.worker_id, 'granted_at', g.granted_at, 'expires_at', g.expires_at,
                          'reason', g.reason)
   FROM break_glass_grants AS g JOIN households AS gh ON gh.id = g.household_id
  WHERE g.reviewed_at IS NULL AND g.worker_id <> :worker_id
    AND gh.team_id IN (SELECT team_id FROM teams_in_view)
 UNION ALL
-SELECT '{WorkKind.no_coordinator}', {_day("h.registered_at")}, {_day("h.registered_at")}, h.id, 'household',
-       h.id, json_build_object('status', h.status)
+SELECT '{WorkKind.no_coordinator}', {_day("h.registered_at")}, {_day("h.registered_at")}, NULL, h.id,
+       'household', h.id, json_build_object('status', h.status)
   FROM scope AS h WHERE h.coordinator_id IS NULL"""  # noqa: S608
 
-# The REST path of each item's object (the team app opens it from the item).
-LINK = """CASE page.object_type
-    WHEN 'plan' THEN '/api/v1/households/' || page.household_id || '/plans/' || page.object_id
-    WHEN 'household' THEN '/api/v1/households/' || page.household_id
-    WHEN 'referral' THEN '/api/v1/referrals/' || page.object_id
-    WHEN 'consent' THEN '/api/v1/households/' || page.household_id || '/consents/' || page.object_id
-    WHEN 'break_glass_grant'
-         THEN '/api/v1/households/' || page.household_id || '/break-glass/' || page.object_id
+
+def link_sql(item: str) -> str:
+    """The REST path of the object of ``item`` (the team app opens it from the item)."""
+    household = f"'/api/v1/households/' || {item}.household_id"
+    return f"""CASE {item}.object_type
+    WHEN 'plan' THEN {household} || '/plans/' || {item}.object_id
+    WHEN 'household' THEN {household}
+    WHEN 'referral' THEN '/api/v1/referrals/' || {item}.object_id
+    WHEN 'consent' THEN {household} || '/consents/' || {item}.object_id
+    WHEN 'break_glass_grant' THEN {household} || '/break-glass/' || {item}.object_id
   END"""
 
-ITEM_JSON = f"""json_build_object(
-    'kind', page.kind, 'due_on', page.due_on, 'show_from', page.show_from, 'overdue', page.due_on < :today,
-    'household_id', page.household_id, 'household_reference', s.reference, 'worker_id', s.coordinator_id,
-    'object', json_build_object('type', page.object_type, 'id', page.object_id), 'link', {LINK},
-    'detail', page.detail)"""
+
+def item_fields(item: str, household: str) -> dict[str, str]:
+    """The fields of a ``ListedWork`` document: of the row ``item`` (``ITEM_COLUMNS``) and its
+    household ``household`` (a row of the scope: ``reference``, ``coordinator_id``)."""
+    return {
+        "kind": f"{item}.kind",
+        "due_on": f"{item}.due_on",
+        "show_from": f"{item}.show_from",
+        "listed_until": f"{item}.listed_until",
+        "household_id": f"{item}.household_id",
+        "household_reference": f"{household}.reference",
+        "worker_id": f"{household}.coordinator_id",
+        "object": f"json_build_object('type', {item}.object_type, 'id', {item}.object_id)",
+        "link": link_sql(item),
+        "detail": f"{item}.detail",
+    }
+
+
+# Listed on ``today`` (the route's filter; a phone applies the same rule to its synced items).
+LISTED = "item.show_from <= :today AND (item.listed_until IS NULL OR :today <= item.listed_until)"
+ITEM_JSON = json_object_sql(WorkItem, {**item_fields("page", "s"), "overdue": "page.due_on < :today"})
 
 ORDER = "page_key.due_on, page_key.kind, page_key.object_id"
 NUMBERED = f"SELECT page_key.*, row_number() OVER (ORDER BY {ORDER}) AS n FROM page_key"  # noqa: S608
@@ -269,7 +290,9 @@ PARAM_TYPES: dict[str, Any] = {
     "after_id": sa.Uuid,
     "ids": postgresql.ARRAY(sa.Uuid),
 }
-ITEM_COLUMNS = ("kind", "due_on", "show_from", "household_id", "object_type", "object_id", "detail")
+ITEM_COLUMNS = (
+    "kind", "due_on", "show_from", "listed_until", "household_id", "object_type", "object_id", "detail",
+)  # fmt: skip
 
 
 def fragment(sql: str, *columns: str) -> Any:
@@ -292,8 +315,8 @@ def page_statement(view: View, after: bool) -> RawStatement:
     Returns ``logged``, ``found`` (up to limit + 1), ``items`` (JSON text) and the key of the last
     item (``last_due``, ``last_kind``, ``last_id``)."""
     keyset = " AND (due_on, kind, object_id) > (:after_due, :after_kind, :after_id)" if after else ""
-    page_key = f"""SELECT * FROM items
-         WHERE show_from <= :today
+    page_key = f"""SELECT * FROM items AS item
+         WHERE {LISTED}
            AND (CAST(:kind AS text) IS NULL OR kind = :kind)
            AND (NOT :overdue_only OR due_on < :today){keyset}
          ORDER BY due_on, kind, object_id
