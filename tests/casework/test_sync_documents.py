@@ -46,6 +46,7 @@ async def _case_file(
             "organisation_id": str(world.organisations["a"].id),
             "purpose": "finances",
             "categories": ["identity", "address"],
+            "valid_until": today(60).isoformat(),  # listed from day 30 to day 60 (worklist)
         },
     )
     referral = await post(
@@ -129,4 +130,4 @@ async def test_the_synced_worklist_lists_what_the_route_lists_on_every_day(
                 mine = [item for item in rest if item["household_id"] == household]
                 assert listed_on(document, today()) == mine, (days, worker)
                 seen |= {item["kind"] for item in mine}
-    assert {"no_contact", "plan_not_agreed", "referral_no_response"} <= seen
+    assert {"no_contact", "plan_not_agreed", "referral_no_response", "consent_expiring"} <= seen
