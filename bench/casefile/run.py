@@ -38,6 +38,7 @@ from app.api.pagination import Page
 from app.api.v1.sync_edits import EditResults
 from app.domain.households.schemas import ContactRead, HouseholdRead
 from app.domain.readmodel.overview_schemas import HouseholdOverview
+from app.domain.readmodel.worklist_schemas import WorklistPage
 from app.domain.sync.schemas import SyncPage
 from app.main import create_app
 from bench.casefile import fixtures
@@ -52,6 +53,8 @@ MODELS: dict[str, TypeAdapter[Any]] = {
     "contact": TypeAdapter(ContactRead),
     "sync": TypeAdapter(SyncPage),
     "upload": TypeAdapter(EditResults),
+    "worklist-worker": TypeAdapter(WorklistPage),
+    "worklist-lead": TypeAdapter(WorklistPage),
 }
 
 
@@ -87,7 +90,7 @@ async def in_process(
         facts = await fixtures.prepare(db, settings)
         await fixtures.a_day_of_work(db, settings, facts)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
-            for name in NAMES:
+            for name in args.scenarios:
                 make = requests_for(name, facts)
                 await _send(client, make(0))  # warm: keys, caches, prepared statements
                 with counting(db.engine) as counter:
@@ -96,8 +99,7 @@ async def in_process(
                 found[name] = {"app": counter, "app_cursor": counter.cursor}
                 if name == "sync":  # the floor replays what the app sent for this cursor
                     found["sync_script"] = [(q, a) for q, a in counter.calls if not _control(q)]
-    floor_env["FLOOR_WORKER"] = str(facts.worker_id)
-    floor_env["FLOOR_SUBJECT"] = facts.user_subject
+    floor_env.update(facts.floor_env())
     script = pickle.dumps(found.pop("sync_script"))
     await asyncio.to_thread(Path(floor_env["FLOOR_SYNC_SCRIPT"]).write_bytes, script)
     await _floor_in_process(floor_env, facts, found)
@@ -119,7 +121,7 @@ async def _floor_in_process(
     async with floor.app.router.lifespan_context(floor.app):
         transport = httpx.ASGITransport(app=floor.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://floor") as client:
-            for name in NAMES:
+            for name in found:  # the scenarios the app answered
                 make = requests_for(name, facts)
                 await _send(client, make(2))
                 with counting() as counter:
@@ -209,7 +211,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     # contact writes last: the sync range is then the day of work only
-    args.scenarios = [n for n in ("overview", "list", "sync", "contact", "upload") if n in args.scenarios]
+    order = ("overview", "list", "worklist-worker", "worklist-lead", "sync", "contact", "upload")
+    args.scenarios = [n for n in order if n in args.scenarios]
 
     url, _server = fixtures.database(args.data_dir)
     env = fixtures.app_env(args.data_dir, url)
