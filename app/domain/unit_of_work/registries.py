@@ -15,7 +15,10 @@ every object of the entity, ``data`` being the object's REST read model as a JSO
 PostgreSQL (``app.domain.documents.json_object``), without secrets (no BSN: phones never hold one).
 The sync page picks from all entities' documents, by id (what changed) or by household (a household
 that newly enters a caseload, a full sync), in one statement: no per-entity round trip, no Python
-object per row. A test holds each entity's documents to its read model's own path.
+object per row. A test holds each entity's documents to its read model's own path. An entity whose
+documents need values of the settings names them (``values``); one derived from a household's other
+objects (the worklist) is ``per_household``: never recorded itself, sent again with every change of
+its household.
 
 Export sections return everything of the context about the subject's member and household ids,
 JSON-ready (``model_dump(mode="json")``), one statement where they can, secrets masked.
