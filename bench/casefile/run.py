@@ -100,7 +100,7 @@ async def in_process(
                 if name == "sync":  # the floor replays what the app sent for this cursor
                     found["sync_script"] = [(q, a) for q, a in counter.calls if not _control(q)]
     floor_env.update(facts.floor_env())
-    script = pickle.dumps(found.pop("sync_script"))
+    script = pickle.dumps(found.pop("sync_script", []))  # none when sync is not run
     await asyncio.to_thread(Path(floor_env["FLOOR_SYNC_SCRIPT"]).write_bytes, script)
     await _floor_in_process(floor_env, facts, found)
     return {"facts": facts, "counts": found}
