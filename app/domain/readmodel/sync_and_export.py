@@ -43,7 +43,7 @@ _SCOPE = "SELECT wh.id, wh.reference, wh.coordinator_id, wh.status, wh.registere
 
 _ITEMS = f"""SELECT COALESCE(json_agg({json_object_sql(ListedWork, item_fields("item", "wh"))}
                          ORDER BY item.due_on, item.kind, item.object_id), '[]')
-  FROM (WITH scope AS ({_SCOPE}), tiers AS ({TIERS})
+  FROM (WITH scope AS ({_SCOPE}), tiers AS MATERIALIZED ({TIERS})
         {HOUSEHOLD_ITEMS}) AS item"""  # noqa: S608 - our own SQL
 
 # Whose "what needs me" lists the household: the route's ``mine`` (coordinator or assigned).

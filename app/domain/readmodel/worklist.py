@@ -30,6 +30,7 @@ from sqlmodel import col
 
 from app.db import RawStatement
 from app.domain.assessments.rules import tier_sql
+from app.domain.base import table_of
 from app.domain.documents import constant, json_object_sql
 from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household, HouseholdAssignment, HouseholdStatus
@@ -109,16 +110,20 @@ def _day(column: str) -> str:
     return f"({column} AT TIME ZONE 'Europe/Amsterdam')::date"
 
 
-# The tier of each household in scope, from the latest score per (member, domain).
+# The tier of each household in scope (that has scores), from the latest score per (member, domain):
+# per household, through its assessments index (a join of the whole scope at once reads every
+# assessment when PostgreSQL cannot tell how many households the scope holds).
 TIERS = f"""
-WITH latest AS (
-    SELECT DISTINCT ON (a.household_id, a.member_id, s.domain_code) a.household_id, s.score
-      FROM scope AS h
-      JOIN assessments AS a ON a.household_id = h.id
-      JOIN assessment_scores AS s ON s.assessment_id = a.id
-     ORDER BY a.household_id, a.member_id, s.domain_code, a.assessed_on DESC, a.created_at DESC, a.id DESC
-)
-SELECT household_id, {tier_sql("score")} AS tier FROM latest GROUP BY household_id"""  # noqa: S608
+SELECT h.id AS household_id, t.tier
+  FROM scope AS h
+ CROSS JOIN LATERAL (
+    SELECT {tier_sql("latest.score")} AS tier
+      FROM (SELECT DISTINCT ON (a.member_id, s.domain_code) s.score
+              FROM assessments AS a JOIN assessment_scores AS s ON s.assessment_id = a.id
+             WHERE a.household_id = h.id
+             ORDER BY a.member_id, s.domain_code, a.assessed_on DESC, a.created_at DESC, a.id DESC) AS latest
+ ) AS t
+ WHERE t.tier IS NOT NULL"""  # noqa: S608
 
 # Items of the households in scope: (kind, due_on, show_from, listed_until, household_id, object_type,
 # object_id, detail). Every source is one join on ``scope``. Nothing here reads today: the route judges
@@ -249,15 +254,16 @@ def scope_query(view: View) -> Any:
     )
     where = [case_worker_rule(), col(Household.status) != constant(f"'{HouseholdStatus.closed}'")]
     if view is View.mine:
-        assigned = (
-            sa.select(col(HouseholdAssignment.household_id))
-            .where(
-                col(HouseholdAssignment.household_id) == col(Household.id),
-                col(HouseholdAssignment.worker_id) == CASE_WORKER,
-            )
-            .exists()
+        # As ids of one set, not an OR over the rows: PostgreSQL reaches them by the coordinator and
+        # assignment indexes (an OR with a subquery is a scan of every household) and counts them well.
+        coordinated = table_of(Household).alias("coordinated")
+        mine = sa.union(
+            sa.select(coordinated.c.id).where(coordinated.c.coordinator_id == CASE_WORKER),
+            sa.select(col(HouseholdAssignment.household_id)).where(
+                col(HouseholdAssignment.worker_id) == CASE_WORKER
+            ),
         )
-        where.append(sa.or_(col(Household.coordinator_id) == CASE_WORKER, assigned))
+        where.append(col(Household.id).in_(mine))
     else:
         coordinator = sa.bindparam("coordinator_id", type_=sa.Uuid)
         where += [
@@ -301,6 +307,12 @@ def fragment(sql: str, *columns: str) -> Any:
     return sa.text(sql).bindparams(*used).columns(*(sa.column(c) for c in columns))
 
 
+def tiers_cte() -> Any:
+    """``TIERS`` as the ``tiers`` of a statement, worked out once for the scope (left to itself,
+    PostgreSQL may fold it into the join and work it out again for every household)."""
+    return fragment(TIERS, "household_id", "tier").cte("tiers").prefix_with("MATERIALIZED")
+
+
 def items_sql(view: View) -> str:
     """The item sources of a view."""
     sources = [HOUSEHOLD_ITEMS, WAITING_REFERRALS]
@@ -332,7 +344,7 @@ def page_statement(view: View, after: bool) -> RawStatement:
     ctes = (
         fragment(teams_in_view_sql(view), "team_id").cte("teams_in_view"),
         scope_query(view).cte("scope"),
-        fragment(TIERS, "household_id", "tier").cte("tiers"),
+        tiers_cte(),
         fragment(items_sql(view), *ITEM_COLUMNS).cte("items"),
         fragment(page_key, *ITEM_COLUMNS).cte("page_key"),
         fragment(NUMBERED, *ITEM_COLUMNS, "n").cte("page"),
