@@ -11,7 +11,8 @@
    answer against its response model and that the floor sends the same SQL.
 3. Under load: real uvicorn on loopback (one worker, uvloop, httptools), wrk with 32 connections, for
    (a) household overview, (b) 50 households of a team, (c) a contact moment, (d) sync from a
-   one-day-old cursor, (e) an upload of 20 queued edits; the app, then the floor, per scenario: a
+   one-day-old cursor, (e) an upload of 20 queued edits, (f) the worklist of a worker with 60
+   households, (g) a team lead's worklist of a 12-worker team; the app, then the floor, per scenario: a
    warm-up, then 3 timed runs; median and spread, p50/p99, errors. Waits (up to --wait seconds) for a
    1-minute load below --max-load first.
 Results: bench/results/casefile.json and a Markdown table on stdout.
