@@ -27,6 +27,7 @@ from app.domain.households.bsn import protector
 from app.domain.identity.tokens import TokenVerifier, build_token_verifier
 from app.domain.plans import sync_and_export as plans
 from app.domain.plans.handlers import household_closed, network_person_removing
+from app.domain.readmodel import sync_and_export as readmodel
 from app.domain.referrals import sync_and_export as referrals
 from app.domain.self_service.signin import member_lookup
 from app.domain.stats.catalogue import CATALOGUE
@@ -44,6 +45,7 @@ SYNC_ENTITIES = (
     *plans.SYNC_ENTITIES,
     *consents.SYNC_ENTITIES,
     *referrals.SYNC_ENTITIES,
+    *readmodel.SYNC_ENTITIES,
 )
 
 EXPORT_SECTIONS = (

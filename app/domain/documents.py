@@ -62,20 +62,36 @@ def _is_timestamp(annotation: Any) -> bool:
     return origin is typing.Annotated and _is_timestamp(typing.get_args(annotation)[0])
 
 
-def json_object(model: type[BaseModel], values: Mapping[str, Any]) -> Any:
-    """``model``'s JSON object built by PostgreSQL: its fields in their order, each from ``values``
-    (a column or SQL expression per field name; a nested document for a nested model or list)."""
+def _check_fields(model: type[BaseModel], values: Mapping[str, Any]) -> None:
+    """A value for every field of ``model`` and a field for every value."""
     fields = model.model_fields
     missing, unknown = fields.keys() - values.keys(), values.keys() - fields.keys()
     if missing or unknown:
         raise ValueError(
             f"{model.__name__} document: no value for {sorted(missing)}, no field for {sorted(unknown)}"
         )
+
+
+def json_object(model: type[BaseModel], values: Mapping[str, Any]) -> Any:
+    """``model``'s JSON object built by PostgreSQL: its fields in their order, each from ``values``
+    (a column or SQL expression per field name; a nested document for a nested model or list)."""
+    _check_fields(model, values)
     pairs: list[Any] = []
-    for name, field in fields.items():
+    for name, field in model.model_fields.items():
         value = values[name]
         pairs += [constant(f"'{name}'"), iso_utc(value) if _is_timestamp(field.annotation) else value]
     return sa.func.json_build_object(*pairs)
+
+
+def json_object_sql(model: type[BaseModel], values: Mapping[str, str]) -> str:
+    """``json_object`` for statements written as SQL text: ``values`` holds an SQL expression per
+    field name; the same fields, the same order, the same refusal, the same timestamp format."""
+    _check_fields(model, values)
+    pairs = [
+        f"'{name}', {iso_utc_sql(values[name]) if _is_timestamp(field.annotation) else values[name]}"
+        for name, field in model.model_fields.items()
+    ]
+    return f"json_build_object({', '.join(pairs)})"
 
 
 def json_list(document: Any, *order_by: Any) -> Any:

@@ -165,8 +165,7 @@ async def _floor(
 ) -> None:
     os.environ.update(
         FLOOR_DSN=url.replace("postgresql+asyncpg://", "postgresql://", 1),
-        FLOOR_WORKER=str(facts.worker_id),
-        FLOOR_SUBJECT=facts.user_subject,
+        **facts.floor_env(),
         FLOOR_SECRET=fixtures.settings_from(env).secret("secret_key"),
     )
     from bench.casefile import floor

@@ -32,6 +32,7 @@ from app.domain.households.schemas import ContactCreate, HouseholdUpdate
 from app.domain.identity.grants import mint_for_user
 from app.domain.identity.models import OAuthClient, User
 from app.domain.identity.tokens import build_token_verifier
+from app.domain.organisation.models import Team, Worker, WorkerRole, WorkerTeam
 from app.domain.sync import repository as sync_repo
 from app.domain.sync.rules import Phase, SyncPosition, teams_digest
 from app.domain.unit_of_work.work import unit_of_work
@@ -81,6 +82,18 @@ def settings_from(env: dict[str, str]) -> Settings:
     return Settings(**values)
 
 
+# The worklist scenarios: a team of 12 generalists with 60 open households each, and its lead. The
+# demo data has two teams of two or three workers with 12-25k households each, so the benchmark sets
+# such a team up once in its own data folder (``worklist_team``): households of team A (taken from the
+# far end of the sample order, so no other scenario's households move) become the team's, 60 per
+# worker as coordinator.
+WORKLIST_TEAM = "Wijkteam Werklijst (bench)"
+WORKLIST_WORKERS = 12
+WORKLIST_CASELOAD = 60
+WORKLIST_USER = "bench_worklist_{:02d}"
+WORKLIST_LEAD = "bench_worklist_lead"
+
+
 @dataclass
 class Fixtures:
     token: str
@@ -93,27 +106,51 @@ class Fixtures:
     open: list[uuid.UUID]  # not closed: the contact scenario
     sync_cursor: str = ""
     day: dict[str, int] = field(default_factory=dict)
+    # The worklist scenarios' callers: name -> (token, worker id): "worker" (60 households), "lead".
+    worklist: dict[str, tuple[str, uuid.UUID]] = field(default_factory=dict)
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def worklist_headers(self, caller: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.worklist[caller][0]}"}
+
+    def floor_env(self) -> dict[str, str]:
+        """Who the floor acts for (it checks no token)."""
+        env = {"FLOOR_WORKER": str(self.worker_id), "FLOOR_SUBJECT": self.user_subject}
+        if self.worklist:
+            env["FLOOR_WORKLIST_WORKER"] = str(self.worklist["worker"][1])
+            env["FLOOR_WORKLIST_LEAD"] = str(self.worklist["lead"][1])
+        return env
+
 
 async def prepare(db: Database, settings: Settings) -> Fixtures:
-    """A real token for the actor and the households of their team, sampled with a fixed seed."""
+    """A real token for the actor and the households of their team, sampled with a fixed seed; the
+    worklist team (made once) and real tokens for one of its workers and its lead."""
     verifier = build_token_verifier(settings, db)
     keyring = await verifier.keys()
     async with db.transaction() as session:
-        user = (await session.execute(sa.select(User).where(User.username == ACTOR))).scalar_one()
         client = (
             await session.execute(sa.select(OAuthClient).where(OAuthClient.client_id == "mobile_app"))
         ).scalar_one()
-        token, _, _ = await mint_for_user(session, keyring, settings, user, client, None)
-        principal = await verifier.verify(token)
+
+        async def token_of(username: str) -> tuple[str, Principal]:
+            user = (await session.execute(sa.select(User).where(User.username == username))).scalar_one()
+            token, _, _ = await mint_for_user(session, keyring, settings, user, client, None)
+            return token, await verifier.verify(token)
+
+        token, principal = await token_of(ACTOR)
         assert principal.worker_id is not None
         teams = sorted(await _teams(session, principal.worker_id))
         active = await _sample(session, teams, "h.status IN ('active', 'aftercare')")
         open_ = await _sample(session, teams, "h.status <> 'closed'")
+        await worklist_team(session, teams[0])
+        worklist: dict[str, tuple[str, uuid.UUID]] = {}
+        for caller, username in (("worker", WORKLIST_USER.format(1)), ("lead", WORKLIST_LEAD)):
+            caller_token, caller_principal = await token_of(username)
+            assert caller_principal.worker_id is not None
+            worklist[caller] = (caller_token, caller_principal.worker_id)
     return Fixtures(
         token=token,
         worker_id=principal.worker_id,
@@ -123,6 +160,47 @@ async def prepare(db: Database, settings: Settings) -> Fixtures:
         organisation_id=principal.organisation_id,
         active=active,
         open=open_,
+        worklist=worklist,
+    )
+
+
+async def worklist_team(session: Any, from_team: uuid.UUID) -> None:
+    """The worklist team, once: 12 generalists and a lead (workers with users), and 60 open households
+    of ``from_team`` per generalist as coordinator (the last ones in the sample order)."""
+    found = await session.execute(sa.text("SELECT id FROM teams WHERE name = :n"), {"n": WORKLIST_TEAM})
+    if found.first() is not None:
+        return
+    municipality = await session.scalar(sa.select(Team.municipality_id).where(Team.id == from_team))
+    team = Team(municipality_id=municipality, name=WORKLIST_TEAM)
+    session.add(team)
+    people = [(WORKLIST_USER.format(n), WorkerRole.generalist) for n in range(1, WORKLIST_WORKERS + 1)]
+    made = [(Worker(name=username, role=role), username) for username, role in people]
+    made.append((Worker(name=WORKLIST_LEAD, role=WorkerRole.team_lead), WORKLIST_LEAD))
+    session.add_all([worker for worker, _ in made])
+    await session.flush()  # the rows the links below refer to (the models declare no relationships)
+    for worker, username in made:
+        session.add(WorkerTeam(worker_id=worker.id, team_id=team.id))
+        session.add(User(username=username, display_name=username, role=worker.role, worker_id=worker.id))
+    await session.flush()
+    workers = [worker.id for worker, _ in made if worker.role == WorkerRole.generalist]
+    team_id = team.id
+    # 60 households each, round robin over the workers, from the far end of the sample order.
+    await session.execute(
+        sa.text(
+            "WITH picked AS (SELECT h.id, row_number() OVER (ORDER BY md5(h.id::text) DESC) AS n "
+            "  FROM households h WHERE h.team_id = :from_team AND NOT h.confidential "
+            "   AND h.status <> 'closed' ORDER BY md5(h.id::text) DESC LIMIT :total) "
+            "UPDATE households AS h "
+            "   SET team_id = :team, coordinator_id = (CAST(:workers AS uuid[]))[(p.n - 1) % :k + 1] "
+            "  FROM picked AS p WHERE h.id = p.id"
+        ),
+        {
+            "from_team": from_team,
+            "team": team_id,
+            "workers": workers,
+            "k": len(workers),
+            "total": len(workers) * WORKLIST_CASELOAD,
+        },
     )
 
 

@@ -9,6 +9,8 @@ Same SQL text, taken from the app's repositories, the same access-log row, in on
   the contact, its change row and the access-log row), no transaction;
 * sync: the statements the app sent for the benchmark's cursor (captured in process by the runner,
   replayed with a fresh access-log id), each on its own as the app sends them; rows out with orjson;
+* worklist (a worker's, a team lead's): the route's one statement (``worklist.page_statement``: the
+  items, the JSON and the access-log row of every household shown), with the default thresholds;
 * upload: per queued edit, in a transaction of its own, the Idempotency-Key's claim, the contact's
   one statement and the stored answer (``idempotency.repository``'s ``CLAIM_IN`` and ``COMPLETE``).
 
@@ -37,11 +39,12 @@ from starlette.routing import Route
 
 from app.bootstrap import wiring
 from app.db import RawStatement
-from app.domain.assessments.rules import derive_tier
+from app.domain.assessments.rules import derive_tier, local_today
 from app.domain.households import contacts
 from app.domain.idempotency import repository as idempotency
 from app.domain.readmodel.household_list import household_page
 from app.domain.readmodel.overview import OVERVIEW as CHECKED_OVERVIEW
+from app.domain.readmodel.worklist import View, WorklistPolicy, page_statement
 from app.domain.sync import repository as sync_repository
 from app.domain.unit_of_work import burden
 from app.domain.unit_of_work.access_log import ENTRY_COLUMNS
@@ -56,6 +59,8 @@ COMPLETE = RawStatement.of(idempotency.COMPLETE)
 # The documents of a sync page write the page's access-log rows: a replay needs a fresh entry id.
 DOCUMENTS = sync_repository.documents(wiring().sync)
 DOCUMENTS_LOG_ID = DOCUMENTS.names.index("log_id")
+WORKLIST_PAGES = {view: page_statement(view, after=False) for view in View}
+POLICY = WorklistPolicy().values()  # the settings' defaults, as the benchmark's app runs with
 
 
 class Floor:
@@ -72,6 +77,10 @@ class Floor:
             "person_id": None,
             "purpose": "casework",
             "reason": None,
+        }
+        self.worklist_callers = {
+            View.mine: os.environ.get("FLOOR_WORKLIST_WORKER"),
+            View.team: os.environ.get("FLOOR_WORKLIST_LEAD"),
         }
         script = os.environ.get("FLOOR_SYNC_SCRIPT")
         self.sync_script: list[tuple[str, tuple[Any, ...]]] = (
@@ -172,6 +181,34 @@ async def sync(request: Request) -> Response:
     return Response(orjson.dumps(results, default=str), media_type="application/json")
 
 
+async def worklist(request: Request) -> Response:
+    """A worker's worklist (``/api/v1/worklist``) or a team lead's (``/team``): the first page."""
+    view = View.team if request.url.path.endswith("/team") else View.mine
+    caller = uuid.UUID(str(floor.worklist_callers[view]))
+    limit = int(request.query_params.get("limit", "50"))
+    role = "team_lead" if view is View.team else "generalist"
+    entry = floor.entry(
+        resource="worklist", action="list", household_id=None, outcome="allowed",
+        actor_worker_id=caller, actor_role=role,
+    )  # fmt: skip
+    today = local_today(datetime.now(UTC))
+    values = {
+        **floor.log(entry), **POLICY, "today": today, "worker_id": caller, "kind": None,
+        "overdue_only": False, "limit": limit,
+    }  # fmt: skip
+    if view is View.team:
+        values |= {"team_id": None, "coordinator_id": None, "unassigned": False}
+    statement = WORKLIST_PAGES[view]
+    async with floor.connection() as connection:
+        row = await connection.fetchrow(statement.sql, *statement.args(values))
+    following = None
+    if row["found"] > limit:
+        key = (row["last_due"], row["last_kind"], row["last_id"])
+        following = floor.cursors.encode("team_worklist" if view is View.team else "worklist", key)
+    body = b'{"today":' + orjson.dumps(today) + b',"items":' + row["items"].encode()
+    return Response(body + b',"next_cursor":' + orjson.dumps(following) + b"}", media_type="application/json")
+
+
 async def _claimed_contact(connection: Any, edit: dict[str, Any]) -> dict[str, Any]:
     """One queued contact moment: claim its key, write it, store the answer, in one transaction."""
     household_id = uuid.UUID(edit["path"].split("/")[4])
@@ -231,6 +268,8 @@ app = Starlette(
         Route("/api/v1/households/{household_id}/contacts", contact, methods=["POST"]),
         Route("/api/v1/sync", sync),
         Route("/api/v1/sync/edits", upload, methods=["POST"]),
+        Route("/api/v1/worklist", worklist),
+        Route("/api/v1/worklist/team", worklist),
     ],
     lifespan=lifespan,
 )

@@ -11,7 +11,8 @@
    answer against its response model and that the floor sends the same SQL.
 3. Under load: real uvicorn on loopback (one worker, uvloop, httptools), wrk with 32 connections, for
    (a) household overview, (b) 50 households of a team, (c) a contact moment, (d) sync from a
-   one-day-old cursor, (e) an upload of 20 queued edits; the app, then the floor, per scenario: a
+   one-day-old cursor, (e) an upload of 20 queued edits, (f) the worklist of a worker with 60
+   households, (g) a team lead's worklist of a 12-worker team; the app, then the floor, per scenario: a
    warm-up, then 3 timed runs; median and spread, p50/p99, errors. Waits (up to --wait seconds) for a
    1-minute load below --max-load first.
 Results: bench/results/casefile.json and a Markdown table on stdout.
@@ -38,6 +39,7 @@ from app.api.pagination import Page
 from app.api.v1.sync_edits import EditResults
 from app.domain.households.schemas import ContactRead, HouseholdRead
 from app.domain.readmodel.overview_schemas import HouseholdOverview
+from app.domain.readmodel.worklist_schemas import WorklistPage
 from app.domain.sync.schemas import SyncPage
 from app.main import create_app
 from bench.casefile import fixtures
@@ -52,6 +54,8 @@ MODELS: dict[str, TypeAdapter[Any]] = {
     "contact": TypeAdapter(ContactRead),
     "sync": TypeAdapter(SyncPage),
     "upload": TypeAdapter(EditResults),
+    "worklist-worker": TypeAdapter(WorklistPage),
+    "worklist-lead": TypeAdapter(WorklistPage),
 }
 
 
@@ -87,7 +91,7 @@ async def in_process(
         facts = await fixtures.prepare(db, settings)
         await fixtures.a_day_of_work(db, settings, facts)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
-            for name in NAMES:
+            for name in args.scenarios:
                 make = requests_for(name, facts)
                 await _send(client, make(0))  # warm: keys, caches, prepared statements
                 with counting(db.engine) as counter:
@@ -96,9 +100,8 @@ async def in_process(
                 found[name] = {"app": counter, "app_cursor": counter.cursor}
                 if name == "sync":  # the floor replays what the app sent for this cursor
                     found["sync_script"] = [(q, a) for q, a in counter.calls if not _control(q)]
-    floor_env["FLOOR_WORKER"] = str(facts.worker_id)
-    floor_env["FLOOR_SUBJECT"] = facts.user_subject
-    script = pickle.dumps(found.pop("sync_script"))
+    floor_env.update(facts.floor_env())
+    script = pickle.dumps(found.pop("sync_script", []))  # none when sync is not run
     await asyncio.to_thread(Path(floor_env["FLOOR_SYNC_SCRIPT"]).write_bytes, script)
     await _floor_in_process(floor_env, facts, found)
     return {"facts": facts, "counts": found}
@@ -119,7 +122,7 @@ async def _floor_in_process(
     async with floor.app.router.lifespan_context(floor.app):
         transport = httpx.ASGITransport(app=floor.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://floor") as client:
-            for name in NAMES:
+            for name in found:  # the scenarios the app answered
                 make = requests_for(name, facts)
                 await _send(client, make(2))
                 with counting() as counter:
@@ -209,7 +212,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     # contact writes last: the sync range is then the day of work only
-    args.scenarios = [n for n in ("overview", "list", "sync", "contact", "upload") if n in args.scenarios]
+    order = ("overview", "list", "worklist-worker", "worklist-lead", "sync", "contact", "upload")
+    args.scenarios = [n for n in order if n in args.scenarios]
 
     url, _server = fixtures.database(args.data_dir)
     env = fixtures.app_env(args.data_dir, url)

@@ -9,20 +9,25 @@ field unmasked) fails here.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
 
+from app.domain.households.models import HouseholdStatus
 from tests.casework.api import WRITER, CaseApi
 from tests.casework.conftest import Cases
 from tests.factories import World
 from tests.households.support import sync_all
+from tests.worklist.support import days_later, today, worklist_items
 
 
-async def _case_file(client: httpx.AsyncClient, world: World, cases: Cases) -> dict[str, dict[str, Any]]:
+async def _case_file(
+    client: httpx.AsyncClient, world: World, cases: Cases, **household_fields: Any
+) -> dict[str, dict[str, Any]]:
     """One household with an object of every synced kind, each as its REST route answered on create."""
     api = CaseApi(client, cases)
-    household = await cases.add("a")
+    household = await cases.add("a", **household_fields)
     base = api.base("a")
     headers = await cases.headers(WRITER)
     parent = cases.members["a"][0]
@@ -41,6 +46,7 @@ async def _case_file(client: httpx.AsyncClient, world: World, cases: Cases) -> d
             "organisation_id": str(world.organisations["a"].id),
             "purpose": "finances",
             "categories": ["identity", "address"],
+            "valid_until": today(60).isoformat(),  # listed from day 30 to day 60 (worklist)
         },
     )
     referral = await post(
@@ -74,10 +80,22 @@ async def _rest_read(client: httpx.AsyncClient, url: str, headers: dict[str, Any
     return body
 
 
+def listed_on(document: dict[str, Any], day: date) -> list[dict[str, Any]]:
+    """The items a phone lists on ``day`` from a household's synced worklist, judged as the route
+    judges them (``HouseholdWorklist``)."""
+    return [
+        {**item, "overdue": item["due_on"] < day.isoformat()}
+        for item in document["items"]
+        if item["show_from"] <= day.isoformat()
+        and (item["listed_until"] is None or day.isoformat() <= item["listed_until"])
+    ]
+
+
 async def test_every_synced_document_is_its_rest_read(client: httpx.AsyncClient, world: World) -> None:
     cases = Cases(world)
     made = await _case_file(client, world, cases)
-    assert set(made) == world.app.state.wiring.sync.names(), "an entity the phone syncs is missing here"
+    derived = {"worklist"}  # of the household's objects: held to the worklist route below
+    assert set(made) | derived == world.app.state.wiring.sync.names(), "an entity the phone syncs is missing"
 
     synced = await sync_all(client, world, WRITER)
     headers = await cases.headers(WRITER)
@@ -86,3 +104,30 @@ async def test_every_synced_document_is_its_rest_read(client: httpx.AsyncClient,
         document = synced["upserts"][(entity, where["id"])]["data"]
         rest = await _rest_read(client, base + where["path"], headers, where["id"])
         assert document == rest, entity
+
+
+async def test_the_synced_worklist_lists_what_the_route_lists_on_every_day(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The household's worklist document, listed by a phone's calendar on day D, is the household's
+    items of ``GET /api/v1/worklist`` on day D, item for item and field for field."""
+    cases = Cases(world)
+    involved = (WRITER, "generalist_a2")
+    await _case_file(
+        client, world, cases, coordinator=WRITER, assigned=involved[1:], status=HouseholdStatus.intake
+    )
+    household = str(cases.hid("a"))
+    synced = await sync_all(client, world, WRITER)
+    document = synced["upserts"][("worklist", household)]["data"]
+    assert document["household_id"] == household
+    workers = sorted(str(world.people[w].worker.id) for w in involved)  # type: ignore[union-attr]
+    assert document["worker_ids"] == workers
+    seen: set[str] = set()
+    for days in (0, 11, 40, 100, 400):
+        with days_later(days):
+            for worker in involved:
+                rest = await worklist_items(client, world, worker)
+                mine = [item for item in rest if item["household_id"] == household]
+                assert listed_on(document, today()) == mine, (days, worker)
+                seen |= {item["kind"] for item in mine}
+    assert {"no_contact", "plan_not_agreed", "referral_no_response", "consent_expiring"} <= seen

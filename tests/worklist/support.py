@@ -101,6 +101,21 @@ def kinds(page: WorklistPage, household_id: str | uuid.UUID | None = None) -> li
     ]
 
 
+async def worklist_items(client: httpx.AsyncClient, world: World, actor: str) -> list[dict[str, Any]]:
+    """Every item of ``actor``'s "what needs me" today (all pages), as the route sent them."""
+    headers = await world.headers(actor)
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        response = await client.get("/api/v1/worklist", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        if page["next_cursor"] is None:
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
 def today(offset: int = 0) -> date:
     """The local date by the domain's clock (moved or not), ``offset`` days on."""
     return local_today(utcnow()) + timedelta(days=offset)

@@ -44,7 +44,7 @@ async def sync(
         position = SyncPosition.from_key(cursors.decode_parts(CURSOR_KIND, cursor) or [])
         if position is None:
             raise cursor_invalid()
-    batch = await service.sync(uow, principal, position, limit=limit)
+    batch = await service.sync(uow, principal, position, limit=limit, settings=request.app.state.settings)
     # The upserts go out as PostgreSQL wrote them (a page holds hundreds of documents): the shape is
     # SyncPage (response_model, for the docs; a test checks the bytes against it).
     page = {

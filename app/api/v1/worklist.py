@@ -1,6 +1,7 @@
 """The worklist: ``/api/v1/worklist`` (what needs me) and ``/api/v1/worklist/team`` (a team lead's view
 of every worker of the team, and the caseload). Answered as JSON made by PostgreSQL in one statement
-that also writes the access-log row of every household shown (``app.domain.readmodel.worklist``)."""
+that also writes the access-log row of every household shown (``app.domain.readmodel.worklist``). The
+phone has the household items offline too: the sync entity ``worklist`` (``readmodel.sync_and_export``)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def _page(today: date, items: str, following: str | None) -> Response:
     description="Your households (you coordinate them or are assigned) and your team's inbound "
     "referrals waiting for a decision: evaluations due, contact gaps (per tier), plans not agreed, "
     "referrals without a partner response, consents expiring, aftercare ending. Each item has a due "
-    "date, links to its object and is listed from `show_from` on; soonest due first.",
+    "date, links to its object and is listed from `show_from` on; soonest due first. Offline: the "
+    "sync feed carries the same items per household (entity `worklist`, docs/offline-sync.md).",
 )
 async def my_worklist(
     uow: UoW,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.db import RawStatement
 from app.domain.households.access import takes_case_worker_rule
-from app.domain.readmodel.worklist import TIERS, View, fragment, scope_query, teams_in_view_sql
+from app.domain.readmodel.worklist import View, fragment, scope_query, teams_in_view_sql, tiers_cte
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -49,7 +49,7 @@ def caseload_statement() -> RawStatement:
     ctes = (
         fragment(teams_in_view_sql(View.team), "team_id").cte("teams_in_view"),
         scope_query(View.team).cte("scope"),
-        fragment(TIERS, "household_id", "tier").cte("tiers"),
+        tiers_cte(),
         fragment(PER_HOUSEHOLD, "coordinator_id", "status", "tier").cte("per_household"),
         inline_cte(),
     )

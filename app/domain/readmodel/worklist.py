@@ -30,10 +30,11 @@ from sqlmodel import col
 
 from app.db import RawStatement
 from app.domain.assessments.rules import tier_sql
-from app.domain.documents import constant
+from app.domain.base import table_of
+from app.domain.documents import constant, json_object_sql
 from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household, HouseholdAssignment, HouseholdStatus
-from app.domain.readmodel.worklist_schemas import WorkKind
+from app.domain.readmodel.worklist_schemas import WorkItem, WorkKind
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -109,27 +110,33 @@ def _day(column: str) -> str:
     return f"({column} AT TIME ZONE 'Europe/Amsterdam')::date"
 
 
-# The tier of each household in scope, from the latest score per (member, domain).
+# The tier of each household in scope (that has scores), from the latest score per (member, domain):
+# per household, through its assessments index (a join of the whole scope at once reads every
+# assessment when PostgreSQL cannot tell how many households the scope holds).
 TIERS = f"""
-WITH latest AS (
-    SELECT DISTINCT ON (a.household_id, a.member_id, s.domain_code) a.household_id, s.score
-      FROM scope AS h
-      JOIN assessments AS a ON a.household_id = h.id
-      JOIN assessment_scores AS s ON s.assessment_id = a.id
-     ORDER BY a.household_id, a.member_id, s.domain_code, a.assessed_on DESC, a.created_at DESC, a.id DESC
-)
-SELECT household_id, {tier_sql("score")} AS tier FROM latest GROUP BY household_id"""  # noqa: S608
+SELECT h.id AS household_id, t.tier
+  FROM scope AS h
+ CROSS JOIN LATERAL (
+    SELECT {tier_sql("latest.score")} AS tier
+      FROM (SELECT DISTINCT ON (a.member_id, s.domain_code) s.score
+              FROM assessments AS a JOIN assessment_scores AS s ON s.assessment_id = a.id
+             WHERE a.household_id = h.id
+             ORDER BY a.member_id, s.domain_code, a.assessed_on DESC, a.created_at DESC, a.id DESC) AS latest
+ ) AS t
+ WHERE t.tier IS NOT NULL"""  # noqa: S608
 
-# Items of the households in scope: (kind, due_on, show_from, household_id, object_type, object_id,
-# detail). Every source is one join on ``scope``.
+# Items of the households in scope: (kind, due_on, show_from, listed_until, household_id, object_type,
+# object_id, detail). Every source is one join on ``scope``. Nothing here reads today: the route judges
+# the items by its ``today`` (``page_statement``), the sync entity ships them as they are
+# (``sync_and_export.py``), both from this one text.
 HOUSEHOLD_ITEMS = f"""
 SELECT '{WorkKind.plan_evaluation}'::text AS kind, p.evaluation_date AS due_on,
-       p.evaluation_date - :horizon AS show_from, h.id AS household_id, 'plan'::text AS object_type,
-       p.id AS object_id, json_build_object('revision', p.revision) AS detail
+       p.evaluation_date - :horizon AS show_from, NULL::date AS listed_until, h.id AS household_id,
+       'plan'::text AS object_type, p.id AS object_id, json_build_object('revision', p.revision) AS detail
   FROM scope AS h JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
  WHERE p.agreed_at IS NOT NULL AND p.evaluation_date IS NOT NULL
 UNION ALL
-SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :horizon, c.id,
+SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :horizon, NULL, c.id,
        'household', c.id, json_build_object('last_contact_on', c.last_on, 'tier', c.tier, 'weeks', c.weeks)
   FROM (SELECT h.id, t.tier, lc.last_on, COALESCE(lc.last_on, {_day("h.registered_at")}) AS since,
                CASE t.tier WHEN 'specialist' THEN :weeks_specialist WHEN 'support' THEN :weeks_support
@@ -140,25 +147,26 @@ SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :
                                FROM contact_moments AS cm WHERE cm.household_id = h.id) AS lc ON true) AS c
 UNION ALL
 SELECT '{WorkKind.plan_not_agreed}', {_day("h.registered_at")} + :agreement_days,
-       {_day("h.registered_at")} + :agreement_days, h.id, 'household', h.id,
+       {_day("h.registered_at")} + :agreement_days, NULL, h.id, 'household', h.id,
        json_build_object('registered_on', {_day("h.registered_at")}, 'plan_id', p.id)
   FROM scope AS h LEFT JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
  WHERE h.status IN ('{HouseholdStatus.registered}', '{HouseholdStatus.intake}') AND p.agreed_at IS NULL
 UNION ALL
 SELECT '{WorkKind.referral_no_response}', {_day("r.created_at")} + :partner_days,
-       {_day("r.created_at")} + :partner_days, h.id, 'referral', r.id,
+       {_day("r.created_at")} + :partner_days, NULL, h.id, 'referral', r.id,
        json_build_object('organisation_id', r.organisation_id, 'reason_domain', r.reason_domain,
                          'submitted_on', {_day("r.created_at")})
   FROM scope AS h JOIN referrals AS r ON r.household_id = h.id
  WHERE r.direction = 'outbound' AND r.status = 'submitted'
 UNION ALL
-SELECT '{WorkKind.consent_expiring}', c.valid_until, c.valid_until - :consent_days, h.id, 'consent', c.id,
+SELECT '{WorkKind.consent_expiring}', c.valid_until, c.valid_until - :consent_days, c.valid_until, h.id,
+       'consent', c.id,
        json_build_object('organisation_id', c.organisation_id, 'purpose', c.purpose, 'member_id', c.member_id)
   FROM scope AS h JOIN consents AS c ON c.household_id = h.id
- WHERE c.withdrawn_at IS NULL AND c.valid_until >= :today
+ WHERE c.withdrawn_at IS NULL AND c.valid_until IS NOT NULL
 UNION ALL
 SELECT '{WorkKind.aftercare_ending}', {_day("h.aftercare_since")} + 7 * :aftercare_weeks,
-       {_day("h.aftercare_since")} + 7 * :aftercare_weeks - :horizon, h.id, 'household', h.id,
+       {_day("h.aftercare_since")} + 7 * :aftercare_weeks - :horizon, NULL, h.id, 'household', h.id,
        json_build_object('aftercare_since', {_day("h.aftercare_since")})
   FROM scope AS h
  WHERE h.status = '{HouseholdStatus.aftercare}' AND h.aftercare_since IS NOT NULL"""  # noqa: S608
@@ -167,7 +175,7 @@ SELECT '{WorkKind.aftercare_ending}', {_day("h.aftercare_since")} + 7 * :afterca
 WAITING_REFERRALS = f"""
 SELECT '{WorkKind.referral_waiting}', {_day("r.created_at")}
            + CASE WHEN r.urgency = 'routine' THEN :inbound_days ELSE 0 END,
-       {_day("r.created_at")}, NULL::uuid, 'referral', r.id,
+       {_day("r.created_at")}, NULL, NULL::uuid, 'referral', r.id,
        json_build_object('urgency', r.urgency, 'reason_domain', r.reason_domain, 'team_id', r.team_id,
                          'submitted_on', {_day("r.created_at")})
   FROM referrals AS r
@@ -178,32 +186,50 @@ SELECT '{WorkKind.referral_waiting}', {_day("r.created_at")}
 # households without a coordinator.
 TEAM_ITEMS = f"""
 SELECT '{WorkKind.break_glass_review}', {_day("g.granted_at")} + :review_days, {_day("g.granted_at")},
-       g.household_id, 'break_glass_grant', g.id,
+       NULL, g.household_id, 'break_glass_grant', g.id,
        json_build_object('worker_id', g.worker_id, 'granted_at', g.granted_at, 'expires_at', g.expires_at,
                          'reason', g.reason)
   FROM break_glass_grants AS g JOIN households AS gh ON gh.id = g.household_id
  WHERE g.reviewed_at IS NULL AND g.worker_id <> :worker_id
    AND gh.team_id IN (SELECT team_id FROM teams_in_view)
 UNION ALL
-SELECT '{WorkKind.no_coordinator}', {_day("h.registered_at")}, {_day("h.registered_at")}, h.id, 'household',
-       h.id, json_build_object('status', h.status)
+SELECT '{WorkKind.no_coordinator}', {_day("h.registered_at")}, {_day("h.registered_at")}, NULL, h.id,
+       'household', h.id, json_build_object('status', h.status)
   FROM scope AS h WHERE h.coordinator_id IS NULL"""  # noqa: S608
 
-# The REST path of each item's object (the team app opens it from the item).
-LINK = """CASE page.object_type
-    WHEN 'plan' THEN '/api/v1/households/' || page.household_id || '/plans/' || page.object_id
-    WHEN 'household' THEN '/api/v1/households/' || page.household_id
-    WHEN 'referral' THEN '/api/v1/referrals/' || page.object_id
-    WHEN 'consent' THEN '/api/v1/households/' || page.household_id || '/consents/' || page.object_id
-    WHEN 'break_glass_grant'
-         THEN '/api/v1/households/' || page.household_id || '/break-glass/' || page.object_id
+
+def link_sql(item: str) -> str:
+    """The REST path of the object of ``item`` (the team app opens it from the item)."""
+    household = f"'/api/v1/households/' || {item}.household_id"
+    return f"""CASE {item}.object_type
+    WHEN 'plan' THEN {household} || '/plans/' || {item}.object_id
+    WHEN 'household' THEN {household}
+    WHEN 'referral' THEN '/api/v1/referrals/' || {item}.object_id
+    WHEN 'consent' THEN {household} || '/consents/' || {item}.object_id
+    WHEN 'break_glass_grant' THEN {household} || '/break-glass/' || {item}.object_id
   END"""
 
-ITEM_JSON = f"""json_build_object(
-    'kind', page.kind, 'due_on', page.due_on, 'show_from', page.show_from, 'overdue', page.due_on < :today,
-    'household_id', page.household_id, 'household_reference', s.reference, 'worker_id', s.coordinator_id,
-    'object', json_build_object('type', page.object_type, 'id', page.object_id), 'link', {LINK},
-    'detail', page.detail)"""
+
+def item_fields(item: str, household: str) -> dict[str, str]:
+    """The fields of a ``ListedWork`` document: of the row ``item`` (``ITEM_COLUMNS``) and its
+    household ``household`` (a row of the scope: ``reference``, ``coordinator_id``)."""
+    return {
+        "kind": f"{item}.kind",
+        "due_on": f"{item}.due_on",
+        "show_from": f"{item}.show_from",
+        "listed_until": f"{item}.listed_until",
+        "household_id": f"{item}.household_id",
+        "household_reference": f"{household}.reference",
+        "worker_id": f"{household}.coordinator_id",
+        "object": f"json_build_object('type', {item}.object_type, 'id', {item}.object_id)",
+        "link": link_sql(item),
+        "detail": f"{item}.detail",
+    }
+
+
+# Listed on ``today`` (the route's filter; a phone applies the same rule to its synced items).
+LISTED = "item.show_from <= :today AND (item.listed_until IS NULL OR :today <= item.listed_until)"
+ITEM_JSON = json_object_sql(WorkItem, {**item_fields("page", "s"), "overdue": "page.due_on < :today"})
 
 ORDER = "page_key.due_on, page_key.kind, page_key.object_id"
 NUMBERED = f"SELECT page_key.*, row_number() OVER (ORDER BY {ORDER}) AS n FROM page_key"  # noqa: S608
@@ -228,15 +254,16 @@ def scope_query(view: View) -> Any:
     )
     where = [case_worker_rule(), col(Household.status) != constant(f"'{HouseholdStatus.closed}'")]
     if view is View.mine:
-        assigned = (
-            sa.select(col(HouseholdAssignment.household_id))
-            .where(
-                col(HouseholdAssignment.household_id) == col(Household.id),
-                col(HouseholdAssignment.worker_id) == CASE_WORKER,
-            )
-            .exists()
+        # As ids of one set, not an OR over the rows: PostgreSQL reaches them by the coordinator and
+        # assignment indexes (an OR with a subquery is a scan of every household) and counts them well.
+        coordinated = table_of(Household).alias("coordinated")
+        mine = sa.union(
+            sa.select(coordinated.c.id).where(coordinated.c.coordinator_id == CASE_WORKER),
+            sa.select(col(HouseholdAssignment.household_id)).where(
+                col(HouseholdAssignment.worker_id) == CASE_WORKER
+            ),
         )
-        where.append(sa.or_(col(Household.coordinator_id) == CASE_WORKER, assigned))
+        where.append(col(Household.id).in_(mine))
     else:
         coordinator = sa.bindparam("coordinator_id", type_=sa.Uuid)
         where += [
@@ -269,13 +296,21 @@ PARAM_TYPES: dict[str, Any] = {
     "after_id": sa.Uuid,
     "ids": postgresql.ARRAY(sa.Uuid),
 }
-ITEM_COLUMNS = ("kind", "due_on", "show_from", "household_id", "object_type", "object_id", "detail")
+ITEM_COLUMNS = (
+    "kind", "due_on", "show_from", "listed_until", "household_id", "object_type", "object_id", "detail",
+)  # fmt: skip
 
 
 def fragment(sql: str, *columns: str) -> Any:
     """A piece of the statements' SQL text as a construct with columns, its parameters typed."""
     used = [sa.bindparam(n, type_=t) for n, t in PARAM_TYPES.items() if re.search(rf":{n}\b", sql)]
     return sa.text(sql).bindparams(*used).columns(*(sa.column(c) for c in columns))
+
+
+def tiers_cte() -> Any:
+    """``TIERS`` as the ``tiers`` of a statement, worked out once for the scope (left to itself,
+    PostgreSQL may fold it into the join and work it out again for every household)."""
+    return fragment(TIERS, "household_id", "tier").cte("tiers").prefix_with("MATERIALIZED")
 
 
 def items_sql(view: View) -> str:
@@ -292,8 +327,8 @@ def page_statement(view: View, after: bool) -> RawStatement:
     Returns ``logged``, ``found`` (up to limit + 1), ``items`` (JSON text) and the key of the last
     item (``last_due``, ``last_kind``, ``last_id``)."""
     keyset = " AND (due_on, kind, object_id) > (:after_due, :after_kind, :after_id)" if after else ""
-    page_key = f"""SELECT * FROM items
-         WHERE show_from <= :today
+    page_key = f"""SELECT * FROM items AS item
+         WHERE {LISTED}
            AND (CAST(:kind AS text) IS NULL OR kind = :kind)
            AND (NOT :overdue_only OR due_on < :today){keyset}
          ORDER BY due_on, kind, object_id
@@ -309,7 +344,7 @@ def page_statement(view: View, after: bool) -> RawStatement:
     ctes = (
         fragment(teams_in_view_sql(view), "team_id").cte("teams_in_view"),
         scope_query(view).cte("scope"),
-        fragment(TIERS, "household_id", "tier").cte("tiers"),
+        tiers_cte(),
         fragment(items_sql(view), *ITEM_COLUMNS).cte("items"),
         fragment(page_key, *ITEM_COLUMNS).cte("page_key"),
         fragment(NUMBERED, *ITEM_COLUMNS, "n").cte("page"),

@@ -27,11 +27,17 @@ class WorkObject(BaseModel):
     id: uuid.UUID
 
 
-class WorkItem(BaseModel):
+class ListedWork(BaseModel):
+    """An item as it is, whatever the day: when it is due and from when (until when) it is listed
+    follow from the data and the settings, never from today. The phone holds these (the sync entity
+    ``worklist``) and lists them by its own calendar, offline."""
+
     kind: WorkKind
     due_on: date = Field(description="When it is due (local date).")
     show_from: date = Field(description="From when it is listed (due_on less the horizon, or sooner).")
-    overdue: bool = Field(description="due_on lies before the answer's `today`.")
+    listed_until: date | None = Field(
+        description="The last day it is listed (a consent's end date); null: until it is dealt with."
+    )
     household_id: uuid.UUID | None = Field(description="Null for an inbound referral not linked yet.")
     household_reference: str | None = Field(
         description="Null where the caller may not open the household (a break-glass review)."
@@ -40,6 +46,26 @@ class WorkItem(BaseModel):
     object: WorkObject = Field(description="What the item is about.")
     link: str = Field(description="The API path of that object.")
     detail: dict[str, Any] = Field(description="A few facts of the kind (docs/worklist.md), no notes.")
+
+
+class WorkItem(ListedWork):
+    """An item as an answer judged it on its ``today``: listed when ``show_from <= today`` and, when it
+    has one, ``today <= listed_until``."""
+
+    overdue: bool = Field(description="due_on lies before the answer's `today`.")
+
+
+class HouseholdWorklist(BaseModel):
+    """The synced worklist of one household (sync entity ``worklist``, id = the household's id): every
+    item of the household's "what needs me", listed or not yet. A phone lists an item on a day D when
+    ``show_from <= D`` (and ``D <= listed_until`` where set), overdue when ``due_on < D``: exactly the
+    household's items of ``GET /api/v1/worklist`` on day D, for each worker in ``worker_ids``."""
+
+    household_id: uuid.UUID
+    worker_ids: list[uuid.UUID] = Field(
+        description='Whose "what needs me" lists these items: the coordinator and assigned workers.'
+    )
+    items: list[ListedWork] = Field(description="Due first (then kind, then object id).")
 
 
 class WorklistPage(BaseModel):

@@ -4,6 +4,8 @@
   break-glass-only access, which must not leave copies on a phone).
 * Upserts carry the current state of each changed object, the documents of the sync registry of the
   wiring (``app.bootstrap``), built by PostgreSQL; objects that no longer exist become tombstones.
+  A per-household entity (the worklist, derived from the household's objects) goes again with every
+  change of its household.
 * An access change (handover, assignment, confidentiality) or a household deletion in range:
   households now in the caseload are sent whole (every registered entity's documents);
   households that left it get one ``household`` tombstone, but only for callers who were in the
@@ -36,6 +38,7 @@ from app.domain.unit_of_work.change_feed import ChangeOp
 from app.domain.unit_of_work.registries import SyncRegistry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
+from app.settings import Settings
 
 CHANGES_PER_HOUSEHOLD_PAGE = 10  # change rows read per page = limit x this
 
@@ -64,7 +67,7 @@ def _invalid_cursor() -> ValidationFailed:
 
 
 async def sync(
-    uow: UnitOfWork, principal: Principal, position: SyncPosition | None, *, limit: int
+    uow: UnitOfWork, principal: Principal, position: SyncPosition | None, *, limit: int, settings: Settings
 ) -> SyncBatch:
     worker_id = principal.worker_id
     if worker_id is None or not takes_case_worker_rule(principal):  # only case roles hold cases:read
@@ -82,7 +85,7 @@ async def sync(
         position = SyncPosition(worker_id, digest, Phase.full, int(standing["watermark"]))
     # One entry per household whose data the page carries: each household's log shows the sync.
     entry = uow.log(principal, resource="household", action=AccessAction.sync)
-    page = _Page(uow, uow.wiring.sync, entry, worker_id)
+    page = _Page(uow, uow.wiring.sync, entry, worker_id, uow.wiring.sync.values(settings))
     if position.phase is Phase.full:
         batch = await page.full(position, limit)
     else:
@@ -100,6 +103,7 @@ class _Page:
     registry: SyncRegistry
     entry: AccessEntry
     worker_id: uuid.UUID
+    values: dict[str, Any]  # what the entities' documents need besides the page's own (the settings')
 
     async def full(self, position: SyncPosition, limit: int) -> SyncBatch:
         """The next households of the caseload, by id, whole."""
@@ -150,6 +154,9 @@ class _Page:
             known = self.registry.get(r["entity"]) is not None
             if r["op"] != ChangeOp.access and household in visible and household not in whole and known:
                 wanted[r["entity"]][r["entity_id"]] = household
+                # Derived from the household's objects: sent again with any change of them.
+                for derived in self.registry.per_household():
+                    wanted[derived.name][household] = household
         batch.upserts, found = await self.documents(wanted, whole)
         batch.tombstones += [
             _tombstone(name, i, h)
@@ -165,6 +172,7 @@ class _Page:
         """The upserts of the ``wanted`` objects and of every object of the ``whole`` households, as
         a JSON array, and which (entity, id) were found; the access-log entries with them."""
         values = {
+            **self.values,
             **self.entry.params(),
             **repo.wanted_values(self.registry, {name: list(ids) for name, ids in wanted.items()}),
             "whole": whole,

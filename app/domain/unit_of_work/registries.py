@@ -15,7 +15,10 @@ every object of the entity, ``data`` being the object's REST read model as a JSO
 PostgreSQL (``app.domain.documents.json_object``), without secrets (no BSN: phones never hold one).
 The sync page picks from all entities' documents, by id (what changed) or by household (a household
 that newly enters a caseload, a full sync), in one statement: no per-entity round trip, no Python
-object per row. A test holds each entity's documents to its read model's own path.
+object per row. A test holds each entity's documents to its read model's own path. An entity whose
+documents need values of the settings names them (``values``); one derived from a household's other
+objects (the worklist) is ``per_household``: never recorded itself, sent again with every change of
+its household.
 
 Export sections return everything of the context about the subject's member and household ids,
 JSON-ready (``model_dump(mode="json")``), one statement where they can, secrets masked.
@@ -24,7 +27,7 @@ JSON-ready (``model_dump(mode="json")``), one statement where they can, secrets 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from app.domain.unit_of_work.change_feed import ChangeOp
+from app.settings import Settings
 
 # -- offline sync -----------------------------------------------------------------------------------
 
@@ -48,6 +52,11 @@ class SyncEntity:
     # Deleting a member cascades in the database, where no change is recorded: the member delete
     # asks each entity what it will touch, so phones get the tombstones and updates too.
     member_cascade: MemberCascade | None = None
+    # The bind values its documents need besides the sync page's own, from the settings.
+    values: Callable[[Settings], Mapping[str, Any]] | None = None
+    # One document per household (its id is the household's id) derived from the household's other
+    # objects, never recorded itself: the sync page sends it again with every change of the household.
+    per_household: bool = False
 
 
 def sync_documents(entity_id: Any, household_id: Any, data: Any) -> sa.Select[Any]:
@@ -81,6 +90,17 @@ class SyncRegistry:
 
     def names(self) -> frozenset[str]:
         return frozenset(self._entities)
+
+    def per_household(self) -> list[SyncEntity]:
+        return [e for e in self._entities.values() if e.per_household]
+
+    def values(self, settings: Settings) -> dict[str, Any]:
+        """The bind values of every entity's documents (``SyncEntity.values``)."""
+        values: dict[str, Any] = {}
+        for entity in self._entities.values():
+            if entity.values is not None:
+                values |= entity.values(settings)
+        return values
 
     def in_snapshot_order(self) -> list[SyncEntity]:
         return sorted(self._entities.values(), key=lambda e: e.name != "household")
