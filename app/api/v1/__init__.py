@@ -6,6 +6,7 @@ from app.api.v1 import (
     assessments,
     consents,
     directory,
+    household_offers,
     households_routes,
     initiatives,
     me,
@@ -42,6 +43,7 @@ for context in (
     me,
     self_service,
     worklist,
+    household_offers,
 ):
     api_router.include_router(context.router)
 api_router.include_router(self_service.codes)
