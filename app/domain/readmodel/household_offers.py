@@ -89,7 +89,7 @@ def _open_goal_domains() -> Any:
         .limit(sa.literal_column("1"))
         .scalar_subquery()
     )
-    open_results = [sa.literal_column(f"'{r}'") for r in sorted(OPEN_RESULTS)]
+    open_results: list[Any] = [sa.literal_column(f"'{r}'") for r in sorted(OPEN_RESULTS)]
     still_open = sa.or_(last_result.is_(None), last_result.in_(open_results))
     return _codes(
         sa.select(sa.func.array_agg(sa.distinct(GOAL.c.domain_code)))
