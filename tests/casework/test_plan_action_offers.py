@@ -14,6 +14,7 @@ from tests.casework.api import CaseApi, etag
 from tests.casework.conftest import Cases
 from tests.directory.community import initiative
 from tests.directory.support import Directory, make_directory
+from tests.self_service.support import account, make_home
 
 
 @pytest.fixture
@@ -126,3 +127,37 @@ async def test_an_offer_that_does_not_fit_is_refused_naming_field_and_rule(
         await api.client.get(api.base("a") + "/plan", headers=await cases.headers("generalist_a"))
     ).json()
     assert still["id"] == plan["id"] and len(still["actions"]) == len(plan["actions"])
+
+
+async def test_only_the_households_team_names_offers_in_its_plan(
+    api: CaseApi, cases: Cases, directory: Directory
+) -> None:
+    plan = await api.plan("a")
+    cafe = await initiative(cases.world, 0)
+    url = f"{api.base('a')}/plans/{plan['id']}/actions"
+    body = {"description": "Meedoen", "performer_kind": "household", "initiative_id": str(cafe)}
+    answers = {}
+    for actor in ("generalist_b", "partner_a", "analyst", "resident", "admin", "anonymous"):
+        response = await api.client.post(url, json=body, headers=await cases.world.headers(actor))
+        answers[actor] = response.status_code
+    assert answers == {
+        "generalist_b": 404,  # another team: the household looks missing
+        "partner_a": 403,
+        "analyst": 403,
+        "resident": 403,
+        "admin": 403,
+        "anonymous": 401,
+    }
+    # A household member, on their own household's plan.
+    home = await make_home(cases.world, api.client)
+    member = await account(cases.world, home, "Anna")
+    own = await api.client.post(
+        f"/api/v1/households/{home.id}/plans/{home.plan['id']}/actions",
+        json={**body, "service_id": None, "initiative_id": None},
+        headers=await member.headers(),
+    )
+    assert own.status_code == 403
+    still = (
+        await api.client.get(api.base("a") + "/plan", headers=await cases.headers("generalist_a"))
+    ).json()
+    assert len(still["actions"]) == len(plan["actions"])
