@@ -230,7 +230,7 @@ async def test_stats_of_many_neighbourhoods_cost_the_same_as_of_one(
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
     # the whole catalogue: a context per kind of area dimension, and a rollup read or two per measure
-    assert counts[0] <= 31, counts
+    assert counts[0] <= 34, counts  # 31 before the three collective-answer measures
 
 
 @pytest.mark.parametrize(
