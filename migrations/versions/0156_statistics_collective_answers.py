@@ -1,6 +1,7 @@
 """statistics: where collective answers are missing, and plan actions carried by initiatives
 
-``stats_stock_rollup`` gains three sources (issue 13 item 5, issue 15 item 8):
+``stats_stock_rollup`` gets the team of each row (the household's), so stock measures can also be
+published per neighbourhood team, and three sources (issue 13 item 5, issue 15 item 8):
 
 * ``themes_with_offer`` / ``themes_without_offer``: a household's theme, as ``themes``, split by
   whether its buurt has a matching offer: an active service of the sociale kaart carrying the theme
@@ -66,14 +67,42 @@ MATCHED = """(
     )
 )"""
 
-SPANS = f"""
+
+# As migration 0104 made it (0061's, plan versions in force until superseded or closed), with the team
+# of every row (households' ``team_id``) carried through each step, and the three new sources.
+STOCK = f"""
+CREATE MATERIALIZED VIEW stats_stock_rollup AS
+WITH today AS (SELECT (now() AT TIME ZONE {TZ})::date AS day),
+spans AS (
+    SELECT 'active'::text AS source, h.buurt_id, h.team_id, 'total'::text AS cat,
+           (h.registered_at AT TIME ZONE {TZ})::date AS open_from,
+           (h.closed_at AT TIME ZONE {TZ})::date AS open_until,
+           NULL::date AS force_until, 1::bigint AS n, NULL::bigint AS g
+    FROM households h
     UNION ALL
-    SELECT CASE WHEN {MATCHED} THEN 'themes_with_offer' ELSE 'themes_without_offer' END, h.buurt_id,
+    SELECT 'themes', h.buurt_id, h.team_id, t.theme_code, (GREATEST(h.registered_at, t.added_at) AT TIME ZONE {TZ})::date,
+           (h.closed_at AT TIME ZONE {TZ})::date, NULL, 1, NULL
+    FROM households h JOIN household_themes t ON t.household_id = h.id
+    UNION ALL
+    SELECT 'plan_actions', h.buurt_id, h.team_id, COALESCE(c.cat, 'total'),
+           (GREATEST(h.registered_at, pl.created_at) AT TIME ZONE {TZ})::date,
+           (h.closed_at AT TIME ZONE {TZ})::date, (COALESCE(pl.superseded_at, pl.closed_at) AT TIME ZONE {TZ})::date, c.n, 1
+    FROM (
+        SELECT a.plan_id,
+               CASE WHEN a.performer_kind IN ('household', 'network_member', 'volunteer') THEN 'informal' ELSE 'professional' END AS cat,
+               count(*) AS n
+        FROM plan_actions a
+        GROUP BY a.plan_id, ROLLUP(2)
+    ) c
+    JOIN plans pl ON pl.id = c.plan_id
+    JOIN households h ON h.id = pl.household_id
+    UNION ALL
+    SELECT CASE WHEN {MATCHED} THEN 'themes_with_offer' ELSE 'themes_without_offer' END, h.buurt_id, h.team_id,
            t.theme_code, (GREATEST(h.registered_at, t.added_at) AT TIME ZONE {TZ})::date,
            (h.closed_at AT TIME ZONE {TZ})::date, NULL, 1, NULL
     FROM households h JOIN household_themes t ON t.household_id = h.id JOIN areas b ON b.id = h.buurt_id
     UNION ALL
-    SELECT 'collective_actions', h.buurt_id, 'total',
+    SELECT 'collective_actions', h.buurt_id, h.team_id, 'total',
            (GREATEST(h.registered_at, pl.created_at) AT TIME ZONE {TZ})::date,
            (h.closed_at AT TIME ZONE {TZ})::date,
            (COALESCE(pl.superseded_at, pl.closed_at) AT TIME ZONE {TZ})::date, c.n, 1
@@ -81,22 +110,74 @@ SPANS = f"""
         SELECT a.plan_id, count(*) AS n FROM plan_actions a WHERE a.initiative_id IS NOT NULL GROUP BY a.plan_id
     ) c
     JOIN plans pl ON pl.id = c.plan_id
-    JOIN households h ON h.id = pl.household_id"""
-END_OF_SPANS = "\n),\nmonths AS ("
+    JOIN households h ON h.id = pl.household_id
+),
+months AS (
+    SELECT source, buurt_id, team_id, cat, date_trunc('month', open_from::timestamp) AS open_from,
+           date_trunc('month', open_until::timestamp) AS open_until,
+           date_trunc('month', force_until::timestamp) AS force_until, sum(n) AS n, sum(g) AS g
+    FROM spans GROUP BY 1, 2, 3, 4, 5, 6, 7
+),
+bounds AS (
+    SELECT s.source, s.buurt_id, s.team_id, s.cat, g.granularity, g.step, s.n, s.g,
+           date_trunc(g.granularity, s.open_from) AS first_p,
+           LEAST(date_trunc(g.granularity, s.open_until), date_trunc(g.granularity, s.force_until) - g.step)
+               AS last_p
+    FROM months s
+    CROSS JOIN (VALUES ('month', interval '1 month'), ('quarter', interval '3 months'),
+                       ('year', interval '1 year')) AS g(granularity, step)
+),
+changes AS (
+    SELECT source, buurt_id, team_id, cat, granularity, step, first_p AS at, n AS dn, g AS dg
+    FROM bounds WHERE last_p IS NULL OR first_p <= last_p
+    UNION ALL
+    SELECT source, buurt_id, team_id, cat, granularity, step, last_p + step, -n, -g
+    FROM bounds WHERE first_p <= last_p
+),
+netted AS (
+    SELECT source, buurt_id, team_id, cat, granularity, step, at, sum(dn) AS dn, sum(dg) AS dg
+    FROM changes GROUP BY source, buurt_id, team_id, cat, granularity, step, at
+),
+running AS (
+    SELECT source, buurt_id, team_id, cat, granularity, step, at,
+           lead(at) OVER w AS next_at, sum(dn) OVER w AS n, sum(dg) OVER w AS g
+    FROM netted
+    WINDOW w AS (PARTITION BY source, buurt_id, team_id, cat, granularity ORDER BY at)
+)
+SELECT r.source, r.buurt_id, r.team_id, r.granularity, p::date AS start_on, r.cat, r.n::bigint AS n, r.g::bigint AS groups
+FROM running r
+CROSS JOIN today
+CROSS JOIN LATERAL generate_series(
+    r.at, LEAST(r.next_at - r.step, date_trunc(r.granularity, today.day::timestamp)), r.step) AS p
+WHERE r.n > 0
+UNION ALL
+SELECT 'specialist', h.buurt_id, h.team_id, g.granularity, date_trunc(g.granularity, r.created_at AT TIME ZONE {TZ})::date,
+       'total', count(DISTINCT h.id), NULL
+FROM referrals r
+JOIN households h ON h.id = r.household_id
+JOIN partner_organisations o ON o.id = r.organisation_id
+CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g(granularity)
+WHERE r.direction = 'outbound' AND o.kind IN ('youth_care', 'mental_health')
+  AND r.status NOT IN ('declined', 'cancelled')
+  AND h.registered_at <= r.created_at AND (h.closed_at IS NULL OR h.closed_at >= r.created_at)
+GROUP BY h.buurt_id, h.team_id, g.granularity, 5
+"""
 STOCK_INDEX = (
+    "CREATE UNIQUE INDEX uq_stats_stock_rollup "
+    "ON stats_stock_rollup (source, granularity, start_on, buurt_id, team_id, cat)"
+)
+STOCK_INDEX_0104 = (
     "CREATE UNIQUE INDEX uq_stats_stock_rollup ON stats_stock_rollup (source, granularity, start_on, buurt_id, cat)"
 )
 
 
 def upgrade() -> None:
-    before = _stock_0104()
-    assert before.count(END_OF_SPANS) == 1
     op.execute("DROP MATERIALIZED VIEW stats_stock_rollup")
-    op.execute(before.replace(END_OF_SPANS, SPANS + END_OF_SPANS))
+    op.execute(STOCK)
     op.execute(STOCK_INDEX)
 
 
 def downgrade() -> None:
     op.execute("DROP MATERIALIZED VIEW stats_stock_rollup")
     op.execute(_stock_0104())
-    op.execute(STOCK_INDEX)
+    op.execute(STOCK_INDEX_0104)

@@ -99,6 +99,14 @@ async def test_households_per_theme_with_and_without_an_offer(
     without_wijken = await figures(client, place, "households_by_theme_without_offer", level="wijk", **Q1)
     assert without_wijken[(w1, "2025-Q1", "debts")] == (None, BELOW)  # 0
     assert without_wijken[(w2, "2025-Q1", "debts")] == (None, COMPLEMENTARY)  # else = gemeente - w1
+    # Per team (team a: buurten 0-1, team b: 2-3); the gemeente is also the sum of its teams.
+    team_a, team_b = str(place.teams["a"].id), str(place.teams["b"].id)
+    teams = await figures(client, place, "households_by_theme_without_offer", level="team", **Q1)
+    assert teams[(team_a, "2025-Q1", "debts")] == (None, BELOW)  # 0
+    assert teams[(team_b, "2025-Q1", "debts")] == (None, COMPLEMENTARY)  # else = gemeente - team a
+    with_teams = await figures(client, place, "households_by_theme_with_offer", level="team", **Q1)
+    assert with_teams[(team_a, "2025-Q1", "debts")] == (15, None)  # 15
+    assert with_teams[(team_b, "2025-Q1", "debts")] == (10, None)  # 11
 
 
 async def test_plan_actions_carried_by_collective_initiatives(
@@ -128,4 +136,9 @@ async def test_plan_actions_carried_by_collective_initiatives(
         (b1, "2025-Q1", "total"): (None, BELOW),  # 12 actions, but of 3 households
         (b2, "2025-Q1", "total"): (None, COMPLEMENTARY),  # b3's partner in wijk 2
         (b3, "2025-Q1", "total"): (None, BELOW),  # none
+    }
+    teams = await figures(client, place, "plan_actions_collective", level="team", **Q1)
+    assert teams == {
+        (str(place.teams["a"].id), "2025-Q1", "total"): (25, None),  # 24 actions of 15 households
+        (str(place.teams["b"].id), "2025-Q1", "total"): (20, None),  # 20 of 10
     }

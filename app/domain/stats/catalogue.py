@@ -371,31 +371,36 @@ _MEASURES += [
     Measure(
         "households_by_theme_with_offer",
         "Households per theme with a matching offer in their buurt",
-        f"Of households_by_theme: the households with {_OFFER}.",
+        f"Of households_by_theme: the households with {_OFFER}. Also per team.",
         "households",
         Kind.stock,
         THEME,
         source="themes_with_offer",
+        teams=True,
     ),
     Measure(
         "households_by_theme_without_offer",
         "Households per theme without a matching offer in their buurt",
-        f"Of households_by_theme: the households without {_OFFER}. Where a collective answer is missing.",
+        f"Of households_by_theme: the households without {_OFFER}. Where a collective answer is missing. "
+        "Also per team.",
         "households",
         Kind.stock,
         THEME,
         source="themes_without_offer",
+        teams=True,
     ),
     Measure(
         "plan_actions_collective",
         "Plan actions carried by collective initiatives",
         "The actions of the plans in force at the period's end (as plan_actions) that the household, a "
         "network member or a volunteer carries by joining a resident initiative (the action names it). "
-        "A figure is published only when both the actions and the households behind it reach the threshold.",
+        "A figure is published only when both the actions and the households behind it reach the threshold. "
+        "Also per team.",
         "actions",
         Kind.stock,
         source="collective_actions",
         groups=True,
+        teams=True,
     ),
 ]
 
