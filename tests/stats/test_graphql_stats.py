@@ -230,7 +230,8 @@ async def test_stats_of_many_neighbourhoods_cost_the_same_as_of_one(
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
     # the whole catalogue: a context per kind of area dimension, and a rollup read or two per measure
-    assert counts[0] <= 31, counts
+    # 31, plus the three collective-answer measures and the context they read (teams and themes)
+    assert counts[0] <= 35, counts
 
 
 @pytest.mark.parametrize(

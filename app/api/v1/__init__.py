@@ -6,6 +6,7 @@ from app.api.v1 import (
     assessments,
     consents,
     directory,
+    household_offers,
     households_routes,
     initiatives,
     me,
@@ -44,5 +45,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     me.router,
     self_service.router,
     worklist.router,
+    household_offers.router,
     self_service.codes,
 )

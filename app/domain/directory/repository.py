@@ -222,10 +222,16 @@ async def touch_services_at(session: AsyncSession, location_id: uuid.UUID, momen
 # -- reading services ------------------------------------------------------------------------------
 
 
-def _level(buurt_id: uuid.UUID, wijk_id: uuid.UUID | None) -> sa.ColumnElement[Any]:
-    """The nearest way the service serves the buurt (``AreaLevel``), NULL when it does not."""
+def _level(level: AreaLevel) -> Any:
+    """A level as a constant of the statement (no bound value: the read model's statements are raw)."""
+    return sa.literal_column(str(int(level)))
+
+
+def serving_level(buurt_id: Any, wijk_id: Any) -> sa.ColumnElement[Any]:
+    """The nearest way the service serves the buurt (``AreaLevel``), NULL when it does not; the buurt
+    and its wijk are ids or SQL expressions (a household's, in a statement of the read model)."""
     at_location = sa.exists(
-        sa.select(1)
+        sa.select(sa.literal_column("1"))
         .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
         .where(SAL.c.service_id == SVC.c.id, LOC.c.buurt_id == buurt_id)
     )
@@ -233,16 +239,16 @@ def _level(buurt_id: uuid.UUID, wijk_id: uuid.UUID | None) -> sa.ColumnElement[A
         sa.select(
             sa.func.min(
                 sa.case(
-                    (SAREA.c.area_id == buurt_id, int(AreaLevel.buurt)),
-                    (SAREA.c.area_id == wijk_id, int(AreaLevel.wijk)),
-                    (SAREA.c.area_id.is_(None), int(AreaLevel.municipality)),
+                    (SAREA.c.area_id == buurt_id, _level(AreaLevel.buurt)),
+                    (SAREA.c.area_id == wijk_id, _level(AreaLevel.wijk)),
+                    (SAREA.c.area_id.is_(None), _level(AreaLevel.municipality)),
                 )
             )
         )
         .where(SAREA.c.service_id == SVC.c.id)
         .scalar_subquery()
     )
-    return sa.func.least(sa.case((at_location, int(AreaLevel.location))), by_area)
+    return sa.func.least(sa.case((at_location, _level(AreaLevel.location))), by_area)
 
 
 async def buurt(session: AsyncSession, code: str) -> tuple[uuid.UUID, uuid.UUID | None, uuid.UUID] | None:
@@ -277,7 +283,7 @@ async def search(
     level: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
     if place is not None:
         buurt_id, wijk_id, municipality_id = place
-        level = _level(buurt_id, wijk_id)
+        level = serving_level(buurt_id, wijk_id)
         where += [level.is_not(None), ORG.c.municipality_id == municipality_id]
     if not flt.include_defunct:
         where.append(SVC.c.status != ServiceStatus.defunct)

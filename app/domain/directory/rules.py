@@ -55,3 +55,53 @@ def months_before(day: date, months: int) -> date:
 def is_stale(assured_date: date | None, today: date, months: int) -> bool:
     """Never verified, or verified ``months`` or more ago."""
     return assured_date is None or assured_date <= months_before(today, months)
+
+
+# What a link to an offer must meet (``offers.py``): each fact that failed, as (field, message, rule),
+# in the order they are answered (the first failing fact of a link only).
+SERVICE_RULES = (
+    ("service", "No service with this id that you can see.", "service_unknown"),
+    ("service_active", "This service is not active.", "service_not_active"),
+    ("service_partner", "Not a service of the receiving organisation.", "service_not_of_organisation"),
+)
+INITIATIVE_RULES = (
+    ("initiative", "No resident initiative with this id.", "initiative_unknown"),
+    ("initiative_buurt", "Not an initiative of the household's buurt.", "initiative_not_in_buurt"),
+    ("initiative_running", "This initiative is not running.", "initiative_not_running"),
+)
+
+
+def offer_problems(failed: set[str]) -> list[tuple[str, str, str]]:
+    """(field, message, rule) for the first failed fact of the service link and of the initiative
+    link (``failed``: the names of ``SERVICE_RULES`` / ``INITIATIVE_RULES`` facts that did not hold)."""
+    problems = []
+    for field, rules in (("service_id", SERVICE_RULES), ("initiative_id", INITIATIVE_RULES)):
+        for fact, message, rule in rules:
+            if fact in failed:
+                problems.append((field, message, rule))
+                break
+    return problems
+
+
+def service_failures(
+    state: tuple[bool, uuid.UUID | None] | None, *, partner: uuid.UUID | None = None
+) -> set[str]:
+    """The facts a named service fails, from ``offers.service_states`` (None: not visible or missing);
+    ``partner``: the receiving organisation it must belong to (a referral)."""
+    if state is None:
+        return {"service"}
+    active, offered_by = state
+    failed = set() if active else {"service_active"}
+    if partner is not None and offered_by != partner:
+        failed.add("service_partner")
+    return failed
+
+
+def initiative_failures(state: tuple[uuid.UUID, bool] | None, buurt_id: uuid.UUID) -> set[str]:
+    """The facts a named initiative fails, from ``offers.initiative_states``."""
+    if state is None:
+        return {"initiative"}
+    in_buurt, running = state[0] == buurt_id, state[1]
+    return ({"initiative_buurt"} if not in_buurt else set()) | (
+        {"initiative_running"} if not running else set()
+    )

@@ -20,6 +20,8 @@ from app.domain.assessments.casefile import null_errors, reject
 from app.domain.assessments.service import domain_errors
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
+from app.domain.directory import offers
+from app.domain.directory.rules import sees_internal
 from app.domain.errors import FieldError, NotFound
 from app.domain.households.access import get_visible
 from app.domain.households.case_outcome import Outcome
@@ -51,9 +53,10 @@ GOAL_COLUMNS = (
     "updated_at",
 )
 ACTION_COLUMNS = (
-    "id", "plan_id", "goal_id", "description", "performer_kind", "network_person_id", "worker_id", "due_date",
-    "done", "done_at", "version", "created_at", "updated_at",
+    "id", "plan_id", "goal_id", "description", "performer_kind", "network_person_id", "worker_id",
+    "service_id", "initiative_id", "due_date", "done", "done_at", "version", "created_at", "updated_at",
 )  # fmt: skip
+OFFER_FACTS = (*offers.SERVICE_FACTS, *offers.INITIATIVE_FACTS)
 ADD_GOAL = CaseInsert(
     PlanGoal,
     GOAL_COLUMNS,
@@ -227,13 +230,18 @@ async def read_action(
     return action_read(action)
 
 
-def _link_params(links: ActionLinks | None, goal_id: uuid.UUID | None) -> dict[str, Any]:
+def _link_params(
+    links: ActionLinks | None, goal_id: uuid.UUID | None, principal: Principal
+) -> dict[str, Any]:
     """What the statement checks of the links: those the request supplies."""
     supplied = (lambda field: links.supplied(field)) if links else (lambda field: None)
     return {
         "linked_person": supplied("network_person_id"),
         "linked_worker": supplied("worker_id"),
         "linked_goal": goal_id,
+        "linked_service": supplied("service_id"),
+        "linked_initiative": supplied("initiative_id"),
+        "service_internal": sees_internal(principal),
     }
 
 
@@ -243,7 +251,8 @@ def _link_errors(outcome: Outcome, links: ActionLinks | None, problems: list[Fie
     errors = list(problems)
     if links is not None:
         known = {check: not outcome.failed(check) for check in ("person", "worker")}
-        errors += unknown_links(links, **known)
+        failures = frozenset(fact for fact in OFFER_FACTS if outcome.failed(fact))
+        errors += unknown_links(links, **known, offer_failures=failures)
     if outcome.failed("goal"):
         errors.append(FieldError(("body", "goal_id"), "Not a goal of this plan version.", "goal_not_in_plan"))
     return errors
@@ -265,6 +274,8 @@ async def add_action(
         "performer_kind": str(data.performer_kind),
         "network_person_id": data.network_person_id,
         "worker_id": data.worker_id,
+        "service_id": data.service_id,
+        "initiative_id": data.initiative_id,
         "due_date": data.due_date,
         "done": data.done,
         "done_at": now if data.done else None,
@@ -273,11 +284,16 @@ async def add_action(
         "updated_at": now,
     }
     links = ActionLinks(
-        ("body",), data.performer_kind, network_person_id=data.network_person_id, worker_id=data.worker_id
+        ("body",),
+        data.performer_kind,
+        network_person_id=data.network_person_id,
+        worker_id=data.worker_id,
+        service_id=data.service_id,
+        initiative_id=data.initiative_id,
     )
     problems = link_problems([links])
     entry = _entry(uow, principal, household_id, ACTION, AccessAction.create, action_id)
-    params = {"progress_only": False, **_link_params(links, data.goal_id)}
+    params = {"progress_only": False, **_link_params(links, data.goal_id, principal)}
     outcome = await ADD_ACTION.run(
         uow,
         principal,
@@ -332,6 +348,8 @@ async def update_action(
             PerformerKind(columns.get("performer_kind", current.performer_kind)),
             network_person_id=columns.get("network_person_id", current.network_person_id),
             worker_id=columns.get("worker_id", current.worker_id),
+            service_id=columns.get("service_id", current.service_id),
+            initiative_id=columns.get("initiative_id", current.initiative_id),
             given=frozenset(data.model_fields_set),
         )
         problems = link_problems([links])
@@ -339,7 +357,7 @@ async def update_action(
     entry = _entry(uow, principal, household_id, ACTION, AccessAction.update, action_id)
     params = {
         "progress_only": _progress_only(sent, AGREED_ACTION_FIELDS),
-        **_link_params(links, data.goal_id),
+        **_link_params(links, data.goal_id, principal),
     }
     # Written only on the version read (the row the links were worked out from) and the one edited.
     outcome = await _action_change(frozenset(columns) | {"updated_at"}).run(

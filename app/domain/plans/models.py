@@ -4,6 +4,8 @@ without a successor is ``closed`` (with a reason). Evaluations record, per goal,
 
 ``plan_actions.referral_id`` links a partner action to the referral that carries it out (the team
 keeps the lead); the referrals context sets it, and its migration 0051 added the foreign key.
+``service_id`` / ``initiative_id`` name what takes an action up: a service of the sociale kaart or a
+running resident initiative (migration 0155).
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ class PlanAction(SQLModel, table=True):
         ),
         sa.CheckConstraint("worker_id IS NULL OR performer_kind = 'worker'", name="worker_kind"),
         sa.CheckConstraint("referral_id IS NULL OR performer_kind = 'partner'", name="referral_kind"),
+        # An action is taken up by a service of the sociale kaart or by a resident initiative, not both.
+        sa.CheckConstraint("service_id IS NULL OR initiative_id IS NULL", name="one_offer"),
         sa.CheckConstraint("done = (done_at IS NOT NULL)", name="done_has_time"),
     )
 
@@ -143,6 +147,14 @@ class PlanAction(SQLModel, table=True):
     )
     worker_id: uuid.UUID | None = Field(default=None, foreign_key="workers.id")
     referral_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="referrals.id")
+    # What takes the action up: a service of the directory, or a running resident initiative of the
+    # household's buurt (the collective answer). An entry that goes away leaves the action standing.
+    service_id: uuid.UUID | None = Field(
+        default=None, foreign_key="directory_services.id", ondelete="SET NULL", index=True
+    )
+    initiative_id: uuid.UUID | None = Field(
+        default=None, foreign_key="initiatives.id", ondelete="SET NULL", index=True
+    )
     due_date: date | None = None
     done: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     done_at: datetime | None = tz_datetime()

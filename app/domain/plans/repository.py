@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from app.db import RawStatement
 from app.domain.assessments.models import Assessment, AssessmentScore
 from app.domain.assessments.repository import active_domain
+from app.domain.directory import offers
 from app.domain.documents import json_list, json_object
 from app.domain.households.case_sql import HOUSEHOLD, PARENT
 from app.domain.households.models import Household, Member
@@ -196,7 +197,8 @@ GOAL_FIELDS = (
 )
 ACTION_FIELDS = (
     "id", "plan_id", "goal_id", "description", "performer_kind", "network_person_id", "worker_id",
-    "referral_id", "due_date", "done", "done_at", "version", "created_at", "updated_at",
+    "referral_id", "service_id", "initiative_id", "due_date", "done", "done_at", "version", "created_at",
+    "updated_at",
 )  # fmt: skip
 PLAN_FIELDS = (
     "id", "household_id", "revision", "status", "supersedes_id", "summary", "evaluation_date",
@@ -313,6 +315,10 @@ GOAL_DOMAIN = sa.bindparam("goal_domain", type_=sa.String)
 LINKED_PERSON = sa.bindparam("linked_person", type_=sa.Uuid)
 LINKED_WORKER = sa.bindparam("linked_worker", type_=sa.Uuid)
 LINKED_GOAL = sa.bindparam("linked_goal", type_=sa.Uuid)
+LINKED_SERVICE = sa.bindparam("linked_service", type_=sa.Uuid)
+LINKED_INITIATIVE = sa.bindparam("linked_initiative", type_=sa.Uuid)
+# The caller may name a non-public service (``directory.rules.sees_internal``).
+SERVICE_INTERNAL = sa.bindparam("service_internal", type_=sa.Boolean)
 
 
 def next_position_sql(model: type[PlanGoal] | type[PlanAction]) -> Any:
@@ -327,8 +333,10 @@ def goal_checks() -> dict[str, Any]:
 
 def action_checks() -> dict[str, Any]:
     """The links an action names: a person of this household's network map (``network_people_of``),
-    a worker of its team (``workers_of_team``), a goal of the same plan version."""
+    a worker of its team (``workers_of_team``), a goal of the same plan version, and the offer that
+    takes it up (``directory.offers``: a service the caller may name, an initiative of the buurt)."""
     team = sa.select(col(Household.team_id)).where(col(Household.id) == HOUSEHOLD).scalar_subquery()
+    buurt = sa.select(col(Household.buurt_id)).where(col(Household.id) == HOUSEHOLD).scalar_subquery()
     person = sa.select(col(NetworkPerson.id)).where(
         col(NetworkPerson.id) == LINKED_PERSON, col(NetworkPerson.household_id) == HOUSEHOLD
     )
@@ -340,6 +348,8 @@ def action_checks() -> dict[str, Any]:
         "person": sa.or_(LINKED_PERSON.is_(None), person.exists()),
         "worker": sa.or_(LINKED_WORKER.is_(None), worker.exists()),
         "goal": sa.or_(LINKED_GOAL.is_(None), goal.exists()),
+        **offers.service_facts(LINKED_SERVICE, SERVICE_INTERNAL),
+        **offers.initiative_facts(LINKED_INITIATIVE, buurt),
     }
 
 

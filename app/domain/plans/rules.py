@@ -20,6 +20,9 @@
   network map; a worker may name a worker of the household's team; nothing else carries a link.
   The referral of a partner action is set by the referrals context (never typed in) and carries over
   to a new version through ``continues_action_id``.
+* An action may name what takes it up (``directory.offers``): a service of the sociale kaart (any
+  performer) or a running resident initiative of the household's buurt (the household, a network
+  member or a volunteer joins it: the collective answer to an individual question), not both.
 """
 
 from __future__ import annotations
@@ -66,11 +69,32 @@ def ensure_change_allowed(
         )
 
 
+# Who can take part in a resident initiative: the household, a person of its network, a volunteer.
+JOINS_INITIATIVES = frozenset(
+    {PerformerKind.household, PerformerKind.network_member, PerformerKind.volunteer}
+)
+
+
 def performer_link_problems(
-    kind: PerformerKind, *, network_person_id: uuid.UUID | None, worker_id: uuid.UUID | None
+    kind: PerformerKind,
+    *,
+    network_person_id: uuid.UUID | None,
+    worker_id: uuid.UUID | None,
+    service_id: uuid.UUID | None = None,
+    initiative_id: uuid.UUID | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(field, message, rule) for links that do not fit the performer kind."""
+    """(field, message, rule) for links that do not fit the performer kind, or each other."""
     problems: list[tuple[str, str, str]] = []
+    if initiative_id is not None and service_id is not None:
+        problems.append(("initiative_id", "Name a service or an initiative, not both.", "one_offer"))
+    elif initiative_id is not None and kind not in JOINS_INITIATIVES:
+        problems.append(
+            (
+                "initiative_id",
+                "An initiative is joined by the household, a network member or a volunteer.",
+                "performer_link_mismatch",
+            )
+        )
     if kind == PerformerKind.network_member and network_person_id is None:
         problems.append(
             ("network_person_id", "A network member action names a person of the network map.", "missing")

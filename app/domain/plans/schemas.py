@@ -50,6 +50,14 @@ class ActionFields(_Input):
     )
     network_person_id: uuid.UUID | None = Field(default=None, description="A person of the network map.")
     worker_id: uuid.UUID | None = Field(default=None, description="A worker of the household's team.")
+    service_id: uuid.UUID | None = Field(
+        default=None, description="An active service of the sociale kaart that takes the action up."
+    )
+    initiative_id: uuid.UUID | None = Field(
+        default=None,
+        description="A running resident initiative of the household's buurt the household (or a network "
+        "member, a volunteer) joins; not together with service_id.",
+    )
     due_date: IsoDate | None = None
     done: Flag = False
 
@@ -188,6 +196,8 @@ class ActionUpdate(_Input):
     performer_kind: PerformerKind | None = None
     network_person_id: uuid.UUID | None = None
     worker_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None
+    initiative_id: uuid.UUID | None = None
     due_date: IsoDate | None = None
     done: Flag | None = None
 
@@ -212,6 +222,8 @@ class ActionRead(BaseModel):
     network_person_id: uuid.UUID | None
     worker_id: uuid.UUID | None
     referral_id: uuid.UUID | None = Field(description="Set by the referrals context for partner actions.")
+    service_id: uuid.UUID | None = Field(description="The service of the sociale kaart that takes it up.")
+    initiative_id: uuid.UUID | None = Field(description="The resident initiative the household joins.")
     due_date: date | None
     done: bool
     done_at: datetime | None

@@ -19,6 +19,7 @@ from app.domain.assessments.casefile import touch
 from app.domain.assessments.service import check_domains
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
+from app.domain.directory.rules import sees_internal
 from app.domain.errors import FieldError, NotFound, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.case_outcome import Outcome
@@ -146,11 +147,13 @@ def _links(loc: tuple[str | int, ...], action: VersionAction) -> ActionLinks:
         network_person_id=action.network_person_id,
         worker_id=action.worker_id,
         continues_action_id=action.continues_action_id,
+        service_id=action.service_id,
+        initiative_id=action.initiative_id,
     )
 
 
 async def _validate_version(
-    uow: UnitOfWork, household: Household, data: PlanVersionCreate, current: Plan | None
+    uow: UnitOfWork, household: Household, data: PlanVersionCreate, current: Plan | None, *, internal: bool
 ) -> dict[uuid.UUID, uuid.UUID | None]:
     errors = await check_domains(uow, [g.domain for g in data.goals], ("body", "goals"))
     links = [
@@ -159,7 +162,7 @@ async def _validate_version(
         for ai, action in enumerate(goal.actions)
     ] + [_links(("body", "actions", ai), action) for ai, action in enumerate(data.actions)]
     action_errors, continued = await check_actions(
-        uow, household, links, superseded_plan_id=current.id if current else None
+        uow, household, links, superseded_plan_id=current.id if current else None, internal=internal
     )
     if errors + action_errors:
         raise ValidationFailed(errors + action_errors)
@@ -183,6 +186,8 @@ def action_row(
         "performer_kind": str(action.performer_kind),
         "network_person_id": action.network_person_id,
         "worker_id": action.worker_id,
+        "service_id": action.service_id,
+        "initiative_id": action.initiative_id,
         "referral_id": referral if action.performer_kind == "partner" else None,
         "due_date": action.due_date,
         "done": action.done,
@@ -220,6 +225,8 @@ def _carried_rows(
                     "performer_kind": action.performer_kind,
                     "network_person_id": action.network_person_id,
                     "worker_id": action.worker_id,
+                    "service_id": action.service_id,
+                    "initiative_id": action.initiative_id,
                     "referral_id": action.referral_id,
                     "due_date": action.due_date,
                     "done": False,
@@ -289,7 +296,7 @@ async def new_version(
     ensure_open(household.status)
     current = await repo.active(uow.session, household_id, for_update=True)
     ensure_supersedes_active(current.id if current else None, data.supersedes_id)
-    continued = await _validate_version(uow, household, data, current)
+    continued = await _validate_version(uow, household, data, current, internal=sees_internal(principal))
     carried = await _carried(uow, data, current)
     now = utcnow()
     if current is not None:

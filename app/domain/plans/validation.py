@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.domain.directory import offers
+from app.domain.directory.rules import initiative_failures, offer_problems, service_failures
 from app.domain.errors import FieldError
 from app.domain.households.models import Household
 from app.domain.plans import repository as repo
@@ -28,7 +30,11 @@ class ActionLinks:
     network_person_id: uuid.UUID | None = None
     worker_id: uuid.UUID | None = None
     continues_action_id: uuid.UUID | None = None
-    given: frozenset[str] = frozenset({"network_person_id", "worker_id", "continues_action_id"})
+    service_id: uuid.UUID | None = None
+    initiative_id: uuid.UUID | None = None
+    given: frozenset[str] = frozenset(
+        {"network_person_id", "worker_id", "continues_action_id", "service_id", "initiative_id"}
+    )
 
     def supplied(self, field: str) -> uuid.UUID | None:
         value: uuid.UUID | None = getattr(self, field)
@@ -45,17 +51,30 @@ def link_problems(actions: Sequence[ActionLinks]) -> list[FieldError]:
         FieldError((*a.loc, field), message, rule)
         for a in actions
         for field, message, rule in performer_link_problems(
-            a.kind, network_person_id=a.network_person_id, worker_id=a.worker_id
+            a.kind,
+            network_person_id=a.network_person_id,
+            worker_id=a.worker_id,
+            service_id=a.service_id,
+            initiative_id=a.initiative_id,
         )
     ]
 
 
 def unknown_links(
-    a: ActionLinks, *, person: bool = True, worker: bool = True, continued: bool = True
+    a: ActionLinks,
+    *,
+    person: bool = True,
+    worker: bool = True,
+    continued: bool = True,
+    offer_failures: frozenset[str] = frozenset(),
 ) -> list[FieldError]:
     """The supplied links the database does not know (``person``, ``worker``, ``continued``: whether
-    each is known)."""
-    errors = []
+    each is known; ``offer_failures``: the facts of ``directory.offers`` a named offer fails)."""
+    errors = [
+        FieldError((*a.loc, field), message, rule)
+        for field, message, rule in offer_problems(set(offer_failures))
+        if a.supplied(field)
+    ]
     if a.supplied("network_person_id") and not person:
         errors.append(
             FieldError(
@@ -85,8 +104,10 @@ async def check_actions(
     actions: Sequence[ActionLinks],
     *,
     superseded_plan_id: uuid.UUID | None = None,
+    internal: bool = True,
 ) -> tuple[list[FieldError], dict[uuid.UUID, uuid.UUID | None]]:
-    """Problems with the actions' links, and the referral link of each continued action."""
+    """Problems with the actions' links, and the referral link of each continued action (``internal``:
+    the caller may name non-public services)."""
     errors = link_problems(actions)
     session = uow.session
     people = await repo.network_people_of(session, household.id, _ids(actions, "network_person_id"))
@@ -96,11 +117,18 @@ async def check_actions(
         if superseded_plan_id
         else {}
     )
+    services = await offers.service_states(session, _ids(actions, "service_id"), internal=internal)
+    initiatives = await offers.initiative_states(session, _ids(actions, "initiative_id"))
     for a in actions:
+        service, initiative = a.supplied("service_id"), a.supplied("initiative_id")
+        failures = (service_failures(services.get(service)) if service else set()) | (
+            initiative_failures(initiatives.get(initiative), household.buurt_id) if initiative else set()
+        )
         errors += unknown_links(
             a,
             person=a.supplied("network_person_id") in people,
             worker=a.supplied("worker_id") in workers,
             continued=a.supplied("continues_action_id") in continued,
+            offer_failures=frozenset(failures),
         )
     return errors, continued

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.areas import repository as areas
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
+from app.domain.directory import offers
+from app.domain.directory.rules import offer_problems, sees_internal, service_failures
 from app.domain.errors import DomainError, FieldError, Forbidden, ValidationFailed
 from app.domain.households.access import get_visible
 from app.domain.households.models import Household, Member
@@ -419,6 +421,7 @@ async def refer_outbound(
         errors.append(
             FieldError(("body", "organisation_id"), "No such active organisation.", "organisation_unknown")
         )
+    errors += await _service_errors(session, principal, data)
     if errors:
         raise ValidationFailed(errors)
     assert member is not None
@@ -449,6 +452,7 @@ async def refer_outbound(
         "legal_basis": str(data.legal_basis),
         "legal_basis_note": data.legal_basis_note,
         "consent_id": consent.id if consent else None,
+        "service_id": data.service_id,
         "requested_by_worker_id": principal.worker_id,
         "idempotency_scope": principal.subject if idempotency_key else None,
         "idempotency_key": idempotency_key,
@@ -461,6 +465,17 @@ async def refer_outbound(
             plan_id = await repo.link_plan_action(session, action, referral.id)
             uow.record_change(ChangeRecord(household.id, "plan", plan_id))
     return await present_one(session, principal, referral), replayed
+
+
+async def _service_errors(
+    session: AsyncSession, principal: Principal, data: OutboundReferralCreate
+) -> list[FieldError]:
+    """The service asked for: one the caller may see, active, of the receiving organisation."""
+    if data.service_id is None:
+        return []
+    states = await offers.service_states(session, [data.service_id], internal=sees_internal(principal))
+    failed = service_failures(states.get(data.service_id), partner=data.organisation_id)
+    return [FieldError(("body", field), message, rule) for field, message, rule in offer_problems(failed)]
 
 
 async def _plan_action(

@@ -96,6 +96,10 @@ class Referral(SQLModel, table=True):
     legal_basis: str = Field(max_length=16)
     legal_basis_note: str | None = Field(default=None, max_length=200)
     consent_id: uuid.UUID | None = Field(default=None, foreign_key="consents.id", index=True)
+    # Outbound: the service of the receiving organisation that was asked for (sociale kaart).
+    service_id: uuid.UUID | None = Field(
+        default=None, foreign_key="directory_services.id", ondelete="SET NULL", index=True
+    )
     # Lifecycle.
     status_reason: str | None = Field(default=None, max_length=500)
     outcome: str | None = Field(default=None, max_length=2000)

@@ -79,6 +79,11 @@ class OutboundReferralCreate(BaseModel):
         "covers (default: all it covers); otherwise default none.",
     )
     phone: Phone | None = Field(default=None, description="Only with the contact category shared.")
+    service_id: uuid.UUID | None = Field(
+        default=None,
+        description="The active service of the receiving organisation (sociale kaart) that is asked for; "
+        "the partner sees it on the referral.",
+    )
     plan_action_id: uuid.UUID | None = Field(
         default=None,
         description="The partner action of the household's active plan this referral carries out; "
@@ -156,6 +161,9 @@ class PartnerReferralRead(BaseModel):
     buurt_code: str | None
     shared_categories: list[DataCategory]
     reason_domain: str
+    service_id: uuid.UUID | None = Field(
+        description="Outbound: which service of the receiving organisation was asked for (null: none named)."
+    )
     urgency: Urgency
     description: str | None
     legal_basis: LegalBasis

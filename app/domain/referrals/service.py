@@ -271,7 +271,8 @@ async def emit(
 def event_body(
     event_type: EventType, referral: dict[str, Any], occurred_at: datetime, **extra: str
 ) -> dict[str, Any]:
-    """The thin webhook payload of an event about ``referral`` (its id, direction and status)."""
+    """The thin webhook payload of an event about ``referral`` (its id, direction and status, and the
+    id of the partner's service asked for when it names one)."""
     data = {
         "referral_id": str(referral["id"]),
         "direction": referral["direction"],
@@ -279,6 +280,8 @@ def event_body(
         "occurred_at": iso_timestamp(occurred_at),
         **extra,
     }
+    if referral.get("service_id") is not None:
+        data["service_id"] = str(referral["service_id"])
     return outbox.payload(event_type, occurred_at, data)
 
 

@@ -41,6 +41,7 @@ _SOMEONE: dict[str, str] = {
 WHAT: dict[str, str] = {
     "household": "your household's file",
     "household_overview": "the overview of your household's file",
+    "household_offers": "which services and initiatives of your neighbourhood fit your household",
     "member": "personal details",
     "plan": "your household's plan",
     "plan_goal": "a goal of your household's plan",

@@ -360,4 +360,48 @@ _MEASURES += [
     ),
 ]
 
+# From the individual question to the collective answer (the sociale kaart, resident initiatives).
+_OFFER = (
+    "a matching offer in their buurt: an active service of the sociale kaart carrying the theme that serves "
+    "the buurt (offered at a place in it, or for the buurt, its wijk or the whole municipality), or a "
+    "running resident initiative of the buurt carrying it; as the directory and the initiatives stand "
+    "when the figures were made (the directory keeps no history)"
+)
+_MEASURES += [
+    Measure(
+        "households_by_theme_with_offer",
+        "Households per theme with a matching offer in their buurt",
+        f"Of households_by_theme: the households with {_OFFER}. Also per team.",
+        "households",
+        Kind.stock,
+        THEME,
+        source="themes_with_offer",
+        teams=True,
+    ),
+    Measure(
+        "households_by_theme_without_offer",
+        "Households per theme without a matching offer in their buurt",
+        f"Of households_by_theme: the households without {_OFFER}. Where a collective answer is missing. "
+        "Also per team.",
+        "households",
+        Kind.stock,
+        THEME,
+        source="themes_without_offer",
+        teams=True,
+    ),
+    Measure(
+        "plan_actions_collective",
+        "Plan actions carried by collective initiatives",
+        "The actions of the plans in force at the period's end (as plan_actions) that the household, a "
+        "network member or a volunteer carries by joining a resident initiative (the action names it). "
+        "A figure is published only when both the actions and the households behind it reach the threshold. "
+        "Also per team.",
+        "actions",
+        Kind.stock,
+        source="collective_actions",
+        groups=True,
+        teams=True,
+    ),
+]
+
 CATALOGUE: dict[str, Measure] = {m.id: m for m in _MEASURES}

@@ -33,7 +33,8 @@ from app.domain.stats.tables import leaves, roll_up, scatter, sum_matrix
 
 class AreaTree:
     """The municipality's areas (and resident networks, and teams) as the area dimension of every
-    table. Teams only group medians and quartiles, which need no sums: they are nodes, not parts."""
+    table. For medians and quartiles teams are groups (no sums); for counts per team the gemeente is
+    the sum of its teams as well as of its wijken (every household has one team), like networks."""
 
     def __init__(
         self,
@@ -58,6 +59,12 @@ class AreaTree:
             self.areas.nodes + network_codes,
             self.areas.sums,
             ((self.gemeente, network_codes),) if network_codes else (),
+        )
+        team_codes = tuple(n.code for n in self.teams)
+        self.with_teams = Dimension(
+            self.areas.nodes + team_codes,
+            self.areas.sums,
+            ((self.gemeente, team_codes),) if team_codes else (),
         )
 
     def with_networks_elsewhere(self) -> AreaTree:
@@ -260,7 +267,8 @@ async def _stocks(
     session: AsyncSession, measure: Measure, scope: Scope, wanted: Sequence[Period]
 ) -> Mapping[Key, Published]:
     """One table per period: stock figures of different periods do not add up. The rollup holds the
-    category totals (households or actions counted once), so only the areas are summed here."""
+    category totals (households or actions counted once), so only the areas are summed here; with
+    ``teams`` every row also adds to its team's leaf (placed after the area leaves)."""
     area_codes, area_ids = _area_leaves(scope.tree)
     categories = _category_dimension(measure, scope.categories)
     found = await repo.stock_leaves(
@@ -270,23 +278,39 @@ async def _stocks(
         categories=list(categories.nodes),
         granularity=wanted[0].granularity,
         starts=[p.start for p in wanted],
+        teams=[t.id for t in scope.tree.teams if t.id is not None] if measure.teams else None,
     )
-    area_matrix = sum_matrix(scope.tree.areas, area_codes)
+    areas = scope.tree.with_teams if measure.teams else scope.tree.areas
+    area_leaves = leaves(areas)
+    area_matrix = sum_matrix(areas, area_leaves)
     flat = np.identity(len(categories.nodes), np.int64)
-    shape = (len(area_codes), 1, len(categories.nodes))
+    shape = (len(area_leaves), 1, len(categories.nodes))
     published: dict[Key, Published] = {}
     for position, period in enumerate(wanted):
-        rows = found.period == position
-        index = [found.area[rows], np.zeros(int(rows.sum()), np.int64), found.category[rows]]
-        counts = roll_up(scatter(shape, index, found.n[rows]), area_matrix, np.ones((1, 1), np.int64), flat)
+        index, n, groups_n = _stock_rows(found, found.period == position, len(area_codes))
+        counts = roll_up(scatter(shape, index, n), area_matrix, np.ones((1, 1), np.int64), flat)
         groups = None
-        if measure.groups and found.groups is not None:
-            groups = roll_up(
-                scatter(shape, index, found.groups[rows]), area_matrix, np.ones((1, 1), np.int64), flat
-            )
+        if measure.groups and groups_n is not None:
+            groups = roll_up(scatter(shape, index, groups_n), area_matrix, np.ones((1, 1), np.int64), flat)
         periods = Dimension.flat([period.key])
-        published.update(protect_array(scope.tree.areas, periods, categories, counts, scope.policy, groups))
+        published.update(protect_array(areas, periods, categories, counts, scope.policy, groups))
     return published
+
+
+def _stock_rows(
+    found: repo.Leaves, rows: np.ndarray, area_leaves: int
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
+    """The (area, period, category) index, counts and groups of one period's rows; with teams each row
+    twice: at its buurt leaf and at its team's (a team outside the municipality's: at none)."""
+    area, category, n = found.area[rows], found.category[rows], found.n[rows]
+    groups = found.groups[rows] if found.groups is not None else None
+    if found.team is not None:
+        team = found.team[rows]
+        of_team = team >= 0
+        area = np.concatenate([area, team[of_team] + area_leaves])
+        category, n = np.concatenate([category, category[of_team]]), np.concatenate([n, n[of_team]])
+        groups = np.concatenate([groups, groups[of_team]]) if groups is not None else None
+    return [area, np.zeros(len(area), np.int64), category], n, groups
 
 
 async def _ratio(

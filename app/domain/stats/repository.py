@@ -42,13 +42,16 @@ LEFT JOIN unnest(CAST(:networks AS uuid[])) WITH ORDINALITY AS nw(id, i) ON nw.i
 WHERE r.source = :source AND r.month >= :lo AND r.month < :hi
 """
 
+# Per row also the team (a position in :teams; 0 for a team outside the list, or when none are asked).
 _STOCK_LEAVES = """
 SELECT array_agg(a.i::int) AS area, array_agg(p.i::int) AS period, array_agg(c.i::int) AS category,
-       array_agg(r.n::int) AS n, array_agg(COALESCE(r.groups, 0)::int) AS groups
+       array_agg(r.n::int) AS n, array_agg(COALESCE(r.groups, 0)::int) AS groups,
+       array_agg(COALESCE(tm.i::int, 0)) AS team
 FROM stats_stock_rollup r
 JOIN unnest(CAST(:buurten AS uuid[])) WITH ORDINALITY AS a(id, i) ON a.id = r.buurt_id
 JOIN unnest(CAST(:starts AS date[])) WITH ORDINALITY AS p(start_on, i) ON p.start_on = r.start_on
 JOIN unnest(CAST(:categories AS text[])) WITH ORDINALITY AS c(code, i) ON c.code = r.cat
+LEFT JOIN unnest(CAST(:teams AS uuid[])) WITH ORDINALITY AS tm(id, i) ON tm.id = r.team_id
 WHERE r.source = :source AND r.granularity = :granularity AND r.start_on = ANY(CAST(:starts AS date[]))
 """
 
@@ -213,6 +216,7 @@ class Leaves:
     value: np.ndarray | None = None
     groups: np.ndarray | None = None
     network: np.ndarray | None = None
+    team: np.ndarray | None = None  # stocks: 0-based positions in the teams asked for, -1 for none
 
 
 def _positions(values: list[int] | None) -> np.ndarray:
@@ -265,14 +269,17 @@ async def stock_leaves(
     categories: list[str],
     granularity: Granularity,
     starts: list[date],
+    teams: list[uuid.UUID] | None = None,
 ) -> Leaves:
-    """What was open per buurt, given period and category (the rollup holds totals where needed)."""
+    """What was open per buurt (and team, with ``teams``), given period and category (the rollup holds
+    totals where needed)."""
     params = {
         "source": source,
         "buurten": buurten,
         "categories": categories,
         "granularity": str(granularity),
         "starts": starts,
+        "teams": teams or [],
     }
     row = (await session.execute(text(_STOCK_LEAVES), params)).one()
     return Leaves(
@@ -281,6 +288,7 @@ async def stock_leaves(
         category=_positions(row.category),
         n=np.asarray(row.n or [], np.int64),
         groups=np.asarray(row.groups or [], np.int64),
+        team=_positions(row.team) if teams is not None else None,
     )
 
 
