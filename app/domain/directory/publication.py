@@ -93,7 +93,9 @@ async def public_filter(
     )
 
 
-async def _parts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, hsds.ServiceParts]:
+async def service_parts(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, hsds.ServiceParts]:
     rows = await repo.services_by_ids(session, ids)
     locations = await repo.locations_of(session, ids)
     areas = await repo.areas_of(session, ids)
@@ -128,11 +130,11 @@ async def services(
             rows = await repo.services_by_ids(session, ids)
             contents = [hsds.minimal_service(rows[i]) for i in ids]
         elif full:
-            parts = await _parts(session, ids)
+            parts = await service_parts(session, ids)
             by_code = (await vocabulary(session)).by_code
             contents = [hsds.full_service(parts[i], by_code) for i in ids]
         else:
-            parts = await _parts(session, ids)
+            parts = await service_parts(session, ids)
             contents = [hsds.service_list_item(parts[i]) for i in ids]
     return hsds.page(total, paging.page, paging.per_page, contents)
 
@@ -140,7 +142,7 @@ async def services(
 async def service(uow: UnitOfWork, service_id: uuid.UUID) -> Json:
     """``GET /services/{id}``: a fully nested public service."""
     async with uow.reading() as session:
-        parts = (await _parts(session, [service_id])).get(service_id)
+        parts = (await service_parts(session, [service_id])).get(service_id)
         if parts is None or not parts.row["public"]:
             raise NotFound("service")
         return hsds.full_service(parts, (await vocabulary(session)).by_code)
@@ -171,7 +173,7 @@ async def organization(uow: UnitOfWork, org_id: uuid.UUID, *, full_service: bool
             raise NotFound("organization")
         offered = (await pub.public_services_of(session, [org_id])).get(org_id, [])
         if full_service:
-            parts = await _parts(session, offered)
+            parts = await service_parts(session, offered)
             by_code = (await vocabulary(session)).by_code
             services_json = [hsds.full_service(parts[i], by_code) for i in offered]
         else:
@@ -235,7 +237,7 @@ async def services_at_locations(
         total, links = await pub.public_services_at_locations(
             session, flt, offset=paging.offset, limit=paging.per_page
         )
-        parts = await _parts(session, list(dict.fromkeys(s for _, s in links)))
+        parts = await service_parts(session, list(dict.fromkeys(s for _, s in links)))
         by_code = (await vocabulary(session)).by_code if full else {}
     contents = [
         _service_at_location(parts[service_id], sal_id, by_code, full=full) for sal_id, service_id in links
@@ -259,6 +261,6 @@ async def service_at_location(uow: UnitOfWork, sal_id: uuid.UUID) -> Json:
         service_id = await pub.public_service_at_location(session, sal_id)
         if service_id is None:
             raise NotFound("service_at_location")
-        parts = (await _parts(session, [service_id]))[service_id]
+        parts = (await service_parts(session, [service_id]))[service_id]
         by_code = (await vocabulary(session)).by_code
     return _service_at_location(parts, sal_id, by_code, full=True)
