@@ -39,7 +39,7 @@ class Floor:
         async with self.pool.acquire() as connection:
             for sql, args in calls:
                 answers.append([dict(row) for row in await connection.fetch(sql, *args)])
-        return Response(orjson.dumps(answers), media_type="application/json")
+        return Response(orjson.dumps(answers, default=str), media_type="application/json")
 
 
 floor = Floor()

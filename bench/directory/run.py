@@ -62,8 +62,15 @@ def _load_demo() -> None:
     )  # fmt: skip
 
 
-async def _prepare(dsn: str) -> tuple[list[str], dict[str, int]]:
-    """Generate the directory (once); the search paths: word, theme and buurt in turn."""
+async def _prepare(url: str, dsn: str) -> tuple[list[str], dict[str, int]]:
+    """Migrate, generate the directory (once); the search paths: word, theme and buurt in turn."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.migrations import upgrade
+
+    engine = create_async_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
     conn = await asyncpg.connect(dsn)
     try:
         if await generate(conn, log):
@@ -131,7 +138,7 @@ def main() -> None:
     url, pg = start_embedded_postgres(DATA_DIR)
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
     try:
-        paths, sizes = asyncio.run(_prepare(dsn))
+        paths, sizes = asyncio.run(_prepare(url, dsn))
         env = app_env(DATA_DIR, url)
         script, hits = asyncio.run(_capture(env, paths))
         statements = {len(calls) for calls in script.values()}
