@@ -28,6 +28,7 @@ from rich.text import Text
 
 from app.bootstrap import wiring
 from app.cli_areas import areas_app
+from app.cli_directory import directory_app
 from app.cli_jobs import purge, relay, stats_app
 from app.cli_support import (
     choice,
@@ -476,6 +477,7 @@ app.command()(relay)
 app.command()(purge)
 app.add_typer(stats_app, name="stats")
 app.add_typer(areas_app, name="areas")
+app.add_typer(directory_app, name="directory")
 
 
 def main() -> None:

@@ -11,16 +11,20 @@ and the shape of its sort key::
 
 Query parameters: ``limit`` (1-100, default 50) and ``cursor`` (from the previous page's
 ``next_cursor``). Cursors are signed and name their list (``app.web.cursors``).
+
+The one exception is the HSDS API (``/hsds``), whose published document pages by number: its lists
+take ``NumberedPages`` (``page`` from 1, ``per_page`` 1-100, ``format``), declared here once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from app.domain.inputs import NumberedPage
 from app.web.cursors import DEFAULT_LIMIT, MAX_LIMIT, Cursors, PageRequest
 
 T = TypeVar("T")
@@ -61,3 +65,22 @@ def keyset(kind: str, *shape: type) -> Any:
         return PageRequest(kind, cursors.decode(kind, cursor, shape), limit, cursors)
 
     return Depends(page_request)
+
+
+async def numbered_page(
+    page: Annotated[
+        int, Query(ge=1, le=100_000, description="Page number of paginated result (from 1).")
+    ] = 1,
+    per_page: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Number of results requested in a single page.")
+    ] = DEFAULT_LIMIT,
+    format: Annotated[
+        Literal["json"],
+        Query(description="Return results in the specified format: `json` (ndjson is not offered)."),
+    ] = "json",
+) -> NumberedPage:
+    """HSDS's paging parameters (its API reference names them ``page``, ``per_page``, ``format``)."""
+    return NumberedPage(page, per_page)
+
+
+NumberedPages = Annotated[NumberedPage, Depends(numbered_page)]

@@ -18,11 +18,15 @@ Query parameters arrive as text and are typed the same way where they are dates 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BeforeValidator, StrictBool
 from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
 
 # Pydantic reads a number, or text that is one, as seconds since 1970; every other text goes on to
 # pydantic, which judges it as ISO 8601 (and names what is wrong with it).
@@ -52,3 +56,20 @@ Whole = Annotated[int, WholeNumber]
 IsoDate = Annotated[date, _iso_text("date")]
 IsoDatetime = Annotated[datetime, _iso_text("datetime")]
 AwareIsoDatetime = Annotated[AwareDatetime, _iso_text("datetime")]
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    """A page asked for by number (``page`` from 1, ``per_page`` items), as the HSDS API pages; the
+    keyset cursors of ``app.web.cursors`` page everything of Wijkwerk's own."""
+
+    page: int = 1
+    per_page: int = 50
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def slice(self, items: Sequence[T]) -> Sequence[T]:
+        """This page of a list already in memory."""
+        return items[self.offset : self.offset + self.per_page]

@@ -5,17 +5,18 @@ for workers, administrators and the organisation itself (decided in SQL by the s
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import strawberry
+import strawberry.experimental.pydantic
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
 
 from app.domain.directory import service
 from app.domain.directory.repository import SearchFilter
-from app.domain.directory.schemas import ServiceHit
+from app.domain.directory.schemas import AreaRef, ScheduleRead, ServiceHit, ServiceRead
 from app.domain.errors import ValidationFailed
 from app.graphql.arguments import page_size
 from app.graphql.permissions import null_unless
@@ -40,11 +41,13 @@ class SeesInternalEntries(BasePermission):
         )
 
 
-@strawberry.type(description="An area a service serves: a buurt, a wijk or the whole municipality.")
+@strawberry.experimental.pydantic.type(
+    model=AreaRef,
+    all_fields=True,
+    description="An area a service serves: a buurt, a wijk or the whole municipality.",
+)
 class DirectoryArea:
-    code: str
-    name: str
-    level: str
+    pass
 
 
 @strawberry.type(description="Opening hours on one weekday (ISO: 1 = Monday), local time.")
@@ -53,79 +56,67 @@ class OpeningHours:
     opens_at: time
     closes_at: time
 
+    @classmethod
+    def of(cls, hours: ScheduleRead) -> OpeningHours:
+        return cls(
+            weekday=hours.weekday,
+            opens_at=time.fromisoformat(hours.opens_at),
+            closes_at=time.fromisoformat(hours.closes_at),
+        )
 
-@strawberry.type(description="A service of the sociale kaart (an HSDS 3.0 service).")
+
+# The fields a dashboard reads of a service are REST's ``ServiceRead``'s (one definition: strawberry
+# derives each type from the model); the organisation comes as its name, the opening hours as times,
+# internal notes behind a permission, and the area level from the search hit.
+@strawberry.experimental.pydantic.type(
+    model=ServiceRead, description="A service of the sociale kaart (an HSDS 3.0 service)."
+)
 class DirectoryService:
     id: strawberry.ID
-    name: str
-    description: str
-    status: str
+    name: strawberry.auto
+    description: strawberry.auto
+    status: strawberry.auto
+    eligibility_description: strawberry.auto
+    application_process: strawberry.auto
+    fees_description: strawberry.auto
+    free_of_charge: strawberry.auto
+    languages: strawberry.auto
+    minimum_age: strawberry.auto
+    maximum_age: strawberry.auto
+    themes: strawberry.auto
+    life_domains: strawberry.auto
+    email: strawberry.auto
+    phone: strawberry.auto
+    url: strawberry.auto
+    public: strawberry.auto
+    areas: strawberry.auto
+    stale: strawberry.auto
+    last_modified: strawberry.auto
     organization_name: str
-    eligibility_description: str
-    application_process: str
-    fees_description: str
-    free_of_charge: bool
-    languages: list[str]
-    minimum_age: int | None
-    maximum_age: int | None
-    themes: list[str]
-    life_domains: list[str]
-    email: str | None
-    phone: str | None
-    url: str | None
-    public: bool
-    areas: list[DirectoryArea]
     opening_hours: list[OpeningHours]
     area_level: str | None = strawberry.field(
         description="With a neighbourhood filter: location, buurt, wijk or municipality."
     )
-    stale: bool
-    last_modified: datetime
-    notes: strawberry.Private[str | None]
-
-    @strawberry.field(
+    internal_notes: strawberry.auto = strawberry.field(
         description="For workers and administrators only (null for everyone else).",
         extensions=null_unless(SeesInternalEntries()),
     )
-    def internal_notes(self) -> str | None:
-        return self.notes
 
-    @classmethod
-    def of(cls, hit: ServiceHit) -> DirectoryService:
-        s = hit.service
-        return cls(
-            id=strawberry.ID(str(s.id)),
-            name=s.name,
-            description=s.description,
-            status=s.status,
-            organization_name=s.organization.name,
-            eligibility_description=s.eligibility_description,
-            application_process=s.application_process,
-            fees_description=s.fees_description,
-            free_of_charge=s.free_of_charge,
-            languages=s.languages,
-            minimum_age=s.minimum_age,
-            maximum_age=s.maximum_age,
-            themes=s.themes,
-            life_domains=s.life_domains,
-            email=s.email,
-            phone=s.phone,
-            url=s.url,
-            public=s.public,
-            areas=[DirectoryArea(code=a.code, name=a.name, level=a.level) for a in s.areas],
-            opening_hours=[
-                OpeningHours(
-                    weekday=h.weekday,
-                    opens_at=time.fromisoformat(h.opens_at),
-                    closes_at=time.fromisoformat(h.closes_at),
-                )
-                for h in s.schedules
-            ],
-            area_level=hit.area_level,
-            stale=s.stale,
-            last_modified=s.last_modified,
-            notes=s.internal_notes,
-        )
+
+def service_node(hit: ServiceHit) -> DirectoryService:
+    """A search hit as the GraphQL type (strawberry converts the model's fields, nested ones too)."""
+    s = hit.service
+    node = DirectoryService.from_pydantic(
+        s,
+        extra={
+            "id": strawberry.ID(str(s.id)),
+            "organization_name": s.organization.name,
+            "area_level": hit.area_level,
+            "opening_hours": [],  # strawberry would read list items given here as nested extras
+        },
+    )
+    node.opening_hours = [OpeningHours.of(h) for h in s.schedules]
+    return node
 
 
 @strawberry.type(description="A page of services, nearest area and best match first.")
@@ -176,7 +167,7 @@ async def directory_services(
     page, more = found[:first], len(found) > first
     end = ctx.cursors.encode(DIRECTORY_SERVICES, page[-1][1]) if more and page else None
     return DirectoryServiceConnection(
-        nodes=[DirectoryService.of(hit) for hit, _ in page],
+        nodes=[service_node(hit) for hit, _ in page],
         page_info=PageInfo(has_next_page=end is not None, end_cursor=end),
     )
 

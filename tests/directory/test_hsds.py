@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.directory.hsds_schema import errors
+from app.domain.directory.hsds_schema import errors
 from tests.directory.support import Directory, make_directory
 from tests.factories import World
 

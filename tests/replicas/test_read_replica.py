@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from app.db import Database, Replica
 from app.embedded import EmbeddedReplica
+from tests.directory.support import make_directory
 from tests.factories import World
 from tests.households.support import create_household
 from tests.replicas.support import DATABASE, caught_up, fallbacks, on_replica, received, statements_on
@@ -88,6 +89,37 @@ async def test_statistics_are_read_on_the_replica(
     assert {row["area_code"] for row in figures.json()["rows"]} == {w.code for w in world.wijken}
     assert [s for s in primary if "stats_" in s] == []  # the token check is the primary's
     assert any("stats_" in s for s in read), read
+    assert _writes(read) == []
+
+
+DIRECTORY_SERVICES = "query($f: DirectoryFilterInput) { directoryServices(filter: $f) { nodes { name } } }"
+
+
+async def test_directory_reads_are_read_on_the_replica(
+    replicated_app: FastAPI, replica: EmbeddedReplica, http: httpx.AsyncClient
+) -> None:
+    """The sociale kaart's search, one service, the HSDS API and GraphQL's directoryServices read on
+    the replica; only the token check touches the primary."""
+    world = await World.create(replicated_app)
+    directory = await make_directory(world, http)  # written on the primary, by the administrator
+    await caught_up(replicated_app, replica, DATABASE)
+    headers = await world.headers("generalist_a")
+    with counting_statements(_db(replicated_app)) as primary, statements_on(_replica(replicated_app)) as read:
+        search = await http.get("/api/v1/directory/services", params={"q": "schulden"}, headers=headers)
+        one = await http.get(f"/api/v1/directory/services/{directory.id('debt_a')}")
+        hsds = await http.get("/hsds/services", params={"full": "true"})
+        hsds_one = await http.get(f"/hsds/services/{directory.id('debt_a')}")
+        graphql = await http.post(
+            "/graphql", json={"query": DIRECTORY_SERVICES, "variables": {"f": {"text": "schulden"}}}
+        )
+    for response in (search, one, hsds, hsds_one, graphql):
+        assert response.status_code == 200, response.text
+    assert [hit["service"]["name"] for hit in search.json()["items"]] == ["Dienst debt_a"]
+    assert one.json()["internal_notes"] is None  # anonymous: the public fields only
+    assert {s["name"] for s in hsds.json()["contents"]} == {"Dienst debt_a", "Dienst housing_b"}
+    assert [n["name"] for n in graphql.json()["data"]["directoryServices"]["nodes"]] == ["Dienst debt_a"]
+    assert [s for s in primary if "directory_" in s] == []
+    assert sum("FROM directory_services" in s for s in read) >= 5, read
     assert _writes(read) == []
 
 

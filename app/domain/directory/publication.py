@@ -4,6 +4,9 @@ Only public services are published, to everyone alike (the HSDS API has no notio
 internal notes, no non-public service, no service of an organisation that is only reachable through
 non-public entries. Organisations and locations are public in Wijkwerk anyway. Lists are numbered
 pages (``page`` from 1, ``per_page``) with HSDS's page fields; query parameters combine with AND.
+
+Everything here reads through ``uow.reading()``: on a streaming replica when one is usable, else on
+the primary. The directory is published, not case data; a few seconds' lag is fine for it.
 """
 
 from __future__ import annotations
@@ -19,19 +22,21 @@ from app.domain.directory import hsds
 from app.domain.directory import hsds_repository as pub
 from app.domain.directory import repository as repo
 from app.domain.errors import NotFound
+from app.domain.inputs import NumberedPage
 from app.domain.unit_of_work.work import UnitOfWork
 
 Json = hsds.Json
 
 
 @dataclass(frozen=True)
-class Paging:
-    page: int = 1
-    per_page: int = 50
+class ServiceQuery:
+    """The service filters of HSDS's ``/services`` and ``/service_at_locations``, as sent."""
 
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.per_page
+    search: str | None = None
+    taxonomy_term_id: str | None = None
+    taxonomy_id: str | None = None
+    organization_id: uuid.UUID | None = None
+    modified_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -63,39 +68,34 @@ def about() -> Json:
 
 
 async def public_filter(
-    uow: UnitOfWork,
-    *,
-    search: str | None,
-    taxonomy_term_id: str | None,
-    taxonomy_id: str | None,
-    organization_id: uuid.UUID | None,
-    modified_after: datetime | None = None,
-    postcode: str | None = None,
+    session: AsyncSession, query: ServiceQuery, postcode: str | None = None
 ) -> pub.PublicFilter | None:
     """The filter the parameters name; None when a term or taxonomy is unknown (nothing matches)."""
     term = None
-    if taxonomy_term_id is not None:
-        found = (await vocabulary(uow.session)).term(taxonomy_term_id)
+    if query.taxonomy_term_id is not None:
+        found = (await vocabulary(session)).term(query.taxonomy_term_id)
         if found is None:
             return None
         term = (found.taxonomy.key, found.code)
     taxonomy = None
-    if taxonomy_id is not None:
-        found_taxonomy = _taxonomy(taxonomy_id)
+    if query.taxonomy_id is not None:
+        found_taxonomy = _taxonomy(query.taxonomy_id)
         if found_taxonomy is None:
             return None
         taxonomy = found_taxonomy.key
     return pub.PublicFilter(
-        search=search,
+        search=query.search,
         term=term,
         taxonomy=taxonomy,
-        organization_id=organization_id,
-        modified_after=modified_after,
+        organization_id=query.organization_id,
+        modified_after=query.modified_after,
         postcode=postcode,
     )
 
 
-async def _parts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, hsds.ServiceParts]:
+async def service_parts(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, hsds.ServiceParts]:
     rows = await repo.services_by_ids(session, ids)
     locations = await repo.locations_of(session, ids)
     areas = await repo.areas_of(session, ids)
@@ -118,60 +118,66 @@ async def _parts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.U
 
 
 async def services(
-    uow: UnitOfWork, flt: pub.PublicFilter | None, paging: Paging, *, full: bool, minimal: bool
+    uow: UnitOfWork, query: ServiceQuery, paging: NumberedPage, *, full: bool, minimal: bool
 ) -> Json:
     """``GET /services``: service_list items, or full services, or just ids and dates of change."""
-    if flt is None:
-        return hsds.page(0, paging.page, paging.per_page, [])
-    total, ids = await pub.public_services(uow.session, flt, offset=paging.offset, limit=paging.per_page)
-    if minimal:
-        rows = await repo.services_by_ids(uow.session, ids)
-        return hsds.page(total, paging.page, paging.per_page, [hsds.minimal_service(rows[i]) for i in ids])
-    parts = await _parts(uow.session, ids)
-    if full:
-        by_code = (await vocabulary(uow.session)).by_code
-        contents = [hsds.full_service(parts[i], by_code) for i in ids]
-    else:
-        contents = [hsds.service_list_item(parts[i]) for i in ids]
+    async with uow.reading() as session:
+        flt = await public_filter(session, query)
+        if flt is None:
+            return hsds.page(0, paging.page, paging.per_page, [])
+        total, ids = await pub.public_services(session, flt, offset=paging.offset, limit=paging.per_page)
+        if minimal:
+            rows = await repo.services_by_ids(session, ids)
+            contents = [hsds.minimal_service(rows[i]) for i in ids]
+        elif full:
+            parts = await service_parts(session, ids)
+            by_code = (await vocabulary(session)).by_code
+            contents = [hsds.full_service(parts[i], by_code) for i in ids]
+        else:
+            parts = await service_parts(session, ids)
+            contents = [hsds.service_list_item(parts[i]) for i in ids]
     return hsds.page(total, paging.page, paging.per_page, contents)
 
 
 async def service(uow: UnitOfWork, service_id: uuid.UUID) -> Json:
     """``GET /services/{id}``: a fully nested public service."""
-    parts = (await _parts(uow.session, [service_id])).get(service_id)
-    if parts is None or not parts.row["public"]:
-        raise NotFound("service")
-    return hsds.full_service(parts, (await vocabulary(uow.session)).by_code)
+    async with uow.reading() as session:
+        parts = (await service_parts(session, [service_id])).get(service_id)
+        if parts is None or not parts.row["public"]:
+            raise NotFound("service")
+        return hsds.full_service(parts, (await vocabulary(session)).by_code)
 
 
-async def organizations(uow: UnitOfWork, search: str | None, paging: Paging, *, full: bool) -> Json:
+async def organizations(uow: UnitOfWork, search: str | None, paging: NumberedPage, *, full: bool) -> Json:
     """``GET /organizations``: organisation scalars; with ``full``, the ids of their public services."""
-    total, ids = await pub.organizations_numbered(
-        uow.session, search, offset=paging.offset, limit=paging.per_page
-    )
-    rows = await pub.organizations_with_municipality(uow.session, ids)
-    contents = [hsds.organization(rows[i]) for i in ids]
-    if full:
-        offered = await pub.public_services_of(uow.session, ids)
-        contents = [
-            c | {"services": [{"id": str(s)} for s in offered.get(i, [])]}
-            for c, i in zip(contents, ids, strict=True)
-        ]
+    async with uow.reading() as session:
+        total, ids = await pub.organizations_numbered(
+            session, search, offset=paging.offset, limit=paging.per_page
+        )
+        rows = await pub.organizations_with_municipality(session, ids)
+        contents = [hsds.organization(rows[i]) for i in ids]
+        if full:
+            offered = await pub.public_services_of(session, ids)
+            contents = [
+                c | {"services": [{"id": str(s)} for s in offered.get(i, [])]}
+                for c, i in zip(contents, ids, strict=True)
+            ]
     return hsds.page(total, paging.page, paging.per_page, contents)
 
 
 async def organization(uow: UnitOfWork, org_id: uuid.UUID, *, full_service: bool) -> Json:
     """``GET /organizations/{id}``: the organisation with its public services (ids, or full ones)."""
-    rows = await pub.organizations_with_municipality(uow.session, [org_id])
-    if org_id not in rows:
-        raise NotFound("organization")
-    offered = (await pub.public_services_of(uow.session, [org_id])).get(org_id, [])
-    if full_service:
-        parts = await _parts(uow.session, offered)
-        by_code = (await vocabulary(uow.session)).by_code
-        services_json = [hsds.full_service(parts[i], by_code) for i in offered]
-    else:
-        services_json = [{"id": str(i)} for i in offered]
+    async with uow.reading() as session:
+        rows = await pub.organizations_with_municipality(session, [org_id])
+        if org_id not in rows:
+            raise NotFound("organization")
+        offered = (await pub.public_services_of(session, [org_id])).get(org_id, [])
+        if full_service:
+            parts = await service_parts(session, offered)
+            by_code = (await vocabulary(session)).by_code
+            services_json = [hsds.full_service(parts[i], by_code) for i in offered]
+        else:
+            services_json = [{"id": str(i)} for i in offered]
     return hsds.organization(rows[org_id]) | {"services": services_json}
 
 
@@ -179,11 +185,9 @@ def _matches(text: str | None, *values: str) -> bool:
     return text is None or any(text.casefold() in v.casefold() for v in values)
 
 
-async def taxonomies(uow: UnitOfWork, search: str | None, paging: Paging) -> Json:
+def taxonomies(search: str | None, paging: NumberedPage) -> Json:
     found = [t.as_json() for t in hsds.TAXONOMIES if _matches(search, t.name, t.description)]
-    return hsds.page(
-        len(found), paging.page, paging.per_page, found[paging.offset : paging.offset + paging.per_page]
-    )
+    return hsds.page(len(found), paging.page, paging.per_page, paging.slice(found))
 
 
 def taxonomy(taxonomy_id: str) -> Json:
@@ -199,10 +203,11 @@ async def taxonomy_terms(
     taxonomy_id: str | None,
     top_only: bool | None,
     parent_id: str | None,
-    paging: Paging,
+    paging: NumberedPage,
 ) -> Json:
     """Our terms form flat lists: every term is a top term, none has a parent."""
-    terms = (await vocabulary(uow.session)).terms
+    async with uow.reading() as session:
+        terms = (await vocabulary(session)).terms
     found = [
         t.as_json()
         for t in terms
@@ -210,29 +215,30 @@ async def taxonomy_terms(
         and (taxonomy_id is None or t.taxonomy.id == taxonomy_id)
         and parent_id is None
     ]
-    return hsds.page(
-        len(found), paging.page, paging.per_page, found[paging.offset : paging.offset + paging.per_page]
-    )
+    return hsds.page(len(found), paging.page, paging.per_page, paging.slice(found))
 
 
 async def taxonomy_term(uow: UnitOfWork, term_id: str) -> Json:
-    found = (await vocabulary(uow.session)).term(term_id)
+    async with uow.reading() as session:
+        found = (await vocabulary(session)).term(term_id)
     if found is None:
         raise NotFound("taxonomy_term")
     return found.as_json()
 
 
 async def services_at_locations(
-    uow: UnitOfWork, flt: pub.PublicFilter | None, paging: Paging, *, full: bool
+    uow: UnitOfWork, query: ServiceQuery, postcode: str | None, paging: NumberedPage, *, full: bool
 ) -> Json:
     """``GET /service_at_locations``: each public service at each of its locations."""
-    if flt is None:
-        return hsds.page(0, paging.page, paging.per_page, [])
-    total, links = await pub.public_services_at_locations(
-        uow.session, flt, offset=paging.offset, limit=paging.per_page
-    )
-    parts = await _parts(uow.session, list(dict.fromkeys(s for _, s in links)))
-    by_code = (await vocabulary(uow.session)).by_code if full else {}
+    async with uow.reading() as session:
+        flt = await public_filter(session, query, postcode)
+        if flt is None:
+            return hsds.page(0, paging.page, paging.per_page, [])
+        total, links = await pub.public_services_at_locations(
+            session, flt, offset=paging.offset, limit=paging.per_page
+        )
+        parts = await service_parts(session, list(dict.fromkeys(s for _, s in links)))
+        by_code = (await vocabulary(session)).by_code if full else {}
     contents = [
         _service_at_location(parts[service_id], sal_id, by_code, full=full) for sal_id, service_id in links
     ]
@@ -251,8 +257,10 @@ def _service_at_location(
 
 async def service_at_location(uow: UnitOfWork, sal_id: uuid.UUID) -> Json:
     """``GET /service_at_locations/{id}``: the link with its full location and service."""
-    service_id = await pub.public_service_at_location(uow.session, sal_id)
-    if service_id is None:
-        raise NotFound("service_at_location")
-    parts = (await _parts(uow.session, [service_id]))[service_id]
-    return _service_at_location(parts, sal_id, (await vocabulary(uow.session)).by_code, full=True)
+    async with uow.reading() as session:
+        service_id = await pub.public_service_at_location(session, sal_id)
+        if service_id is None:
+            raise NotFound("service_at_location")
+        parts = (await service_parts(session, [service_id]))[service_id]
+        by_code = (await vocabulary(session)).by_code
+    return _service_at_location(parts, sal_id, by_code, full=True)

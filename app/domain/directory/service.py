@@ -7,6 +7,9 @@ an organisation named in a body that the caller may not maintain is an unknown o
 public entries; workers and administrators also non-public ones and internal notes; a partner also its
 own. The directory is not case data: nothing here writes the access log or the change feed. Never
 commits: the request's unit of work does.
+
+Reads (a search, one entry, the lists) go through ``uow.reading()``: on a streaming replica when one is
+usable, else on the primary; a maintainer's write answers from its own transaction.
 """
 
 from __future__ import annotations
@@ -155,7 +158,8 @@ async def update_organization(
 
 async def get_organization(uow: UnitOfWork, org_id: uuid.UUID) -> OrganizationRead:
     """Organisations are public: who offers help is no secret (their services may be)."""
-    organization = await repo.organization(uow.session, org_id)
+    async with uow.reading() as session:
+        organization = await repo.organization(session, org_id)
     if organization is None:
         raise NotFound("organization")
     return OrganizationRead.model_validate(organization)
@@ -164,7 +168,8 @@ async def get_organization(uow: UnitOfWork, org_id: uuid.UUID) -> OrganizationRe
 async def list_organizations(
     uow: UnitOfWork, *, limit: int, after: tuple[str, uuid.UUID] | None
 ) -> list[OrganizationRead]:
-    rows = await repo.organizations_page(uow.session, limit=max(1, min(limit, MAX_PAGE + 1)), after=after)
+    async with uow.reading() as session:
+        rows = await repo.organizations_page(session, limit=max(1, min(limit, MAX_PAGE + 1)), after=after)
     return [OrganizationRead.model_validate(o) for o in rows]
 
 
@@ -199,8 +204,8 @@ async def _buurt_id(uow: UnitOfWork, code: str | None, municipality_id: uuid.UUI
     return found[0]
 
 
-async def _location_read(uow: UnitOfWork, location: DirectoryLocation) -> LocationRead:
-    neighbourhood = await repo.location_neighbourhood(uow.session, location.buurt_id)
+async def _location_read(session: AsyncSession, location: DirectoryLocation) -> LocationRead:
+    neighbourhood = await repo.location_neighbourhood(session, location.buurt_id)
     return LocationRead.model_validate({**location.model_dump(), "neighbourhood": neighbourhood})
 
 
@@ -212,7 +217,7 @@ async def create_location(uow: UnitOfWork, principal: Principal, data: LocationC
     )
     uow.session.add(location)
     await uow.session.flush()
-    return await _location_read(uow, location)
+    return await _location_read(uow.session, location)
 
 
 async def update_location(
@@ -240,15 +245,16 @@ async def update_location(
     location.last_modified = utcnow()
     await repo.touch_services_at(uow.session, location.id, location.last_modified)
     await uow.session.flush()
-    return await _location_read(uow, location)
+    return await _location_read(uow.session, location)
 
 
 async def get_location(uow: UnitOfWork, location_id: uuid.UUID) -> LocationRead:
     """Addresses of places where help is offered are public, like the organisations."""
-    location = await repo.location(uow.session, location_id)
-    if location is None:
-        raise NotFound("location")
-    return await _location_read(uow, location)
+    async with uow.reading() as session:
+        location = await repo.location(session, location_id)
+        if location is None:
+            raise NotFound("location")
+        return await _location_read(session, location)
 
 
 # -- services: maintenance -------------------------------------------------------------------------
@@ -375,7 +381,7 @@ async def create_service(
         uow, service, organization, locations=data.locations, areas=data.areas, schedules=data.schedules
     )
     await uow.session.flush()
-    return await _read_one(uow, service.id, repo.Visibility(internal=True), calendar)
+    return await _read_one(uow.session, service.id, repo.Visibility(internal=True), calendar)
 
 
 async def _maintained_service(
@@ -424,7 +430,7 @@ async def update_service(
     service.version += 1
     service.last_modified = utcnow()
     await uow.session.flush()
-    return await _read_one(uow, service.id, repo.Visibility(internal=True), calendar)
+    return await _read_one(uow.session, service.id, repo.Visibility(internal=True), calendar)
 
 
 async def assure_service(
@@ -444,7 +450,7 @@ async def assure_service(
     service.version += 1
     service.last_modified = utcnow()
     await uow.session.flush()
-    return await _read_one(uow, service.id, repo.Visibility(internal=True), calendar)
+    return await _read_one(uow.session, service.id, repo.Visibility(internal=True), calendar)
 
 
 # -- services: reading -----------------------------------------------------------------------------
@@ -490,9 +496,9 @@ async def _read_many(
 
 
 async def _read_one(
-    uow: UnitOfWork, service_id: uuid.UUID, visibility: repo.Visibility, calendar: Calendar
+    session: AsyncSession, service_id: uuid.UUID, visibility: repo.Visibility, calendar: Calendar
 ) -> ServiceRead:
-    found = (await _read_many(uow.session, [service_id], visibility, calendar)).get(service_id)
+    found = (await _read_many(session, [service_id], visibility, calendar)).get(service_id)
     if found is None:
         raise NotFound("service")
     return found
@@ -503,7 +509,8 @@ async def get_service(
 ) -> ServiceRead:
     """One service; a non-public one only for workers, administrators and its own organisation."""
     visibility = _visibility(principal)
-    found = await _read_one(uow, service_id, visibility, calendar)
+    async with uow.reading() as session:
+        found = await _read_one(session, service_id, visibility, calendar)
     if not found.public and not visibility.internal and found.internal_notes is None:
         raise NotFound("service")
     return found
@@ -518,8 +525,9 @@ async def search_services(
     limit: int,
     after: repo.SearchKey | None,
 ) -> list[tuple[ServiceHit, repo.SearchKey]]:
-    """REST's search, in the request's unit of work (see ``search``)."""
-    return await search(uow.session, principal, flt, calendar, limit=limit, after=after)
+    """REST's search, read where reads may lag (see ``search``)."""
+    async with uow.reading() as session:
+        return await search(session, principal, flt, calendar, limit=limit, after=after)
 
 
 async def search(
@@ -566,10 +574,11 @@ async def stale_services(
     uow: UnitOfWork, calendar: Calendar, *, limit: int, after: tuple[date, uuid.UUID] | None
 ) -> list[tuple[ServiceRead, tuple[date, uuid.UUID]]]:
     """The administrator's worklist: entries to verify, the longest unverified first."""
-    ids = await repo.stale_services(
-        uow.session, calendar.stale_before(), limit=max(1, min(limit, MAX_PAGE + 1)), after=after
-    )
-    services = await _read_many(uow.session, ids, repo.Visibility(internal=True), calendar)
+    async with uow.reading() as session:
+        ids = await repo.stale_services(
+            session, calendar.stale_before(), limit=max(1, min(limit, MAX_PAGE + 1)), after=after
+        )
+        services = await _read_many(session, ids, repo.Visibility(internal=True), calendar)
     return [(services[i], (services[i].assured_date or date.min, i)) for i in ids]
 
 
