@@ -28,10 +28,11 @@ from rich.text import Text
 
 from app.bootstrap import wiring
 from app.cli_areas import areas_app
-from app.cli_jobs import purge, relay, stats_app
+from app.cli_jobs import maintain_partitions, partitions_app, purge, relay, stats_app
 from app.cli_support import (
     choice,
     command_group,
+    direct_database,
     err,
     labelled,
     load_settings,
@@ -218,11 +219,15 @@ def _start_replica(server: Any, settings: Settings) -> EmbeddedReplica:
 
 
 async def _prepare(url: str, settings: Settings, demo: bool, households: int | None) -> None:
+    url, settings = direct_database(url, settings)  # DDL on a direct connection, not the pooler
     db = Database(url, settings, pool_size=2, max_overflow=0)
     try:
         with err.status("Migrating the database to head ..."):
             current, _ = await _migrate(db)
         err.print(f"Database at revision {', '.join(sorted(current))}")
+        made = await maintain_partitions(db, settings)
+        if made.created or made.in_default:
+            err.print(f"Partitions made: {len(made.created)}; months in the default: {len(made.in_default)}")
         if demo:
             path = await _load_demo(db, settings, households)
             err.print(f"Demo credentials: {path}")
@@ -265,7 +270,7 @@ def migrate() -> None:
         with err.status("Migrating the database to head ..."):
             return await _migrate(db)
 
-    current, head = run_with_db(settings, work)
+    current, head = run_with_db(settings, work, direct=True)
     out.print(f"Database at {', '.join(sorted(current))} (head: {', '.join(sorted(head))})")
 
 
@@ -278,7 +283,7 @@ def demo_data(households: HouseholdsOption = None) -> None:
         await _migrate(db)
         return await _load_demo(db, settings, households)
 
-    path = run_with_db(settings, work)
+    path = run_with_db(settings, work, direct=True)
     out.print(f"Demo data loaded; credentials in {path}")
 
 
@@ -475,6 +480,7 @@ def keys_rotate() -> None:
 app.command()(relay)
 app.command()(purge)
 app.add_typer(stats_app, name="stats")
+app.add_typer(partitions_app, name="partitions")
 app.add_typer(areas_app, name="areas")
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.db import Database
-from app.domain.base import utcnow
 from app.domain.unit_of_work import partitions
 
 INSERT = text(
@@ -60,7 +59,7 @@ async def test_every_partition_refuses_changes_the_default_included(db: Database
     """The log is partitioned by month (migration 0180; the maintenance job adds months): addressed
     directly, each partition, the default one included, is as append-only as the table."""
     async with db.transaction() as session:
-        await partitions.maintain(session, utcnow(), ahead=3)
+        await partitions.maintain(session, ahead=3)
         names = list((await session.execute(PARTITIONS)).scalars())
     assert "access_log_default" in names and len(names) >= 5  # this month, three ahead, the default
     for name in names:

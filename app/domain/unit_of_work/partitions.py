@@ -152,9 +152,13 @@ async def create_month(session: AsyncSession, table: Partitioned, month: datetim
     return name
 
 
-async def maintain(session: AsyncSession, now: datetime, ahead: int) -> Maintained:
-    """Make the partitions of this month and the ``ahead`` next ones where missing (idempotent)."""
+async def maintain(session: AsyncSession, ahead: int, now: datetime | None = None) -> Maintained:
+    """Make the partitions of this month (by the database's clock, unless ``now`` is given) and the
+    ``ahead`` next ones where missing. Idempotent; one run at a time."""
     await _serialise(session)
+    if now is None:
+        now = await session.scalar(sa.select(sa.func.now()))
+        assert now is not None
     done = Maintained()
     for table in TABLES:
         existing = {m.start for m in await months(session, table)}
