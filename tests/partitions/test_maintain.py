@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from app import cli
 from app.db import Database
 from app.domain.unit_of_work import partitions
 from app.migrations import upgrade
@@ -51,3 +52,20 @@ async def test_maintain_makes_the_coming_months_once(
             {"name": partitions.ACCESS_LOG.name(coming[6])},
         )
     assert triggers == 2  # the cloned row trigger and its own TRUNCATE trigger
+
+
+PARTITIONS = text(
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent IN ('access_log'::regclass, 'case_changes'::regclass) AND c.relkind = 'r'"
+    " AND c.relname NOT LIKE '%default'"
+)
+
+
+async def test_serve_makes_the_coming_months_at_start_up(scratch: Database, settings: Settings) -> None:
+    """`wijkwerk serve` migrates and then maintains the partitions before it serves."""
+    ahead = settings.model_copy(update={"partition_months_ahead": 5})
+    await cli._prepare(scratch.url, ahead, demo=False, households=None)
+    async with scratch.engine.connect() as connection:
+        now = (await connection.scalar(text("SELECT now()"))).astimezone(UTC)
+        names = set((await connection.execute(PARTITIONS)).scalars())
+    assert names == {t.name(m) for t in partitions.TABLES for m in partitions.coming_months(now, 5)}
