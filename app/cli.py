@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 
 from app.bootstrap import wiring
 from app.cli_areas import areas_app
@@ -225,14 +226,25 @@ async def _prepare(url: str, settings: Settings, demo: bool, households: int | N
         with err.status("Migrating the database to head ..."):
             current, _ = await _migrate(db)
         err.print(f"Database at revision {', '.join(sorted(current))}")
-        made = await maintain_partitions(db, settings)
-        if made.created or made.in_default:
-            err.print(f"Partitions made: {len(made.created)}; months in the default: {len(made.in_default)}")
+        await _maintain_partitions(db, settings)
         if demo:
             path = await _load_demo(db, settings, households)
             err.print(f"Demo credentials: {path}")
     finally:
         await db.dispose()
+
+
+async def _maintain_partitions(db: Database, settings: Settings) -> None:
+    """The coming months' partitions, before serving. A table busy past the lock timeout does not stop
+    the start: until the job makes them, rows land in the default partition (docs/operations.md)."""
+    try:
+        made = await maintain_partitions(db, settings)
+    except DBAPIError as error:
+        err.print(labelled("Partitions not maintained", "yellow", f"({type(error).__name__}); run "
+        "`wijkwerk partitions maintain` (docs/operations.md)."))  # fmt: skip
+        return
+    if made.created or made.in_default:
+        err.print(f"Partitions made: {len(made.created)}; months left in the default: {len(made.in_default)}")
 
 
 def _run_uvicorn(host: str, port: int, workers: int, graceful_timeout: int, settings: Settings) -> None:
