@@ -6,6 +6,8 @@ Both tables live in one database of the embedded PostgreSQL: ``access_log`` as m
 ``generate_series`` (not through the API), spread evenly over ``--months`` months up to now, then:
 
 * fill: the bulk load itself (rows/s, indexes maintained as they go);
+Inserts and reads run ``--rounds`` times, alternating which table goes first.
+
 * insert: single-row inserts as the unit of work sends them (one INSERT, one transaction, the moment
   ``now()``) on ``--connections`` connections for ``--seconds`` (rows/s, p50/p99 ms);
 * reads (p50/p99 ms over ``--reads`` random households / days): a resident's log (the household's
@@ -14,7 +16,8 @@ Both tables live in one database of the embedded PostgreSQL: ``access_log`` as m
 * retention: removing the oldest month, a DELETE on the plain table (its append-only trigger disabled
   as the owner would) against DETACH + DROP of the partition.
 
-    .venv/bin/python -m bench.partitions.run --rows 5000000
+    .venv/bin/python -m bench.partitions.run --rows 5000000 --rounds 1
+    .venv/bin/python -m bench.partitions.run --rows 2000000 --rounds 3
 """
 
 from __future__ import annotations
@@ -214,10 +217,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "size_mb": round(int(size) / 2**20),
             }
             print(json.dumps({table: result[table], "load": os.getloadavg()}), flush=True)
-        for table in ("access_log_plain", "access_log"):
-            result[table]["insert"] = await inserts(pool, table, args.connections, args.seconds)
-            result[table]["reads"] = await reads(pool, table, args.reads, first, args.months)
-            print(json.dumps({table: result[table], "load": os.getloadavg()}), flush=True)
+        # Rounds alternate which table goes first, so neither always runs on the busier moment.
+        for round_ in range(args.rounds):
+            order = (
+                ("access_log_plain", "access_log") if round_ % 2 == 0 else ("access_log", "access_log_plain")
+            )
+            for table in order:
+                measured = {
+                    "insert": await inserts(pool, table, args.connections, args.seconds),
+                    "reads": await reads(pool, table, args.reads, first, args.months),
+                    "load": os.getloadavg()[0],
+                }
+                result[table].setdefault("rounds", []).append(measured)
+                print(json.dumps({table: measured}), flush=True)
         for table in ("access_log_plain", "access_log"):
             result[table]["remove_oldest_month"] = await remove_oldest_month(db, pool, table, first)
         result["load_after"] = os.getloadavg()
@@ -236,4 +248,5 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--reads", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
     print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))
