@@ -215,12 +215,13 @@ async def _purge_change_feed(batches: Batches, report: RunReport, cutoff: dateti
     default partition, deleted in batches."""
     async with batches.db.transaction() as session:
         horizon = await repo.change_feed_last_txid(session, cutoff)
-        if horizon is None:
-            return 0
-        await repo.update_run(session, report.run_id, change_feed_horizon=horizon)
+        if horizon is not None:
+            await repo.update_run(session, report.run_id, change_feed_horizon=horizon)
     report.change_feed_horizon = horizon
     async with batches.db.transaction() as session:
         months = await partitions.remove_before(session, partitions.CHANGE_FEED, cutoff)
+    if horizon is None:  # the months removed were empty
+        return 0
 
     async def step(uow: UnitOfWork) -> int:
         return await repo.delete_change_feed(uow.session, cutoff, horizon, limit)
