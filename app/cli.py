@@ -25,14 +25,16 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 
 from app.bootstrap import wiring
 from app.cli_areas import areas_app
 from app.cli_directory import directory_app
-from app.cli_jobs import purge, relay, stats_app
+from app.cli_jobs import maintain_partitions, partitions_app, purge, relay, stats_app
 from app.cli_support import (
     choice,
     command_group,
+    direct_database,
     err,
     labelled,
     load_settings,
@@ -219,16 +221,31 @@ def _start_replica(server: Any, settings: Settings) -> EmbeddedReplica:
 
 
 async def _prepare(url: str, settings: Settings, demo: bool, households: int | None) -> None:
+    url, settings = direct_database(url, settings)  # DDL on a direct connection, not the pooler
     db = Database(url, settings, pool_size=2, max_overflow=0)
     try:
         with err.status("Migrating the database to head ..."):
             current, _ = await _migrate(db)
         err.print(f"Database at revision {', '.join(sorted(current))}")
+        await _maintain_partitions(db, settings)
         if demo:
             path = await _load_demo(db, settings, households)
             err.print(f"Demo credentials: {path}")
     finally:
         await db.dispose()
+
+
+async def _maintain_partitions(db: Database, settings: Settings) -> None:
+    """The coming months' partitions, before serving. A table busy past the lock timeout does not stop
+    the start: until the job makes them, rows land in the default partition (docs/operations.md)."""
+    try:
+        made = await maintain_partitions(db, settings)
+    except DBAPIError as error:
+        err.print(labelled("Partitions not maintained", "yellow", f"({type(error).__name__}); run "
+        "`wijkwerk partitions maintain` (docs/operations.md)."))  # fmt: skip
+        return
+    if made.created or made.in_default:
+        err.print(f"Partitions made: {len(made.created)}; months left in the default: {len(made.in_default)}")
 
 
 def _run_uvicorn(host: str, port: int, workers: int, graceful_timeout: int, settings: Settings) -> None:
@@ -266,7 +283,7 @@ def migrate() -> None:
         with err.status("Migrating the database to head ..."):
             return await _migrate(db)
 
-    current, head = run_with_db(settings, work)
+    current, head = run_with_db(settings, work, direct=True)
     out.print(f"Database at {', '.join(sorted(current))} (head: {', '.join(sorted(head))})")
 
 
@@ -279,7 +296,7 @@ def demo_data(households: HouseholdsOption = None) -> None:
         await _migrate(db)
         return await _load_demo(db, settings, households)
 
-    path = run_with_db(settings, work)
+    path = run_with_db(settings, work, direct=True)
     out.print(f"Demo data loaded; credentials in {path}")
 
 
@@ -476,6 +493,7 @@ def keys_rotate() -> None:
 app.command()(relay)
 app.command()(purge)
 app.add_typer(stats_app, name="stats")
+app.add_typer(partitions_app, name="partitions")
 app.add_typer(areas_app, name="areas")
 app.add_typer(directory_app, name="directory")
 

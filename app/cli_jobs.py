@@ -1,5 +1,5 @@
-"""The ``wijkwerk`` jobs that run next to the API: the webhook relay, the retention purge and the
-statistics refresh (docs/operations.md, "Jobs next to the API")."""
+"""The ``wijkwerk`` jobs that run next to the API: the webhook relay, the retention purge, the
+statistics refresh and the partition maintenance (docs/operations.md, "Jobs next to the API")."""
 
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ from app.db import Database
 from app.domain.retention.service import RunReport
 from app.domain.retention.service import purge as run_purge
 from app.domain.stats import rollups
+from app.domain.unit_of_work import partitions
 from app.domain.webhooks.relay import Tally, run_relay
+from app.settings import Settings
 from app.web.observability import JsonFormatter
 
 stats_app = command_group(help="Statistics: the rollups the figures are read from.")
+partitions_app = command_group(help="The monthly partitions of the access log and the change feed.")
 
 
 def relay(
@@ -104,7 +107,7 @@ def purge(
     retention_log.setLevel(logging.INFO)
     retention_log.propagate = False
     try:
-        report = run_with_db(settings, work)
+        report = run_with_db(settings, work, direct=True)  # a session-level lock
     except SQLAlchemyError as error:  # recorded as failed; the message is not shown (it may hold ids)
         err.print(
             labelled("Purge failed", "red", f"({type(error).__name__}); see retention_runs and the logs.")
@@ -173,3 +176,33 @@ def stats_refresh(
     for view in rollups.VIEWS:
         table.add_row(view, result["refreshed_at"])
     out.print(table)
+
+
+# -- partitions ------------------------------------------------------------------------------------
+
+
+async def maintain_partitions(db: Database, settings: Settings) -> partitions.Maintained:
+    """Make the coming months' partitions (``serve`` runs this at start-up too)."""
+    async with db.transaction() as session:
+        return await partitions.maintain(session, settings.partition_months_ahead)
+
+
+@partitions_app.command("maintain")
+def partitions_maintain(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Make this month's and the next WIJKWERK_PARTITION_MONTHS_AHEAD months' partitions of the access
+    log and the change feed where missing. Run it from cron daily; running it again does nothing."""
+    settings = load_settings()
+    done = run_with_db(settings, lambda db: maintain_partitions(db, settings), direct=True)
+    if as_json:
+        out.print_json(json.dumps({"created": done.created, "in_default": done.in_default}))
+        return
+    out.print(
+        f"{len(done.created)} partitions made" + (f": {', '.join(done.created)}" if done.created else "")
+    )
+    for name in done.in_default:
+        err.print(
+            labelled("Not made:", "yellow", f"{name}: rows of that month are already in the default partition"
+            " (maintenance ran late); they stay there, see docs/operations.md.")
+        )  # fmt: skip

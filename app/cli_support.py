@@ -16,7 +16,7 @@ from rich.text import Text
 from app.db import Database
 from app.domain.errors import DomainError, ValidationFailed
 from app.embedded import start_embedded_postgres
-from app.settings import Settings, get_settings
+from app.settings import DatabasePooler, Settings, get_settings
 
 T = TypeVar("T")
 
@@ -71,6 +71,16 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from error
 
 
+def direct_database(url: str, settings: Settings) -> tuple[str, Settings]:
+    """Where DDL and session-level locks go (migrations, partitions, the purge): the direct
+    connection ``WIJKWERK_MIGRATION_DATABASE_URL`` when the API runs behind a pooler, else ``url``."""
+    if settings.migration_database_url is None:
+        return url, settings
+    return settings.migration_database_url, settings.model_copy(
+        update={"database_pooler": DatabasePooler.none}
+    )
+
+
 @contextmanager
 def database_url(settings: Settings) -> Iterator[tuple[str, Any]]:
     """The configured database, or the embedded one started for the duration of the block."""
@@ -90,12 +100,14 @@ def stop_embedded(server: Any) -> None:
         server.cleanup()  # stops it when this process holds the last handle
 
 
-def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``work`` with a Database on the configured (or embedded) server; domain errors exit 1."""
-    with database_url(settings) as (url, _):
+def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]], *, direct: bool = False) -> T:
+    """Run ``work`` with a Database on the configured (or embedded) server; domain errors exit 1.
+    ``direct``: on the direct connection (``direct_database``), for DDL and session-level locks."""
+    with database_url(settings) as (configured, _):
+        url, options = direct_database(configured, settings) if direct else (configured, settings)
 
         async def main() -> T:
-            db = Database(url, settings, pool_size=2, max_overflow=0)
+            db = Database(url, options, pool_size=2, max_overflow=0)
             try:
                 return await work(db)
             finally:

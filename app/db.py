@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from app.settings import Settings
+from app.settings import DatabasePooler, Settings
 
 # A pooled connection idle for longer than this is pinged before use (see ``ping_when_idle``).
 IDLE_PING_SECONDS = 10.0
@@ -83,8 +84,9 @@ class Database:
             Replica(f"replica{n}", read_url, settings, clock=clock)
             for n, read_url in enumerate(read_urls, start=1)
         )
+        self.pooled = settings.database_pooler is DatabasePooler.transaction
         self.reads = ReadRouting(
-            _autocommit_sessions(self.engine),
+            _read_sessions(self.engine, pooled=self.pooled),
             self.replicas,
             max_lag=settings.read_max_lag_seconds,
             check_seconds=settings.read_check_seconds,
@@ -113,16 +115,26 @@ class Database:
     async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
         """The one row (an asyncpg Record, or None) of a single raw statement run on its own: no
         transaction around it (a single statement is atomic), in one round trip."""
-        pool = self._statements or await self._open_statements()
-        # As long as the engine's pool waits (pool_timeout); a timeout or a dead server answers 503.
-        async with pool.acquire(timeout=10) as connection:
+        async with self._raw() as connection:
             return await connection.fetchrow(statement.sql, *statement.args(values))
 
     async def fetch_all(self, statement: RawStatement, values: Mapping[str, Any]) -> list[Any]:
         """Every row (asyncpg Records) of a single raw statement run on its own, like ``fetch_one``."""
-        pool = self._statements or await self._open_statements()
-        async with pool.acquire(timeout=10) as connection:
+        async with self._raw() as connection:
             return list(await connection.fetch(statement.sql, *statement.args(values)))
+
+    @asynccontextmanager
+    async def _raw(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._statements or await self._open_statements()
+        # As long as the engine's pool waits (pool_timeout); a timeout or a dead server answers 503.
+        async with pool.acquire(timeout=10) as connection:
+            if not self.pooled:
+                yield connection
+                return
+            # Behind a pooler in transaction mode a server connection is only ours inside a
+            # transaction: the statement's parse and its execution must not be handed to two servers.
+            async with connection.transaction():
+                yield connection
 
     async def _open_statements(self) -> asyncpg.Pool:
         async with self._opening:
@@ -136,10 +148,9 @@ class Database:
                     # A single statement in autocommit leaves nothing behind: no reset round trip.
                     reset=_nothing_to_reset,
                     timeout=5,
-                    server_settings={
-                        "statement_timeout": str(settings.statement_timeout_ms),
-                        "application_name": "wijkwerk",
-                    },
+                    server_settings=_server_settings(settings, "wijkwerk"),
+                    # No statements kept per server connection behind a pooler (asyncpg's cache).
+                    **({"statement_cache_size": 0} if self.pooled else {}),
                 )
             return self._statements
 
@@ -152,6 +163,38 @@ class Database:
         await self.engine.dispose()
 
 
+def _server_settings(settings: Settings, application_name: str, **extra: str) -> dict[str, str]:
+    """The session settings sent when a connection starts. Behind a pooler in transaction mode a
+    server connection serves many clients in turn and PgBouncer refuses startup parameters it does
+    not track, so only ``application_name`` (which it tracks per client) is sent: the statement
+    timeout is then the role's or the database's (``ALTER ROLE ... SET statement_timeout``,
+    docs/operations.md)."""
+    if settings.database_pooler is DatabasePooler.transaction:
+        return {"application_name": application_name, **extra}
+    return {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "application_name": application_name,
+        **extra,
+    }
+
+
+def _pooler_connect_args(settings: Settings) -> dict[str, Any]:
+    """Prepared statements behind a pooler in transaction mode, as SQLAlchemy's asyncpg dialect
+    documents for PgBouncer: none cached per connection (asyncpg's cache and the dialect's), and each
+    named uniquely, so a server connection another client used never holds one of the same name."""
+    if settings.database_pooler is not DatabasePooler.transaction:
+        return {}
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _statement_name,
+    }
+
+
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
+
+
 def _engine_options(settings: Settings, application_name: str, **server_settings: str) -> dict[str, Any]:
     return {
         # Error texts must never carry submitted values (a BSN, a note) into logs.
@@ -161,19 +204,21 @@ def _engine_options(settings: Settings, application_name: str, **server_settings
         "pool_timeout": 10,
         "connect_args": {
             "timeout": 5,
-            "server_settings": {
-                "statement_timeout": str(settings.statement_timeout_ms),
-                "application_name": application_name,
-                **server_settings,
-            },
+            "server_settings": _server_settings(settings, application_name, **server_settings),
+            **_pooler_connect_args(settings),
         },
     }
 
 
-def _autocommit_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose statements run without a transaction: a read of one or a few statements saves
-    BEGIN and COMMIT, and at READ COMMITTED (never changed here) each statement sees a snapshot of its
-    own inside a transaction too. The pool resets the isolation level when a connection comes back."""
+def _read_sessions(engine: AsyncEngine, *, pooled: bool) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads. Directly connected, their statements run without a transaction: a read
+    of one or a few statements saves BEGIN and COMMIT, and at READ COMMITTED (never changed here) each
+    statement sees a snapshot of its own inside a transaction too; the pool resets the isolation
+    level when a connection comes back. Behind a pooler in transaction mode, in a transaction as
+    every other session: outside one, a statement's parse and its execution may be handed to two
+    different server connections."""
+    if pooled:
+        return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
 
@@ -250,7 +295,9 @@ class Replica:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **options)
         ping_when_idle(self.engine.sync_engine, IDLE_PING_SECONDS, clock)
         replace_closed_at_checkout(self.engine.sync_engine)
-        self.sessions = _autocommit_sessions(self.engine)
+        self.sessions = _read_sessions(
+            self.engine, pooled=settings.database_pooler is DatabasePooler.transaction
+        )
         self.verdict = _UNCHECKED
         self._clock = clock
         self._checking = False

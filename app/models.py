@@ -3,6 +3,8 @@
 A new context adds one import line here.
 """
 
+from typing import Any
+
 from app.domain.areas import models as areas_models
 from app.domain.assessments import models as assessments_models
 from app.domain.base import metadata
@@ -22,6 +24,7 @@ from app.domain.support_network import models as support_network_models
 from app.domain.unit_of_work import access_log as access_log_models
 from app.domain.unit_of_work import burden as burden_models
 from app.domain.unit_of_work import change_feed as change_feed_models
+from app.domain.unit_of_work.partitions import is_partition
 from app.domain.webhooks import models as webhooks_models
 
 __all__ = [
@@ -46,3 +49,9 @@ __all__ = [
     "support_network_models",
     "webhooks_models",
 ]
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic compares the models' tables, not the monthly partitions the migration and the jobs make
+    (``app.domain.unit_of_work.partitions``)."""
+    return not (type_ == "table" and name is not None and is_partition(name))

@@ -55,6 +55,11 @@ def _list_setting(value: Any) -> Any:
     return value
 
 
+class DatabasePooler(StrEnum):
+    none = "none"  # the API connects to PostgreSQL itself
+    transaction = "transaction"  # through a pooler in transaction mode (PgBouncer pool_mode=transaction)
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Each field maps to ``WIJKWERK_<NAME>`` unless noted."""
 
@@ -82,6 +87,16 @@ class Settings(BaseSettings):
     db_pool_size: int = 16
     db_max_overflow: int = 4
     statement_timeout_ms: int = 5000
+    # What sits between the API and PostgreSQL. ``transaction``: a pooler in transaction mode
+    # (PgBouncer): no prepared statements kept per connection, no session settings sent at connect
+    # (the statement timeout is the role's or database's, see docs/operations.md).
+    database_pooler: DatabasePooler = DatabasePooler.none
+    # A direct connection (not through the pooler) for migrations and the partition jobs, whose DDL
+    # and session-level advisory locks need one session; without it DATABASE_URL is used.
+    migration_database_url: str | None = None
+    # Monthly partitions of the access log and change feed made ahead of time (``wijkwerk partitions
+    # maintain``, and at start-up), so rows never land in the default partition.
+    partition_months_ahead: int = Field(default=3, ge=1, le=24)
 
     # OAuth / tokens
     issuer: str = "http://localhost:8000"
@@ -160,6 +175,11 @@ class Settings(BaseSettings):
     retention_outbox_days: int = Field(default=30, ge=1)
     # The sync horizon: change-feed rows older than this go; phones with an older cursor start afresh.
     retention_change_feed_days: int = Field(default=90, ge=7)
+    # The access log: unset, it is kept (its term is the database owner's). Set, a month of it goes as
+    # a whole once all of it is older than this: detached and moved to the ``archive`` schema, or with
+    # ``retention_access_log_archive=false`` dropped.
+    retention_access_log_days: int | None = Field(default=None, ge=365)
+    retention_access_log_archive: bool = True
     # Rows per purge transaction (whole households: a twentieth of it), so no lock is held for long.
     retention_batch_size: int = Field(default=500, ge=1, le=10_000)
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import async_url
-from app.models import metadata
+from app.models import include_name, metadata
 from app.settings import get_settings
 
 config = context.config
@@ -17,7 +17,9 @@ target_metadata = metadata
 
 
 def run_with(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -96,6 +97,24 @@ async def migrated(database_url: str, settings: Settings) -> str:
     await upgrade(db.engine)
     await db.dispose()
     return database_url
+
+
+@pytest.fixture
+async def scratch(database_url: str, settings: Settings) -> AsyncIterator[Database]:
+    """An empty database of its own on the test server (for migrating it up and down)."""
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(async_url(database_url), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, query = async_url(database_url).partition("?")
+    db = Database(base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else ""), settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import Database, async_url
+from app.db import Database
 from app.migrations import downgrade, head_revisions, upgrade
-from app.models import metadata
-from app.settings import Settings
-
-
-@pytest.fixture
-async def scratch(database_url: str, settings: Settings) -> AsyncIterator[Database]:
-    """An empty database of its own on the test server."""
-    name = f"scratch_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(async_url(database_url), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, query = async_url(database_url).partition("?")
-    db = Database(base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else ""), settings)
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+from app.models import include_name, metadata
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -41,7 +17,9 @@ def _tables(connection: Connection) -> set[str]:
 
 
 def _pending_diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": include_name}
+    )
     return list(compare_metadata(context, metadata))
 
 

@@ -53,7 +53,9 @@ class Estate(Partnering):
         return moment
 
     async def cutoff(self, category: Category) -> datetime:
-        return await self.now() - Terms.from_settings(self.settings).term(category)
+        """The moment before which rows of ``category`` are due now (for the partitioned change feed
+        and access log, the start of a month)."""
+        return Terms.from_settings(self.settings).cutoffs(await self.now())[category]
 
     async def add(self, *rows: Any) -> None:
         async with self.db.transaction() as session:
@@ -62,7 +64,7 @@ class Estate(Partnering):
     async def update(self, model: Any, key: Any, **values: Any) -> None:
         """Set columns directly (backdating: nothing in the API writes the past)."""
         table = table_of(model)
-        [pk] = table.primary_key.columns
+        pk = _key(table)
         async with self.db.transaction() as session:
             await session.execute(sa.update(table).where(pk == key).values(**values))
 
@@ -72,8 +74,7 @@ class Estate(Partnering):
         return household_id
 
     async def exists(self, model: Any, key: Any) -> bool:
-        [pk] = table_of(model).primary_key.columns
-        return await self.count(model, pk == key) == 1
+        return await self.count(model, _key(table_of(model)) == key) == 1
 
     # -- case rows ----------------------------------------------------------------------------------
 
@@ -264,3 +265,9 @@ class Estate(Partnering):
                 )
             ).one()
         return row[0], row[1]
+
+
+def _key(table: sa.Table) -> Any:
+    """The column that identifies a row: the first of the primary key (a partitioned table, such as
+    the change feed, adds its partition key after it)."""
+    return next(iter(table.primary_key.columns))

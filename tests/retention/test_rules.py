@@ -31,7 +31,21 @@ def test_default_terms_follow_the_documented_choices() -> None:
     expiring = (Category.idempotency_keys, Category.client_assertions, Category.authorization_codes)
     for category in (*expiring, Category.refresh_tokens):
         assert terms.days[category] == 0
-    assert set(terms.as_json()) == {str(c) for c in Category}
+    # The access log is kept unless a term is set (its retention is the database owner's).
+    assert terms.kept == {Category.access_log}
+    assert set(terms.as_json()) == {str(c) for c in Category if c is not Category.access_log}
+
+
+def test_partitioned_categories_go_by_whole_months() -> None:
+    """The change feed and the access log go a partition (a UTC month) at a time: the cutoff is the
+    start of the month holding ``now - term``, never later than ``now - term``."""
+    terms = Terms.from_settings(Settings(retention_access_log_days=365))
+    now = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)
+    cutoffs = terms.cutoffs(now)
+    assert cutoffs[Category.change_feed] == datetime(2026, 9, 1, tzinfo=UTC)  # 90 days: 8 September
+    assert cutoffs[Category.access_log] == datetime(2025, 12, 1, tzinfo=UTC)
+    assert cutoffs[Category.contact_notes] == now - timedelta(days=730)  # the others to the instant
+    assert not terms.kept and terms.archive_access_log
 
 
 def test_terms_are_configurable_within_safety_floors() -> None:

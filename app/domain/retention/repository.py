@@ -25,6 +25,8 @@ from app.domain.plans.models import Plan
 from app.domain.referrals.models import Referral, ReferralStatus
 from app.domain.retention.models import RetentionRun, RunOutcome
 from app.domain.support_network.models import NetworkPerson
+from app.domain.unit_of_work import partitions
+from app.domain.unit_of_work.access_log import AccessLogEntry
 from app.domain.unit_of_work.change_feed import CaseChange
 from app.domain.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
@@ -293,6 +295,19 @@ async def delete_refresh_tokens(session: AsyncSession, cutoff: datetime, limit: 
     doomed = ended_tokens(cutoff).limit(limit).with_for_update(skip_locked=True)
     tokens = table_of(RefreshToken)
     return _count(await session.execute(sa.delete(tokens).where(tokens.c.id.in_(doomed.scalar_subquery()))))
+
+
+# -- the access log -------------------------------------------------------------------------------
+
+
+async def count_access_log_months(session: AsyncSession, cutoff: datetime) -> int:
+    """Rows of the access log's months before the cutoff (a month start): what the purge would
+    archive or drop. Rows in the default partition are never removed, so not counted."""
+    log = table_of(AccessLogEntry)
+    default = sa.text(f"CAST('{partitions.ACCESS_LOG.default}' AS regclass)")
+    return await _scalar_count(
+        session, sa.select(log.c.id).where(log.c.occurred_at < cutoff, sa.column("tableoid") != default)
+    )
 
 
 # -- the change feed -----------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 A row is due when its moment lies strictly before the cutoff (``now - term``): a contact exactly one
 term old keeps its note until the next run. Categories that carry their own expiry (idempotency keys,
 client assertions, authorization codes, refresh-token families) are due once that moment has passed (term 0).
+
+The change feed and the access log are partitioned by month and go a whole month at a time (a
+partition detached and dropped, not rows deleted): their cutoff is the start of the month that holds
+``now - term``, so a row stays up to a month past its term, never less than its term.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from app.domain.unit_of_work.partitions import month_start
 from app.settings import Settings
 
 
@@ -26,8 +31,12 @@ class Category(StrEnum):
     client_assertions = "client_assertions"  # jti of used private_key_jwt assertions, expired
     authorization_codes = "authorization_codes"  # expired one-time codes (a used one: once its sign-in ended)
     refresh_tokens = "refresh_tokens"  # every token of a sign-in family that has ended
+    access_log = "access_log"  # whole months of the log, archived or dropped (only with a term set)
     change_feed = "change_feed"  # sync change rows older than the horizon
 
+
+# Kept in monthly partitions: due a whole month at a time.
+BY_MONTH = frozenset({Category.access_log, Category.change_feed})
 
 # Whole households cascade into many rows each: a smaller batch keeps their transactions short.
 HOUSEHOLD_BATCH_DIVISOR = 20
@@ -38,10 +47,15 @@ class Terms:
     """How long each category is kept (days); 0 for those that expire by their own timestamp."""
 
     days: dict[Category, int]
+    # Never purged: the access log unless a term is set (its retention is then the database owner's).
+    kept: frozenset[Category] = frozenset()
+    # The access log's months past their term are moved to the ``archive`` schema, not dropped.
+    archive_access_log: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Terms:
         days = dict.fromkeys(Category, 0)
+        log_days = settings.retention_access_log_days
         days.update(
             {
                 Category.closed_households: settings.retention_closed_household_days,
@@ -50,19 +64,26 @@ class Terms:
                 Category.unlinked_referrals: settings.retention_unlinked_referral_days,
                 Category.outbox_events: settings.retention_outbox_days,
                 Category.change_feed: settings.retention_change_feed_days,
+                Category.access_log: log_days or 0,
             }
         )
-        return cls(days)
+        kept = frozenset({Category.access_log}) if log_days is None else frozenset()
+        return cls(days, kept, settings.retention_access_log_archive)
 
     def term(self, category: Category) -> timedelta:
         return timedelta(days=self.days[category])
 
     def cutoffs(self, now: datetime) -> dict[Category, datetime]:
         """Per category, the moment before which a row is due (fixed for the whole run)."""
-        return {category: now - self.term(category) for category in Category}
+        return {
+            category: month_start(now - self.term(category))
+            if category in BY_MONTH
+            else now - self.term(category)
+            for category in Category
+        }
 
     def as_json(self) -> dict[str, int]:
-        return {str(category): days for category, days in self.days.items()}
+        return {str(category): days for category, days in self.days.items() if category not in self.kept}
 
 
 def is_due(moment: datetime, cutoff: datetime) -> bool:

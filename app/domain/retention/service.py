@@ -12,7 +12,13 @@
 * Closed files are deleted whole, not anonymised: see docs/privacy.md. Phones are told through the
   change feed, recorded with each batch's unit of work (a household tombstone; blanked notes and
   removed network people as changes).
-* The access log is not touched (it is append-only; its retention is the database owner's).
+* The access log and the change feed are partitioned by month (``unit_of_work.partitions``): their
+  months wholly past the term are detached and dropped (the access log's archived instead, unless
+  ``retention_access_log_archive`` is off), one DDL statement per month instead of a large DELETE.
+  Change rows that sit in the default partition (partition maintenance ran late) are deleted in
+  batches as before. The access log is only purged with ``retention_access_log_days`` set; otherwise
+  its retention is the database owner's, and rows in its default partition are never removed (the
+  log is append-only).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from app.domain.retention import repository as repo
 from app.domain.retention.models import RunOutcome
 from app.domain.retention.rules import Category, Terms, batch_limit
 from app.domain.support_network import sync_and_export as support_network
+from app.domain.unit_of_work import partitions
 from app.domain.unit_of_work.change_feed import ChangeOp, ChangeRecord
 from app.domain.unit_of_work.work import UnitOfWork, Wiring, unit_of_work
 from app.domain.webhooks import outbox
@@ -53,6 +60,7 @@ COUNTERS: dict[Category, Counter] = {
     Category.client_assertions: repo.count_client_assertions,
     Category.authorization_codes: repo.count_authorization_codes,
     Category.refresh_tokens: repo.count_refresh_tokens,
+    Category.access_log: repo.count_access_log_months,
     Category.change_feed: repo.count_change_feed,
 }
 
@@ -92,7 +100,11 @@ async def _dry_run(db: Database, terms: Terms, actor: str) -> RunReport:
     async with db.transaction() as session:
         run_id = await repo.start_run(session, actor=actor, dry_run=True, terms_days=terms.as_json())
         cutoffs = terms.cutoffs(await repo.database_now(session))
-        counts = {category: await COUNTERS[category](session, cutoffs[category]) for category in Category}
+        counts = {
+            category: await COUNTERS[category](session, cutoffs[category])
+            for category in Category
+            if category not in terms.kept
+        }
         await repo.update_run(session, run_id, counts=_json(counts), outcome=RunOutcome.completed)
     return _logged(RunReport(run_id, True, RunOutcome.completed, counts, terms.days))
 
@@ -123,6 +135,8 @@ async def _run(batches: Batches, settings: Settings, terms: Terms, actor: str) -
     report = RunReport(run_id, False, RunOutcome.running, terms_days=terms.days)
     try:
         for category in Category:
+            if category in terms.kept:
+                continue
             limit = batch_limit(category, settings.retention_batch_size)
             report.counts[category] = await _purge(batches, report, category, cutoffs[category], terms, limit)
             async with db.transaction() as session:
@@ -144,6 +158,12 @@ async def _purge(
 ) -> int:
     if category is Category.change_feed:
         return await _purge_change_feed(batches, report, cutoff, limit)
+    if category is Category.access_log:
+        async with batches.db.transaction() as session:
+            months = await partitions.remove_before(
+                session, partitions.ACCESS_LOG, cutoff, archive=terms.archive_access_log
+            )
+        return sum(months.values())
     steps: dict[Category, Step] = {
         Category.closed_households: lambda uow: _delete_households(uow, cutoff, limit),
         Category.network_people: lambda uow: _delete_network_people(uow, cutoff, limit),
@@ -189,19 +209,24 @@ async def _blank_contact_notes(uow: UnitOfWork, cutoff: datetime, limit: int) ->
 
 
 async def _purge_change_feed(batches: Batches, report: RunReport, cutoff: datetime, limit: int) -> int:
-    """Record the horizon first (committed), then delete up to it: a phone whose cursor is at or
-    below the horizon gets ``reset: true`` rather than silently missing a tombstone."""
+    """Record the horizon first (committed), then remove up to it: a phone whose cursor is at or
+    below the horizon gets ``reset: true`` rather than silently missing a tombstone. The months
+    before the cutoff (a month start) are dropped whole; what is left before it can only be in the
+    default partition, deleted in batches."""
     async with batches.db.transaction() as session:
         horizon = await repo.change_feed_last_txid(session, cutoff)
-        if horizon is None:
-            return 0
-        await repo.update_run(session, report.run_id, change_feed_horizon=horizon)
+        if horizon is not None:
+            await repo.update_run(session, report.run_id, change_feed_horizon=horizon)
     report.change_feed_horizon = horizon
+    async with batches.db.transaction() as session:
+        months = await partitions.remove_before(session, partitions.CHANGE_FEED, cutoff)
+    if horizon is None:  # the months removed were empty
+        return 0
 
     async def step(uow: UnitOfWork) -> int:
         return await repo.delete_change_feed(uow.session, cutoff, horizon, limit)
 
-    return await batches.repeat(step, limit)
+    return sum(months.values()) + await batches.repeat(step, limit)
 
 
 def _json(counts: dict[Category, int]) -> dict[str, int]:

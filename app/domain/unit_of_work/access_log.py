@@ -3,7 +3,9 @@
 Every read and write of case data, denied attempts included, leaves one row: when, who, on behalf
 of which client or organisation, which household and person, what, why, with what outcome, and the
 request id. The table is append-only: a trigger (migration 0001) refuses UPDATE, DELETE and
-TRUNCATE, so the application's own database role cannot rewrite history.
+TRUNCATE, so the application's own database role cannot rewrite history. It is range-partitioned by
+month of ``occurred_at`` (migration 0180, ``partitions.py``): the triggers hold on every partition, and
+retention removes a whole month past its term by detaching its partition, never row by row.
 
 Entries are written by the unit of work: queued during the work and inserted with it, or, where a
 hot path needs one round trip, by the very statement that does the work (``inline_cte``).
@@ -20,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.domain.base import one_of, table_of, timestamp_now, uuid_pk
+from app.domain.base import one_of, table_of, utcnow, uuid_pk
 from app.domain.text import storable
 
 
@@ -49,10 +51,17 @@ class AccessLogEntry(SQLModel, table=True):
         one_of("action", AccessAction),
         one_of("outcome", AccessOutcome),
         sa.Index("ix_access_log_occurred_at", "occurred_at"),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
     id: uuid.UUID = uuid_pk()
-    occurred_at: datetime = timestamp_now()
+    # The partition key, so part of the primary key (PostgreSQL requires it of a partitioned table).
+    occurred_at: datetime = Field(
+        default_factory=utcnow,
+        primary_key=True,
+        sa_column_kwargs={"server_default": sa.func.now()},
+        sa_type=sa.DateTime(timezone=True),
+    )
     actor_subject: str = Field(max_length=255, index=True)
     actor_role: str = Field(max_length=24)
     actor_worker_id: uuid.UUID | None = Field(default=None, index=True)

@@ -6,7 +6,9 @@ one, ``access`` when who may see a household changes (with the audience before t
 households context computes it). The entity name must be one the wiring's sync registry knows
 (``app.bootstrap``), or phones never get it; a test holds every name recorded in the code against it.
 
-``txid`` (the writing transaction) makes sync cursors safe.
+``txid`` (the writing transaction) makes sync cursors safe. The table is range-partitioned by month of
+``changed_at`` (migration 0180, ``partitions.py``); sync reads by ``txid`` across the partitions, and
+retention drops whole months past their term.
 
 A sync cursor is a transaction-id watermark: every transaction below it had finished when the cursor
 was issued, so "changes with txid in [previous watermark, current watermark)" skips nothing even
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from app.domain.base import one_of, timestamp_now
+from app.domain.base import one_of, utcnow
 
 
 class ChangeOp(StrEnum):
@@ -40,9 +42,13 @@ class CaseChange(SQLModel, table=True):
         one_of("op", ChangeOp),
         sa.Index("ix_case_changes_txid", "txid"),
         sa.Index("ix_case_changes_household_id", "household_id"),
+        {"postgresql_partition_by": "RANGE (changed_at)"},
     )
 
-    seq: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
+    # The order of the feed (its own sequence); with the partition key, the primary key.
+    seq: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": True}
+    )
     txid: int = Field(
         sa_type=sa.BigInteger,
         sa_column_kwargs={"server_default": sa.text("pg_current_xact_id()::text::bigint"), "nullable": False},
@@ -57,7 +63,14 @@ class CaseChange(SQLModel, table=True):
     # app.domain.households.service.former_audience computes both.
     former_team_id: uuid.UUID | None = None
     former_worker_ids: list[uuid.UUID] | None = Field(default=None, sa_type=ARRAY(sa.Uuid))
-    changed_at: datetime = timestamp_now()
+    # The partition key (a month per partition, migration 0180): in the primary key, as PostgreSQL
+    # requires of a partitioned table.
+    changed_at: datetime = Field(
+        default_factory=utcnow,
+        primary_key=True,
+        sa_column_kwargs={"server_default": sa.func.now()},
+        sa_type=sa.DateTime(timezone=True),
+    )
 
 
 @dataclass(frozen=True, slots=True)
