@@ -114,7 +114,8 @@ class Database:
 
     async def fetch_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
         """The one row (an asyncpg Record, or None) of a single raw statement run on its own: no
-        transaction around it (a single statement is atomic), in one round trip."""
+        transaction around it (a single statement is atomic), in one round trip; behind a pooler in
+        transaction mode, in a transaction of its own (``_raw``)."""
         async with self._raw() as connection:
             return await connection.fetchrow(statement.sql, *statement.args(values))
 

@@ -129,9 +129,10 @@ class DirectoryImportRefused(DomainError):
     rule = "directory_import_invalid"
 
     def __init__(self, problems: list[RecordProblem], total: int, records: int) -> None:
+        refused = len({p.record for p in problems})
+        more = "" if total == len(problems) else " or more"
         super().__init__(
-            f"{total} problem(s) in {len({p.record for p in problems})} or more of {records} record(s); "
-            "nothing was imported."
+            f"{refused}{more} of {records} record(s) refused ({total} problem(s)); nothing was imported."
         )
         self.problems = problems  # the first MAX_REPORTED
         self.total = total
