@@ -12,6 +12,7 @@ from app.api.v1 import (
     organisation,
     overview,
     plans,
+    policy_signals,
     referrals,
     resident_networks,
     self_service,
@@ -42,6 +43,7 @@ for context in (
     me,
     self_service,
     worklist,
+    policy_signals,
 ):
     api_router.include_router(context.router)
 api_router.include_router(self_service.codes)
