@@ -98,8 +98,8 @@ async def update_signal(
     principal: SignalWriter,
     signal_id: uuid.UUID,
     body: SignalUpdate,
-    if_match: IfMatch,
     policy: Disclosure,
+    if_match: IfMatch = None,
 ) -> SignalRead:
     read = await service.update(uow, principal, signal_id, body, expected_version(if_match), policy)
     return _tagged(response, read)
@@ -117,8 +117,8 @@ async def submit_signal(
     principal: SignalWriter,
     signal_id: uuid.UUID,
     body: SignalSubmit,
-    if_match: IfMatch,
     policy: Disclosure,
+    if_match: IfMatch = None,
 ) -> SignalRead:
     read = await service.submit(uow, principal, signal_id, body, expected_version(if_match), policy)
     return _tagged(response, read)
@@ -136,8 +136,8 @@ async def decide_signal(
     principal: SignalAnswerer,
     signal_id: uuid.UUID,
     body: SignalDecision,
-    if_match: IfMatch,
     policy: Disclosure,
+    if_match: IfMatch = None,
 ) -> SignalRead:
     read = await service.decide(uow, principal, signal_id, body, expected_version(if_match), policy)
     return _tagged(response, read)

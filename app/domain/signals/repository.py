@@ -244,9 +244,7 @@ async def leads_a_bundle(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set
     if not ids:
         return set()
     rows = await session.scalars(
-        select(sa.distinct(col(PolicySignal.bundled_into_id))).where(
-            col(PolicySignal.bundled_into_id).in_(ids)
-        )
+        select(col(PolicySignal.bundled_into_id)).where(col(PolicySignal.bundled_into_id).in_(ids)).distinct()
     )
     return {r for r in rows if r is not None}
 
