@@ -158,3 +158,23 @@ async def test_another_team_and_the_policy_staff_never_see_a_draft(signals: Sign
     assert response.status_code == 404
     listed = (await signals.ok("GET", BASE, actor)).json()["items"]
     assert draft.json()["id"] not in {s["id"] for s in listed}
+
+
+async def test_the_team_lead_finds_the_answer_on_the_worklist_until_it_is_closed(signals: Signals) -> None:
+    submitted = await signals.submitted()
+    taken = await signals.step(submitted, "policy_officer", "decisions", {"status": "in_consideration"})
+    answer = {"status": "answered", "answer": "policy_will_change", "reasoning": "The rule goes."}
+    answered = await signals.step(taken, "policy_officer", "decisions", answer)
+
+    async def items() -> list[dict[str, object]]:
+        page = (await signals.ok("GET", "/api/v1/worklist/team", "team_lead_a")).json()["items"]
+        return [i for i in page if i["kind"] == "signal_answered"]
+
+    [item] = await items()
+    assert item["object"] == {"type": "policy_signal", "id": submitted.json()["id"]}
+    assert item["link"] == f"{BASE}/{submitted.json()['id']}"
+    other = (await signals.ok("GET", "/api/v1/worklist/team", "team_lead_b")).json()["items"]
+    assert all(i["kind"] != "signal_answered" for i in other)
+    outcome = {"status": "closed", "outcome": "Rule withdrawn.", "outcome_from": "2027-03-01"}
+    await signals.step(answered, "policy_officer", "decisions", outcome)
+    assert await items() == []

@@ -189,6 +189,14 @@ SELECT '{WorkKind.no_coordinator}', {_day("h.registered_at")}, {_day("h.register
        h.id, json_build_object('status', h.status)
   FROM scope AS h WHERE h.coordinator_id IS NULL"""  # noqa: S608
 
+# Team leads: a signal of their team(s) the policy staff answered, until they close it with the outcome
+# (the team acts on the answer: an exemption to apply, a change to expect).
+SIGNAL_ITEMS = f"""
+SELECT '{WorkKind.signal_answered}', {_day("ps.answered_at")}, {_day("ps.answered_at")}, NULL::uuid,
+       'policy_signal', ps.id, json_build_object('team_id', ps.team_id, 'answer', ps.answer)
+  FROM policy_signals AS ps
+ WHERE ps.status = 'answered' AND ps.team_id IN (SELECT team_id FROM teams_in_view)"""  # noqa: S608
+
 # The REST path of each item's object (the team app opens it from the item).
 LINK = """CASE page.object_type
     WHEN 'plan' THEN '/api/v1/households/' || page.household_id || '/plans/' || page.object_id
@@ -197,6 +205,7 @@ LINK = """CASE page.object_type
     WHEN 'consent' THEN '/api/v1/households/' || page.household_id || '/consents/' || page.object_id
     WHEN 'break_glass_grant'
          THEN '/api/v1/households/' || page.household_id || '/break-glass/' || page.object_id
+    WHEN 'policy_signal' THEN '/api/v1/policy-signals/' || page.object_id
   END"""
 
 ITEM_JSON = f"""json_build_object(
@@ -282,7 +291,7 @@ def items_sql(view: View) -> str:
     """The item sources of a view."""
     sources = [HOUSEHOLD_ITEMS, WAITING_REFERRALS]
     if view is View.team:
-        sources.append(TEAM_ITEMS)
+        sources += [TEAM_ITEMS, SIGNAL_ITEMS]
     return " UNION ALL ".join(sources)
 
 
