@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.domain.webhooks.models import WebhookDelivery, WebhookEvent
-from tests.signals.support import BASE, Signals
+from tests.signals.support import BASE, Signals, signal_body
 
 PROBLEM = "urn:wijkwerk:problem:"
 
@@ -178,3 +178,12 @@ async def test_the_team_lead_finds_the_answer_on_the_worklist_until_it_is_closed
     outcome = {"status": "closed", "outcome": "Rule withdrawn.", "outcome_from": "2027-03-01"}
     await signals.step(answered, "policy_officer", "decisions", outcome)
     assert await items() == []
+
+
+async def test_a_retried_draft_is_written_once(signals: Signals) -> None:
+    headers = {"Idempotency-Key": "draft-from-the-bus-1"}
+    first = await signals.ok("POST", BASE, "generalist_a", json=signal_body(), headers=headers)
+    again = await signals.ok("POST", BASE, "generalist_a", json=signal_body(), headers=headers)
+    assert again.json()["id"] == first.json()["id"]
+    other = await signals.send("POST", BASE, "generalist_a", json=signal_body(title="Else"), headers=headers)
+    assert other.status_code == 422

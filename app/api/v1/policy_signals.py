@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.api.auth import SignalAnswerer, SignalReader, SignalWriter
 from app.api.concurrency import IfMatch, expected_version, set_etag
 from app.api.deps import UoW
+from app.api.idempotency import Idempotent, IdempotentRoute
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.domain.signals import service
@@ -27,7 +28,7 @@ from app.domain.stats.disclosure import Policy
 from app.domain.stats.service import policy_from
 from app.web.cursors import PageRequest
 
-router = APIRouter(tags=["policy-signals"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["policy-signals"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
 
 Created = tuple[datetime, uuid.UUID]
 SignalPage = Annotated[PageRequest[Created], keyset("policy_signals", datetime, uuid.UUID)]
@@ -52,10 +53,15 @@ def _tagged(response: Response, read: SignalRead) -> SignalRead:
     BASE,
     response_model=SignalRead,
     status_code=status.HTTP_201_CREATED,
-    summary="Write a draft policy signal for your team (no personal data)",
+    summary="Write a draft policy signal for your team (no personal data; Idempotency-Key for retries)",
 )
 async def create_signal(
-    response: Response, uow: UoW, principal: SignalWriter, body: SignalCreate, policy: Disclosure
+    response: Response,
+    uow: UoW,
+    principal: SignalWriter,
+    body: SignalCreate,
+    policy: Disclosure,
+    _: Idempotent,
 ) -> SignalRead:
     read = await service.create(uow, principal, body, policy)
     response.headers["Location"] = f"/api/v1{BASE}/{read.id}"
