@@ -167,7 +167,7 @@ async def test_demo_data_is_idempotent_and_keeps_working_credentials(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     credentials = json.loads(path.read_text())
     counts = await _demo_counts(db)
-    assert counts == {"areas": 8, "teams": 2, "workers": 5, "users": 7, "clients": 4}
+    assert counts == {"areas": 8, "teams": 2, "workers": 5, "users": 8, "clients": 4}
 
     second = await invoke(DEMO_DATA, env)
     assert second.exit_code == 0
