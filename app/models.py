@@ -20,6 +20,7 @@ from app.domain.reference import models as reference_models
 from app.domain.referrals import models as referrals_models
 from app.domain.retention import models as retention_models
 from app.domain.self_service import models as self_service_models
+from app.domain.signals import models as signals_models
 from app.domain.support_network import models as support_network_models
 from app.domain.unit_of_work import access_log as access_log_models
 from app.domain.unit_of_work import burden as burden_models
@@ -46,6 +47,7 @@ __all__ = [
     "referrals_models",
     "retention_models",
     "self_service_models",
+    "signals_models",
     "support_network_models",
     "webhooks_models",
 ]

@@ -222,6 +222,10 @@ class Settings(BaseSettings):
     # Webhook targets on private/loopback/link-local addresses (development and tests only).
     webhook_allow_private_targets: bool = False
 
+    # Policy signals (docs/policy-signals.md): whether the municipality publishes the signal aggregates
+    # (per theme and status, days to an answer, outcomes) to everyone; otherwise BI and policy staff only.
+    policy_signal_stats_public: bool = False
+
     log_level: str = "INFO"
     # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.
     demo: bool = False

@@ -150,7 +150,7 @@ class World:
             await session.flush()
             session.add(WorkerTeam(worker_id=worker.id, team_id=self.teams[team].id))
             await self.add_user(session, name, role, n, worker=worker)
-        for name in ("resident", "network_coordinator", "privacy_officer", "admin"):
+        for name in ("resident", "network_coordinator", "privacy_officer", "admin", "policy_officer"):
             await self.add_user(session, name, name, n)
 
     async def add_user(

@@ -53,5 +53,11 @@ NetworkManager = Annotated[Principal, Security(caller, scopes=_scopes(Scope.netw
 # (the object rule in app.domain.directory.rules decides which organisation)
 DirectoryWriter = Annotated[Principal, Security(caller, scopes=_scopes(Scope.services_write))]
 
+# -- policy signals: team members write their team's, policy staff answer the submitted ones --------
+# (the object rules in app.domain.signals decide which signals, and which step)
+SignalReader = Annotated[Principal, Security(caller, scopes=_scopes(Scope.signals_read))]
+SignalWriter = Annotated[Principal, Security(caller, scopes=_scopes(Scope.signals_write))]
+SignalAnswerer = Annotated[Principal, Security(caller, scopes=_scopes(Scope.signals_answer))]
+
 # -- anyone: a token is optional, and verified when sent -------------------------------------------
 MaybeCaller = Annotated[Principal | None, Depends(maybe_caller)]

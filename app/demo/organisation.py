@@ -66,6 +66,7 @@ USERS: dict[str, tuple[Role, str | None, bool]] = {
     "network_coordinator": (Role.network_coordinator, None, False),
     "privacy_officer": (Role.privacy_officer, None, False),
     "admin": (Role.admin, None, False),
+    "policy_officer": (Role.policy_officer, None, False),
 }
 MOBILE_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 

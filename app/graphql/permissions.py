@@ -87,6 +87,23 @@ class SeesNeighbourhoodFigures(BasePermission):
         return await sees_all_figures(info, source.id)
 
 
+class SeesSignalStats(BasePermission):
+    """The dashboard of policy signals: everyone when the municipality publishes it
+    (``settings.policy_signal_stats_public``), else BI (stats:read) and the policy staff
+    (signals:answer) only. Team members' signals:read does not reach it: they read their own signals."""
+
+    message = "The policy-signal figures are not published for this caller."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if info.context.settings.policy_signal_stats_public:
+            return True
+        principal = info.context.principal
+        return principal is not None and (
+            principal.has(Scope.stats_read) or principal.has(Scope.signals_answer)
+        )
+
+
 class _NullWhenDenied(PermissionExtension):
     """Fail silently with null, lists included: "not yours to see" must not read as "none"."""
 
@@ -257,5 +274,13 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
         "FieldProblem.message",
         "FieldProblem.rule",
         "MemberRemoved.id",
+        # Policy signals' dashboard: counts of signals, never of people, reachable only through
+        # Query.policySignalStats, which declares SeesSignalStats.
+        *(
+            f"PolicySignalStats.{name}"
+            for name in ("municipality", "byThemeAndStatus", "answered", "medianDaysToAnswer", "outcomes")
+        ),
+        *(f"SignalThemeStatus.{name}" for name in ("theme", "status", "signals")),
+        *(f"SignalOutcome.{name}" for name in ("quarter", "answer", "signals")),
     }
 )

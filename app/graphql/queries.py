@@ -12,9 +12,12 @@ from graphql import GraphQLError
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeView
+from app.domain.signals.dashboard import dashboard
 from app.graphql import directory
 from app.graphql.arguments import page_size
 from app.graphql.lookahead import selected_on
+from app.graphql.permissions import SeesSignalStats, needs
+from app.graphql.policy_signals import PolicySignalStats
 from app.graphql.types import (
     DEFAULT_PAGE,
     NOT_LOADED,
@@ -102,6 +105,16 @@ class Query:
         async with info.context.reads.session() as session:
             found = await service.neighbourhoods(session, municipality, wijk, first)
         return [Neighbourhood.of(v) for v in found]
+
+    @strawberry.field(
+        description="The municipality's policy signals: per theme and status, days to an answer, "
+        "outcomes per quarter (public only when the municipality publishes them).",
+        extensions=needs(SeesSignalStats()),
+    )
+    async def policy_signal_stats(self, info: Info, municipality: str) -> PolicySignalStats:
+        async with info.context.reads.session() as session:
+            found = await dashboard(session, municipality)
+        return PolicySignalStats.of(municipality, found)
 
     @strawberry.field
     async def neighbourhood(self, info: Info, code: str) -> Neighbourhood | None:

@@ -22,6 +22,9 @@ class Scope(StrEnum):
     admin = "admin"
     self_read = "self:read"
     self_write = "self:write"
+    signals_read = "signals:read"
+    signals_write = "signals:write"
+    signals_answer = "signals:answer"
 
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -40,6 +43,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.admin: "Organisation set-up (no case data)",
     Scope.self_read: "Household members: read your own data, your household's plan and who accessed them",
     Scope.self_write: "Household members: withdraw your consents, agree to your household's plan",
+    Scope.signals_read: "Read policy signals: your team's, or (policy staff) the submitted ones",
+    Scope.signals_write: "Write your team's policy signals; team leads submit them",
+    Scope.signals_answer: "Policy staff: take, answer and close submitted policy signals",
 }
 
 
@@ -55,6 +61,8 @@ class Role(StrEnum):
     # A member of a household the team supports, signed in to see their own file (self-service).
     # Not the network ``resident``: that is a member of a resident network (the public side).
     household_member = "household_member"
+    # The municipality's policy staff: reads submitted policy signals and answers them; no case data.
+    policy_officer = "policy_officer"
 
 
 _CASEWORK = frozenset(
@@ -64,6 +72,8 @@ _CASEWORK = frozenset(
         Scope.referrals_read,
         Scope.referrals_write,
         Scope.initiatives_read,
+        Scope.signals_read,
+        Scope.signals_write,
     }
 )
 _RESIDENT = frozenset({Scope.initiatives_read, Scope.initiatives_write})
@@ -79,6 +89,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.privacy_officer: frozenset({Scope.audit_read}),
     Role.admin: frozenset({Scope.admin, Scope.services_write}),
     Role.household_member: frozenset({Scope.self_read, Scope.self_write}),
+    Role.policy_officer: frozenset({Scope.signals_read, Scope.signals_answer}),
 }
 
 # Roles that may be granted bsn:read in addition to their role scopes.
@@ -94,6 +105,7 @@ PERSON_ROLES = frozenset(
         Role.privacy_officer,
         Role.admin,
         Role.household_member,
+        Role.policy_officer,
     }
 )
 MACHINE_ROLES = frozenset({Role.partner, Role.analyst})

@@ -108,6 +108,14 @@ async def test_users_create_with_a_generated_password(
     assert refused.exit_code == 1 and "bsn_read_not_eligible" in refused.stderr
 
 
+async def test_users_create_takes_the_policy_officer_role(db: Database, env: dict[str, str]) -> None:
+    username = f"cli.policy{next_code()}"
+    args = ["users", "create", "--username", username, "--role", "policy_officer", "--generate-password"]
+    created = output_json(await invoke([*args, "--json"], env))
+    assert created["role"] == "policy_officer"
+    assert (await _one(db, User, User.username == username)).worker_id is None
+
+
 async def test_users_create_prompts_for_the_password(world: World, db: Database, env: dict[str, str]) -> None:
     username = f"cli.resident{next_code()}"
     password = "a resident's long password"
@@ -159,7 +167,7 @@ async def test_demo_data_is_idempotent_and_keeps_working_credentials(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     credentials = json.loads(path.read_text())
     counts = await _demo_counts(db)
-    assert counts == {"areas": 8, "teams": 2, "workers": 5, "users": 7, "clients": 4}
+    assert counts == {"areas": 8, "teams": 2, "workers": 5, "users": 8, "clients": 4}
 
     second = await invoke(DEMO_DATA, env)
     assert second.exit_code == 0

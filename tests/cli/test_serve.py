@@ -31,6 +31,7 @@ DEMO_USERS = {
     "resident",
     "network_coordinator",
     "privacy_officer",
+    "policy_officer",
     "admin",
 }
 # Household members of the demo (self-service): two with a password, one with an activation code.

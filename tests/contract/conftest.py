@@ -31,6 +31,7 @@ ROLE_ACTORS: dict[str, str] = {
     "privacy_officer": "privacy_officer",
     "admin": "admin",
     "household_member": "household_member",  # a member of a household of team A (self-service)
+    "policy_officer": "policy_officer",
     "anonymous": "anonymous",
 }
 

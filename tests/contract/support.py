@@ -18,6 +18,7 @@ ROLE_PREFERENCE = [
     Role.partner,
     Role.resident,
     Role.household_member,
+    Role.policy_officer,
 ]
 
 

@@ -160,8 +160,27 @@ RULES_NO_SCHEMA_STATES = {
             "not_applicable",
             "age_range",
             "opening_hours_order",
+            "answer_required",
+            "reasoning_required",
+            "outcome_required",
+            "outcome_from_required",
+            "team_required",
+            "bundle_self",
+            "bundle_not_submitted",
+            "unknown_signal",
         ),
         "a rule over several fields or the stored state",
+    ),
+    # Free text of a policy signal that holds what looks like personal data (app/domain/signals).
+    **dict.fromkeys(
+        (
+            "personal_data_bsn",
+            "personal_data_phone_number",
+            "personal_data_email_address",
+            "personal_data_postcode_house_number",
+            "personal_data_member_name",
+        ),
+        "no personal data in a policy signal",
     ),
 }
 # RFC 6749 §4.1.2.1 and §5.2: the OAuth endpoints answer 400 (an error page, or an OAuth error)

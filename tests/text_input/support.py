@@ -29,6 +29,7 @@ ACTORS: dict[str, Role] = {
     "admin": Role.admin,
     "network_coordinator": Role.network_coordinator,
     "analyst": Role.analyst,
+    "policy_officer": Role.policy_officer,
     # Not a World actor: a household member's token comes from ``Callers`` (self-service, /api/v1/me).
     HOUSEHOLD_MEMBER: Role.household_member,
 }

@@ -13,6 +13,7 @@ from app.api.v1 import (
     organisation,
     overview,
     plans,
+    policy_signals,
     referrals,
     resident_networks,
     self_service,
@@ -46,5 +47,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     self_service.router,
     worklist.router,
     household_offers.router,
+    policy_signals.router,
     self_service.codes,
 )

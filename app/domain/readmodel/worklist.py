@@ -198,6 +198,16 @@ SELECT '{WorkKind.no_coordinator}', {_day("h.registered_at")}, {_day("h.register
   FROM scope AS h WHERE h.coordinator_id IS NULL"""  # noqa: S608
 
 
+# Team leads: a signal of their team(s) the policy staff answered, until they close it with the outcome
+# (the team acts on the answer: an exemption to apply, a change to expect).
+SIGNAL_ITEMS = f"""
+SELECT '{WorkKind.signal_answered}', {_day("ps.answered_at")}, {_day("ps.answered_at")}, NULL::date,
+       NULL::uuid,
+       'policy_signal', ps.id, json_build_object('team_id', ps.team_id, 'answer', ps.answer)
+  FROM policy_signals AS ps
+ WHERE ps.status = 'answered' AND ps.team_id IN (SELECT team_id FROM teams_in_view)"""  # noqa: S608
+
+
 def link_sql(item: str) -> str:
     """The REST path of the object of ``item`` (the team app opens it from the item)."""
     household = f"'/api/v1/households/' || {item}.household_id"
@@ -207,6 +217,7 @@ def link_sql(item: str) -> str:
     WHEN 'referral' THEN '/api/v1/referrals/' || {item}.object_id
     WHEN 'consent' THEN {household} || '/consents/' || {item}.object_id
     WHEN 'break_glass_grant' THEN {household} || '/break-glass/' || {item}.object_id
+    WHEN 'policy_signal' THEN '/api/v1/policy-signals/' || {item}.object_id
   END"""
 
 
@@ -317,7 +328,7 @@ def items_sql(view: View) -> str:
     """The item sources of a view."""
     sources = [HOUSEHOLD_ITEMS, WAITING_REFERRALS]
     if view is View.team:
-        sources.append(TEAM_ITEMS)
+        sources += [TEAM_ITEMS, SIGNAL_ITEMS]
     return " UNION ALL ".join(sources)
 
 

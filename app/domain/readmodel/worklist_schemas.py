@@ -20,10 +20,11 @@ class WorkKind(StrEnum):
     aftercare_ending = "aftercare_ending"  # the aftercare period ends: close or continue
     break_glass_review = "break_glass_review"  # team leads: a use of break-glass access to look at
     no_coordinator = "no_coordinator"  # team leads: an open household without a coordinator
+    signal_answered = "signal_answered"  # team leads: the policy staff answered a signal of the team
 
 
 class WorkObject(BaseModel):
-    type: str = Field(description="plan, household, referral, consent or break_glass_grant.")
+    type: str = Field(description="plan, household, referral, consent, break_glass_grant or policy_signal.")
     id: uuid.UUID
 
 

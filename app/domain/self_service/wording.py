@@ -28,6 +28,7 @@ ROLES: dict[str, str] = {
     Role.privacy_officer: "privacy officer",
     Role.admin: "administrator",
     Role.household_member: "household member",
+    Role.policy_officer: "policy staff of the municipality",
 }
 
 # Who, when no name is shown.
@@ -60,6 +61,7 @@ WHAT: dict[str, str] = {
     "subject_access": "everything held on you (an export)",
     "self_service": "your self-service settings",
     "activation_code": "an activation code for your sign-in",
+    "policy_signal": "a policy signal your situation is an example of (it holds no personal data)",
 }
 
 ACTIONS: dict[str, str] = {
@@ -83,6 +85,7 @@ PURPOSES: dict[str, str] = {
     "subject_access_request": "a request to see everything held on you",
     "privacy_oversight": "supervision of privacy",
     "self_service": "self-service by a member of your household",
+    "policy_signal": "a signal to the municipality that a rule blocks a good solution",
 }
 
 _OUTCOMES: dict[str, str] = {

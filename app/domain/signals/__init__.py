@@ -1,0 +1,1 @@
+"""Policy signals (beleidssignalen): a practice situation where a rule blocks a good solution."""
