@@ -9,7 +9,6 @@ field unmasked) fails here.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ from tests.casework.api import WRITER, CaseApi
 from tests.casework.conftest import Cases
 from tests.factories import World
 from tests.households.support import sync_all
-from tests.worklist.support import days_later, today, worklist_items
+from tests.worklist.support import days_later, listed_on, today, worklist_items
 
 
 async def _case_file(
@@ -78,17 +77,6 @@ async def _rest_read(client: httpx.AsyncClient, url: str, headers: dict[str, Any
     if isinstance(body, dict) and "items" in body:  # a list route: the object's item
         [body] = [item for item in body["items"] if item["id"] == item_id]
     return body
-
-
-def listed_on(document: dict[str, Any], day: date) -> list[dict[str, Any]]:
-    """The items a phone lists on ``day`` from a household's synced worklist, judged as the route
-    judges them (``HouseholdWorklist``)."""
-    return [
-        {**item, "overdue": item["due_on"] < day.isoformat()}
-        for item in document["items"]
-        if item["show_from"] <= day.isoformat()
-        and (item["listed_until"] is None or day.isoformat() <= item["listed_until"])
-    ]
 
 
 async def test_every_synced_document_is_its_rest_read(client: httpx.AsyncClient, world: World) -> None:

@@ -116,6 +116,17 @@ async def worklist_items(client: httpx.AsyncClient, world: World, actor: str) ->
         params["cursor"] = page["next_cursor"]
 
 
+def listed_on(document: dict[str, Any], day: date) -> list[dict[str, Any]]:
+    """The items a phone lists on ``day`` from a household's synced worklist, judged as the route
+    judges them (``HouseholdWorklist``)."""
+    return [
+        {**item, "overdue": item["due_on"] < day.isoformat()}
+        for item in document["items"]
+        if item["show_from"] <= day.isoformat()
+        and (item["listed_until"] is None or day.isoformat() <= item["listed_until"])
+    ]
+
+
 def today(offset: int = 0) -> date:
     """The local date by the domain's clock (moved or not), ``offset`` days on."""
     return local_today(utcnow()) + timedelta(days=offset)

@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.domain.unit_of_work.access_log import AccessLogEntry
-from tests.casework.test_sync_documents import listed_on
 from tests.factories import World
 from tests.households.support import settle, sync_all
 from tests.self_service.support import account, make_home
 from tests.support.statements import counting_statements
-from tests.worklist.support import Team, days_later, now_iso, today, worklist_items
+from tests.worklist.support import Team, days_later, listed_on, now_iso, today, worklist_items
 
 WORKLIST = "worklist"
 
