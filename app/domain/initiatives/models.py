@@ -37,6 +37,12 @@ class GrantDecision(StrEnum):
     rejected = "rejected"
 
 
+class Vote(StrEnum):
+    for_ = "for"
+    against = "against"
+    abstain = "abstain"
+
+
 class Ballot(StrEnum):
     """A present member's part in a decision: a vote, or recused for a conflict of interest."""
 
