@@ -50,6 +50,7 @@ from app.domain.initiatives.schemas import (
     NetworkUpdate,
     NetworkView,
     YearPlanCreate,
+    YearPlanMoneyRead,
     YearPlanUpdate,
     YearPlanView,
 )
@@ -252,6 +253,14 @@ async def _summaries(session: AsyncSession, networks: Sequence[NetworkView]) -> 
 
 async def network_summary(uow: UnitOfWork, network_id: uuid.UUID) -> NetworkSummaryView:
     return (await _summaries(uow.session, [await get_network(uow.session, network_id)]))[0]
+
+
+async def year_plan_money(uow: UnitOfWork, network_id: uuid.UUID) -> list[YearPlanMoneyRead]:
+    """A network's year plans, newest first, with their totals and ledgers (administrators)."""
+    await get_network(uow.session, network_id)
+    plans = (await repo.year_plans_of_networks(uow.session, [network_id])).get(network_id, [])
+    entries = await ledger.ledgers(uow.session, [p.id for p in plans])
+    return [YearPlanMoneyRead.of(p, entries.get(p.id, [])) for p in plans]
 
 
 async def list_network_summaries(

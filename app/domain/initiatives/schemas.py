@@ -465,3 +465,48 @@ class InitiativePublic(BaseModel):
             ends_on=view.ends_on,
             participants_reached=view.participants_reached,
         )
+
+
+class LedgerEntryRead(BaseModel):
+    position: int
+    kind: str = Field(description="budget, grant or returned.")
+    amount_cents: int = Field(description="Signed: grants negative, budget changes and returns as they are.")
+    balance_after_cents: int = Field(description="The available budget after this entry.")
+    initiative_id: uuid.UUID | None
+    created_at: datetime
+
+
+class YearPlanMoneyRead(BaseModel):
+    """A year plan's money: the totals and the append-only ledger they come from."""
+
+    id: uuid.UUID
+    year: int
+    budget_cents: int
+    granted_cents: int = Field(description="Every grant (gross).")
+    spent_cents: int = Field(description="What the closing reports say was spent.")
+    returned_cents: int = Field(description="Unspent granted money returned to the budget.")
+    available_cents: int = Field(description="budget - granted + returned: the sum of the ledger.")
+    ledger: list[LedgerEntryRead]
+
+    @classmethod
+    def of(cls, view: YearPlanView, entries: list[LedgerEntryView]) -> YearPlanMoneyRead:
+        return cls(
+            id=view.id,
+            year=view.year,
+            budget_cents=view.budget_cents,
+            granted_cents=view.granted_cents,
+            spent_cents=view.spent_cents,
+            returned_cents=view.returned_cents,
+            available_cents=view.available_cents,
+            ledger=[
+                LedgerEntryRead(
+                    position=e.position,
+                    kind=e.kind,
+                    amount_cents=e.amount_cents,
+                    balance_after_cents=e.balance_after_cents,
+                    initiative_id=e.initiative_id,
+                    created_at=e.created_at,
+                )
+                for e in entries
+            ],
+        )
