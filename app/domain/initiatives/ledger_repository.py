@@ -39,7 +39,7 @@ async def _move(
     statement = (
         sa.update(table_of(YearPlan))
         .where(YP.id == plan.id)
-        .values({name: YP[name] + delta for name, delta in changes.items()}, updated_at=sa.func.now())
+        .values({**{name: YP[name] + delta for name, delta in changes.items()}, "updated_at": sa.func.now()})
         .returning(*(YP[name] for name in TOTALS))
     )
     totals = (await session.execute(statement)).one()

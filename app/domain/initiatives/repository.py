@@ -298,7 +298,7 @@ async def municipality_of_code(session: AsyncSession, code: str) -> uuid.UUID | 
 
 
 def _network(row: Any) -> NetworkView:
-    return NetworkView(*row)
+    return NetworkView(*row[: len(NETWORK_COLUMNS)])
 
 
 NETWORK_COLUMNS = (
