@@ -120,7 +120,7 @@ class Networks:
             members = (
                 await session.execute(
                     select(NetworkMember.id, NetworkMember.display_name, NetworkMember.is_resident).where(
-                        NetworkMember.network_id == network_id
+                        col(NetworkMember.network_id) == network_id
                     )
                 )
             ).all()
