@@ -119,9 +119,9 @@ class Networks:
         async with self.world.app.state.db.transaction() as session:
             members = (
                 await session.execute(
-                    select(NetworkMember.id, NetworkMember.display_name, NetworkMember.is_resident).where(
-                        col(NetworkMember.network_id) == network_id
-                    )
+                    select(
+                        col(NetworkMember.id), col(NetworkMember.display_name), col(NetworkMember.is_resident)
+                    ).where(col(NetworkMember.network_id) == network_id)
                 )
             ).all()
             chosen = [m for m in members if present is None or m.display_name in present]
