@@ -239,7 +239,7 @@ def _ledger() -> None:
             ["initiative_id"],
             ["initiatives.id"],
             name=op.f("fk_year_plan_ledger_initiative_id_initiatives"),
-            ondelete="SET NULL",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["recorded_by"],

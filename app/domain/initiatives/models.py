@@ -308,6 +308,7 @@ class YearPlanLedgerEntry(SQLModel, table=True):
     kind: str = Field(max_length=10)
     amount_cents: int = Field(sa_type=sa.BigInteger)
     balance_after_cents: int = Field(sa_type=sa.BigInteger)
-    initiative_id: uuid.UUID | None = Field(default=None, foreign_key="initiatives.id", ondelete="SET NULL")
+    # CASCADE, not SET NULL: the trigger refuses every UPDATE; an initiative goes only with its network.
+    initiative_id: uuid.UUID | None = Field(default=None, foreign_key="initiatives.id", ondelete="CASCADE")
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = timestamp_now()
