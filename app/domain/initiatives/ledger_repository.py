@@ -143,3 +143,62 @@ async def ledgers(
     for row in await session.execute(query):
         grouped[row.year_plan_id].append(LedgerEntryView(*row))
     return grouped
+
+
+# Rows written in bulk (the demo's history, by COPY) are booked after the fact in one statement: the
+# budget not yet in the ledger, each of their grants, and each of their closing reports' unspent
+# rest returned (with the plans' spent and returned totals). Budget entries come first, so no
+# balance on the way is below the plan's available budget before.
+BOOK_IMPORTED = sa.text("""
+WITH ids AS (SELECT unnest(CAST(:ids AS uuid[])) AS id),
+plans AS (
+    SELECT DISTINCT year_plan_id AS id FROM initiatives
+    WHERE id IN (SELECT id FROM ids) AND year_plan_id IS NOT NULL
+),
+reported AS (
+    SELECT i.year_plan_id, i.id, i.spent_cents, i.granted_cents - i.spent_cents AS unspent, i.updated_at
+    FROM initiatives i
+    WHERE i.id IN (SELECT id FROM ids) AND i.status = 'completed' AND i.year_plan_id IS NOT NULL
+      AND i.spent_cents IS NOT NULL AND i.granted_cents IS NOT NULL
+),
+totals AS (
+    UPDATE year_plans yp
+    SET spent_cents = yp.spent_cents + r.spent, returned_cents = yp.returned_cents + r.unspent
+    FROM (SELECT year_plan_id, sum(spent_cents) AS spent, sum(unspent) AS unspent FROM reported GROUP BY 1) r
+    WHERE yp.id = r.year_plan_id
+    RETURNING yp.id
+),
+booked AS (
+    SELECT year_plan_id, sum(amount_cents) AS balance,
+           coalesce(sum(amount_cents) FILTER (WHERE kind = 'budget'), 0) AS budget
+    FROM year_plan_ledger WHERE year_plan_id IN (SELECT id FROM plans) GROUP BY 1
+),
+moves AS (
+    SELECT yp.id AS year_plan_id, 'budget' AS kind, yp.budget_cents - coalesce(b.budget, 0) AS amount,
+           NULL::uuid AS initiative_id, 0 AS ord, yp.created_at AS at
+    FROM year_plans yp LEFT JOIN booked b ON b.year_plan_id = yp.id
+    WHERE yp.id IN (SELECT id FROM plans)
+    UNION ALL
+    SELECT g.year_plan_id, 'grant', -g.amount_cents, g.initiative_id, 1, g.decided_at
+    FROM initiative_grants g
+    WHERE g.initiative_id IN (SELECT id FROM ids) AND g.decision = 'granted' AND g.amount_cents > 0
+    UNION ALL
+    SELECT year_plan_id, 'returned', unspent, id, 2, updated_at FROM reported WHERE unspent > 0
+)
+INSERT INTO year_plan_ledger
+    (id, year_plan_id, kind, amount_cents, balance_after_cents, initiative_id, created_at)
+SELECT gen_random_uuid(), m.year_plan_id, m.kind, m.amount,
+       coalesce(b.balance, 0) + sum(m.amount) OVER (
+           PARTITION BY m.year_plan_id ORDER BY m.ord, m.at, m.initiative_id ROWS UNBOUNDED PRECEDING
+       ),
+       m.initiative_id, m.at
+FROM moves m LEFT JOIN booked b ON b.year_plan_id = m.year_plan_id
+WHERE m.amount <> 0
+ORDER BY m.year_plan_id, m.ord, m.at, m.initiative_id
+""")
+
+
+async def book_imported(session: AsyncSession, initiative_ids: Sequence[uuid.UUID]) -> None:
+    """Book initiatives written as rows (with their grants and plans) into their plans' ledgers."""
+    if initiative_ids:
+        await session.execute(BOOK_IMPORTED, {"ids": list(initiative_ids)})
