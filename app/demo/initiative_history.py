@@ -10,7 +10,8 @@ after the proposal, against the network's year plan of that year: plans of past 
 the current ones' budgets grow with what the history granted (``granted_cents`` stays within the
 budget). Themes lean to a few popular ones, as in a real network.
 
-Written as rows with COPY (the current initiatives go through the services); nothing in the future.
+Written as rows with COPY (the current initiatives go through the services), then booked into the
+year plans' ledgers in one statement; nothing in the future.
 A second load adds nothing.
 """
 
@@ -32,6 +33,7 @@ from app.demo.households import DEFAULT_HOUSEHOLDS, OrderedIds, copy_rows
 from app.demo.initiatives import IDEAS, NETWORKS
 from app.demo.organisation import BUURTEN
 from app.domain.base import utcnow
+from app.domain.initiatives import ledger_repository
 from app.domain.initiatives.models import (
     GrantDecision,
     Initiative,
@@ -100,6 +102,8 @@ async def initiative_history(uow: UnitOfWork, ctx: DemoContext) -> None:
     await plans.write(session, rows.granted)
     await copy_rows(session, "initiatives", INITIATIVE_COLUMNS, rows.initiatives)
     await copy_rows(session, "initiative_grants", GRANT_COLUMNS, rows.grants)
+    # The plans' ledgers learn the history's budgets, grants and returns (the money adds up).
+    await ledger_repository.book_imported(session, [row[0] for row in rows.initiatives])
 
 
 async def _loaded(session: AsyncSession) -> bool:

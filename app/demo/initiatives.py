@@ -1,13 +1,16 @@
-"""Demo resident networks, year plans, ~50 initiatives in every state, and grants.
+"""Demo resident networks, year plans, ~50 initiatives in every state, meetings and grants.
 
 Everything goes through the initiatives services (as the demo network coordinator), so demo data
-obeys the same rules as the API: the resident majority, the lifecycle and the year plan budgets.
+obeys the same rules as the API: the resident majority, the lifecycle and the year plan budgets. Each
+network meets twice; its grants are decided at the latest meeting, by the votes of the members present,
+and completed initiatives report what they spent (the rest returns to the year plan's budget).
 No real names: members and initiators are named after their role.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.demo import DemoContext, demo_loader
@@ -16,7 +19,7 @@ from app.domain.concurrency import ExpectedVersion
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives.access import Viewer
-from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
+from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole, Vote
 from app.domain.initiatives.schemas import (
     ContactIn,
     GrantDecisionIn,
@@ -24,8 +27,10 @@ from app.domain.initiatives.schemas import (
     InitiativeCreate,
     InitiativeReportIn,
     InitiativeView,
+    MeetingCreate,
     MemberCreate,
     NetworkCreate,
+    VoteIn,
     YearPlanCreate,
 )
 from app.domain.unit_of_work.work import UnitOfWork
@@ -87,8 +92,41 @@ async def initiatives(uow: UnitOfWork, ctx: DemoContext) -> None:
             plan = YearPlanCreate(year=plan_year, budget_cents=budget, priorities=priorities)
             await network_service.create_year_plan(uow, viewer, network_id, plan)
         buurten = [code for code in ctx.buurten if code.startswith("BU" + wijk[2:])]
+        meeting = await _meetings(uow, viewer, network_id)
         for index, status in enumerate(STATES):
-            await _initiative(uow, ctx, viewer, network_id, buurten, number * 100 + index, status, year)
+            await _initiative(uow, ctx, viewer, meeting, buurten, number * 100 + index, status, year)
+
+
+@dataclass(frozen=True)
+class DemoMeeting:
+    network_id: uuid.UUID
+    id: uuid.UUID
+    residents: list[uuid.UUID]
+    partners: list[uuid.UUID]
+
+    def votes(self, granted: bool) -> list[VoteIn]:
+        """Residents carry the decision; partners abstain."""
+        vote = Vote.for_ if granted else Vote.against
+        return [
+            *(VoteIn(member_id=m, vote=vote) for m in self.residents),
+            *(VoteIn(member_id=m, vote=Vote.abstain) for m in self.partners),
+        ]
+
+
+async def _meetings(uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID) -> DemoMeeting:
+    """Two meetings: one of a few members (no quorum of residents: it cannot decide) and the one
+    every member attended, where the grants are decided."""
+    members = (await repo.members_of_networks(uow.session, viewer, [network_id]))[network_id]
+    # The coordinator enters every demo initiative, so is recused on each (conflict: initiator).
+    voters = [m for m in members if m.role != NetworkRole.coordinator]
+    residents = [m.id for m in voters if m.is_resident]
+    partners = [m.id for m in voters if not m.is_resident]
+    today = date.today()
+    few = MeetingCreate(held_on=today - timedelta(days=60), present_member_ids=[residents[0], *partners])
+    await network_service.record_meeting(uow, viewer, network_id, few)
+    everyone = MeetingCreate(held_on=today - timedelta(days=30), present_member_ids=[m.id for m in members])
+    held = await network_service.record_meeting(uow, viewer, network_id, everyone)
+    return DemoMeeting(network_id, held.id, residents, partners)
 
 
 async def _network(uow: UnitOfWork, ctx: DemoContext, wijk: str, name: str, number: int) -> uuid.UUID:
@@ -126,7 +164,7 @@ async def _initiative(
     uow: UnitOfWork,
     ctx: DemoContext,
     viewer: Viewer,
-    network_id: uuid.UUID,
+    meeting: DemoMeeting,
     buurten: list[str],
     number: int,
     status: InitiativeStatus,
@@ -138,7 +176,7 @@ async def _initiative(
     plan_year = year - 1 if status is InitiativeStatus.completed else year
     starts = date(plan_year, 1, 15) + timedelta(days=ctx.rng.randrange(0, 300))
     data = InitiativeCreate(
-        network_id=network_id,
+        network_id=meeting.network_id,
         buurt=buurt,
         title=f"{title} {BUURTEN[buurt]}",
         summary=summary,
@@ -157,12 +195,21 @@ async def _initiative(
         return
     if status is InitiativeStatus.rejected:
         decision = GrantDecisionIn(
-            decision=GrantDecision.rejected, reason="Does not fit this year's priorities (demo)."
+            decision=GrantDecision.rejected,
+            reason="Does not fit this year's priorities (demo).",
+            meeting_id=meeting.id,
+            votes=meeting.votes(granted=False),
+            public_summary="Not granted: the residents chose other priorities this year.",
         )
     else:
         amount = requested if ctx.rng.random() < 0.6 else requested * 8 // 10
         decision = GrantDecisionIn(
-            decision=GrantDecision.granted, amount_cents=amount, reason="Fits the plan (demo)."
+            decision=GrantDecision.granted,
+            amount_cents=amount,
+            reason="Fits the plan (demo).",
+            meeting_id=meeting.id,
+            votes=meeting.votes(granted=True),
+            public_summary=f"Granted EUR {amount // 100}: it fits the year plan.",
         )
     view = await service.decide_grant(uow, viewer, view.id, _current(view), decision)
     if status in (InitiativeStatus.rejected, InitiativeStatus.granted):
@@ -170,7 +217,10 @@ async def _initiative(
     view = await service.start(uow, viewer, view.id, _current(view))
     if status is InitiativeStatus.running:
         return
+    granted = view.granted_cents or 0
     report = InitiativeReportIn(
-        participants_reached=ctx.rng.randrange(8, 120), report="Went as planned; see the photos (demo)."
+        participants_reached=ctx.rng.randrange(8, 120),
+        report="Went as planned; see the photos (demo).",
+        spent_cents=granted * ctx.rng.randrange(70, 101) // 100,  # the rest returns to the budget
     )
     await service.report(uow, viewer, view.id, _current(view), report)

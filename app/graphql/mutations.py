@@ -31,6 +31,7 @@ from app.graphql.types import (
     GrantDecision,
     Info,
     Initiative,
+    Meeting,
     NetworkMember,
     NetworkRole,
     YearPlan,
@@ -93,6 +94,7 @@ InitiativeResult = Annotated[Initiative | ProblemType, strawberry.union("Initiat
 MemberResult = Annotated[NetworkMember | ProblemType, strawberry.union("NetworkMemberResult")]
 MemberRemovedResult = Annotated[MemberRemoved | ProblemType, strawberry.union("MemberRemovedResult")]
 YearPlanResult = Annotated[YearPlan | ProblemType, strawberry.union("YearPlanResult")]
+MeetingResult = Annotated[Meeting | ProblemType, strawberry.union("MeetingResult")]
 
 
 def problem_of(error: errors.DomainError) -> ProblemType:
@@ -202,11 +204,48 @@ class UpdateInitiativeInput:
     ends_on: date | None = strawberry.UNSET
 
 
+@strawberry.enum
+class Vote(Enum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+
+
 @strawberry.input
+class VoteInput:
+    member_id: uuid.UUID
+    vote: Vote
+
+
+@strawberry.input(description="The count of an anonymous vote.")
+class TallyInput:
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+
+
+@strawberry.input(
+    description="The decision of a meeting: the votes of the members present (or the tally, where the "
+    "network votes anonymously) decide; `decision` must be theirs. Members linked to the initiative "
+    "are recused and do not vote (rule conflict_of_interest)."
+)
 class GrantDecisionInput:
     decision: GrantDecision
     amount_cents: int = 0
     reason: str
+    meeting_id: uuid.UUID
+    votes: list[VoteInput] | None = None
+    tally: TallyInput | None = None
+    declared_conflicts: list[uuid.UUID] = strawberry.field(
+        default_factory=list, description="Members present who declared a link to the initiative."
+    )
+    public_summary: str | None = strawberry.field(default=None, description="Shown on the public dashboard.")
+
+
+@strawberry.input
+class MeetingInput:
+    held_on: date
+    present_member_ids: list[uuid.UUID]
 
 
 @strawberry.input
@@ -297,7 +336,9 @@ class Mutation:
         return await run(info, action, partial(initiative_for, info))
 
     @strawberry.mutation(
-        extensions=_MANAGE, description="Grant (within the year plan's remaining budget) or reject a request."
+        extensions=_MANAGE,
+        description="Record a meeting's decision on a request: granted (within the year plan's available "
+        "budget) or rejected, as the members present voted.",
     )
     async def decide_grant(
         self, info: Info, id: strawberry.ID, expected_version: int, input: GrantDecisionInput
@@ -387,3 +428,15 @@ class Mutation:
             )
 
         return await run(info, action, YearPlan.of)
+
+    @strawberry.mutation(
+        extensions=_MANAGE, description="Record a meeting of your network and who was present (coordinators)."
+    )
+    async def record_meeting(
+        self, info: Info, network_id: strawberry.ID, input: MeetingInput
+    ) -> MeetingResult:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MeetingView:
+            data = _model(domain.MeetingCreate, input)
+            return await network_service.record_meeting(uow, viewer, _id(network_id, "network"), data)
+
+        return await run(info, action, Meeting.of)

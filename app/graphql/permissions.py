@@ -200,6 +200,28 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
         "YearPlan.spentCents",
         "YearPlan.remainingCents",
         "YearPlan.version",
+        # The money adds up in public: totals and the ledger's amounts name initiatives, never a person.
+        "YearPlan.grantedCents",
+        "YearPlan.returnedCents",
+        "YearPlan.availableCents",
+        "YearPlan.ledger",
+        *(
+            f"LedgerEntry.{name}"
+            for name in ("position", "kind", "amountCents", "balanceAfterCents", "initiativeId", "createdAt")
+        ),
+        # Meetings: the date and the counts are public (who was present is members-only, declared on
+        # Meeting.present); a decision's tally and its public summary are the network's to publish,
+        # who voted what (Grant.ballots) is members-only.
+        "Network.meetings",
+        *(
+            f"Meeting.{name}"
+            for name in ("id", "heldOn", "presentCount", "residentCount", "residentSharePercent", "canDecide")
+        ),
+        "Grant.votesFor",
+        "Grant.votesAgainst",
+        "Grant.votesAbstain",
+        "Grant.publicSummary",
+        "Grant.meetingId",
         "Grant.id",
         "Grant.decision",
         "Grant.amountCents",

@@ -22,6 +22,7 @@ from app.domain.stats.areas import THEME_MEASURE, AreaFigure, ranked
 from app.graphql.arguments import page_size
 from app.graphql.context import GraphQLContext
 from app.graphql.lookahead import selected_on
+from app.graphql.meetings import GrantBallot, LedgerEntry, Meeting
 from app.graphql.permissions import IsNetworkMember, needs, of_measure, private
 from app.graphql.stats import NeighbourhoodStats, StatCell, figures_of, neighbourhood_stats, period_of
 
@@ -31,6 +32,10 @@ MAX_TOP_THEMES = 50
 MAX_INITIATIVES_PER_THEME = 100
 # In place of nested data the query did not select (never read; fails loudly if it were).
 NOT_LOADED: Any = object()
+
+
+def _member_field(description: str | None = None) -> Any:
+    return strawberry.field(extensions=needs(IsNetworkMember()), description=description)
 
 
 @strawberry.enum(
@@ -184,27 +189,50 @@ async def _top_themes(
     ]
 
 
-@strawberry.type(description="A network's decision on an initiative's request.")
+@strawberry.type(description="A network's decision on an initiative's request, taken in a meeting.")
 class Grant:
     network_id: strawberry.Private[uuid.UUID]
+    grant_id: strawberry.Private[uuid.UUID]
     id: strawberry.ID
     decision: GrantDecision
     amount_cents: int
     decided_at: datetime
     year: int = strawberry.field(description="The year plan the grant is booked on.")
     reason: str | None = strawberry.field(extensions=private(), description="Members of the network only.")
+    votes_for: int | None = strawberry.field(description="The tally; null for decisions before meetings.")
+    votes_against: int | None
+    votes_abstain: int | None
+    public_summary: str | None = strawberry.field(
+        description="A short summary of the decision for the public."
+    )
+    meeting_id: strawberry.ID | None = strawberry.field(
+        description="The meeting that decided (see Network.meetings); null before meetings."
+    )
 
     @classmethod
     def of(cls, view: views.GrantView) -> Grant:
         return cls(
             network_id=view.network_id,
+            grant_id=view.id,
+            meeting_id=None if view.meeting_id is None else strawberry.ID(str(view.meeting_id)),
             id=strawberry.ID(str(view.id)),
             decision=GrantDecision(view.decision),
             amount_cents=view.amount_cents,
             decided_at=view.decided_at,
             year=view.year,
             reason=view.reason,
+            votes_for=view.votes_for,
+            votes_against=view.votes_against,
+            votes_abstain=view.votes_abstain,
+            public_summary=view.public_summary,
         )
+
+    @strawberry.field(
+        extensions=private(), description="Who voted what and who was recused: members of the network only."
+    )
+    async def ballots(self, info: Info) -> list[GrantBallot] | None:
+        found = await info.context.loaders.ballots_of_grant.load(self.grant_id)
+        return None if found is None else [GrantBallot.of(b) for b in found]
 
 
 @strawberry.type(description="A resident initiative (bewonersinitiatief). Amounts are in euro cents.")
@@ -321,14 +349,28 @@ async def initiative_for(info: Info, view: views.InitiativeView) -> Initiative:
 
 @strawberry.type(description="A network's plan for one year: priorities and the initiative budget (cents).")
 class YearPlan:
+    plan_id: strawberry.Private[uuid.UUID]
     network_id: strawberry.Private[uuid.UUID]
     priority_codes: strawberry.Private[list[str]]
     id: strawberry.ID
     year: int
     summary: str | None
     budget_cents: int
-    spent_cents: int = strawberry.field(description="The total granted against this plan.")
-    remaining_cents: int
+    granted_cents: int = strawberry.field(description="Every grant against this plan (gross).")
+    spent_cents: int = strawberry.field(
+        description="What the initiatives' closing reports say was spent. (Before 2026-12 this field "
+        "showed the granted total; that is grantedCents now.)"
+    )
+    returned_cents: int = strawberry.field(
+        description="Granted money not spent, returned to the budget when the initiative reported back."
+    )
+    available_cents: int = strawberry.field(
+        description="What can still be granted: budget - granted + returned (the ledger's balance)."
+    )
+    remaining_cents: int = strawberry.field(
+        description="The budget minus every grant, ignoring returned money (its meaning before returns).",
+        deprecation_reason="Use availableCents, which counts money returned by initiatives.",
+    )
     version: int = strawberry.field(description="Pass as expectedVersion when you change it.")
 
     @classmethod
@@ -340,18 +382,22 @@ class YearPlan:
             year=view.year,
             summary=view.summary,
             budget_cents=view.budget_cents,
-            spent_cents=view.granted_cents,
+            granted_cents=view.granted_cents,
+            spent_cents=view.spent_cents,
+            returned_cents=view.returned_cents,
+            available_cents=view.available_cents,
             remaining_cents=view.remaining_cents,
             version=view.version,
+            plan_id=view.id,
         )
 
     @strawberry.field
     async def priorities(self, info: Info) -> list[Theme]:
         return await _themes(info, self.priority_codes)
 
-
-def _member_field(description: str | None = None) -> Any:
-    return strawberry.field(extensions=needs(IsNetworkMember()), description=description)
+    @strawberry.field(description="Every movement of the available budget, oldest first (public).")
+    async def ledger(self, info: Info) -> list[LedgerEntry]:
+        return [LedgerEntry.of(e) for e in await info.context.loaders.ledger_of_year_plan.load(self.plan_id)]
 
 
 @strawberry.type(description="A member of a resident network: visible to members of that network only.")
@@ -409,6 +455,10 @@ class Network:
     async def year_plan(self, info: Info, year: int) -> YearPlan | None:
         plans = await info.context.loaders.year_plans_of_network.load(self.network_id)
         return next((YearPlan.of(p) for p in plans if p.year == year), None)
+
+    @strawberry.field(description="Meetings of this network, newest first.")
+    async def meetings(self, info: Info) -> list[Meeting]:
+        return [Meeting.of(v) for v in await info.context.loaders.meetings_of_network.load(self.network_id)]
 
     @strawberry.field(description="Grant decisions of this network, newest first.")
     async def grants(self, info: Info) -> list[Grant]:

@@ -33,18 +33,18 @@ async def _spent(client: httpx.AsyncClient, networks: Networks) -> int:
     body = await networks.gql(
         client,
         "anonymous",
-        "query($id: ID!) { network(id: $id) { yearPlans { spentCents } } }",
+        "query($id: ID!) { network(id: $id) { yearPlans { grantedCents } } }",
         id=str(networks.a),
     )
-    spent: int = body["data"]["network"]["yearPlans"][0]["spentCents"]
-    return spent
+    granted: int = body["data"]["network"]["yearPlans"][0]["grantedCents"]
+    return granted
 
 
 async def test_grants_racing_for_the_last_euros(client: httpx.AsyncClient, world: World) -> None:
     networks = await make_networks(world, budget_cents=100_000)
     requests = await networks.initiatives("a", 6)  # each requests 50,000: room for two
     headers = await world.headers("network_coordinator")
-    decision = {"decision": "GRANTED", "amountCents": 50_000, "reason": "Good plan."}
+    decision = (await networks.meeting("a")).decision("GRANTED", 50_000)
     results = await _all(
         client, headers, [(DECIDE, {"id": str(i), "v": 1, "input": decision}) for i in requests]
     )
@@ -57,7 +57,7 @@ async def test_two_grants_for_the_same_last_euros(client: httpx.AsyncClient, wor
     networks = await make_networks(world, budget_cents=60_000)
     first, second = await networks.initiatives("a", 2)
     headers = await world.headers("network_coordinator")
-    decision = {"decision": "GRANTED", "amountCents": 50_000, "reason": "Good plan."}
+    decision = (await networks.meeting("a")).decision("GRANTED", 50_000)
     results = await _all(
         client, headers, [(DECIDE, {"id": str(i), "v": 1, "input": decision}) for i in (first, second)]
     )

@@ -26,7 +26,9 @@ async def test_the_whole_lifecycle(client: httpx.AsyncClient, networks: Networks
     )["data"]["requestGrant"]
     assert (requested["status"], requested["version"], requested["year"]) == ("REQUESTED", 2, YEAR)
 
-    decision = {"decision": "GRANTED", "amountCents": 60_000, "reason": "Fits the debts priority."}
+    # The resident proposed it: recused at the meeting, the others vote.
+    meeting = await networks.meeting("a")
+    decision = meeting.decision("GRANTED", 60_000, without=("Resident A",), reason="Fits the debts priority.")
     granted = (await networks.gql(client, "network_coordinator", DECIDE, id=idea["id"], v=2, input=decision))[
         "data"
     ]["decideGrant"]
@@ -39,7 +41,12 @@ async def test_the_whole_lifecycle(client: httpx.AsyncClient, networks: Networks
 
     running = (await networks.gql(client, "resident", START, id=idea["id"], v=3))["data"]["startInitiative"]
     assert running["status"] == "RUNNING"
-    report = {"participantsReached": 42, "report": "Ten sessions, 42 visitors.", "endsOn": f"{YEAR}-12-01"}
+    report = {
+        "participantsReached": 42,
+        "report": "Ten sessions, 42 visitors.",
+        "endsOn": f"{YEAR}-12-01",
+        "spentAmountCents": 45_000,
+    }
     done = (await networks.gql(client, "resident", REPORT, id=idea["id"], v=4, input=report))["data"][
         "reportInitiative"
     ]
@@ -48,10 +55,20 @@ async def test_the_whole_lifecycle(client: httpx.AsyncClient, networks: Networks
     plan = await networks.gql(
         client,
         "anonymous",
-        "query($id: ID!) { network(id: $id) { yearPlans { spentCents } } }",
+        "query($id: ID!) { network(id: $id) { yearPlans { budgetCents grantedCents spentCents returnedCents"
+        " availableCents } } }",
         id=str(networks.a),
     )
-    assert plan["data"]["network"]["yearPlans"] == [{"spentCents": 60_000}]
+    # The 15,000 not spent is back in the budget.
+    assert plan["data"]["network"]["yearPlans"] == [
+        {
+            "budgetCents": 1_000_000,
+            "grantedCents": 60_000,
+            "spentCents": 45_000,
+            "returnedCents": 15_000,
+            "availableCents": 955_000,
+        }
+    ]
 
 
 async def test_illegal_transitions_are_conflicts(client: httpx.AsyncClient, networks: Networks) -> None:
@@ -62,7 +79,7 @@ async def test_illegal_transitions_are_conflicts(client: httpx.AsyncClient, netw
         "rule": "initiative_status_transition",
         "message": started["message"],
     }
-    decision = {"decision": "REJECTED", "reason": "Not yet requested."}
+    decision = (await networks.meeting("a")).decision("REJECTED")
     decided = (await networks.gql(client, "network_coordinator", DECIDE, id=idea["id"], v=1, input=decision))[
         "data"
     ]["decideGrant"]
@@ -115,12 +132,13 @@ async def test_invalid_input_names_field_and_rule_without_echoing_values(
 async def test_grants_stay_within_request_and_budget(client: httpx.AsyncClient, networks: Networks) -> None:
     idea = await _propose(client, networks)
     await networks.gql(client, "resident", REQUEST, id=idea["id"], v=1, amount=2_000_000, year=YEAR)
-    too_much = {"decision": "GRANTED", "amountCents": 2_000_000, "reason": "All of it."}
+    meeting = await networks.meeting("a")
+    too_much = meeting.decision("GRANTED", 2_000_000, without=("Resident A",))
     over = (await networks.gql(client, "network_coordinator", DECIDE, id=idea["id"], v=2, input=too_much))[
         "data"
     ]["decideGrant"]
     assert over["rule"] == "year_plan_budget_exceeded"
-    beyond_request = {"decision": "GRANTED", "amountCents": 2_000_001, "reason": "More."}
+    beyond_request = meeting.decision("GRANTED", 2_000_001, without=("Resident A",))
     over = (
         await networks.gql(client, "network_coordinator", DECIDE, id=idea["id"], v=2, input=beyond_request)
     )["data"]["decideGrant"]
@@ -145,7 +163,7 @@ async def test_outsiders_cannot_change_what_is_not_theirs(
             "data"
         ]
         assert edited["updateInitiative"]["__typename"] == "NotFoundProblem"
-    decision = {"decision": "GRANTED", "amountCents": 100, "reason": "Sure."}
+    decision = (await networks.meeting("a")).decision("GRANTED", 100)
     decided = await networks.gql(client, "coordinator_b", DECIDE, id=str(requested), v=1, input=decision)
     assert decided["data"]["decideGrant"]["__typename"] == "NotFoundProblem"
     # A member without networks:manage cannot decide: refused by the field's permission.

@@ -19,7 +19,7 @@ REMOVE = """mutation($id: ID!, $v: Int!) { removeNetworkMember(id: $id, expected
   __typename ... on MemberRemoved { id } ... on Problem { rule } } }"""
 PLAN = """
   __typename
-  ... on YearPlan { id year budgetCents spentCents version priorities { code } }
+  ... on YearPlan { id year budgetCents grantedCents spentCents version priorities { code } }
   ... on Problem { rule }
   ... on InvalidInputProblem { fields { path rule } }
 """
@@ -146,7 +146,8 @@ async def test_year_plans(client: httpx.AsyncClient, networks: Networks) -> None
     )
     assert (
         ok["data"]["updateYearPlan"]["budgetCents"] == 300_000
-        and ok["data"]["updateYearPlan"]["spentCents"] == 300_000
+        and ok["data"]["updateYearPlan"]["grantedCents"] == 300_000
+        and ok["data"]["updateYearPlan"]["spentCents"] == 0  # nothing reported spent yet
     )
 
 

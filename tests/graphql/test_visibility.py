@@ -39,7 +39,7 @@ query($id: ID!) {
     name area { code }
     members { displayName }
     grants { amountCents reason }
-    yearPlans { year budgetCents spentCents remainingCents }
+    yearPlans { year budgetCents grantedCents spentCents remainingCents }
     initiatives(first: 50) { id status initiator { email } }
   }
 }"""
@@ -156,7 +156,7 @@ def _assert_public_network(networks: Networks, body: dict[str, Any]) -> None:
     network = body["data"]["network"]
     assert network["members"] is None
     assert [g["reason"] for g in network["grants"]] == [None, None]
-    assert network["yearPlans"][0]["spentCents"] == 80_000
+    assert network["yearPlans"][0]["grantedCents"] == 80_000
     assert network["yearPlans"][0]["remainingCents"] == 1_000_000 - 80_000
     assert [a["code"] for a in network["area"]] == sorted(b.code for b in networks.world.buurten[:2])
 

@@ -13,16 +13,49 @@ from datetime import date
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlmodel import col
 
-from app.domain.initiatives import network_service
-from app.domain.initiatives.models import Grant, Initiative, YearPlan
+from app.domain.initiatives import ledger_repository, network_service
+from app.domain.initiatives.models import (
+    Grant,
+    Initiative,
+    MeetingAttendance,
+    NetworkMeeting,
+    NetworkMember,
+    YearPlan,
+)
 from app.domain.initiatives.schemas import MemberCreate, NetworkCreate
 from app.domain.unit_of_work.work import unit_of_work
 from tests.factories import World, next_code
 
 YEAR = date.today().year
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A recorded meeting and its members present, by display name."""
+
+    id: uuid.UUID
+    present: dict[str, uuid.UUID]
+
+    def votes(self, vote: str = "FOR", *, without: tuple[str, ...] = ()) -> list[dict[str, str]]:
+        """Every present member's vote (GraphQL input), but for those ``without`` (recused ones)."""
+        return [{"memberId": str(m), "vote": vote} for name, m in self.present.items() if name not in without]
+
+    def decision(
+        self, decision: str = "GRANTED", amount: int = 0, *, without: tuple[str, ...] = (), **extra: Any
+    ) -> dict[str, Any]:
+        """A GrantDecisionInput the votes carry: all for a grant, all against a rejection."""
+        vote = "FOR" if decision == "GRANTED" else "AGAINST"
+        return {
+            "decision": decision,
+            "amountCents": amount,
+            "reason": "Decided at the meeting.",
+            "meetingId": str(self.id),
+            "votes": self.votes(vote, without=without),
+            **extra,
+        }
 
 
 @dataclass
@@ -77,6 +110,35 @@ class Networks:
         async with self.world.app.state.db.transaction() as session:
             await session.execute(insert(Initiative), rows)
         return ids
+
+    async def meeting(
+        self, network: str = "a", present: tuple[str, ...] | None = None, *, held_on: date | None = None
+    ) -> Meeting:
+        """A meeting of network "a" or "b" with these members present (by display name; all by default)."""
+        network_id = self.a if network == "a" else self.b
+        async with self.world.app.state.db.transaction() as session:
+            members = (
+                await session.execute(
+                    select(
+                        col(NetworkMember.id), col(NetworkMember.display_name), col(NetworkMember.is_resident)
+                    ).where(col(NetworkMember.network_id) == network_id)
+                )
+            ).all()
+            chosen = [m for m in members if present is None or m.display_name in present]
+            meeting = NetworkMeeting(
+                network_id=network_id,
+                held_on=held_on or date.today(),
+                present_count=len(chosen),
+                resident_count=sum(1 for m in chosen if m.is_resident),
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add_all(
+                MeetingAttendance(meeting_id=meeting.id, member_id=m.id, display_name=m.display_name,
+                                  is_resident=m.is_resident)
+                for m in chosen
+            )  # fmt: skip
+        return Meeting(meeting.id, {m.display_name: m.id for m in chosen})
 
     async def funded(
         self, network: str, count: int, *, status: str = "completed", amount: int = 40_000
@@ -154,4 +216,7 @@ async def make_networks(world: World, *, budget_cents: int = 1_000_000) -> Netwo
             for key, network in (("a", a), ("b", b))
         }
         uow.session.add_all(plans.values())
+        await uow.session.flush()
+        for plan in plans.values():  # the ledger opens with the budget, as create_year_plan does
+            await ledger_repository.open_budget(uow.session, plan, None)
     return Networks(world, a.id, b.id, {k: p.id for k, p in plans.items()})

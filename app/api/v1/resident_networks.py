@@ -1,7 +1,9 @@
 """Setting up resident networks (wijknetwerken) for administrators: ``/api/v1/resident-networks``.
 
 Scope ``admin`` only. Administrators create a network over buurten of a municipality with its first
-members, rename it or change its buurten, and list networks with their buurten and member counts.
+members, rename it, change its buurten or its decision rules (quorum, resident share of a meeting,
+anonymous voting), list networks with their buurten and member counts, and read a network's year plans
+with their money (budget, granted, spent, returned, available and the ledger).
 They never read members' names or contact details: those are for the network (GraphQL), and the
 coordinators manage the members from there. Like the other set-up routes, these are not case data
 and write no access-log rows.
@@ -26,6 +28,7 @@ from app.domain.initiatives.schemas import (
     NetworkSetup,
     NetworkSummaryView,
     NetworkUpdate,
+    YearPlanMoneyRead,
 )
 from app.web.cursors import PageRequest
 
@@ -86,7 +89,7 @@ async def get_network(
     "/{network_id:uuid}",
     response_model=NetworkAdminRead,
     responses=problem_responses(409, 412, 428),
-    summary="Rename a network or change its buurten (If-Match required)",
+    summary="Rename a network, change its buurten or its decision rules (If-Match required)",
 )
 async def update_network(
     response: Response,
@@ -98,3 +101,13 @@ async def update_network(
 ) -> NetworkAdminRead:
     await service.update_network(uow, network_id, expected_version(if_match), body)
     return _read(response, await service.network_summary(uow, network_id))
+
+
+@router.get(
+    "/{network_id:uuid}/year-plans",
+    response_model=list[YearPlanMoneyRead],
+    summary="A network's year plans with budget, granted, spent, returned, available and the ledger",
+    description="Newest first. The ledger is append-only; its amounts add up to the available budget.",
+)
+async def list_year_plans(uow: UoW, principal: Admin, network_id: uuid.UUID) -> list[YearPlanMoneyRead]:
+    return await service.year_plan_money(uow, network_id)

@@ -20,6 +20,7 @@ from app.domain.initiatives.models import (
     NetworkMember,
     ResidentNetwork,
 )
+from app.domain.initiatives.repository import NETWORK_COLUMNS
 from app.domain.initiatives.schemas import NetworkView
 
 # An initiative in one of these states still needs its buurt to be in the network's area.
@@ -38,17 +39,15 @@ async def network_page(
     limit: int,
 ) -> list[NetworkView]:
     """Networks ordered by (name, id), after the key of the previous page; ``limit`` rows at most."""
-    query = select(
-        ResidentNetwork.id, ResidentNetwork.name, ResidentNetwork.municipality_id, ResidentNetwork.version
-    )
+    query = sa.select(*NETWORK_COLUMNS)
     if municipality_id is not None:
-        query = query.where(ResidentNetwork.municipality_id == municipality_id)
+        query = query.where(col(ResidentNetwork.municipality_id) == municipality_id)
     if after is not None:
         query = query.where(sa.tuple_(col(ResidentNetwork.name), col(ResidentNetwork.id)) > sa.tuple_(*after))
     rows = await session.execute(
         query.order_by(col(ResidentNetwork.name), col(ResidentNetwork.id)).limit(limit)
     )
-    return [NetworkView(row.id, row.name, row.municipality_id, row.version) for row in rows]
+    return [NetworkView(*row) for row in rows]
 
 
 async def member_counts(

@@ -21,18 +21,26 @@ from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import admin_repository as admin_repo
+from app.domain.initiatives import ledger_repository as ledger
+from app.domain.initiatives import meeting_repository as meeting_repo
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives import rules
 from app.domain.initiatives.access import MEMBER_ROLES, Viewer
 from app.domain.initiatives.models import (
+    MeetingAttendance,
     NetworkArea,
+    NetworkMeeting,
     NetworkMember,
     NetworkRole,
     ResidentNetwork,
     YearPlan,
 )
 from app.domain.initiatives.schemas import (
+    BallotView,
     GrantView,
+    LedgerEntryView,
+    MeetingCreate,
+    MeetingView,
     MemberCreate,
     MemberUpdate,
     MemberView,
@@ -42,6 +50,7 @@ from app.domain.initiatives.schemas import (
     NetworkUpdate,
     NetworkView,
     YearPlanCreate,
+    YearPlanMoneyRead,
     YearPlanUpdate,
     YearPlanView,
 )
@@ -110,6 +119,42 @@ async def grants_of_networks(
     return [grouped.get(i, []) for i in ids]
 
 
+def _view(network: ResidentNetwork) -> NetworkView:
+    return NetworkView(
+        network.id,
+        network.name,
+        network.municipality_id,
+        network.version,
+        network.quorum_members,
+        network.resident_share_percent,
+        network.anonymous_voting,
+    )
+
+
+async def meetings_of_networks(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[list[MeetingView]]:
+    grouped = await meeting_repo.meetings_of_networks(session, viewer, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def ballots_of_grants(
+    session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
+) -> list[list[BallotView] | None]:
+    """Who voted what, for grants of the viewer's own networks (an empty list elsewhere: the caller
+    hides the field; the statement selects nothing of other networks)."""
+    grouped = await meeting_repo.ballots_of_grants(session, viewer, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def ledgers_of_year_plans(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[list[LedgerEntryView]]:
+    """Public: what a network does with public money (amounts and initiatives, never a person)."""
+    grouped = await ledger.ledgers(session, ids)
+    return [grouped.get(i, []) for i in ids]
+
+
 # -- set-up (administration, demo data) -----------------------------------------------------------
 
 NAME_TAKEN = "network_name_taken"
@@ -158,13 +203,14 @@ async def create_network(
         session.add(NetworkMember(network_id=network.id, **member.model_dump()))
     await session.flush()
     rules.check_resident_majority(*await repo.member_counts(session, network.id))
-    return NetworkView(network.id, network.name, network.municipality_id, network.version)
+    return _view(network)
 
 
 async def update_network(
     uow: UnitOfWork, network_id: uuid.UUID, expected_version: ExpectedVersion, data: NetworkUpdate
 ) -> NetworkView:
-    """Rename a network or change its buurten, under the network lock (If-Match: ``expected_version``).
+    """Rename a network, change its buurten or its decision rules, under the network lock (If-Match:
+    ``expected_version``).
 
     A buurt with an initiative still under way (idea up to running) stays: 409 network_buurt_in_use.
     """
@@ -184,10 +230,13 @@ async def update_network(
                 "A buurt with initiatives under way stays in the network.", rule="network_buurt_in_use"
             )
         await admin_repo.replace_areas(session, network_id, current - wanted, wanted - current)
+    for name in ("quorum_members", "resident_share_percent", "anonymous_voting"):
+        if getattr(data, name) is not None:
+            setattr(network, name, getattr(data, name))
     network.version += 1
     network.updated_at = utcnow()
     await flush(session, NAME_TAKEN, NAME_TAKEN_DETAIL)
-    return NetworkView(network.id, network.name, network.municipality_id, network.version)
+    return _view(network)
 
 
 async def _summaries(session: AsyncSession, networks: Sequence[NetworkView]) -> list[NetworkSummaryView]:
@@ -204,6 +253,14 @@ async def _summaries(session: AsyncSession, networks: Sequence[NetworkView]) -> 
 
 async def network_summary(uow: UnitOfWork, network_id: uuid.UUID) -> NetworkSummaryView:
     return (await _summaries(uow.session, [await get_network(uow.session, network_id)]))[0]
+
+
+async def year_plan_money(uow: UnitOfWork, network_id: uuid.UUID) -> list[YearPlanMoneyRead]:
+    """A network's year plans, newest first, with their totals and ledgers (administrators)."""
+    await get_network(uow.session, network_id)
+    plans = (await repo.year_plans_of_networks(uow.session, [network_id])).get(network_id, [])
+    entries = await ledger.ledgers(uow.session, [p.id for p in plans])
+    return [YearPlanMoneyRead.of(p, entries.get(p.id, [])) for p in plans]
 
 
 async def list_network_summaries(
@@ -336,6 +393,7 @@ async def create_year_plan(
     plan.priorities = list(dict.fromkeys(data.priorities))
     uow.session.add(plan)
     await uow.session.flush()
+    await ledger.open_budget(uow.session, plan, viewer.user_id)
     view = await repo.year_plan_view(uow.session, plan.id)
     assert view is not None
     return view
@@ -355,8 +413,8 @@ async def update_year_plan(
         raise Forbidden("Only a coordinator of the network manages it.", rule="coordinator_only")
     expected_version.check(plan.id, plan.version)
     if data.budget_cents is not None:
-        rules.check_budget_covers_grants(data.budget_cents, plan.granted_cents)
-        plan.budget_cents = data.budget_cents
+        rules.check_budget_covers_grants(data.budget_cents, plan.granted_cents - plan.returned_cents)
+        await ledger.change_budget(uow.session, plan, data.budget_cents, viewer.user_id)
     if data.priorities is not None:
         await check_themes(uow.session, data.priorities, "priorities")
         plan.priorities = list(dict.fromkeys(data.priorities))
@@ -368,3 +426,53 @@ async def update_year_plan(
     view = await repo.year_plan_view(uow.session, plan.id)
     assert view is not None
     return view
+
+
+# -- meetings -------------------------------------------------------------------------------------
+
+
+async def record_meeting(
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, data: MeetingCreate
+) -> MeetingView:
+    """A coordinator records a meeting and who was present (members of the network, as they are now).
+
+    The meeting is recorded whatever its make-up; whether it can decide is judged when it decides
+    (and shown as ``can_decide``), under the network's rules then.
+    """
+    await _managed_network(uow.session, viewer, network_id)  # the lock: membership holds still
+    if data.held_on > utcnow().date():
+        raise ValidationFailed(
+            [FieldError(("input", "held_on"), "A meeting is recorded once held.", "meeting_in_future")]
+        )
+    wanted = list(dict.fromkeys(data.present_member_ids))
+    found = await meeting_repo.members_of_network(uow.session, network_id, wanted)
+    if len(found) != len(wanted):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    ("input", "present_member_ids"), "Only members of the network attend.", "unknown_member"
+                )
+            ]
+        )
+    residents = sum(1 for row in found if row.is_resident)
+    meeting = NetworkMeeting(
+        network_id=network_id,
+        held_on=data.held_on,
+        present_count=len(found),
+        resident_count=residents,
+        recorded_by=viewer.user_id,
+    )
+    uow.session.add(meeting)
+    await uow.session.flush()
+    uow.session.add_all(
+        MeetingAttendance(
+            meeting_id=meeting.id,
+            member_id=row.id,
+            display_name=row.display_name,
+            is_resident=row.is_resident,
+        )
+        for row in found
+    )
+    await uow.session.flush()
+    views = await meeting_repo.meetings_of_networks(uow.session, viewer, [network_id])
+    return next(v for v in views[network_id] if v.id == meeting.id)

@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from app.domain.base import table_of
@@ -299,16 +298,24 @@ async def municipality_of_code(session: AsyncSession, code: str) -> uuid.UUID | 
 
 
 def _network(row: Any) -> NetworkView:
-    return NetworkView(row.id, row.name, row.municipality_id, row.version)
+    return NetworkView(*row[: len(NETWORK_COLUMNS)])
 
 
-_NETWORK_COLUMNS = (N.id, N.name, N.municipality_id, N.version)
+NETWORK_COLUMNS = (
+    N.id,
+    N.name,
+    N.municipality_id,
+    N.version,
+    N.quorum_members,
+    N.resident_share_percent,
+    N.anonymous_voting,
+)
 
 
 async def list_networks(
     session: AsyncSession, municipality_id: uuid.UUID | None, buurt_code: str | None, limit: int
 ) -> list[NetworkView]:
-    query = sa.select(*_NETWORK_COLUMNS)
+    query = sa.select(*NETWORK_COLUMNS)
     if municipality_id is not None:
         query = query.where(N.municipality_id == municipality_id)
     if buurt_code is not None:
@@ -319,7 +326,7 @@ async def list_networks(
 
 
 async def networks_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NetworkView]:
-    query = _statement("networks", lambda: sa.select(*_NETWORK_COLUMNS).where(N.id == sa.any_(IDS)))
+    query = _statement("networks", lambda: sa.select(*NETWORK_COLUMNS).where(N.id == sa.any_(IDS)))
     return {row.id: _network(row) for row in await _rows(session, query, ids=list(set(ids)))}
 
 
@@ -343,7 +350,7 @@ async def networks_of_buurten(
     session: AsyncSession, buurt_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[NetworkView]]:
     query = (
-        sa.select(*_NETWORK_COLUMNS, NA.area_id)
+        sa.select(*NETWORK_COLUMNS, NA.area_id)
         .join(table_of(NetworkArea), NA.network_id == N.id)
         .where(NA.area_id.in_(buurt_ids))
         .order_by(N.name)
@@ -450,6 +457,8 @@ def _year_plan(row: Any) -> YearPlanView:
         row.budget_cents,
         row.granted_cents,
         row.version,
+        row.spent_cents,
+        row.returned_cents,
     )
 
 
@@ -462,6 +471,8 @@ _YEAR_PLAN_COLUMNS = (
     YP.budget_cents,
     YP.granted_cents,
     YP.version,
+    YP.spent_cents,
+    YP.returned_cents,
 )
 
 
@@ -491,19 +502,6 @@ async def lock_year_plan(session: AsyncSession, year_plan_id: uuid.UUID) -> Year
     return (await session.scalars(query)).one_or_none()
 
 
-async def add_granted(session: AsyncSession, plan: YearPlan, amount_cents: int) -> None:
-    """Book a grant on the (locked) plan as ``granted_cents + amount`` in SQL, so the CHECK
-    ``granted_cents <= budget_cents`` judges the stored total, not a copy read earlier."""
-    statement = (
-        sa.update(table_of(YearPlan))
-        .where(YP.id == plan.id)
-        .values(granted_cents=YP.granted_cents + amount_cents, updated_at=sa.func.now())
-        .returning(YP.granted_cents)
-    )
-    # The ORM copy learns the new total without becoming dirty (no second UPDATE at flush).
-    set_committed_value(plan, "granted_cents", (await session.execute(statement)).scalar_one())
-
-
 # -- grants ---------------------------------------------------------------------------------------
 
 
@@ -518,6 +516,11 @@ def _grant_select(viewer: Viewer) -> sa.Select[Any]:
             G.amount_cents,
             G.decided_at,
             private_value(I.network_id, G.reason, viewer).label("reason"),
+            G.meeting_id,
+            G.votes_for,
+            G.votes_against,
+            G.votes_abstain,
+            G.public_summary,
         )
         .select_from(table_of(Grant))
         .join(table_of(Initiative), I.id == G.initiative_id)
@@ -536,6 +539,11 @@ def _grant(row: Any) -> GrantView:
         row.amount_cents,
         row.decided_at,
         row.reason,
+        row.meeting_id,
+        row.votes_for,
+        row.votes_against,
+        row.votes_abstain,
+        row.public_summary,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole
+from app.domain.initiatives.models import GrantDecision, InitiativeStatus, NetworkRole, Vote
 from app.domain.inputs import Flag, IsoDate, WholeNumber
 from app.domain.text import Email, MultiLine, SingleLine
 
@@ -80,13 +80,50 @@ class GrantRequest(_Input):
     year: Year
 
 
+PublicSummary = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=280)]
+Count = Annotated[int, Field(ge=0, le=200), WholeNumber]
+MemberIds = Annotated[list[uuid.UUID], Field(max_length=200)]
+
+
+class MeetingCreate(_Input):
+    """A meeting of the network: its date and the members present (ids of the network's members)."""
+
+    held_on: IsoDate
+    present_member_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=200)]
+
+
+class VoteIn(_Input):
+    member_id: uuid.UUID
+    vote: Vote
+
+
+class TallyIn(_Input):
+    """The count of an anonymous vote (networks that vote anonymously record only this)."""
+
+    votes_for: Count
+    votes_against: Count
+    votes_abstain: Count
+
+
 class GrantDecisionIn(_Input):
+    """The decision of a meeting, recorded by a coordinator: the votes of the members present (or the
+    tally, where the network votes anonymously) decide; ``decision`` must be what they decided."""
+
     decision: GrantDecision
     amount_cents: Annotated[int, Field(ge=0, le=MAX_CENTS), WholeNumber] = 0
     reason: Text2000
+    meeting_id: uuid.UUID
+    votes: Annotated[list[VoteIn], Field(max_length=200)] | None = None
+    tally: TallyIn | None = None
+    declared_conflicts: MemberIds = Field(
+        default_factory=list, description="Present members who declared a link to the initiative."
+    )
+    public_summary: PublicSummary | None = None
 
     @model_validator(mode="after")
     def _amount(self) -> Self:
+        if (self.votes is None) == (self.tally is None):
+            raise ValueError("send either votes (per member present) or tally (anonymous voting)")
         if self.decision is GrantDecision.granted and self.amount_cents <= 0:
             raise ValueError("a grant needs a positive amount_cents")
         if self.decision is GrantDecision.rejected and self.amount_cents != 0:
@@ -149,10 +186,21 @@ class NetworkSetup(NetworkCreate):
 
 
 class NetworkUpdate(_Input):
-    """Rename a network or change its buurten (the municipality is fixed; members are the coordinators')."""
+    """Rename a network, change its buurten or its decision rules (the municipality is fixed; members
+    are the coordinators')."""
 
     name: Name | None = None
     buurten: Buurten | None = None
+    quorum_members: Annotated[int, Field(ge=1, le=200), WholeNumber] | None = None
+    resident_share_percent: (
+        Annotated[
+            int,
+            Field(ge=50, le=100, description="Never below 50: residents hold at least half."),
+            WholeNumber,
+        ]
+        | None
+    ) = None
+    anonymous_voting: Flag | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +262,10 @@ class NetworkView:
     name: str
     municipality_id: uuid.UUID
     version: int
+    # The decision rules (see ResidentNetwork).
+    quorum_members: int = 3
+    resident_share_percent: int = 50
+    anonymous_voting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +288,64 @@ class YearPlanView:
     priorities: list[str]
     summary: str | None
     budget_cents: int
-    granted_cents: int
+    granted_cents: int  # every grant, gross
     version: int
+    spent_cents: int = 0  # what closing reports say was spent
+    returned_cents: int = 0  # unspent granted money back in the budget
 
     @property
     def remaining_cents(self) -> int:
+        """The old meaning (before returns): the budget minus every grant."""
         return self.budget_cents - self.granted_cents
+
+    @property
+    def available_cents(self) -> int:
+        """What can still be granted: the budget minus grants plus money returned."""
+        return self.budget_cents - self.granted_cents + self.returned_cents
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntryView:
+    position: int
+    year_plan_id: uuid.UUID
+    kind: str
+    amount_cents: int
+    balance_after_cents: int
+    initiative_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeView:
+    network_id: uuid.UUID
+    display_name: str
+    is_resident: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    """Date and counts are public; who was present is for members of the network only."""
+
+    id: uuid.UUID
+    network_id: uuid.UUID
+    held_on: date
+    present_count: int
+    resident_count: int
+    can_decide: bool  # under the network's rules now
+    present: list[AttendeeView] | None  # private: members of the network only
+
+    @property
+    def resident_share_percent(self) -> int:
+        return 100 * self.resident_count // self.present_count if self.present_count else 0
+
+
+@dataclass(frozen=True, slots=True)
+class BallotView:
+    grant_id: uuid.UUID
+    network_id: uuid.UUID
+    display_name: str
+    ballot: str
+    conflict: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +358,11 @@ class GrantView:
     amount_cents: int
     decided_at: datetime
     reason: str | None  # private: members of the network only
+    meeting_id: uuid.UUID | None = None  # None for grants decided before meetings were recorded
+    votes_for: int | None = None
+    votes_against: int | None = None
+    votes_abstain: int | None = None
+    public_summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +404,13 @@ class NetworkAdminRead(BaseModel):
     buurten: list[NeighbourhoodRead]
     member_count: int = Field(description="All members of the network.")
     resident_count: int = Field(description="Members who are residents (at least half of them).")
+    quorum_members: int = Field(description="A meeting decides with at least this many members present.")
+    resident_share_percent: int = Field(
+        description="A meeting decides when at least this share (50-100) of those present are residents."
+    )
+    anonymous_voting: bool = Field(
+        description="Meetings record only the tally of a vote, not who voted what."
+    )
     version: int
 
     @classmethod
@@ -306,6 +422,9 @@ class NetworkAdminRead(BaseModel):
             buurten=[NeighbourhoodRead(code=b.code, name=b.name) for b in view.buurten],
             member_count=view.members,
             resident_count=view.residents,
+            quorum_members=view.network.quorum_members,
+            resident_share_percent=view.network.resident_share_percent,
+            anonymous_voting=view.network.anonymous_voting,
             version=view.network.version,
         )
 
@@ -345,4 +464,49 @@ class InitiativePublic(BaseModel):
             starts_on=view.starts_on,
             ends_on=view.ends_on,
             participants_reached=view.participants_reached,
+        )
+
+
+class LedgerEntryRead(BaseModel):
+    position: int
+    kind: str = Field(description="budget, grant or returned.")
+    amount_cents: int = Field(description="Signed: grants negative, budget changes and returns as they are.")
+    balance_after_cents: int = Field(description="The available budget after this entry.")
+    initiative_id: uuid.UUID | None
+    created_at: datetime
+
+
+class YearPlanMoneyRead(BaseModel):
+    """A year plan's money: the totals and the append-only ledger they come from."""
+
+    id: uuid.UUID
+    year: int
+    budget_cents: int
+    granted_cents: int = Field(description="Every grant (gross).")
+    spent_cents: int = Field(description="What the closing reports say was spent.")
+    returned_cents: int = Field(description="Unspent granted money returned to the budget.")
+    available_cents: int = Field(description="budget - granted + returned: the sum of the ledger.")
+    ledger: list[LedgerEntryRead]
+
+    @classmethod
+    def of(cls, view: YearPlanView, entries: list[LedgerEntryView]) -> YearPlanMoneyRead:
+        return cls(
+            id=view.id,
+            year=view.year,
+            budget_cents=view.budget_cents,
+            granted_cents=view.granted_cents,
+            spent_cents=view.spent_cents,
+            returned_cents=view.returned_cents,
+            available_cents=view.available_cents,
+            ledger=[
+                LedgerEntryRead(
+                    position=e.position,
+                    kind=e.kind,
+                    amount_cents=e.amount_cents,
+                    balance_after_cents=e.balance_after_cents,
+                    initiative_id=e.initiative_id,
+                    created_at=e.created_at,
+                )
+                for e in entries
+            ],
         )

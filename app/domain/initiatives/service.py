@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from app.domain.initiatives import decisions, rules
+from app.domain.initiatives import ledger_repository as ledger
 from app.domain.initiatives import repository as repo
-from app.domain.initiatives import rules
 from app.domain.initiatives.access import Viewer, viewer_for
-from app.domain.initiatives.models import Grant, GrantDecision, Initiative, InitiativeStatus
+from app.domain.initiatives.models import Grant, GrantBallot, GrantDecision, Initiative, InitiativeStatus
 from app.domain.initiatives.schemas import (
     GrantDecisionIn,
     GrantRequest,
@@ -288,7 +289,8 @@ async def decide_grant(
     expected_version: ExpectedVersion,
     data: GrantDecisionIn,
 ) -> InitiativeView:
-    """A coordinator grants (within the year plan's remaining budget) or rejects a request.
+    """A coordinator records a meeting's decision: granted (within the year plan's available budget)
+    or rejected, as the votes of the members present decided (``decisions.count_votes``).
 
     Lock order: initiative, then year plan. Two grants racing for the last euros queue on the year
     plan row; the second sees the first one's total and is refused (409, year_plan_budget_exceeded).
@@ -302,22 +304,34 @@ async def decide_grant(
     target = InitiativeStatus.granted if data.decision is GrantDecision.granted else InitiativeStatus.rejected
     rules.check_transition(initiative.status, target)
     assert initiative.year_plan_id is not None  # set by request_grant; the status says it happened
+    counted = await decisions.count_votes(uow.session, initiative, data)
+    rules.check_outcome(counted.outcome, data.decision)
     if data.decision is GrantDecision.granted:
         rules.check_grant_amount(initiative.requested_cents, data.amount_cents)
         year_plan = await repo.lock_year_plan(uow.session, initiative.year_plan_id)
         assert year_plan is not None
-        rules.check_budget(year_plan.budget_cents, year_plan.granted_cents, data.amount_cents)
-        await repo.add_granted(uow.session, year_plan, data.amount_cents)
+        committed = year_plan.granted_cents - year_plan.returned_cents
+        rules.check_budget(year_plan.budget_cents, committed, data.amount_cents)
+        await ledger.grant(uow.session, year_plan, data.amount_cents, initiative.id, viewer.user_id)
         initiative.granted_cents = data.amount_cents
-    uow.session.add(
-        Grant(
-            initiative_id=initiative.id,
-            year_plan_id=initiative.year_plan_id,
-            decision=data.decision,
-            amount_cents=data.amount_cents,
-            reason=data.reason,
-            decided_by=viewer.user_id,
-        )
+    grant = Grant(
+        initiative_id=initiative.id,
+        year_plan_id=initiative.year_plan_id,
+        decision=data.decision,
+        amount_cents=data.amount_cents,
+        reason=data.reason,
+        decided_by=viewer.user_id,
+        meeting_id=counted.meeting_id,
+        votes_for=counted.votes_for,
+        votes_against=counted.votes_against,
+        votes_abstain=counted.votes_abstain,
+        public_summary=data.public_summary,
+    )
+    uow.session.add(grant)
+    await uow.session.flush()
+    uow.session.add_all(
+        GrantBallot(grant_id=grant.id, attendance_id=attendance, ballot=ballot, conflict=conflict)
+        for attendance, ballot, conflict in counted.ballots
     )
     initiative.status = target
     return await _saved(uow.session, viewer, initiative)
@@ -340,10 +354,21 @@ async def report(
     expected_version: ExpectedVersion,
     data: InitiativeReportIn,
 ) -> InitiativeView:
-    """running -> completed, with the participants reached, the amount spent and a closing report."""
+    """running -> completed, with the participants reached, the amount spent and a closing report.
+
+    With the amount spent, the unspent rest of the grant returns to the year plan's available budget
+    (a ledger entry). Without it nothing returns: the network does not know yet what is left.
+    """
     initiative = await _locked(uow.session, viewer, initiative_id, expected_version)
     rules.check_transition(initiative.status, InitiativeStatus.completed)
     rules.check_spent(initiative.granted_cents, data.spent_cents)
+    if initiative.granted_cents and data.spent_cents is not None and initiative.year_plan_id is not None:
+        # Lock order as for grants: initiative (held), then year plan.
+        year_plan = await repo.lock_year_plan(uow.session, initiative.year_plan_id)
+        assert year_plan is not None
+        await ledger.report_spent(
+            uow.session, year_plan, initiative.granted_cents, data.spent_cents, initiative.id, viewer.user_id
+        )
     initiative.participants_reached = data.participants_reached
     initiative.spent_cents = data.spent_cents
     initiative.report = data.report

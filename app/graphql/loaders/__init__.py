@@ -13,8 +13,11 @@ from functools import cached_property
 from strawberry.dataloader import DataLoader
 
 from app.domain.initiatives.schemas import (
+    BallotView,
     GrantView,
     InitiativeView,
+    LedgerEntryView,
+    MeetingView,
     MemberView,
     NeighbourhoodView,
     NetworkView,
@@ -72,6 +75,18 @@ class Loaders:
     @cached_property
     def members_of_network(self) -> DataLoader[uuid.UUID, list[MemberView] | None]:
         return networks.members_of_network(self.source)
+
+    @cached_property
+    def meetings_of_network(self) -> DataLoader[uuid.UUID, list[MeetingView]]:
+        return networks.meetings_of_network(self.source)
+
+    @cached_property
+    def ballots_of_grant(self) -> DataLoader[uuid.UUID, list[BallotView] | None]:
+        return networks.ballots_of_grant(self.source)
+
+    @cached_property
+    def ledger_of_year_plan(self) -> DataLoader[uuid.UUID, list[LedgerEntryView]]:
+        return networks.ledger_of_year_plan(self.source)
 
     @cached_property
     def figures(self) -> DataLoader[FigureKey, AreaFigures]:

@@ -7,7 +7,16 @@ import uuid
 from strawberry.dataloader import DataLoader
 
 from app.domain.initiatives import network_service
-from app.domain.initiatives.schemas import GrantView, MemberView, NeighbourhoodView, NetworkView, YearPlanView
+from app.domain.initiatives.schemas import (
+    BallotView,
+    GrantView,
+    LedgerEntryView,
+    MeetingView,
+    MemberView,
+    NeighbourhoodView,
+    NetworkView,
+    YearPlanView,
+)
 from app.graphql.loaders.batching import Source, batch, public
 
 
@@ -35,3 +44,17 @@ def grants_of_network(source: Source) -> DataLoader[uuid.UUID, list[GrantView]]:
 def members_of_network(source: Source) -> DataLoader[uuid.UUID, list[MemberView] | None]:
     """Members, for members of the network only (None for everyone else)."""
     return batch(source, network_service.members_of_networks)
+
+
+def meetings_of_network(source: Source) -> DataLoader[uuid.UUID, list[MeetingView]]:
+    """Meetings; who was present only for members of the network (the statement selects it so)."""
+    return batch(source, network_service.meetings_of_networks)
+
+
+def ballots_of_grant(source: Source) -> DataLoader[uuid.UUID, list[BallotView] | None]:
+    """Who voted what, for grants of the caller's own networks only."""
+    return batch(source, network_service.ballots_of_grants)
+
+
+def ledger_of_year_plan(source: Source) -> DataLoader[uuid.UUID, list[LedgerEntryView]]:
+    return batch(source, public(network_service.ledgers_of_year_plans))
