@@ -202,6 +202,16 @@ class Settings(BaseSettings):
     # Webhook targets on private/loopback/link-local addresses (development and tests only).
     webhook_allow_private_targets: bool = False
 
+    # GraphQL for public dashboards (docs/graphql.md). Anonymous callers run only the published
+    # (persisted) documents of app/graphql/persisted when this is on: set it in production.
+    graphql_persisted_only: bool = False
+    # max-age of an anonymous GET answer (Cache-Control: public) for browsers and CDNs; the server's
+    # own copy is recomputed as soon as public data changes, whatever this says.
+    graphql_cache_max_age_seconds: int = Field(default=10, ge=0, le=3600)
+    # Anonymous GET answers each process keeps (0: none), and for how long at most.
+    graphql_answer_cache_entries: int = Field(default=1000, ge=0, le=100_000)
+    graphql_answer_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+
     log_level: str = "INFO"
     # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.
     demo: bool = False

@@ -1,9 +1,11 @@
-"""The schema and its extensions: token, depth, alias and size limits, caches, the argument rules
-and error masking (what errors write to the log: ``app.graphql.errors``).
+"""The schema and its extensions: persisted queries (``app.graphql.persisted``); token, depth, alias
+and size limits, caches, the argument rules and error masking (what errors write to the log:
+``app.graphql.errors``).
 
-Order matters: MaxTokensLimiter puts ``max_tokens`` into the parse options before ParserCache parses
-(the option is part of that cache's key); AddValidationRules adds the limit rule (and, in production,
-graphql-core's NoSchemaIntrospectionCustomRule) before ValidationCache validates. The rule classes
+Order matters: PersistedQueries puts a document sent by hash in place first; MaxTokensLimiter puts
+``max_tokens`` into the parse options before ParserCache parses (the option is part of that cache's
+key); AddValidationRules adds the limit rule (and, in production, graphql-core's
+NoSchemaIntrospectionCustomRule) before ValidationCache validates. The rule classes
 are made once here, so every request passes the same tuple of rules and the cache keeps hitting.
 """
 
@@ -38,6 +40,7 @@ from app.graphql.mutations import (
     NotFoundProblem,
     StaleVersionProblem,
 )
+from app.graphql.persisted import Documents, PersistedQueries, allowlist
 from app.graphql.queries import Query
 from app.settings import Settings
 
@@ -47,7 +50,9 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
     rules: list[Any] = [limit_rule(limits)]
     if settings.is_production:
         rules.append(NoSchemaIntrospectionCustomRule)
+    documents = Documents(allowlist(), settings.graphql_persisted_only)
     return [
+        lambda: PersistedQueries(documents),  # first: the others work on the document it puts in place
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(rules),
