@@ -48,6 +48,11 @@ class Answer:
         return cls(body, response.media_type or "application/json", etag, version, now)
 
 
+# What the kept answers of one process may weigh at most (a dashboard answer is ~90 kB): URLs with
+# ever new variables must not grow the process without bound.
+MAX_BYTES = 32 * 1024 * 1024
+
+
 class AnswerCache:
     """Anonymous GET answers by URL query string, valid while the public data's version holds."""
 
@@ -57,6 +62,7 @@ class AnswerCache:
         self.cache_control = f"public, max-age={settings.graphql_cache_max_age_seconds}"
         self._clock = clock
         self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._bytes = 0
 
     async def answer(
         self, request: Request, db: Database, compute: Callable[[], Awaitable[tuple[Response, bool]]]
@@ -82,12 +88,14 @@ class AnswerCache:
         return kept
 
     def _keep(self, key: str, answer: Answer) -> None:
-        if not self.max_entries:
+        if not self.max_entries or len(answer.body) > MAX_BYTES:
             return
+        replaced = self._answers.pop(key, None)
+        self._bytes += len(answer.body) - (len(replaced.body) if replaced is not None else 0)
         self._answers[key] = answer
-        self._answers.move_to_end(key)
-        while len(self._answers) > self.max_entries:
-            self._answers.popitem(last=False)
+        while len(self._answers) > self.max_entries or self._bytes > MAX_BYTES:
+            _, evicted = self._answers.popitem(last=False)
+            self._bytes -= len(evicted.body)
 
     def _public(self, answer: Answer, if_none_match: str | None) -> Response:
         headers = {"Cache-Control": self.cache_control, "ETag": answer.etag, "Vary": "Authorization"}

@@ -7,11 +7,14 @@ import json
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
+from app.db import Database
 from app.domain.stats import rollups
 from app.domain.unit_of_work.public_data import current_version
+from app.graphql.answers import AnswerCache
+from app.settings import Settings
 from tests.factories import World
 from tests.graphql.documents import DECIDE
 from tests.initiatives.factories import Networks, make_networks
@@ -138,3 +141,29 @@ async def _networks(world: World) -> Networks:
     networks = await make_networks(world)
     await networks.initiatives("a", 3)
     return networks
+
+
+async def test_the_kept_answers_are_bounded(db: Database, settings: Settings) -> None:
+    """The least recently used answer goes when the count (or the weight) is over the limit."""
+    answers = AnswerCache(settings.model_copy(update={"graphql_answer_cache_entries": 2}))
+    computed: list[str] = []
+
+    async def ask(key: str) -> Response:
+        async def compute() -> tuple[Response, bool]:
+            computed.append(key)
+            return Response(b'{"data": {}}', media_type="application/json"), False
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/graphql",
+            "query_string": key.encode(),
+            "headers": [],
+        }
+        request = Request({**scope, "scheme": "http", "server": ("test", 80)})
+        return await answers.answer(request, db, compute)
+
+    for key in ("a=1", "b=1", "a=1", "c=1", "a=1", "b=1"):
+        answer = await ask(key)
+        assert answer.status_code == 200 and answer.headers["cache-control"].startswith("public")
+    assert computed == ["a=1", "b=1", "c=1", "b=1"]  # b went when c came (a was used more recently)
