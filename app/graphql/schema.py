@@ -30,6 +30,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from app.domain.base import iso_timestamp
 from app.graphql.arguments import ArgumentRules
+from app.graphql.compiled import CompiledReads
 from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
 from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
 from app.graphql.mutations import (
@@ -45,7 +46,9 @@ from app.graphql.queries import Query
 from app.settings import Settings
 
 
-def extensions(settings: Settings, limits: Limits | None = None) -> list[Callable[[], SchemaExtension]]:
+def extensions(
+    settings: Settings, limits: Limits | None = None, compiled: bool = True
+) -> list[Callable[[], SchemaExtension]]:
     limits = limits or Limits()
     rules: list[Any] = [limit_rule(limits)]
     if settings.is_production:
@@ -57,7 +60,8 @@ def extensions(settings: Settings, limits: Limits | None = None) -> list[Callabl
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        ArgumentRules,
+        ArgumentRules,  # before CompiledReads, which answers only what it let through
+        *([CompiledReads] if compiled else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
     ]
 
@@ -72,12 +76,16 @@ DATETIME = strawberry.scalar(
 )
 
 
-def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, limits: Limits | None = None, compiled: bool = True
+) -> strawberry.Schema:
+    """The served schema; ``compiled=False`` leaves every field to its resolver (the differential
+    test's other path)."""
     return ErrorLoggingSchema(
         query=Query,
         mutation=Mutation,
         # Problem types are reached through unions; listing them keeps the SDL stable.
         types=[NotFoundProblem, ForbiddenProblem, ConflictProblem, StaleVersionProblem, InvalidInputProblem],
-        extensions=extensions(settings, limits),
+        extensions=extensions(settings, limits, compiled),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME}),
     )
