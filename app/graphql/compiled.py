@@ -19,6 +19,7 @@ the same answers.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
@@ -50,6 +51,7 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from app.domain.initiatives import json_reads
+from app.domain.initiatives.access import Viewer
 from app.domain.initiatives.json_reads import INITIATIVE_FIELDS, OBJECT_FIELDS, Selected, Shape
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeStatus
 from app.domain.initiatives.service import MAX_PAGE
@@ -112,13 +114,31 @@ class Plan:
         viewer = await context.viewer()
         # Every statement first: an argument without a mapping (NotCompiled) leaves before any read.
         statements = [
-            (key, ROOTS[name](viewer, arguments, shape)) for key, name, arguments, shape in self.roots
+            (key, statement_for(viewer, name, arguments, shape)) for key, name, arguments, shape in self.roots
         ]
         data: dict[str, Any] = {}
         async with context.reads.session() as session:
             for key, statement in statements:
                 data[key] = await json_reads.read_json(session, statement)
         return data
+
+
+# Built statements by what they depend on: building one costs several milliseconds of SQLAlchemy,
+# and a statement object used again keeps its memoised cache key (its SQL is compiled once).
+_STATEMENTS: OrderedDict[str, Any] = OrderedDict()
+STATEMENTS_MAX = 256
+
+
+def statement_for(viewer: Viewer, name: str, arguments: dict[str, Any], shape: Shape) -> Any:
+    key = repr((sorted(viewer.private_networks), name, arguments, shape))
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = ROOTS[name](viewer, arguments, shape)
+        while len(_STATEMENTS) > STATEMENTS_MAX:
+            _STATEMENTS.popitem(last=False)
+    else:
+        _STATEMENTS.move_to_end(key)
+    return statement
 
 
 def _first(arguments: dict[str, Any]) -> int:
@@ -132,7 +152,7 @@ def _statuses(names: list[str] | None) -> tuple[InitiativeStatus, ...]:
     return tuple(InitiativeStatus(n.lower()) for n in names or ())
 
 
-def _initiatives(viewer: Any, arguments: dict[str, Any], shape: Shape) -> Any:
+def _initiatives(viewer: Viewer, arguments: dict[str, Any], shape: Shape) -> Any:
     if arguments.get("after") is not None:
         raise NotCompiled
     given = arguments.get("filter") or {}
@@ -151,7 +171,7 @@ def _initiatives(viewer: Any, arguments: dict[str, Any], shape: Shape) -> Any:
     return json_reads.initiatives_list(viewer, flt, _first(arguments), shape)
 
 
-def _neighbourhood(viewer: Any, arguments: dict[str, Any], shape: Shape) -> Any:
+def _neighbourhood(viewer: Viewer, arguments: dict[str, Any], shape: Shape) -> Any:
     return json_reads.neighbourhood(viewer, arguments["code"], shape)
 
 

@@ -179,7 +179,7 @@ def initiatives_list(viewer: Viewer, flt: InitiativeFilter, first: int, shape: S
             "PageInfo", f.shape, {"hasNextPage": lambda _: sa.func.count() > first}
         ),
     }
-    return sa.select(_object("InitiativeConnection", shape, columns)).select_from(p)
+    return sa.select(_text(_object("InitiativeConnection", shape, columns))).select_from(p)
 
 
 def _nodes_shape(shape: Shape) -> Shape:
@@ -201,12 +201,12 @@ def neighbourhood(viewer: Viewer, code: str, shape: Shape) -> Any:
         return sa.select(_items(p)).select_from(p).scalar_subquery()
 
     columns = {**neighbourhood_columns(b.c.code, b.c.name, b.c.wijk_code), "initiatives": initiatives}
-    return sa.select(_object("Neighbourhood", shape, columns)).select_from(b).where(b.c.code == code)
+    return sa.select(_text(_object("Neighbourhood", shape, columns))).select_from(b).where(b.c.code == code)
 
 
 async def read_json(session: AsyncSession, statement: Any) -> Any:
-    """The one JSON value the statement builds (None when it finds no row)."""
-    value = await session.scalar(statement.with_only_columns(sa.cast(statement.selected_columns[0], sa.Text)))
+    """The one JSON value the statement builds, as text (None when it finds no row)."""
+    value = await session.scalar(statement)
     return None if value is None else orjson.loads(value)
 
 
