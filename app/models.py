@@ -25,6 +25,7 @@ from app.domain.support_network import models as support_network_models
 from app.domain.unit_of_work import access_log as access_log_models
 from app.domain.unit_of_work import burden as burden_models
 from app.domain.unit_of_work import change_feed as change_feed_models
+from app.domain.unit_of_work import public_data as public_data_models
 from app.domain.unit_of_work.partitions import is_partition
 from app.domain.webhooks import models as webhooks_models
 
@@ -43,6 +44,7 @@ __all__ = [
     "metadata",
     "organisation_models",
     "plans_models",
+    "public_data_models",
     "reference_models",
     "referrals_models",
     "retention_models",

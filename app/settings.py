@@ -225,6 +225,15 @@ class Settings(BaseSettings):
     # Policy signals (docs/policy-signals.md): whether the municipality publishes the signal aggregates
     # (per theme and status, days to an answer, outcomes) to everyone; otherwise BI and policy staff only.
     policy_signal_stats_public: bool = False
+    # GraphQL for public dashboards (docs/graphql.md). Anonymous callers run only the published
+    # (persisted) documents of app/graphql/persisted when this is on: set it in production.
+    graphql_persisted_only: bool = False
+    # max-age of an anonymous GET answer (Cache-Control: public) for browsers and CDNs; the server's
+    # own copy is recomputed as soon as public data changes, whatever this says.
+    graphql_cache_max_age_seconds: int = Field(default=10, ge=0, le=3600)
+    # Anonymous GET answers each process keeps (0: none), and for how long at most.
+    graphql_answer_cache_entries: int = Field(default=1000, ge=0, le=100_000)
+    graphql_answer_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
 
     log_level: str = "INFO"
     # Set by `wijkwerk serve --demo`: demo data is loaded and the GraphQL IDE is on.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import overload
+from typing import Any, overload
 
 import cross_web
 import orjson
@@ -10,9 +10,13 @@ from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.routing import APIWebSocketRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app.domain.errors import ServiceUnavailable
+from app.graphql.answers import AnswerCache
 from app.graphql.context import GraphQLContext, context_getter
 from app.graphql.schema import build_schema
 from app.settings import Settings
@@ -28,6 +32,10 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     errors (problem+json with the request id); a request during which the database could not serve
     a field raises ServiceUnavailable (503 with Retry-After) instead of answering 200 with
     "Unexpected error." where the data should be."""
+
+    def __init__(self, *args: Any, answers: AnswerCache, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers = answers
 
     def decode_json(self, data: str | bytes) -> object:
         decoded = orjson.loads(data)
@@ -53,6 +61,28 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):  # never routed here: the WebSocket route is dropped
             return await super().run(request, context=context, root_value=root_value)
+        if self._public_read(request, context):
+            return await self.answers.answer(
+                request, context.db, lambda: self._computed(request, context, root_value)
+            )
+        return await self._answer(request, context, root_value)
+
+    def _public_read(self, request: Request, context: GraphQLContext) -> bool:
+        """An anonymous GET of a query (not the IDE's page): the same answer for every such caller."""
+        return (
+            request.method == "GET"
+            and isinstance(context, GraphQLContext)
+            and context.principal is None
+            and not self.should_render_graphql_ide(self.request_adapter_class(request))
+        )
+
+    async def _computed(
+        self, request: Request, context: GraphQLContext, root_value: None
+    ) -> tuple[Response, bool]:
+        response = await self._answer(request, context, root_value)
+        return response, getattr(request.state, "graphql_errors", True)
+
+    async def _answer(self, request: Request, context: GraphQLContext, root_value: None) -> Response:
         try:
             response = await super().run(request, context=context, root_value=root_value)
         except cross_web.HTTPException as refused:
@@ -61,13 +91,24 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
             raise ServiceUnavailable()
         return response
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Whether the answer has errors decides whether it may be kept and served as public.
+        request.state.graphql_errors = bool(result.errors)
+        return await super().process_result(request, result)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with a persisted query's hash and no text is a query, not a visit to the IDE.
+        return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
 
 def mount_graphql(app: FastAPI, settings: Settings) -> None:
-    """Mount /graphql on the app (schema, context, limits).
+    """Mount /graphql on the app (schema, context, limits, persisted queries, HTTP caching).
 
-    POST only (no queries over GET, so no cross-site GETs and no caching of personal answers), no
-    batching, no subscriptions. Introspection and the GraphiQL IDE are off in production settings;
-    the IDE is on for demo and development runs.
+    Queries by POST and GET (a GET never runs a mutation; its caller is only ever known from the
+    Authorization header, which a cross-site GET cannot send), no batching, no subscriptions. An
+    anonymous GET is answered public and cacheable (``app.graphql.answers``); any other answer is
+    ``no-store``. Introspection and the GraphiQL IDE are off in production settings; the IDE is on
+    for demo and development runs.
     """
     ide = (settings.demo or settings.environment == "development") and not settings.is_production
     schema = build_schema(settings)
@@ -75,7 +116,8 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
         schema,
         path="/graphql",
         graphql_ide="graphiql" if ide else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,
+        answers=AnswerCache(settings),
         context_getter=context_getter(settings),
         subscription_protocols=(),
         include_in_schema=False,

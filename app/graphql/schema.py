@@ -1,9 +1,11 @@
-"""The schema and its extensions: token, depth, alias and size limits, caches, the argument rules
-and error masking (what errors write to the log: ``app.graphql.errors``).
+"""The schema and its extensions: persisted queries (``app.graphql.persisted``); token, depth, alias
+and size limits, caches, the argument rules and error masking (what errors write to the log:
+``app.graphql.errors``).
 
-Order matters: MaxTokensLimiter puts ``max_tokens`` into the parse options before ParserCache parses
-(the option is part of that cache's key); AddValidationRules adds the limit rule (and, in production,
-graphql-core's NoSchemaIntrospectionCustomRule) before ValidationCache validates. The rule classes
+Order matters: PersistedQueries puts a document sent by hash in place first; MaxTokensLimiter puts
+``max_tokens`` into the parse options before ParserCache parses (the option is part of that cache's
+key); AddValidationRules adds the limit rule (and, in production, graphql-core's
+NoSchemaIntrospectionCustomRule) before ValidationCache validates. The rule classes
 are made once here, so every request passes the same tuple of rules and the cache keeps hitting.
 """
 
@@ -28,6 +30,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from app.domain.base import iso_timestamp
 from app.graphql.arguments import ArgumentRules
+from app.graphql.compiled import CompiledReads
 from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
 from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
 from app.graphql.mutations import (
@@ -38,21 +41,27 @@ from app.graphql.mutations import (
     NotFoundProblem,
     StaleVersionProblem,
 )
+from app.graphql.persisted import Documents, PersistedQueries, allowlist
 from app.graphql.queries import Query
 from app.settings import Settings
 
 
-def extensions(settings: Settings, limits: Limits | None = None) -> list[Callable[[], SchemaExtension]]:
+def extensions(
+    settings: Settings, limits: Limits | None = None, compiled: bool = True
+) -> list[Callable[[], SchemaExtension]]:
     limits = limits or Limits()
     rules: list[Any] = [limit_rule(limits)]
     if settings.is_production:
         rules.append(NoSchemaIntrospectionCustomRule)
+    documents = Documents(allowlist(), settings.graphql_persisted_only)
     return [
+        lambda: PersistedQueries(documents),  # first: the others work on the document it puts in place
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        ArgumentRules,
+        ArgumentRules,  # before CompiledReads, which answers only what it let through
+        *([CompiledReads] if compiled else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
     ]
 
@@ -67,12 +76,16 @@ DATETIME = strawberry.scalar(
 )
 
 
-def build_schema(settings: Settings, limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, limits: Limits | None = None, compiled: bool = True
+) -> strawberry.Schema:
+    """The served schema; ``compiled=False`` leaves every field to its resolver (the differential
+    test's other path)."""
     return ErrorLoggingSchema(
         query=Query,
         mutation=Mutation,
         # Problem types are reached through unions; listing them keeps the SDL stable.
         types=[NotFoundProblem, ForbiddenProblem, ConflictProblem, StaleVersionProblem, InvalidInputProblem],
-        extensions=extensions(settings, limits),
+        extensions=extensions(settings, limits, compiled),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME}),
     )

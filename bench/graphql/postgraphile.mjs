@@ -22,10 +22,12 @@ pg.Client.prototype.query = function counted(...args) {
 const preset = {
   extends: [PostGraphileAmberPreset],
   pgServices: [
-    makePgService({ connectionString: process.env.PG_URL, schemas: ["public"], poolConfig: { max: 10 } }),
+    // A pool as large as Wijkwerk's (db_pool_size 16 + db_max_overflow 4).
+    makePgService({ connectionString: process.env.PG_URL, schemas: ["public"], poolConfig: { max: 20 } }),
   ],
-  // Anonymous callers run as bench_anon: row-level security hides ideas, as Wijkwerk does for them.
-  grafast: { context: () => ({ pgSettings: { role: "bench_anon" } }), explain: false },
+  // PG_URL logs in as bench_anon, whose row-level security policy hides ideas as Wijkwerk does for
+  // anonymous callers: no pgSettings, so no BEGIN / set_config / COMMIT around each request.
+  grafast: { explain: false },
   grafserv: { graphqlPath: "/graphql", graphiql: false, watch: false, maxRequestLength: 1024 * 1024 },
   schema: { pgForbidSetofFunctionsToReturnNull: true },
 };

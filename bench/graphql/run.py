@@ -27,6 +27,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -79,12 +80,19 @@ def production_settings(url: str) -> Settings:
     )
 
 
+def as_role(dsn: str, role: str) -> str:
+    """``dsn`` logging in as ``role`` (the embedded server trusts local socket connections)."""
+    parts = urlsplit(dsn)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
 @contextmanager
 def postgraphile(dsn: str) -> Iterator[str]:
     if not NODE.exists():
         raise SystemExit("PostGraphile is missing: (cd bench/graphql && npm install)")
     port = free_port()
-    env = {**os.environ, "PG_URL": dsn, "PORT": str(port), "NODE_ENV": "production"}
+    env = {**os.environ, "PG_URL": as_role(dsn, "bench_anon"), "PORT": str(port), "NODE_ENV": "production"}
     process = subprocess.Popen([str(NODE), str(HERE / "postgraphile.mjs")], cwd=HERE, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -86,14 +86,26 @@ async def test_nested_data_is_loaded_per_level_and_only_when_selected(
 
     # the process keeps the theme list (read here once)
     await count("query($code: String!) { neighbourhood(code: $code) { code } themes { code } }")
-    bare = await count("query($code: String!) { neighbourhood(code: $code) { initiatives { title } } }")
-    # themes, grants and network through a fragment spread: grants once for the whole list; the
+    # On the resolver path (``report`` has no SQL mapping, app.graphql.compiled): themes, grants and
+    # network through a fragment spread cost one statement more, grants once for the whole list; the
     # network and the theme codes come with the initiative's row, the labels from the theme list
+    bare = await count(
+        "query($code: String!) { neighbourhood(code: $code) { initiatives { title report } } }"
+    )
     rich = await count(
         "fragment F on Initiative { themes { code } grant { amountCents } network { name } } "
-        "query($code: String!) { neighbourhood(code: $code) { initiatives { title ...F } } }"
+        "query($code: String!) { neighbourhood(code: $code) { initiatives { title report ...F } } }"
     )
     assert rich == bare + 1, (bare, rich)
+    # Compiled, the same shapes without ``report`` are one statement each, whatever they select.
+    compiled = [
+        await count("query($code: String!) { neighbourhood(code: $code) { initiatives { title } } }"),
+        await count(
+            "fragment F on Initiative { themes { code } grant { amountCents } network { name } } "
+            "query($code: String!) { neighbourhood(code: $code) { initiatives { title ...F } } }"
+        ),
+    ]
+    assert compiled == [1, 1], compiled
 
 
 async def test_cached_statements_keep_each_viewer_to_what_it_may_see(

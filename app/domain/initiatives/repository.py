@@ -588,3 +588,19 @@ async def unknown_themes(session: AsyncSession, codes: Iterable[str]) -> set[str
         return set()
     query = select(Theme.code).where(col(Theme.code).in_(wanted), col(Theme.active))
     return wanted - set((await session.scalars(query)).all())
+
+
+# -- shared with the JSON reads (json_reads.py): one definition of what a viewer sees -------------
+
+
+def visible_initiatives(viewer: Viewer, flt: InitiativeFilter) -> sa.Select[Any]:
+    """What ``viewer`` may see of the initiatives under ``flt``: the loaders' own select."""
+    return _filtered(_initiative_select(viewer), flt)
+
+
+def visible_grants(viewer: Viewer) -> sa.Select[Any]:
+    return _grant_select(viewer)
+
+
+def buurten() -> sa.Select[Any]:
+    return _neighbourhood_select()

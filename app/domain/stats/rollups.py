@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.unit_of_work import public_data
+
 log = logging.getLogger(__name__)
 
 # Refreshed in this order; the state view last, so its time is the transaction's (all or nothing).
@@ -46,6 +48,7 @@ async def refresh(session: AsyncSession, *, wait: bool = True) -> datetime | Non
     await session.execute(text("SET LOCAL statement_timeout = '15min'"))
     for view in VIEWS:
         await session.execute(text(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"))
+    await public_data.bump(session)  # public figures changed: cached dashboard answers are stale
     return await refreshed_at(session)
 
 

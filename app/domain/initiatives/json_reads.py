@@ -1,0 +1,217 @@
+"""Dashboard reads in which PostgreSQL builds the JSON of a whole subtree, in one statement.
+
+The GraphQL compiled read path (``app.graphql.compiled``) describes what a query selects as a
+``Shape``: per response key, a field of the read model, its arguments and, for an object, the shape
+below it. This module turns a shape into one statement over the SAME selects the loaders use
+(``repository.visible_initiatives``, ``visible_grants``, ``buurten``): the viewer's visibility
+(ideas, private columns) is one definition with two uses. Values are written as GraphQL writes them:
+enum values in capitals, ids as text, timestamps in the API's one format (``documents.iso_utc``),
+lists newest first, the theme list in the initiative's own order over the active themes.
+
+Only what has a mapping here is compiled; a field outside it (a private field, a cursor) makes the
+caller take the resolver path for that root field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.base import table_of
+from app.domain.documents import constant, iso_utc
+from app.domain.initiatives import repository as repo
+from app.domain.initiatives.access import Viewer
+from app.domain.initiatives.schemas import InitiativeFilter
+from app.domain.reference.models import Theme
+
+EMPTY = constant("'[]'::json")
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One response key: the field it names (``name``), its arguments, and the shape below it (objects)."""
+
+    key: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    shape: tuple[Selected, ...] = ()
+
+
+Shape = tuple[Selected, ...]
+
+
+def _text(value: Any) -> Any:
+    return sa.cast(value, sa.Text)
+
+
+def _upper(value: Any) -> Any:
+    return sa.func.upper(value)
+
+
+def _object(type_name: str, shape: Shape, columns: dict[str, Callable[[Selected], Any]]) -> Any:
+    pairs: list[Any] = []
+    for selected in shape:
+        value = (
+            constant(f"'{type_name}'") if selected.name == "__typename" else columns[selected.name](selected)
+        )
+        pairs += [constant(_quoted(selected.key)), value]
+    return sa.func.json_build_object(*pairs)
+
+
+def _quoted(key: str) -> str:
+    # Response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): nothing to escape in a SQL literal.
+    return f"'{key}'"
+
+
+# -- the fields each type maps ------------------------------------------------------------------------
+
+
+def neighbourhood_columns(code: Any, name: Any, wijk_code: Any) -> dict[str, Callable[[Selected], Any]]:
+    return {"code": lambda _: code, "name": lambda _: name, "wijkCode": lambda _: wijk_code}
+
+
+def _themes(codes: Any, shape: Shape) -> Any:
+    theme = table_of(Theme).c
+    listed = sa.func.unnest(codes).table_valued("code", with_ordinality="n").render_derived("u")
+    columns = {
+        "code": lambda _: theme.code,
+        "labelNl": lambda _: theme.label_nl,
+        "labelEn": lambda _: theme.label_en,
+    }
+    item = _object("Theme", shape, columns)
+    return (
+        sa.select(sa.func.coalesce(sa.func.json_agg(aggregate_order_by(item, listed.c.n)), EMPTY))
+        .select_from(listed.join(table_of(Theme), sa.and_(theme.code == listed.c.code, theme.active)))
+        .scalar_subquery()
+    )
+
+
+def _grant(viewer: Viewer, initiative_id: Any, shape: Shape) -> Any:
+    g = repo.visible_grants(viewer).subquery("g")
+    columns = {
+        "id": lambda _: _text(g.c.id),
+        "decision": lambda _: _upper(g.c.decision),
+        "amountCents": lambda _: g.c.amount_cents,
+        "decidedAt": lambda _: iso_utc(g.c.decided_at),
+        "year": lambda _: g.c.year,
+    }
+    return (
+        sa.select(_object("Grant", shape, columns))
+        .where(g.c.initiative_id == initiative_id)
+        .scalar_subquery()
+    )
+
+
+def initiative_object(viewer: Viewer, s: Any, shape: Shape) -> Any:
+    """The JSON object of one initiative row of ``s`` (a subquery of ``visible_initiatives``)."""
+    columns: dict[str, Callable[[Selected], Any]] = {
+        "id": lambda _: _text(s.c.id),
+        "title": lambda _: s.c.title,
+        "summary": lambda _: s.c.summary,
+        "status": lambda _: _upper(s.c.status),
+        "requestedAmountCents": lambda _: s.c.requested_cents,
+        "grantedAmountCents": lambda _: s.c.granted_cents,
+        "spentAmountCents": lambda _: s.c.spent_cents,
+        "startsOn": lambda _: s.c.starts_on,
+        "endsOn": lambda _: s.c.ends_on,
+        "participantsReached": lambda _: s.c.participants_reached,
+        "year": lambda _: s.c.year,
+        "version": lambda _: s.c.version,
+        "createdAt": lambda _: iso_utc(s.c.created_at),
+        "updatedAt": lambda _: iso_utc(s.c.updated_at),
+        "themes": lambda f: _themes(s.c.themes, f.shape),
+        "grant": lambda f: _grant(viewer, s.c.id, f.shape),
+        "network": lambda f: _object(
+            "Network", f.shape, {"id": lambda _: _text(s.c.network_id), "name": lambda _: s.c.network_name}
+        ),
+        "neighbourhood": lambda f: _object(
+            "Neighbourhood", f.shape, neighbourhood_columns(s.c.buurt_code, s.c.buurt_name, s.c.wijk_code)
+        ),
+    }
+    return _object("Initiative", shape, columns)
+
+
+INITIATIVE_FIELDS = frozenset(
+    {
+        "__typename", "id", "title", "summary", "status", "requestedAmountCents", "grantedAmountCents",
+        "spentAmountCents", "startsOn", "endsOn", "participantsReached", "year", "version", "createdAt",
+        "updatedAt", "themes", "grant", "network", "neighbourhood",
+    }
+)  # fmt: skip
+OBJECT_FIELDS = {
+    "themes": frozenset({"__typename", "code", "labelNl", "labelEn"}),
+    "grant": frozenset({"__typename", "id", "decision", "amountCents", "decidedAt", "year"}),
+    "network": frozenset({"__typename", "id", "name"}),
+    "neighbourhood": frozenset({"__typename", "code", "name", "wijkCode"}),
+}
+
+
+def _newest(select: sa.Select[Any], limit: int) -> Any:
+    v = select.subquery("v")
+    return sa.select(v).order_by(v.c.created_at.desc(), v.c.id.desc()).limit(limit).subquery("s")
+
+
+def _ranked_items(viewer: Viewer, page: Any, shape: Shape) -> Any:
+    rank = sa.func.row_number().over(order_by=(page.c.created_at.desc(), page.c.id.desc()))
+    return sa.select(initiative_object(viewer, page, shape).label("item"), rank.label("n")).subquery("p")
+
+
+def _items(p: Any, up_to: int | None = None) -> Any:
+    aggregated: Any = sa.func.json_agg(aggregate_order_by(p.c.item, p.c.n))
+    if up_to is not None:
+        aggregated = aggregated.filter(p.c.n <= up_to)
+    return sa.func.coalesce(aggregated, EMPTY)
+
+
+def initiatives_list(viewer: Viewer, flt: InitiativeFilter, first: int, shape: Shape) -> Any:
+    """``initiatives(filter, first)`` as a connection: nodes and pageInfo.hasNextPage (one extra row)."""
+    p = _ranked_items(viewer, _newest(repo.visible_initiatives(viewer, flt), first + 1), _nodes_shape(shape))
+    columns: dict[str, Callable[[Selected], Any]] = {
+        "nodes": lambda _: _items(p, first),
+        "pageInfo": lambda f: _object(
+            "PageInfo", f.shape, {"hasNextPage": lambda _: sa.func.count() > first}
+        ),
+    }
+    return sa.select(_text(_object("InitiativeConnection", shape, columns))).select_from(p)
+
+
+def _nodes_shape(shape: Shape) -> Shape:
+    """Every ``nodes`` selection's fields in one object (the connection has one list of nodes)."""
+    return tuple(f for selected in shape if selected.name == "nodes" for f in selected.shape)
+
+
+def neighbourhood(viewer: Viewer, code: str, shape: Shape) -> Any:
+    """``neighbourhood(code)`` with its fields and initiative lists, or no row. The lists filter on
+    the buurt's code (``InitiativeFilter.neighbourhood``), the same rows as its id."""
+    b = repo.buurten().subquery("b")
+
+    def initiatives(selected: Selected) -> Any:
+        args = selected.arguments
+        flt = InitiativeFilter(neighbourhood=code, statuses=args["statuses"], theme=args["theme"])
+        p = _ranked_items(
+            viewer, _newest(repo.visible_initiatives(viewer, flt), args["first"]), selected.shape
+        )
+        return sa.select(_items(p)).select_from(p).scalar_subquery()
+
+    columns = {**neighbourhood_columns(b.c.code, b.c.name, b.c.wijk_code), "initiatives": initiatives}
+    return sa.select(_text(_object("Neighbourhood", shape, columns))).select_from(b).where(b.c.code == code)
+
+
+async def read_json(session: AsyncSession, statement: Any) -> Any:
+    """The one JSON value the statement builds, as text (None when it finds no row)."""
+    value = await session.scalar(statement)
+    return None if value is None else orjson.loads(value)
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,110 @@
+"""HTTP caching of anonymous GraphQL reads: public answers by GET, with a strong ETag, kept per process.
+
+An anonymous GET (a query: GET never runs a mutation) is the same for every anonymous caller, so its
+answer carries ``Cache-Control: public, max-age=<graphql_cache_max_age_seconds>``, a strong ``ETag``
+(the SHA-256 of the exact bytes) and ``Vary: Authorization`` (a shared cache must not hand it to a
+signed-in caller, whose answer differs); ``If-None-Match`` naming that tag answers 304 without a body.
+Everything else (POST, any signed-in caller, an answer with errors) keeps the app-wide
+``Cache-Control: no-store``: an answer that depends on the caller is never ``public``.
+
+The server keeps the answers too (``AnswerCache``, per process, least recently used out), each with
+the version of the public data it was computed at (``app.domain.unit_of_work.public_data``: raised
+in PostgreSQL by every transaction that writes public data). Each request reads that version (one
+small statement) before anything else: a kept answer is served only while the version is unchanged,
+so a new initiative or grant shows on the next request in every process, not after the max-age. The
+version is read before the answer is computed, so an answer never claims a newer version than its
+data (a write landing in between only costs a recomputation next time). Kept answers also expire
+after ``graphql_answer_cache_seconds``: what no counter sees (the date in "this year's figures", a
+streaming replica's lag) is bounded by that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from app.db import Database
+from app.domain.unit_of_work.public_data import current_version
+from app.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: bytes
+    media_type: str
+    etag: str
+    version: int
+    kept_at: float
+
+    @classmethod
+    def of(cls, response: Response, version: int, now: float) -> Answer:
+        body = bytes(response.body)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+        return cls(body, response.media_type or "application/json", etag, version, now)
+
+
+# What the kept answers of one process may weigh at most (a dashboard answer is ~90 kB): URLs with
+# ever new variables must not grow the process without bound.
+MAX_BYTES = 32 * 1024 * 1024
+
+
+class AnswerCache:
+    """Anonymous GET answers by URL query string, valid while the public data's version holds."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = settings.graphql_answer_cache_entries
+        self.lifetime = settings.graphql_answer_cache_seconds
+        self.cache_control = f"public, max-age={settings.graphql_cache_max_age_seconds}"
+        self._clock = clock
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._bytes = 0
+
+    async def answer(
+        self, request: Request, db: Database, compute: Callable[[], Awaitable[tuple[Response, bool]]]
+    ) -> Response:
+        """The answer to an anonymous GET: kept, or ``compute()``d (the response, and whether the
+        result had errors) and kept when it has none."""
+        key = request.url.query
+        version = await current_version(db) if self.max_entries else 0
+        kept = self._kept(key, version)
+        if kept is None:
+            response, errors = await compute()
+            if response.status_code != 200 or errors:
+                return response  # not public: the app-wide no-store stays
+            kept = Answer.of(response, version, self._clock())
+            self._keep(key, kept)
+        return self._public(kept, request.headers.get("if-none-match"))
+
+    def _kept(self, key: str, version: int) -> Answer | None:
+        kept = self._answers.get(key)
+        if kept is None or kept.version != version or self._clock() - kept.kept_at > self.lifetime:
+            return None
+        self._answers.move_to_end(key)
+        return kept
+
+    def _keep(self, key: str, answer: Answer) -> None:
+        if not self.max_entries or len(answer.body) > MAX_BYTES:
+            return
+        replaced = self._answers.pop(key, None)
+        self._bytes += len(answer.body) - (len(replaced.body) if replaced is not None else 0)
+        self._answers[key] = answer
+        while len(self._answers) > self.max_entries or self._bytes > MAX_BYTES:
+            _, evicted = self._answers.popitem(last=False)
+            self._bytes -= len(evicted.body)
+
+    def _public(self, answer: Answer, if_none_match: str | None) -> Response:
+        headers = {"Cache-Control": self.cache_control, "ETag": answer.etag, "Vary": "Authorization"}
+        if if_none_match is not None and _matches(if_none_match, answer.etag):
+            return Response(status_code=304, headers=headers)
+        return Response(answer.body, media_type=answer.media_type, headers=headers)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 §13.1.2: ``*`` or any listed tag, compared weakly (a ``W/`` prefix is ignored)."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags

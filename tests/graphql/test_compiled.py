@@ -1,0 +1,247 @@
+"""The compiled read path answers exactly as the resolvers do: every query below, and a generated
+set (hypothesis over the dashboard's selections, arguments, fragments, aliases and @skip/@include),
+for each kind of caller, through both paths: the same data and the same errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import strawberry
+from fastapi import FastAPI
+from graphql import parse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from app.domain.unit_of_work.work import UnitOfWork, Wiring
+from app.graphql.compiled import NotCompiled, Plan, mirror_of
+from app.graphql.context import GraphQLContext
+from app.graphql.schema import build_schema
+from app.security.principal import Principal
+from app.settings import Settings
+from tests.initiatives.factories import Networks
+from tests.support.statements import counting_statements
+
+PERSISTED = Path(__file__).parents[2] / "app/graphql/persisted"
+ACTORS = (
+    "anonymous",
+    "resident",
+    "resident_b",
+    "network_coordinator",
+    "generalist_a",
+    "analyst",
+    "partner_a",
+)
+
+FIXED = [
+    *(p.read_text() for p in sorted(PERSISTED.glob("*.graphql"))),
+    """query($code: String!) { neighbourhood(code: $code) { __typename code name wijkCode
+         requested: initiatives(status: [REQUESTED], first: 2) { id status createdAt updatedAt }
+         youth: initiatives(theme: "youth") { title themes { code labelEn __typename } }
+         initiatives { id grant { id decision amountCents decidedAt year } network { id name } } } }""",
+    """query($code: String!) { neighbourhood(code: $code) { ...N } }
+       fragment N on Neighbourhood { code initiatives(first: 3) { ...I ... on Initiative { title } } }
+       fragment I on Initiative { id neighbourhood { code name wijkCode } startsOn endsOn year version }""",
+    """query($m: String!, $skip: Boolean!) { all: initiatives(filter: {municipality: $m}, first: 3) {
+         __typename pageInfo { hasNextPage __typename } nodes { id title @skip(if: $skip) status } }
+       funded: initiatives(filter: {municipality: $m, status: [GRANTED, COMPLETED, RUNNING]}, first: 50) {
+         nodes { id grantedAmountCents spentAmountCents participantsReached summary }
+         pageInfo { hasNextPage } } }""",
+    """query($n: ID!) {
+         initiatives(filter: {networkId: $n}, first: 1) { nodes { id } pageInfo { hasNextPage } } }""",
+    """{ initiatives(filter: {networkId: "not-a-uuid"}) { nodes { id } } }""",
+    """{ initiatives(first: 0) { nodes { id } } }""",
+    """{ initiatives(first: 501) { nodes { id } } }""",
+    """{ neighbourhood(code: "BU00000000") { code initiatives { id } } }""",
+    # Outside the mapping: the resolvers answer (cursors, private fields, a mix of both paths).
+    """query($m: String!) {
+         initiatives(filter: {municipality: $m}, first: 2) { edges { cursor node { id } } } }""",
+    """query($code: String!) { neighbourhood(code: $code) { initiatives { id report grant { reason } } } }""",
+    """query($code: String!) { themes { code } neighbourhood(code: $code) { code initiatives { id } } }""",
+]
+
+
+def variables_for(networks: Networks) -> dict[str, Any]:
+    return {
+        "code": networks.buurt_a,
+        "m": networks.world.municipality.code,
+        "n": str(networks.a),
+        "skip": True,
+    }
+
+
+async def filled(networks: Networks) -> Networks:
+    await networks.initiatives("a", 3)
+    await networks.initiatives("a", 2, status="idea")
+    await networks.initiatives("a", 1, themes=["youth", "debts"])
+    await networks.funded("a", 2)
+    await networks.funded("a", 1, status="running")
+    await networks.initiatives("b", 2, status="idea")
+    await networks.funded("b", 2)
+    return networks
+
+
+@pytest.fixture(scope="module")
+def resolvers_only(settings: Settings) -> strawberry.Schema:
+    return build_schema(settings, compiled=False)
+
+
+async def principal_of(app: FastAPI, networks: Networks, actor: str) -> Principal | None:
+    if actor == "anonymous":
+        return None
+    principal: Principal = await app.state.token_verifier.verify(await networks.world.token(actor))
+    return principal
+
+
+async def both(
+    app: FastAPI, resolvers_only: strawberry.Schema, principal: Principal | None, query: str, variables: Any
+) -> tuple[Any, Any]:
+    db, settings = app.state.db, app.state.settings
+
+    def context() -> GraphQLContext:
+        return GraphQLContext(db, UnitOfWork(db, Wiring()), principal, settings)
+
+    used = {name: variables[name] for name in variables if f"${name}" in query}
+    compiled = await app.state.graphql_schema.execute(query, variable_values=used, context_value=context())
+    plain = await resolvers_only.execute(query, variable_values=used, context_value=context())
+    return compiled, plain
+
+
+def same(compiled: Any, plain: Any, query: str, actor: str) -> None:
+    where = f"{actor}: {query}"
+    assert compiled.data == plain.data, where
+    assert json.dumps(compiled.data) == json.dumps(plain.data), where  # the same key order too
+    formatted = [[e.formatted for e in r.errors or []] for r in (compiled, plain)]
+    assert formatted[0] == formatted[1], where
+
+
+async def test_the_suites_queries_answer_the_same_on_both_paths(
+    app: FastAPI, resolvers_only: strawberry.Schema, networks: Networks
+) -> None:
+    await filled(networks)
+    variables = variables_for(networks)
+    for actor in ACTORS:
+        principal = await principal_of(app, networks, actor)
+        for query in FIXED:
+            same(*await both(app, resolvers_only, principal, query, variables), query, actor)
+
+
+async def test_a_compiled_dashboard_is_one_statement(app: FastAPI, networks: Networks) -> None:
+    await filled(networks)
+    dashboard = (PERSISTED / "neighbourhood_dashboard.graphql").read_text()
+    context = GraphQLContext(app.state.db, UnitOfWork(app.state.db, Wiring()), None, app.state.settings)
+    with counting_statements(app.state.db) as seen:
+        result = await app.state.graphql_schema.execute(
+            dashboard, variable_values={"code": networks.buurt_a}, context_value=context
+        )
+    assert result.errors is None and len(result.data["neighbourhood"]["initiatives"]) == 7  # ideas hidden
+    assert len(seen) == 1, seen
+
+
+# -- generated queries --------------------------------------------------------------------------------
+
+SCALARS = [
+    "id", "title", "summary", "status", "requestedAmountCents", "grantedAmountCents", "spentAmountCents",
+    "startsOn", "endsOn", "participantsReached", "year", "version", "createdAt", "updatedAt", "__typename",
+]  # fmt: skip
+OBJECTS = {
+    "themes": ["code", "labelNl", "labelEn", "__typename"],
+    "grant": ["id", "decision", "amountCents", "decidedAt", "year", "__typename"],
+    "network": ["id", "name", "__typename"],
+    "neighbourhood": ["code", "name", "wijkCode", "__typename"],
+}
+# Now and then a field outside the mapping: that query must take the resolver path and still agree.
+UNMAPPED = ["report", "initiator { name }", "grant { reason }", "network { members { id } }"]
+NAMES = st.sampled_from(["a", "b", "x1", "item", "other"])
+
+
+@st.composite
+def field_of(draw: st.DrawFn, fields: list[str]) -> str:
+    name = draw(st.sampled_from(fields))
+    alias = f"{draw(NAMES)}_{draw(st.integers(0, 9))}: " if draw(st.booleans()) else ""
+    directive = draw(
+        st.sampled_from(["", "", " @skip(if: $flag)", " @include(if: $flag)", " @include(if: true)"])
+    )
+    return f"{alias}{name}{directive}"
+
+
+@st.composite
+def initiative_selection(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(field_of(SCALARS), min_size=1, max_size=6))
+    for name, fields in OBJECTS.items():
+        if draw(st.booleans()):
+            parts.append(f"{name} {{ {' '.join(draw(st.lists(field_of(fields), min_size=1, max_size=3)))} }}")
+    if draw(st.integers(0, 9)) == 0:
+        parts.append(draw(st.sampled_from(UNMAPPED)))
+    wrap = draw(st.sampled_from(["plain", "inline", "fragment"]))
+    if wrap == "inline":
+        return f"id ... on Initiative {{ {' '.join(parts)} }}"
+    if wrap == "fragment":
+        return "id ...F"  # the fragment's text goes with the document
+    return " ".join(parts)
+
+
+@st.composite
+def document(draw: st.DrawFn) -> str:
+    selection = draw(initiative_selection())
+    fragment = ""
+    if selection.endswith("...F"):
+        fields = " ".join(draw(st.lists(field_of(SCALARS), min_size=1, max_size=4)))
+        fragment = f" fragment F on Initiative {{ {fields} }}"
+    first = draw(st.integers(1, 6))
+    status = draw(
+        st.sampled_from(
+            ["", "status: [REQUESTED]", "status: [GRANTED, RUNNING, COMPLETED]", "status: [IDEA]"]
+        )
+    )
+    if draw(st.booleans()):
+        filters = ", ".join(f for f in ("municipality: $m", status) if f)
+        page = draw(st.sampled_from(["pageInfo { hasNextPage }", "", "__typename"]))
+        root = f"initiatives(filter: {{{filters}}}, first: {first}) {{ nodes {{ {selection} }} {page} }}"
+    else:
+        arguments = ", ".join(
+            a for a in (f"first: {first}", status, draw(st.sampled_from(["", 'theme: "youth"']))) if a
+        )
+        root = f"neighbourhood(code: $code) {{ code initiatives({arguments}) {{ {selection} }} }}"
+    return f"query($m: String!, $code: String!, $flag: Boolean!) {{ {root} }}{fragment}"
+
+
+def compiles(mirror: Any, query: str, variables: dict[str, Any]) -> bool:
+    try:
+        Plan.of(mirror, parse(query), None, {**variables, "flag": True})
+    except NotCompiled:
+        return False
+    return True
+
+
+def generated(count: int) -> list[str]:
+    found: list[str] = []
+
+    @given(document())
+    @hypothesis_settings(
+        max_examples=count, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def collect(query: str) -> None:
+        found.append(query)
+
+    collect()
+    return found
+
+
+async def test_generated_queries_answer_the_same_on_both_paths(
+    app: FastAPI, resolvers_only: strawberry.Schema, networks: Networks
+) -> None:
+    await filled(networks)
+    queries = generated(60)
+    mirror = mirror_of(app.state.graphql_schema)
+    compiled = [q for q in queries if compiles(mirror, q, variables_for(networks))]
+    assert len(compiled) >= len(queries) // 2  # most take the compiled path, the rest the resolvers
+    for n, actor in enumerate(ACTORS):
+        principal = await principal_of(app, networks, actor)
+        for flag in (True, False):
+            variables = {**variables_for(networks), "flag": flag}
+            for query in queries[n % 3 :: 3]:  # each actor a third of them, both ways of the flag
+                same(*await both(app, resolvers_only, principal, query, variables), query, actor)
