@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from app.domain.directory.models import (
     ServiceStatus,
 )
 from app.domain.directory.rules import AreaLevel
+from app.domain.documents import constant
 from app.domain.organisation.models import Area, Municipality
 from app.domain.reference.models import LifeDomain, Theme
 
@@ -47,13 +49,6 @@ class Visibility:
 
     internal: bool
     own_partner: uuid.UUID | None = None
-
-    def clause(self) -> sa.ColumnElement[bool]:
-        if self.internal:
-            return sa.true()
-        if self.own_partner is not None:
-            return sa.or_(SVC.c.public, ORG.c.partner_organisation_id == self.own_partner)
-        return SVC.c.public
 
 
 @dataclass(frozen=True)
@@ -222,16 +217,71 @@ async def touch_services_at(session: AsyncSession, location_id: uuid.UUID, momen
 # -- reading services ------------------------------------------------------------------------------
 
 
-def _level(level: AreaLevel) -> Any:
-    """A level as a constant of the statement (no bound value: the read model's statements are raw)."""
-    return sa.literal_column(str(int(level)))
+# The search's parameters by filter (``SearchFilter`` field -> the statement's parameters and their
+# types): the statement is built once per set of filters given and run with their values.
+SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "text": {"text": sa.Text},
+    "theme": {"theme": sa.Text},
+    "life_domain": {"life_domain": sa.Text},
+    "neighbourhood": {"neighbourhood": sa.Text},
+    "age": {"age": sa.Integer},
+    "free": {"free": sa.Boolean},
+    "open_at": {"open_weekday": sa.Integer, "open_time": sa.Time},
+    "organization_id": {"organization_id": sa.Uuid},
+    "municipality": {"municipality": sa.Text},
+}
+AFTER = {"after_level": sa.Integer, "after_neg_rank": sa.Float, "after_name": sa.Text, "after_id": sa.Uuid}
+
+
+def _param(name: str) -> Any:
+    for group in SEARCH_PARAMETERS.values():
+        if name in group:
+            return sa.bindparam(name, type_=group[name])
+    return sa.bindparam(name, type_=AFTER[name])
+
+
+def search_given(flt: SearchFilter) -> frozenset[str]:
+    """The filters of ``flt`` that are given (the statement's shape)."""
+    return frozenset(name for name in SEARCH_PARAMETERS if getattr(flt, name) is not None) | (
+        frozenset({"include_defunct"}) if flt.include_defunct else frozenset()
+    )
+
+
+def search_values(flt: SearchFilter, visibility: Visibility, after: SearchKey | None) -> dict[str, Any]:
+    """The search statement's parameter values."""
+    values: dict[str, Any] = {n: getattr(flt, n) for n in SEARCH_PARAMETERS if getattr(flt, n) is not None}
+    if flt.open_at is not None:
+        values |= {"open_weekday": flt.open_at[0], "open_time": flt.open_at[1]}
+        del values["open_at"]
+    if not visibility.internal and visibility.own_partner is not None:
+        values["own_partner"] = visibility.own_partner
+    if after is not None:
+        values |= dict(zip(AFTER, after, strict=True))
+    return values
+
+
+def _place(column: str) -> sa.ScalarSelect[Any]:
+    """``column`` (of areas) of the searched buurt (``:neighbourhood``), NULL when there is no such buurt. An
+    uncorrelated subquery: PostgreSQL reads it once per statement (an InitPlan), so the buurt lookup
+    costs no round trip of its own."""
+    buurt = AREA.alias("searched_buurt")
+    return (
+        sa.select(buurt.c[column])
+        .where(buurt.c.code == _param("neighbourhood"), buurt.c.level == constant("'buurt'"))
+        .scalar_subquery()
+    )
+
+
+def _level() -> sa.ColumnElement[Any]:
+    """The nearest way the service serves the searched buurt (``AreaLevel``), NULL when it does not."""
+    return serving_level(_place("id"), _place("parent_id"))
 
 
 def serving_level(buurt_id: Any, wijk_id: Any) -> sa.ColumnElement[Any]:
     """The nearest way the service serves the buurt (``AreaLevel``), NULL when it does not; the buurt
     and its wijk are ids or SQL expressions (a household's, in a statement of the read model)."""
     at_location = sa.exists(
-        sa.select(sa.literal_column("1"))
+        sa.select(constant("1"))
         .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
         .where(SAL.c.service_id == SVC.c.id, LOC.c.buurt_id == buurt_id)
     )
@@ -239,16 +289,105 @@ def serving_level(buurt_id: Any, wijk_id: Any) -> sa.ColumnElement[Any]:
         sa.select(
             sa.func.min(
                 sa.case(
-                    (SAREA.c.area_id == buurt_id, _level(AreaLevel.buurt)),
-                    (SAREA.c.area_id == wijk_id, _level(AreaLevel.wijk)),
-                    (SAREA.c.area_id.is_(None), _level(AreaLevel.municipality)),
+                    (SAREA.c.area_id == buurt_id, constant(str(int(AreaLevel.buurt)))),
+                    (SAREA.c.area_id == wijk_id, constant(str(int(AreaLevel.wijk)))),
+                    (SAREA.c.area_id.is_(None), constant(str(int(AreaLevel.municipality)))),
                 )
             )
         )
         .where(SAREA.c.service_id == SVC.c.id)
         .scalar_subquery()
     )
-    return sa.func.least(sa.case((at_location, _level(AreaLevel.location))), by_area)
+    return sa.func.least(sa.case((at_location, constant(str(int(AreaLevel.location))))), by_area)
+
+
+def _visible(internal: bool, own_partner: bool) -> sa.ColumnElement[bool]:
+    """``Visibility.clause`` with the partner as the parameter ``own_partner``."""
+    if internal:
+        return sa.true()
+    if own_partner:
+        return sa.or_(
+            SVC.c.public, ORG.c.partner_organisation_id == sa.bindparam("own_partner", type_=sa.Uuid)
+        )
+    return SVC.c.public
+
+
+def _filters(given: frozenset[str]) -> list[sa.ColumnElement[bool]]:
+    """The search's conditions for the filters ``given`` (their values are parameters)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if "neighbourhood" in given:
+        where += [_level().is_not(None), ORG.c.municipality_id == _place("municipality_id")]
+    if "text" in given:
+        where.append(SVC.c.search_vector.op("@@")(_query()))
+    if "include_defunct" not in given:
+        where.append(SVC.c.status != constant(f"'{ServiceStatus.defunct.value}'"))
+    if "theme" in given:
+        where.append(_param("theme") == SVC.c.themes.any_())
+    if "life_domain" in given:
+        where.append(_param("life_domain") == SVC.c.life_domains.any_())
+    if "age" in given:
+        age = _param("age")
+        where += [
+            sa.or_(SVC.c.minimum_age.is_(None), SVC.c.minimum_age <= age),
+            sa.or_(SVC.c.maximum_age.is_(None), SVC.c.maximum_age >= age),
+        ]
+    if "free" in given:
+        where.append(SVC.c.free_of_charge == _param("free"))
+    if "open_at" in given:
+        moment = _param("open_time")
+        where.append(
+            sa.exists(
+                sa.select(constant("1")).where(
+                    SCHED.c.service_id == SVC.c.id,
+                    SCHED.c.weekday == _param("open_weekday"),
+                    SCHED.c.opens_at <= moment,
+                    SCHED.c.closes_at > moment,
+                )
+            )
+        )
+    if "organization_id" in given:
+        where.append(SVC.c.organization_id == _param("organization_id"))
+    if "municipality" in given:
+        where.append(
+            ORG.c.municipality_id
+            == sa.select(MUNI.c.id).where(MUNI.c.code == _param("municipality")).scalar_subquery()
+        )
+    return where
+
+
+def _query() -> Any:
+    return sa.func.websearch_to_tsquery(constant("'dutch'::regconfig"), _param("text"))
+
+
+def ranked(given: frozenset[str], internal: bool, own_partner: bool, after: bool) -> sa.Subquery:
+    """The search's page of hits in order, up to ``:limit`` rows: id, level (0 without a buurt),
+    rank, neg_rank and name (the key is level, neg_rank, name, id). Nearest area first (with a buurt),
+    then best text match, then name; the buurt is looked up in the same statement."""
+    rank: sa.ColumnElement[Any] = constant("0.0::float8")
+    if "text" in given:
+        rank = sa.cast(sa.func.ts_rank_cd(SVC.c.search_vector, _query()), sa.Float)
+    level = _level() if "neighbourhood" in given else constant("0")
+    inner = (
+        sa.select(SVC.c.id, level.label("level"), rank.label("rank"), (-rank).label("neg_rank"), SVC.c.name)
+        .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id))
+        .where(_visible(internal, own_partner), *_filters(given))
+        .subquery("matching")
+    )
+    key = (inner.c.level, inner.c.neg_rank, inner.c.name, inner.c.id)
+    outer = sa.select(inner.c.id, inner.c.level, inner.c.rank, inner.c.neg_rank, inner.c.name)
+    if after:
+        outer = outer.where(sa.tuple_(*key) > sa.tuple_(*(_param(n) for n in AFTER)))
+    return outer.order_by(*key).limit(sa.bindparam("limit", type_=sa.Integer)).subquery("ranked")
+
+
+@lru_cache(maxsize=256)
+def _search_statement(
+    given: frozenset[str], internal: bool, own_partner: bool, after: bool
+) -> sa.Select[Any]:
+    hits = ranked(given, internal, own_partner, after)
+    return sa.select(hits.c.id, hits.c.level, hits.c.rank, hits.c.name).order_by(
+        hits.c.level, hits.c.neg_rank, hits.c.name, hits.c.id
+    )
 
 
 async def buurt(session: AsyncSession, code: str) -> tuple[uuid.UUID, uuid.UUID | None, uuid.UUID] | None:
@@ -267,69 +406,16 @@ async def search(
     session: AsyncSession,
     flt: SearchFilter,
     visibility: Visibility,
-    place: tuple[uuid.UUID, uuid.UUID | None, uuid.UUID] | None,
     *,
     limit: int,
     after: SearchKey | None,
 ) -> list[Hit]:
-    """A page of matching services: nearest area first (with a buurt), then best text match, then
-    name. ``place`` is the buurt of ``flt.neighbourhood`` (None without that filter)."""
-    where: list[sa.ColumnElement[bool]] = [visibility.clause()]
-    rank: sa.ColumnElement[Any] = sa.literal(0.0, sa.Float)
-    if flt.text:
-        query = sa.func.websearch_to_tsquery(sa.literal_column("'dutch'::regconfig"), flt.text)
-        where.append(SVC.c.search_vector.op("@@")(query))
-        rank = sa.cast(sa.func.ts_rank_cd(SVC.c.search_vector, query), sa.Float)
-    level: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
-    if place is not None:
-        buurt_id, wijk_id, municipality_id = place
-        level = serving_level(buurt_id, wijk_id)
-        where += [level.is_not(None), ORG.c.municipality_id == municipality_id]
-    if not flt.include_defunct:
-        where.append(SVC.c.status != ServiceStatus.defunct)
-    if flt.theme:
-        where.append(SVC.c.themes.any_() == flt.theme)
-    if flt.life_domain:
-        where.append(SVC.c.life_domains.any_() == flt.life_domain)
-    if flt.age is not None:
-        where += [
-            sa.or_(SVC.c.minimum_age.is_(None), SVC.c.minimum_age <= flt.age),
-            sa.or_(SVC.c.maximum_age.is_(None), SVC.c.maximum_age >= flt.age),
-        ]
-    if flt.free is not None:
-        where.append(SVC.c.free_of_charge.is_(flt.free))
-    if flt.open_at is not None:
-        weekday, moment = flt.open_at
-        where.append(
-            sa.exists(
-                sa.select(1).where(
-                    SCHED.c.service_id == SVC.c.id,
-                    SCHED.c.weekday == weekday,
-                    SCHED.c.opens_at <= moment,
-                    SCHED.c.closes_at > moment,
-                )
-            )
-        )
-    if flt.organization_id is not None:
-        where.append(SVC.c.organization_id == flt.organization_id)
-    if flt.municipality is not None:
-        where.append(
-            ORG.c.municipality_id
-            == sa.select(MUNI.c.id).where(MUNI.c.code == flt.municipality).scalar_subquery()
-        )
-    inner = (
-        sa.select(SVC.c.id, level.label("level"), (-rank).label("neg_rank"), SVC.c.name)
-        .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id))
-        .where(*where)
-        .subquery()
-    )
-    key = (inner.c.level, inner.c.neg_rank, inner.c.name, inner.c.id)
-    outer = sa.select(*key)
-    if after is not None:
-        outer = outer.where(sa.tuple_(*key) > sa.tuple_(*after))
-    outer = outer.order_by(*key).limit(limit)
-    rows = await session.execute(outer)
-    return [Hit(i, lvl if place is not None else None, -neg, name) for lvl, neg, name, i in rows]
+    """A page of matching services (see ``ranked``); none when ``flt.neighbourhood`` is no buurt."""
+    own_partner = not visibility.internal and visibility.own_partner is not None
+    statement = _search_statement(search_given(flt), visibility.internal, own_partner, after is not None)
+    rows = await session.execute(statement, {**search_values(flt, visibility, after), "limit": limit})
+    place = flt.neighbourhood is not None
+    return [Hit(i, lvl if place else None, rank, name) for i, lvl, rank, name in rows]
 
 
 async def services_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

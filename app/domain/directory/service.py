@@ -50,6 +50,7 @@ from app.domain.directory.schemas import (
     ServiceRead,
     ServiceUpdate,
 )
+from app.domain.directory.search_page import SearchPage, search_page_json
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import service as initiatives
 from app.domain.initiatives.models import InitiativeStatus
@@ -516,18 +517,23 @@ async def get_service(
     return found
 
 
-async def search_services(
+async def search_services_json(
     uow: UnitOfWork,
     principal: Principal | None,
     flt: repo.SearchFilter,
     calendar: Calendar,
     *,
-    limit: int,
+    page_size: int,
     after: repo.SearchKey | None,
-) -> list[tuple[ServiceHit, repo.SearchKey]]:
-    """REST's search, read where reads may lag (see ``search``)."""
+) -> SearchPage:
+    """REST's search as a JSON page made by PostgreSQL in one statement (``search_page``), read where
+    reads may lag; the same hits, in the same order and shape, as ``search``."""
     async with uow.reading() as session:
-        return await search(session, principal, flt, calendar, limit=limit, after=after)
+        connection = await session.connection()
+        visibility = _visibility(principal)
+        return await search_page_json(
+            connection, flt, visibility, calendar.stale_before(), page_size=page_size, after=after
+        )
 
 
 async def search(
@@ -541,15 +547,8 @@ async def search(
 ) -> list[tuple[ServiceHit, repo.SearchKey]]:
     """A page of services matching every filter, nearest area first, then best text match; each with
     its key to continue after. Reads only (GraphQL passes a short session of its own)."""
-    place = None
-    if flt.neighbourhood is not None:
-        place = await repo.buurt(session, flt.neighbourhood)
-        if place is None:
-            return []
     visibility = _visibility(principal)
-    hits = await repo.search(
-        session, flt, visibility, place, limit=max(1, min(limit, MAX_PAGE + 1)), after=after
-    )
+    hits = await repo.search(session, flt, visibility, limit=max(1, min(limit, MAX_PAGE + 1)), after=after)
     services = await _read_many(session, [h.service_id for h in hits], visibility, calendar)
     return [
         (
