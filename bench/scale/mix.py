@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import sqlalchemy as sa
+from sqlmodel import col, delete, select
 
 from app.db import Database
 from app.domain.identity.grants import mint_for_client
@@ -106,7 +106,7 @@ async def _client_tokens(db: Database, settings: Settings) -> tuple[list[str], s
             c.client_id: c
             for c in (
                 await session.scalars(
-                    sa.select(OAuthClient).where(OAuthClient.client_id.in_([*PARTNERS, "analyst"]))  # type: ignore[attr-defined]
+                    select(OAuthClient).where(col(OAuthClient.client_id).in_([*PARTNERS, "analyst"]))
                 )
             ).all()
         }
@@ -118,7 +118,9 @@ async def _client_tokens(db: Database, settings: Settings) -> tuple[list[str], s
 async def _buurten(db: Database) -> list[str]:
     async with db.transaction() as session:
         rows = await session.scalars(
-            sa.select(Area.code).where(Area.level == "buurt", Area.code.like("BU9999%")).order_by(Area.code)  # type: ignore[attr-defined]
+            select(Area.code)
+            .where(Area.level == "buurt", col(Area.code).startswith("BU9999"))
+            .order_by(Area.code)
         )
         return list(rows.all())
 
@@ -128,10 +130,10 @@ async def _subscriptions(db: Database, settings: Settings, sink: str) -> None:
     box = SecretBox(settings.secret("secret_key"))
     async with db.transaction() as session:
         await session.execute(
-            sa.delete(WebhookSubscription).where(WebhookSubscription.url.like(f"%{SINK_MARK}%"))  # type: ignore[attr-defined]
+            delete(WebhookSubscription).where(col(WebhookSubscription.url).contains(SINK_MARK))
         )
         for partner in PARTNERS:
-            client = await session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == partner))
+            client = await session.scalar(select(OAuthClient).where(OAuthClient.client_id == partner))
             assert client is not None and client.organisation_id is not None
             session.add(
                 WebhookSubscription(

@@ -25,10 +25,12 @@ def descendants(pid: int) -> set[int]:
     queue = [pid]
     while queue:
         current = queue.pop()
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
+        children: list[str] = []
+        for task in Path(f"/proc/{current}/task").glob("*"):  # children started by any thread
+            try:
+                children += (task / "children").read_text().split()
+            except OSError:
+                continue
         for child in map(int, children):
             if child not in found:
                 found.add(child)
@@ -60,7 +62,7 @@ class CpuMeter:
 
     def __init__(self, roots: dict[str, list[int]]) -> None:
         self.roots = roots
-        self.last: dict[int, int] = {}
+        self.last: dict[tuple[str, int], int] = {}
         self.used: dict[str, int] = {name: 0 for name in roots}
         self.began = 0.0
         self.stopped = 0.0
@@ -88,10 +90,10 @@ class CpuMeter:
         for name, roots in self.roots.items():
             for pid in set().union(*(descendants(r) for r in roots)) if roots else set():
                 now = cpu_ticks({pid})
-                before = self.last.get(pid)
+                before = self.last.get((name, pid))
                 if count:
                     self.used[name] += now - before if before is not None else 0
-                self.last[pid] = now
+                self.last[(name, pid)] = now
 
 
 REPLICATION = """

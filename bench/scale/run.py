@@ -59,6 +59,18 @@ WHERE s.url LIKE '%' || $1 || '%'
 """
 
 
+STALE = """
+UPDATE webhook_deliveries SET status = 'cancelled', completed_at = now()
+WHERE status = 'pending'
+  AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE url LIKE '%' || $1 || '%')
+"""
+PENDING = """
+SELECT count(*) FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+WHERE d.status = 'pending' AND s.url LIKE '%' || $1 || '%'
+"""
+WRK_TIMEOUT = 10  # seconds; wrk's default (2 s) would count every slower answer as an error
+
+
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -128,8 +140,11 @@ def mixed_load(base: str, load: mix.Load, seconds: int) -> dict[str, RunResult]:
         connections = mix.CONNECTIONS[name]
         if name == "referral":
             script = load.referral_script
-            return referral_load.run_wrk(base, script, connections=connections, seconds=seconds)[0]
-        return run_wrk(base, load.scenarios[name], connections=connections, seconds=seconds)
+            return referral_load.run_wrk(
+                base, script, connections=connections, seconds=seconds, timeout=WRK_TIMEOUT
+            )[0]
+        shape = load.scenarios[name]
+        return run_wrk(base, shape, connections=connections, seconds=seconds, timeout=WRK_TIMEOUT)
 
     with ThreadPoolExecutor(len(mix.CONNECTIONS)) as pool:
         futures = {name: pool.submit(one, name) for name in mix.CONNECTIONS}
@@ -167,8 +182,10 @@ def measure_deployment(
         server("app.asgi:create", deployment_env, workers=workers, factory=True) as base,
         relays(env, relay_count) as relay_pids,
     ):
+        asyncio.run(_execute(dsn, STALE, mix.SINK_MARK))  # left by an earlier deployment's relays
         first_requests(base, load)
         mixed_load(base, load, args.warmup)  # warm: caches, pools, prepared statements
+        relays_delivering(dsn)
         port = int(base.rsplit(":", 1)[1])
         masters = pids_listening(port)
         groups: dict[str, list[int]] = {
@@ -216,6 +233,21 @@ def measure_deployment(
             "pending_at_end": after["pending"],
         },
     }
+
+
+def relays_delivering(dsn: str, timeout: float = 120) -> None:
+    """The warm-up's referrals queued deliveries: once the relays drained them, they are running."""
+    deadline = time.monotonic() + timeout
+    while asyncio.run(_fetch(dsn, PENDING, mix.SINK_MARK))["count"] and time.monotonic() < deadline:
+        time.sleep(1)
+
+
+async def _execute(dsn: str, sql: str, *params: Any) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(sql, *params)
+    finally:
+        await connection.close()
 
 
 def _lag(dsn: str, seconds: float) -> LagSamples:
