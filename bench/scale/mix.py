@@ -20,6 +20,7 @@ partner and analyst clients minted with ``mint_for_client``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import col, delete, select
@@ -69,7 +70,7 @@ class Load:
     """What each kind sends: a harness ``Scenario`` or (for referrals) a Lua script of its own."""
 
     scenarios: dict[str, Scenario]
-    referral_script: str
+    referral_script: Callable[[], str]
 
 
 async def build(db: Database, settings: Settings, sink: str, year: int) -> Load:
@@ -95,8 +96,12 @@ async def build(db: Database, settings: Settings, sink: str, year: int) -> Load:
         json_headers,
         body(WIJKWERK_DASHBOARD, code=buurten[0]),
     )
-    script = referral_lua(partner_tokens, buurten, referral_template(), "/api/v1/referrals")
-    return Load(scenarios, script)
+    template = referral_template()
+
+    def referral_script() -> str:  # a new Idempotency-Key space for every run: no run replays another's
+        return referral_lua(partner_tokens, buurten, template, "/api/v1/referrals")
+
+    return Load(scenarios, referral_script)
 
 
 async def _client_tokens(db: Database, settings: Settings) -> tuple[list[str], str]:

@@ -139,7 +139,7 @@ def mixed_load(base: str, load: mix.Load, seconds: int) -> dict[str, RunResult]:
     def one(name: str) -> RunResult:
         connections = mix.CONNECTIONS[name]
         if name == "referral":
-            script = load.referral_script
+            script = load.referral_script()
             return referral_load.run_wrk(
                 base, script, connections=connections, seconds=seconds, timeout=WRK_TIMEOUT
             )[0]
