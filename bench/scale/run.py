@@ -214,6 +214,7 @@ def measure_deployment(
             results = running.result()
         cpu = meter.stop()
         sampler.join()
+        routing = replica_routing(base) if replica is not None else None
         arrived = stats(sink)
         after = asyncio.run(_fetch(dsn, DELIVERED, mix.SINK_MARK))
     return {
@@ -226,6 +227,7 @@ def measure_deployment(
         "kinds": {k: vars(r) for k, r in results.items()},
         "cpu_cores": cpu,
         "replica_lag": lag["samples"].summary() if replica is not None else None,
+        "replica_routing": routing,
         "relay": {
             "arrived_per_s": round(arrived["posts"] / args.seconds, 1),
             "duplicates": arrived["duplicates"],
@@ -233,6 +235,23 @@ def measure_deployment(
             "pending_at_end": after["pending"],
         },
     }
+
+
+ROUTING = (
+    "wijkwerk_db_read_fallbacks_total",
+    "wijkwerk_db_replica_usable",
+    "wijkwerk_db_replica_lag_seconds",
+)
+
+
+def replica_routing(base: str, scrapes: int = 4) -> list[str]:
+    """Did the reads go to the replica? Each API process answers /metrics for itself, so a few
+    scrapes land on both workers: their fallback counters and replica gauges."""
+    seen: set[str] = set()
+    for _ in range(scrapes):
+        text = httpx.get(base + "/metrics", timeout=30).text
+        seen.update(line for line in text.splitlines() if line.startswith(ROUTING))
+    return sorted(seen)
 
 
 def relays_delivering(dsn: str, timeout: float = 120) -> None:
@@ -342,7 +361,8 @@ def main() -> None:
     for r in results:
         print(
             f"\n{r['deployment']}: load {r['load_1min_before']} -> {r['load_1min_after']}; "
-            f"CPU (cores) {r['cpu_cores']}; relay {r['relay']}; replica lag {r['replica_lag']}"
+            f"CPU (cores) {r['cpu_cores']}; relay {r['relay']}; replica lag {r['replica_lag']}; "
+            f"routing {r['replica_routing']}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     saved = {"started": started, "seconds": args.seconds, "connections": mix.CONNECTIONS, "results": results}
