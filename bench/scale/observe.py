@@ -38,15 +38,13 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def cpu_ticks(pids: set[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total
+def cpu_ticks(pid: int) -> int | None:
+    """utime + stime of ``pid`` (fields 14 and 15 of its stat); None once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])
 
 
 def postmaster_pid(pgdata: Path) -> int:
@@ -89,7 +87,9 @@ class CpuMeter:
     def _sample(self, *, count: bool) -> None:
         for name, roots in self.roots.items():
             for pid in set().union(*(descendants(r) for r in roots)) if roots else set():
-                now = cpu_ticks({pid})
+                now = cpu_ticks(pid)
+                if now is None:
+                    continue  # ended since it was listed: its last second is lost, not subtracted
                 before = self.last.get((name, pid))
                 if count:
                     self.used[name] += now - before if before is not None else 0
