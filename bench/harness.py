@@ -149,15 +149,16 @@ def parse_wrk(output: str) -> RunResult:
     )
 
 
-def run_wrk(base: str, scenario: Scenario, *, connections: int, seconds: int) -> RunResult:
+def run_wrk(base: str, scenario: Scenario, *, connections: int, seconds: int, timeout: int = 2) -> RunResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(scenario))
     try:
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, base],
-            capture_output=True, text=True, timeout=seconds + 30, check=True,
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency",
+             "-s", script.name, base],
+            capture_output=True, text=True, timeout=seconds + timeout + 30, check=True,
         ).stdout  # fmt: skip
     finally:
         os.unlink(script.name)

@@ -51,15 +51,18 @@ def lua(tokens: list[str], buurten: list[str], template: str, path: str) -> str:
     }
 
 
-def run_wrk(base: str, script: str, *, connections: int, seconds: int) -> tuple[RunResult, str]:
+def run_wrk(
+    base: str, script: str, *, connections: int, seconds: int, timeout: int = 2
+) -> tuple[RunResult, str]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, base],
-            capture_output=True, text=True, timeout=seconds + 30, check=True,
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency",
+             "-s", handle.name, base],
+            capture_output=True, text=True, timeout=seconds + timeout + 30, check=True,
         ).stdout  # fmt: skip
     finally:
         os.unlink(handle.name)
