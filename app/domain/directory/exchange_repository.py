@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.directory.repository import AREA, LOC, MUNI, ORG, SAL, SAREA, SCHED, SVC
+from app.domain.reference.models import LifeDomain, Theme
 
 __all__ = ["LOC", "ORG", "SAL", "SAREA", "SCHED", "SVC"]
-from app.domain.reference.models import LifeDomain, Theme
 
 Row = Mapping[str, Any]
 
@@ -44,7 +45,7 @@ async def upsert(
     result = await session.execute(
         statement.on_conflict_do_update(index_elements=[table.c.id], set_=changes, where=differs)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _rows_written(result)
 
 
 async def delete_other_children(
@@ -54,7 +55,12 @@ async def delete_other_children(
     result = await session.execute(
         sa.delete(table).where(table.c.service_id == service_id, table.c.id.not_in(list(keep)))
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _rows_written(result)
+
+
+def _rows_written(result: Any) -> int:
+    """The rows an INSERT .. ON CONFLICT, UPDATE or DELETE wrote (its result is a cursor result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def touch_service(session: AsyncSession, service_id: uuid.UUID) -> None:
