@@ -30,7 +30,7 @@ PAGE_HEADERS = {
     "Cache-Control": "public, max-age=300",
     "Referrer-Policy": "no-referrer",
 }
-ASSETS = {"wijk.js": "text/javascript", "wijk.css": "text/css"}
+ASSETS = {"wijk.js": "text/javascript", "wijk.css": "text/css", "favicon.svg": "image/svg+xml"}
 QUERY_NAMES = {"wijk_overview", "wijk_buurt", "wijk_initiative"}
 BUURT_CODE = re.compile(r"BU\d{8}")
 INITIATIVE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -34,7 +34,7 @@ class Visit:
     async def open(self, path: str) -> None:
         await self.page.goto(self.base_url + path)
         # Rendered: the module replaced the shell's "loading" status with the data (or an error).
-        await self.page.wait_for_function("!document.querySelector('main .status')")
+        await self.page.locator("main .status").wait_for(state="detached")
 
     def assert_clean(self) -> None:
         assert self.foreign == [], f"requests left for another host: {self.foreign}"

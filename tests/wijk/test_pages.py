@@ -39,16 +39,16 @@ async def test_overview_navigates_between_buurten(visit: Visit) -> None:
     assert await page.locator("h1").inner_text() == "Wijken en buurten"
     assert await page.locator("h2").all_inner_texts() == ["Wijk WK999901", "Wijk WK999902"]
 
-    await page.get_by_role("link", name="Stedenwijk-Noord").click()
+    await page.get_by_role("link", name="Stedenwijk-Noord", exact=True).click()
     await page.wait_for_url("**/wijk/buurt/BU99990101")
-    await visit.open("/wijk/buurt/BU99990101")
+    await page.locator("main .status").wait_for(state="detached")
     assert await page.locator("h1").inner_text() == "Stedenwijk-Noord"
 
     await page.get_by_role("link", name="Wijkwerk: alle wijken en buurten").click()
     await page.wait_for_url("**/wijk/")
-    await page.get_by_role("link", name="Huizum-Oost").click()
+    await page.get_by_role("link", name="Huizum-Oost", exact=True).click()
     await page.wait_for_url("**/wijk/buurt/BU99990202")
-    await page.wait_for_function("!document.querySelector('main .status')")
+    await page.locator("main .status").wait_for(state="detached")
     assert await page.locator("h1").inner_text() == "Huizum-Oost"
     visit.assert_clean()
 
@@ -75,7 +75,7 @@ async def test_a_withheld_figure_is_drawn_as_withheld_never_zero(visit: Visit) -
     withheld = [c for c in cells if c in {"minder dan 10", "niet gepubliceerd"}]
     assert withheld, cells
     assert "0" not in cells and "€ 0,00" not in cells
-    chart_labels = await page.locator("section[aria-labelledby=cijfers] svg text").all_inner_texts()
+    chart_labels = await page.locator("section[aria-labelledby=cijfers] svg text").all_text_contents()
     assert any(label in {"minder dan 10", "niet gepubliceerd"} for label in chart_labels)
     visit.assert_clean()
 

@@ -35,7 +35,7 @@ async function graphql(name, variables) {
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined) node.append(child);
   }
   return node;
@@ -68,7 +68,7 @@ function main() {
 
 function show(title, ...sections) {
   document.title = `${title} – Wijkwerk`;
-  main().replaceChildren(el("h1", {}, title), ...sections);
+  main().replaceChildren(el("h1", {}, title), ...sections.flat(Infinity).filter((s) => s !== null));
 }
 
 // --- the overview --------------------------------------------------------------------------------
@@ -144,10 +144,12 @@ function initiativesSection(initiatives) {
     .filter(([, items]) => items.length);
   if (!groups.length) return section("initiatieven", "Initiatieven", el("p", {}, "Nog geen openbare initiatieven."));
   return section("initiatieven", "Initiatieven",
-    groups.map(([label, items]) => [
-      el("h3", {}, `${label} (${items.length})`),
-      el("ul", {}, items.map((i) => el("li", {}, initiativeLink(i), " – ", amounts(i)))),
-    ]));
+    groups.map(([label, items]) => {
+      const list = el("ul", {}, items.map((i) => el("li", {}, initiativeLink(i), " – ", amounts(i))));
+      // A long history folds away (keyboard-operable <details>), so the page stays short on a phone.
+      const shown = items.length > 5 ? el("details", {}, el("summary", {}, `Toon alle ${items.length}`), list) : list;
+      return [el("h3", {}, `${label} (${items.length})`), shown];
+    }));
 }
 
 function amounts(i) {
