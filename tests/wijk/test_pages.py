@@ -6,7 +6,6 @@ are written to docs/img/ (docs/wijk.md shows them)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -127,10 +126,3 @@ async def anonymous_first_initiative(visit: Visit) -> str:
     href = await visit.page.locator("main a[href^='/wijk/initiatief/']").first.get_attribute("href")
     assert href is not None
     return href
-
-
-def test_queries_are_one_operation_per_file() -> None:
-    names = sorted(p.name for p in Path(QUERIES).glob("wijk_*.graphql"))
-    assert names == ["wijk_buurt.graphql", "wijk_initiative.graphql", "wijk_overview.graphql"]
-    for name in names:
-        assert (QUERIES / name).read_text().count("query ") == 1
