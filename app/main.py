@@ -20,6 +20,7 @@ from app.db import Database
 from app.domain.identity.passwords import SecretHasher
 from app.domain.webhooks.health import queue_health
 from app.graphql import mount_graphql
+from app.pages.wijk import wijk_pages
 from app.settings import Settings, get_settings
 from app.web.cursors import Cursors
 from app.web.head import HeadAsGet
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.include_router(hsds.router)  # the sociale kaart for HSDS tools (a token is optional)
     # Not strict: RFC 6749 §3.1 has an authorization server ignore parameters it does not know.
     app.include_router(oauth.router)
+    app.mount("/wijk", wijk_pages(), name="wijk")  # the public neighbourhood pages (docs/wijk.md)
     # In production the contract names the service's https address (the issuer); elsewhere its
     # server URLs are relative to where it is served, so the committed contract fits every run.
     public_url = settings.issuer if settings.is_production else None

@@ -62,5 +62,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         # non-public field and every mutation declares its permission (tests/graphql walks them).
         ("POST", "/graphql"),
         ("GET", "/graphql"),
+        # The neighbourhood pages (docs/wijk.md): static shells, assets and the text of their public
+        # queries; they hold no data (the browser asks /graphql as an anonymous caller).
+        ("*", "/wijk"),
     }
 )

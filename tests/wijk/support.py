@@ -1,0 +1,41 @@
+"""What the /wijk/ browser tests share: where Chromium is, and a visit (a page with what it did)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+INSTALL = "apt-get install -y chromium  (Debian; `bash scripts/test` does it when run as root)"
+
+
+def chromium_path() -> str:
+    """Debian's chromium, or the one named by WIJKWERK_CHROMIUM."""
+    named = os.environ.get("WIJKWERK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(named).exists():
+        pytest.fail(f"No Chromium for the browser tests at {named}. Install it: {INSTALL}", pytrace=False)
+    return named
+
+
+@dataclass
+class Visit:
+    """A page of a fresh browser context, with every request it made and every console error."""
+
+    page: Page
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    async def open(self, path: str) -> None:
+        await self.page.goto(self.base_url + path)
+        # Rendered: the module replaced the shell's "loading" status with the data (or an error).
+        await self.page.locator("main .status").wait_for(state="detached")
+
+    def assert_clean(self) -> None:
+        assert self.foreign == [], f"requests left for another host: {self.foreign}"
+        assert self.console_errors == [], self.console_errors
