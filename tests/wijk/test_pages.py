@@ -6,6 +6,8 @@ are written to docs/img/ (docs/wijk.md shows them)."""
 from __future__ import annotations
 
 import os
+from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wijk_browser")]
 
 QUERIES = ROOT / "app" / "graphql" / "persisted"
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+WITHHELD = {"minder dan 10", "niet gepubliceerd"}
 
 
 async def anonymous(served: Served, name: str, variables: dict[str, object]) -> dict[str, object]:
@@ -66,17 +71,46 @@ async def test_buurt_page_shows_the_public_data(visit: Visit, wijk_demo: Served)
     visit.assert_clean()
 
 
-async def test_a_withheld_figure_is_drawn_as_withheld_never_zero(visit: Visit) -> None:
+async def test_a_withheld_figure_is_drawn_as_withheld_never_zero(visit: Visit, wijk_demo: Served) -> None:
+    """Cell by cell, the page's figures are what an anonymous caller gets: every figure the API withholds
+    is drawn as withheld (never as a zero, in the table or the chart), every published one as a value."""
     page = visit.page
     await visit.open("/wijk/buurt/BU99990101")
-    cells = await page.locator("#cijfers ~ figure td, section[aria-labelledby=cijfers] td").all_inner_texts()
-    assert cells, "no figures on the page"
-    withheld = [c for c in cells if c in {"minder dan 10", "niet gepubliceerd"}]
-    assert withheld, cells
-    assert "0" not in cells and "€ 0,00" not in cells
+    quarters = last_finished_quarters(date.today())
+    variables = {
+        "code": "BU99990101",
+        "year": date.today().year,
+        **dict(zip(("q1", "q2", "q3", "q4"), quarters, strict=True)),
+    }
+    buurt: Any = (await anonymous(wijk_demo, "wijk_buurt", variables))["neighbourhood"]
+    expected: dict[str, list[bool]] = {}  # measure -> withheld per quarter, in the page's order
+    for index, stats in enumerate(buurt[q] for q in ("q1", "q2", "q3", "q4")):
+        for figure in (stats or {}).get("figures", []):
+            if figure["category"] == "total":
+                row = expected.setdefault(figure["measure"], [True] * 4)
+                row[index] = figure["cell"]["value"] is None
+    tables = page.locator("section[aria-labelledby=cijfers] figure table")
+    shown = [
+        [cell in WITHHELD for cell in await tables.nth(i).locator("td").all_inner_texts()]
+        for i in range(await tables.count())
+    ]
+    assert shown == list(expected.values())
+    assert any(any(row) for row in shown), "the demo buurt should have a withheld figure"
     chart_labels = await page.locator("section[aria-labelledby=cijfers] svg text").all_text_contents()
-    assert any(label in {"minder dan 10", "niet gepubliceerd"} for label in chart_labels)
+    assert sum(label in WITHHELD for label in chart_labels) == sum(map(sum, shown))
     visit.assert_clean()
+
+
+def last_finished_quarters(today: date) -> list[str]:
+    """The four quarters the page asks for (wijk.js lastQuarters): the last four finished, oldest first."""
+    year, quarter = today.year, (today.month - 1) // 3
+    found: list[str] = []
+    while len(found) < 4:
+        if quarter == 0:
+            year, quarter = year - 1, 4
+        found.insert(0, f"{year}-Q{quarter}")
+        quarter -= 1
+    return found
 
 
 async def test_initiative_page(visit: Visit, wijk_demo: Served) -> None:
