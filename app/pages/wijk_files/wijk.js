@@ -20,13 +20,17 @@ const SVG = "http://www.w3.org/2000/svg";
 
 // The document text of a persisted query; the lead switches this to GET-by-hash once the server
 // keeps the allowlist (the text is the same file).
+// A persisted query by GET: only its SHA-256 travels (the allowlist in app/graphql/persisted holds
+// the same file), so the answer is public, carries an ETag and may be cached by the browser or a CDN.
 async function graphql(name, variables) {
   const text = await (await fetch(`/wijk/queries/${name}.graphql`)).text();
-  const answer = await fetch("/graphql", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ query: text, variables }),
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const sha256Hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const params = new URLSearchParams({
+    variables: JSON.stringify(variables),
+    extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash } }),
   });
+  const answer = await fetch(`/graphql?${params}`, { headers: { Accept: "application/json" } });
   const body = await answer.json();
   if (!answer.ok || body.errors) throw new Error(`GraphQL ${name}: ${answer.status}`);
   return body.data;
