@@ -2,7 +2,7 @@
 
 The figures come from ``app.domain.signals.dashboard``; they count signals, never people. Public when
 the municipality publishes them (``settings.policy_signal_stats_public``); otherwise for BI
-(``stats:read``) and the policy staff (``signals:read``) only.
+(``stats:read``) and the policy staff (``signals:answer``, which only they hold) only.
 """
 
 from __future__ import annotations

@@ -62,6 +62,8 @@ class Role(StrEnum):
     # Not the network ``resident``: that is a member of a resident network (the public side).
     household_member = "household_member"
     # The municipality's policy staff: reads submitted policy signals and answers them; no case data.
+    # Not bound to a municipality: the account reads and answers the signals of every municipality in
+    # the deployment, so a deployment serves one municipality (docs/policy-signals.md).
     policy_officer = "policy_officer"
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.domain.webhooks.models import WebhookDelivery, WebhookEvent
+from app.domain.webhooks.models import WebhookEvent
 from tests.signals.support import BASE, Signals, signal_body
 
 PROBLEM = "urn:wijkwerk:problem:"
@@ -16,7 +16,6 @@ PROBLEM = "urn:wijkwerk:problem:"
 async def test_the_whole_way_from_draft_to_outcome(signals: Signals) -> None:
     draft = await signals.draft()
     assert draft.json()["status"] == "draft"
-    signal_id = draft.json()["id"]
     submitted = await signals.step(draft, "team_lead_a", "submit", {})
     assert submitted.status_code == 200, submitted.text
     taken = await signals.step(submitted, "policy_officer", "decisions", {"status": "in_consideration"})
@@ -43,22 +42,10 @@ async def test_the_whole_way_from_draft_to_outcome(signals: Signals) -> None:
         ("answered", "closed", "policy_officer"),
     ]
     async with signals.world.app.state.db.transaction() as session:
-        events = (
-            await session.scalars(
-                select(WebhookEvent).where(WebhookEvent.payload["data"]["signal_id"].astext == signal_id)
-            )
-        ).all()
-        assert sorted(e.event_type for e in events) == [
-            "policy_signal.answered",
-            "policy_signal.closed",
-            "policy_signal.in_consideration",
-        ]
-        assert all(e.organisation_id is None for e in events)
-        assert all(e.payload["data"]["team_id"] == str(signals.world.teams["a"].id) for e in events)
-        deliveries = await session.scalars(
-            select(WebhookDelivery).where(col(WebhookDelivery.event_id).in_([e.id for e in events]))
+        events = await session.scalars(
+            select(WebhookEvent).where(col(WebhookEvent.event_type).like("policy_signal%"))
         )
-        assert deliveries.all() == []  # no partner receives a team's event
+        assert events.all() == []  # the team learns of the answer from its worklist, not an event
 
 
 async def test_a_worker_cannot_submit_or_answer(signals: Signals) -> None:

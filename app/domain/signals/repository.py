@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app.domain.base import table_of
-from app.domain.households.models import Member
+from app.domain.households.access import visible_to
+from app.domain.households.models import Household, Member
 from app.domain.organisation.models import Area, Municipality, Team, WorkerTeam
 from app.domain.signals.models import (
     PolicySignal,
@@ -40,7 +41,8 @@ def visible(principal: Principal) -> sa.ColumnElement[bool]:
 
     Team members read their teams' signals, drafts included; a team lead also reads the submitted
     signals of other teams of the municipality (the team leads' meeting, where similar ones are
-    bundled); policy staff read every signal past draft. Nobody else reads any."""
+    bundled); policy staff read every signal past draft, of every municipality in the deployment (an
+    account has no municipality: one deployment serves one municipality). Nobody else reads any."""
     submitted = col(PolicySignal.status) != str(SignalStatus.draft)
     if principal.role is Role.policy_officer:
         return submitted
@@ -143,28 +145,45 @@ async def wijk_id(session: AsyncSession, municipality_id: uuid.UUID, code: str) 
 
 
 async def linked_households(
-    session: AsyncSession, signal_ids: Iterable[uuid.UUID]
+    session: AsyncSession, signal_ids: Iterable[uuid.UUID], *, seen_by: Principal | None = None
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The households linked to each signal itself."""
+    """The households linked to each signal itself; with ``seen_by``, only those that principal may
+    open (the case file's own rule, ``visible_to``: a confidential household only for the involved)."""
     ids = list(signal_ids)
     out: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if not ids:
         return out
+    query = select(col(PolicySignalHousehold.signal_id), col(PolicySignalHousehold.household_id)).where(
+        col(PolicySignalHousehold.signal_id).in_(ids)
+    )
+    if seen_by is not None:
+        query = query.join(Household, col(Household.id) == col(PolicySignalHousehold.household_id)).where(
+            visible_to(seen_by)
+        )
     rows = await session.execute(
-        select(col(PolicySignalHousehold.signal_id), col(PolicySignalHousehold.household_id))
-        .where(col(PolicySignalHousehold.signal_id).in_(ids))
-        .order_by(col(PolicySignalHousehold.linked_at), col(PolicySignalHousehold.household_id))
+        query.order_by(col(PolicySignalHousehold.linked_at), col(PolicySignalHousehold.household_id))
     )
     for signal_id, household_id in rows:
         out[signal_id].append(household_id)
     return out
 
 
-async def bundle_household_counts(
-    session: AsyncSession, signal_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    """The distinct households behind each signal and the signals bundled into it."""
+async def household_counts(session: AsyncSession, signal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The households linked to each signal itself (a bundled signal counts its own)."""
     ids = list(signal_ids)
+    if not ids:
+        return {}
+    signal = col(PolicySignalHousehold.signal_id)
+    rows = await session.execute(select(signal, sa.func.count()).where(signal.in_(ids)).group_by(signal))
+    counts = {row[0]: int(row[1]) for row in rows}
+    return {signal_id: counts.get(signal_id, 0) for signal_id in ids}
+
+
+async def bundle_household_counts(
+    session: AsyncSession, lead_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The distinct households behind each lead and the signals bundled into it (all teams')."""
+    ids = list(lead_ids)
     if not ids:
         return {}
     lead = sa.func.coalesce(col(PolicySignal.bundled_into_id), col(PolicySignal.id))
@@ -180,12 +199,16 @@ async def bundle_household_counts(
 
 
 async def replace_households(
-    session: AsyncSession, signal_id: uuid.UUID, household_ids: Sequence[uuid.UUID]
+    session: AsyncSession, principal: Principal, signal_id: uuid.UUID, household_ids: Sequence[uuid.UUID]
 ) -> None:
+    """Link exactly ``household_ids`` among the households the principal may open; links to households
+    they may not open (a colleague's confidential one) are kept, never silently dropped."""
+    theirs = select(Household.id).where(visible_to(principal))
     await session.execute(
         sa.delete(PolicySignalHousehold).where(
             col(PolicySignalHousehold.signal_id) == signal_id,
             col(PolicySignalHousehold.household_id).not_in(household_ids),
+            col(PolicySignalHousehold.household_id).in_(theirs),
         )
     )
     if household_ids:

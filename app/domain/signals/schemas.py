@@ -115,13 +115,15 @@ class SignalTransitionRead(BaseModel):
 
 
 class LinkedHouseholds(BaseModel):
-    """The households a signal (with the signals bundled into it) stands for. The raising team gets
-    the exact count and which households; everyone else a count after disclosure control."""
+    """The households a signal stands for. The raising team gets the exact count of the households
+    linked to this signal itself (all of its own team) and which of them the reader may open; everyone
+    else, and any figure that includes another team's households, a count after disclosure control."""
 
     count: int | None = Field(description="Null when withheld; rounded for everyone but the team.")
     suppressed: Suppression | None = Field(default=None, description="Why the count is withheld.")
     household_ids: list[uuid.UUID] | None = Field(
-        default=None, description="Only for the raising team: its own households."
+        default=None,
+        description="Only for the raising team: the linked households the reader may open.",
     )
 
 
@@ -148,7 +150,11 @@ class SignalRead(BaseModel):
     submitted_at: datetime | None
     answered_at: datetime | None
     closed_at: datetime | None
-    linked_households: LinkedHouseholds
+    linked_households: LinkedHouseholds = Field(description="The households linked to this signal itself.")
+    bundle_households: LinkedHouseholds | None = Field(
+        description="Only on a signal other signals are bundled into: the distinct households behind the "
+        "whole bundle, after disclosure control for every reader (it counts other teams' households)."
+    )
     transitions: list[SignalTransitionRead]
     version: int
     created_at: datetime

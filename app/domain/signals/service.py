@@ -1,10 +1,10 @@
 """Policy-signal use cases: write a draft, submit it (bundling similar ones), take, answer and close it.
 
-Every step writes its transition row (who, when) in the caller's transaction; the steps of the
-policy staff also tell the raising team(s): an outbox event for the team's app, and the worklist
-item ``signal_answered`` for its team lead while the answer waits to be closed. Every write of free
-text is checked for personal data first (``personal_data``), with the names of the linked households'
-members. A signal the caller may not read answers like a missing one.
+Every step writes its transition row (who, when) in the caller's transaction; the raising team(s)
+learn of the policy staff's answer through the worklist item ``signal_answered`` (for its team lead,
+while the answer waits to be closed), which reads the signal's status: no event is written. Every
+write of free text is checked for personal data first (``personal_data``), with the names of the
+linked households' members. A signal the caller may not read answers like a missing one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.domain.assessments.repository import active_domains
-from app.domain.base import iso_timestamp
 from app.domain.concurrency import ExpectedVersion
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.households.access import get_visible as visible_household
@@ -41,19 +40,11 @@ from app.domain.signals.schemas import (
 from app.domain.stats.disclosure import CountTable, Dimension, Policy, protect_counts
 from app.domain.unit_of_work.access_log import AccessAction, Shown
 from app.domain.unit_of_work.work import UnitOfWork
-from app.domain.webhooks import outbox
-from app.domain.webhooks.models import TeamEventType
 from app.security.principal import Principal
 from app.security.scopes import Role
 
 RESOURCE = "policy_signal"
 PURPOSE = "policy_signal"
-
-EVENT_FOR: dict[SignalStatus, TeamEventType] = {
-    SignalStatus.in_consideration: TeamEventType.signal_in_consideration,
-    SignalStatus.answered: TeamEventType.signal_answered,
-    SignalStatus.closed: TeamEventType.signal_closed,
-}
 
 _ONE_CELL = Dimension.flat(["signal"]), Dimension.flat(["all"]), Dimension.flat(["total"])
 
@@ -74,38 +65,54 @@ def protected_count(count: int, policy: Policy) -> LinkedHouseholds:
 async def present(
     uow: UnitOfWork, principal: Principal, rows: list[SignalRow], policy: Policy
 ) -> list[SignalRead]:
-    """Four queries whatever the number of signals; the raising team's reads of linked households are
-    logged per household shown."""
+    """Five queries whatever the number of signals; the raising team's reads of linked households are
+    logged per household shown, and only the households the reader may open are shown."""
     session = uow.session
     ids = [row.signal.id for row in rows]
     transitions = await repo.transitions_of(session, ids)
-    counts = await repo.bundle_household_counts(session, ids)
+    counts = await repo.household_counts(session, ids)
     bundles = await repo.bundled_into(session, ids)
+    bundle_counts = await repo.bundle_household_counts(session, [i for i in ids if bundles[i]])
     own_ids = [row.signal.id for row in rows if row.own]
-    linked = await repo.linked_households(session, own_ids)
+    linked = await repo.linked_households(session, own_ids, seen_by=principal)
     shown = [Shown(h, None, signal_id) for signal_id in own_ids for h in linked[signal_id]]
     if shown:
         uow.log_each(principal, shown, resource=RESOURCE, action=AccessAction.read, purpose=PURPOSE)
     return [
-        _read(row, transitions[row.signal.id], bundles[row.signal.id], counts[row.signal.id], linked, policy)
+        _read(
+            row,
+            transitions[row.signal.id],
+            bundles[row.signal.id],
+            _households(row, counts[row.signal.id], linked, policy),
+            _bundle(bundle_counts.get(row.signal.id), policy),
+        )
         for row in rows
     ]
+
+
+def _households(
+    row: SignalRow, count: int, linked: dict[uuid.UUID, list[uuid.UUID]], policy: Policy
+) -> LinkedHouseholds:
+    """The signal's own households: exact for its raising team (all its own team's), protected else."""
+    if row.own:
+        return LinkedHouseholds(count=count, household_ids=linked[row.signal.id])
+    return protected_count(count, policy)
+
+
+def _bundle(count: int | None, policy: Policy) -> LinkedHouseholds | None:
+    """A bundle's total includes other teams' households: protected for every reader, the raising team
+    of the lead too (else its own exact count would give away the others' by subtraction)."""
+    return None if count is None else protected_count(count, policy)
 
 
 def _read(
     row: SignalRow,
     transitions: list[Any],
     bundled: list[uuid.UUID],
-    count: int,
-    linked: dict[uuid.UUID, list[uuid.UUID]],
-    policy: Policy,
+    households: LinkedHouseholds,
+    bundle: LinkedHouseholds | None,
 ) -> SignalRead:
     signal = row.signal
-    households = (
-        LinkedHouseholds(count=count, household_ids=linked[signal.id])
-        if row.own
-        else protected_count(count, policy)
-    )
     return SignalRead.model_validate(
         {
             **signal.model_dump(),
@@ -114,6 +121,7 @@ def _read(
             "area_code": row.area_code,
             "bundled_signal_ids": bundled,
             "linked_households": households,
+            "bundle_households": bundle,
             "transitions": [SignalTransitionRead.model_validate(t) for t in transitions],
         }
     )
@@ -232,7 +240,8 @@ async def _area(uow: UnitOfWork, municipality_id: uuid.UUID, code: str | None) -
 async def _link(
     uow: UnitOfWork, principal: Principal, signal: PolicySignal, household_ids: Sequence[uuid.UUID]
 ) -> None:
-    """Each household must be in the caller's caseload and of the signal's team (logged per household)."""
+    """Each household must be in the caller's caseload and of the signal's team (logged per household);
+    links to households the caller may not open stay as they are."""
     errors: list[FieldError] = []
     for i, household_id in enumerate(household_ids):
         try:
@@ -256,7 +265,7 @@ async def _link(
             )
     if errors:
         raise ValidationFailed(errors)
-    await repo.replace_households(uow.session, signal.id, list(dict.fromkeys(household_ids)))
+    await repo.replace_households(uow.session, principal, signal.id, list(dict.fromkeys(household_ids)))
 
 
 async def _check_texts(uow: UnitOfWork, signal: PolicySignal) -> None:
@@ -419,8 +428,8 @@ async def decide(
     expected: ExpectedVersion,
     policy: Policy,
 ) -> SignalRead:
-    """The policy staff take a signal, answer it or close it; the signals bundled into it follow, and
-    every raising team is told."""
+    """The policy staff take a signal, answer it or close it; the signals bundled into it follow (so
+    every raising team's worklist shows the answer)."""
     if principal.role is not Role.policy_officer:
         raise Forbidden("Only the policy staff decide on signals.", rule="signal_step_role")
     row = await repo.get_visible(uow.session, principal, signal_id, for_update=True)
@@ -445,8 +454,6 @@ async def decide(
         _apply(each, data, target, at)
     await uow.session.flush()
     await _record(uow, [_transition(principal, each, current, at) for each in moved])
-    for each in moved:
-        await _tell_team(uow, each, at)
     return await _one(uow, principal, signal.id, policy)
 
 
@@ -458,23 +465,3 @@ def _apply(signal: PolicySignal, data: SignalDecision, target: SignalStatus, at:
         signal.outcome, signal.outcome_from, signal.closed_at = data.outcome, data.outcome_from, at
     signal.version += 1
     signal.updated_at = at
-
-
-async def _tell_team(uow: UnitOfWork, signal: PolicySignal, at: datetime) -> None:
-    """The raising team's event (thin: ids and status; no partner receives it)."""
-    event_type = EVENT_FOR[SignalStatus(signal.status)]
-    data = {
-        "signal_id": str(signal.id),
-        "team_id": str(signal.team_id),
-        "status": signal.status,
-        "answer": signal.answer,
-        "occurred_at": iso_timestamp(at),
-    }
-    await outbox.enqueue(
-        uow,
-        event_type=event_type,
-        organisation_id=None,
-        referral_id=None,
-        consent_id=None,
-        body=outbox.payload(event_type, at, data),
-    )

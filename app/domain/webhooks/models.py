@@ -30,14 +30,6 @@ class EventType(StrEnum):
     message = "referral.message"
 
 
-class TeamEventType(StrEnum):
-    """Events for a team, not a partner (no partner subscribes to them): a policy signal's steps."""
-
-    signal_in_consideration = "policy_signal.in_consideration"
-    signal_answered = "policy_signal.answered"
-    signal_closed = "policy_signal.closed"
-
-
 class DeliveryStatus(StrEnum):
     pending = "pending"
     succeeded = "succeeded"
@@ -66,8 +58,7 @@ class WebhookSubscription(SQLModel, table=True):
 
 
 class WebhookEvent(SQLModel, table=True):
-    """The outbox: one row per event, for one partner organisation, or (a policy signal's) for the team
-    named in its payload, with no partner and so no deliveries."""
+    """The outbox: one row per event, for one partner organisation."""
 
     __tablename__ = "webhook_events"
     __table_args__ = (
@@ -77,7 +68,7 @@ class WebhookEvent(SQLModel, table=True):
 
     id: uuid.UUID = uuid_pk()
     event_type: str = Field(max_length=40)
-    organisation_id: uuid.UUID | None = Field(default=None, foreign_key="partner_organisations.id")
+    organisation_id: uuid.UUID = Field(foreign_key="partner_organisations.id")
     referral_id: uuid.UUID | None = Field(default=None, foreign_key="referrals.id", ondelete="CASCADE")
     # The consent the shared data rests on: re-checked by the relay before every attempt.
     consent_id: uuid.UUID | None = Field(default=None, foreign_key="consents.id", index=True)

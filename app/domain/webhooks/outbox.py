@@ -21,20 +21,12 @@ from app.domain.base import iso_timestamp, table_of
 from app.domain.consents.repository import LOCAL_TODAY_SQL
 from app.domain.unit_of_work.events import ConsentWithdrawn
 from app.domain.unit_of_work.work import UnitOfWork
-from app.domain.webhooks.models import (
-    DeliveryStatus,
-    EventType,
-    TeamEventType,
-    WebhookDelivery,
-    WebhookEvent,
-)
+from app.domain.webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEvent
 
 _deliveries = table_of(WebhookDelivery)
 
 
-def payload(
-    event_type: EventType | TeamEventType, occurred_at: datetime, data: dict[str, Any]
-) -> dict[str, Any]:
+def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
     """A thin Standard Webhooks payload: type, timestamp and ids/status only, never personal data."""
     return {"type": str(event_type), "timestamp": iso_timestamp(occurred_at), "data": data}
 
@@ -42,15 +34,14 @@ def payload(
 async def enqueue(
     uow: UnitOfWork,
     *,
-    event_type: EventType | TeamEventType,
-    organisation_id: uuid.UUID | None,
+    event_type: EventType,
+    organisation_id: uuid.UUID,
     referral_id: uuid.UUID | None,
     consent_id: uuid.UUID | None,
     body: dict[str, Any],
 ) -> uuid.UUID | None:
     """Queue the event and its deliveries in the work's transaction (they go out only if the change
-    they describe commits); None when its consent is no longer in force. A team's event has no
-    ``organisation_id``: it is on record for the team's app, and no partner's subscription fans out."""
+    they describe commits); None when its consent is no longer in force."""
     params = event_params(
         event_type=event_type,
         organisation_id=organisation_id,
@@ -64,8 +55,8 @@ async def enqueue(
 
 def event_params(
     *,
-    event_type: EventType | TeamEventType,
-    organisation_id: uuid.UUID | None,
+    event_type: EventType,
+    organisation_id: uuid.UUID,
     referral_id: uuid.UUID | None,
     consent_id: uuid.UUID | None,
     body: dict[str, Any],
