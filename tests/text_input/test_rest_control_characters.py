@@ -61,7 +61,12 @@ async def _row_counts(db: Database) -> dict[str, int]:
     async with db.transaction() as session:
         tables = (
             await session.execute(
-                sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+                # Tables as the app writes them: a partitioned table counts its partitions' rows.
+                sql(
+                    "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                    "ORDER BY c.relname"
+                )
             )
         ).scalars()
         return {
