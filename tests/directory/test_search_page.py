@@ -110,13 +110,10 @@ async def test_the_search_answers_what_the_model_path_answers(
             response = await client.get(f"{BASE}/services", params={**params, "limit": 100}, headers=headers)
             assert response.status_code == 200, response.text
             PAGE.validate_json(response.content)  # the bytes are a Page[ServiceHit]
-            assert response.json() == {
-                "items": await _model_path(world, actor, params),
-                "next_cursor": None,
-            }, (
-                actor,
-                params,
-            )
+            answer, expected = response.json(), await _model_path(world, actor, params)
+            assert answer["items"] == expected, (actor, params)
+            # Other tests of this worker may have left services: a full page says there is more.
+            assert (answer["next_cursor"] is None) == (len(expected) < 100), (actor, params)
     # The searches above find something, with children, notes and levels of every kind.
     everything = (await client.get(f"{BASE}/services", headers=await world.headers("admin"))).json()["items"]
     assert {h["service"]["stale"] for h in everything} == {True, False}
