@@ -35,7 +35,7 @@ from app.api.problems import DOCUMENTED_PROBLEMS, PROBLEM_JSON, problem_response
 # The API's semantic version (https://semver.org), in `info.version` and in every answer's
 # API-Version header. docs/changelog.md says what each version changed; a breaking change is a
 # new major version under a new base path (/api/v2).
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 API_BASE_PATH = "/api/v1"
 
 _REQUEST_ID_HEADER = {
