@@ -170,7 +170,9 @@ BACKFILL = (
 UPDATE year_plans yp SET
     spent_cents = r.spent, returned_cents = r.returned
 FROM (
-    SELECT year_plan_id, sum(spent_cents) AS spent, sum(granted_cents - spent_cents) AS returned
+    -- An initiative that reported more than its grant spent its grant and returned nothing.
+    SELECT year_plan_id, sum(least(spent_cents, granted_cents)) AS spent,
+           sum(greatest(granted_cents - spent_cents, 0)) AS returned
     FROM initiatives
     WHERE status = 'completed' AND spent_cents IS NOT NULL AND granted_cents IS NOT NULL
       AND year_plan_id IS NOT NULL
@@ -181,8 +183,10 @@ WHERE r.year_plan_id = yp.id
     """
 INSERT INTO year_plan_ledger (id, year_plan_id, kind, amount_cents, balance_after_cents, initiative_id,
                               recorded_by, created_at)
+-- The opening budget comes first whatever its timestamp: a plan made after its grants were decided
+-- (history loaded into a new plan) would otherwise run below zero.
 SELECT gen_random_uuid(), year_plan_id, kind, amount,
-       sum(amount) OVER (PARTITION BY year_plan_id ORDER BY at, ord, initiative_id
+       sum(amount) OVER (PARTITION BY year_plan_id ORDER BY ord = 0 DESC, at, ord, initiative_id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
        initiative_id, NULL, at
 FROM (
@@ -198,7 +202,7 @@ FROM (
     WHERE i.status = 'completed' AND i.spent_cents IS NOT NULL AND i.granted_cents > i.spent_cents
       AND i.year_plan_id IS NOT NULL
 ) movements
-ORDER BY year_plan_id, at, ord
+ORDER BY year_plan_id, ord = 0 DESC, at, ord, initiative_id
 """,
 )
 
