@@ -94,3 +94,21 @@ async def make_directory(world: World, client: httpx.AsyncClient) -> Directory:
 async def if_match(world: World, actor: str, etag: str) -> dict[str, Any]:
     """The actor's headers with ``If-Match: etag``."""
     return {**await world.headers(actor), "If-Match": etag}
+
+
+# A service with every HSDS part filled (the HSDS and exchange tests' "full" service); each test adds
+# or replaces what it needs through ``overrides``.
+FULL_SERVICE: dict[str, Any] = {
+    "description": "Inloopspreekuur voor vragen over geld, zorg en wonen.",
+    "status": "temporarily closed",
+    "eligibility_description": "Inwoners van de wijk.",
+    "application_process": "Loop binnen of bel.",
+    "free_of_charge": True,
+    "languages": ["nl", "ar"],
+    "minimum_age": 18,
+    "themes": ["debts", "poverty"],
+    "life_domains": ["finances"],
+    "email": "spreekuur@welzijn.example",
+    "phone": "+31 20 123 4567",
+    "url": "https://welzijn.example/spreekuur",
+}

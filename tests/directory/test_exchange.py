@@ -16,7 +16,7 @@ from app.domain.directory.exchange import json_records
 from app.domain.directory.hsds_schema import errors
 from app.settings import Settings
 from tests.cli.support import command_env, invoke, output_json
-from tests.directory.support import Directory, make_directory
+from tests.directory.support import FULL_SERVICE, Directory, make_directory
 from tests.factories import World
 
 
@@ -31,18 +31,7 @@ async def directory(world: World, client: httpx.AsyncClient) -> Directory:
     await d.service(
         "full",
         "welfare",
-        description="Inloopspreekuur voor vragen over geld, zorg en wonen.",
-        status="temporarily closed",
-        eligibility_description="Inwoners van de wijk.",
-        application_process="Loop binnen of bel.",
-        free_of_charge=True,
-        languages=["nl", "ar"],
-        minimum_age=18,
-        themes=["debts", "poverty"],
-        life_domains=["finances"],
-        email="spreekuur@welzijn.example",
-        phone="+31 20 123 4567",
-        url="https://welzijn.example/spreekuur",
+        **FULL_SERVICE,
         locations=[
             await d.location("buurthuis", "welfare", buurt=1),
             await d.location("elders", "welfare", buurt=None),

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.domain.directory.hsds_schema import errors
-from tests.directory.support import Directory, make_directory
+from tests.directory.support import FULL_SERVICE, Directory, make_directory
 from tests.factories import World
 
 PAGE_FIELDS = {
@@ -30,19 +30,8 @@ async def directory(world: World, client: httpx.AsyncClient) -> Directory:
     await d.service(
         "full",
         "welfare",
-        description="Inloopspreekuur voor vragen over geld, zorg en wonen.",
-        status="temporarily closed",
-        eligibility_description="Inwoners van de wijk.",
-        application_process="Loop binnen of bel.",
+        **FULL_SERVICE,
         fees_description="Gratis.",
-        free_of_charge=True,
-        languages=["nl", "ar"],
-        minimum_age=18,
-        themes=["debts", "poverty"],
-        life_domains=["finances"],
-        email="spreekuur@welzijn.example",
-        phone="+31 20 123 4567",
-        url="https://welzijn.example/spreekuur",
         locations=[await d.location("buurthuis", "welfare", buurt=1)],
         areas=[world.wijken[0].code, world.municipality.code],
         schedules=[{"weekday": 2, "opens_at": "09:00:00", "closes_at": "12:00:00"}],
