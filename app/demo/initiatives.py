@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from app.demo import DemoContext, demo_loader
 from app.demo.organisation import BUURTEN
 from app.domain.concurrency import ExpectedVersion
+from app.domain.initiatives import member_repository as member_repo
 from app.domain.initiatives import network_service, service
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives.access import Viewer
@@ -116,7 +117,7 @@ class DemoMeeting:
 async def _meetings(uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID) -> DemoMeeting:
     """Two meetings: one of a few members (no quorum of residents: it cannot decide) and the one
     every member attended, where the grants are decided."""
-    members = (await repo.members_of_networks(uow.session, viewer, [network_id]))[network_id]
+    members = (await member_repo.members_of_networks(uow.session, viewer, [network_id]))[network_id]
     # The coordinator enters every demo initiative, so is recused on each (conflict: initiator).
     voters = [m for m in members if m.role != NetworkRole.coordinator]
     residents = [m.id for m in voters if m.is_resident]

@@ -158,6 +158,7 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
         "Neighbourhood.code",
         "Neighbourhood.name",
         "Neighbourhood.wijkCode",
+        "Neighbourhood.wijkName",
         "Neighbourhood.initiatives",
         "Neighbourhood.networks",
         "Initiative.id",

@@ -103,10 +103,13 @@ class Neighbourhood:
     code: str
     name: str
     wijk_code: str | None
+    wijk_name: str | None = strawberry.field(description="The name of the wijk this buurt lies in.")
 
     @classmethod
     def of(cls, view: views.NeighbourhoodView) -> Neighbourhood:
-        return cls(id=view.id, code=view.code, name=view.name, wijk_code=view.wijk_code)
+        return cls(
+            id=view.id, code=view.code, name=view.name, wijk_code=view.wijk_code, wijk_name=view.wijk_name
+        )
 
     @strawberry.field(description="The newest initiatives in this buurt (ideas only for their members).")
     async def initiatives(

@@ -70,3 +70,28 @@ async def test_filters_neighbourhoods_networks_and_themes(
     assert data["unknown"] is None
     assert len(data["networks"]) == 2 and all(len(n["area"]) == 2 for n in data["networks"])
     assert [n["name"] for n in data["coveringB"]] == [data["neighbourhoods"][1]["networks"][0]["name"]]
+
+
+WIJK_NAMES = """query($m: String!, $code: String!) {
+  neighbourhoods(municipality: $m) { code wijkCode wijkName }
+  neighbourhood(code: $code) { wijkName initiatives { neighbourhood { code wijkName } } }
+  initiatives(filter: {municipality: $m}) { nodes { neighbourhood { wijkCode wijkName } } }
+}"""
+
+
+async def test_a_buurt_names_its_wijk_for_anyone(client: httpx.AsyncClient, networks: Networks) -> None:
+    """Wijk names are public. ``neighbourhood`` and ``initiatives`` are roots the compiled read path
+    answers in SQL; a selection of ``wijkName`` is outside its mapping, so the resolvers answer it."""
+    await networks.initiatives("a", 1)
+    world = networks.world
+    wijk_of = {b.code: next(w for w in world.wijken if w.id == b.parent_id) for b in world.buurten}
+    variables = {"m": world.municipality.code, "code": world.buurten[0].code}
+    for actor in ["anonymous", "resident_b", "analyst", "partner_a"]:
+        data = (await networks.gql(client, actor, WIJK_NAMES, **variables))["data"]
+        assert [(n["wijkCode"], n["wijkName"]) for n in data["neighbourhoods"]] == [
+            (wijk_of[b.code].code, wijk_of[b.code].name) for b in sorted(world.buurten, key=lambda b: b.code)
+        ]
+        assert data["neighbourhood"]["wijkName"] == wijk_of[world.buurten[0].code].name
+        [own] = data["neighbourhood"]["initiatives"]
+        assert own["neighbourhood"] == {"code": world.buurten[0].code, "wijkName": "Wijk 1"}
+        assert data["initiatives"]["nodes"][0]["neighbourhood"]["wijkName"] == "Wijk 1"

@@ -23,6 +23,7 @@ from app.domain.errors import Conflict, FieldError, Forbidden, NotFound, Validat
 from app.domain.initiatives import admin_repository as admin_repo
 from app.domain.initiatives import ledger_repository as ledger
 from app.domain.initiatives import meeting_repository as meeting_repo
+from app.domain.initiatives import member_repository as member_repo
 from app.domain.initiatives import repository as repo
 from app.domain.initiatives import rules
 from app.domain.initiatives.access import MEMBER_ROLES, Viewer
@@ -103,7 +104,7 @@ async def members_of_networks(
     session: AsyncSession, viewer: Viewer, ids: Sequence[uuid.UUID]
 ) -> list[list[MemberView] | None]:
     """Member lists, for networks the viewer belongs to only (None elsewhere: not an empty list)."""
-    grouped = await repo.members_of_networks(session, viewer, ids)
+    grouped = await member_repo.members_of_networks(session, viewer, ids)
     return [grouped.get(i, []) if viewer.can_read_private(i) else None for i in ids]
 
 
@@ -202,7 +203,7 @@ async def create_network(
         await _check_user_link(session, network.id, member.user_id, (*at, "members", index))
         session.add(NetworkMember(network_id=network.id, **member.model_dump()))
     await session.flush()
-    rules.check_resident_majority(*await repo.member_counts(session, network.id))
+    rules.check_resident_majority(*await member_repo.member_counts(session, network.id))
     return _view(network)
 
 
@@ -293,26 +294,26 @@ async def _check_user_link(
 ) -> None:
     if user_id is None:
         return
-    role = await repo.user_role(session, user_id)
+    role = await member_repo.user_role(session, user_id)
     if role is None or Role(role) not in MEMBER_ROLES:
         raise ValidationFailed(
             [FieldError((*at, "user_id"), "Only resident accounts can be linked.", "user_role_not_allowed")]
         )
-    if await repo.user_linked(session, network_id, user_id):
+    if await member_repo.user_linked(session, network_id, user_id):
         raise Conflict("This account is already a member of the network.", rule="member_already_linked")
 
 
 async def _after_membership_change(session: AsyncSession, network: ResidentNetwork) -> None:
     """Recount under the network lock: the 50% resident rule, and at least one coordinator left."""
     await session.flush()
-    rules.check_resident_majority(*await repo.member_counts(session, network.id))
+    rules.check_resident_majority(*await member_repo.member_counts(session, network.id))
     network.version += 1
     network.updated_at = utcnow()
     await session.flush()
 
 
 async def _member_view(session: AsyncSession, viewer: Viewer, member: NetworkMember) -> MemberView:
-    members = (await repo.members_of_networks(session, viewer, [member.network_id]))[member.network_id]
+    members = (await member_repo.members_of_networks(session, viewer, [member.network_id]))[member.network_id]
     return next(m for m in members if m.id == member.id)
 
 
@@ -331,11 +332,11 @@ async def _locked_member(
     session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: ExpectedVersion
 ) -> tuple[ResidentNetwork, NetworkMember]:
     """Lock order: the network, then the member (the same order as adding members)."""
-    network_id = await repo.member_network(session, member_id)
+    network_id = await member_repo.member_network(session, member_id)
     if network_id is None or not viewer.can_read_private(network_id):
         raise NotFound("member")
     network = await _managed_network(session, viewer, network_id)
-    member = await repo.lock_member(session, member_id)
+    member = await member_repo.lock_member(session, member_id)
     if member is None or member.network_id != network_id:
         raise NotFound("member")
     expected_version.check(member.id, member.version)
@@ -343,7 +344,7 @@ async def _locked_member(
 
 
 async def _check_coordinator_left(session: AsyncSession, viewer: Viewer, network_id: uuid.UUID) -> None:
-    members = (await repo.members_of_networks(session, viewer, [network_id])).get(network_id, [])
+    members = (await member_repo.members_of_networks(session, viewer, [network_id])).get(network_id, [])
     if not any(m.role == NetworkRole.coordinator for m in members):
         raise Conflict("A network keeps at least one coordinator.", rule="network_needs_coordinator")
 

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.domain.base import table_of
-from app.domain.identity.models import User
 from app.domain.initiatives.access import Viewer, initiative_visible, private_value
 from app.domain.initiatives.models import (
     Grant,
@@ -36,7 +35,6 @@ from app.domain.initiatives.schemas import (
     GrantView,
     InitiativeFilter,
     InitiativeView,
-    MemberView,
     NeighbourhoodView,
     NetworkView,
     ThemeView,
@@ -113,6 +111,7 @@ def _initiative_select(viewer: Viewer, *extra: Any) -> sa.Select[Any]:
             A.code.label("buurt_code"),
             A.name.label("buurt_name"),
             WIJK.c.code.label("wijk_code"),
+            WIJK.c.name.label("wijk_name"),
             I.title,
             I.summary,
             _as_is(I.themes),
@@ -150,7 +149,7 @@ def _initiative_view(row: Any) -> InitiativeView:
         id=row.id,
         network_id=row.network_id,
         network_name=row.network_name,
-        buurt=NeighbourhoodView(row.buurt_id, row.buurt_code, row.buurt_name, row.wijk_code),
+        buurt=NeighbourhoodView(row.buurt_id, row.buurt_code, row.buurt_name, row.wijk_code, row.wijk_name),
         title=row.title,
         summary=row.summary,
         themes=list(row.themes),
@@ -249,7 +248,7 @@ async def lock_initiative(session: AsyncSession, initiative_id: uuid.UUID) -> In
 
 def _neighbourhood_select() -> sa.Select[Any]:
     return (
-        sa.select(A.id, A.code, A.name, WIJK.c.code.label("wijk_code"))
+        sa.select(A.id, A.code, A.name, WIJK.c.code.label("wijk_code"), WIJK.c.name.label("wijk_name"))
         .select_from(table_of(Area))
         .outerjoin(WIJK, WIJK.c.id == A.parent_id)
         .where(A.level == AreaLevel.buurt)
@@ -257,7 +256,7 @@ def _neighbourhood_select() -> sa.Select[Any]:
 
 
 def _neighbourhood(row: Any) -> NeighbourhoodView:
-    return NeighbourhoodView(row.id, row.code, row.name, row.wijk_code)
+    return NeighbourhoodView(row.id, row.code, row.name, row.wijk_code, row.wijk_name)
 
 
 async def neighbourhoods(
@@ -377,71 +376,6 @@ async def network_name_taken(session: AsyncSession, municipality_id: uuid.UUID, 
         ResidentNetwork.municipality_id == municipality_id, ResidentNetwork.name == name
     )
     return (await session.scalar(query)) is not None
-
-
-# -- members --------------------------------------------------------------------------------------
-
-
-def _member(row: Any) -> MemberView:
-    return MemberView(
-        id=row.id,
-        network_id=row.network_id,
-        display_name=row.display_name,
-        is_resident=row.is_resident,
-        role=row.role,
-        has_account=row.user_id is not None,
-        contact=ContactView(row.display_name, row.email, row.phone),
-        version=row.version,
-    )
-
-
-async def members_of_networks(
-    session: AsyncSession, viewer: Viewer, network_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[MemberView]]:
-    """Members per network, for networks the viewer belongs to only (the filter is in the statement)."""
-    allowed = [n for n in network_ids if n in viewer.private_networks]
-    grouped: dict[uuid.UUID, list[MemberView]] = defaultdict(list)
-    if not allowed:
-        return grouped
-    query = (
-        sa.select(
-            M.id, M.network_id, M.display_name, M.is_resident, M.role, M.user_id, M.email, M.phone, M.version
-        )
-        .where(M.network_id.in_(allowed), M.network_id.in_(viewer.private_networks))
-        .order_by(M.display_name, M.id)
-    )
-    for row in await session.execute(query):
-        grouped[row.network_id].append(_member(row))
-    return grouped
-
-
-async def member_counts(session: AsyncSession, network_id: uuid.UUID) -> tuple[int, int]:
-    """(residents, members) of a network."""
-    query = select(sa.func.count().filter(col(NetworkMember.is_resident)), sa.func.count()).where(
-        NetworkMember.network_id == network_id
-    )
-    residents, members = (await session.execute(query)).one()
-    return int(residents), int(members)
-
-
-async def lock_member(session: AsyncSession, member_id: uuid.UUID) -> NetworkMember | None:
-    query = select(NetworkMember).where(NetworkMember.id == member_id).with_for_update()
-    return (await session.scalars(query)).one_or_none()
-
-
-async def member_network(session: AsyncSession, member_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(select(NetworkMember.network_id).where(NetworkMember.id == member_id))
-
-
-async def user_linked(session: AsyncSession, network_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-    query = select(NetworkMember.id).where(
-        NetworkMember.network_id == network_id, NetworkMember.user_id == user_id
-    )
-    return (await session.scalar(query)) is not None
-
-
-async def user_role(session: AsyncSession, user_id: uuid.UUID) -> str | None:
-    return await session.scalar(select(User.role).where(User.id == user_id, col(User.active)))
 
 
 # -- year plans -----------------------------------------------------------------------------------

@@ -230,6 +230,7 @@ class NeighbourhoodView:
     code: str
     name: str
     wijk_code: str | None = None
+    wijk_name: str | None = None  # public, like the code: the wijk's name as the municipality gives it
 
 
 @dataclass(frozen=True, slots=True)
