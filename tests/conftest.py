@@ -32,6 +32,7 @@ from app.main import create_app
 from app.migrations import upgrade
 from app.settings import Environment, PasswordHashing, Settings
 from tests.factories import World
+from tests.support.live_demo import LiveDemo, running_live_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = Path(os.environ.get("WIJKWERK_TEST_DATA_DIR", ROOT / ".wijkwerk" / "tests"))
@@ -149,3 +150,10 @@ async def shared_world(app: FastAPI) -> World:
     """One world for a module's data set that is built once and only read (a matrix of households that
     many tests look at): for module-scoped fixtures only; a test that writes takes ``world``."""
     return await World.create(app)
+
+
+@pytest.fixture(scope="session")
+async def live_demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveDemo]:
+    """The one live demo of the run (tests/support/live_demo.py), for tests/demo and tests/wijk."""
+    async with running_live_demo(tmp_path_factory.mktemp("live-demo")) as demo:
+        yield demo

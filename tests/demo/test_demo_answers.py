@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.demo.conftest import LiveDemo
 from tests.demo.live import machine_token, person_token
+from tests.support.live_demo import ON_THE_DEMO_WORKER, LiveDemo
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live_demo")]
+pytestmark = [pytest.mark.slow, ON_THE_DEMO_WORKER]
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # Timestamps that name a moment to come by design (a retry, an expiry); every other one has happened.

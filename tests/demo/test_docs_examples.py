@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo.conftest import LiveDemo
 from tests.demo.examples import DOCUMENTS, ROOT, MarkupError, Reader, examples
 from tests.demo.live import free_port
+from tests.support.live_demo import ON_THE_DEMO_WORKER, LiveDemo
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live_demo")]
+pytestmark = [pytest.mark.slow, ON_THE_DEMO_WORKER]
 
 
 def test_the_markers_are_complete() -> None:

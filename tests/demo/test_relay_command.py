@@ -14,11 +14,11 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.demo.conftest import LiveDemo
 from tests.demo.live import clean_environment, free_port, machine_token, wijkwerk_command
+from tests.support.live_demo import ON_THE_DEMO_WORKER, LiveDemo
 from tests.webhooks.receiver import Receiver
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live_demo")]
+pytestmark = [pytest.mark.slow, ON_THE_DEMO_WORKER]
 
 SUMMARY = re.compile(r"^(\d+) delivered, (\d+) to be retried, (\d+) dead, (\d+) cancelled$", re.MULTILINE)
 RELAY_TIMEOUT = 300.0  # the command starts Python and joins the embedded server on a busy machine

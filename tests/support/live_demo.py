@@ -1,6 +1,11 @@
-"""One live demo per test run (per xdist worker; the modules here share the group ``live_demo``, so
-one worker runs them all): `wijkwerk serve --demo` started as a newcomer starts it, in a folder laid
-out like a clone (``.venv``, ``docs/``), where the examples of the docs run too.
+"""One live demo per test run: `wijkwerk serve --demo` started as a newcomer starts it, in a folder
+laid out like a clone (``.venv``, ``docs/``), where the examples of the docs run too. The session
+fixture ``live_demo`` (tests/conftest.py) starts it the first time a test asks, for tests/demo and
+tests/wijk alike.
+
+Under xdist each worker is a session of its own: every test module using the demo carries the mark
+``ON_THE_DEMO_WORKER`` (one xdist group, and the suite runs ``--dist loadgroup``), so one worker runs
+them all and the demo starts once.
 
 It is started with ``WIJKWERK_WEBHOOK_ALLOW_PRIVATE_TARGETS=true``, as docs/partners.md says to try
 webhooks against the demo with a receiver on your own machine."""
@@ -8,6 +13,7 @@ webhooks against the demo with a receiver on your own machine."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +21,8 @@ import pytest
 
 from tests.demo.examples import ROOT
 from tests.demo.live import VENV, Served, serve, stop, wait_ready
+
+ON_THE_DEMO_WORKER = pytest.mark.xdist_group("live_demo")
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,9 @@ class LiveDemo:
         return self.served.base_url
 
 
-@pytest.fixture(scope="session")
-async def live_demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveDemo]:
-    workspace = tmp_path_factory.mktemp("live-demo")
+@asynccontextmanager
+async def running_live_demo(workspace: Path) -> AsyncIterator[LiveDemo]:
+    """The demo served from ``workspace`` (an empty folder) until the block ends; nothing left running."""
     (workspace / ".venv").symlink_to(VENV, target_is_directory=True)
     (workspace / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
     served = serve(workspace, workspace / ".wijkwerk", WIJKWERK_WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
