@@ -1,32 +1,19 @@
-"""One live demo and one headless Chromium for the /wijk/ browser tests (one xdist worker runs them:
-group ``wijk_browser``). The browser is Debian's ``chromium`` driven by Playwright's Python package;
-Playwright's own browser downloads are never used. No browser is a failure that says how to install
-one, never a skip."""
+"""One headless Chromium for the /wijk/ browser tests, against the run's one live demo (the session
+fixture ``live_demo``: the tests run on its worker, tests/support/live_demo.py). The browser is
+Debian's ``chromium`` driven by Playwright's Python package; Playwright's own browser downloads are
+never used. No browser is a failure that says how to install one, never a skip."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Route, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Route, ViewportSize, async_playwright
 
-from tests.demo.examples import ROOT
-from tests.demo.live import VENV, Served, serve, stop, wait_ready
+from tests.support.live_demo import LiveDemo
 from tests.wijk.support import Visit, chromium_path
-
-
-@pytest.fixture(scope="session")
-async def wijk_demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Served]:
-    workspace = tmp_path_factory.mktemp("wijk-demo")
-    (workspace / ".venv").symlink_to(VENV, target_is_directory=True)
-    (workspace / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
-    served = serve(workspace, workspace / ".wijkwerk")
-    try:
-        await wait_ready(served)
-        yield served
-    finally:
-        stop(served)
 
 
 @pytest.fixture(scope="session")
@@ -40,12 +27,14 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture
-async def visit(browser: Browser, wijk_demo: Served) -> AsyncIterator[Visit]:
-    context = await browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+@asynccontextmanager
+async def visiting(browser: Browser, base_url: str, *, javascript: bool = True) -> AsyncIterator[Visit]:
+    """A fresh context on a phone-sized screen that records every request and console error."""
+    phone: ViewportSize = {"width": 390, "height": 844}
+    context = await browser.new_context(viewport=phone, java_script_enabled=javascript)
     page = await context.new_page()
-    found = Visit(page, wijk_demo.base_url)
-    own_host = urlsplit(wijk_demo.base_url).netloc
+    found = Visit(page, base_url)
+    own_host = urlsplit(base_url).netloc
 
     async def record(route: Route) -> None:
         url = route.request.url
@@ -67,3 +56,16 @@ async def visit(browser: Browser, wijk_demo: Served) -> AsyncIterator[Visit]:
         yield found
     finally:
         await context.close()
+
+
+@pytest.fixture
+async def visit(browser: Browser, live_demo: LiveDemo) -> AsyncIterator[Visit]:
+    async with visiting(browser, live_demo.base_url) as found:
+        yield found
+
+
+@pytest.fixture
+async def visit_without_javascript(browser: Browser, live_demo: LiveDemo) -> AsyncIterator[Visit]:
+    """What a visitor with JavaScript off gets: the HTML shells as served."""
+    async with visiting(browser, live_demo.base_url, javascript=False) as found:
+        yield found

@@ -7,9 +7,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Page
 
+from tests.demo.examples import ROOT
+from tests.support.live_demo import LiveDemo
+
+QUERIES = ROOT / "app" / "graphql" / "persisted"
 INSTALL = "apt-get install -y chromium  (Debian; `bash scripts/test` does it when run as root)"
 
 
@@ -39,3 +44,14 @@ class Visit:
     def assert_clean(self) -> None:
         assert self.foreign == [], f"requests left for another host: {self.foreign}"
         assert self.console_errors == [], self.console_errors
+
+
+async def anonymous(demo: LiveDemo, name: str, variables: dict[str, object]) -> dict[str, object]:
+    """What any anonymous caller gets for a persisted query (the data the page must show)."""
+    query = (QUERIES / f"{name}.graphql").read_text()
+    async with httpx.AsyncClient(base_url=demo.base_url, timeout=30) as http:
+        answer = await http.post("/graphql", json={"query": query, "variables": variables})
+    body = answer.json()
+    assert "errors" not in body, body
+    data: dict[str, object] = body["data"]
+    return data

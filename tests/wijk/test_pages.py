@@ -7,41 +7,42 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
 
+from app.pages.wijk import buurt_variables, last_finished_quarters
 from tests.demo.examples import ROOT
-from tests.demo.live import Served
-from tests.wijk.support import Visit
+from tests.support.live_demo import ON_THE_DEMO_WORKER, LiveDemo
+from tests.wijk.support import Visit, anonymous
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wijk_browser")]
+pytestmark = [pytest.mark.slow, ON_THE_DEMO_WORKER]
 
-QUERIES = ROOT / "app" / "graphql" / "persisted"
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
 
 WITHHELD = {"minder dan 10", "niet gepubliceerd"}
 
 
-async def anonymous(served: Served, name: str, variables: dict[str, object]) -> dict[str, object]:
-    """What any anonymous caller gets for a persisted query (the data the page must show)."""
-    query = (QUERIES / f"{name}.graphql").read_text()
-    async with httpx.AsyncClient(base_url=served.base_url, timeout=30) as http:
-        answer = await http.post("/graphql", json={"query": query, "variables": variables})
-    body = answer.json()
-    assert "errors" not in body, body
-    data: dict[str, object] = body["data"]
-    return data
+async def test_overview_heads_each_wijk_with_its_name(visit: Visit, live_demo: LiveDemo) -> None:
+    await visit.open("/wijk/")
+    assert await visit.page.locator("h1").inner_text() == "Wijken en buurten"
+    assert await visit.page.locator("main h2").all_inner_texts() == ["Stedenwijk", "Huizum"]
+    found: Any = await anonymous(live_demo, "wijk_overview", {})
+    wijken = {b["wijkCode"]: b["wijkName"] for b in found["neighbourhoods"]}
+    assert wijken == {"WK999901": "Stedenwijk", "WK999902": "Huizum"}
+    for code, name in wijken.items():  # the code stays, below the name
+        section = visit.page.locator("main section").filter(has=visit.page.get_by_role("heading", name=name))
+        assert await section.locator("p.code").inner_text() == f"Wijkcode {code}"
+    visit.assert_clean()
 
 
 async def test_overview_navigates_between_buurten(visit: Visit) -> None:
     page = visit.page
     await visit.open("/wijk/")
-    assert await page.locator("h1").inner_text() == "Wijken en buurten"
-    assert await page.locator("h2").all_inner_texts() == ["Wijk WK999901", "Wijk WK999902"]
 
     await page.get_by_role("link", name="Stedenwijk-Noord", exact=True).click()
     await page.wait_for_url("**/wijk/buurt/BU99990101")
@@ -57,32 +58,27 @@ async def test_overview_navigates_between_buurten(visit: Visit) -> None:
     visit.assert_clean()
 
 
-async def test_buurt_page_shows_the_public_data(visit: Visit, wijk_demo: Served) -> None:
+async def test_buurt_page_shows_the_public_data(visit: Visit, live_demo: LiveDemo) -> None:
     page = visit.page
     await visit.open("/wijk/buurt/BU99990101")
     sections = await page.locator("main h2").all_inner_texts()
     assert sections[0] == "Initiatieven"
     assert any(s.startswith("Wijknetwerk") for s in sections)
     assert "Cijfers per kwartaal" in sections
-    overview = await anonymous(wijk_demo, "wijk_overview", {})
+    overview = await anonymous(live_demo, "wijk_overview", {})
     buurt = next(b for b in overview["neighbourhoods"] if b["code"] == "BU99990101")  # type: ignore[attr-defined]
     for initiative in buurt["initiatives"]:
         await page.get_by_role("link", name=initiative["title"]).first.wait_for()
     visit.assert_clean()
 
 
-async def test_a_withheld_figure_is_drawn_as_withheld_never_zero(visit: Visit, wijk_demo: Served) -> None:
+async def test_a_withheld_figure_is_drawn_as_withheld_never_zero(visit: Visit, live_demo: LiveDemo) -> None:
     """Cell by cell, the page's figures are what an anonymous caller gets: every figure the API withholds
     is drawn as withheld (never as a zero, in the table or the chart), every published one as a value."""
     page = visit.page
     await visit.open("/wijk/buurt/BU99990101")
-    quarters = last_finished_quarters(date.today())
-    variables = {
-        "code": "BU99990101",
-        "year": date.today().year,
-        **dict(zip(("q1", "q2", "q3", "q4"), quarters, strict=True)),
-    }
-    buurt: Any = (await anonymous(wijk_demo, "wijk_buurt", variables))["neighbourhood"]
+    variables = buurt_variables("BU99990101", date.today())
+    buurt: Any = (await anonymous(live_demo, "wijk_buurt", variables))["neighbourhood"]
     expected: dict[str, list[bool]] = {}  # measure -> withheld per quarter, in the page's order
     for index, stats in enumerate(buurt[q] for q in ("q1", "q2", "q3", "q4")):
         for figure in (stats or {}).get("figures", []):
@@ -101,20 +97,24 @@ async def test_a_withheld_figure_is_drawn_as_withheld_never_zero(visit: Visit, w
     visit.assert_clean()
 
 
-def last_finished_quarters(today: date) -> list[str]:
-    """The four quarters the page asks for (wijk.js lastQuarters): the last four finished, oldest first."""
-    year, quarter = today.year, (today.month - 1) // 3
-    found: list[str] = []
-    while len(found) < 4:
-        if quarter == 0:
-            year, quarter = year - 1, 4
-        found.insert(0, f"{year}-Q{quarter}")
-        quarter -= 1
-    return found
+async def test_quarters_are_named_in_dutch(visit: Visit) -> None:
+    """The API's period key "2026-Q1" reads "1e kwartaal 2026" on the page, in the table and the chart."""
+    await visit.open("/wijk/buurt/BU99990101")
+    quarters = last_finished_quarters(date.today())
+    dutch = [f"{key[-1]}e kwartaal {key[:4]}" for key in quarters]
+    figures = visit.page.locator("section[aria-labelledby=cijfers] figure")
+    assert await figures.count() > 0
+    for i in range(await figures.count()):
+        assert await figures.nth(i).locator("th").all_inner_texts() == dutch
+        labels = await figures.nth(i).locator("svg text").all_text_contents()
+        assert [f"{a} {b}" for a, b in pairwise(labels) if a.endswith("kwartaal")] == dutch
+    text = await visit.page.locator("main").inner_text()
+    assert "-Q" not in text
+    visit.assert_clean()
 
 
-async def test_initiative_page(visit: Visit, wijk_demo: Served) -> None:
-    found = await anonymous(wijk_demo, "wijk_overview", {})
+async def test_initiative_page(visit: Visit, live_demo: LiveDemo) -> None:
+    found = await anonymous(live_demo, "wijk_overview", {})
     running = next(i for b in found["neighbourhoods"] for i in b["initiatives"])  # type: ignore[attr-defined]
     page = visit.page
     await visit.open(f"/wijk/initiatief/{running['id']}")
@@ -131,8 +131,8 @@ async def test_pages_pass_axe_core(visit: Visit, path: str) -> None:
     visit.assert_clean()
 
 
-async def test_pages_send_a_strict_content_security_policy(wijk_demo: Served) -> None:
-    async with httpx.AsyncClient(base_url=wijk_demo.base_url) as http:
+async def test_pages_send_a_strict_content_security_policy(live_demo: LiveDemo) -> None:
+    async with httpx.AsyncClient(base_url=live_demo.base_url) as http:
         for path in ["/wijk/", "/wijk/buurt/BU99990101", "/wijk/static/wijk.js"]:
             answer = await http.get(path)
             assert answer.status_code == 200

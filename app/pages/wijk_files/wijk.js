@@ -79,16 +79,25 @@ function show(title, ...sections) {
 
 async function overview() {
   const { neighbourhoods } = await graphql("wijk_overview", {});
-  const wijken = new Map();
+  const wijken = new Map(); // in the order of the buurt codes, so a wijk's code orders it too
   for (const b of neighbourhoods) {
-    const key = b.wijkCode ?? "zonder wijk";
-    wijken.set(key, [...(wijken.get(key) ?? []), b]);
+    const key = b.wijkCode ?? "";
+    const wijk = wijken.get(key) ?? { title: wijkTitle(b), buurten: [] };
+    wijk.buurten.push(b);
+    wijken.set(key, wijk);
   }
-  const sections = [...wijken].map(([wijk, buurten]) =>
-    el("section", { "aria-labelledby": `wijk-${wijk}` },
-      el("h2", { id: `wijk-${wijk}` }, `Wijk ${wijk}`),
-      el("ul", { class: "kaarten" }, buurten.map(buurtCard))));
+  const sections = [...wijken].map(([key, wijk], index) =>
+    el("section", { "aria-labelledby": `wijk-${index + 1}` },
+      el("h2", { id: `wijk-${index + 1}` }, wijk.title),
+      key ? el("p", { class: "code" }, `Wijkcode ${key}`) : null,
+      el("ul", { class: "kaarten" }, wijk.buurten.map(buurtCard))));
   show("Wijken en buurten", el("p", {}, "Kies een buurt voor de initiatieven, het budget en de cijfers."), sections);
+}
+
+// A wijk by its name; its code only when the municipality gave it no name.
+function wijkTitle(b) {
+  if (b.wijkCode === null) return "Buurten buiten een wijk";
+  return b.wijkName ?? `Wijk ${b.wijkCode}`;
 }
 
 function buurtCard(b) {
@@ -105,7 +114,8 @@ function buurtCard(b) {
 
 // --- a buurt --------------------------------------------------------------------------------------
 
-// The last four finished quarters, oldest first (figures exist for finished periods only).
+// The last four finished quarters, oldest first (figures exist for finished periods only), as the
+// API's period keys ("2026-Q1").
 function lastQuarters(today = new Date()) {
   let year = today.getFullYear();
   let quarter = Math.floor(today.getMonth() / 3); // the current one, 0-based: the previous is finished
@@ -117,6 +127,13 @@ function lastQuarters(today = new Date()) {
   }
   return found;
 }
+
+// A period key as residents say it: "2026-Q1" is "1e kwartaal 2026".
+function quarterLabel(key) {
+  const [year, quarter] = key.split("-Q");
+  return { quarter: `${quarter}e kwartaal`, year };
+}
+const quarterText = (key) => { const q = quarterLabel(key); return `${q.quarter} ${q.year}`; };
 
 async function buurt() {
   const code = location.pathname.split("/").pop();
@@ -130,7 +147,7 @@ async function buurt() {
     return;
   }
   show(b.name,
-    el("p", {}, `Buurtcode ${b.code}`, b.wijkCode ? `, wijk ${b.wijkCode}` : ""),
+    el("p", {}, b.wijkCode ? `Buurt in ${wijkTitle(b)}, buurtcode ${b.code}` : `Buurtcode ${b.code}`),
     initiativesSection(b.initiatives),
     networksSection(b.networks, year),
     figuresSection([b.q1, b.q2, b.q3, b.q4], quarters),
@@ -216,10 +233,12 @@ function figuresSection(periods, quarters) {
 function chart(measure, row, quarters) {
   const label = MEASURES[measure] ?? measure;
   const max = Math.max(1, ...row.cells.map((c) => c?.value ?? 0));
-  const figure = svg("svg", { viewBox: "0 0 320 130", "aria-hidden": "true", focusable: "false" });
+  const figure = svg("svg", { viewBox: "0 0 320 144", "aria-hidden": "true", focusable: "false" });
   row.cells.forEach((cell, index) => {
     const x = 10 + index * 78;
-    figure.append(svg("text", { x: x + 30, y: 126, "text-anchor": "middle", "font-size": 11, fill: "#1b1b1b" }, quarters[index]));
+    const q = quarterLabel(quarters[index]);
+    figure.append(svg("text", { x: x + 30, y: 124, "text-anchor": "middle", "font-size": 10, fill: "#1b1b1b" }, q.quarter));
+    figure.append(svg("text", { x: x + 30, y: 138, "text-anchor": "middle", "font-size": 10, fill: "#1b1b1b" }, q.year));
     if (cell === null || cell.value === null) {
       // Withheld: an empty dashed box with the reason, never a bar of height zero.
       figure.append(svg("rect", { x, y: 10, width: 60, height: 100, fill: "none", stroke: "#555", "stroke-dasharray": "4 3" }));
@@ -235,16 +254,16 @@ function chart(measure, row, quarters) {
     figure,
     el("table", {},
       el("caption", { class: "ingehouden" }, `${label} per kwartaal`),
-      el("thead", {}, el("tr", {}, quarters.map((q) => el("th", { scope: "col" }, q)))),
+      el("thead", {}, el("tr", {}, quarters.map((key) => el("th", { scope: "col" }, quarterText(key))))),
       el("tbody", {}, el("tr", {}, cells.map((text) => el("td", {}, text))))));
 }
 
 function themesSection(topThemes, quarter) {
   if (topThemes === null) {
     return section("themas", "Wat speelt er",
-      el("p", {}, `De meest voorkomende thema's (${quarter}) zijn voor deze buurt niet gepubliceerd.`));
+      el("p", {}, `De meest voorkomende thema's (${quarterText(quarter)}) zijn voor deze buurt niet gepubliceerd.`));
   }
-  return section("themas", `Wat speelt er (${quarter})`,
+  return section("themas", `Wat speelt er (${quarterText(quarter)})`,
     el("ul", {}, topThemes.map((t) => el("li", {},
       `${t.theme.labelNl}: ${t.count.value === null ? withheld(t.count) : `${t.count.value} huishoudens`}`,
       t.initiatives.length ? el("ul", {}, t.initiatives.map((i) => el("li", {}, initiativeLink(i)))) : " (nog geen initiatief)"))));
