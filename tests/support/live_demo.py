@@ -4,8 +4,11 @@ fixture ``live_demo`` (tests/conftest.py) starts it the first time a test asks, 
 tests/wijk alike.
 
 Under xdist each worker is a session of its own: every test module using the demo carries the mark
-``ON_THE_DEMO_WORKER`` (one xdist group, and the suite runs ``--dist loadgroup``), so one worker runs
-them all and the demo starts once.
+``ON_THE_DEMO_WORKER`` (one xdist group, and the suite runs ``--dist loadgroup``), so that one worker
+runs them all and the demo starts once. Caveat: with pytest 9.2 and pytest-xdist 3.8 (constraints.txt)
+``loadgroup`` does not group (xdist renames the test ids through an attribute pytest 9 no longer
+reads), so the tests spread like ``--dist load`` and each worker that runs one starts its own demo:
+at most one per worker. With pytest 8.4 the group holds.
 
 It is started with ``WIJKWERK_WEBHOOK_ALLOW_PRIVATE_TARGETS=true``, as docs/partners.md says to try
 webhooks against the demo with a receiver on your own machine."""
