@@ -474,5 +474,22 @@ async def record_meeting(
         for row in found
     )
     await uow.session.flush()
+    return await _meeting_view(uow, viewer, network_id, meeting.id)
+
+
+async def recorded_meeting(
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, meeting_id: uuid.UUID
+) -> MeetingView:
+    """A meeting this coordinator recorded before, read again (the answer to a retried recording)."""
+    await _managed_network(uow.session, viewer, network_id)
+    return await _meeting_view(uow, viewer, network_id, meeting_id)
+
+
+async def _meeting_view(
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, meeting_id: uuid.UUID
+) -> MeetingView:
     views = await meeting_repo.meetings_of_networks(uow.session, viewer, [network_id])
-    return next(v for v in views[network_id] if v.id == meeting.id)
+    found = next((v for v in views[network_id] if v.id == meeting_id), None)
+    if found is None:
+        raise NotFound("meeting")
+    return found
