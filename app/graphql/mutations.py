@@ -249,6 +249,12 @@ class MeetingInput:
     present_member_ids: list[uuid.UUID]
 
 
+@strawberry.input(description="Only the fields you send change.")
+class CorrectMeetingInput:
+    held_on: date | None = strawberry.UNSET
+    present_member_ids: list[uuid.UUID] | None = strawberry.UNSET
+
+
 @strawberry.input
 class ReportInput:
     participants_reached: int
@@ -452,5 +458,21 @@ class Mutation:
             if key is not None:
                 await key.complete(uow, meeting.id)
             return meeting
+
+        return await run(info, action, Meeting.of)
+
+    @strawberry.mutation(
+        extensions=_MANAGE,
+        description="Correct a meeting's date or who was present (coordinators), until a grant is decided "
+        "in it (rule meeting_decided).",
+    )
+    async def correct_meeting(
+        self, info: Info, id: strawberry.ID, expected_version: int, input: CorrectMeetingInput
+    ) -> MeetingResult:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MeetingView:
+            data = _model(domain.MeetingCorrection, input)
+            return await network_service.correct_meeting(
+                uow, viewer, _id(id, "meeting"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, Meeting.of)
