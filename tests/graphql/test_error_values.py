@@ -185,3 +185,17 @@ async def test_an_over_long_text_is_refused_by_rule_without_the_text(
     assert problem["__typename"] == "InvalidInputProblem"
     assert [(f["path"], f["rule"]) for f in problem["fields"]] == [(["input", "title"], "string_too_long")]
     assert_nowhere(str(body), logs, caplog)
+
+
+async def test_an_id_the_service_cannot_parse_is_refused_without_quoting_it(
+    client: httpx.AsyncClient, networks: Networks, logs: Logs, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An ``ID`` argument reaches the service's model as text; the parser's detail quotes a character
+    of it ("found `J` at 0"), the answer does not."""
+    caplog.set_level("DEBUG")
+    body = await networks.gql(client, "resident", PROPOSE, input=proposal(networks, networkId=SENTINEL))
+    problem = body["data"]["proposeInitiative"]
+    assert problem["fields"] == [
+        {"path": ["input", "network_id"], "rule": "uuid_parsing", "message": "Input should be a valid UUID."}
+    ]
+    assert_nowhere(str(body), logs, caplog)
