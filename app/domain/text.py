@@ -60,6 +60,11 @@ def describe(error: Mapping[str, Any]) -> tuple[str, str]:
     context = error.get("ctx") or {}
     if rule == "string_pattern_mismatch" and context.get("pattern") in _EXPLAINED:
         return CONTROL_CHARACTER, _EXPLAINED[context["pattern"]]
+    detail = context.get("error")
+    if isinstance(detail, str) and message.endswith(f", {detail}"):
+        # The parser's detail may quote the input ("invalid character: found `J` at 0"): the rule is
+        # said without it.
+        return rule, message[: -len(detail) - 2] + "."
     return rule, message
 
 

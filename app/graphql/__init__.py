@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -86,7 +87,7 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
         try:
             response = await super().run(request, context=context, root_value=root_value)
         except cross_web.HTTPException as refused:
-            raise StarletteHTTPException(refused.status_code, refused.reason) from refused
+            raise StarletteHTTPException(refused.status_code, _reason(refused)) from refused
         if isinstance(context, GraphQLContext) and context.database_unavailable:
             raise ServiceUnavailable()
         return response
@@ -99,6 +100,14 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with a persisted query's hash and no text is a query, not a visit to the IDE.
         return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
+
+def _reason(refused: cross_web.HTTPException) -> str:
+    """Strawberry's reason for a refusal; the one that quotes the client's ``operationName`` is said
+    without it (never echo submitted values)."""
+    if isinstance(refused.__cause__, CannotGetOperationTypeError):
+        return "operationName names no operation of the document."
+    return refused.reason
 
 
 def mount_graphql(app: FastAPI, settings: Settings) -> None:

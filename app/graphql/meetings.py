@@ -104,6 +104,7 @@ class Meeting:
     present: list[MeetingAttendee] | None = strawberry.field(
         extensions=private(), description="Who was present: members of the network only."
     )
+    version: int = strawberry.field(description="Send it as expectedVersion to correct the meeting.")
 
     @classmethod
     def of(cls, view: views.MeetingView) -> Meeting:
@@ -120,4 +121,5 @@ class Meeting:
             resident_share_percent=view.resident_share_percent,
             can_decide=view.can_decide,
             present=present,
+            version=view.version,
         )

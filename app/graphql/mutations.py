@@ -25,6 +25,7 @@ from app.domain.initiatives import network_service, service
 from app.domain.initiatives import schemas as domain
 from app.domain.initiatives.access import Viewer
 from app.domain.unit_of_work.work import UnitOfWork
+from app.graphql.idempotency import KeyArgument, mutation_key
 from app.graphql.permissions import CanManageNetworks, CanWriteInitiatives, needs
 from app.graphql.queries import parse_id
 from app.graphql.types import (
@@ -248,6 +249,12 @@ class MeetingInput:
     present_member_ids: list[uuid.UUID]
 
 
+@strawberry.input(description="Only the fields you send change.")
+class CorrectMeetingInput:
+    held_on: date | None = strawberry.UNSET
+    present_member_ids: list[uuid.UUID] | None = strawberry.UNSET
+
+
 @strawberry.input
 class ReportInput:
     participants_reached: int
@@ -433,10 +440,39 @@ class Mutation:
         extensions=_MANAGE, description="Record a meeting of your network and who was present (coordinators)."
     )
     async def record_meeting(
-        self, info: Info, network_id: strawberry.ID, input: MeetingInput
+        self,
+        info: Info,
+        network_id: strawberry.ID,
+        input: MeetingInput,
+        idempotency_key: Annotated[str | None, KeyArgument] = None,
     ) -> MeetingResult:
         async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MeetingView:
             data = _model(domain.MeetingCreate, input)
-            return await network_service.record_meeting(uow, viewer, _id(network_id, "network"), data)
+            network = _id(network_id, "network")
+            key = mutation_key(
+                info, idempotency_key, "recordMeeting", networkId=network_id, input=_plain(input)
+            )
+            if key is not None and (earlier := await key.claim(uow)) is not None:
+                return await network_service.recorded_meeting(uow, viewer, network, earlier)
+            meeting = await network_service.record_meeting(uow, viewer, network, data)
+            if key is not None:
+                await key.complete(uow, meeting.id)
+            return meeting
+
+        return await run(info, action, Meeting.of)
+
+    @strawberry.mutation(
+        extensions=_MANAGE,
+        description="Correct a meeting's date or who was present (coordinators), until a grant is decided "
+        "in it (rule meeting_decided).",
+    )
+    async def correct_meeting(
+        self, info: Info, id: strawberry.ID, expected_version: int, input: CorrectMeetingInput
+    ) -> MeetingResult:
+        async def action(uow: UnitOfWork, viewer: Viewer) -> domain.MeetingView:
+            data = _model(domain.MeetingCorrection, input)
+            return await network_service.correct_meeting(
+                uow, viewer, _id(id, "meeting"), ExpectedVersion(expected_version), data
+            )
 
         return await run(info, action, Meeting.of)

@@ -218,6 +218,7 @@ PUBLIC_FIELDS: frozenset[str] = frozenset(
             f"Meeting.{name}"
             for name in ("id", "heldOn", "presentCount", "residentCount", "residentSharePercent", "canDecide")
         ),
+        "Meeting.version",  # a counter of corrections, for expectedVersion: says nothing of anyone
         "Grant.votesFor",
         "Grant.votesAgainst",
         "Grant.votesAbstain",

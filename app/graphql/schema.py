@@ -32,6 +32,7 @@ from app.domain.base import iso_timestamp
 from app.graphql.arguments import ArgumentRules
 from app.graphql.compiled import CompiledReads
 from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
+from app.graphql.input_errors import SubmittedValuesOut
 from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
 from app.graphql.mutations import (
     ConflictProblem,
@@ -63,6 +64,7 @@ def extensions(
         ArgumentRules,  # before CompiledReads, which answers only what it let through
         *([CompiledReads] if compiled else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+        SubmittedValuesOut,  # errors about input, said without the submitted value
     ]
 
 

@@ -71,6 +71,26 @@ async def members_of_network(
     return list(await session.execute(query))
 
 
+async def network_of_meeting(session: AsyncSession, meeting_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(sa.select(MT.network_id).where(MT.id == meeting_id))
+
+
+async def lock_meeting(session: AsyncSession, meeting_id: uuid.UUID) -> NetworkMeeting | None:
+    """The meeting row, locked for a correction."""
+    query = sa.select(NetworkMeeting).where(MT.id == meeting_id).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def has_decisions(session: AsyncSession, meeting_id: uuid.UUID) -> bool:
+    """Whether a grant decision was made in the meeting."""
+    return bool(await session.scalar(sa.select(sa.exists().where(G.meeting_id == meeting_id))))
+
+
+async def clear_attendance(session: AsyncSession, meeting_id: uuid.UUID) -> None:
+    """Remove who was present (before a corrected list; a meeting that decided keeps its record)."""
+    await session.execute(sa.delete(table_of(MeetingAttendance)).where(AT.meeting_id == meeting_id))
+
+
 async def deciding_meeting(session: AsyncSession, meeting_id: uuid.UUID) -> DecidingMeeting | None:
     head = (
         await session.execute(
@@ -85,6 +105,9 @@ async def deciding_meeting(session: AsyncSession, meeting_id: uuid.UUID) -> Deci
             )
             .join(table_of(ResidentNetwork), N.id == MT.network_id)
             .where(MT.id == meeting_id)
+            # A correction of the meeting (which locks it for update) waits for this decision to
+            # commit and then finds it; a decision waits for a correction and reads it corrected.
+            .with_for_update(of=table_of(NetworkMeeting), read=True)
         )
     ).one_or_none()
     if head is None:
@@ -108,7 +131,13 @@ async def meetings_of_networks(
     )
     query = (
         sa.select(
-            MT.id, MT.network_id, MT.held_on, MT.present_count, MT.resident_count, can_decide.label("ok")
+            MT.id,
+            MT.network_id,
+            MT.held_on,
+            MT.present_count,
+            MT.resident_count,
+            can_decide.label("ok"),
+            MT.version,
         )
         .join(table_of(ResidentNetwork), N.id == MT.network_id)
         .where(MT.network_id.in_(list(network_ids)))
@@ -123,7 +152,14 @@ async def meetings_of_networks(
         shown = present.get(row.id, []) if viewer.can_read_private(row.network_id) else None
         grouped[row.network_id].append(
             MeetingView(
-                row.id, row.network_id, row.held_on, row.present_count, row.resident_count, row.ok, shown
+                row.id,
+                row.network_id,
+                row.held_on,
+                row.present_count,
+                row.resident_count,
+                row.ok,
+                shown,
+                row.version,
             )
         )
     return grouped

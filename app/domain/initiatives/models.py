@@ -254,6 +254,7 @@ class NetworkMeeting(SQLModel, table=True):
     resident_count: int
     recorded_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = timestamp_now()
+    version: int = _version()  # a correction names it; none after a grant was decided in the meeting
 
 
 class MeetingAttendance(SQLModel, table=True):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +42,7 @@ from app.domain.initiatives.schemas import (
     BallotView,
     GrantView,
     LedgerEntryView,
+    MeetingCorrection,
     MeetingCreate,
     MeetingView,
     MemberCreate,
@@ -441,11 +444,66 @@ async def record_meeting(
     (and shown as ``can_decide``), under the network's rules then.
     """
     await _managed_network(uow.session, viewer, network_id)  # the lock: membership holds still
-    if data.held_on > utcnow().date():
+    _check_held(data.held_on)
+    found = await _present_members(uow, network_id, data.present_member_ids)
+    meeting = NetworkMeeting(
+        network_id=network_id,
+        held_on=data.held_on,
+        present_count=len(found),
+        resident_count=sum(1 for row in found if row.is_resident),
+        recorded_by=viewer.user_id,
+    )
+    uow.session.add(meeting)
+    await uow.session.flush()
+    await _attend(uow, meeting, found)
+    return await _meeting_view(uow, viewer, network_id, meeting.id)
+
+
+async def correct_meeting(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    meeting_id: uuid.UUID,
+    expected_version: ExpectedVersion,
+    data: MeetingCorrection,
+) -> MeetingView:
+    """A coordinator corrects a meeting's date or who was present, until a grant is decided in it
+    (then the decision's quorum, share and ballots rest on the record as it is: 409 meeting_decided)."""
+    network_id = await meeting_repo.network_of_meeting(uow.session, meeting_id)
+    if network_id is None or not viewer.can_read_private(network_id):
+        raise NotFound("meeting")
+    await _managed_network(uow.session, viewer, network_id)  # the network first, as record_meeting
+    meeting = await meeting_repo.lock_meeting(uow.session, meeting_id)
+    if meeting is None:
+        raise NotFound("meeting")
+    expected_version.check(meeting.id, meeting.version)
+    if await meeting_repo.has_decisions(uow.session, meeting.id):
+        raise Conflict("A meeting that decided a grant stays as it was recorded.", rule="meeting_decided")
+    if data.held_on is not None:
+        _check_held(data.held_on)
+        meeting.held_on = data.held_on
+    if data.present_member_ids is not None:
+        found = await _present_members(uow, network_id, data.present_member_ids)
+        await meeting_repo.clear_attendance(uow.session, meeting.id)
+        meeting.present_count = len(found)
+        meeting.resident_count = sum(1 for row in found if row.is_resident)
+        await _attend(uow, meeting, found)
+    meeting.version += 1
+    await uow.session.flush()
+    return await _meeting_view(uow, viewer, network_id, meeting.id)
+
+
+def _check_held(held_on: date) -> None:
+    if held_on > utcnow().date():
         raise ValidationFailed(
             [FieldError(("input", "held_on"), "A meeting is recorded once held.", "meeting_in_future")]
         )
-    wanted = list(dict.fromkeys(data.present_member_ids))
+
+
+async def _present_members(
+    uow: UnitOfWork, network_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """The members present, each once; refused unless every one is a member of the network."""
+    wanted = list(dict.fromkeys(member_ids))
     found = await meeting_repo.members_of_network(uow.session, network_id, wanted)
     if len(found) != len(wanted):
         raise ValidationFailed(
@@ -455,16 +513,11 @@ async def record_meeting(
                 )
             ]
         )
-    residents = sum(1 for row in found if row.is_resident)
-    meeting = NetworkMeeting(
-        network_id=network_id,
-        held_on=data.held_on,
-        present_count=len(found),
-        resident_count=residents,
-        recorded_by=viewer.user_id,
-    )
-    uow.session.add(meeting)
-    await uow.session.flush()
+    return found
+
+
+async def _attend(uow: UnitOfWork, meeting: NetworkMeeting, found: list[Any]) -> None:
+    """Who was present, as they are now (name and resident status kept with the meeting)."""
     uow.session.add_all(
         MeetingAttendance(
             meeting_id=meeting.id,
@@ -475,5 +528,21 @@ async def record_meeting(
         for row in found
     )
     await uow.session.flush()
+
+
+async def recorded_meeting(
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, meeting_id: uuid.UUID
+) -> MeetingView:
+    """A meeting this coordinator recorded before, read again (the answer to a retried recording)."""
+    await _managed_network(uow.session, viewer, network_id)
+    return await _meeting_view(uow, viewer, network_id, meeting_id)
+
+
+async def _meeting_view(
+    uow: UnitOfWork, viewer: Viewer, network_id: uuid.UUID, meeting_id: uuid.UUID
+) -> MeetingView:
     views = await meeting_repo.meetings_of_networks(uow.session, viewer, [network_id])
-    return next(v for v in views[network_id] if v.id == meeting.id)
+    found = next((v for v in views[network_id] if v.id == meeting_id), None)
+    if found is None:
+        raise NotFound("meeting")
+    return found

@@ -92,6 +92,13 @@ class MeetingCreate(_Input):
     present_member_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=200)]
 
 
+class MeetingCorrection(_Input):
+    """A correction of a meeting that has decided nothing yet: only the fields sent change."""
+
+    held_on: IsoDate | None = None
+    present_member_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=200)] | None = None
+
+
 class VoteIn(_Input):
     member_id: uuid.UUID
     vote: Vote
@@ -334,6 +341,7 @@ class MeetingView:
     resident_count: int
     can_decide: bool  # under the network's rules now
     present: list[AttendeeView] | None  # private: members of the network only
+    version: int
 
     @property
     def resident_share_percent(self) -> int:
