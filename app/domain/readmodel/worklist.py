@@ -2,11 +2,12 @@
 every household of their teams (``team``), with the team's caseload per worker.
 
 One statement per answer, whatever the caseload: the households in view (``scope``: the access rule
-``visible_to`` with the worker as a parameter, open files only), their latest scores and tier, and one
-``UNION ALL`` of the sources of due items, each a set-based join on the scope (plans, contact moments,
-referrals, consents, break-glass grants); PostgreSQL pages, sorts and writes the JSON, and the
-access-log row of every household the page shows (``inline_sql(each_of=...)``), in the same round
-trip.
+``visible_to`` with the worker as a parameter, open files only), the items of each household of it
+(``items_of``, per household: its latest scores and tier, and one ``UNION ALL`` of the sources of due
+items, each a probe of the household's index of plans, contact moments, referrals, consents), and the
+team's items (waiting referrals, break-glass grants, signals); PostgreSQL pages, sorts and writes the
+JSON, and the access-log row of every household the page shows (``inline_sql(each_of=...)``), in the
+same round trip.
 
 An item has a due date and a date from which it is listed (``show_from``, usually the due date less
 the horizon): both follow from the data and the settings alone, never from today, so a phone that
@@ -112,7 +113,8 @@ def _day(column: str) -> str:
 
 # The tier of each household in scope (that has scores), from the latest score per (member, domain):
 # per household, through its assessments index (a join of the whole scope at once reads every
-# assessment when PostgreSQL cannot tell how many households the scope holds).
+# assessment when PostgreSQL cannot tell how many households the scope holds). The route and the sync
+# entity work it out for one household at a time (``items_of``), the caseload for its whole scope.
 TIERS = f"""
 SELECT h.id AS household_id, t.tier
   FROM scope AS h
@@ -125,10 +127,10 @@ SELECT h.id AS household_id, t.tier
  ) AS t
  WHERE t.tier IS NOT NULL"""  # noqa: S608
 
-# Items of the households in scope: (kind, due_on, show_from, listed_until, household_id, object_type,
-# object_id, detail). Every source is one join on ``scope``. Nothing here reads today: the route judges
-# the items by its ``today`` (``page_statement``), the sync entity ships them as they are
-# (``sync_and_export.py``), both from this one text.
+# Items of the household in ``scope`` (one row, see ``items_of``): (kind, due_on, show_from, listed_until,
+# household_id, object_type, object_id, detail). Every source is one join on ``scope``. Nothing here reads
+# today: the route judges the items by its ``today`` (``page_statement``), the sync entity ships them as
+# they are (``sync_and_export.py``), both from this one text.
 HOUSEHOLD_ITEMS = f"""
 SELECT '{WorkKind.plan_evaluation}'::text AS kind, p.evaluation_date AS due_on,
        p.evaluation_date - :horizon AS show_from, NULL::date AS listed_until, h.id AS household_id,
