@@ -5,7 +5,8 @@ default thresholds), for the worker of 60 households and the lead of the 12-work
     .venv/bin/python -m bench.casefile.worklist_plan [--runs 9] [--plan] [--timed 200]
 
 Each run is rolled back (the statement writes access-log rows). Prints the median and the spread of
-the execution times per caller; ``--plan`` prints the last plan of each, to see what every arm costs.
+the execution times per caller (without the per-node clock: ``TIMING OFF``) and the buffers read;
+``--plan`` prints the last plan of each, to see what every arm costs.
 ``--timed N`` also sends the statement N times without EXPLAIN (whose per-node clock inflates plans of
 many small nodes) and prints the median and fastest round trip on one connection (PostgreSQL's time
 plus the wire; the prepared statement may turn generic after five runs, as in the app).
@@ -61,13 +62,13 @@ def _values(view: View, worker_id: uuid.UUID) -> dict[str, Any]:
     return values
 
 
-async def _explain(connection: Any, view: View, worker_id: uuid.UUID) -> tuple[float, str]:
+async def _explain(connection: Any, view: View, worker_id: uuid.UUID) -> tuple[float, int, str]:
     statement = page_statement(view, after=False)
     transaction = connection.transaction()
     await transaction.start()
     try:
         found = await connection.fetchval(
-            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement.sql,
+            "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + statement.sql,
             *statement.args(_values(view, worker_id)),
         )
         text = await connection.fetch(
@@ -76,7 +77,7 @@ async def _explain(connection: Any, view: View, worker_id: uuid.UUID) -> tuple[f
     finally:
         await transaction.rollback()
     plan = json.loads(found) if isinstance(found, str) else found
-    return plan[0]["Execution Time"], "\n".join(r[0] for r in text)
+    return plan[0]["Execution Time"], plan[0]["Plan"]["Shared Hit Blocks"], "\n".join(r[0] for r in text)
 
 
 async def _timed(connection: Any, view: View, worker_id: uuid.UUID, runs: int) -> list[float]:
@@ -102,13 +103,13 @@ async def main(args: argparse.Namespace) -> None:
             worker_id = await connection.fetchval("SELECT worker_id FROM users WHERE username = $1", username)
             if worker_id is None:
                 raise SystemExit(f"No {username}: run the benchmark once to make the worklist team.")
-            times, plan = [], ""
+            times, plan, buffers = [], "", 0
             for _ in range(args.runs):
-                elapsed, plan = await _explain(connection, view, worker_id)
+                elapsed, buffers, plan = await _explain(connection, view, worker_id)
                 times.append(elapsed)
             print(
                 f"{view.value}: median {statistics.median(times):.1f} ms "
-                f"(min {min(times):.1f}, max {max(times):.1f}, {args.runs} runs)"
+                f"(min {min(times):.1f}, max {max(times):.1f}, {args.runs} runs), {buffers} buffers hit"
             )
             if args.plan:
                 print(plan)
