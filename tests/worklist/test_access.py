@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.domain.households.models import Household
+from app.domain.readmodel.worklist_schemas import WorklistPage
 from app.domain.unit_of_work.access_log import AccessLogEntry
 from tests.factories import World
+from tests.referrals.helpers import Partnering
 from tests.worklist.support import Team, days_later, kinds, now_iso
 
 ROUTES = ["/api/v1/worklist", "/api/v1/worklist/team", "/api/v1/worklist/team/caseload"]
@@ -152,3 +154,18 @@ async def test_a_household_without_coordinator_is_on_the_team_leads_list(team: T
     caseload = await team.caseload("team_lead_a")
     unassigned = next(w for w in caseload.workers if w.worker_id is None)
     assert unassigned.households == 1 and unassigned.by_status == {"intake": 1}
+
+
+async def test_an_inbound_referral_waits_on_the_worklists_of_its_own_team_only(team: Team) -> None:
+    partnering = Partnering(team.world, team.client)
+    for_a = (await partnering.inbound(buurt_index=0))["id"]  # a buurt of team A
+    for_b = (await partnering.inbound(buurt_index=2, urgency="routine"))["id"]  # of team B
+
+    def waiting(page: WorklistPage) -> set[str]:
+        return {str(i.object.id) for i in page.items if i.kind == "referral_waiting"}
+
+    for actor in ("generalist_a", "generalist_a2"):
+        assert waiting(await team.worklist(actor)) == {for_a}
+    assert waiting(await team.team_worklist("team_lead_a")) == {for_a}
+    assert waiting(await team.worklist("generalist_b")) == {for_b}
+    assert waiting(await team.team_worklist("team_lead_b")) == {for_b}

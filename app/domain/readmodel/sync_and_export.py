@@ -1,9 +1,9 @@
 """The worklist offline: the sync entity ``worklist``, one document per open household (its id is the
 household's id), in the shape of ``HouseholdWorklist``.
 
-The items are those of the route (``worklist.HOUSEHOLD_ITEMS``, the one text of them), computed for
-the one household the document is of: its row is the ``scope`` and its scores the ``tiers``, inside
-a subquery correlated to the household, so the sync page computes the items only of the households it
+The items are those of the route (``worklist.items_of``, the one text of them, which the route runs
+per household of its scope too), computed for the one household the document is of, in a subquery
+correlated to the household, so the sync page computes the items only of the households it
 carries (by id: the page's filter reaches the households' primary key). The sync page checks the
 caseload (confidential households only for the workers involved) and logs each household it carries,
 as for every entity.
@@ -31,20 +31,16 @@ import sqlalchemy as sa
 
 from app.domain.documents import json_object_sql
 from app.domain.households.models import HouseholdStatus
-from app.domain.readmodel.worklist import HOUSEHOLD_ITEMS, TIERS, WorklistPolicy, fragment, item_fields
+from app.domain.readmodel.worklist import WorklistPolicy, fragment, item_fields, items_of
 from app.domain.readmodel.worklist_schemas import HouseholdWorklist, ListedWork
 from app.domain.unit_of_work.registries import SyncEntity
 from app.settings import Settings
 
 ENTITY = "worklist"
 
-# The household of the document (``wh``, of the outer query) as the route's ``scope`` row.
-_SCOPE = "SELECT wh.id, wh.reference, wh.coordinator_id, wh.status, wh.registered_at, wh.aftercare_since"
-
 _ITEMS = f"""SELECT COALESCE(json_agg({json_object_sql(ListedWork, item_fields("item", "wh"))}
                          ORDER BY item.due_on, item.kind, item.object_id), '[]')
-  FROM (WITH scope AS ({_SCOPE}), tiers AS MATERIALIZED ({TIERS})
-        {HOUSEHOLD_ITEMS}) AS item"""  # noqa: S608 - our own SQL
+  FROM ({items_of("wh")}) AS item"""  # noqa: S608 - our own SQL
 
 # Whose "what needs me" lists the household: the route's ``mine`` (coordinator or assigned).
 _WORKERS = """SELECT w.worker_id

@@ -2,11 +2,12 @@
 every household of their teams (``team``), with the team's caseload per worker.
 
 One statement per answer, whatever the caseload: the households in view (``scope``: the access rule
-``visible_to`` with the worker as a parameter, open files only), their latest scores and tier, and one
-``UNION ALL`` of the sources of due items, each a set-based join on the scope (plans, contact moments,
-referrals, consents, break-glass grants); PostgreSQL pages, sorts and writes the JSON, and the
-access-log row of every household the page shows (``inline_sql(each_of=...)``), in the same round
-trip.
+``visible_to`` with the worker as a parameter, open files only), the items of each household of it
+(``items_of``, per household: its latest scores and tier, and one ``UNION ALL`` of the sources of due
+items, each a probe of the household's index of plans, contact moments, referrals, consents), and the
+team's items (waiting referrals, break-glass grants, signals); PostgreSQL pages, sorts and writes the
+JSON, and the access-log row of every household the page shows (``inline_sql(each_of=...)``), in the
+same round trip.
 
 An item has a due date and a date from which it is listed (``show_from``, usually the due date less
 the horizon): both follow from the data and the settings alone, never from today, so a phone that
@@ -112,7 +113,8 @@ def _day(column: str) -> str:
 
 # The tier of each household in scope (that has scores), from the latest score per (member, domain):
 # per household, through its assessments index (a join of the whole scope at once reads every
-# assessment when PostgreSQL cannot tell how many households the scope holds).
+# assessment when PostgreSQL cannot tell how many households the scope holds). The route and the sync
+# entity work it out for one household at a time (``items_of``), the caseload for its whole scope.
 TIERS = f"""
 SELECT h.id AS household_id, t.tier
   FROM scope AS h
@@ -125,10 +127,10 @@ SELECT h.id AS household_id, t.tier
  ) AS t
  WHERE t.tier IS NOT NULL"""  # noqa: S608
 
-# Items of the households in scope: (kind, due_on, show_from, listed_until, household_id, object_type,
-# object_id, detail). Every source is one join on ``scope``. Nothing here reads today: the route judges
-# the items by its ``today`` (``page_statement``), the sync entity ships them as they are
-# (``sync_and_export.py``), both from this one text.
+# Items of the household in ``scope`` (one row, see ``items_of``): (kind, due_on, show_from, listed_until,
+# household_id, object_type, object_id, detail). Every source is one join on ``scope``. Nothing here reads
+# today: the route judges the items by its ``today`` (``page_statement``), the sync entity ships them as
+# they are (``sync_and_export.py``), both from this one text.
 HOUSEHOLD_ITEMS = f"""
 SELECT '{WorkKind.plan_evaluation}'::text AS kind, p.evaluation_date AS due_on,
        p.evaluation_date - :horizon AS show_from, NULL::date AS listed_until, h.id AS household_id,
@@ -171,7 +173,29 @@ SELECT '{WorkKind.aftercare_ending}', {_day("h.aftercare_since")} + 7 * :afterca
   FROM scope AS h
  WHERE h.status = '{HouseholdStatus.aftercare}' AND h.aftercare_since IS NOT NULL"""  # noqa: S608
 
+# The columns of a household the items read (a row of the route's ``scope``).
+SCOPE_COLUMNS = ("id", "reference", "coordinator_id", "status", "registered_at", "aftercare_since")
+
+
+def items_of(household: str) -> str:
+    """``HOUSEHOLD_ITEMS`` of the one household ``household`` (a row with ``SCOPE_COLUMNS``, of the
+    enclosing query): a subquery to correlate to it, run once per household. The route lists its
+    scope's items through it (``LATERAL``) and the sync entity makes each document with it, so both
+    have the one text. Per household, every source is a probe of its household index (the one active
+    plan, the household's referrals, consents, assessments, last contact): set-based over a scope of
+    hundreds of households, PostgreSQL, which cannot count a scope made of a CTE, read the plans and
+    referrals whole instead (the subquery, having a WITH, is never merged into the outer join)."""
+    columns = ", ".join(f"{household}.{column}" for column in SCOPE_COLUMNS)
+    return f"WITH scope AS (SELECT {columns}), tiers AS MATERIALIZED ({TIERS})\n{HOUSEHOLD_ITEMS}"
+
+
+# The items of every household of the route's scope.
+SCOPE_ITEMS = f"SELECT item.* FROM scope AS hh CROSS JOIN LATERAL ({items_of('hh')}) AS item"  # noqa: S608
+
+
 # An inbound referral of the team(s) in view that waits for a decision: urgent ones are due at once.
+# The teams as an array, so the waiting referrals' index is probed per team (as a join PostgreSQL reads
+# the waiting referrals of every team and keeps the team's).
 WAITING_REFERRALS = f"""
 SELECT '{WorkKind.referral_waiting}', {_day("r.created_at")}
            + CASE WHEN r.urgency = 'routine' THEN :inbound_days ELSE 0 END,
@@ -180,7 +204,7 @@ SELECT '{WorkKind.referral_waiting}', {_day("r.created_at")}
                          'submitted_on', {_day("r.created_at")})
   FROM referrals AS r
  WHERE r.direction = 'inbound' AND r.status = 'submitted' AND r.household_id IS NULL
-   AND r.team_id IN (SELECT team_id FROM teams_in_view)"""  # noqa: S608
+   AND r.team_id = ANY (ARRAY(SELECT team_id FROM teams_in_view))"""  # noqa: S608
 
 # Team leads: break-glass uses in their teams nobody reviewed yet (another lead reviews one's own), and
 # households without a coordinator.
@@ -326,7 +350,7 @@ def tiers_cte() -> Any:
 
 def items_sql(view: View) -> str:
     """The item sources of a view."""
-    sources = [HOUSEHOLD_ITEMS, WAITING_REFERRALS]
+    sources = [SCOPE_ITEMS, WAITING_REFERRALS]
     if view is View.team:
         sources += [TEAM_ITEMS, SIGNAL_ITEMS]
     return " UNION ALL ".join(sources)
@@ -355,7 +379,6 @@ def page_statement(view: View, after: bool) -> RawStatement:
     ctes = (
         fragment(teams_in_view_sql(view), "team_id").cte("teams_in_view"),
         scope_query(view).cte("scope"),
-        tiers_cte(),
         fragment(items_sql(view), *ITEM_COLUMNS).cte("items"),
         fragment(page_key, *ITEM_COLUMNS).cte("page_key"),
         fragment(NUMBERED, *ITEM_COLUMNS, "n").cte("page"),

@@ -70,6 +70,14 @@ class Referral(SQLModel, table=True):
         sa.UniqueConstraint("idempotency_scope", "idempotency_key", name="uq_referrals_idempotency"),
         sa.Index("ix_referrals_organisation_id_created_at", "organisation_id", "created_at"),
         sa.Index("ix_referrals_team_id_created_at", "team_id", "created_at"),
+        # The worklist's inbound referrals waiting for a decision, per team (a few of the team's).
+        sa.Index(
+            "ix_referrals_inbound_waiting",
+            "team_id",
+            postgresql_where=sa.text(
+                "direction = 'inbound' AND status = 'submitted' AND household_id IS NULL"
+            ),
+        ),
     )
 
     id: uuid.UUID = uuid_pk()

@@ -1,0 +1,132 @@
+"""PostgreSQL's time for the worklist's page statement, by ``EXPLAIN (ANALYZE, BUFFERS)`` on the
+benchmark data (the statement the route and the floor send, ``worklist.page_statement``, first page,
+default thresholds), for the worker of 60 households and the lead of the 12-worker team::
+
+    .venv/bin/python -m bench.casefile.worklist_plan [--runs 9] [--plan] [--timed 200]
+
+Each run is rolled back (the statement writes access-log rows). Prints the median and the spread of
+the execution times per caller (without the per-node clock: ``TIMING OFF``) and the buffers read;
+``--plan`` prints the last plan of each, to see what every arm costs.
+``--timed N`` also sends the statement N times without EXPLAIN (whose per-node clock inflates plans of
+many small nodes) and prints the median and fastest round trip on one connection (PostgreSQL's time
+plus the wire; the prepared statement may turn generic after five runs, as in the app).
+The worklist team is made by ``bench.casefile.fixtures.prepare`` (run the benchmark once first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from app.domain.assessments.rules import local_today
+from app.domain.readmodel.worklist import View, WorklistPolicy, page_statement
+from app.domain.unit_of_work.access_log import ENTRY_COLUMNS
+from bench.casefile import fixtures
+
+CALLERS = {View.mine: fixtures.WORKLIST_USER.format(1), View.team: fixtures.WORKLIST_LEAD}
+LIMIT = 100
+
+
+def _values(view: View, worker_id: uuid.UUID) -> dict[str, Any]:
+    entry = {name: None for name in ENTRY_COLUMNS} | {
+        "id": uuid.uuid4(),
+        "request_id": uuid.uuid4().hex,
+        "actor_subject": "plan",
+        "actor_role": "team_lead" if view is View.team else "generalist",
+        "actor_worker_id": worker_id,
+        "client_id": "mobile_app",
+        "purpose": "casework",
+        "resource": "worklist",
+        "action": "list",
+        "outcome": "allowed",
+    }
+    values = {f"log_{name}": value for name, value in entry.items()}
+    values |= WorklistPolicy().values() | {
+        "today": local_today(datetime.now(UTC)),
+        "worker_id": worker_id,
+        "kind": None,
+        "overdue_only": False,
+        "limit": LIMIT,
+    }
+    if view is View.team:
+        values |= {"team_id": None, "coordinator_id": None, "unassigned": False}
+    return values
+
+
+async def _explain(connection: Any, view: View, worker_id: uuid.UUID) -> tuple[float, int, str]:
+    statement = page_statement(view, after=False)
+    transaction = connection.transaction()
+    await transaction.start()
+    try:
+        found = await connection.fetchval(
+            "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + statement.sql,
+            *statement.args(_values(view, worker_id)),
+        )
+        text = await connection.fetch(
+            "EXPLAIN (ANALYZE, BUFFERS) " + statement.sql, *statement.args(_values(view, worker_id))
+        )
+    finally:
+        await transaction.rollback()
+    plan = json.loads(found) if isinstance(found, str) else found
+    return plan[0]["Execution Time"], plan[0]["Plan"]["Shared Hit Blocks"], "\n".join(r[0] for r in text)
+
+
+async def _timed(connection: Any, view: View, worker_id: uuid.UUID, runs: int) -> list[float]:
+    """The time of each of ``runs`` statements sent as the route sends them (each rolled back), ms."""
+    statement = page_statement(view, after=False)
+    times = []
+    for _ in range(runs):
+        arguments = statement.args(_values(view, worker_id))
+        transaction = connection.transaction()
+        await transaction.start()
+        started = time.perf_counter()
+        await connection.fetchrow(statement.sql, *arguments)
+        times.append((time.perf_counter() - started) * 1000)
+        await transaction.rollback()
+    return times
+
+
+async def main(args: argparse.Namespace) -> None:
+    url, _server = fixtures.database(args.data_dir)
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for view, username in CALLERS.items():
+            worker_id = await connection.fetchval("SELECT worker_id FROM users WHERE username = $1", username)
+            if worker_id is None:
+                raise SystemExit(f"No {username}: run the benchmark once to make the worklist team.")
+            times, plan, buffers = [], "", 0
+            for _ in range(args.runs):
+                elapsed, buffers, plan = await _explain(connection, view, worker_id)
+                times.append(elapsed)
+            print(
+                f"{view.value}: median {statistics.median(times):.1f} ms "
+                f"(min {min(times):.1f}, max {max(times):.1f}, {args.runs} runs), {buffers} buffers hit"
+            )
+            if args.plan:
+                print(plan)
+            if args.timed:
+                sent = await _timed(connection, view, worker_id, args.timed)
+                print(
+                    f"{view.value}: sent {args.timed} times, median {statistics.median(sent):.2f} ms, "
+                    f"fastest {min(sent):.2f} ms"
+                )
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--plan", action="store_true")
+    parser.add_argument("--timed", type=int, default=0)
+    parser.add_argument("--data-dir", type=Path, default=fixtures.DATA_DIR)
+    asyncio.run(main(parser.parse_args()))
