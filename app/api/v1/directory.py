@@ -56,7 +56,8 @@ BuurtCode = Annotated[str, Query(pattern=r"^BU\d{8}$", description="Buurt code, 
 Code = Annotated[SingleLine | None, Query(max_length=40)]
 
 
-def directory_calendar(request: Request) -> service.Calendar:
+# async: FastAPI runs a plain ``def`` dependency in a worker thread, which costs more than the work.
+async def directory_calendar(request: Request) -> service.Calendar:
     settings = request.app.state.settings
     return service.Calendar(settings.directory_stale_months, ZoneInfo(settings.directory_time_zone))
 
