@@ -124,6 +124,16 @@ class Database:
         async with self._raw() as connection:
             return list(await connection.fetch(statement.sql, *statement.args(values)))
 
+    async def read_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
+        """The one row (or None) of a single raw read that writes nothing and may be a few seconds
+        behind (as ``reading()``): on a streaming replica's read session when one is configured (its
+        routing and fallback are ``reading()``'s), else on the primary as ``fetch_one`` (one round
+        trip, no session, no transaction: the hot public reads)."""
+        if not self.replicas:
+            return await self.fetch_one(statement, values)
+        async with self.reading() as session:
+            return await fetch_one(await session.connection(), statement, values)
+
     @asynccontextmanager
     async def _raw(self) -> AsyncIterator[asyncpg.Connection]:
         pool = self._statements or await self._open_statements()

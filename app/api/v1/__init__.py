@@ -30,6 +30,7 @@ PREFIX = "/api/v1"
 # busiest come first: the case file's overview and lists, then referrals. No path of one router can
 # match a route of another (tests/ops/test_route_order.py), so the order changes nothing but speed.
 ROUTERS: tuple[APIRouter, ...] = (
+    directory.search,  # the public map's search: one route, the busiest of all (issue 13)
     overview.router,
     *households_routes.ROUTERS,
     referrals.router,

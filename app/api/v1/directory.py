@@ -43,6 +43,10 @@ from app.domain.text import SingleLine
 from app.web.cursors import PageRequest
 
 router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
+# The public search alone, included before every other router (app/api/v1/__init__.py): FastAPI tries
+# routes in order, and trying the ~130 routes before this one cost more CPU than the search's own
+# work (bench/directory/README.md); the other requests pay one route for it.
+search = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
 
 OrganizationPage = Annotated[
     PageRequest[tuple[str, uuid.UUID]], keyset("directory_organizations", str, uuid.UUID)
@@ -56,7 +60,8 @@ BuurtCode = Annotated[str, Query(pattern=r"^BU\d{8}$", description="Buurt code, 
 Code = Annotated[SingleLine | None, Query(max_length=40)]
 
 
-def directory_calendar(request: Request) -> service.Calendar:
+# async: FastAPI runs a plain ``def`` dependency in a worker thread, which costs more than the work.
+async def directory_calendar(request: Request) -> service.Calendar:
     settings = request.app.state.settings
     return service.Calendar(settings.directory_stale_months, ZoneInfo(settings.directory_time_zone))
 
@@ -155,7 +160,7 @@ async def update_location(
 # -- services --------------------------------------------------------------------------------------
 
 
-@router.get(
+@search.get(
     "/services",
     response_model=Page[ServiceHit],
     summary="Search services",

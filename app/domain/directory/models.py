@@ -53,6 +53,11 @@ class DirectoryLocation(SQLModel, table=True):
     """A place where services are offered: an address, and the buurt it lies in."""
 
     __tablename__ = "directory_locations"
+    __table_args__ = (
+        # A buurt search gathers the services at the buurt's locations: (buurt, id) lists those
+        # locations from the index alone, without reading each location's row (bench/directory).
+        sa.Index("ix_directory_locations_buurt_location", "buurt_id", "id"),
+    )
 
     id: uuid.UUID = uuid_pk()
     organization_id: uuid.UUID = Field(
@@ -63,7 +68,7 @@ class DirectoryLocation(SQLModel, table=True):
     address_1: str = Field(max_length=200)
     postal_code: str = Field(max_length=10)
     city: str = Field(max_length=120)
-    buurt_id: uuid.UUID | None = Field(default=None, foreign_key="areas.id", index=True)
+    buurt_id: uuid.UUID | None = Field(default=None, foreign_key="areas.id")
     latitude: float | None = None
     longitude: float | None = None
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select
 
@@ -274,17 +275,32 @@ def _place(column: str) -> sa.ScalarSelect[Any]:
 
 def _level() -> sa.ColumnElement[Any]:
     """The nearest way the service serves the searched buurt (``AreaLevel``), NULL when it does not."""
-    return serving_level(_place("id"), _place("parent_id"))
+    return serving_level(_place("id"), _place("parent_id"), one_buurt=True)
 
 
-def serving_level(buurt_id: Any, wijk_id: Any) -> sa.ColumnElement[Any]:
+def serving_level(buurt_id: Any, wijk_id: Any, *, one_buurt: bool = False) -> sa.ColumnElement[Any]:
     """The nearest way the service serves the buurt (``AreaLevel``), NULL when it does not; the buurt
-    and its wijk are ids or SQL expressions (a household's, in a statement of the read model)."""
-    at_location = sa.exists(
-        sa.select(constant("1"))
-        .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
-        .where(SAL.c.service_id == SVC.c.id, LOC.c.buurt_id == buurt_id)
-    )
+    and its wijk are ids or SQL expressions (a household's, in a statement of the read model).
+
+    ``one_buurt``: the buurt is the same for every service of the statement (the search's). The
+    services at a place in it are then one set, which PostgreSQL builds once and probes per
+    candidate (a hashed subplan: the buurt's ~100 locations through the (location, service) index)
+    instead of looking up each candidate's locations; with a buurt per row (a household's) that set
+    would be built again for every row, so the test stays per service there."""
+    at_buurt = LOC.c.buurt_id == buurt_id
+    at_location: sa.ColumnElement[bool]
+    if one_buurt:
+        at_location = SVC.c.id.in_(
+            sa.select(SAL.c.service_id)
+            .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
+            .where(at_buurt)
+        )
+    else:
+        at_location = sa.exists(
+            sa.select(constant("1"))
+            .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
+            .where(SAL.c.service_id == SVC.c.id, at_buurt)
+        )
     by_area = (
         sa.select(
             sa.func.min(
@@ -321,10 +337,12 @@ def _filters(given: frozenset[str]) -> list[sa.ColumnElement[bool]]:
         where.append(SVC.c.search_vector.op("@@")(_query()))
     if "include_defunct" not in given:
         where.append(SVC.c.status != constant(f"'{ServiceStatus.defunct.value}'"))
+    # Containment (``@>``), not ``= ANY``: the themes' GIN index answers it, so PostgreSQL intersects
+    # it with the text index's matches before reading a row.
     if "theme" in given:
-        where.append(_param("theme") == SVC.c.themes.any_())
+        where.append(_contains(SVC.c.themes, _param("theme")))
     if "life_domain" in given:
-        where.append(_param("life_domain") == SVC.c.life_domains.any_())
+        where.append(_contains(SVC.c.life_domains, _param("life_domain")))
     if "age" in given:
         age = _param("age")
         where += [
@@ -353,6 +371,11 @@ def _filters(given: frozenset[str]) -> list[sa.ColumnElement[bool]]:
             == sa.select(MUNI.c.id).where(MUNI.c.code == _param("municipality")).scalar_subquery()
         )
     return where
+
+
+def _contains(codes: Any, code: Any) -> sa.ColumnElement[bool]:
+    """``codes`` (an array column) holds ``code``: ``codes @> ARRAY[code]``, which a GIN index answers."""
+    return codes.op("@>", return_type=sa.Boolean)(postgresql.array([code]))
 
 
 def _query() -> Any:

@@ -10,6 +10,7 @@ GraphQL uses) search by search.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -18,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from app.db import RawStatement, fetch_one
+from app.db import RawStatement
 from app.domain.directory import repository as repo
 from app.domain.directory.repository import AREA, LOC, MUNI, ORG, SAL, SAREA, SCHED, SVC
 from app.domain.directory.rules import AreaLevel
@@ -160,8 +161,12 @@ class SearchPage:
     last: repo.SearchKey | None  # the key of the last item when more follow
 
 
+# Runs a raw statement where reads may lag and answers its one row (``Database.read_one``).
+ReadOne = Callable[[RawStatement, Mapping[str, Any]], Awaitable[Any]]
+
+
 async def search_page_json(
-    connection: Any,
+    read_one: ReadOne,
     flt: repo.SearchFilter,
     visibility: repo.Visibility,
     stale_before: date,
@@ -169,8 +174,8 @@ async def search_page_json(
     page_size: int,
     after: repo.SearchKey | None,
 ) -> SearchPage:
-    """A page of ``page_size`` hits (``connection``: a read session's connection), with the key after
-    its last item when more follow."""
+    """A page of ``page_size`` hits, read by ``read_one`` in one round trip, with the key after its
+    last item when more follow."""
     own_partner = not visibility.internal and visibility.own_partner is not None
     statement = search_page(repo.search_given(flt), visibility.internal, own_partner, after is not None)
     values = {
@@ -179,7 +184,7 @@ async def search_page_json(
         "page_size": page_size,
         "limit": page_size + 1,
     }
-    row = await fetch_one(connection, statement, values)
+    row = await read_one(statement, values)
     last: tuple[int, float, str, uuid.UUID] | None = None
     if row["found"] > page_size:
         last = (row["last_level"], row["last_neg_rank"], row["last_name"], row["last_id"][0])

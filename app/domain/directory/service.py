@@ -9,7 +9,8 @@ own. The directory is not case data: nothing here writes the access log or the c
 commits: the request's unit of work does.
 
 Reads (a search, one entry, the lists) go through ``uow.reading()``: on a streaming replica when one is
-usable, else on the primary; a maintainer's write answers from its own transaction.
+usable, else on the primary; REST's search page, one raw statement, through ``Database.read_one``, the
+same routing without a session. A maintainer's write answers from its own transaction.
 """
 
 from __future__ import annotations
@@ -527,13 +528,16 @@ async def search_services_json(
     after: repo.SearchKey | None,
 ) -> SearchPage:
     """REST's search as a JSON page made by PostgreSQL in one statement (``search_page``), read where
-    reads may lag; the same hits, in the same order and shape, as ``search``."""
-    async with uow.reading() as session:
-        connection = await session.connection()
-        visibility = _visibility(principal)
-        return await search_page_json(
-            connection, flt, visibility, calendar.stale_before(), page_size=page_size, after=after
-        )
+    reads may lag (``Database.read_one``: no session, no transaction); the same hits, in the same
+    order and shape, as ``search``."""
+    return await search_page_json(
+        uow.database.read_one,
+        flt,
+        _visibility(principal),
+        calendar.stale_before(),
+        page_size=page_size,
+        after=after,
+    )
 
 
 async def search(
