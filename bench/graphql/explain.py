@@ -19,7 +19,7 @@ import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from app.domain.initiatives.access import ANONYMOUS
-from app.graphql.compiled import Plan, mirror_of, statement_for
+from app.graphql.compiled import Plan, mirror_of
 from app.graphql.schema import build_schema
 from bench.graphql import cpu, data, run
 from graphql import parse
@@ -30,12 +30,8 @@ def statements(name: str) -> list[str]:
     mirror = mirror_of(build_schema(run.production_settings("postgresql+asyncpg://bench/bench")))
     plan = Plan.of(mirror, parse(body["query"]), None, body.get("variables"))
     return [
-        str(
-            statement_for(ANONYMOUS, root, arguments, shape).compile(
-                dialect=PGDialect_asyncpg(), compile_kwargs={"literal_binds": True}
-            )
-        )
-        for _key, root, arguments, shape in plan.roots
+        str(statement.compile(dialect=PGDialect_asyncpg(), compile_kwargs={"literal_binds": True}))
+        for statement in plan.statements(ANONYMOUS)
     ]
 
 
