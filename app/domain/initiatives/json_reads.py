@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -218,10 +217,10 @@ def neighbourhood(viewer: Viewer, code: str, shape: Shape) -> Any:
     return sa.select(_text(_object("Neighbourhood", shape, columns))).select_from(b).where(b.c.code == code)
 
 
-async def read_json(session: AsyncSession, statement: Any) -> Any:
-    """The one JSON value the statement builds, as text (None when it finds no row)."""
-    value = await session.scalar(statement)
-    return None if value is None else orjson.loads(value)
+async def json_text(session: AsyncSession, statement: Any) -> str | None:
+    """The one JSON value the statement builds, as PostgreSQL wrote it (None when it finds no row)."""
+    value: str | None = await session.scalar(statement)
+    return value
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:
