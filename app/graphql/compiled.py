@@ -113,7 +113,9 @@ class CompiledReads(SchemaExtension):
 class Plans:
     """The plans of recent operations by query text, operation name and variables (per schema)."""
 
-    def __init__(self, max_entries: int = 256) -> None:
+    # Plans hold built statements (SQLAlchemy constructs of some size): 128 plans of at most 4 sets
+    # of private networks each bound them at 512 (most plans hold one: the anonymous callers').
+    def __init__(self, max_entries: int = 128) -> None:
         self.max_entries = max_entries
         self._plans: OrderedDict[tuple[str, str | None, bytes], Plan | None] = OrderedDict()
 
@@ -168,8 +170,9 @@ class Root:
 class Plan:
     """The statements of an operation's compiled root fields, and the document of the others."""
 
-    # Statements kept per set of private networks (callers differ in them): one plan, few sets.
-    VIEWERS_MAX = 32
+    # Statements kept per set of private networks (members differ in them; anonymous callers and
+    # every non-member share the empty set): the most recently used few.
+    VIEWERS_MAX = 4
 
     def __init__(
         self, roots: list[Root], anonymous: list[Any], rest: DocumentNode | None, keys: list[str]
