@@ -1,15 +1,26 @@
-"""The compiled read path: a query whose every root field has a SQL mapping is answered by one
-statement per root field, in which PostgreSQL builds the JSON (``app.domain.initiatives.json_reads``).
+"""The compiled read path: the root fields of a query that have a SQL mapping are answered by one
+statement each, in which PostgreSQL builds the JSON (``app.domain.initiatives.json_reads``); the
+others, in the same operation, by the resolvers.
 
 After validation and the argument rules (``ArgumentRules`` leaves a refusal in the result, and then
 nothing runs), ``CompiledReads.on_execute`` looks at the operation with graphql-core's public API:
 the operation (``get_operation_ast``), its variables coerced (``get_variable_values``), the fields
 collected with fragments, aliases and ``@skip``/``@include`` resolved, arguments coerced
-(``get_argument_values``) against a copy of the served schema built from its SDL. When every root
-field maps (``neighbourhood(code)`` and ``initiatives(filter, first)`` with the dashboard's fields:
-initiative columns, themes, grant, network, buurt), their JSON is the result and graphql-core never
-runs; otherwise the whole operation takes the resolver path, unchanged. Setting the result in
-``on_execute`` is Strawberry's documented way for an extension to answer instead of the executor.
+(``get_argument_values``) against a copy of the served schema built from its SDL. A root field maps
+when it is ``neighbourhood(code)`` or ``initiatives(filter, first)`` and every field below it has a
+mapping (initiative columns, themes, grant, network, buurt). When all root fields map, their JSON is
+the result and graphql-core never runs (setting the result in ``on_execute`` is Strawberry's
+documented way for an extension to answer instead of the executor). When only some do, the
+executor runs a document of the others only (the operation with just those root fields, in place of
+``graphql_document``), and the compiled fields are put into its data at their places in the
+selection order. When none does, the operation takes the resolver path unchanged. A compiled
+field's value in the result is PostgreSQL's JSON text as an ``orjson.Fragment``, which the router's
+encoder (orjson) writes out as it is: no parsing and encoding again of what PostgreSQL wrote.
+
+What an operation compiles to (the ``Plan``) depends on the query text, the operation name and the
+variables only, so it is kept per those (``Plans``, per schema, least recently used out): a repeated
+dashboard query skips the walk over its selections, and the statements it built (per set of
+networks whose private fields the caller may read; SQLAlchemy compiles each once) are used again.
 
 The viewer's visibility is the loaders' own select (one definition); what the compiled path cannot
 write exactly as the resolvers do (cursors, private fields, figures under disclosure control, an
@@ -19,11 +30,14 @@ the same answers.
 
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import (
     DocumentNode,
@@ -36,6 +50,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
+    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     build_schema,
@@ -51,14 +66,14 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from app.domain.initiatives import json_reads
-from app.domain.initiatives.access import Viewer
+from app.domain.initiatives.access import ANONYMOUS, Viewer
 from app.domain.initiatives.json_reads import INITIATIVE_FIELDS, OBJECT_FIELDS, Selected, Shape
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeStatus
 from app.domain.initiatives.service import MAX_PAGE
 
 
 class NotCompiled(Exception):
-    """Something in the operation has no mapping: the resolvers answer it."""
+    """Something in a root field has no mapping: the resolvers answer that field."""
 
 
 @lru_cache(maxsize=8)
@@ -68,25 +83,106 @@ def mirror_of(schema: strawberry.Schema) -> GraphQLSchema:
 
 
 class CompiledReads(SchemaExtension):
+    def __init__(self, plans: Plans) -> None:
+        self.plans = plans
+
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
+        compiled: dict[str, Any] | None = None
+        plan: Plan | None = None
         if context.result is None and context.graphql_document is not None:
-            mirror = mirror_of(context.schema)
-            try:
-                plan = Plan.of(mirror, context.graphql_document, context.operation_name, context.variables)
-                data = await plan.run(context.context)
-            except NotCompiled:
-                pass  # the resolvers answer
+            plan = self.plans.plan_of(
+                mirror_of(context.schema),
+                context.query,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+            )
+        if plan is not None:
+            compiled = await plan.run(context.context)
+            if plan.rest is None:
+                context.result = ExecutionResult(data=compiled, errors=None)
             else:
-                context.result = ExecutionResult(data=data, errors=None)
+                context.graphql_document = plan.rest  # the resolvers answer the other root fields
         yield
+        if plan is not None and plan.rest is not None and compiled is not None and context.result is not None:
+            # The result object itself is changed: it is the one Strawberry goes on with.
+            context.result.data = plan.merged(compiled, context.result.data)
+
+
+class Plans:
+    """The plans of recent operations by query text, operation name and variables (per schema)."""
+
+    # Plans hold built statements (SQLAlchemy constructs of some size): 128 plans of at most 4 sets
+    # of private networks each bound them at 512 (most plans hold one: the anonymous callers').
+    def __init__(self, max_entries: int = 128) -> None:
+        self.max_entries = max_entries
+        self._plans: OrderedDict[tuple[str, str | None, bytes], Plan | None] = OrderedDict()
+
+    def plan_of(
+        self,
+        mirror: GraphQLSchema,
+        query: str | None,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Any,
+    ) -> Plan | None:
+        """The operation's plan, or None when no root field compiles."""
+        key = _key(query, operation_name, variables)
+        if key is not None and key in self._plans:
+            self._plans.move_to_end(key)
+            return self._plans[key]
+        try:
+            plan: Plan | None = Plan.of(mirror, document, operation_name, variables)
+        except NotCompiled:
+            plan = None
+        if key is not None:
+            self._plans[key] = plan
+            while len(self._plans) > self.max_entries:
+                self._plans.popitem(last=False)
+        return plan
+
+
+def _key(
+    query: str | None, operation_name: str | None, variables: Any
+) -> tuple[str, str | None, bytes] | None:
+    if query is None:
+        return None
+    try:
+        return query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # values that are not JSON (a caller in process): planned anew each time
+        return None
+
+
+@dataclass(frozen=True)
+class Root:
+    """A compiled root field: its response key, field name, coerced arguments and shape."""
+
+    key: str
+    name: str
+    arguments: dict[str, Any]
+    shape: Shape
+
+    def statement(self, viewer: Viewer) -> Any:
+        return ROOTS[self.name](viewer, self.arguments, self.shape)
 
 
 class Plan:
-    """The statements of an operation's root fields, by response key."""
+    """The statements of an operation's compiled root fields, and the document of the others."""
 
-    def __init__(self, roots: list[tuple[str, str, dict[str, Any], Shape]]) -> None:
+    # Statements kept per set of private networks (members differ in them; anonymous callers and
+    # every non-member share the empty set): the most recently used few.
+    VIEWERS_MAX = 4
+
+    def __init__(
+        self, roots: list[Root], anonymous: list[Any], rest: DocumentNode | None, keys: list[str]
+    ) -> None:
         self.roots = roots
+        self.rest = rest
+        self.keys = keys
+        self._statements: OrderedDict[frozenset[uuid.UUID], list[Any]] = OrderedDict(
+            {ANONYMOUS.private_networks: anonymous}
+        )
 
     @classmethod
     def of(
@@ -101,44 +197,73 @@ class Plan:
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         walker = _Walker(fragments, coerced)
         query = mirror.query_type
-        roots = []
-        for key, nodes in walker.collect(query, [operation.selection_set]).items():
-            name = nodes[0].name.value
-            if name not in ROOTS:
-                raise NotCompiled
-            arguments = get_argument_values(query.fields[name], nodes[0], coerced)
-            roots.append((key, name, arguments, walker.shape(query.fields[name].type, nodes)))
-        return cls(roots)
+        collected = walker.collect(query, [operation.selection_set])
+        roots: list[Root] = []
+        anonymous: list[Any] = []  # building a statement also finds an argument without a mapping
+        rest: list[FieldNode] = []
+        for key, nodes in collected.items():
+            try:
+                root = _root(walker, query, key, nodes)
+                statement = root.statement(ANONYMOUS)
+            except NotCompiled:
+                rest.extend(nodes)
+            else:
+                roots.append(root)
+                anonymous.append(statement)
+        if not roots:
+            raise NotCompiled
+        others = _document_of(document, operation, rest) if rest else None
+        return cls(roots, anonymous, others, list(collected))
+
+    def statements(self, viewer: Viewer) -> list[Any]:
+        networks = viewer.private_networks
+        found = self._statements.get(networks)
+        if found is None:
+            found = self._statements[networks] = [root.statement(viewer) for root in self.roots]
+            while len(self._statements) > self.VIEWERS_MAX:
+                self._statements.popitem(last=False)
+        return found
 
     async def run(self, context: Any) -> dict[str, Any]:
-        viewer = await context.viewer()
-        # Every statement first: an argument without a mapping (NotCompiled) leaves before any read.
-        statements = [
-            (key, statement_for(viewer, name, arguments, shape)) for key, name, arguments, shape in self.roots
-        ]
+        statements = self.statements(await context.viewer())
         data: dict[str, Any] = {}
         async with context.reads.session() as session:
-            for key, statement in statements:
-                data[key] = await json_reads.read_json(session, statement)
+            for root, statement in zip(self.roots, statements, strict=True):
+                text = await json_reads.json_text(session, statement)
+                # PostgreSQL's JSON goes into the answer as it is: orjson (the router's encoder)
+                # writes a Fragment's text without parsing it (~0.4 ms for a 90 kB dashboard).
+                data[root.key] = None if text is None else orjson.Fragment(text)
         return data
 
+    def merged(self, compiled: dict[str, Any], resolved: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Both parts in the operation's order of response keys; none when the resolvers' part
+        lost its data (a non-null root field failed: the whole data is null, as on one path)."""
+        if resolved is None:
+            return None
+        return {key: compiled[key] if key in compiled else resolved[key] for key in self.keys}
 
-# Built statements by what they depend on: building one costs several milliseconds of SQLAlchemy,
-# and a statement object used again keeps its memoised cache key (its SQL is compiled once).
-_STATEMENTS: OrderedDict[str, Any] = OrderedDict()
-STATEMENTS_MAX = 256
+
+def _root(walker: _Walker, query: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Root:
+    name = nodes[0].name.value
+    if name not in ROOTS:
+        raise NotCompiled
+    arguments = get_argument_values(query.fields[name], nodes[0], walker.variables)
+    return Root(key, name, arguments, walker.shape(query.fields[name].type, nodes))
 
 
-def statement_for(viewer: Viewer, name: str, arguments: dict[str, Any], shape: Shape) -> Any:
-    key = repr((sorted(viewer.private_networks), name, arguments, shape))
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        statement = _STATEMENTS[key] = ROOTS[name](viewer, arguments, shape)
-        while len(_STATEMENTS) > STATEMENTS_MAX:
-            _STATEMENTS.popitem(last=False)
-    else:
-        _STATEMENTS.move_to_end(key)
-    return statement
+def _document_of(
+    document: DocumentNode, operation: OperationDefinitionNode, fields: list[FieldNode]
+) -> DocumentNode:
+    """The operation with only ``fields`` at its root (fragments, variables and directives kept)."""
+    only = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=tuple(fields)),
+    )
+    fragments = tuple(d for d in document.definitions if isinstance(d, FragmentDefinitionNode))
+    return DocumentNode(definitions=(only, *fragments))
 
 
 def _first(arguments: dict[str, Any]) -> int:

@@ -30,7 +30,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from app.domain.base import iso_timestamp
 from app.graphql.arguments import ArgumentRules
-from app.graphql.compiled import CompiledReads
+from app.graphql.compiled import CompiledReads, Plans
 from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
 from app.graphql.input_errors import SubmittedValuesOut
 from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
@@ -55,6 +55,7 @@ def extensions(
     if settings.is_production:
         rules.append(NoSchemaIntrospectionCustomRule)
     documents = Documents(allowlist(), settings.graphql_persisted_only)
+    plans = Plans()
     return [
         lambda: PersistedQueries(documents),  # first: the others work on the document it puts in place
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
@@ -62,7 +63,7 @@ def extensions(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         ArgumentRules,  # before CompiledReads, which answers only what it let through
-        *([CompiledReads] if compiled else []),
+        *([lambda: CompiledReads(plans)] if compiled else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
         SubmittedValuesOut,  # errors about input, said without the submitted value
     ]

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from bench.casefile.cpu import call as casefile_call
-from bench.graphql import data, run
+from bench.graphql import cpu, data, run
 
 JSON = {"Content-Type": "application/json", "Host": "bench"}
 
@@ -36,8 +36,9 @@ async def call(asgi: FastAPI, body: bytes) -> tuple[int, bytes]:
     return await asyncio.wait_for(casefile_call(asgi, ("POST", "/graphql", JSON, body.decode())), 60)
 
 
-async def measure(asgi: FastAPI, body: bytes, requests: int, concurrency: int) -> float:
-    """CPU ms per request over ``requests`` requests, ``concurrency`` in flight."""
+async def measure(asgi: FastAPI, body: bytes, requests: int, concurrency: int) -> tuple[float, float]:
+    """CPU ms per request over ``requests`` requests, ``concurrency`` in flight: the app's, and the
+    benchmark PostgreSQL's (postmaster and backends, from /proc)."""
     remaining = requests
     failures: list[bytes] = []
 
@@ -49,12 +50,13 @@ async def measure(asgi: FastAPI, body: bytes, requests: int, concurrency: int) -
             if status != 200 or b'"errors"' in answer:
                 failures.append(answer[:300])
 
-    start = time.process_time()
+    postgres = cpu.postgres_pid(data.DATA_DIR)
+    start, start_postgres = time.process_time(), cpu.tree_seconds(postgres)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    spent = time.process_time() - start
+    spent, spent_postgres = time.process_time() - start, cpu.tree_seconds(postgres) - start_postgres
     if failures:
         raise SystemExit(f"{len(failures)} failed requests, e.g. {failures[0]!r}")
-    return 1000 * spent / requests
+    return 1000 * spent / requests, 1000 * spent_postgres / requests
 
 
 async def main_async(options: argparse.Namespace) -> None:
@@ -67,7 +69,7 @@ async def main_async(options: argparse.Namespace) -> None:
         bodies = {n: b.encode() for n, b in run.wijkwerk_bodies().items() if n in options.only}
         for name, body in bodies.items():
             await measure(asgi, body, 50, options.concurrency)  # warm: caches, pool, JIT-less
-            rounds = []
+            rounds: list[tuple[float, float]] = []
             profiler = None
             if options.profile:
                 from pyinstrument import Profiler
@@ -78,10 +80,12 @@ async def main_async(options: argparse.Namespace) -> None:
                 rounds.append(await measure(asgi, body, options.requests, options.concurrency))
             if profiler is not None:
                 profiler.stop()
+            app_ms, postgres_ms = [r[0] for r in rounds], [r[1] for r in rounds]
             print(
-                f"{name}: CPU ms/request min {min(rounds):.2f} median {statistics.median(rounds):.2f}"
-                f" (rounds {', '.join(f'{r:.2f}' for r in rounds)}; {options.requests} requests,"
-                f" {options.concurrency} in flight)",
+                f"{name}: CPU ms/request min {min(app_ms):.2f} median {statistics.median(app_ms):.2f}"
+                f" (rounds {', '.join(f'{r:.2f}' for r in app_ms)}; {options.requests} requests,"
+                f" {options.concurrency} in flight); PostgreSQL min {min(postgres_ms):.2f}"
+                f" median {statistics.median(postgres_ms):.2f}",
                 flush=True,
             )
             if profiler is not None:

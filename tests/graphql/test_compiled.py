@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import strawberry
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from app.domain.unit_of_work.work import UnitOfWork, Wiring
-from app.graphql.compiled import NotCompiled, Plan, mirror_of
+from app.graphql.compiled import NotCompiled, Plan, Plans, mirror_of
 from app.graphql.context import GraphQLContext
 from app.graphql.schema import build_schema
 from app.security.principal import Principal
@@ -61,6 +62,24 @@ FIXED = [
          initiatives(filter: {municipality: $m}, first: 2) { edges { cursor node { id } } } }""",
     """query($code: String!) { neighbourhood(code: $code) { initiatives { id report grant { reason } } } }""",
     """query($code: String!) { themes { code } neighbourhood(code: $code) { code initiatives { id } } }""",
+    # Mixed: the compiled root fields and the resolvers' in one answer, in the selection's order.
+    """query($code: String!, $m: String!) {
+         a: neighbourhood(code: $code) { code initiatives(first: 2) { id title grant { decision } } }
+         networks(municipality: $m) { id name }
+         b: initiatives(filter: {municipality: $m}, first: 2) { edges { cursor node { id } } }
+         c: initiatives(filter: {municipality: $m}, first: 2) { nodes { id } pageInfo { hasNextPage } }
+         __typename
+         d: neighbourhood(code: $code) { initiatives { id report } } }""",
+    """query($code: String!, $m: String!, $skip: Boolean!) { ...Roots
+         themes @skip(if: $skip) { code } n: neighbourhood(code: $code) { name } }
+       fragment Roots on Query { initiatives(filter: {municipality: $m}, first: 3) { nodes { ...I } }
+         neighbourhoods(municipality: $m) { code } n: neighbourhood(code: $code) { code } }
+       fragment I on Initiative { id status network { name } }""",
+    # Mixed with errors from the resolvers' part (a page size outside the rule, an unknown id).
+    """query($m: String!, $n: ID!) { initiatives(filter: {municipality: $m}, first: 0) { nodes { id } }
+         ok: initiatives(filter: {networkId: $n}, first: 2) { nodes { id title } } }""",
+    """query($code: String!) { initiative(id: "not-a-uuid") { id }
+         neighbourhood(code: $code) { code initiatives(first: 1) { id } } }""",
 ]
 
 
@@ -110,10 +129,15 @@ async def both(
     return compiled, plain
 
 
+def decoded(data: Any) -> Any:
+    """Data as a client reads it: the compiled fields are PostgreSQL's JSON text (orjson Fragments)."""
+    return orjson.loads(orjson.dumps(data))
+
+
 def same(compiled: Any, plain: Any, query: str, actor: str) -> None:
     where = f"{actor}: {query}"
-    assert compiled.data == plain.data, where
-    assert json.dumps(compiled.data) == json.dumps(plain.data), where  # the same key order too
+    assert decoded(compiled.data) == plain.data, where
+    assert json.dumps(decoded(compiled.data)) == json.dumps(plain.data), where  # the same key order too
     formatted = [[e.formatted for e in r.errors or []] for r in (compiled, plain)]
     assert formatted[0] == formatted[1], where
 
@@ -137,8 +161,43 @@ async def test_a_compiled_dashboard_is_one_statement(app: FastAPI, networks: Net
         result = await app.state.graphql_schema.execute(
             dashboard, variable_values={"code": networks.buurt_a}, context_value=context
         )
-    assert result.errors is None and len(result.data["neighbourhood"]["initiatives"]) == 7  # ideas hidden
+    data = decoded(result.data)
+    assert result.errors is None and len(data["neighbourhood"]["initiatives"]) == 7  # ideas hidden
     assert len(seen) == 1, seen
+
+
+async def test_a_mixed_operation_compiles_what_maps_and_resolves_the_rest(
+    app: FastAPI, networks: Networks
+) -> None:
+    await filled(networks)
+    query = """query($code: String!, $m: String!) { networks(municipality: $m) { name }
+        neighbourhood(code: $code) { code initiatives { id grant { decision } } } }"""
+    context = GraphQLContext(app.state.db, UnitOfWork(app.state.db, Wiring()), None, app.state.settings)
+    with counting_statements(app.state.db) as seen:
+        result = await app.state.graphql_schema.execute(
+            query,
+            variable_values={"code": networks.buurt_a, "m": networks.world.municipality.code},
+            context_value=context,
+        )
+    data = decoded(result.data)
+    assert result.errors is None and list(data) == ["networks", "neighbourhood"]
+    assert len(data["neighbourhood"]["initiatives"]) == 7 and len(data["networks"]) == 2
+    # The neighbourhood in one statement; the networks through their resolver, which reads no initiative.
+    compiled = [statement for statement in seen if "json_build_object" in statement]
+    resolved = [statement for statement in seen if "json_build_object" not in statement]
+    assert len(compiled) == 1 and resolved, seen
+    assert not any("FROM initiatives" in statement for statement in resolved), resolved
+
+
+async def test_a_repeated_operation_is_planned_once(app: FastAPI, networks: Networks) -> None:
+    await filled(networks)
+    mirror = mirror_of(app.state.graphql_schema)
+    plans = Plans()
+    dashboard = (PERSISTED / "neighbourhood_dashboard.graphql").read_text()
+    first = plans.plan_of(mirror, dashboard, parse(dashboard), None, {"code": networks.buurt_a})
+    again = plans.plan_of(mirror, dashboard, parse(dashboard), None, {"code": networks.buurt_a})
+    other = plans.plan_of(mirror, dashboard, parse(dashboard), None, {"code": networks.buurt_b})
+    assert first is not None and again is first and other is not first
 
 
 # -- generated queries --------------------------------------------------------------------------------
@@ -206,7 +265,10 @@ def document(draw: st.DrawFn) -> str:
             a for a in (f"first: {first}", status, draw(st.sampled_from(["", 'theme: "youth"']))) if a
         )
         root = f"neighbourhood(code: $code) {{ code initiatives({arguments}) {{ {selection} }} }}"
-    return f"query($m: String!, $code: String!, $flag: Boolean!) {{ {root} }}{fragment}"
+    # Now and then a second root field the resolvers answer: a mixed operation.
+    other = draw(st.sampled_from(["", "", "", "themes { code }", "networks(municipality: $m) { name }"]))
+    roots = [root, other] if draw(st.booleans()) else [other, root]
+    return f"query($m: String!, $code: String!, $flag: Boolean!) {{ {' '.join(roots)} }}{fragment}"
 
 
 def compiles(mirror: Any, query: str, variables: dict[str, Any]) -> bool:

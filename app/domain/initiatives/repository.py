@@ -532,9 +532,5 @@ def visible_initiatives(viewer: Viewer, flt: InitiativeFilter) -> sa.Select[Any]
     return _filtered(_initiative_select(viewer), flt)
 
 
-def visible_grants(viewer: Viewer) -> sa.Select[Any]:
-    return _grant_select(viewer)
-
-
 def buurten() -> sa.Select[Any]:
     return _neighbourhood_select()
