@@ -236,14 +236,17 @@ def recent_start(upper: datetime) -> datetime:
     return month
 
 
-async def newest_first(read: BoundedRead, key: Any, *, limit: int, upper: datetime) -> list[Any]:
+async def newest_first(
+    read: BoundedRead, key: Any, *, limit: int, upper: datetime, lower: datetime | None = None
+) -> list[Any]:
     """A newest-first page of at most ``limit`` rows whose ``key`` lies at or before ``upper`` (the
-    page's cursor, or now): first from the recent months (``key >= start``, so PostgreSQL prunes the
-    older partitions), then, only when they did not fill the page, the rest from the older months
-    (``key < start``). The two bounds split time in two, so no row is read twice or left out; a row
-    written between the two statements is newer than both and belongs to a later request."""
+    page's cursor, the reader's own upper bound, or now): first from the recent months (``key >=
+    start``, so PostgreSQL prunes the older partitions), then, only when they did not fill the page and
+    the reader's ``lower`` bound leaves older rows to find, from the older months (``key < start``).
+    The two bounds split time in two, so no row is read twice or left out; a row written between the
+    two statements is newer than both and belongs to a later request."""
     start = recent_start(upper)
     rows = await read(key >= start, limit)
-    if len(rows) < limit:
+    if len(rows) < limit and (lower is None or lower < start):
         rows += await read(key < start, limit - len(rows))
     return rows
