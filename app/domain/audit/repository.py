@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.domain.audit.schemas import AuditFilters
-from app.domain.base import table_of
+from app.domain.base import table_of, utcnow
 from app.domain.households.models import BreakGlassGrant, Household
 from app.domain.identity.models import OAuthClient, User
 from app.domain.organisation.models import PartnerOrganisation, Worker
+from app.domain.unit_of_work import partitions
 from app.domain.unit_of_work.access_log import AccessLogEntry
 
 Cursor = tuple[datetime, uuid.UUID]
@@ -41,8 +42,30 @@ _ACTOR_NAME = sa.func.coalesce(_users.c.display_name, _clients.c.name).label("ac
 
 def _page(query: Any, limit: int, after: Cursor | None) -> Any:
     if after is not None:
-        query = query.where(sa.tuple_(_log.c.occurred_at, _log.c.id) < sa.tuple_(*after))
+        # The row comparison keeps the order; the bound on the moment alone lets PostgreSQL leave out
+        # the months after the cursor (it prunes partitions on the partition key, not on a row).
+        query = query.where(
+            sa.tuple_(_log.c.occurred_at, _log.c.id) < sa.tuple_(*after), _log.c.occurred_at <= after[0]
+        )
     return query.order_by(_log.c.occurred_at.desc(), _log.c.id.desc()).limit(limit)
+
+
+async def _newest_first(
+    session: AsyncSession,
+    query: Any,
+    *,
+    limit: int,
+    after: Cursor | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[RowMapping]:
+    """A page of the log, newest first, read the recent months first (``partitions.newest_first``)."""
+
+    async def read(bound: sa.ColumnElement[bool], count: int) -> list[RowMapping]:
+        return list((await session.execute(_page(query.where(bound), count, after))).mappings())
+
+    upper = min(moment for moment in (after[0] if after else None, until, utcnow()) if moment is not None)
+    return await partitions.newest_first(read, _log.c.occurred_at, limit=limit, upper=upper, lower=since)
 
 
 def _where(filters: AuditFilters) -> list[sa.ColumnElement[bool]]:
@@ -69,7 +92,9 @@ async def entries(
     session: AsyncSession, filters: AuditFilters, *, limit: int, after: Cursor | None
 ) -> list[RowMapping]:
     query = sa.select(*_log.c, _ACTOR_NAME).select_from(_actor_joins()).where(*_where(filters))
-    return list((await session.execute(_page(query, limit, after))).mappings())
+    return await _newest_first(
+        session, query, limit=limit, after=after, since=filters.since, until=filters.until
+    )
 
 
 async def file_entries(
@@ -92,7 +117,7 @@ async def file_entries(
         .select_from(_actor_joins())
         .where(_log.c.household_id == household_id)
     )
-    return list((await session.execute(_page(query, limit, after))).mappings())
+    return await _newest_first(session, query, limit=limit, after=after)
 
 
 async def subject_entries(

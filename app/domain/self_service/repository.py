@@ -34,6 +34,7 @@ from app.domain.self_service.models import ActivationCode
 from app.domain.self_service.rules import Candidate
 from app.domain.self_service.schemas import GoalResultView
 from app.domain.support_network.models import NetworkPerson
+from app.domain.unit_of_work import partitions
 from app.domain.unit_of_work.access_log import AccessLogEntry
 from app.security.scopes import Role
 
@@ -268,8 +269,19 @@ async def access_rows(
         .where(where)
     )
     if after is not None:
-        query = query.where(sa.tuple_(_log.c.occurred_at, _log.c.id) < sa.tuple_(*after))
+        # The row comparison keeps the order; the moment alone lets PostgreSQL prune later months.
+        query = query.where(
+            sa.tuple_(_log.c.occurred_at, _log.c.id) < sa.tuple_(*after), _log.c.occurred_at <= after[0]
+        )
     order = (_log.c.occurred_at.desc(), _log.c.id.desc()) if newest_first else (_log.c.occurred_at, _log.c.id)
+    if newest_first and limit is not None:
+        # A page, newest first: the recent months first (the log is partitioned by month).
+        async def read(bound: sa.ColumnElement[bool], count: int) -> list[RowMapping]:
+            page = query.where(bound).order_by(*order).limit(count)
+            return list((await session.execute(page)).mappings())
+
+        upper = after[0] if after is not None else utcnow()
+        return await partitions.newest_first(read, _log.c.occurred_at, limit=limit, upper=upper)
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit)

@@ -14,13 +14,20 @@ for rows outside every month made so far. Two jobs look after them:
 The access log's TRUNCATE trigger is statement level, which PostgreSQL does not clone onto partitions,
 so each partition made here gets its own; the row trigger (UPDATE, DELETE) is cloned by PostgreSQL.
 An archived month keeps both: it stays append-only outside the partitioned table too.
+
+Reading a household's log newest first (``newest_first``) asks the recent months first: a statement
+bounded below by its partition key touches only those months' partitions, where an unbounded one
+probes every month kept (28 with two years and three ahead) to find a page that the last months
+usually fill.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,6 +75,10 @@ def month_start(moment: datetime) -> datetime:
 
 def next_month(month: datetime) -> datetime:
     return datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def previous_month(month: datetime) -> datetime:
+    return datetime(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1, tzinfo=UTC)
 
 
 def coming_months(now: datetime, ahead: int) -> list[datetime]:
@@ -206,3 +217,36 @@ async def _archive(session: AsyncSession, table: Partitioned, name: str) -> None
                 " FOR EACH ROW EXECUTE FUNCTION wijkwerk_refuse_change()"
             )
         )
+
+
+# -- reading newest first ------------------------------------------------------------------------------
+
+# The months a newest-first page reads first: the one it starts in and the two before.
+RECENT_MONTHS = 3
+
+# Reads up to ``limit`` rows, newest first, of those that also meet the bound on the partition key.
+BoundedRead = Callable[[sa.ColumnElement[bool], int], Awaitable[list[Any]]]
+
+
+def recent_start(upper: datetime) -> datetime:
+    """The start of the ``RECENT_MONTHS`` months that end with the month of ``upper``."""
+    month = month_start(upper)
+    for _ in range(RECENT_MONTHS - 1):
+        month = previous_month(month)
+    return month
+
+
+async def newest_first(
+    read: BoundedRead, key: Any, *, limit: int, upper: datetime, lower: datetime | None = None
+) -> list[Any]:
+    """A newest-first page of at most ``limit`` rows whose ``key`` lies at or before ``upper`` (the
+    page's cursor, the reader's own upper bound, or now): first from the recent months (``key >=
+    start``, so PostgreSQL prunes the older partitions), then, only when they did not fill the page and
+    the reader's ``lower`` bound leaves older rows to find, from the older months (``key < start``).
+    The two bounds split time in two, so no row is read twice or left out; a row written between the
+    two statements is newer than both and belongs to a later request."""
+    start = recent_start(upper)
+    rows = await read(key >= start, limit)
+    if len(rows) < limit and (lower is None or lower < start):
+        rows += await read(key < start, limit - len(rows))
+    return rows
