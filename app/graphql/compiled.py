@@ -119,6 +119,9 @@ class Plans:
         self.max_entries = max_entries
         self._plans: OrderedDict[tuple[str, str | None, bytes], Plan | None] = OrderedDict()
 
+    def __len__(self) -> int:
+        return len(self._plans)
+
     def plan_of(
         self,
         mirror: GraphQLSchema,
@@ -128,6 +131,10 @@ class Plans:
         variables: Any,
     ) -> Plan | None:
         """The operation's plan, or None when no root field compiles."""
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation != OperationType.QUERY:
+            # Only queries compile; a mutation's variables (names, phone numbers) are never kept.
+            return None
         key = _key(query, operation_name, variables)
         if key is not None and key in self._plans:
             self._plans.move_to_end(key)

@@ -18,7 +18,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from app.domain.unit_of_work.work import UnitOfWork, Wiring
-from app.graphql.compiled import NotCompiled, Plan, Plans, mirror_of
+from app.graphql.compiled import FIELDS, ROOTS, NotCompiled, Plan, Plans, mirror_of
+from app.graphql.permissions import PUBLIC_FIELDS
 from app.graphql.context import GraphQLContext
 from app.graphql.schema import build_schema
 from app.security.principal import Principal
@@ -200,6 +201,24 @@ async def test_a_repeated_operation_is_planned_once(app: FastAPI, networks: Netw
     assert first is not None and again is first and other is not first
 
 
+async def test_a_mutation_is_neither_planned_nor_kept(app: FastAPI, networks: Networks) -> None:
+    # A mutation's variables carry what people typed (names, phone numbers): the plan cache, keyed by
+    # the variables, must never hold them.
+    mirror = mirror_of(app.state.graphql_schema)
+    plans = Plans()
+    mutation = "mutation ($id: ID!) { archiveInitiative(id: $id) { id } }"
+    assert plans.plan_of(mirror, mutation, parse(mutation), None, {"id": "Jan Jansen 0612345678"}) is None
+    assert len(plans) == 0
+
+
+def test_the_compiled_path_maps_public_fields_only() -> None:
+    # The compiled path answers without the field permissions (visibility is in its SQL): a field that
+    # needs a permission must never get a mapping, or anonymous callers would read it.
+    mapped = {f"{type_name}.{field}" for type_name, fields in FIELDS.items() for field in fields}
+    mapped = {name for name in mapped if not name.endswith(".__typename")} | {f"Query.{root}" for root in ROOTS}
+    assert mapped <= PUBLIC_FIELDS, sorted(mapped - PUBLIC_FIELDS)
+
+
 # -- generated queries --------------------------------------------------------------------------------
 
 SCALARS = [
@@ -210,7 +229,7 @@ OBJECTS = {
     "themes": ["code", "labelNl", "labelEn", "__typename"],
     "grant": ["id", "decision", "amountCents", "decidedAt", "year", "__typename"],
     "network": ["id", "name", "__typename"],
-    "neighbourhood": ["code", "name", "wijkCode", "__typename"],
+    "neighbourhood": ["code", "name", "wijkCode", "wijkName", "__typename"],
 }
 # Now and then a field outside the mapping: that query must take the resolver path and still agree.
 UNMAPPED = ["report", "initiator { name }", "grant { reason }", "network { members { id } }"]

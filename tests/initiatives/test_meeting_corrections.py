@@ -58,8 +58,12 @@ async def test_a_coordinator_corrects_date_and_attendance_with_the_version_read(
         client, networks, "network_coordinator", meeting.id, 2, presentMemberIds=[str(networks.b)]
     )
     assert stranger["fields"][0]["rule"] == "unknown_member"
+    # A correction that changes nothing is refused: it would raise the version for nothing.
+    empty = await _correct(client, networks, "network_coordinator", meeting.id, 2)
+    assert empty["__typename"] == "InvalidInputProblem", empty
     after = await networks.gql(client, "network_coordinator", MEETINGS, id=str(networks.a))
     assert after["data"]["network"]["meetings"][0]["presentCount"] == 2  # the refusals changed nothing
+    assert after["data"]["network"]["meetings"][0]["version"] == 2
 
 
 async def test_a_meeting_that_decided_a_grant_is_not_corrected(
@@ -96,7 +100,8 @@ async def test_outsiders_correct_nothing(client: httpx.AsyncClient, networks: Ne
     # A member of the network without networks:manage, BI, a worker, a partner, anonymous callers.
     for actor in ("resident", "analyst", "generalist_a", "partner_a", "anonymous"):
         body = await _correct(client, networks, actor, meeting.id, 1, heldOn=earlier)
-        assert body["data"] is None, actor
+        refused_as = "UNAUTHENTICATED" if actor == "anonymous" else "FORBIDDEN"
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == refused_as, actor
     home = await make_home(world, client, with_plan=False)
     member = await account(world, home)
     response = await client.post(
@@ -104,6 +109,7 @@ async def test_outsiders_correct_nothing(client: httpx.AsyncClient, networks: Ne
         json={"query": CORRECT, "variables": {"id": str(meeting.id), "v": 1, "input": {"heldOn": earlier}}},
         headers=await member.headers(),
     )
-    assert response.json()["data"] is None
+    refused = response.json()
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
     seen = await networks.gql(client, "network_coordinator", MEETINGS, id=str(networks.a))
     assert seen["data"]["network"]["meetings"][0]["version"] == 1

@@ -110,7 +110,8 @@ async def test_keys_are_per_caller_and_outsiders_record_nothing(
         body = await networks.gql(
             client, actor, RECORD, network=str(networks.a), input=_input(members), key="shared"
         )
-        assert body["data"] is None, actor
+        refused_as = "UNAUTHENTICATED" if actor == "anonymous" else "FORBIDDEN"
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == refused_as, actor
     home = await make_home(world, client, with_plan=False)
     member = await account(world, home)
     response = await client.post(
@@ -121,7 +122,8 @@ async def test_keys_are_per_caller_and_outsiders_record_nothing(
         },
         headers=await member.headers(),
     )
-    assert response.json()["data"] is None
+    refused = response.json()
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
     assert await _meetings(networks, networks.a) == 1
     async with networks.world.app.state.db.transaction() as session:
         query = select(func.count()).select_from(IdempotencyKey).where(col(IdempotencyKey.key) == "shared")

@@ -74,8 +74,15 @@ def _quoted(key: str) -> str:
 # -- the fields each type maps ------------------------------------------------------------------------
 
 
-def neighbourhood_columns(code: Any, name: Any, wijk_code: Any) -> dict[str, Callable[[Selected], Any]]:
-    return {"code": lambda _: code, "name": lambda _: name, "wijkCode": lambda _: wijk_code}
+def neighbourhood_columns(
+    code: Any, name: Any, wijk_code: Any, wijk_name: Any
+) -> dict[str, Callable[[Selected], Any]]:
+    return {
+        "code": lambda _: code,
+        "name": lambda _: name,
+        "wijkCode": lambda _: wijk_code,
+        "wijkName": lambda _: wijk_name,
+    }
 
 
 def _themes(codes: Any, shape: Shape) -> Any:
@@ -141,7 +148,7 @@ def initiative_object(s: Any, shape: Shape) -> Any:
             "Network", f.shape, {"id": lambda _: _text(s.c.network_id), "name": lambda _: s.c.network_name}
         ),
         "neighbourhood": lambda f: _object(
-            "Neighbourhood", f.shape, neighbourhood_columns(s.c.buurt_code, s.c.buurt_name, s.c.wijk_code)
+            "Neighbourhood", f.shape, neighbourhood_columns(s.c.buurt_code, s.c.buurt_name, s.c.wijk_code, s.c.wijk_name)
         ),
     }
     return _object("Initiative", shape, columns)
@@ -158,7 +165,7 @@ OBJECT_FIELDS = {
     "themes": frozenset({"__typename", "code", "labelNl", "labelEn"}),
     "grant": frozenset({"__typename", "id", "decision", "amountCents", "decidedAt", "year"}),
     "network": frozenset({"__typename", "id", "name"}),
-    "neighbourhood": frozenset({"__typename", "code", "name", "wijkCode"}),
+    "neighbourhood": frozenset({"__typename", "code", "name", "wijkCode", "wijkName"}),
 }
 
 
@@ -213,7 +220,7 @@ def neighbourhood(viewer: Viewer, code: str, shape: Shape) -> Any:
         p = _ranked_items(_newest(repo.visible_initiatives(viewer, flt), args["first"]), selected.shape)
         return sa.select(_items(p)).select_from(p).scalar_subquery()
 
-    columns = {**neighbourhood_columns(b.c.code, b.c.name, b.c.wijk_code), "initiatives": initiatives}
+    columns = {**neighbourhood_columns(b.c.code, b.c.name, b.c.wijk_code, b.c.wijk_name), "initiatives": initiatives}
     return sa.select(_text(_object("Neighbourhood", shape, columns))).select_from(b).where(b.c.code == code)
 
 

@@ -98,6 +98,14 @@ class MeetingCorrection(_Input):
     held_on: IsoDate | None = None
     present_member_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=200)] | None = None
 
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        # An empty correction would raise the version (refusing other coordinators' pending
+        # corrections) and empty every cached dashboard answer for nothing.
+        if self.held_on is None and self.present_member_ids is None:
+            raise ValueError("send held_on or present_member_ids: a correction changes something")
+        return self
+
 
 class VoteIn(_Input):
     member_id: uuid.UUID
