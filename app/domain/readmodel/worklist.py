@@ -114,7 +114,7 @@ def _day(column: str) -> str:
 # The stored tier of each household that has scores (``HouseholdTier``: PostgreSQL keeps it where the
 # scores are written, migration 0205), so the route, the sync entity and the caseload read one row per
 # household instead of working it out from every latest score.
-TIERS = HouseholdTier.__tablename__
+TIERS = table_of(HouseholdTier).name
 
 # Items of the household in ``scope`` (one row, see ``items_of``): (kind, due_on, show_from, listed_until,
 # household_id, object_type, object_id, detail). Every source is one join on ``scope``. Nothing here reads
