@@ -4,6 +4,7 @@ and in bulk statements over generated households; and the installed rule is ``ti
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import date
@@ -165,3 +166,38 @@ async def test_the_installed_rule_is_tier_sql(cases: Cases) -> None:
             text("SELECT pg_get_functiondef('household_tiers_refresh(uuid[])'::regprocedure)")
         )
     assert tier_sql("latest.score") in body, "the tier rule changed: add a migration that installs it"
+
+
+async def _until_waiting_for_a_lock(engine: Any, pid: int) -> None:
+    waiting = text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid")
+    async with engine.connect() as watcher:
+        for _ in range(3000):
+            if await watcher.scalar(waiting, {"pid": pid}):
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the second transaction never waited for the first")
+
+
+async def test_two_transactions_scoring_one_household_at_once_store_the_tier_of_both(cases: Cases) -> None:
+    """The second waits for the first (the refresh locks the household) and then sees its scores: without
+    the lock it would overwrite the first's 'specialist' with the 'self_reliant' of its own snapshot."""
+    engine = cases.world.app.state.db.engine
+    household, child = cases.hid("a"), cases.members["a"][1].id
+    score = text(
+        "WITH new AS (INSERT INTO assessments (id, household_id, member_id, assessed_on)"
+        " VALUES (gen_random_uuid(), :household, :member, DATE '2026-03-01') RETURNING id)"
+        " INSERT INTO assessment_scores (assessment_id, domain_code, score)"
+        " SELECT id, 'finances', :score FROM new"
+    )
+    async with engine.connect() as first, engine.connect() as second:
+        await first.execute(score, {"household": household, "member": None, "score": 1})
+        pid = await second.scalar(text("SELECT pg_backend_pid()"))
+        later = asyncio.create_task(
+            second.execute(score, {"household": household, "member": child, "score": 5})
+        )
+        await _until_waiting_for_a_lock(engine, pid)
+        await first.commit()
+        await later
+        await second.commit()
+    stored = await _assert_stored_is_derived(cases)
+    assert stored[household] == "specialist"
