@@ -6,7 +6,8 @@ default thresholds), for the worker of 60 households and the lead of the 12-work
 
 Each run is rolled back (the statement writes access-log rows). Prints the median and the spread of
 the execution times per caller (without the per-node clock: ``TIMING OFF``) and the buffers read;
-``--plan`` prints the last plan of each, to see what every arm costs.
+``--plan`` prints the last plan of each, to see what every arm costs; ``--caseload`` also EXPLAINs the
+lead's caseload statement (``caseload.caseload_statement``, which reads the stored tiers too).
 ``--timed N`` also sends the statement N times without EXPLAIN (whose per-node clock inflates plans of
 many small nodes) and prints the median and fastest round trip on one connection (PostgreSQL's time
 plus the wire; the prepared statement may turn generic after five runs, as in the app).
@@ -27,7 +28,9 @@ from typing import Any
 
 import asyncpg
 
+from app.db import RawStatement
 from app.domain.assessments.rules import local_today
+from app.domain.readmodel.caseload import caseload_statement
 from app.domain.readmodel.worklist import View, WorklistPolicy, page_statement
 from app.domain.unit_of_work.access_log import ENTRY_COLUMNS
 from bench.casefile import fixtures
@@ -62,8 +65,10 @@ def _values(view: View, worker_id: uuid.UUID) -> dict[str, Any]:
     return values
 
 
-async def _explain(connection: Any, view: View, worker_id: uuid.UUID) -> tuple[float, int, str]:
-    statement = page_statement(view, after=False)
+async def _explain(
+    connection: Any, view: View, worker_id: uuid.UUID, statement: RawStatement | None = None
+) -> tuple[float, int, str]:
+    statement = statement or page_statement(view, after=False)
     transaction = connection.transaction()
     await transaction.start()
     try:
@@ -119,8 +124,20 @@ async def main(args: argparse.Namespace) -> None:
                     f"{view.value}: sent {args.timed} times, median {statistics.median(sent):.2f} ms, "
                     f"fastest {min(sent):.2f} ms"
                 )
+        if args.caseload:
+            await _caseload(connection, args.runs)
     finally:
         await connection.close()
+
+
+async def _caseload(connection: Any, runs: int) -> None:
+    """The lead's caseload statement (``caseload.caseload_statement``, every team in view), EXPLAINed."""
+    lead = await connection.fetchval("SELECT worker_id FROM users WHERE username = $1", CALLERS[View.team])
+    times, buffers = [], 0
+    for _ in range(runs):
+        elapsed, buffers, _plan = await _explain(connection, View.team, lead, caseload_statement())
+        times.append(elapsed)
+    print(f"caseload: median {statistics.median(times):.1f} ms (min {min(times):.1f}), {buffers} buffers hit")
 
 
 if __name__ == "__main__":
@@ -128,5 +145,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--plan", action="store_true")
     parser.add_argument("--timed", type=int, default=0)
+    parser.add_argument("--caseload", action="store_true")
     parser.add_argument("--data-dir", type=Path, default=fixtures.DATA_DIR)
     asyncio.run(main(parser.parse_args()))

@@ -39,3 +39,19 @@ class AssessmentScore(SQLModel, table=True):
     assessment_id: uuid.UUID = Field(foreign_key="assessments.id", primary_key=True, ondelete="CASCADE")
     domain_code: str = Field(foreign_key="life_domains.code", primary_key=True, max_length=40, index=True)
     score: int
+
+
+class HouseholdTier(SQLModel, table=True):
+    """The 80-20-5 tier of a household that has scores (``rules.tier_sql`` over its latest scores),
+    kept by PostgreSQL: triggers on ``assessments`` and ``assessment_scores`` work it out again for
+    every household a statement touched (migration 0205), so no write path has to remember it and the
+    worklist, the caseload and the sync entity read one row instead of every score. A household
+    without scores has no row (no tier)."""
+
+    __tablename__ = "household_tiers"
+    __table_args__ = (
+        sa.CheckConstraint("tier IN ('self_reliant', 'support', 'specialist')", name="tier_known"),
+    )
+
+    household_id: uuid.UUID = Field(foreign_key="households.id", primary_key=True, ondelete="CASCADE")
+    tier: str = Field(max_length=16)

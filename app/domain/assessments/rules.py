@@ -60,8 +60,9 @@ def derive_tier(latest_scores: Iterable[int]) -> Tier | None:
 
 def tier_sql(score: str = "score") -> str:
     """``derive_tier`` as an SQL aggregate over the latest scores of one household (a GROUP BY per
-    household): NULL without scores. For set-based reads (the worklist); a test holds the two to the
-    same answer."""
+    household): NULL without scores. PostgreSQL stores it per household (``HouseholdTier``, kept by the
+    triggers of migration 0205, which copy this text: a test holds them to it, another holds it to
+    ``derive_tier``)."""
     return (
         f"CASE WHEN count({score}) = 0 THEN NULL "
         f"WHEN bool_or({score} = {ACUTE}) "

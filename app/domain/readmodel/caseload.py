@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.db import RawStatement
 from app.domain.households.access import takes_case_worker_rule
-from app.domain.readmodel.worklist import View, fragment, scope_query, teams_in_view_sql, tiers_cte
+from app.domain.readmodel.worklist import TIERS, View, fragment, scope_query, teams_in_view_sql
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
@@ -40,8 +40,9 @@ ANSWER = f"""SELECT (SELECT count(*) FROM logged) AS logged,
             OR w.id IN (SELECT coordinator_id FROM scope)
         UNION ALL SELECT NULL::uuid, NULL) AS wk"""  # noqa: S608 - our own SQL
 
-PER_HOUSEHOLD = """SELECT h.coordinator_id, h.status, COALESCE(t.tier, 'none') AS tier
-  FROM scope AS h LEFT JOIN tiers AS t ON t.household_id = h.id"""
+# The stored tier of each household (``worklist.TIERS``), 'none' for a household nobody scored yet.
+PER_HOUSEHOLD = f"""SELECT h.coordinator_id, h.status, COALESCE(t.tier, 'none') AS tier
+  FROM scope AS h LEFT JOIN {TIERS} AS t ON t.household_id = h.id"""  # noqa: S608 - our own SQL
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +50,6 @@ def caseload_statement() -> RawStatement:
     ctes = (
         fragment(teams_in_view_sql(View.team), "team_id").cte("teams_in_view"),
         scope_query(View.team).cte("scope"),
-        tiers_cte(),
         fragment(PER_HOUSEHOLD, "coordinator_id", "status", "tier").cte("per_household"),
         inline_cte(),
     )

@@ -3,7 +3,7 @@ every household of their teams (``team``), with the team's caseload per worker.
 
 One statement per answer, whatever the caseload: the households in view (``scope``: the access rule
 ``visible_to`` with the worker as a parameter, open files only), the items of each household of it
-(``items_of``, per household: its latest scores and tier, and one ``UNION ALL`` of the sources of due
+(``items_of``, per household: its stored tier, and one ``UNION ALL`` of the sources of due
 items, each a probe of the household's index of plans, contact moments, referrals, consents), and the
 team's items (waiting referrals, break-glass grants, signals); PostgreSQL pages, sorts and writes the
 JSON, and the access-log row of every household the page shows (``inline_sql(each_of=...)``), in the
@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import col
 
 from app.db import RawStatement
-from app.domain.assessments.rules import tier_sql
+from app.domain.assessments.models import HouseholdTier
 from app.domain.base import table_of
 from app.domain.documents import constant, json_object_sql
 from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
@@ -111,21 +111,10 @@ def _day(column: str) -> str:
     return f"({column} AT TIME ZONE 'Europe/Amsterdam')::date"
 
 
-# The tier of each household in scope (that has scores), from the latest score per (member, domain):
-# per household, through its assessments index (a join of the whole scope at once reads every
-# assessment when PostgreSQL cannot tell how many households the scope holds). The route and the sync
-# entity work it out for one household at a time (``items_of``), the caseload for its whole scope.
-TIERS = f"""
-SELECT h.id AS household_id, t.tier
-  FROM scope AS h
- CROSS JOIN LATERAL (
-    SELECT {tier_sql("latest.score")} AS tier
-      FROM (SELECT DISTINCT ON (a.member_id, s.domain_code) s.score
-              FROM assessments AS a JOIN assessment_scores AS s ON s.assessment_id = a.id
-             WHERE a.household_id = h.id
-             ORDER BY a.member_id, s.domain_code, a.assessed_on DESC, a.created_at DESC, a.id DESC) AS latest
- ) AS t
- WHERE t.tier IS NOT NULL"""  # noqa: S608
+# The stored tier of each household that has scores (``HouseholdTier``: PostgreSQL keeps it where the
+# scores are written, migration 0205), so the route, the sync entity and the caseload read one row per
+# household instead of working it out from every latest score.
+TIERS = table_of(HouseholdTier).name
 
 # Items of the household in ``scope`` (one row, see ``items_of``): (kind, due_on, show_from, listed_until,
 # household_id, object_type, object_id, detail). Every source is one join on ``scope``. Nothing here reads
@@ -144,7 +133,7 @@ SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :
                CASE t.tier WHEN 'specialist' THEN :weeks_specialist WHEN 'support' THEN :weeks_support
                            WHEN 'self_reliant' THEN :weeks_self_reliant ELSE :weeks_none END AS weeks
           FROM scope AS h
-          LEFT JOIN tiers AS t ON t.household_id = h.id
+          LEFT JOIN {TIERS} AS t ON t.household_id = h.id
           LEFT JOIN LATERAL (SELECT {_day("max(cm.occurred_at)")} AS last_on
                                FROM contact_moments AS cm WHERE cm.household_id = h.id) AS lc ON true) AS c
 UNION ALL
@@ -182,11 +171,11 @@ def items_of(household: str) -> str:
     enclosing query): a subquery to correlate to it, run once per household. The route lists its
     scope's items through it (``LATERAL``) and the sync entity makes each document with it, so both
     have the one text. Per household, every source is a probe of its household index (the one active
-    plan, the household's referrals, consents, assessments, last contact): set-based over a scope of
+    plan, the household's referrals, consents, stored tier, last contact): set-based over a scope of
     hundreds of households, PostgreSQL, which cannot count a scope made of a CTE, read the plans and
     referrals whole instead (the subquery, having a WITH, is never merged into the outer join)."""
     columns = ", ".join(f"{household}.{column}" for column in SCOPE_COLUMNS)
-    return f"WITH scope AS (SELECT {columns}), tiers AS MATERIALIZED ({TIERS})\n{HOUSEHOLD_ITEMS}"
+    return f"WITH scope AS (SELECT {columns})\n{HOUSEHOLD_ITEMS}"
 
 
 # The items of every household of the route's scope.
@@ -340,12 +329,6 @@ def fragment(sql: str, *columns: str) -> Any:
     """A piece of the statements' SQL text as a construct with columns, its parameters typed."""
     used = [sa.bindparam(n, type_=t) for n, t in PARAM_TYPES.items() if re.search(rf":{n}\b", sql)]
     return sa.text(sql).bindparams(*used).columns(*(sa.column(c) for c in columns))
-
-
-def tiers_cte() -> Any:
-    """``TIERS`` as the ``tiers`` of a statement, worked out once for the scope (left to itself,
-    PostgreSQL may fold it into the join and work it out again for every household)."""
-    return fragment(TIERS, "household_id", "tier").cte("tiers").prefix_with("MATERIALIZED")
 
 
 def items_sql(view: View) -> str:

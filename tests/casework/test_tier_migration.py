@@ -1,0 +1,138 @@
+"""Migration 0205 back-fills the stored tier of every household from the scores already there, keeps it
+from then on, and goes down leaving the scores as they were: filled at 0200, upgraded, checked,
+downgraded, checked, upgraded again."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import Database
+from app.migrations import downgrade, upgrade
+
+BEFORE = "0200"
+STORED = "0205"
+
+# Per household: (member or None, assessed_on, {domain: score}) of each assessment, and the tier.
+HOUSEHOLDS: dict[str, tuple[list[tuple[int | None, date, dict[str, int]]], str | None]] = {
+    "multi_problem": (
+        [(None, date(2026, 1, 5), {"finances": 2, "housing": 2}), (0, date(2026, 1, 6), {"parenting": 2})],
+        "specialist",
+    ),
+    "crisis_resolved": (  # the 1 was superseded by a later 3 of the same person and domain
+        [(0, date(2026, 1, 5), {"finances": 1}), (0, date(2026, 2, 5), {"finances": 3})],
+        "support",
+    ),
+    "fine": ([(None, date(2026, 3, 1), {"housing": 4, "finances": 5})], "self_reliant"),
+    "not_assessed": ([], None),
+}
+
+
+async def _fill(connection: AsyncConnection) -> dict[str, uuid.UUID]:
+    municipality, buurt, team = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await connection.execute(
+        text("INSERT INTO municipalities (id, code, name) VALUES (:id, 'GM9999', 'Proefdorp')"),
+        {"id": municipality},
+    )
+    await connection.execute(
+        text(
+            "INSERT INTO areas (id, municipality_id, code, name, level)"
+            " VALUES (:id, :municipality, 'BU99990001', 'Proefbuurt', 'buurt')"
+        ),
+        {"id": buurt, "municipality": municipality},
+    )
+    await connection.execute(
+        text("INSERT INTO teams (id, municipality_id, name) VALUES (:id, :municipality, 'Team proef')"),
+        {"id": team, "municipality": municipality},
+    )
+    ids = {}
+    for number, (key, (assessments, _tier)) in enumerate(HOUSEHOLDS.items(), start=1):
+        household, member = uuid.uuid4(), uuid.uuid4()
+        ids[key] = household
+        await connection.execute(
+            text(
+                "INSERT INTO households (id, reference, team_id, buurt_id, postcode, house_number, status)"
+                " VALUES (:id, :reference, :team, :buurt, '9999AA', :number, 'active')"
+            ),
+            {
+                "id": household,
+                "reference": f"HH-PROEF-{number}",
+                "team": team,
+                "buurt": buurt,
+                "number": number,
+            },
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO members (id, household_id, given_name, role)"
+                " VALUES (:id, :household, 'Kind', 'child')"
+            ),
+            {"id": member, "household": household},
+        )
+        for person, assessed_on, scores in assessments:
+            assessment = uuid.uuid4()
+            await connection.execute(
+                text(
+                    "INSERT INTO assessments (id, household_id, member_id, assessed_on)"
+                    " VALUES (:id, :household, :member, :on)"
+                ),
+                {"id": assessment, "household": household, "member": member if person is not None else None,
+                 "on": assessed_on},
+            )  # fmt: skip
+            for domain, score in scores.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO assessment_scores (assessment_id, domain_code, score)"
+                        " VALUES (:a, :d, :s)"
+                    ),
+                    {"a": assessment, "d": domain, "s": score},
+                )
+    return ids
+
+
+async def _stored(connection: AsyncConnection) -> dict[uuid.UUID, str]:
+    return {
+        row[0]: row[1]
+        for row in await connection.execute(text("SELECT household_id, tier FROM household_tiers"))
+    }
+
+
+async def _scores(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(text("SELECT count(*) FROM assessment_scores")) or 0)
+
+
+async def test_the_tier_is_back_filled_kept_and_dropped_with_the_scores_intact(scratch: Database) -> None:
+    await upgrade(scratch.engine, BEFORE)
+    async with scratch.engine.begin() as connection:
+        ids = await _fill(connection)
+        scores = await _scores(connection)
+    expected = {ids[key]: tier for key, (_a, tier) in HOUSEHOLDS.items() if tier is not None}
+
+    await upgrade(scratch.engine, STORED)
+    async with scratch.engine.begin() as connection:
+        assert await _stored(connection) == expected
+        # From now on the triggers keep it: the resolved crisis comes back.
+        await connection.execute(
+            text(
+                "UPDATE assessments SET assessed_on = DATE '2025-12-01'"
+                " WHERE household_id = :household AND assessed_on = DATE '2026-02-05'"
+            ),
+            {"household": ids["crisis_resolved"]},
+        )
+        assert (await _stored(connection))[ids["crisis_resolved"]] == "specialist"
+
+    await downgrade(scratch.engine, BEFORE)
+    async with scratch.engine.begin() as connection:
+        assert await connection.scalar(text("SELECT to_regclass('household_tiers')")) is None
+        assert await _scores(connection) == scores
+        triggers = await connection.scalar(
+            text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'household_tiers%'")
+        )
+        assert triggers == 0
+
+    await upgrade(scratch.engine, STORED)
+    async with scratch.engine.begin() as connection:
+        assert await _stored(connection) == expected | {ids["crisis_resolved"]: "specialist"}
