@@ -1,7 +1,7 @@
 """the worklist's inbound referrals waiting for a decision, reached per team
 
 Revision ID: 0200
-Revises: 0210
+Revises: 0191
 Create Date: 2026-12-07 15:40:00
 
 The worklist lists a team's inbound referrals that wait for a decision (no household yet). Without
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0200"
-down_revision: str | None = "0210"
+down_revision: str | None = "0191"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

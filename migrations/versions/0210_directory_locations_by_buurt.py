@@ -1,7 +1,7 @@
 """the directory's buurt search: a buurt's locations from one covering index
 
 Revision ID: 0210
-Revises: 0260
+Revises: 0205
 Create Date: 2026-12-07 16:00:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0210"
-down_revision: str | None = "0260"
+down_revision: str | None = "0205"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

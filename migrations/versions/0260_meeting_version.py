@@ -1,7 +1,7 @@
 """a meeting carries a version, so a coordinator can correct it (expectedVersion) before it decides
 
 Revision ID: 0260
-Revises: 0191
+Revises: 0210
 Create Date: 2026-12-07 16:10:00
 
 A meeting's date and who was present can be corrected until a grant is decided in it; the correction
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0260"
-down_revision: str | None = "0191"
+down_revision: str | None = "0210"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
