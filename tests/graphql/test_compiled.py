@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from app.domain.unit_of_work.work import UnitOfWork, Wiring
 from app.graphql.compiled import FIELDS, ROOTS, NotCompiled, Plan, Plans, mirror_of
-from app.graphql.permissions import PUBLIC_FIELDS
 from app.graphql.context import GraphQLContext
+from app.graphql.permissions import PUBLIC_FIELDS
 from app.graphql.schema import build_schema
 from app.security.principal import Principal
 from app.settings import Settings
@@ -215,7 +215,9 @@ def test_the_compiled_path_maps_public_fields_only() -> None:
     # The compiled path answers without the field permissions (visibility is in its SQL): a field that
     # needs a permission must never get a mapping, or anonymous callers would read it.
     mapped = {f"{type_name}.{field}" for type_name, fields in FIELDS.items() for field in fields}
-    mapped = {name for name in mapped if not name.endswith(".__typename")} | {f"Query.{root}" for root in ROOTS}
+    mapped = {name for name in mapped if not name.endswith(".__typename")} | {
+        f"Query.{root}" for root in ROOTS
+    }
     assert mapped <= PUBLIC_FIELDS, sorted(mapped - PUBLIC_FIELDS)
 
 

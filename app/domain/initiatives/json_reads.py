@@ -148,7 +148,9 @@ def initiative_object(s: Any, shape: Shape) -> Any:
             "Network", f.shape, {"id": lambda _: _text(s.c.network_id), "name": lambda _: s.c.network_name}
         ),
         "neighbourhood": lambda f: _object(
-            "Neighbourhood", f.shape, neighbourhood_columns(s.c.buurt_code, s.c.buurt_name, s.c.wijk_code, s.c.wijk_name)
+            "Neighbourhood",
+            f.shape,
+            neighbourhood_columns(s.c.buurt_code, s.c.buurt_name, s.c.wijk_code, s.c.wijk_name),
         ),
     }
     return _object("Initiative", shape, columns)
@@ -220,7 +222,10 @@ def neighbourhood(viewer: Viewer, code: str, shape: Shape) -> Any:
         p = _ranked_items(_newest(repo.visible_initiatives(viewer, flt), args["first"]), selected.shape)
         return sa.select(_items(p)).select_from(p).scalar_subquery()
 
-    columns = {**neighbourhood_columns(b.c.code, b.c.name, b.c.wijk_code, b.c.wijk_name), "initiatives": initiatives}
+    columns = {
+        **neighbourhood_columns(b.c.code, b.c.name, b.c.wijk_code, b.c.wijk_name),
+        "initiatives": initiatives,
+    }
     return sa.select(_text(_object("Neighbourhood", shape, columns))).select_from(b).where(b.c.code == code)
 
 
