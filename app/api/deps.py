@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
@@ -117,16 +116,14 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def _json_body(request: Request) -> Any:
-    """The request's JSON body (read once already, to parse it: Starlette keeps it), or None."""
-    try:
-        return orjson.loads(await request.body()) if await request.body() else None
-    except orjson.JSONDecodeError:
+    """The request's JSON body as FastAPI parsed it for the route (Starlette keeps the parsed value:
+    it is not parsed a second time), or None."""
+    if not await request.body():
         return None
-
-
-async def authenticated(request: Request, authorization: Authorization) -> Principal:
-    """The caller, whatever the scopes (for dependencies that run after a route's own scope check)."""
-    return await authenticate(request, authorization)
+    try:
+        return await request.json()
+    except ValueError:  # not JSON (the route takes another media type): nothing to count
+        return None
 
 
 async def maybe_caller(request: Request, authorization: Authorization) -> Principal | None:
