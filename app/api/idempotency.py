@@ -57,13 +57,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
-from app.api.deps import UoW, authenticated
+from app.api.deps import UoW
 from app.domain.idempotency import service
 from app.domain.idempotency.repository import StoredAnswer, StoredKey
 from app.domain.idempotency.service import Claim, KeyRequest, Replay
 from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
+from app.web.principal import request_caller
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "etag", "location")
@@ -207,15 +208,17 @@ def _idempotent_route(request: Request) -> None:
         raise RuntimeError("Idempotent needs a router with route_class=IdempotentRoute")
 
 
-async def _key_request(
-    request: Request,
-    principal: Annotated[Principal, Depends(authenticated)],
-    key: KeyHeader = None,
-) -> KeyRequest | None:
-    """The request's key, not claimed yet (None without the header)."""
+async def _key_request(request: Request, key: KeyHeader = None) -> KeyRequest | None:
+    """The request's key, not claimed yet (None without the header).
+
+    One dependency node with the header as its only parameter: the caller is the one the route's
+    own caller dependency verified (``request_caller``: the route declares its caller first, so the
+    scope check has run), not a dependency of its own. FastAPI solves every node of a route's tree
+    on every request, so each node saved is saved on every keyed POST."""
     _idempotent_route(request)
     if key is None:
         return None
+    principal = await request_caller(request)
     return KeyRequest(
         owner=principal.subject,
         key=key,
@@ -225,20 +228,16 @@ async def _key_request(
     )
 
 
-async def _idempotency(
-    uow: UoW,
-    principal: Annotated[Principal, Depends(authenticated)],
-    key: Annotated[KeyRequest | None, Depends(_key_request)],
-    request: Request,
-) -> AsyncIterator[None]:
-    if key is None:
+async def _idempotency(uow: UoW, request: Request, key: KeyHeader = None) -> AsyncIterator[None]:
+    request_key = await _key_request(request, key)
+    if request_key is None:
         yield
         return
     # The claim lives in the request's own transaction: it commits with the work and the stored
     # answer, and a failure anywhere rolls it back (nothing to release).
-    outcome = await service.claim(uow, key)
+    outcome = await service.claim(uow, request_key)
     if isinstance(outcome, Replay):
-        raise replayed(uow, principal, outcome)
+        raise replayed(uow, await request_caller(request), outcome)
     yield
     await _store(request, uow, outcome)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import email.message
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -60,6 +61,7 @@ def body_media_type(route: APIRoute) -> str | None:
     return field.field_info.media_type
 
 
+@lru_cache(maxsize=256)  # clients send few distinct values; parsing one costs more than the check
 def is_json(content_type: str) -> bool:
     """``application/json`` or any ``application/*+json``, parameters aside (as FastAPI parses it)."""
     message = email.message.Message()

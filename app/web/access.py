@@ -4,6 +4,7 @@ the resource and action its route stands for, and the ids in its path."""
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -18,6 +19,7 @@ _ACTION_BY_METHOD = {
 }
 
 
+@lru_cache(maxsize=1024)  # a pure function of the route: once per route and method, not per request
 def describe(path: str, method: str) -> tuple[str, AccessAction]:
     """(resource, action) of a route, e.g. ``/households/{household_id}/members`` GET -> (member, list)."""
     segments = [s for s in path.split("/") if s]

@@ -40,3 +40,11 @@ async def optional_principal(request: Request, authorization: str | None) -> Pri
     if authorization is None:
         return None
     return await authenticate(request, authorization)
+
+
+async def request_caller(request: Request) -> Principal:
+    """The caller of a request whose route already declares its caller (``Security(caller...)``):
+    the principal verified for it, or the token of its ``Authorization`` header (the header the
+    route's OAuth2 scheme reads) verified now. For dependencies that need the caller without being
+    a node of FastAPI's dependency tree of their own."""
+    return await authenticate(request, request.headers.get("authorization"))
