@@ -128,7 +128,8 @@ class Database:
         """The one row (or None) of a single raw read that writes nothing and may be a few seconds
         behind (as ``reading()``): on a streaming replica's read session when one is configured (its
         routing and fallback are ``reading()``'s), else on the primary as ``fetch_one`` (one round
-        trip, no session, no transaction: the hot public reads)."""
+        trip, no session, no transaction: the hot public reads). Like ``fetch_one``'s, its row is read
+        by column name (``row["name"]``), which an asyncpg Record and a SQLAlchemy RowMapping both answer."""
         if not self.replicas:
             return await self.fetch_one(statement, values)
         async with self.reading() as session:

@@ -531,7 +531,7 @@ async def search_services_json(
     reads may lag (``Database.read_one``: no session, no transaction); the same hits, in the same
     order and shape, as ``search``."""
     return await search_page_json(
-        uow.database.read_one,
+        uow.read_one,
         flt,
         _visibility(principal),
         calendar.stale_before(),

@@ -119,6 +119,11 @@ class UnitOfWork:
             return await fetch_all(await self.session.connection(), statement, values)
         return await self.database.fetch_all(statement, values)
 
+    async def read_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
+        """The one row (or None) of a raw read that writes nothing and may lag a few seconds, as
+        ``reading()``: on a replica when one is usable, else on the primary without a session."""
+        return await self.database.read_one(statement, values)
+
     # -- what the work leaves behind -----------------------------------------------------------------
 
     def log(self, principal: Principal, **fields: Unpack[EntryFields]) -> AccessEntry:
