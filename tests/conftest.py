@@ -17,6 +17,7 @@ import asyncio
 import os
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -157,3 +158,11 @@ async def live_demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[L
     """The one live demo of the run (tests/support/live_demo.py), for tests/demo and tests/wijk."""
     async with running_live_demo(tmp_path_factory.mktemp("live-demo")) as demo:
         yield demo
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a run in which two tests share a node id: xdist reports results by node id, so all but
+    one of them would pass or fail unseen (pytest 9.2 gave schemathesis' 196 operation tests one id)."""
+    shared = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
+    if shared:
+        raise pytest.UsageError(f"{len(shared)} node ids name more than one test, e.g. {shared[:3]}")

@@ -174,3 +174,11 @@ async def test_a_retried_draft_is_written_once(signals: Signals) -> None:
     assert again.json()["id"] == first.json()["id"]
     other = await signals.send("POST", BASE, "generalist_a", json=signal_body(title="Else"), headers=headers)
     assert other.status_code == 422
+
+
+async def test_the_list_filters_by_theme(signals: Signals) -> None:
+    debts = (await signals.draft(themes=["debts"])).json()["id"]
+    lonely = (await signals.draft(themes=["loneliness"])).json()["id"]
+    for theme, expected in (("debts", [debts]), ("loneliness", [lonely]), ("housing_none", [])):
+        listed = await signals.ok("GET", BASE, "generalist_a", params={"theme": theme})
+        assert [item["id"] for item in listed.json()["items"]] == expected, theme

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col
 
 from app.domain.assessments.repository import active_domains
@@ -160,7 +161,9 @@ class SignalFilters:
         if self.status is not None:
             clauses.append(col(PolicySignal.status) == str(self.status))
         if self.theme is not None:
-            clauses.append(col(PolicySignal.themes).contains([self.theme]))
+            # The model's column is the generic ARRAY, which has no ``contains`` (@>): PostgreSQL's has.
+            themes = sa.type_coerce(col(PolicySignal.themes), postgresql.ARRAY(sa.String))
+            clauses.append(themes.contains([self.theme]))
         if self.own_team_only:
             clauses.append(repo.raised_by_own_team(principal))
         return clauses
