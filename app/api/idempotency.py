@@ -59,6 +59,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import UoW
 from app.domain.idempotency import service
+from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
 from app.domain.idempotency.repository import StoredAnswer, StoredKey
 from app.domain.idempotency.service import Claim, KeyRequest, Replay
 from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
@@ -194,8 +195,8 @@ KeyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
         description="Retry-safe POST: the same key and body replay the first answer "
         "(422 for another body, 409 while the first is still running).",
         examples=["5f0c1d2e-7a1b-4c2d-9e3f-0a1b2c3d4e5f"],

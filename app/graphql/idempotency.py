@@ -32,13 +32,14 @@ import strawberry
 
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.idempotency import service
+from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
 from app.domain.idempotency.repository import StoredAnswer
 from app.domain.idempotency.service import Claim, KeyRequest, Replay
 from app.domain.unit_of_work.work import UnitOfWork
 from app.graphql.types import Info
 
 ARGUMENT = "idempotencyKey"
-_FORMAT = re.compile(r"[\x21-\x7e]{1,255}")
+_FORMAT = re.compile(KEY_PATTERN)
 _ANSWER_TYPE = {"content-type": "text/plain"}  # the stored body is the created object's id
 
 KeyArgument = strawberry.argument(
@@ -89,7 +90,7 @@ def mutation_key(info: Info, key: str | None, mutation: str, **arguments: Any) -
     principal = info.context.principal
     if key is None or principal is None:  # an anonymous call never gets this far (field permissions)
         return None
-    if _FORMAT.fullmatch(key) is None:
+    if len(key) > KEY_MAX_LENGTH or _FORMAT.fullmatch(key) is None:
         raise _refused("An idempotency key is 1-255 visible ASCII characters.", "idempotency_key_format")
     retention = timedelta(hours=info.context.settings.idempotency_retention_hours)
     request = KeyRequest(

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from app.api.auth import CaseWriter
 from app.api.idempotency import REPLAYED_HEADER
 from app.api.problems import PROBLEM_RESPONSES
+from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
 from app.web.observability import REQUEST_ID
 from app.web.subrequest import SubAnswer, SubRequest, send_within
 
@@ -52,8 +53,8 @@ class QueuedEdit(BaseModel):
 
     key: str = Field(
         min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
         description="The edit's Idempotency-Key (the same rules as the header): a retried upload, or "
         "the same request sent alone, is applied once.",
     )

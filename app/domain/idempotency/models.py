@@ -13,6 +13,11 @@ from sqlmodel import Field, SQLModel
 
 from app.domain.base import one_of, timestamp_now
 
+# What a key may be, wherever one is sent (REST's header, the sync upload's edits, GraphQL's
+# argument): 1-255 visible ASCII characters, the length the key column holds.
+KEY_MAX_LENGTH = 255
+KEY_PATTERN = r"^[\x21-\x7e]+$"
+
 
 class KeyState(StrEnum):
     in_flight = "in_flight"  # claimed; the first request is still working (or died: see locked_until)
@@ -27,7 +32,7 @@ class IdempotencyKey(SQLModel, table=True):
     )
 
     owner: str = Field(primary_key=True, max_length=255)  # the caller's token subject
-    key: str = Field(primary_key=True, max_length=255)
+    key: str = Field(primary_key=True, max_length=KEY_MAX_LENGTH)
     client_id: str = Field(max_length=80)
     fingerprint: str = Field(max_length=64)  # sha256 of method, path and canonical body
     state: str = Field(max_length=10)
