@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     # stale and listed for the administrator; opening hours are read in this time zone ("open now").
     directory_stale_months: int = Field(default=12, ge=1, le=120)
     directory_time_zone: str = "Europe/Amsterdam"
+    # Anonymous directory searches (app.web.answer_cache): answers each process keeps (0: off, the
+    # search answers no-store without an ETag), for how long at most, and the max-age browsers get.
+    directory_answer_cache_entries: int = Field(default=1000, ge=0, le=100_000)
+    directory_answer_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    directory_cache_max_age_seconds: int = Field(default=60, ge=0, le=3600)
 
     # Retention (`wijkwerk purge`, docs/privacy.md), in days. The municipality decides these terms (its
     # privacy policy and Archiefwet selection list); the law gives the frame: the Jeugdwet (art. 7.3.8)

@@ -17,10 +17,10 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app.domain.errors import ServiceUnavailable
-from app.graphql.answers import AnswerCache
 from app.graphql.context import GraphQLContext, context_getter
 from app.graphql.schema import build_schema
 from app.settings import Settings
+from app.web.answer_cache import AnswerCache
 
 
 class _Router(GraphQLRouter[GraphQLContext, None]):
@@ -115,7 +115,7 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
 
     Queries by POST and GET (a GET never runs a mutation; its caller is only ever known from the
     Authorization header, which a cross-site GET cannot send), no batching, no subscriptions. An
-    anonymous GET is answered public and cacheable (``app.graphql.answers``); any other answer is
+    anonymous GET is answered public and cacheable (``app.web.answer_cache``); any other answer is
     ``no-store``. Introspection and the GraphiQL IDE are off in production settings; the IDE is on
     for demo and development runs.
     """
@@ -126,7 +126,11 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
         path="/graphql",
         graphql_ide="graphiql" if ide else None,
         allow_queries_via_get=True,
-        answers=AnswerCache(settings),
+        answers=AnswerCache(
+            entries=settings.graphql_answer_cache_entries,
+            lifetime=settings.graphql_answer_cache_seconds,
+            max_age=settings.graphql_cache_max_age_seconds,
+        ),
         context_getter=context_getter(settings),
         subscription_protocols=(),
         include_in_schema=False,

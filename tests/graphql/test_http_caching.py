@@ -13,8 +13,8 @@ from sqlalchemy import text
 from app.db import Database, RawStatement
 from app.domain.stats import rollups
 from app.domain.unit_of_work.public_data import PUBLIC_TABLES, current_version
-from app.graphql.answers import AnswerCache
 from app.settings import Settings
+from app.web.answer_cache import AnswerCache
 from tests.factories import World
 from tests.graphql.documents import DECIDE
 from tests.initiatives.factories import Networks, make_networks
@@ -148,7 +148,7 @@ async def _networks(world: World) -> Networks:
 
 async def test_the_kept_answers_are_bounded(db: Database, settings: Settings) -> None:
     """The least recently used answer goes when the count (or the weight) is over the limit."""
-    answers = AnswerCache(settings.model_copy(update={"graphql_answer_cache_entries": 2}))
+    answers = AnswerCache(entries=2, lifetime=settings.graphql_answer_cache_seconds, max_age=10)
     computed: list[str] = []
 
     async def ask(key: str) -> Response:

@@ -23,7 +23,7 @@ from app.api.concurrency import IfMatch, expected_version, set_etag
 from app.api.deps import UoW
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
-from app.domain.directory import service
+from app.domain.directory import search_page, service
 from app.domain.directory.repository import SearchFilter, SearchKey
 from app.domain.directory.schemas import (
     AssuranceIn,
@@ -40,6 +40,7 @@ from app.domain.directory.schemas import (
 )
 from app.domain.initiatives.schemas import InitiativePublic
 from app.domain.text import SingleLine
+from app.web.answer_cache import AnswerCache
 from app.web.cursors import PageRequest
 
 router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
@@ -170,6 +171,7 @@ async def update_location(
     "see public services; workers and administrators also the others, with internal notes.",
 )
 async def search_services(
+    request: Request,
     uow: UoW,
     principal: MaybeCaller,
     page: SearchPage,
@@ -201,15 +203,40 @@ async def search_services(
         organization_id=organization_id,
         municipality=municipality,
     )
-    # PostgreSQL writes the page's JSON (``search_page``); its shape is ``Page[ServiceHit]``
-    # (response_model, for the docs; a test checks it against the model path).
-    found = await service.search_services_json(
-        uow, principal, flt, calendar, page_size=page.limit, after=page.after
-    )
-    following = orjson.dumps(page.cursor_after(found.last))
-    return Response(
-        b'{"items":' + found.items + b',"next_cursor":' + following + b"}", media_type="application/json"
-    )
+    stale_before = calendar.stale_before()
+
+    async def computed() -> tuple[Response, bool]:
+        # PostgreSQL writes the page's JSON (``search_page``); its shape is ``Page[ServiceHit]``
+        # (response_model, for the docs; a test checks it against the model path).
+        found = await search_page.search_services_json(
+            uow, principal, flt, stale_before, page_size=page.limit, after=page.after
+        )
+        following = orjson.dumps(page.cursor_after(found.last))
+        body = b'{"items":' + found.items + b',"next_cursor":' + following + b"}"
+        return Response(body, media_type="application/json"), False
+
+    answers = _answers(request)
+    # Kept only for anonymous callers (a signed-in caller may see internal notes) and never with
+    # ``open_now`` (it depends on the clock); the "stale" flags depend on the date, hence the key.
+    if not answers.max_entries or principal is not None or open_now:
+        return (await computed())[0]
+    key = f"{request.url.query}|{stale_before.isoformat()}"
+    return await answers.answer(request, request.app.state.db, computed, key)
+
+
+def _answers(request: Request) -> AnswerCache:
+    """The app's kept anonymous search answers (``app.web.answer_cache``), made on the first search.
+    With ``directory_answer_cache_entries`` 0 it keeps none and searches answer ``no-store``."""
+    state = request.app.state
+    answers: AnswerCache | None = getattr(state, "directory_answers", None)
+    if answers is None:
+        settings = state.settings
+        answers = state.directory_answers = AnswerCache(
+            entries=settings.directory_answer_cache_entries,
+            lifetime=settings.directory_answer_cache_seconds,
+            max_age=settings.directory_cache_max_age_seconds,
+        )
+    return answers
 
 
 @router.post("/services", status_code=201, response_model=ServiceRead, summary="Add a service")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select
 
 from app.domain.base import table_of
+from app.domain.directory import rules
 from app.domain.directory.models import (
     DirectoryLocation,
     DirectoryOrganization,
@@ -30,6 +31,7 @@ from app.domain.directory.rules import AreaLevel
 from app.domain.documents import constant
 from app.domain.organisation.models import Area, Municipality
 from app.domain.reference.models import LifeDomain, Theme
+from app.security.principal import Principal
 
 ORG = table_of(DirectoryOrganization)
 LOC = table_of(DirectoryLocation)
@@ -50,6 +52,10 @@ class Visibility:
 
     internal: bool
     own_partner: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, principal: Principal | None) -> Visibility:
+        return cls(rules.sees_internal(principal), rules.own_partner(principal))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ GraphQL uses) search by search.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -32,6 +31,8 @@ from app.domain.directory.schemas import (
     ServiceRead,
 )
 from app.domain.documents import api_json, constant, json_list, json_object
+from app.domain.unit_of_work.work import UnitOfWork
+from app.security.principal import Principal
 
 _OWN_FIELDS = frozenset(ServiceRead.model_fields) - {
     "organization",
@@ -161,21 +162,19 @@ class SearchPage:
     last: repo.SearchKey | None  # the key of the last item when more follow
 
 
-# Runs a raw statement where reads may lag and answers its one row (``Database.read_one``).
-ReadOne = Callable[[RawStatement, Mapping[str, Any]], Awaitable[Any]]
-
-
-async def search_page_json(
-    read_one: ReadOne,
+async def search_services_json(
+    uow: UnitOfWork,
+    principal: Principal | None,
     flt: repo.SearchFilter,
-    visibility: repo.Visibility,
     stale_before: date,
     *,
     page_size: int,
     after: repo.SearchKey | None,
 ) -> SearchPage:
-    """A page of ``page_size`` hits, read by ``read_one`` in one round trip, with the key after its
-    last item when more follow."""
+    """REST's search: a page of ``page_size`` hits as JSON made by PostgreSQL in one statement, read
+    where reads may lag (``Database.read_one``: no session, no transaction), with the key after its
+    last item when more follow; the same hits, in the same order and shape, as ``service.search``."""
+    visibility = repo.Visibility.of(principal)
     own_partner = not visibility.internal and visibility.own_partner is not None
     statement = search_page(repo.search_given(flt), visibility.internal, own_partner, after is not None)
     values = {
@@ -184,7 +183,7 @@ async def search_page_json(
         "page_size": page_size,
         "limit": page_size + 1,
     }
-    row = await read_one(statement, values)
+    row = await uow.read_one(statement, values)
     last: tuple[int, float, str, uuid.UUID] | None = None
     if row["found"] > page_size:
         last = (row["last_level"], row["last_neg_rank"], row["last_name"], row["last_id"][0])

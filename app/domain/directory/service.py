@@ -9,8 +9,9 @@ own. The directory is not case data: nothing here writes the access log or the c
 commits: the request's unit of work does.
 
 Reads (a search, one entry, the lists) go through ``uow.reading()``: on a streaming replica when one is
-usable, else on the primary; REST's search page, one raw statement, through ``Database.read_one``, the
-same routing without a session. A maintainer's write answers from its own transaction.
+usable, else on the primary (REST's search page is ``search_page``'s: one raw statement through
+``Database.read_one``, the same routing without a session). A maintainer's write answers from its own
+transaction.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ from app.domain.directory.schemas import (
     ServiceRead,
     ServiceUpdate,
 )
-from app.domain.directory.search_page import SearchPage, search_page_json
 from app.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from app.domain.initiatives import service as initiatives
 from app.domain.initiatives.models import InitiativeStatus
@@ -92,10 +92,6 @@ class Calendar:
 
     def stale_before(self) -> date:
         return rules.months_before(self.now().date(), self.stale_months)
-
-
-def _visibility(principal: Principal | None) -> repo.Visibility:
-    return repo.Visibility(rules.sees_internal(principal), rules.own_partner(principal))
 
 
 def _field(name: str, message: str, rule: str) -> FieldError:
@@ -510,34 +506,12 @@ async def get_service(
     uow: UnitOfWork, principal: Principal | None, service_id: uuid.UUID, calendar: Calendar
 ) -> ServiceRead:
     """One service; a non-public one only for workers, administrators and its own organisation."""
-    visibility = _visibility(principal)
+    visibility = repo.Visibility.of(principal)
     async with uow.reading() as session:
         found = await _read_one(session, service_id, visibility, calendar)
     if not found.public and not visibility.internal and found.internal_notes is None:
         raise NotFound("service")
     return found
-
-
-async def search_services_json(
-    uow: UnitOfWork,
-    principal: Principal | None,
-    flt: repo.SearchFilter,
-    calendar: Calendar,
-    *,
-    page_size: int,
-    after: repo.SearchKey | None,
-) -> SearchPage:
-    """REST's search as a JSON page made by PostgreSQL in one statement (``search_page``), read where
-    reads may lag (``Database.read_one``: no session, no transaction); the same hits, in the same
-    order and shape, as ``search``."""
-    return await search_page_json(
-        uow.read_one,
-        flt,
-        _visibility(principal),
-        calendar.stale_before(),
-        page_size=page_size,
-        after=after,
-    )
 
 
 async def search(
@@ -551,7 +525,7 @@ async def search(
 ) -> list[tuple[ServiceHit, repo.SearchKey]]:
     """A page of services matching every filter, nearest area first, then best text match; each with
     its key to continue after. Reads only (GraphQL passes a short session of its own)."""
-    visibility = _visibility(principal)
+    visibility = repo.Visibility.of(principal)
     hits = await repo.search(session, flt, visibility, limit=max(1, min(limit, MAX_PAGE + 1)), after=after)
     services = await _read_many(session, [h.service_id for h in hits], visibility, calendar)
     return [

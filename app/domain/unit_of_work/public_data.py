@@ -1,9 +1,9 @@
 """The version of the public data: one counter that every committed write of public data raises.
 
-The anonymous GraphQL answers (dashboards) are cached per process (``app.graphql.answers``); an
-answer is served again only while this counter is what it was when the answer was computed. The
-counter lives in PostgreSQL, so a write through any process (or the CLI, a job, a migration) makes
-every process recompute on its next request.
+Anonymous answers (GraphQL dashboards, directory searches) are cached per process
+(``app.web.answer_cache``); an answer is served again only while this counter is what it was when
+the answer was computed. The counter lives in PostgreSQL, so a write through any process (or the
+CLI, a job, a migration) makes every process recompute on its next request.
 
 PostgreSQL raises it itself: a deferred constraint trigger on each public table (migration 0190)
 bumps it once per writing transaction, at commit time. Deferred, because a lock on the counter taken

@@ -1,20 +1,22 @@
-"""HTTP caching of anonymous GraphQL reads: public answers by GET, with a strong ETag, kept per process.
+"""HTTP caching of anonymous reads: public answers with a strong ETag, kept per process.
 
-An anonymous GET (a query: GET never runs a mutation) is the same for every anonymous caller, so its
-answer carries ``Cache-Control: public, max-age=<graphql_cache_max_age_seconds>``, a strong ``ETag``
-(the SHA-256 of the exact bytes) and ``Vary: Authorization`` (a shared cache must not hand it to a
-signed-in caller, whose answer differs); ``If-None-Match`` naming that tag answers 304 without a body.
-Everything else (POST, any signed-in caller, an answer with errors) keeps the app-wide
-``Cache-Control: no-store``: an answer that depends on the caller is never ``public``.
+Used by anonymous GraphQL GETs (``app.graphql``) and anonymous directory searches
+(``app.api.v1.directory``): an anonymous read is the same for every anonymous caller, so its answer
+carries ``Cache-Control: public, max-age=<max_age>``, a strong ``ETag`` (the SHA-256 of the exact
+bytes) and ``Vary: Authorization`` (a shared cache must not hand it to a signed-in caller, whose
+answer differs); ``If-None-Match`` naming that tag answers 304 without a body. Everything else (a
+POST, any signed-in caller, an answer with errors or another status) keeps the app-wide
+``Cache-Control: no-store``: an answer that depends on the caller is never ``public``. Each user
+decides what is anonymous and what the answer depends on (the key).
 
 The server keeps the answers too (``AnswerCache``, per process, least recently used out), each with
 the version of the public data it was computed at (``app.domain.unit_of_work.public_data``: raised
 in PostgreSQL by every transaction that writes public data). Each request reads that version (one
 small statement) before anything else: a kept answer is served only while the version is unchanged,
-so a new initiative or grant shows on the next request in every process, not after the max-age. The
-version is read before the answer is computed, so an answer never claims a newer version than its
-data (a write landing in between only costs a recomputation next time). Kept answers also expire
-after ``graphql_answer_cache_seconds``: what no counter sees (the date in "this year's figures", a
+so a new initiative, grant or directory entry shows on the next request in every process, not after
+the max-age. The version is read before the answer is computed, so an answer never claims a newer
+version than its data (a write landing in between only costs a recomputation next time). Kept answers
+also expire after ``lifetime`` seconds: what no counter sees (the date in "this year's figures", a
 streaming replica's lag) is bounded by that.
 """
 
@@ -30,7 +32,6 @@ from fastapi import Request, Response
 
 from app.db import Database
 from app.domain.unit_of_work.public_data import current_version
-from app.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,22 +55,31 @@ MAX_BYTES = 32 * 1024 * 1024
 
 
 class AnswerCache:
-    """Anonymous GET answers by URL query string, valid while the public data's version holds."""
+    """Anonymous answers by key (by default the URL's query string), valid while the public data's
+    version holds: at most ``entries`` of them (0: none kept, still public with an ETag), each for at
+    most ``lifetime`` seconds; browsers and CDNs may keep them ``max_age`` seconds."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_entries = settings.graphql_answer_cache_entries
-        self.lifetime = settings.graphql_answer_cache_seconds
-        self.cache_control = f"public, max-age={settings.graphql_cache_max_age_seconds}"
+    def __init__(
+        self, *, entries: int, lifetime: float, max_age: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_entries = entries
+        self.lifetime = lifetime
+        self.cache_control = f"public, max-age={max_age}"
         self._clock = clock
         self._answers: OrderedDict[str, Answer] = OrderedDict()
         self._bytes = 0
 
     async def answer(
-        self, request: Request, db: Database, compute: Callable[[], Awaitable[tuple[Response, bool]]]
+        self,
+        request: Request,
+        db: Database,
+        compute: Callable[[], Awaitable[tuple[Response, bool]]],
+        key: str | None = None,
     ) -> Response:
-        """The answer to an anonymous GET: kept, or ``compute()``d (the response, and whether the
-        result had errors) and kept when it has none."""
-        key = request.url.query
+        """The answer to an anonymous read: kept, or ``compute()``d (the response, and whether the
+        result had errors) and kept when it has none. ``key`` names everything the answer depends on
+        besides the public data (by default the URL's query string)."""
+        key = request.url.query if key is None else key
         version = await current_version(db) if self.max_entries else 0
         kept = self._kept(key, version)
         if kept is None:
