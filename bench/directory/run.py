@@ -4,14 +4,18 @@ the same run.
 
     .venv/bin/python -m bench.directory.run                      # 16 connections, 3 x 10 s
     .venv/bin/python -m bench.directory.run --seconds 5 --repeats 1
+    .venv/bin/python -m bench.directory.run --cache off           # without the cached app
 
 1. Data: the demo (``wijkwerk demo-data --households 20``) in bench/results/directory-db, an embedded
    PostgreSQL of its own, then bench/directory/data.py (set-based SQL, once).
 2. In process: each search path once through the app (production settings, anonymous caller: the
    public map) while asyncpg's calls are recorded; the floor replays exactly those statements.
 3. Under load: wrk with ``--connections`` (16) rotating over the search paths (a Dutch word, a theme,
-   a buurt; 20 per page), the app then the floor, each a warm-up and ``--repeats`` runs of
-   ``--seconds``; median throughput, p50/p99, errors; the app's share of the floor's throughput.
+   a buurt; 20 per page): the app with the anonymous answer cache off (every search runs its
+   statement: the issue's ratio), the app with it on (``--cache both``, the default: after the
+   warm-up every search is a kept answer, one version read), then the floor, each a warm-up and
+   ``--repeats`` runs of ``--seconds``; median throughput, p50/p99, errors; each share of the
+   floor's throughput. The floor caches nothing.
 The 1-minute load average before and after is printed with the table (the machine may be shared).
 """
 
@@ -40,6 +44,7 @@ from bench.harness import ROOT, Scenario, measure, report, server
 DATA_DIR = ROOT / "bench" / "results" / "directory-db"
 RESULTS = ROOT / "bench" / "results" / "directory.json"
 PATHS = 48
+FLOOR = "floor (Starlette + asyncpg)"
 
 
 def log(message: str) -> None:
@@ -129,6 +134,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--cache", choices=("off", "on", "both"), default="both")
     args = parser.parse_args()
 
     from app.embedded import start_embedded_postgres
@@ -140,7 +146,10 @@ def main() -> None:
     try:
         paths, sizes = asyncio.run(_prepare(url, dsn))
         env = app_env(DATA_DIR, url)
-        script, hits = asyncio.run(_capture(env, paths))
+        uncached = {**env, "WIJKWERK_DIRECTORY_ANSWER_CACHE_ENTRIES": "0"}
+        script, hits = asyncio.run(
+            _capture(uncached, paths)
+        )  # the statements of a search, not of a kept answer
         statements = {len(calls) for calls in script.values()}
         log(f"statements per search: {sorted(statements)}; hits per page: {sorted(set(hits.values()))}")
         script_file = Path(tempfile.gettempdir()) / "wijkwerk-bench-directory.pickle"
@@ -150,10 +159,14 @@ def main() -> None:
         load_before = load_average()
         started = time.strftime("%Y-%m-%d %H:%M:%S")
         results = []
-        for name, app, stack_env, factory in (
-            ("wijkwerk", "app.asgi:create", env, True),
-            ("floor (Starlette + asyncpg)", "bench.directory.floor:app", floor_env, False),
-        ):
+        stacks = [
+            ("wijkwerk (answer cache off)", "app.asgi:create", uncached, True, args.cache != "on"),
+            ("wijkwerk (answer cache on)", "app.asgi:create", env, True, args.cache != "off"),
+            (FLOOR, "bench.directory.floor:app", floor_env, False, True),
+        ]
+        for name, app, stack_env, factory, wanted in stacks:
+            if not wanted:
+                continue
             log(f"{name} ...")
             with server(app, stack_env, factory=factory) as base:
                 scenario = Scenario(name, paths)
@@ -170,7 +183,7 @@ def main() -> None:
         load_after = load_average()
     finally:
         pg.cleanup()
-    floor_rps = results[1].median_rps
+    floor_rps = next(r.median_rps for r in results if r.name == FLOOR)
     rows = []
     for result in results:
         row = result.row()
@@ -186,6 +199,7 @@ def main() -> None:
         "load_1min_before": load_before,
         "load_1min_after": load_after,
         "connections": args.connections,
+        "cache": args.cache,
         "data": sizes,
         "statements_per_search": sorted(statements),
         "hits_per_page": sorted(set(hits.values())),
