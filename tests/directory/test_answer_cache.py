@@ -112,6 +112,11 @@ async def test_answers_that_depend_on_the_caller_are_never_public_nor_shared(dir
             anonymous = await d.client.get(f"{BASE}/services", params=_query(d, free="true"))
         assert anonymous.headers["cache-control"].startswith("public")
         assert [h["service"]["internal_notes"] for h in anonymous.json()["items"]] == [None]
+    # A kept anonymous answer never stands in for a token check.
+    forged = await d.client.get(
+        f"{BASE}/services", params=_query(d, free="true"), headers={"Authorization": "Bearer nonsense"}
+    )
+    assert forged.status_code == 401 and "etag" not in forged.headers
     everything = await d.client.get(f"{BASE}/services", params=_query(d), headers=callers["generalist_a"])
     assert "Dienst internal_a" in _names(everything)
     public = await d.client.get(f"{BASE}/services", params=_query(d))

@@ -11,12 +11,14 @@ stale worklist is the administrator's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from app.api.auth import Admin, DirectoryWriter, MaybeCaller
 from app.api.concurrency import IfMatch, expected_version, set_etag
@@ -44,10 +46,57 @@ from app.web.answer_cache import AnswerCache
 from app.web.cursors import PageRequest
 
 router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
+
+
+class KeptAnonymousSearches(APIRoute):
+    """The search's route: an anonymous search (no ``Authorization`` header, so the same answer for
+    every such caller) is answered by the answer cache (``app.web.answer_cache``: public, a strong
+    ETag, 304s, kept per process while the public data's version holds) before FastAPI parses its
+    parameters and solves its dependencies: a kept answer is only ever one whose very query string
+    was answered 200 before, so it costs one version read and a lookup. Never kept: a signed-in
+    caller's answer (it may show internal notes and non-public services) and an ``open_now`` search
+    (it depends on the clock); the "stale" flags depend on the date, so the date is in the key."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            answers = _answers(request)
+            anonymous = "authorization" not in request.headers
+            if not answers.max_entries or not anonymous or "open_now" in request.query_params:
+                return await handler(request)
+
+            async def computed() -> tuple[Response, bool]:
+                return await handler(request), False
+
+            stale_before = (await directory_calendar(request)).stale_before()
+            key = f"{request.url.query}|{stale_before.isoformat()}"
+            return await answers.answer(request, request.app.state.db, computed, key)
+
+        return route
+
+
+def _answers(request: Request) -> AnswerCache:
+    """The app's kept anonymous search answers, made on the first search. With
+    ``directory_answer_cache_entries`` 0 it keeps none, and searches answer ``no-store``."""
+    state = request.app.state
+    answers: AnswerCache | None = getattr(state, "directory_answers", None)
+    if answers is None:
+        settings = state.settings
+        answers = state.directory_answers = AnswerCache(
+            entries=settings.directory_answer_cache_entries,
+            lifetime=settings.directory_answer_cache_seconds,
+            max_age=settings.directory_cache_max_age_seconds,
+        )
+    return answers
+
+
 # The public search alone, included before every other router (app/api/v1/__init__.py): FastAPI tries
 # routes in order, and trying the ~130 routes before this one cost more CPU than the search's own
 # work (bench/directory/README.md); the other requests pay one route for it.
-search = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
+search = APIRouter(
+    prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES, route_class=KeptAnonymousSearches
+)
 
 OrganizationPage = Annotated[
     PageRequest[tuple[str, uuid.UUID]], keyset("directory_organizations", str, uuid.UUID)
@@ -171,7 +220,6 @@ async def update_location(
     "see public services; workers and administrators also the others, with internal notes.",
 )
 async def search_services(
-    request: Request,
     uow: UoW,
     principal: MaybeCaller,
     page: SearchPage,
@@ -203,40 +251,15 @@ async def search_services(
         organization_id=organization_id,
         municipality=municipality,
     )
-    stale_before = calendar.stale_before()
-
-    async def computed() -> tuple[Response, bool]:
-        # PostgreSQL writes the page's JSON (``search_page``); its shape is ``Page[ServiceHit]``
-        # (response_model, for the docs; a test checks it against the model path).
-        found = await search_page.search_services_json(
-            uow, principal, flt, stale_before, page_size=page.limit, after=page.after
-        )
-        following = orjson.dumps(page.cursor_after(found.last))
-        body = b'{"items":' + found.items + b',"next_cursor":' + following + b"}"
-        return Response(body, media_type="application/json"), False
-
-    answers = _answers(request)
-    # Kept only for anonymous callers (a signed-in caller may see internal notes) and never with
-    # ``open_now`` (it depends on the clock); the "stale" flags depend on the date, hence the key.
-    if not answers.max_entries or principal is not None or open_now:
-        return (await computed())[0]
-    key = f"{request.url.query}|{stale_before.isoformat()}"
-    return await answers.answer(request, request.app.state.db, computed, key)
-
-
-def _answers(request: Request) -> AnswerCache:
-    """The app's kept anonymous search answers (``app.web.answer_cache``), made on the first search.
-    With ``directory_answer_cache_entries`` 0 it keeps none and searches answer ``no-store``."""
-    state = request.app.state
-    answers: AnswerCache | None = getattr(state, "directory_answers", None)
-    if answers is None:
-        settings = state.settings
-        answers = state.directory_answers = AnswerCache(
-            entries=settings.directory_answer_cache_entries,
-            lifetime=settings.directory_answer_cache_seconds,
-            max_age=settings.directory_cache_max_age_seconds,
-        )
-    return answers
+    # PostgreSQL writes the page's JSON (``search_page``); its shape is ``Page[ServiceHit]``
+    # (response_model, for the docs; a test checks it against the model path).
+    found = await search_page.search_services_json(
+        uow, principal, flt, calendar.stale_before(), page_size=page.limit, after=page.after
+    )
+    following = orjson.dumps(page.cursor_after(found.last))
+    return Response(
+        b'{"items":' + found.items + b',"next_cursor":' + following + b"}", media_type="application/json"
+    )
 
 
 @router.post("/services", status_code=201, response_model=ServiceRead, summary="Add a service")
