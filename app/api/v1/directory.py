@@ -217,7 +217,11 @@ async def update_location(
     description="Filters combine with AND. With `neighbourhood`, services offered at a place in the buurt "
     "come first, then those serving the buurt, its wijk, the whole municipality; then the best text "
     "match (Dutch full-text search), then the name. Defunct services are left out. Anonymous callers "
-    "see public services; workers and administrators also the others, with internal notes.",
+    "see public services; workers and administrators also the others, with internal notes. "
+    "An anonymous search without `open_now` is public: `Cache-Control: public, max-age`, a strong "
+    "`ETag`, and `304` for an `If-None-Match` naming it; a change to the directory shows on the next "
+    "request.",
+    responses={304: {"description": "Not Modified: the `ETag` named in `If-None-Match` is current."}},
 )
 async def search_services(
     uow: UoW,
