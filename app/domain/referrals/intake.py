@@ -243,24 +243,49 @@ async def _claim_and_write(
 ) -> tuple[uuid.UUID, bool] | Replay:
     """Run the statement until it wins the key (its claim token, and whether it wrote the referral),
     or the key's earlier answer to replay; 409 while another request holds the key, 422 for the rules
-    the statement found broken."""
+    the statement found broken.
+
+    With no transaction open yet (routed by buurt code: nothing was read before), the statement first
+    runs on its own, in one round trip without BEGIN and COMMIT: it then writes the referral and the
+    claim of its key together or nothing at all. Anything but a new referral (a rule broken, the key
+    in use or used before, a referral the key made before) is decided again below, in a transaction,
+    exactly as it always was; a new referral, the common case, is done."""
+    if not uow.in_transaction:
+        token = uuid.uuid4()
+        submitted = await _submit(uow, draft, params, answer, token, alone=True)
+        if submitted.key_claim == token:
+            _check_submitted(submitted, draft.data, draft.by_postcode)
+            return token, submitted.written
     key = draft.key
     for _ in range(idempotency.CLAIM_ATTEMPTS):
         token = uuid.uuid4()
-        submitted = await repo.submit_inbound(
-            uow,
-            draft.row,
-            draft.transition,
-            {**params, **key.params(token, answer)},
-            buurt_code=draft.buurt_code,
-            address=draft.address,
-        )
+        submitted = await _submit(uow, draft, params, answer, token, alone=False)
         if submitted.key_claim == token:
             _check_submitted(submitted, draft.data, draft.by_postcode)
             return token, submitted.written
         if (replay := await idempotency.settle(uow, key, locked=submitted.key_locked)) is not None:
             return replay
     raise idempotency.in_flight()
+
+
+async def _submit(
+    uow: UnitOfWork,
+    draft: InboundDraft,
+    params: dict[str, Any],
+    answer: StoredAnswer,
+    token: uuid.UUID,
+    *,
+    alone: bool,
+) -> repo.Submission:
+    return await repo.submit_inbound(
+        uow,
+        draft.row,
+        draft.transition,
+        {**params, **draft.key.params(token, answer)},
+        buurt_code=draft.buurt_code,
+        address=draft.address,
+        alone=alone,
+    )
 
 
 def _made_nothing(uow: UnitOfWork, entry: AccessEntry) -> None:
