@@ -8,7 +8,9 @@ time on uvloop, and divides the process's CPU time by the number of requests. Ne
 that validate the same body and return nothing, each adding one step of the real route:
 
 * ``/bench/body``: the body only; ``/bench/auth``: + the token and scope; ``/bench/session``: + the
-  unit of work (no statement); ``/bench/statement``: + one ``SELECT 1``; ``/bench/idempotent``: +
+  unit of work (no statement); ``/bench/statement``: + one ``SELECT 1`` in the session's transaction;
+  ``/bench/alone``: the unit of work's one raw ``SELECT 1`` on its own instead (no transaction, no
+  ORM session: how the partner POST sends its statement since stop 24); ``/bench/idempotent``: +
   ``Idempotent`` (claim and stored answer: two statements).
 
 The differences show what each step costs at 16 concurrent requests. An experiment, not the app.
@@ -37,11 +39,20 @@ from fastapi import APIRouter, FastAPI
 from app.api.auth import ReferralWriter as Writer
 from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
+from app.db import RawStatement
 from app.domain.referrals.schemas import InboundReferralCreate as Body
 from bench.referrals import data
 
 PATH = "/api/v1/referrals"
-STEPS = ["/bench/body", "/bench/auth", "/bench/session", "/bench/statement", "/bench/idempotent"]
+STEPS = [
+    "/bench/body",
+    "/bench/auth",
+    "/bench/session",
+    "/bench/statement",
+    "/bench/alone",
+    "/bench/idempotent",
+]
+SELECT_ONE = RawStatement.of(sa.text("SELECT 1"))
 
 
 def _steps() -> APIRouter:
@@ -62,6 +73,10 @@ def _steps() -> APIRouter:
         await uow.session.execute(sa.text("SELECT 1"))
 
     @router.post(STEPS[4])
+    async def alone(uow: UoW, principal: Writer, body: Body) -> None:
+        await uow.fetch_one(SELECT_ONE, {})
+
+    @router.post(STEPS[5])
     async def idempotent(uow: UoW, principal: Writer, body: Body, _: Idempotent) -> None: ...
 
     return router
