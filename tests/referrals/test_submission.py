@@ -199,3 +199,19 @@ async def test_a_refusal_found_on_its_own_is_decided_in_a_transaction(p: Partner
         )
         == 0
     )
+
+
+async def test_a_post_routed_by_address_is_two_statements_on_their_own(p: Partnering) -> None:
+    """The buurt of the address is read first (the answer names it), then the one statement routes
+    by the address itself: two round trips, neither in a transaction."""
+    await p.inbound()  # warm: keys and pool
+    postcode = f"{1000 + uuid.uuid4().int % 8999:04d}QR"
+    await p.map_postcode(postcode, 3)
+    person = {"given_name": "Kees", "family_name": "Bos", "postcode": postcode, "house_number": 4}
+    headers = {**await p.world.headers("partner_b"), "Idempotency-Key": uuid.uuid4().hex}
+    body = p.inbound_body(person=person, buurt_code=None)
+    with counting_statements(p.world.app.state.db) as seen:
+        response = await p.client.post("/api/v1/referrals", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["buurt_code"] == p.world.buurten[3].code
+    assert (seen.autocommit, seen.all.count("BEGIN")) == ([True, True], 0)

@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.areas import repository as areas
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
 from app.domain.directory import offers
@@ -195,7 +194,7 @@ async def prepare_inbound(
     basis_errors = _common_errors(True, data.legal_basis, data.legal_basis_note)
     if basis_errors or (data.buurt_code is None and not by_postcode):
         return await _refuse_early(uow, data, key)
-    buurt_code = data.buurt_code or await _buurt_of(uow.session, person.postcode, person.house_number)
+    buurt_code = data.buurt_code or await _buurt_of(uow, person.postcode, person.house_number)
     values = _inbound_values(principal, data, key.key)
     row = repo.new_row(values)
     transition = new_transition(principal, values, from_status=None, side=Side.partner)
@@ -304,13 +303,13 @@ async def _refuse_early(uow: UnitOfWork, data: InboundReferralCreate, key: KeyRe
     raise ValidationFailed(errors) if errors else _address_or_buurt_required()
 
 
-async def _buurt_of(session: AsyncSession, postcode: str | None, house_number: int | None) -> str | None:
+async def _buurt_of(uow: UnitOfWork, postcode: str | None, house_number: int | None) -> str | None:
     """The buurt an address lies in (the answer names it), None when the postcode table does not
-    place it (the statement then refuses the referral as unroutable)."""
+    place it (the statement then refuses the referral as unroutable). Read on its own, outside a
+    transaction, so the statement after it runs on its own too."""
     if postcode is None or house_number is None:
         return None
-    place, _ = await areas.address_lookup(session, postcode, house_number)
-    return place.buurt_code if place is not None else None
+    return await repo.buurt_of_address(uow, postcode, house_number)
 
 
 def _event(principal: Principal, draft: InboundDraft) -> dict[str, Any]:

@@ -163,6 +163,21 @@ SUBMIT_BY_BUURT_ALONE = _submit_statement(_BY_BUURT, alone=True)
 SUBMIT_BY_ADDRESS_ALONE = _submit_statement(_BY_ADDRESS, alone=True)
 
 
+# The buurt an address lies in, for the answer to name before the statement routes by the address
+# itself: one raw read on its own, so that the statement after it can run on its own too.
+BUURT_OF_ADDRESS = RawStatement.of(
+    sa.text(f"SELECT found.code FROM ({_BY_ADDRESS}) AS found LIMIT 1").bindparams(  # noqa: S608 - constant SQL
+        sa.bindparam("place", type_=sa.String), sa.bindparam("house_number", type_=sa.Integer)
+    )
+)
+
+
+async def buurt_of_address(uow: UnitOfWork, postcode: str, house_number: int) -> str | None:
+    """The code of the buurt the address lies in (the areas context's rule), None when none is known."""
+    found = await uow.fetch_one(BUURT_OF_ADDRESS, {"place": postcode, "house_number": house_number})
+    return found["code"] if found is not None else None
+
+
 def new_row(values: dict[str, Any]) -> dict[str, Any]:
     """Every column of a new referral: ``values`` with the version and timestamps (routing aside)."""
     now = utcnow()
