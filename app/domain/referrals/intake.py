@@ -244,11 +244,11 @@ async def _claim_and_write(
     or the key's earlier answer to replay; 409 while another request holds the key, 422 for the rules
     the statement found broken.
 
-    With no transaction open yet (routed by buurt code: nothing was read before), the statement first
-    runs on its own, in one round trip without BEGIN and COMMIT: it then writes the referral and the
-    claim of its key together or nothing at all. Anything but a new referral (a rule broken, the key
-    in use or used before, a referral the key made before) is decided again below, in a transaction,
-    exactly as it always was; a new referral, the common case, is done."""
+    With no transaction open yet (the usual case: the buurt of an address is read on its own), the
+    statement first runs on its own, in one round trip without BEGIN and COMMIT: it then writes the
+    referral and the claim of its key together or nothing at all. Anything but a new referral (a
+    rule broken, the key in use or used before, a referral the key made before) is decided again
+    below, in a transaction, exactly as it always was; a new referral, the common case, is done."""
     if not uow.in_transaction:
         token = uuid.uuid4()
         submitted = await _submit(uow, draft, params, answer, token, alone=True)
