@@ -1,6 +1,6 @@
 """CPU per request in process, for the partner POST and for stripped-down routes next to it.
 
-    .venv/bin/python -m bench.referrals.ablate [--requests 3000] [--stack wijkwerk|whatif]
+    .venv/bin/python -m bench.referrals.ablate [--requests 3000] [--stack wijkwerk|whatif] [--calls]
 
 Drives the real app (production settings, the benchmark database) with raw ASGI calls, 16 at a
 time on uvloop, and divides the process's CPU time by the number of requests. Next to
@@ -8,20 +8,28 @@ time on uvloop, and divides the process's CPU time by the number of requests. Ne
 that validate the same body and return nothing, each adding one step of the real route:
 
 * ``/bench/body``: the body only; ``/bench/auth``: + the token and scope; ``/bench/session``: + the
-  unit of work (no statement); ``/bench/statement``: + one ``SELECT 1``; ``/bench/idempotent``: +
+  unit of work (no statement); ``/bench/statement``: + one ``SELECT 1`` in the session's transaction;
+  ``/bench/alone``: the unit of work's one raw ``SELECT 1`` on its own instead (no transaction, no
+  ORM session: how the partner POST sends its statement since stop 24); ``/bench/idempotent``: +
   ``Idempotent`` (claim and stored answer: two statements).
 
 The differences show what each step costs at 16 concurrent requests. An experiment, not the app.
+``--calls`` also counts the Python function calls per request (cProfile over a second batch, the
+client's raw ASGI calls included): unlike CPU time, that count does not move with the machine's load.
+``--profile FILE`` writes that batch's cProfile statistics of the last path to FILE (pstats).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,11 +39,20 @@ from fastapi import APIRouter, FastAPI
 from app.api.auth import ReferralWriter as Writer
 from app.api.deps import UoW
 from app.api.idempotency import Idempotent, IdempotentRoute
+from app.db import RawStatement
 from app.domain.referrals.schemas import InboundReferralCreate as Body
 from bench.referrals import data
 
 PATH = "/api/v1/referrals"
-STEPS = ["/bench/body", "/bench/auth", "/bench/session", "/bench/statement", "/bench/idempotent"]
+STEPS = [
+    "/bench/body",
+    "/bench/auth",
+    "/bench/session",
+    "/bench/statement",
+    "/bench/alone",
+    "/bench/idempotent",
+]
+SELECT_ONE = RawStatement.of(sa.text("SELECT 1"))
 
 
 def _steps() -> APIRouter:
@@ -56,6 +73,10 @@ def _steps() -> APIRouter:
         await uow.session.execute(sa.text("SELECT 1"))
 
     @router.post(STEPS[4])
+    async def alone(uow: UoW, principal: Writer, body: Body) -> None:
+        await uow.fetch_one(SELECT_ONE, {})
+
+    @router.post(STEPS[5])
     async def idempotent(uow: UoW, principal: Writer, body: Body, _: Idempotent) -> None: ...
 
     return router
@@ -121,9 +142,26 @@ async def _drive(app: FastAPI, path: str, tokens: list[str], requests: int, pref
     return failed
 
 
+async def _calls(app: FastAPI, path: str, tokens: list[str], requests: int, prefix: str) -> cProfile.Profile:
+    """A deterministic profile of ``requests`` more requests (function calls do not depend on load)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await _drive(app, path, tokens, requests, prefix)
+    profiler.disable()
+    return profiler
+
+
+@dataclass(frozen=True)
+class Options:
+    requests: int
+    calls: bool = False
+    profile: str | None = None
+
+
 async def measure(
-    app: FastAPI, paths: list[str], tokens: list[str], requests: int, out: Callable[[str], None]
+    app: FastAPI, paths: list[str], tokens: list[str], options: Options, out: Callable[[str], None]
 ) -> None:
+    requests = options.requests
     async with app.router.lifespan_context(app):
         for path in paths:
             prefix = f"ablate-{time.time_ns()}"
@@ -131,7 +169,14 @@ async def measure(
             started = time.process_time()
             failed = await _drive(app, path, tokens, requests, prefix)
             spent = 1000 * (time.process_time() - started) / requests
-            out(f"{path}: {spent:.2f} ms CPU/request ({failed} failed, load {os.getloadavg()[0]:.1f})")
+            line = f"{path}: {spent:.2f} ms CPU/request ({failed} failed, load {os.getloadavg()[0]:.1f})"
+            if options.calls or options.profile:
+                profiler = await _calls(app, path, tokens, 500, prefix + "-calls")
+                calls = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
+                line += f", {calls / 500:.0f} function calls/request"
+                if options.profile:
+                    profiler.dump_stats(options.profile)
+            out(line)
 
 
 def main() -> None:
@@ -141,12 +186,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--stack", default="wijkwerk", choices=["wijkwerk", "whatif"])
     parser.add_argument("--paths", nargs="+", default=[*STEPS, PATH])
+    parser.add_argument("--calls", action="store_true", help="count function calls per request")
+    parser.add_argument("--profile", help="write the last path's cProfile statistics to this file")
     options = parser.parse_args()
     db = data.start()
     asyncio.run(data.prepare(db))
     tokens = asyncio.run(data.partner_tokens(db.url))
     app = build(options.stack, db.url)
-    uvloop.run(measure(app, options.paths, tokens, options.requests, lambda line: print(line, flush=True)))
+    chosen = Options(options.requests, options.calls, options.profile)
+    uvloop.run(measure(app, options.paths, tokens, chosen, lambda line: print(line, flush=True)))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
+from app.db import RawStatement
 from app.main import create_app
 from bench.referrals import data
 
@@ -30,6 +31,7 @@ class SqlCount:
     transactions: int
     checkouts: int
     texts: list[str]
+    alone: int = 0  # of the statements, those run on their own (no transaction, no ORM session)
 
 
 async def _post(client: httpx.AsyncClient, token: str, n: int) -> httpx.Response:
@@ -51,7 +53,7 @@ async def count_sql(url: str, tokens: list[str]) -> SqlCount:
             await _post(client, tokens[0], 0)
             engine = app.state.db.engine.sync_engine
             seen: list[str] = []
-            counts = {"begin": 0, "checkout": 0}
+            counts = {"begin": 0, "checkout": 0, "raw": 0}
 
             def statement(*args: Any) -> None:
                 seen.append(args[2])
@@ -62,16 +64,28 @@ async def count_sql(url: str, tokens: list[str]) -> SqlCount:
             def checkout(*_: Any) -> None:
                 counts["checkout"] += 1
 
+            # A single raw statement on its own bypasses SQLAlchemy (the database's own asyncpg pool,
+            # no transaction): counted at its one door, ``Database.fetch_one``.
+            database = app.state.db
+            fetch_one = database.fetch_one
+
+            async def raw_fetch_one(raw: RawStatement, values: Any) -> Any:
+                seen.append(raw.sql)
+                counts["raw"] += 1
+                return await fetch_one(raw, values)
+
             event.listen(engine, "before_cursor_execute", statement)
             event.listen(engine, "begin", begin)
             event.listen(engine.pool, "checkout", checkout)
+            database.fetch_one = raw_fetch_one
             try:
                 await _post(client, tokens[1], 1)
             finally:
+                del database.fetch_one
                 event.remove(engine, "before_cursor_execute", statement)
                 event.remove(engine, "begin", begin)
                 event.remove(engine.pool, "checkout", checkout)
-    return SqlCount(len(seen), counts["begin"], counts["checkout"], seen)
+    return SqlCount(len(seen), counts["begin"], counts["checkout"], seen, counts["raw"])
 
 
 async def profile(
@@ -124,8 +138,8 @@ def main() -> None:
     tokens = asyncio.run(data.partner_tokens(db.url))
     found = asyncio.run(count_sql(db.url, tokens))
     print(
-        f"one POST: {found.statements} SQL statements, {found.transactions} transactions, "
-        f"{found.checkouts} pool checkouts"
+        f"one POST: {found.statements} SQL statements ({found.alone} on their own), "
+        f"{found.transactions} transactions, {found.checkouts} ORM pool checkouts"
     )
     if options.sql:
         for text in found.texts:

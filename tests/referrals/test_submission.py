@@ -1,6 +1,7 @@
-"""A partner's POST /api/v1/referrals is one statement in one transaction (it claims the key with the
-stored answer, checks, routes and writes the referral with its transition, webhook event and
-access-log row), and behaves exactly as checking and writing step by step would."""
+"""A partner's POST /api/v1/referrals is one statement on its own, without BEGIN and COMMIT (it claims
+the key with the stored answer, checks, routes and writes the referral with its transition, webhook
+event and access-log row, or writes nothing), and behaves exactly as checking and writing step by
+step would: what is not a new referral is decided again in a transaction, as before."""
 
 from __future__ import annotations
 
@@ -21,16 +22,17 @@ from tests.referrals.helpers import Partnering, submit_directly
 from tests.support.statements import counting_statements
 
 
-async def test_a_partner_post_is_one_statement_in_one_transaction(p: Partnering) -> None:
+async def test_a_partner_post_is_one_statement_on_its_own(p: Partnering) -> None:
     await p.inbound()  # warm: keys and pool
     key = uuid.uuid4().hex
     headers = {**await p.world.headers("partner_a"), "Idempotency-Key": key}
     with counting_statements(p.world.app.state.db) as seen:
         response = await p.client.post("/api/v1/referrals", json=p.inbound_body(), headers=headers)
     assert response.status_code == 201, response.text
-    assert {"statements": len(seen), "transactions": seen.all.count("BEGIN")} == {
+    assert {"statements": len(seen), "transactions": seen.all.count("BEGIN"), "alone": seen.autocommit} == {
         "statements": 1,
-        "transactions": 1,
+        "transactions": 0,
+        "alone": [True],
     }
     # The bytes are what the documented response model makes of them.
     read = PartnerReferralRead.model_validate_json(response.content)
@@ -120,12 +122,14 @@ async def _uncovered_buurt(p: Partnering) -> str:
 
 
 async def test_a_request_failing_after_the_statement_still_leaves_its_access_log_row(p: Partnering) -> None:
-    """The statement writes the access-log row with the referral; when the request fails later, the
-    rollback takes both, and the unit of work writes the row again, as failed: still exactly one."""
+    """The statement writes the access-log row with the referral; when the request fails later in the
+    transaction it ran in, the rollback takes both, and the unit of work writes the row again, as
+    failed: still exactly one."""
     principal = await p.world.app.state.token_verifier.verify(await p.world.token("partner_a"))
     body = InboundReferralCreate.model_validate(p.inbound_body())
     app = p.world.app
     work = UnitOfWork(app.state.db, app.state.wiring, request_id="after-the-statement")
+    await work.begin()  # as when the address was looked up first
     submitted = await submit_directly(work, principal, body, key=uuid.uuid4().hex)
     await work.fail()  # a later step of the request failed
     await work.close()
@@ -142,3 +146,72 @@ async def test_a_request_failing_after_the_statement_still_leaves_its_access_log
     logged = col(AccessLogEntry.resource_id) == submitted.read.id
     assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.outcome) == "allowed") == 1
     assert await p.count(AccessLogEntry, logged) == 1
+
+
+async def test_a_statement_on_its_own_stands_when_the_request_fails_later(p: Partnering) -> None:
+    """Without a transaction the statement commits itself, the referral with the claim of its key and
+    its stored answer: a request failing afterwards leaves exactly that (a retry replays the answer),
+    and the access-log row the statement wrote is not written again."""
+    principal = await p.world.app.state.token_verifier.verify(await p.world.token("partner_a"))
+    body = InboundReferralCreate.model_validate(p.inbound_body())
+    app = p.world.app
+    key = uuid.uuid4().hex
+    work = UnitOfWork(app.state.db, app.state.wiring, request_id="alone-then-failed")
+    submitted = await submit_directly(work, principal, body, key=key)
+    assert not work.in_transaction
+    await work.fail()
+    await work.close()
+    referral_id = submitted.read.id
+    assert await p.count(Referral, col(Referral.id) == referral_id) == 1
+    assert (
+        await p.count(
+            IdempotencyKey, col(IdempotencyKey.owner) == principal.subject, col(IdempotencyKey.key) == key
+        )
+        == 1
+    )
+    logged = col(AccessLogEntry.resource_id) == referral_id
+    assert await p.count(AccessLogEntry, logged, col(AccessLogEntry.outcome) == "allowed") == 1
+    assert await p.count(AccessLogEntry, logged) == 1
+
+
+async def test_a_refusal_found_on_its_own_is_decided_in_a_transaction(p: Partnering) -> None:
+    """The statement on its own writes nothing when a rule is broken (not even the claim of the key);
+    the refusal is then found again in a transaction whose claim rolls back: two statements, no
+    referral, no key used up."""
+    await p.inbound()  # warm: keys and pool
+    key = uuid.uuid4().hex
+    headers = {**await p.world.headers("partner_a"), "Idempotency-Key": key}
+    with counting_statements(p.world.app.state.db) as seen:
+        refused = await p.client.post(
+            "/api/v1/referrals", json=p.inbound_body(reason_domain="nonsense"), headers=headers
+        )
+    assert [e["rule"] for e in refused.json()["errors"]] == ["domain_unknown"]
+    assert seen.autocommit[:2] == [True, False]
+    assert seen.all.count("ROLLBACK") == 1
+    subject = p.world.clients["partner_a"].client_id
+    assert (
+        await p.count(IdempotencyKey, col(IdempotencyKey.owner) == subject, col(IdempotencyKey.key) == key)
+        == 0
+    )
+    assert (
+        await p.count(
+            Referral, col(Referral.idempotency_scope) == subject, col(Referral.idempotency_key) == key
+        )
+        == 0
+    )
+
+
+async def test_a_post_routed_by_address_is_two_statements_on_their_own(p: Partnering) -> None:
+    """The buurt of the address is read first (the answer names it), then the one statement routes
+    by the address itself: two round trips, neither in a transaction."""
+    await p.inbound()  # warm: keys and pool
+    postcode = f"{1000 + uuid.uuid4().int % 8999:04d}QR"
+    await p.map_postcode(postcode, 3)
+    person = {"given_name": "Kees", "family_name": "Bos", "postcode": postcode, "house_number": 4}
+    headers = {**await p.world.headers("partner_b"), "Idempotency-Key": uuid.uuid4().hex}
+    body = p.inbound_body(person=person, buurt_code=None)
+    with counting_statements(p.world.app.state.db) as seen:
+        response = await p.client.post("/api/v1/referrals", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["buurt_code"] == p.world.buurten[3].code
+    assert (seen.autocommit, seen.all.count("BEGIN")) == ([True, True], 0)

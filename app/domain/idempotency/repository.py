@@ -47,13 +47,18 @@ _COMPUTED = ("locked_until", "created_at", "expires_at")
 _TAKEN_OVER = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CLAIM_COLUMNS[2:])
 
 
-def claim_ctes() -> str:
+def claim_ctes(gate: str | None = None) -> str:
     """The claim as CTEs another statement can start with (binds ``CLAIM_BINDS``, values
     ``claim_params``): ``key_lock`` takes a transaction-scoped advisory lock on the key without
     waiting (``locked``); ``claimed`` inserts the claim (only when locked) and returns its
     ``claim_token``. An existing row is taken over only when expired, or when an identical request
     claimed it and died (its lease ran out without storing an answer). The claim may carry its answer
-    already (state done): the work and its answer are then written by one statement."""
+    already (state done): the work and its answer are then written by one statement.
+
+    With ``gate`` (the name of an earlier CTE) the key is claimed only when that CTE produced a row:
+    for a statement that runs on its own (no transaction to roll back), whose claim must be written
+    only together with the work its answer describes."""
+    gated = f" AND EXISTS (SELECT 1 FROM {gate})" if gate else ""  # noqa: S608 - a CTE name of ours
     values = ", ".join(
         {"locked_until": "now() + :k_lease", "created_at": "now()", "expires_at": "now() + :k_retention"}.get(
             c, f":k_{c}"
@@ -64,7 +69,7 @@ def claim_ctes() -> str:
         SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(:k_owner || ' ' || :k_key)) AS locked
     ), claimed AS (
         INSERT INTO idempotency_keys ({", ".join(_CLAIM_COLUMNS)})
-        SELECT {values} FROM key_lock WHERE key_lock.locked
+        SELECT {values} FROM key_lock WHERE key_lock.locked{gated}
         ON CONFLICT (owner, key) DO UPDATE SET {_TAKEN_OVER}
         WHERE idempotency_keys.expires_at < now()
            OR (idempotency_keys.state = '{KeyState.in_flight}' AND idempotency_keys.locked_until < now()

@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.areas import repository as areas
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
 from app.domain.directory import offers
@@ -195,7 +194,7 @@ async def prepare_inbound(
     basis_errors = _common_errors(True, data.legal_basis, data.legal_basis_note)
     if basis_errors or (data.buurt_code is None and not by_postcode):
         return await _refuse_early(uow, data, key)
-    buurt_code = data.buurt_code or await _buurt_of(uow.session, person.postcode, person.house_number)
+    buurt_code = data.buurt_code or await _buurt_of(uow, person.postcode, person.house_number)
     values = _inbound_values(principal, data, key.key)
     row = repo.new_row(values)
     transition = new_transition(principal, values, from_status=None, side=Side.partner)
@@ -243,24 +242,49 @@ async def _claim_and_write(
 ) -> tuple[uuid.UUID, bool] | Replay:
     """Run the statement until it wins the key (its claim token, and whether it wrote the referral),
     or the key's earlier answer to replay; 409 while another request holds the key, 422 for the rules
-    the statement found broken."""
+    the statement found broken.
+
+    With no transaction open yet (the usual case: the buurt of an address is read on its own), the
+    statement first runs on its own, in one round trip without BEGIN and COMMIT: it then writes the
+    referral and the claim of its key together or nothing at all. Anything but a new referral (a
+    rule broken, the key in use or used before, a referral the key made before) is decided again
+    below, in a transaction, exactly as it always was; a new referral, the common case, is done."""
+    if not uow.in_transaction:
+        token = uuid.uuid4()
+        submitted = await _submit(uow, draft, params, answer, token, alone=True)
+        if submitted.key_claim == token:
+            _check_submitted(submitted, draft.data, draft.by_postcode)
+            return token, submitted.written
     key = draft.key
     for _ in range(idempotency.CLAIM_ATTEMPTS):
         token = uuid.uuid4()
-        submitted = await repo.submit_inbound(
-            uow,
-            draft.row,
-            draft.transition,
-            {**params, **key.params(token, answer)},
-            buurt_code=draft.buurt_code,
-            address=draft.address,
-        )
+        submitted = await _submit(uow, draft, params, answer, token, alone=False)
         if submitted.key_claim == token:
             _check_submitted(submitted, draft.data, draft.by_postcode)
             return token, submitted.written
         if (replay := await idempotency.settle(uow, key, locked=submitted.key_locked)) is not None:
             return replay
     raise idempotency.in_flight()
+
+
+async def _submit(
+    uow: UnitOfWork,
+    draft: InboundDraft,
+    params: dict[str, Any],
+    answer: StoredAnswer,
+    token: uuid.UUID,
+    *,
+    alone: bool,
+) -> repo.Submission:
+    return await repo.submit_inbound(
+        uow,
+        draft.row,
+        draft.transition,
+        {**params, **draft.key.params(token, answer)},
+        buurt_code=draft.buurt_code,
+        address=draft.address,
+        alone=alone,
+    )
 
 
 def _made_nothing(uow: UnitOfWork, entry: AccessEntry) -> None:
@@ -279,13 +303,13 @@ async def _refuse_early(uow: UnitOfWork, data: InboundReferralCreate, key: KeyRe
     raise ValidationFailed(errors) if errors else _address_or_buurt_required()
 
 
-async def _buurt_of(session: AsyncSession, postcode: str | None, house_number: int | None) -> str | None:
+async def _buurt_of(uow: UnitOfWork, postcode: str | None, house_number: int | None) -> str | None:
     """The buurt an address lies in (the answer names it), None when the postcode table does not
-    place it (the statement then refuses the referral as unroutable)."""
+    place it (the statement then refuses the referral as unroutable). Read on its own, outside a
+    transaction, so the statement after it runs on its own too."""
     if postcode is None or house_number is None:
         return None
-    place, _ = await areas.address_lookup(session, postcode, house_number)
-    return place.buurt_code if place is not None else None
+    return await repo.buurt_of_address(uow, postcode, house_number)
 
 
 def _event(principal: Principal, draft: InboundDraft) -> dict[str, Any]:

@@ -97,19 +97,37 @@ _ROUTED = {"team_id": "found.team_id", "buurt_id": "found.id"}
 _TRANSITION_BOUND = ("id", "side", "actor_subject", "worker_id", "organisation_id", "occurred_at")
 
 
-def _submit_statement(found_sql: str) -> RawStatement:
+# The referral may be written: a known life domain, a buurt a team covers, and no referral made with
+# this key before (the referral keeps its own copy of the key, under a unique constraint).
+_READY = """ready AS (
+        SELECT 1 FROM found, checks
+        WHERE checks.domain_active AND found.team_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM referrals WHERE idempotency_scope = :r_idempotency_scope
+                                                    AND idempotency_key = :r_idempotency_key)
+    )"""
+
+
+def _submit_statement(found_sql: str, *, alone: bool) -> RawStatement:
     """One round trip for a new inbound referral: claim the Idempotency-Key (with the answer), check
     the life domain, route the buurt to its team, insert the referral (unless the key was not won, or
     the referral's own copy of the key was used before), its first transition, its webhook event with
-    the deliveries and the access-log row. Nothing but the claim is written when a check fails (the
-    caller then refuses, and the claim rolls back with the rest)."""
+    the deliveries and the access-log row.
+
+    In a transaction (``alone`` False) nothing but the claim is written when a check fails (the caller
+    then refuses, and the claim rolls back with the rest). On its own (``alone``: no BEGIN and COMMIT,
+    one round trip) the statement commits itself, so it claims the key only when the referral is
+    written too (``ready``): it writes everything or nothing, and the caller decides what nothing
+    means in a transaction, as above."""
     columns = ", ".join(_REFERRAL_COLUMNS)
     values = ", ".join(_ROUTED.get(c, f":r_{c}") for c in _REFERRAL_COLUMNS)
-    sql = f"""
-    WITH {idempotency.claim_ctes()}, found AS ({found_sql}
+    routing = f"""found AS ({found_sql}
     ), checks AS (
         SELECT EXISTS (SELECT 1 FROM life_domains WHERE code = :r_reason_domain AND active) AS domain_active
-    ), new_referral AS (
+    )"""  # noqa: S608 - the areas context's constant SQL
+    claim_first = f"{idempotency.claim_ctes()}, {routing}"
+    claim_with_referral = f"{routing}, {_READY}, {idempotency.claim_ctes(gate='ready')}"
+    sql = f"""
+    WITH {claim_with_referral if alone else claim_first}, new_referral AS (
         INSERT INTO referrals ({columns})
         SELECT {values} FROM found, checks, claimed
         WHERE checks.domain_active AND found.team_id IS NOT NULL
@@ -139,8 +157,25 @@ def _submit_statement(found_sql: str) -> RawStatement:
 
 # Compiled once: the statement has some seventy parameters, and compiling and processing them per
 # call through the ORM would cost the POST more CPU than the database round trip itself.
-SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT)
-SUBMIT_BY_ADDRESS = _submit_statement(_BY_ADDRESS)
+SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT, alone=False)
+SUBMIT_BY_ADDRESS = _submit_statement(_BY_ADDRESS, alone=False)
+SUBMIT_BY_BUURT_ALONE = _submit_statement(_BY_BUURT, alone=True)
+SUBMIT_BY_ADDRESS_ALONE = _submit_statement(_BY_ADDRESS, alone=True)
+
+
+# The buurt an address lies in, for the answer to name before the statement routes by the address
+# itself: one raw read on its own, so that the statement after it can run on its own too.
+BUURT_OF_ADDRESS = RawStatement.of(
+    sa.text(f"SELECT found.code FROM ({_BY_ADDRESS}) AS found LIMIT 1").bindparams(  # noqa: S608 - constant SQL
+        sa.bindparam("place", type_=sa.String), sa.bindparam("house_number", type_=sa.Integer)
+    )
+)
+
+
+async def buurt_of_address(uow: UnitOfWork, postcode: str, house_number: int) -> str | None:
+    """The code of the buurt the address lies in (the areas context's rule), None when none is known."""
+    found = await uow.fetch_one(BUURT_OF_ADDRESS, {"place": postcode, "house_number": house_number})
+    return found["code"] if found is not None else None
 
 
 def new_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +193,7 @@ async def submit_inbound(
     *,
     buurt_code: str | None,
     address: tuple[str, int] | None,
+    alone: bool = False,
 ) -> Submission:
     """Claim, route and write a new inbound referral in one statement (see ``_submit_statement``).
 
@@ -165,8 +201,16 @@ async def submit_inbound(
     ``transition``: its first transition's; ``params``: the values of the key's claim
     (``KeyRequest.params``), of its event (``outbox.event_params``) and of its access-log entry
     (``AccessEntry.params``). Routes by ``buurt_code``, else by ``address`` (postcode, house number).
+    ``alone``: the statement that writes everything or nothing, on its own when the work has no
+    transaction open; otherwise in the work's transaction, begun here when nothing began it yet.
     """
-    statement = SUBMIT_BY_BUURT if buurt_code is not None else SUBMIT_BY_ADDRESS
+    if alone:
+        statement = SUBMIT_BY_BUURT_ALONE if buurt_code is not None else SUBMIT_BY_ADDRESS_ALONE
+    else:
+        statement = SUBMIT_BY_BUURT if buurt_code is not None else SUBMIT_BY_ADDRESS
+        # A refused referral must take the claim of its key back with the rollback, and a referral
+        # made before is answered (its key completed) in the transaction that claimed the key.
+        await uow.begin()
     values = {f"r_{c}": v for c, v in row.items() if c not in _ROUTED}
     values.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **params)
     if buurt_code is not None:
@@ -174,10 +218,6 @@ async def submit_inbound(
     else:
         assert address is not None
         values["place"], values["house_number"] = address
-    # In the work's transaction, begun here when nothing began it yet: a refused referral must take
-    # the claim of its key back with the rollback, and a referral made before is answered (its key
-    # completed) in the transaction that claimed the key.
-    await uow.session.connection()
     found = await uow.fetch_one(statement, values)
     lookup = InboundLookup(
         bool(found["domain_active"]), found["found_id"], found["found_code"], found["found_team_id"]
