@@ -15,7 +15,8 @@ consents are only read for a household whose row says it has one to list.
 Like the tier (0205), nothing here reads today or the settings, so the row stays right as long as it is
 worked out again whenever a source changes: statement triggers on contact_moments, plans, referrals,
 consents and household_tiers do that for every household a statement touched (their transition tables;
-an UPDATE may move a row between households, so both the old and the new household). A household's
+an UPDATE may move a row between households, so both the old and the new household; a TRUNCATE, every
+household). A household's
 deletion takes its row along (the foreign key). Two transactions writing one household at once must not
 each store a row that misses the other's write: the refresh first locks the households' rows (FOR NO KEY
 UPDATE, in id order, as 0205 does) and then reads the sources in a statement of its own, which under
@@ -103,6 +104,16 @@ END
 $$
 """
 
+# A source emptied at once (TRUNCATE has no transition table): every household's row again.
+OF_TRUNCATE = f"""
+CREATE FUNCTION worklist_facts_of_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {UPSERT.format(households="true")};
+    RETURN NULL;
+END
+$$
+"""
+
 SOURCES = ("contact_moments", "plans", "referrals", "consents", "household_tiers")
 EVENTS = (
     ("inserted", "INSERT", "NEW TABLE AS new_rows"),
@@ -131,8 +142,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("household_id", name=op.f("pk_worklist_facts")),
     )
-    op.execute(REFRESH)
-    op.execute(OF_ROWS)
+    for function in (REFRESH, OF_ROWS, OF_TRUNCATE):
+        op.execute(function)
     # The triggers first: they lock the source tables against writes until this transaction commits, so
     # nothing lands between the back-fill and the triggers.
     for table in SOURCES:
@@ -141,14 +152,19 @@ def upgrade() -> None:
                 f"CREATE TRIGGER worklist_facts_{suffix} AFTER {event} ON {table} REFERENCING {transitions} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION worklist_facts_of_rows()"
             )
+        op.execute(
+            f"CREATE TRIGGER worklist_facts_truncated AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION worklist_facts_of_truncate()"
+        )
     # Every household at once, by the same text as the refresh (a probe of each source per household).
     op.execute(UPSERT.format(households="true"))
 
 
 def downgrade() -> None:
     for table in SOURCES:
-        for suffix, _event, _transitions in EVENTS:
+        for suffix in (*(event[0] for event in EVENTS), "truncated"):
             op.execute(f"DROP TRIGGER worklist_facts_{suffix} ON {table}")
+    op.execute("DROP FUNCTION worklist_facts_of_truncate()")
     op.execute("DROP FUNCTION worklist_facts_of_rows()")
     op.execute("DROP FUNCTION worklist_facts_refresh(uuid[])")
     op.drop_table("worklist_facts")

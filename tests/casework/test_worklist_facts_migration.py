@@ -65,12 +65,16 @@ async def test_the_facts_are_back_filled_kept_and_dropped_with_the_sources_intac
         await _contact(connection, ids["not_assessed"], datetime(2026, 5, 1, 10, tzinfo=UTC))
         facts = await _facts(connection, ids)
         assert facts[ids["not_assessed"]] == (None, date(2026, 5, 1), None, False, None)
+        # A source emptied at once: every household's row again.
+        await connection.execute(text("TRUNCATE plans CASCADE"))
+        facts = await _facts(connection, ids)
+        assert facts[ids["fine"]] == ("self_reliant", date(2026, 4, 2), None, False, None)
 
     await downgrade(scratch.engine, BEFORE)
     async with scratch.engine.begin() as connection:
         assert await connection.scalar(text("SELECT to_regclass('worklist_facts')")) is None
         assert await connection.scalar(text("SELECT count(*) FROM contact_moments")) == 2
-        assert await connection.scalar(text("SELECT count(*) FROM plans")) == 1
+        assert await connection.scalar(text("SELECT count(*) FROM plans")) == 0
         triggers = await connection.scalar(
             text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'worklist_facts%'")
         )
@@ -79,5 +83,6 @@ async def test_the_facts_are_back_filled_kept_and_dropped_with_the_sources_intac
     await upgrade(scratch.engine, STORED)
     async with scratch.engine.begin() as connection:
         assert await _facts(connection, ids) == expected | {
-            ids["not_assessed"]: (None, date(2026, 5, 1), None, False, None)
+            ids["not_assessed"]: (None, date(2026, 5, 1), None, False, None),
+            ids["fine"]: ("self_reliant", date(2026, 4, 2), None, False, None),
         }
