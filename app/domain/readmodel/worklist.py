@@ -3,8 +3,9 @@ every household of their teams (``team``), with the team's caseload per worker.
 
 One statement per answer, whatever the caseload: the households in view (``scope``: the access rule
 ``visible_to`` with the worker as a parameter, open files only), the items of each household of it
-(``items_of``, per household: its stored tier, and one ``UNION ALL`` of the sources of due
-items, each a probe of the household's index of plans, contact moments, referrals, consents), and the
+(``items_of``, per household: the one row of its stored facts, ``WorklistFacts``, and one ``UNION ALL``
+of the kinds of due items worked out from it; referrals and consents are read only for a household
+whose facts say it has one to list), and the
 team's items (waiting referrals, break-glass grants, signals); PostgreSQL pages, sorts and writes the
 JSON, and the access-log row of every household the page shows (``inline_sql(each_of=...)``), in the
 same round trip.
