@@ -16,6 +16,7 @@ from app.domain.identity import models as identity_models
 from app.domain.initiatives import models as initiatives_models
 from app.domain.organisation import models as organisation_models
 from app.domain.plans import models as plans_models
+from app.domain.readmodel import worklist_facts as worklist_facts_models
 from app.domain.reference import models as reference_models
 from app.domain.referrals import models as referrals_models
 from app.domain.retention import models as retention_models
@@ -52,6 +53,7 @@ __all__ = [
     "signals_models",
     "support_network_models",
     "webhooks_models",
+    "worklist_facts_models",
 ]
 
 

@@ -6,7 +6,9 @@ default thresholds), for the worker of 60 households and the lead of the 12-work
 
 Each run is rolled back (the statement writes access-log rows). Prints the median and the spread of
 the execution times per caller (without the per-node clock: ``TIMING OFF``) and the buffers read;
-``--plan`` prints the last plan of each, to see what every arm costs; ``--caseload`` also EXPLAINs the
+``--plan`` prints the last plan of each, to see what every arm costs; each run also prints the median
+time of each part (``scope``, ``page``: the items, ``logged``: the access-log insert), measured with the
+per-node clock in a third EXPLAIN; ``--caseload`` also EXPLAINs the
 lead's caseload statement (``caseload.caseload_statement``, which reads the stored tiers too).
 ``--timed N`` also sends the statement N times without EXPLAIN (whose per-node clock inflates plans of
 many small nodes) and prints the median and fastest round trip on one connection (PostgreSQL's time
@@ -65,9 +67,20 @@ def _values(view: View, worker_id: uuid.UUID) -> dict[str, Any]:
     return values
 
 
+def _parts(plan: dict[str, Any]) -> dict[str, float]:
+    """The time of each CTE of a plan (with the per-node clock), ms: where the statement's time goes
+    (``scope``: the households in view; ``page``: their items, sorted; ``logged``: the access-log rows)."""
+    parts: dict[str, float] = {}
+    for node in plan.get("Plans", []):
+        name = node.get("Subplan Name", "")
+        if name.startswith("CTE "):
+            parts[name.removeprefix("CTE ")] = node["Actual Total Time"]
+    return parts
+
+
 async def _explain(
     connection: Any, view: View, worker_id: uuid.UUID, statement: RawStatement | None = None
-) -> tuple[float, int, str]:
+) -> tuple[float, int, str, dict[str, float]]:
     statement = statement or page_statement(view, after=False)
     transaction = connection.transaction()
     await transaction.start()
@@ -79,10 +92,19 @@ async def _explain(
         text = await connection.fetch(
             "EXPLAIN (ANALYZE, BUFFERS) " + statement.sql, *statement.args(_values(view, worker_id))
         )
+        timed = await connection.fetchval(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.sql, *statement.args(_values(view, worker_id))
+        )
     finally:
         await transaction.rollback()
     plan = json.loads(found) if isinstance(found, str) else found
-    return plan[0]["Execution Time"], plan[0]["Plan"]["Shared Hit Blocks"], "\n".join(r[0] for r in text)
+    timed = json.loads(timed) if isinstance(timed, str) else timed
+    return (
+        plan[0]["Execution Time"],
+        plan[0]["Plan"]["Shared Hit Blocks"],
+        "\n".join(r[0] for r in text),
+        _parts(timed[0]["Plan"]),
+    )
 
 
 async def _timed(connection: Any, view: View, worker_id: uuid.UUID, runs: int) -> list[float]:
@@ -108,13 +130,19 @@ async def main(args: argparse.Namespace) -> None:
             worker_id = await connection.fetchval("SELECT worker_id FROM users WHERE username = $1", username)
             if worker_id is None:
                 raise SystemExit(f"No {username}: run the benchmark once to make the worklist team.")
-            times, plan, buffers = [], "", 0
+            times, plan, buffers, parts = [], "", 0, []
             for _ in range(args.runs):
-                elapsed, buffers, plan = await _explain(connection, view, worker_id)
+                elapsed, buffers, plan, each = await _explain(connection, view, worker_id)
                 times.append(elapsed)
+                parts.append(each)
             print(
                 f"{view.value}: median {statistics.median(times):.1f} ms "
                 f"(min {min(times):.1f}, max {max(times):.1f}, {args.runs} runs), {buffers} buffers hit"
+            )
+            medians = {name: statistics.median(p[name] for p in parts) for name in parts[0]}
+            print(
+                f"{view.value}: per part (median, per-node clock on): "
+                + ", ".join(f"{name} {ms:.2f} ms" for name, ms in medians.items())
             )
             if args.plan:
                 print(plan)
@@ -135,7 +163,7 @@ async def _caseload(connection: Any, runs: int) -> None:
     lead = await connection.fetchval("SELECT worker_id FROM users WHERE username = $1", CALLERS[View.team])
     times, buffers = [], 0
     for _ in range(runs):
-        elapsed, buffers, _plan = await _explain(connection, View.team, lead, caseload_statement())
+        elapsed, buffers, _plan, _parts = await _explain(connection, View.team, lead, caseload_statement())
         times.append(elapsed)
     print(f"caseload: median {statistics.median(times):.1f} ms (min {min(times):.1f}), {buffers} buffers hit")
 

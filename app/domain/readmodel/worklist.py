@@ -3,8 +3,9 @@ every household of their teams (``team``), with the team's caseload per worker.
 
 One statement per answer, whatever the caseload: the households in view (``scope``: the access rule
 ``visible_to`` with the worker as a parameter, open files only), the items of each household of it
-(``items_of``, per household: its stored tier, and one ``UNION ALL`` of the sources of due
-items, each a probe of the household's index of plans, contact moments, referrals, consents), and the
+(``items_of``, per household: the one row of its stored facts, ``WorklistFacts``, and one ``UNION ALL``
+of the kinds of due items worked out from it; referrals and consents are read only for a household
+whose facts say it has one to list), and the
 team's items (waiting referrals, break-glass grants, signals); PostgreSQL pages, sorts and writes the
 JSON, and the access-log row of every household the page shows (``inline_sql(each_of=...)``), in the
 same round trip.
@@ -35,6 +36,7 @@ from app.domain.base import table_of
 from app.domain.documents import constant, json_object_sql
 from app.domain.households.access import CASE_WORKER, case_worker_rule, takes_case_worker_rule
 from app.domain.households.models import Household, HouseholdAssignment, HouseholdStatus
+from app.domain.readmodel.worklist_facts import WorklistFacts
 from app.domain.readmodel.worklist_schemas import WorkItem, WorkKind
 from app.domain.unit_of_work.access_log import AccessAction, inline_cte
 from app.domain.unit_of_work.work import UnitOfWork
@@ -112,49 +114,54 @@ def _day(column: str) -> str:
 
 
 # The stored tier of each household that has scores (``HouseholdTier``: PostgreSQL keeps it where the
-# scores are written, migration 0205), so the route, the sync entity and the caseload read one row per
-# household instead of working it out from every latest score.
+# scores are written, migration 0205); the caseload reads it.
 TIERS = table_of(HouseholdTier).name
 
-# Items of the household in ``scope`` (one row, see ``items_of``): (kind, due_on, show_from, listed_until,
-# household_id, object_type, object_id, detail). Every source is one join on ``scope``. Nothing here reads
-# today: the route judges the items by its ``today`` (``page_statement``), the sync entity ships them as
-# they are (``sync_and_export.py``), both from this one text.
+# The worklist's facts of each household (``WorklistFacts``: its tier, last contact, active plan, oldest
+# outbound referral waiting, latest consent end), kept by PostgreSQL where their sources are written
+# (migration 0270), so a household's items are one row's arithmetic instead of a probe of five tables.
+FACTS = table_of(WorklistFacts).name
+FACT_COLUMNS = tuple(name for name in WorklistFacts.model_fields if name != "household_id")
+
+# Items of the household in ``scope`` (one row with its facts, see ``items_of``): (kind, due_on, show_from,
+# listed_until, household_id, object_type, object_id, detail). The referrals and consents are read only
+# for a household whose facts say it has one to list. Nothing here reads today: the route judges the items
+# by its ``today`` (``page_statement``), the sync entity ships them as they are (``sync_and_export.py``),
+# both from this one text.
 HOUSEHOLD_ITEMS = f"""
-SELECT '{WorkKind.plan_evaluation}'::text AS kind, p.evaluation_date AS due_on,
-       p.evaluation_date - :horizon AS show_from, NULL::date AS listed_until, h.id AS household_id,
-       'plan'::text AS object_type, p.id AS object_id, json_build_object('revision', p.revision) AS detail
-  FROM scope AS h JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
- WHERE p.agreed_at IS NOT NULL AND p.evaluation_date IS NOT NULL
+SELECT '{WorkKind.plan_evaluation}'::text AS kind, h.plan_evaluation_date AS due_on,
+       h.plan_evaluation_date - :horizon AS show_from, NULL::date AS listed_until, h.id AS household_id,
+       'plan'::text AS object_type, h.plan_id AS object_id,
+       json_build_object('revision', h.plan_revision) AS detail
+  FROM scope AS h
+ WHERE h.plan_agreed AND h.plan_evaluation_date IS NOT NULL
 UNION ALL
 SELECT '{WorkKind.no_contact}', c.since + 7 * c.weeks, c.since + 7 * c.weeks - :horizon, NULL, c.id,
        'household', c.id, json_build_object('last_contact_on', c.last_on, 'tier', c.tier, 'weeks', c.weeks)
-  FROM (SELECT h.id, t.tier, lc.last_on, COALESCE(lc.last_on, {_day("h.registered_at")}) AS since,
-               CASE t.tier WHEN 'specialist' THEN :weeks_specialist WHEN 'support' THEN :weeks_support
+  FROM (SELECT h.id, h.tier, h.last_contact_on AS last_on,
+               COALESCE(h.last_contact_on, {_day("h.registered_at")}) AS since,
+               CASE h.tier WHEN 'specialist' THEN :weeks_specialist WHEN 'support' THEN :weeks_support
                            WHEN 'self_reliant' THEN :weeks_self_reliant ELSE :weeks_none END AS weeks
-          FROM scope AS h
-          LEFT JOIN {TIERS} AS t ON t.household_id = h.id
-          LEFT JOIN LATERAL (SELECT {_day("max(cm.occurred_at)")} AS last_on
-                               FROM contact_moments AS cm WHERE cm.household_id = h.id) AS lc ON true) AS c
+          FROM scope AS h) AS c
 UNION ALL
 SELECT '{WorkKind.plan_not_agreed}', {_day("h.registered_at")} + :agreement_days,
        {_day("h.registered_at")} + :agreement_days, NULL, h.id, 'household', h.id,
-       json_build_object('registered_on', {_day("h.registered_at")}, 'plan_id', p.id)
-  FROM scope AS h LEFT JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
- WHERE h.status IN ('{HouseholdStatus.registered}', '{HouseholdStatus.intake}') AND p.agreed_at IS NULL
+       json_build_object('registered_on', {_day("h.registered_at")}, 'plan_id', h.plan_id)
+  FROM scope AS h
+ WHERE h.status IN ('{HouseholdStatus.registered}', '{HouseholdStatus.intake}') AND h.plan_agreed IS NOT TRUE
 UNION ALL
 SELECT '{WorkKind.referral_no_response}', {_day("r.created_at")} + :partner_days,
        {_day("r.created_at")} + :partner_days, NULL, h.id, 'referral', r.id,
        json_build_object('organisation_id', r.organisation_id, 'reason_domain', r.reason_domain,
                          'submitted_on', {_day("r.created_at")})
   FROM scope AS h JOIN referrals AS r ON r.household_id = h.id
- WHERE r.direction = 'outbound' AND r.status = 'submitted'
+ WHERE h.outbound_waiting_since IS NOT NULL AND r.direction = 'outbound' AND r.status = 'submitted'
 UNION ALL
 SELECT '{WorkKind.consent_expiring}', c.valid_until, c.valid_until - :consent_days, c.valid_until, h.id,
        'consent', c.id,
        json_build_object('organisation_id', c.organisation_id, 'purpose', c.purpose, 'member_id', c.member_id)
   FROM scope AS h JOIN consents AS c ON c.household_id = h.id
- WHERE c.withdrawn_at IS NULL AND c.valid_until IS NOT NULL
+ WHERE h.consent_valid_until IS NOT NULL AND c.withdrawn_at IS NULL AND c.valid_until IS NOT NULL
 UNION ALL
 SELECT '{WorkKind.aftercare_ending}', {_day("h.aftercare_since")} + 7 * :aftercare_weeks,
        {_day("h.aftercare_since")} + 7 * :aftercare_weeks - :horizon, NULL, h.id, 'household', h.id,
@@ -170,12 +177,13 @@ def items_of(household: str) -> str:
     """``HOUSEHOLD_ITEMS`` of the one household ``household`` (a row with ``SCOPE_COLUMNS``, of the
     enclosing query): a subquery to correlate to it, run once per household. The route lists its
     scope's items through it (``LATERAL``) and the sync entity makes each document with it, so both
-    have the one text. Per household, every source is a probe of its household index (the one active
-    plan, the household's referrals, consents, stored tier, last contact): set-based over a scope of
-    hundreds of households, PostgreSQL, which cannot count a scope made of a CTE, read the plans and
-    referrals whole instead (the subquery, having a WITH, is never merged into the outer join)."""
+    have the one text. Per household it reads the one row of its facts (by primary key; none yet is
+    a household without contacts, plans or scores), and its referrals or consents only when the facts
+    say there is one to list (the subquery, having a WITH, is never merged into the outer join)."""
     columns = ", ".join(f"{household}.{column}" for column in SCOPE_COLUMNS)
-    return f"WITH scope AS (SELECT {columns})\n{HOUSEHOLD_ITEMS}"
+    facts = ", ".join(f"f.{column}" for column in FACT_COLUMNS)
+    joined = f"(VALUES (1)) AS one (n) LEFT JOIN {FACTS} AS f ON f.household_id = {household}.id"
+    return f"WITH scope AS (SELECT {columns}, {facts} FROM {joined})\n{HOUSEHOLD_ITEMS}"  # noqa: S608
 
 
 # The items of every household of the route's scope.

@@ -1,0 +1,170 @@
+"""the worklist's facts per household, kept by triggers where their sources are written
+
+Revision ID: 0270
+Revises: 0260
+Create Date: 2026-12-07 18:30:00
+
+The worklist's items of a household (app/domain/readmodel/worklist.py, ``HOUSEHOLD_ITEMS``) follow from
+a few dates of it and its files, and from the thresholds (settings, parameters of the query): its stored
+tier, its last contact, its one active plan (agreed or not, evaluation date), whether an outbound
+referral waits for a partner's response (the oldest such), whether a consent can expire (the latest
+end of one not withdrawn). ``worklist_facts`` keeps them in one narrow row per household, so the
+worklist reads one row per household instead of probing five tables for each; the referrals and
+consents are only read for a household whose row says it has one to list.
+
+Like the tier (0205), nothing here reads today or the settings, so the row stays right as long as it is
+worked out again whenever a source changes: statement triggers on contact_moments, plans, referrals,
+consents and household_tiers do that for every household a statement touched (their transition tables;
+an UPDATE may move a row between households, so both the old and the new household; a TRUNCATE, every
+household). A household's
+deletion takes its row along (the foreign key). Two transactions writing one household at once must not
+each store a row that misses the other's write: the refresh first locks the households' rows (FOR NO KEY
+UPDATE, in id order, as 0205 does) and then reads the sources in a statement of its own, which under
+READ COMMITTED sees what the other committed.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0270"
+down_revision: str | None = "0260"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _day(column: str) -> str:
+    """A timestamp's local (Dutch) calendar date (as ``worklist._day``)."""
+    return f"({column} AT TIME ZONE 'Europe/Amsterdam')::date"
+
+
+FACT_COLUMNS = (
+    "tier", "last_contact_on", "plan_id", "plan_revision", "plan_agreed", "plan_evaluation_date",
+    "outbound_waiting_since", "consent_valid_until",
+)  # fmt: skip
+
+# The facts of the households ``h`` that pass ``{households}``: one probe of each source per household.
+FACTS = f"""
+SELECT h.id, t.tier, lc.last_on, p.id, p.revision, COALESCE(p.agreed_at IS NOT NULL, false),
+       p.evaluation_date, ob.since, cs.until
+  FROM households AS h
+  LEFT JOIN household_tiers AS t ON t.household_id = h.id
+  LEFT JOIN plans AS p ON p.household_id = h.id AND p.status = 'active'
+ CROSS JOIN LATERAL (SELECT {_day("max(cm.occurred_at)")} AS last_on
+                       FROM contact_moments AS cm WHERE cm.household_id = h.id) AS lc
+ CROSS JOIN LATERAL (SELECT min({_day("r.created_at")}) AS since
+                       FROM referrals AS r
+                      WHERE r.household_id = h.id AND r.direction = 'outbound'
+                        AND r.status = 'submitted') AS ob
+ CROSS JOIN LATERAL (SELECT max(c.valid_until) AS until
+                       FROM consents AS c
+                      WHERE c.household_id = h.id AND c.withdrawn_at IS NULL
+                        AND c.valid_until IS NOT NULL) AS cs
+ WHERE {{households}}"""  # noqa: S608
+
+_COLUMNS = ", ".join(("household_id", *FACT_COLUMNS))
+_UPDATES = ", ".join(f"{column} = EXCLUDED.{column}" for column in FACT_COLUMNS)
+_CHANGED = " OR ".join(f"worklist_facts.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in FACT_COLUMNS)
+UPSERT = f"""INSERT INTO worklist_facts ({_COLUMNS}) {FACTS}
+    ON CONFLICT (household_id) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"""
+
+REFRESH = f"""
+CREATE FUNCTION worklist_facts_refresh(changed uuid[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF cardinality(changed) = 0 THEN
+        RETURN;
+    END IF;
+    -- One writer per household at a time (see the migration 0270); a household deleted by this
+    -- statement is gone here, and gets no row.
+    PERFORM 1 FROM households WHERE id = ANY (changed) ORDER BY id FOR NO KEY UPDATE;
+    {UPSERT.format(households="h.id = ANY (changed)")};
+END
+$$
+"""
+
+# The households of the rows a statement changed (its transition tables; an UPDATE has both).
+OF_ROWS = """
+CREATE FUNCTION worklist_facts_of_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM worklist_facts_refresh(ARRAY(
+            SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM worklist_facts_refresh(ARRAY(
+            SELECT DISTINCT household_id FROM old_rows WHERE household_id IS NOT NULL));
+    ELSE
+        PERFORM worklist_facts_refresh(ARRAY(
+            SELECT household_id FROM old_rows WHERE household_id IS NOT NULL
+            UNION
+            SELECT household_id FROM new_rows WHERE household_id IS NOT NULL));
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+# A source emptied at once (TRUNCATE has no transition table): every household's row again.
+OF_TRUNCATE = f"""
+CREATE FUNCTION worklist_facts_of_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {UPSERT.format(households="true")};
+    RETURN NULL;
+END
+$$
+"""
+
+SOURCES = ("contact_moments", "plans", "referrals", "consents", "household_tiers")
+EVENTS = (
+    ("inserted", "INSERT", "NEW TABLE AS new_rows"),
+    ("updated", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    ("deleted", "DELETE", "OLD TABLE AS old_rows"),
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "worklist_facts",
+        sa.Column("household_id", sa.Uuid(), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=True),
+        sa.Column("last_contact_on", sa.Date(), nullable=True),
+        sa.Column("plan_id", sa.Uuid(), nullable=True),
+        sa.Column("plan_revision", sa.Integer(), nullable=True),
+        sa.Column("plan_agreed", sa.Boolean(), nullable=False),
+        sa.Column("plan_evaluation_date", sa.Date(), nullable=True),
+        sa.Column("outbound_waiting_since", sa.Date(), nullable=True),
+        sa.Column("consent_valid_until", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["households.id"],
+            name=op.f("fk_worklist_facts_household_id_households"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("household_id", name=op.f("pk_worklist_facts")),
+    )
+    for function in (REFRESH, OF_ROWS, OF_TRUNCATE):
+        op.execute(function)
+    # The triggers first: they lock the source tables against writes until this transaction commits, so
+    # nothing lands between the back-fill and the triggers.
+    for table in SOURCES:
+        for suffix, event, transitions in EVENTS:
+            op.execute(
+                f"CREATE TRIGGER worklist_facts_{suffix} AFTER {event} ON {table} REFERENCING {transitions} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION worklist_facts_of_rows()"
+            )
+        op.execute(
+            f"CREATE TRIGGER worklist_facts_truncated AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION worklist_facts_of_truncate()"
+        )
+    # Every household at once, by the same text as the refresh (a probe of each source per household).
+    op.execute(UPSERT.format(households="true"))
+
+
+def downgrade() -> None:
+    for table in SOURCES:
+        for suffix in (*(event[0] for event in EVENTS), "truncated"):
+            op.execute(f"DROP TRIGGER worklist_facts_{suffix} ON {table}")
+    op.execute("DROP FUNCTION worklist_facts_of_truncate()")
+    op.execute("DROP FUNCTION worklist_facts_of_rows()")
+    op.execute("DROP FUNCTION worklist_facts_refresh(uuid[])")
+    op.drop_table("worklist_facts")
