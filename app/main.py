@@ -26,6 +26,7 @@ from app.web.cursors import Cursors
 from app.web.head import HeadAsGet
 from app.web.headers import ResponseHeaders, answer_headers
 from app.web.observability import configure_logging, install_observability, observed
+from app.web.routing import route_by_path
 
 API_DESCRIPTION = """
 Wijkwerk is the open API of Dutch *sociale wijkteams*: households and their plans, referrals with
@@ -132,8 +133,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_observability(app, webhook_queue_health=queue_health, dependencies=[StrictRequest])
-    # Requests are routed by trying every route in order: /graphql (one path) first, then the REST
-    # routes that carry the traffic, so neither is matched against everything else on every request.
     mount_graphql(app, settings)
     for router in v1.ROUTERS:
         app.include_router(router, prefix=v1.PREFIX)
@@ -151,4 +150,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     publish_openapi(app)
     if not settings.is_production:
         mount_docs(app, openapi_url="/openapi.json")
+    # Last: a request is matched only against the routes whose paths could take it, in this order.
+    route_by_path(app)
     return app

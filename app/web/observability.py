@@ -92,6 +92,10 @@ def describe_exception(error: BaseException, depth: int = 0) -> dict[str, Any]:
     return described
 
 
+# ``json.dumps(entry, default=str, ensure_ascii=False)``, without making the encoder again per line.
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, then the record's extras."""
 
@@ -108,7 +112,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info and record.exc_info[1] is not None:
             entry["exception"] = describe_exception(record.exc_info[1])
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _ENCODER.encode(entry)
 
 
 class StdoutHandler(logging.StreamHandler[Any]):
@@ -422,16 +426,23 @@ class RequestObservability:
         method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
         route = self.templates.of(scope, root_path)
         self.metrics.observe(method, route, status, seconds)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         principal = scope.get("state", {}).get("principal")
-        access_log.info(
-            "request",
-            extra={
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client_id": getattr(principal, "client_id", None) or None,
-            },
+        fields = {
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client_id": getattr(principal, "client_id", None) or None,
+        }
+        # ``access_log.info(...)`` without its search of the stack for the caller's file and line
+        # (never written: the line's fields are fixed), once per request: the same record, logger,
+        # filters and handlers.
+        access_log.handle(
+            access_log.makeRecord(
+                access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
+            )
         )
 
 
