@@ -24,7 +24,7 @@ from app.pages.wijk import wijk_pages
 from app.settings import Settings, get_settings
 from app.web.cursors import Cursors
 from app.web.head import HeadAsGet
-from app.web.headers import ResponseHeaders, answer_headers
+from app.web.headers import answer_headers
 from app.web.observability import configure_logging, install_observability, observed
 from app.web.routing import route_by_path
 
@@ -43,13 +43,12 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class WijkwerkAPI(FastAPI):
-    """FastAPI with the observability middleware and the every-answer headers outside Starlette's
-    error middleware, so even an unexpected 500 carries its request id and API version, is counted
-    and gets an access line."""
+    """FastAPI with the observability middleware, which also adds the every-answer headers, outside
+    Starlette's error middleware, so even an unexpected 500 carries its request id and API version,
+    is counted and gets an access line."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack = HeadAsGet(super().build_middleware_stack())
-        return observed(self, ResponseHeaders(stack, answer_headers(API_VERSION)))
+        return observed(self, HeadAsGet(super().build_middleware_stack()), answer_headers(API_VERSION))
 
 
 class BodySizeLimit:
@@ -126,6 +125,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # Design Rules /core/no-trailing-slash).
         redirect_slashes=False,
         responses=DEFAULT_PROBLEM_RESPONSES,
+        # The service's metrics, logs and request ids are its own (app.web.observability); FastAPI's
+        # native OpenTelemetry would ask the global providers whether to trace, on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.wiring = wiring()

@@ -38,6 +38,8 @@ def describe_route(request: Request) -> tuple[str, AccessAction]:
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):  # routing's ``uuid`` convertor made it one already
+        return value
     try:
         return uuid.UUID(str(value))
     except ValueError:
