@@ -24,8 +24,9 @@ from app.pages.wijk import wijk_pages
 from app.settings import Settings, get_settings
 from app.web.cursors import Cursors
 from app.web.head import HeadAsGet
-from app.web.headers import ResponseHeaders, answer_headers
+from app.web.headers import answer_headers
 from app.web.observability import configure_logging, install_observability, observed
+from app.web.routing import route_by_path
 
 API_DESCRIPTION = """
 Wijkwerk is the open API of Dutch *sociale wijkteams*: households and their plans, referrals with
@@ -42,13 +43,12 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class WijkwerkAPI(FastAPI):
-    """FastAPI with the observability middleware and the every-answer headers outside Starlette's
-    error middleware, so even an unexpected 500 carries its request id and API version, is counted
-    and gets an access line."""
+    """FastAPI with the observability middleware, which also adds the every-answer headers, outside
+    Starlette's error middleware, so even an unexpected 500 carries its request id and API version,
+    is counted and gets an access line."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack = HeadAsGet(super().build_middleware_stack())
-        return observed(self, ResponseHeaders(stack, answer_headers(API_VERSION)))
+        return observed(self, HeadAsGet(super().build_middleware_stack()), answer_headers(API_VERSION))
 
 
 class BodySizeLimit:
@@ -125,6 +125,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # Design Rules /core/no-trailing-slash).
         redirect_slashes=False,
         responses=DEFAULT_PROBLEM_RESPONSES,
+        # The service's metrics, logs and request ids are its own (app.web.observability); FastAPI's
+        # native OpenTelemetry would ask the global providers whether to trace, on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.wiring = wiring()
@@ -132,8 +135,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_observability(app, webhook_queue_health=queue_health, dependencies=[StrictRequest])
-    # Requests are routed by trying every route in order: /graphql (one path) first, then the REST
-    # routes that carry the traffic, so neither is matched against everything else on every request.
     mount_graphql(app, settings)
     for router in v1.ROUTERS:
         app.include_router(router, prefix=v1.PREFIX)
@@ -151,4 +152,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     publish_openapi(app)
     if not settings.is_production:
         mount_docs(app, openapi_url="/openapi.json")
+    # Last: a request is matched only against the routes whose paths could take it, in this order.
+    route_by_path(app)
     return app

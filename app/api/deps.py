@@ -29,7 +29,7 @@ from app.security.principal import Principal
 from app.security.scopes import SCOPE_DESCRIPTIONS
 from app.web.access import describe_route, path_ids
 from app.web.principal import optional_principal, request_caller
-from app.web.unit_of_work import request_unit_of_work
+from app.web.unit_of_work import current_unit_of_work, request_unit_of_work
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -87,9 +87,10 @@ class Caller(CallerCheck):
 
 
 class LoggedCaller(CallerCheck):
-    async def __call__(self, security_scopes: SecurityScopes, request: Request, uow: UoW) -> Principal:
+    async def __call__(self, security_scopes: SecurityScopes, request: Request) -> Principal:
         """``caller`` for the routes of case data and referrals, where every attempt is part of the
-        record:
+        record, in the request's unit of work (the route's own ``UoW``, declared before this check:
+        not a second node of the route's dependency tree, which FastAPI would walk on every request):
 
         * a verified caller without the scope leaves an entry with outcome ``denied`` (the household
           id from the path when the route has one), written although the request fails;
@@ -100,6 +101,7 @@ class LoggedCaller(CallerCheck):
         Unauthenticated requests (no, expired or forged token) are not written: there is no verified
         caller to record, and an unauthenticated client must not be able to grow the append-only
         log; the request metrics count them instead."""
+        uow = current_unit_of_work(request)
         principal = await request_caller(request)
         resource, action = describe_route(request)
         household_id, resource_id = path_ids(request)

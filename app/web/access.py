@@ -32,11 +32,14 @@ def describe(path: str, method: str) -> tuple[str, AccessAction]:
 
 
 def describe_route(request: Request) -> tuple[str, AccessAction]:
-    route = request.scope.get("route")
-    return describe(getattr(route, "path", request.url.path), request.method)
+    path = getattr(request.scope.get("route"), "path", None)
+    # The request's own path only without a route (building ``request.url`` parses the whole URL).
+    return describe(path if path is not None else request.url.path, request.method)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):  # routing's ``uuid`` convertor made it one already
+        return value
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -9,12 +9,13 @@
   ``Strict-Transport-Security`` (browsers ignore it over plain HTTP, RFC 6797 §8.1; behind TLS it
   keeps them on https).
 
-A header an answer sets itself wins (e.g. a ``Cache-Control`` of its own).
+A header an answer sets itself wins (e.g. a ``Cache-Control`` of its own); ``X-Request-ID`` is always
+the request's (``app.web.observability``).
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Iterable, Sequence
 
 SECURITY_HEADERS: dict[str, str] = {
     "Cache-Control": "no-store",
@@ -24,31 +25,31 @@ SECURITY_HEADERS: dict[str, str] = {
     "Strict-Transport-Security": "max-age=31536000",
 }
 
-
-class ResponseHeaders:
-    """Pure ASGI middleware adding ``headers`` to every HTTP answer that does not set them."""
-
-    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
-        self.app = app
-        self.headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                added = [(name, value) for name, value in self.headers if name not in present]
-                message = {**message, "headers": [*message.get("headers", []), *added]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+Header = tuple[bytes, bytes]
+REQUEST_ID = b"x-request-id"
 
 
 def answer_headers(api_version: str) -> dict[str, str]:
     """Every answer's headers for an API of ``api_version``."""
     return {"API-Version": api_version, **SECURITY_HEADERS}
+
+
+def encoded(headers: dict[str, str]) -> list[Header]:
+    """``headers`` as an ASGI answer carries them (lower-case names, bytes)."""
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+def completed(headers: Iterable[Header], every_answer: Sequence[Header], request_id: bytes) -> list[Header]:
+    """An answer's headers as sent: its own, then each of ``every_answer`` it does not set itself,
+    then ``X-Request-ID`` (in place of any the answer set). Made once per answer, in one pass, by the
+    outermost middleware (``app.web.observability``), so it covers whatever answered."""
+    present: set[bytes] = set()
+    kept: list[Header] = []
+    for name, value in headers:
+        lower = name.lower()
+        present.add(lower)
+        if lower != REQUEST_ID:
+            kept.append((name, value))
+    kept += [header for header in every_answer if header[0] not in present]
+    kept.append((REQUEST_ID, request_id))
+    return kept

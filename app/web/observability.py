@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import Settings
+from app.web.headers import Header, completed, encoded
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -92,6 +93,10 @@ def describe_exception(error: BaseException, depth: int = 0) -> dict[str, Any]:
     return described
 
 
+# ``json.dumps(entry, default=str, ensure_ascii=False)``, without making the encoder again per line.
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, then the record's extras."""
 
@@ -108,7 +113,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info and record.exc_info[1] is not None:
             entry["exception"] = describe_exception(record.exc_info[1])
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _ENCODER.encode(entry)
 
 
 class StdoutHandler(logging.StreamHandler[Any]):
@@ -296,6 +301,9 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        # Each (method, route, status)'s counter and histogram, as ``labels`` gives them: looked up
+        # once, not under the metric's lock on every request.
+        self._observed: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.pool = _PoolCollector(app)
         self.registry.register(self.pool)
         self.replicas = _ReplicaCollector(app)
@@ -306,8 +314,15 @@ class Metrics:
         self.read_fallbacks.labels(reason).inc()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.duration.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        counted = self._observed.get(key)
+        if counted is None:  # few keys: methods x route templates x statuses
+            counted = self._observed[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+        counted[0].inc()
+        counted[1].observe(seconds)
 
     def render(self, extra: Collector | None = None) -> bytes:
         """The text exposition; ``extra`` (read for this scrape only) is appended in a registry of its own."""
@@ -369,19 +384,16 @@ class RouteTemplates:
         return mounted_under + template
 
 
-def _with_header(
-    headers: Iterable[tuple[bytes, bytes]], name: bytes, value: bytes
-) -> list[tuple[bytes, bytes]]:
-    return [(k, v) for k, v in headers if k.lower() != name] + [(name, value)]
-
-
 class RequestObservability:
     """Request id, access line and metrics for every HTTP request, as a pure ASGI middleware."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, templates: RouteTemplates) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, templates: RouteTemplates, every_answer: Sequence[Header] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.templates = templates
+        self.every_answer = every_answer  # headers every answer carries unless it sets them itself
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -400,8 +412,8 @@ class RequestObservability:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 responded = True
-                headers = message.get("headers", [])
-                message = {**message, "headers": _with_header(headers, b"x-request-id", request_id.encode())}
+                headers = completed(message.get("headers", []), self.every_answer, request_id.encode())
+                message = {**message, "headers": headers}
             await send(message)
 
         started = time.perf_counter()
@@ -422,16 +434,23 @@ class RequestObservability:
         method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
         route = self.templates.of(scope, root_path)
         self.metrics.observe(method, route, status, seconds)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         principal = scope.get("state", {}).get("principal")
-        access_log.info(
-            "request",
-            extra={
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client_id": getattr(principal, "client_id", None) or None,
-            },
+        fields = {
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client_id": getattr(principal, "client_id", None) or None,
+        }
+        # ``access_log.info(...)`` without its search of the stack for the caller's file and line
+        # (never written: the line's fields are fixed), once per request: the same record, logger,
+        # filters and handlers.
+        access_log.handle(
+            access_log.makeRecord(
+                access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
+            )
         )
 
 
@@ -480,6 +499,7 @@ def install_observability(
     app.include_router(router, dependencies=dependencies)
 
 
-def observed(app: FastAPI, stack: ASGIApp) -> ASGIApp:
-    """Wrap a built middleware stack so the observability middleware is outermost."""
-    return RequestObservability(stack, app.state.metrics, RouteTemplates(app))
+def observed(app: FastAPI, stack: ASGIApp, every_answer: dict[str, str] | None = None) -> ASGIApp:
+    """Wrap a built middleware stack so the observability middleware is outermost, adding
+    ``every_answer``'s headers to each answer that does not set them (``app.web.headers``)."""
+    return RequestObservability(stack, app.state.metrics, RouteTemplates(app), encoded(every_answer or {}))

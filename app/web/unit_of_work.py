@@ -9,6 +9,12 @@ from fastapi import Request
 
 from app.domain.unit_of_work.work import UnitOfWork, finish
 
+# Where the request's unit of work is kept in its ASGI scope, for the dependencies beneath the route's
+# own ``UoW`` (the logged caller check) that use it without being a node of FastAPI's dependency tree
+# of their own. In the scope, not in ``request.state``: a sub-request copies its parent's state
+# (``app.web.subrequest``) and must make a unit of work of its own.
+SCOPE_KEY = "wijkwerk.unit_of_work"
+
 
 async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """A FastAPI dependency (with ``scope="function"``, so the commit happens before the answer is
@@ -17,6 +23,7 @@ async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     here on every request."""
     state = request.app.state
     uow = UnitOfWork(state.db, state.wiring, request_id=getattr(request.state, "request_id", None))
+    request.scope[SCOPE_KEY] = uow
     error: BaseException | None = None
     try:
         yield uow
@@ -25,3 +32,15 @@ async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
         raise
     finally:
         await finish(uow, error)
+
+
+def current_unit_of_work(request: Request) -> UnitOfWork:
+    """The unit of work the route's ``UoW`` dependency made for this request. A route declares its
+    ``UoW`` before any dependency that uses this (tests/contract/test_unit_of_work_order.py walks
+    every route); one that does not is a programming error, refused loudly."""
+    uow = request.scope.get(SCOPE_KEY)
+    if not isinstance(uow, UnitOfWork):
+        raise RuntimeError(
+            f"{request.method} {request.scope.get('route')!r}: declare `uow: UoW` before the caller check"
+        )
+    return uow

@@ -12,6 +12,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount, WebSocketRoute
 
 from app.api.deps import caller, logged_caller
+from app.web.routing import PathIndex
 
 MOUNT = "*"
 WEBSOCKET = "WEBSOCKET"
@@ -53,6 +54,8 @@ def endpoints(app: FastAPI) -> Iterator[Endpoint]:
     """Every (method, path) the app answers, included routers flattened, with its enforced scopes."""
     for context in iter_route_contexts(app.routes):
         route = context.original_route
+        if isinstance(route, PathIndex):
+            continue  # finds the route for a request among those that follow; answers nothing itself
         if isinstance(route, Mount):
             yield Endpoint(MOUNT, str(context.path or route.path), frozenset())
             continue

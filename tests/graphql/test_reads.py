@@ -7,7 +7,6 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.routing import Match
 
 from tests.graphql.documents import PROPOSE, proposal
 from tests.initiatives.factories import Networks
@@ -138,14 +137,6 @@ async def test_edge_cursors_are_made_when_selected_and_page_on(
     second = (await networks.gql(client, "anonymous", query, id=str(networks.a), after=after))["data"]
     ids = [e["node"]["id"] for e in first + second["initiatives"]["edges"]]
     assert len(ids) == len(set(ids)) == 4
-
-
-def test_graphql_is_routed_before_the_rest_api(app: FastAPI) -> None:
-    def first_route_for(path: str) -> int:
-        scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "headers": []}
-        return next(i for i, route in enumerate(app.router.routes) if route.matches(scope)[0] is Match.FULL)
-
-    assert first_route_for("/graphql") < first_route_for("/api/v1/referrals")
 
 
 async def test_json_in_and_out(client: httpx.AsyncClient, networks: Networks) -> None:

@@ -26,11 +26,10 @@ from app.api.v1 import (
 PREFIX = "/api/v1"
 # Each router is included straight into the app under PREFIX, never through a router that only
 # gathers others: FastAPI walks every included router again at each level of nesting and recounts
-# its routes each time, so nesting costs every request. FastAPI tries routes in this order, so the
-# busiest come first: the case file's overview and lists, then referrals. No path of one router can
-# match a route of another (tests/ops/test_route_order.py), so the order changes nothing but speed.
+# its routes each time, so nesting costs every request. The order is not a matter of speed: a request
+# is matched only against the routes whose path templates could take it (``app.web.routing``), and no
+# path of one router can match a route of another (tests/ops/test_route_order.py).
 ROUTERS: tuple[APIRouter, ...] = (
-    directory.search,  # the public map's search: one route, the busiest of all (issue 13)
     overview.router,
     *households_routes.ROUTERS,
     referrals.router,
@@ -43,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     consents.router,
     webhooks.router,
     stats.router,
+    directory.search,
     directory.router,
     me.router,
     self_service.router,

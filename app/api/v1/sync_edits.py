@@ -21,6 +21,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from app.api.auth import CaseWriter
+from app.api.deps import UoW
 from app.api.idempotency import REPLAYED_HEADER
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
@@ -161,7 +162,8 @@ def _encoded(body: dict[str, Any]) -> bytes:
     "result carries the object as it is now (`current`), to merge with. At most "
     f"{MAX_EDITS} edits per request.",
 )
-async def apply_edits(request: Request, principal: CaseWriter, queued: QueuedEdits) -> EditResults:
+async def apply_edits(request: Request, uow: UoW, principal: CaseWriter, queued: QueuedEdits) -> EditResults:
+    # ``uow`` holds the upload's own access-log entry (the caller check writes it); each edit has its own.
     results = []
     for index, edit in enumerate(queued.edits):
         body = _encoded(edit.body) if edit.body is not None else b""

@@ -1,0 +1,69 @@
+"""The path index (app/web/routing.py) chooses exactly the route the app's own loop over its routes
+would choose, for every route's paths and for the paths next to them (a trailing slash, a segment
+more or less, an id that is not one, another method), and asks only the routes that could match."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute, Match
+
+from app.web.routing import PathIndex
+from tests.ops.test_route_order import sample_path
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _scope(method: str, path: str) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+
+def _loop_choice(routes: list[BaseRoute], scope: dict[str, Any]) -> BaseRoute | None:
+    """The app's loop: the first route that matches fully (Starlette's ``Router.app``)."""
+    return next((route for route in routes if route.matches(dict(scope))[0] is Match.FULL), None)
+
+
+def _paths(app: FastAPI) -> set[str]:
+    paths = {"/", "/api", "/api/v1", "/api/v1/", "/nothing/here", "/wijk", "/wijk/", "/graphql/"}
+    for context in iter_route_contexts(app.routes):
+        template = context.path_format
+        if not isinstance(template, str):
+            continue
+        path = sample_path(template)
+        paths |= {path, path + "/", path + "/extra", path.rsplit("/", 1)[0]}
+        paths.add(template.replace("{", "x").replace("}", "x"))  # an id that is not one
+    return paths
+
+
+def test_the_index_chooses_the_route_the_loop_would(app: FastAPI) -> None:
+    index = app.router.routes[0]
+    assert isinstance(index, PathIndex)
+    others = app.router.routes[1:]
+    checked = answered = 0
+    for path in sorted(_paths(app)):
+        for method in METHODS:
+            scope = _scope(method, path)
+            expected = _loop_choice(others, scope)
+            match, child_scope = index.matches(dict(scope))
+            checked += 1
+            if match is Match.FULL:
+                answered += 1
+                assert child_scope["wijkwerk.routing.chosen"] is expected, (method, path)
+            else:  # left to the loop: nothing matches, or the first match is not a router
+                assert match is Match.NONE
+                assert expected is None or getattr(expected, "path_format", None) is not None, (method, path)
+    assert checked > 1000
+    assert answered > 300
+
+
+def test_a_request_asks_only_the_routers_that_could_take_it(app: FastAPI) -> None:
+    index = app.router.routes[0]
+    assert isinstance(index, PathIndex)
+    household = f"/api/v1/households/{uuid.uuid4()}"
+    for path in (f"{household}/overview", f"{household}/contacts", "/api/v1/referrals", "/graphql"):
+        index.matches(_scope("GET", path))  # builds the index on first use
+        candidates = index.candidates(path)
+        assert len(candidates) == 1, (path, candidates)
