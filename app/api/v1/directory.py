@@ -91,9 +91,8 @@ def _answers(request: Request) -> AnswerCache:
     return answers
 
 
-# The public search alone, included before every other router (app/api/v1/__init__.py): FastAPI tries
-# routes in order, and trying the ~130 routes before this one cost more CPU than the search's own
-# work (bench/directory/README.md); the other requests pay one route for it.
+# The public search has a router of its own because its route class differs: a kept anonymous answer
+# is served before FastAPI parses the search's parameters (``KeptAnonymousSearches``).
 search = APIRouter(
     prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES, route_class=KeptAnonymousSearches
 )
