@@ -15,12 +15,16 @@ consents are only read for a household whose row says it has one to list.
 Like the tier (0205), nothing here reads today or the settings, so the row stays right as long as it is
 worked out again whenever a source changes: statement triggers on contact_moments, plans, referrals,
 consents and household_tiers do that for every household a statement touched (their transition tables;
-an UPDATE may move a row between households, so both the old and the new household; a TRUNCATE, every
-household). A household's
-deletion takes its row along (the foreign key). Two transactions writing one household at once must not
-each store a row that misses the other's write: the refresh first locks the households' rows (FOR NO KEY
-UPDATE, in id order, as 0205 does) and then reads the sources in a statement of its own, which under
-READ COMMITTED sees what the other committed.
+an UPDATE may move a row between households, so both the old and the new household, and only where a
+column the facts use or the household changed; a TRUNCATE, every household). A household's deletion
+takes its row along (the foreign key).
+
+Two transactions writing one household at once must not each store a row that misses the other's write:
+the refresh first takes a transaction-scoped advisory lock per household (in key order) and then reads
+the sources in a statement of its own, which under READ COMMITTED sees what the other committed. Not the
+households' rows: the trigger runs after its statement has locked the source rows, whereas the services
+lock the household first and then its plan (a new plan version, closing a household), so a row lock here
+would be taken in the opposite order and deadlock; no application path takes these advisory locks.
 """
 
 from collections.abc import Sequence
@@ -69,23 +73,43 @@ _CHANGED = " OR ".join(f"worklist_facts.{c} IS DISTINCT FROM EXCLUDED.{c}" for c
 UPSERT = f"""INSERT INTO worklist_facts ({_COLUMNS}) {FACTS}
     ON CONFLICT (household_id) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"""
 
+# The advisory-lock class of a household's facts (the two-key form; the idempotency keys use 0x6964_656D,
+# every other advisory lock of the codebase the one-key form, a space of its own).
+LOCK_CLASS = 0x776B_6661  # "wkfa"
+
 REFRESH = f"""
 CREATE FUNCTION worklist_facts_refresh(changed uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF cardinality(changed) = 0 THEN
         RETURN;
     END IF;
-    -- One writer per household at a time (see the migration 0270); a household deleted by this
-    -- statement is gone here, and gets no row.
-    PERFORM 1 FROM households WHERE id = ANY (changed) ORDER BY id FOR NO KEY UPDATE;
+    -- One writer per household at a time (see the migration 0270), in key order; a household deleted by
+    -- this statement is gone here, and gets no row.
+    PERFORM pg_advisory_xact_lock({LOCK_CLASS}, k)
+       FROM (SELECT DISTINCT hashtext(h::text) AS k FROM unnest(changed) AS h) AS keys ORDER BY k;
     {UPSERT.format(households="h.id = ANY (changed)")};
 END
 $$
 """
 
-# The households of the rows a statement changed (its transition tables; an UPDATE has both).
-OF_ROWS = """
-CREATE FUNCTION worklist_facts_of_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+# Per source, the columns its facts are worked out from (``FACTS``): an UPDATE that changes none of them
+# (nor household_id) cannot change a fact, and refreshes (and locks) nothing. Keep in step with FACTS.
+FACT_SOURCES = {
+    "contact_moments": "occurred_at",
+    "plans": "id, status, agreed_at, evaluation_date, revision",
+    "referrals": "direction, status, created_at",
+    "consents": "withdrawn_at, valid_until",
+    "household_tiers": "tier",
+}
+
+
+def _of_rows(table: str) -> str:
+    """The households of the rows a statement changed (its transition tables). An UPDATE may move a row
+    between households, so both the old and the new household, but only those with a row whose
+    household or fact columns differ (what is in one table and not the other, row for row)."""
+    columns = f"household_id, {FACT_SOURCES[table]}"
+    return f"""
+CREATE FUNCTION worklist_facts_of_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM worklist_facts_refresh(ARRAY(
@@ -95,16 +119,25 @@ BEGIN
             SELECT DISTINCT household_id FROM old_rows WHERE household_id IS NOT NULL));
     ELSE
         PERFORM worklist_facts_refresh(ARRAY(
-            SELECT household_id FROM old_rows WHERE household_id IS NOT NULL
-            UNION
-            SELECT household_id FROM new_rows WHERE household_id IS NOT NULL));
+            SELECT DISTINCT household_id
+              FROM ((SELECT {columns} FROM old_rows EXCEPT ALL SELECT {columns} FROM new_rows)
+                    UNION ALL
+                    (SELECT {columns} FROM new_rows EXCEPT ALL SELECT {columns} FROM old_rows)) AS moved
+             WHERE household_id IS NOT NULL));
     END IF;
     RETURN NULL;
 END
 $$
 """
 
-# A source emptied at once (TRUNCATE has no transition table): every household's row again.
+
+# A source emptied at once (TRUNCATE has no transition table): every household's row again. It needs no
+# lock of its own: every refresh reads all five sources (``FACTS``), so its transaction holds ACCESS SHARE
+# on the emptied table until it ends, and TRUNCATE's ACCESS EXCLUSIVE on it waits for every such
+# transaction and keeps every later refresh from reading until the truncating one ends. The upsert, a
+# statement of its own, thus sees what every refresh before it committed, and none runs beside it. (The
+# households' advisory locks would not do: one per household overflows the lock table of a large
+# database.)
 OF_TRUNCATE = f"""
 CREATE FUNCTION worklist_facts_of_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -114,7 +147,7 @@ END
 $$
 """
 
-SOURCES = ("contact_moments", "plans", "referrals", "consents", "household_tiers")
+SOURCES = tuple(FACT_SOURCES)
 EVENTS = (
     ("inserted", "INSERT", "NEW TABLE AS new_rows"),
     ("updated", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
@@ -142,7 +175,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("household_id", name=op.f("pk_worklist_facts")),
     )
-    for function in (REFRESH, OF_ROWS, OF_TRUNCATE):
+    for function in (REFRESH, *(_of_rows(table) for table in SOURCES), OF_TRUNCATE):
         op.execute(function)
     # The triggers first: they lock the source tables against writes until this transaction commits, so
     # nothing lands between the back-fill and the triggers.
@@ -150,7 +183,7 @@ def upgrade() -> None:
         for suffix, event, transitions in EVENTS:
             op.execute(
                 f"CREATE TRIGGER worklist_facts_{suffix} AFTER {event} ON {table} REFERENCING {transitions} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION worklist_facts_of_rows()"
+                f"FOR EACH STATEMENT EXECUTE FUNCTION worklist_facts_of_{table}()"
             )
         op.execute(
             f"CREATE TRIGGER worklist_facts_truncated AFTER TRUNCATE ON {table} "
@@ -165,6 +198,7 @@ def downgrade() -> None:
         for suffix in (*(event[0] for event in EVENTS), "truncated"):
             op.execute(f"DROP TRIGGER worklist_facts_{suffix} ON {table}")
     op.execute("DROP FUNCTION worklist_facts_of_truncate()")
-    op.execute("DROP FUNCTION worklist_facts_of_rows()")
+    for table in SOURCES:
+        op.execute(f"DROP FUNCTION worklist_facts_of_{table}()")
     op.execute("DROP FUNCTION worklist_facts_refresh(uuid[])")
     op.drop_table("worklist_facts")

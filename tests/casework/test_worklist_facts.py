@@ -366,3 +366,88 @@ async def test_two_transactions_writing_one_household_at_once_store_the_facts_of
             text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h"), {"h": household}
         )
     assert last == date(2026, 3, 10)
+
+
+async def _until_done_or_waiting(engine: Any, pid: int, task: asyncio.Task[Any]) -> None:
+    """Until ``task`` has finished or its connection waits for a lock."""
+    waiting = text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid")
+    async with engine.connect() as watcher:
+        for _ in range(3000):
+            if task.done() or await watcher.scalar(waiting, {"pid": pid}):
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the statement neither finished nor waited for a lock")
+
+
+async def test_a_plan_written_while_its_household_is_being_closed_waits_instead_of_deadlocking(
+    cases: Cases,
+) -> None:
+    """Closing a household (or a new plan version) locks the household and then its plan; a PATCH of
+    the plan meanwhile locks the plan, and its refresh must then not wait for the household's row (it
+    would, with a row lock, and PostgreSQL would end one of the two with 40P01)."""
+    engine = cases.world.app.state.db.engine
+    household = cases.hid("a")
+    async with engine.begin() as setup:
+        plan = await setup.scalar(
+            text(
+                "INSERT INTO plans (id, household_id, revision, status)"
+                " VALUES (gen_random_uuid(), :h, 1, 'active') RETURNING id"
+            ),
+            {"h": household},
+        )
+    async with engine.connect() as closer, engine.connect() as patcher:
+        await closer.execute(text("SELECT id FROM households WHERE id = :h FOR UPDATE"), {"h": household})
+        pid = await patcher.scalar(text("SELECT pg_backend_pid()"))
+        patch = asyncio.create_task(
+            patcher.execute(
+                text("UPDATE plans SET evaluation_date = DATE '2027-02-01' WHERE id = :p"), {"p": plan}
+            )
+        )
+        await _until_done_or_waiting(engine, pid, patch)
+        closer_pid = await closer.scalar(text("SELECT pg_backend_pid()"))
+        close_plan = asyncio.create_task(
+            closer.execute(text("SELECT id FROM plans WHERE id = :p FOR UPDATE"), {"p": plan})
+        )
+        await _until_waiting_for_a_lock(engine, closer_pid)  # on the patcher's plan row
+        await patch
+        await patcher.commit()
+        await close_plan
+        await closer.commit()
+    await _assert_stored_is_derived(cases.world.app.state.db)
+
+
+# The advisory-lock class of the refresh (migration 0270, LOCK_CLASS): two-key locks show it as classid.
+HELD_FACT_LOCKS = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    " AND objsubid = 2 AND classid = CAST(x'776B6661' AS int)::oid"
+)
+
+
+async def test_an_update_refreshes_and_locks_only_when_a_column_the_facts_use_changes(cases: Cases) -> None:
+    """A note or the minutes of a contact moment cannot change a fact (nor, say, the retention purge
+    clearing old notes): no refresh, no lock. Its date can: the household's facts lock, and a new row."""
+    engine = cases.world.app.state.db.engine
+    household = cases.hid("a")
+    contact = text(
+        "INSERT INTO contact_moments (id, household_id, kind, occurred_at, minutes)"
+        " VALUES (gen_random_uuid(), :household, 'phone', :at, 10)"
+    )
+    async with engine.begin() as setup:
+        await setup.execute(contact, {"household": household, "at": datetime(2026, 3, 1, 10, tzinfo=UTC)})
+    last = text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h")
+    async with engine.connect() as connection:
+        await connection.execute(
+            text("UPDATE contact_moments SET minutes = minutes + 5 WHERE household_id = :h"), {"h": household}
+        )
+        assert await connection.scalar(HELD_FACT_LOCKS) == 0
+        await connection.execute(
+            text(
+                "UPDATE contact_moments SET occurred_at = occurred_at + interval '3 days'"
+                " WHERE household_id = :h"
+            ),
+            {"h": household},
+        )
+        assert await connection.scalar(HELD_FACT_LOCKS) == 1
+        assert await connection.scalar(last, {"h": household}) == date(2026, 3, 4)
+        await connection.commit()
+    await _assert_stored_is_derived(cases.world.app.state.db)

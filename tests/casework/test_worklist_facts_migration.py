@@ -4,6 +4,7 @@ downgraded, checked, upgraded again."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db import Database
 from app.migrations import downgrade, upgrade
 from tests.casework.test_tier_migration import _fill
+from tests.casework.test_worklist_facts import _until_waiting_for_a_lock
 
 BEFORE = "0260"
 STORED = "0270"
@@ -86,3 +88,30 @@ async def test_the_facts_are_back_filled_kept_and_dropped_with_the_sources_intac
             ids["not_assessed"]: (None, date(2026, 5, 1), None, False, None),
             ids["fine"]: ("self_reliant", date(2026, 4, 2), None, False, None),
         }
+
+
+async def test_a_truncate_waits_for_a_refresh_in_flight_and_then_sees_what_it_committed(
+    scratch: Database,
+) -> None:
+    """The TRUNCATE's refresh of every household takes no lock of its own: the emptied table's ACCESS
+    EXCLUSIVE waits for the transaction whose refresh read it, so the contact it commits is kept."""
+    await upgrade(scratch.engine, BEFORE)
+    async with scratch.engine.begin() as connection:
+        ids = await _fill(connection)
+    await upgrade(scratch.engine, STORED)
+    async with scratch.engine.connect() as writer, scratch.engine.connect() as truncater:
+        await _contact(writer, ids["fine"], datetime(2026, 6, 1, 10, tzinfo=UTC))
+        pid = await truncater.scalar(text("SELECT pg_backend_pid()"))
+        truncate = asyncio.create_task(truncater.execute(text("TRUNCATE plans CASCADE")))
+        await _until_waiting_for_a_lock(scratch.engine, pid)
+        await writer.commit()
+        await truncate
+        await truncater.commit()
+    async with scratch.engine.begin() as connection:
+        assert (await _facts(connection, ids))[ids["fine"]] == (
+            "self_reliant",
+            date(2026, 6, 1),
+            None,
+            False,
+            None,
+        )

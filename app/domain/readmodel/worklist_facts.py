@@ -4,8 +4,10 @@ The items of a household (``worklist.HOUSEHOLD_ITEMS``) follow from these dates 
 (settings, parameters of the query), not from today: its stored tier, its last contact, its one active
 plan, the oldest outbound referral waiting for a partner's response and the latest end of a consent not
 withdrawn. Statement triggers on contact_moments, plans, referrals, consents and household_tiers work
-the row out again for every household a statement touched, in the same transaction, the household's
-row locked first (so two writers of one household cannot store a stale row). No write path has to
+the row out again for every household a statement touched (an UPDATE only where a column the facts use
+changed), in the same transaction, under a per-household advisory lock taken first (so two writers of
+one household cannot store a stale row; not the household's row, which the services lock before a plan
+and the trigger would lock after one). No write path has to
 remember it; the worklist reads one row per household instead of probing five tables for each. A
 household no source was written for yet may have no row: readers join it with LEFT JOIN."""
 
