@@ -221,8 +221,9 @@ async def update_location(
     "match (Dutch full-text search), then the name. Defunct services are left out. Anonymous callers "
     "see public services; workers and administrators also the others, with internal notes. "
     "An anonymous search without `open_now` is public: `Cache-Control: public, max-age`, a strong "
-    "`ETag`, and `304` for an `If-None-Match` naming it; a change to the directory shows on the next "
-    "request.",
+    "`ETag`, and `304` for an `If-None-Match` naming it; the server shows a change to the directory on "
+    "the next request (with a read replica, once the replica has it), a browser or CDN after the "
+    "`max-age` at most.",
     responses={304: {"description": "Not Modified: the `ETag` named in `If-None-Match` is current."}},
 )
 async def search_services(
