@@ -13,11 +13,30 @@ The server keeps the answers too (``AnswerCache``, per process, least recently u
 the version of the public data it was computed at (``app.domain.unit_of_work.public_data``: raised
 in PostgreSQL by every transaction that writes public data). Each request reads that version (one
 small statement) before anything else: a kept answer is served only while the version is unchanged,
-so a new initiative, grant or directory entry shows on the next request in every process, not after
-the max-age. The version is read before the answer is computed, so an answer never claims a newer
-version than its data (a write landing in between only costs a recomputation next time). Kept answers
-also expire after ``lifetime`` seconds: what no counter sees (the date in "this year's figures", a
-streaming replica's lag) is bounded by that.
+so a new initiative, grant or directory entry shows on the next request that reads it in every
+process, not after the max-age.
+
+Why the version is read first, and where. The answer is kept under the version read before it is
+computed, so what must hold is: the data the answer was computed from is at least as new as that
+version. Both are read through the same read path (``Database.read_one`` / ``reading()``: a
+streaming replica when one is configured and usable, else the primary), the version first:
+- on the primary, the later reads see every commit the earlier version read saw;
+- on a replica, replay is in commit order and never goes back, so a read made after the version read
+  sees at least the WAL position that read saw, and the version it read counts every public write
+  up to that position.
+So an answer is never kept under a version newer than its data; a write landing between the two
+reads only makes the answer newer than its version, which costs one recomputation next time. Read
+from the primary while the page came from a lagging replica (as before), the version could be newer
+than the page, and the replica's old page would be kept, and served after the replica caught up,
+under the new version until ``lifetime`` ran out. Read on the replica, a lagging replica serves the
+answer of its own version (what an uncached read there would answer too), and its next version, once
+replayed, brings the next answer.
+What this does not cover: the two reads must reach the same server. Several replicas in rotation, or
+the routing switching from the primary to a replica between the two reads (a check finding the
+replica usable again in that moment), can pair a newer version with an older page (with one
+replica, GraphQL's loaders, each on a read session of its own, all reach that replica). Kept
+answers therefore also expire after ``lifetime`` seconds, which also bounds what no counter sees
+(the date in "this year's figures").
 """
 
 from __future__ import annotations

@@ -35,9 +35,19 @@ async def authenticate(request: Request, authorization: str | None) -> Principal
     return principal
 
 
+def sends_credentials(request: Request) -> bool:
+    """Whether the request says who is calling: the one definition of an anonymous request (one that
+    does not). ``optional_principal`` verifies exactly what this sees, and the answer cache shares an
+    answer only between requests for which this is false (``app.web.answer_cache``): a new way to
+    sign in (a cookie, a token parameter) is added here, or the cache would keep a signed-in caller's
+    answer for everyone."""
+    return "authorization" in request.headers
+
+
 async def optional_principal(request: Request, authorization: str | None) -> Principal | None:
-    """The caller when a bearer token is sent (verified as usual, 401 when bad); None when anonymous."""
-    if authorization is None:
+    """The caller when the request sends credentials (verified as usual, 401 when bad, an empty
+    ``Authorization`` header too); None when anonymous (``sends_credentials``)."""
+    if not sends_credentials(request):
         return None
     return await authenticate(request, authorization)
 

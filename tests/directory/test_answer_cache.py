@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.api.v1.directory import KeptAnonymousSearches
 from app.main import create_app
 from app.settings import Settings
 from tests.directory.support import BASE, Directory, if_match, make_directory
@@ -151,3 +152,40 @@ async def test_the_setting_turns_the_cache_off(migrated: str, settings: Settings
             with counting_statements(off.state.db) as seen:
                 await client.get(f"{BASE}/services", params=params)
             assert len(seen) == 1 and "public_data_versions" not in seen[0]
+
+
+async def test_a_request_that_sends_credentials_is_never_answered_from_the_cache(
+    directory: Directory,
+) -> None:
+    """Anonymous is one definition (``app.web.principal.sends_credentials``), shared by the caller's
+    verification and the cache: an ``Authorization`` header the OAuth2 scheme reads as no token (empty)
+    is refused as a credential, never answered with the kept anonymous page."""
+    d = directory
+    kept = await d.client.get(f"{BASE}/services", params=_query(d))
+    assert kept.headers["cache-control"].startswith("public")
+    for authorization in ("", "Basic dXNlcjpwYXNz"):
+        refused = await d.client.get(
+            f"{BASE}/services", params=_query(d), headers={"Authorization": authorization}
+        )
+        assert refused.status_code == 401, authorization
+        assert refused.headers["cache-control"] == "no-store" and "etag" not in refused.headers
+
+
+async def test_answers_are_kept_per_path(migrated: str, settings: Settings, world: World) -> None:
+    """A second route given the search's route class (the search router exists to be tried first)
+    never gets the search's kept answer for the same query string: the path is in the key."""
+    fresh = create_app(settings, database_url=migrated)
+
+    async def other(municipality: str) -> dict[str, str]:
+        return {"route": "other"}
+
+    fresh.router.routes.insert(0, KeptAnonymousSearches(f"{BASE}/other", other, methods=["GET"]))
+    async with fresh.router.lifespan_context(fresh):
+        transport = httpx.ASGITransport(app=fresh)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            params = {"municipality": world.municipality.code}
+            search = await client.get(f"{BASE}/services", params=params)
+            assert search.status_code == 200 and "items" in search.json()
+            answer = await client.get(f"{BASE}/other", params=params)
+            assert answer.status_code == 200 and answer.json() == {"route": "other"}
+            assert answer.headers["etag"] != search.headers["etag"]

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from app.db import Database, Replica
 from app.embedded import EmbeddedReplica
-from tests.directory.support import make_directory
+from tests.directory.support import if_match, make_directory
 from tests.factories import World
 from tests.households.support import create_household
 from tests.replicas.support import DATABASE, caught_up, fallbacks, on_replica, received, statements_on
@@ -225,3 +225,54 @@ async def test_the_replica_engine_refuses_writes(replicated_app: FastAPI) -> Non
     async with _replica(replicated_app).sessions() as session:
         assert await session.scalar(text("SHOW default_transaction_read_only")) == "on"
         assert await session.scalar(text("SELECT pg_is_in_recovery()")) is True
+
+
+async def test_a_kept_anonymous_search_is_never_older_than_the_version_it_is_kept_under(
+    replicated_app: FastAPI, replica: EmbeddedReplica, http: httpx.AsyncClient
+) -> None:
+    """The answer cache reads the public data's version where the search reads its page: on the
+    replica. A search made while the replica has not replayed a service's withdrawal from the public
+    directory answers the replica's (old) page under the replica's (old) version; once the replica has
+    replayed it, the next search reads the new version there and no longer lists the service. (Read on
+    the primary, the version was already the new one while the page was the replica's old one, and
+    that page was served under it until the cache's lifetime ran out.)"""
+    world = await World.create(replicated_app)
+    directory = await make_directory(world, http)
+    await caught_up(replicated_app, replica, DATABASE)
+    params = {"municipality": world.municipality.code, "q": "schulden"}
+
+    async def search() -> list[str]:
+        answer = await http.get("/api/v1/directory/services", params=params)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["cache-control"].startswith("public")
+        return [hit["service"]["name"] for hit in answer.json()["items"]]
+
+    assert await search() == ["Dienst debt_a"]
+    with counting_statements(_db(replicated_app)) as primary, statements_on(_replica(replicated_app)) as read:
+        assert await search() == ["Dienst debt_a"]  # kept: only the version is read, on the replica
+    assert primary == []
+    assert len([s for s in read if "public_data_versions" in s]) == 1, read
+    assert not any("directory_" in s for s in read), read
+
+    debt_a = directory.id("debt_a")
+    entry = await http.get(f"/api/v1/directory/services/{debt_a}")
+    routing = _db(replicated_app).reads
+    bound = routing.max_lag
+    routing.max_lag = 3600.0  # the paused replica stays the one that is read
+    await on_replica(replica, DATABASE, "SELECT pg_wal_replay_pause()")
+    try:
+        withdrawn = await http.patch(
+            f"/api/v1/directory/services/{debt_a}",
+            json={"public": False},
+            headers=await if_match(world, "admin", entry.headers["ETag"]),
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        await received(replicated_app, replica, DATABASE)  # received by the replica, not replayed
+        with statements_on(_replica(replicated_app)) as read:
+            assert await search() == ["Dienst debt_a"]  # what the replica has: its own version's answer
+        assert any("public_data_versions" in s for s in read), read
+    finally:
+        await on_replica(replica, DATABASE, "SELECT pg_wal_replay_resume()")
+        routing.max_lag = bound
+    await caught_up(replicated_app, replica, DATABASE)
+    assert await search() == []  # the replica has the withdrawal: computed anew, not the old page

@@ -44,33 +44,35 @@ from app.domain.initiatives.schemas import InitiativePublic
 from app.domain.text import SingleLine
 from app.web.answer_cache import AnswerCache
 from app.web.cursors import PageRequest
+from app.web.principal import sends_credentials
 
 router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
 
 
 class KeptAnonymousSearches(APIRoute):
-    """The search's route: an anonymous search (no ``Authorization`` header, so the same answer for
-    every such caller) is answered by the answer cache (``app.web.answer_cache``: public, a strong
-    ETag, 304s, kept per process while the public data's version holds) before FastAPI parses its
-    parameters and solves its dependencies: a kept answer is only ever one whose very query string
-    was answered 200 before, so it costs one version read and a lookup. Never kept: a signed-in
-    caller's answer (it may show internal notes and non-public services) and an ``open_now`` search
-    (it depends on the clock); the "stale" flags depend on the date, so the date is in the key."""
+    """The search's route: an anonymous search (one that sends no credentials,
+    ``app.web.principal.sends_credentials``: the same answer for every such caller) is answered by the
+    answer cache (``app.web.answer_cache``: public, a strong ETag, 304s, kept per process while the
+    public data's version holds) before FastAPI parses its parameters and solves its dependencies: a
+    kept answer is only ever one whose very path and query string were answered 200 before, so it
+    costs one version read and a lookup. Never kept: a signed-in caller's answer (it may show internal
+    notes and non-public services) and an ``open_now`` search (it depends on the clock). The key is
+    the path and query string (a route added to this router later gets answers of its own) and the
+    date (the "stale" flags depend on it)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
             answers = _answers(request)
-            anonymous = "authorization" not in request.headers
-            if not answers.max_entries or not anonymous or "open_now" in request.query_params:
+            if not answers.max_entries or sends_credentials(request) or "open_now" in request.query_params:
                 return await handler(request)
 
             async def computed() -> tuple[Response, bool]:
                 return await handler(request), False
 
             stale_before = (await directory_calendar(request)).stale_before()
-            key = f"{request.url.query}|{stale_before.isoformat()}"
+            key = f"{request.url.path}?{request.url.query}|{stale_before.isoformat()}"
             return await answers.answer(request, request.app.state.db, computed, key)
 
         return route
@@ -218,8 +220,9 @@ async def update_location(
     "match (Dutch full-text search), then the name. Defunct services are left out. Anonymous callers "
     "see public services; workers and administrators also the others, with internal notes. "
     "An anonymous search without `open_now` is public: `Cache-Control: public, max-age`, a strong "
-    "`ETag`, and `304` for an `If-None-Match` naming it; a change to the directory shows on the next "
-    "request.",
+    "`ETag`, and `304` for an `If-None-Match` naming it; the server shows a change to the directory on "
+    "the next request (with a read replica, once the replica has it), a browser or CDN after the "
+    "`max-age` at most.",
     responses={304: {"description": "Not Modified: the `ETag` named in `If-None-Match` is current."}},
 )
 async def search_services(

@@ -66,8 +66,10 @@ _CURRENT = RawStatement.of(
 
 
 async def current_version(db: Database) -> int:
-    """The committed version of the public data (one indexed row, one round trip, on the primary)."""
-    row = await db.fetch_one(_CURRENT, {"name": PUBLIC})
+    """The committed version of the public data (one indexed row, one round trip) as the public reads
+    see it: through ``Database.read_one``, on a streaming replica when one is configured (else on the
+    primary), like the anonymous answers the version is kept with (``app.web.answer_cache``)."""
+    row = await db.read_one(_CURRENT, {"name": PUBLIC})
     return int(row["version"]) if row is not None else 0
 
 
