@@ -92,7 +92,7 @@ def _values(partner: tuple[str, uuid.UUID], key: str, row: dict[str, Any], raw: 
     values = {f"r_{c}": v for c, v in row.items() if c not in ("team_id", "buurt_id")}
     values |= {f"t_{k}": v for k, v in transition.items()}
     values |= {f"log_{name}": entry.get(name) for name in ENTRY_COLUMNS}
-    return values | claim | event | {"place": place}
+    return values | claim | event | {"buurt_code": place}
 
 
 async def post_referral(request: Request) -> Response:

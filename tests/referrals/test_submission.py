@@ -10,8 +10,11 @@ import uuid
 from sqlalchemy import delete
 from sqlmodel import col
 
+from app.db import RawStatement
+from app.domain.areas import repository as areas
 from app.domain.idempotency.models import IdempotencyKey
 from app.domain.organisation.models import Area
+from app.domain.referrals import repository as referrals
 from app.domain.referrals.models import Referral, ReferralTransition
 from app.domain.referrals.schemas import InboundReferralCreate, PartnerReferralRead
 from app.domain.unit_of_work.access_log import AccessLogEntry
@@ -201,9 +204,15 @@ async def test_a_refusal_found_on_its_own_is_decided_in_a_transaction(p: Partner
     )
 
 
+def _sent(statement: RawStatement) -> str:
+    """A raw statement as the statement counter records it (whitespace collapsed)."""
+    return " ".join(statement.sql.split())
+
+
 async def test_a_post_routed_by_address_is_two_statements_on_their_own(p: Partnering) -> None:
-    """The buurt of the address is read first (the answer names it), then the one statement routes
-    by the address itself: two round trips, neither in a transaction."""
+    """The areas context's lookup finds the buurt of the address first (the answer names it), then the
+    one statement routes by that buurt's code, as if the partner had named it: two round trips,
+    neither in a transaction, and the address is looked up once."""
     await p.inbound()  # warm: keys and pool
     postcode = f"{1000 + uuid.uuid4().int % 8999:04d}QR"
     await p.map_postcode(postcode, 3)
@@ -214,4 +223,26 @@ async def test_a_post_routed_by_address_is_two_statements_on_their_own(p: Partne
         response = await p.client.post("/api/v1/referrals", json=body, headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["buurt_code"] == p.world.buurten[3].code
-    assert (seen.autocommit, seen.all.count("BEGIN")) == ([True, True], 0)
+    assert seen.all == [_sent(areas.ADDRESS), _sent(referrals.SUBMIT_BY_BUURT_ALONE)]
+    assert seen.autocommit == [True, True]
+
+
+async def test_an_address_the_table_does_not_place_is_refused_in_one_transaction(p: Partnering) -> None:
+    """An address the lookup did not place is refused for certain: no attempt on its own, straight
+    to the transaction (its claim rolls back), and no key used up."""
+    await p.inbound()  # warm: keys and pool
+    postcode = f"{1000 + uuid.uuid4().int % 8999:04d}QS"  # not in the postcode table
+    person = {"given_name": "Kees", "family_name": "Bos", "postcode": postcode, "house_number": 4}
+    headers = {**await p.world.headers("partner_b"), "Idempotency-Key": uuid.uuid4().hex}
+    body = p.inbound_body(person=person, buurt_code=None)
+    with counting_statements(p.world.app.state.db) as seen:
+        refused = await p.client.post("/api/v1/referrals", json=body, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert [(e["rule"], e["loc"]) for e in refused.json()["errors"]] == [
+        ("postcode_unroutable", ["body", "person", "postcode"])
+    ]
+    assert seen.all[:4] == [_sent(areas.ADDRESS), "BEGIN", _sent(referrals.SUBMIT_BY_BUURT), "ROLLBACK"]
+    # Then only the failed attempt's access-log row, in a transaction of its own (as for any refusal).
+    assert [s.split(" (")[0] for s in seen.all[4:]] == ["BEGIN", "INSERT INTO access_log", "COMMIT"]
+    again = await p.client.post("/api/v1/referrals", json=p.inbound_body(), headers=headers)
+    assert again.status_code == 201, again.text  # the key was not used up

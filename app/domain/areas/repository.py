@@ -11,13 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import RawStatement, fetch_one
 from app.domain.areas.models import PostcodeArea, PostcodeImport
 from app.domain.organisation.models import Area, AreaLevel, Municipality, TeamArea
+from app.domain.unit_of_work.work import UnitOfWork
 
 
 def address_buurt_sql(postcode: str = ":postcode", house_number: str = ":house_number") -> str:
-    """A query of one row (``id``, ``code``, ``team_id`` of the buurt) or none, for statements that
-    embed the lookup (the inbound referral's one statement does).
+    """A query of one row (``id``, ``code``, ``team_id`` of the buurt) or none: the rule of
+    ``ADDRESS``, the one lookup of an address.
 
     The newest year that knows the postcode decides. A house number inside a range is that range's
     buurt; outside every range, the postcode's buurt when it lies in one only. No row: the postcode is
@@ -40,8 +42,12 @@ def address_buurt_sql(postcode: str = ":postcode", house_number: str = ":house_n
       LEFT JOIN team_areas AS ta ON ta.area_id = a.id"""  # noqa: S608 - our own parameter names only
 
 
-_ADDRESS = sa.text(
-    f"""
+# The one lookup of an address, for every caller: its buurt (no row's columns: none) and how many
+# buurten its postcode spans in the table. Always one row. Raw (``RawStatement``) so that a caller
+# without a transaction can read it on its own (``buurt_code_of_address``).
+ADDRESS = RawStatement.of(
+    sa.text(
+        f"""
     WITH found AS ({address_buurt_sql()})
     SELECT found.id, found.code, found.team_id,
            (SELECT count(DISTINCT p.area_id) FROM postcode_areas AS p
@@ -50,7 +56,8 @@ _ADDRESS = sa.text(
                AS candidates
       FROM (SELECT 1) AS one LEFT JOIN found ON true
     """  # noqa: S608 - constant SQL
-).bindparams(sa.bindparam("postcode", type_=sa.String), sa.bindparam("house_number", type_=sa.Integer))
+    ).bindparams(sa.bindparam("postcode", type_=sa.String), sa.bindparam("house_number", type_=sa.Integer))
+)
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,21 @@ class Place:
 
 
 async def address_lookup(session: AsyncSession, postcode: str, house_number: int) -> tuple[Place | None, int]:
-    """(the buurt of the address or None, how many buurten the postcode spans in the table)."""
-    row = (await session.execute(_ADDRESS, {"postcode": postcode, "house_number": house_number})).one()
-    place = Place(row.id, row.code, row.team_id) if row.id is not None else None
-    return place, int(row.candidates or 0)
+    """(the buurt of the address or None, how many buurten the postcode spans in the table), in the
+    session's transaction."""
+    row = await fetch_one(
+        await session.connection(), ADDRESS, {"postcode": postcode, "house_number": house_number}
+    )
+    place = Place(row["id"], row["code"], row["team_id"]) if row["id"] is not None else None
+    return place, int(row["candidates"] or 0)
+
+
+async def buurt_code_of_address(uow: UnitOfWork, postcode: str, house_number: int) -> str | None:
+    """The code of the buurt the address lies in, None when the table does not place it (``ADDRESS``):
+    on its own when the work has no transaction open yet, so that a statement after it can run on its
+    own too (a partner's POST routed by address)."""
+    row = await uow.fetch_one(ADDRESS, {"postcode": postcode, "house_number": house_number})
+    return str(row["code"]) if row["code"] is not None else None
 
 
 async def buurt_by_code(session: AsyncSession, code: str) -> Place | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.areas import repository as areas
 from app.domain.consents import repository as consents_repo
 from app.domain.consents.models import Consent, DataCategory
 from app.domain.directory import offers
@@ -164,8 +165,7 @@ class InboundDraft:
     key: KeyRequest
     row: dict[str, Any]  # every column of the referral (``repo.new_row``)
     transition: dict[str, Any]
-    buurt_code: str | None  # routed by buurt code, else by address
-    address: tuple[str, int] | None  # (postcode, house number)
+    buurt_code: str | None  # the buurt named, or found for the address (None: the address is not placed)
     by_postcode: bool
 
 
@@ -199,10 +199,7 @@ async def prepare_inbound(
     row = repo.new_row(values)
     transition = new_transition(principal, values, from_status=None, side=Side.partner)
     read = present_data(row, [transition], buurt_code, partner=True)
-    address = None
-    if not buurt_code and person.postcode is not None and person.house_number is not None:
-        address = (person.postcode, person.house_number)
-    return InboundDraft(read, data, key, row, transition, buurt_code, address, by_postcode)
+    return InboundDraft(read, data, key, row, transition, buurt_code, by_postcode)
 
 
 async def submit_inbound(
@@ -244,12 +241,26 @@ async def _claim_and_write(
     or the key's earlier answer to replay; 409 while another request holds the key, 422 for the rules
     the statement found broken.
 
-    With no transaction open yet (the usual case: the buurt of an address is read on its own), the
-    statement first runs on its own, in one round trip without BEGIN and COMMIT: it then writes the
-    referral and the claim of its key together or nothing at all. Anything but a new referral (a
-    rule broken, the key in use or used before, a referral the key made before) is decided again
-    below, in a transaction, exactly as it always was; a new referral, the common case, is done."""
-    if not uow.in_transaction:
+    With no transaction open yet (the usual case: the buurt of an address is read on its own) and a
+    buurt to route to, the statement first runs on its own, in one round trip without BEGIN and
+    COMMIT: it then writes the referral and the claim of its key together or nothing at all. Anything
+    but a new referral (a rule broken, the key in use or used before, a referral the key made before)
+    is decided again below, in a transaction, exactly as it always was; a new referral, the common
+    case, is done. An address the areas context did not place (no buurt code) is refused for certain,
+    so it goes to the transaction at once.
+
+    "Together or nothing" relies on one case being out of reach: the key won but the referral not
+    written (its insert meets ``uq_referrals_idempotency``). That takes a referral with this key that
+    the statement's snapshot does not see (``ready`` claims only when it sees none) while the key's
+    row is gone or expired. It cannot happen because a referral's key row commits with it, done and
+    kept for the retention period: while that request has not committed, it holds the key's advisory
+    lock (``key_lock`` fails, nothing is claimed); once it has, a snapshot taken after sees the
+    referral, and one taken just before finds its fresh key row, which ``claimed`` does not take
+    over. Only a key row expired or purged within that instant would do. Were it reached, the key
+    would be stored done with an answer naming a referral never written; ``submit_inbound`` then
+    answers with the earlier referral and ``complete_claimed`` rewrites the key's answer, in a later
+    transaction rather than the same one."""
+    if not uow.in_transaction and draft.buurt_code is not None:
         token = uuid.uuid4()
         submitted = await _submit(uow, draft, params, answer, token, alone=True)
         if submitted.key_claim == token:
@@ -282,7 +293,6 @@ async def _submit(
         draft.transition,
         {**params, **draft.key.params(token, answer)},
         buurt_code=draft.buurt_code,
-        address=draft.address,
         alone=alone,
     )
 
@@ -304,12 +314,12 @@ async def _refuse_early(uow: UnitOfWork, data: InboundReferralCreate, key: KeyRe
 
 
 async def _buurt_of(uow: UnitOfWork, postcode: str | None, house_number: int | None) -> str | None:
-    """The buurt an address lies in (the answer names it), None when the postcode table does not
-    place it (the statement then refuses the referral as unroutable). Read on its own, outside a
-    transaction, so the statement after it runs on its own too."""
+    """The buurt an address lies in (the answer names it, the statement routes by it), None when the
+    postcode table does not place it (the statement then refuses the referral as unroutable). Read on
+    its own, outside a transaction, so the statement after it runs on its own too."""
     if postcode is None or house_number is None:
         return None
-    return await repo.buurt_of_address(uow, postcode, house_number)
+    return await areas.buurt_code_of_address(uow, postcode, house_number)
 
 
 def _event(principal: Principal, draft: InboundDraft) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.db import RawStatement
-from app.domain.areas.repository import address_buurt_sql
 from app.domain.base import table_of, utcnow
 from app.domain.consents.models import Consent
 from app.domain.consents.repository import in_force_clause
@@ -85,11 +84,12 @@ class Submission:
     written: bool  # False: not written (key not won, a check failed, or the key was used before)
 
 
+# The buurt named, and the team covering it. A partner names it, or the areas context found it for the
+# address the partner gave (``areas.repository.buurt_code_of_address``, read before the statement, as
+# the answer names it); an address it did not place is no code at all (NULL): no buurt is found.
 _BY_BUURT = """
     SELECT a.id, a.code, ta.team_id FROM areas AS a LEFT JOIN team_areas AS ta ON ta.area_id = a.id
-    WHERE a.code = :place AND a.level = 'buurt'"""
-# The areas context's lookup of the buurt of an address (its postcode table, house-number ranges).
-_BY_ADDRESS = address_buurt_sql(postcode=":place", house_number=":house_number")
+    WHERE a.code = :buurt_code AND a.level = 'buurt'"""
 _referrals = table_of(Referral)
 _transitions = table_of(ReferralTransition)
 _REFERRAL_COLUMNS = tuple(c.name for c in _referrals.columns)
@@ -107,7 +107,7 @@ _READY = """ready AS (
     )"""
 
 
-def _submit_statement(found_sql: str, *, alone: bool) -> RawStatement:
+def _submit_statement(*, alone: bool) -> RawStatement:
     """One round trip for a new inbound referral: claim the Idempotency-Key (with the answer), check
     the life domain, route the buurt to its team, insert the referral (unless the key was not won, or
     the referral's own copy of the key was used before), its first transition, its webhook event with
@@ -120,10 +120,10 @@ def _submit_statement(found_sql: str, *, alone: bool) -> RawStatement:
     means in a transaction, as above."""
     columns = ", ".join(_REFERRAL_COLUMNS)
     values = ", ".join(_ROUTED.get(c, f":r_{c}") for c in _REFERRAL_COLUMNS)
-    routing = f"""found AS ({found_sql}
+    routing = f"""found AS ({_BY_BUURT}
     ), checks AS (
         SELECT EXISTS (SELECT 1 FROM life_domains WHERE code = :r_reason_domain AND active) AS domain_active
-    )"""  # noqa: S608 - the areas context's constant SQL
+    )"""  # noqa: S608 - constant SQL
     claim_first = f"{idempotency.claim_ctes()}, {routing}"
     claim_with_referral = f"{routing}, {_READY}, {idempotency.claim_ctes(gate='ready')}"
     sql = f"""
@@ -148,34 +148,15 @@ def _submit_statement(found_sql: str, *, alone: bool) -> RawStatement:
     """  # noqa: S608 - only our own column names and constant SQL are formatted in
     binds = [sa.bindparam(f"r_{c.name}", type_=c.type) for c in _referrals.columns if c.name not in _ROUTED]
     binds += [sa.bindparam(f"t_{name}", type_=_transitions.c[name].type) for name in _TRANSITION_BOUND]
-    binds.append(sa.bindparam("place", type_=sa.String))
-    if ":house_number" in found_sql:
-        binds.append(sa.bindparam("house_number", type_=sa.Integer))
+    binds.append(sa.bindparam("buurt_code", type_=sa.String))
     text = sa.text(sql).bindparams(*binds, *outbox.EVENT_BINDS, *idempotency.CLAIM_BINDS, *inline_binds())
     return RawStatement.of(text)
 
 
 # Compiled once: the statement has some seventy parameters, and compiling and processing them per
 # call through the ORM would cost the POST more CPU than the database round trip itself.
-SUBMIT_BY_BUURT = _submit_statement(_BY_BUURT, alone=False)
-SUBMIT_BY_ADDRESS = _submit_statement(_BY_ADDRESS, alone=False)
-SUBMIT_BY_BUURT_ALONE = _submit_statement(_BY_BUURT, alone=True)
-SUBMIT_BY_ADDRESS_ALONE = _submit_statement(_BY_ADDRESS, alone=True)
-
-
-# The buurt an address lies in, for the answer to name before the statement routes by the address
-# itself: one raw read on its own, so that the statement after it can run on its own too.
-BUURT_OF_ADDRESS = RawStatement.of(
-    sa.text(f"SELECT found.code FROM ({_BY_ADDRESS}) AS found LIMIT 1").bindparams(  # noqa: S608 - constant SQL
-        sa.bindparam("place", type_=sa.String), sa.bindparam("house_number", type_=sa.Integer)
-    )
-)
-
-
-async def buurt_of_address(uow: UnitOfWork, postcode: str, house_number: int) -> str | None:
-    """The code of the buurt the address lies in (the areas context's rule), None when none is known."""
-    found = await uow.fetch_one(BUURT_OF_ADDRESS, {"place": postcode, "house_number": house_number})
-    return found["code"] if found is not None else None
+SUBMIT_BY_BUURT = _submit_statement(alone=False)
+SUBMIT_BY_BUURT_ALONE = _submit_statement(alone=True)
 
 
 def new_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +173,6 @@ async def submit_inbound(
     params: dict[str, Any],
     *,
     buurt_code: str | None,
-    address: tuple[str, int] | None,
     alone: bool = False,
 ) -> Submission:
     """Claim, route and write a new inbound referral in one statement (see ``_submit_statement``).
@@ -200,24 +180,21 @@ async def submit_inbound(
     ``row``: the referral's columns (``new_row``; team and buurt come from the routing);
     ``transition``: its first transition's; ``params``: the values of the key's claim
     (``KeyRequest.params``), of its event (``outbox.event_params``) and of its access-log entry
-    (``AccessEntry.params``). Routes by ``buurt_code``, else by ``address`` (postcode, house number).
+    (``AccessEntry.params``). Routes by ``buurt_code`` (None: an address the areas context did not
+    place; no buurt is found, and the caller refuses the referral as unroutable).
     ``alone``: the statement that writes everything or nothing, on its own when the work has no
     transaction open; otherwise in the work's transaction, begun here when nothing began it yet.
     """
     if alone:
-        statement = SUBMIT_BY_BUURT_ALONE if buurt_code is not None else SUBMIT_BY_ADDRESS_ALONE
+        statement = SUBMIT_BY_BUURT_ALONE
     else:
-        statement = SUBMIT_BY_BUURT if buurt_code is not None else SUBMIT_BY_ADDRESS
+        statement = SUBMIT_BY_BUURT
         # A refused referral must take the claim of its key back with the rollback, and a referral
         # made before is answered (its key completed) in the transaction that claimed the key.
         await uow.begin()
     values = {f"r_{c}": v for c, v in row.items() if c not in _ROUTED}
     values.update({f"t_{k}": v for k, v in transition.items() if k != "referral_id"}, **params)
-    if buurt_code is not None:
-        values["place"] = buurt_code
-    else:
-        assert address is not None
-        values["place"], values["house_number"] = address
+    values["buurt_code"] = buurt_code
     found = await uow.fetch_one(statement, values)
     lookup = InboundLookup(
         bool(found["domain_active"]), found["found_id"], found["found_code"], found["found_team_id"]
