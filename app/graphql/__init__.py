@@ -64,6 +64,18 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):  # never routed here: the WebSocket route is dropped
             return await super().run(request, context=context, root_value=root_value)
+        if not isinstance(context, GraphQLContext):  # context_getter always makes one
+            return await self._answer(request, context, root_value)
+        try:
+            response = await self._answered(request, context, root_value)
+        except BaseException as error:
+            await context.finish(error)
+            raise
+        # Committed before the answer is sent: a client never sees data of work that did not commit.
+        await context.finish(None)
+        return response
+
+    async def _answered(self, request: Request, context: GraphQLContext, root_value: None) -> Response:
         if self._public_read(request, context):
             return await self.answers.answer(
                 request, context.db, lambda: self._computed(request, context, root_value)
