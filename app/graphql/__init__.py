@@ -6,11 +6,12 @@ from typing import Any, overload
 
 import cross_web
 import orjson
+from cross_web import AsyncHTTPRequestAdapter
 from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.routing import APIWebSocketRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
@@ -18,7 +19,7 @@ from strawberry.types.unset import UNSET
 
 from app.domain.errors import ServiceUnavailable
 from app.graphql.context import GraphQLContext, context_getter
-from app.graphql.schema import build_schema
+from app.graphql.schema import Schema, build_schema
 from app.settings import Settings
 from app.web.answer_cache import AnswerCache
 
@@ -34,9 +35,10 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     a field raises ServiceUnavailable (503 with Retry-After) instead of answering 200 with
     "Unexpected error." where the data should be."""
 
-    def __init__(self, *args: Any, answers: AnswerCache, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, schema: Schema, *args: Any, answers: AnswerCache, **kwargs: Any) -> None:
+        super().__init__(schema, *args, **kwargs)
         self.answers = answers
+        self.compiled_answers = schema.compiled_answers
 
     def decode_json(self, data: str | bytes) -> object:
         decoded = orjson.loads(data)
@@ -62,6 +64,18 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):  # never routed here: the WebSocket route is dropped
             return await super().run(request, context=context, root_value=root_value)
+        if not isinstance(context, GraphQLContext):  # context_getter always makes one
+            return await self._answer(request, context, root_value)
+        try:
+            response = await self._answered(request, context, root_value)
+        except BaseException as error:
+            await context.finish(error)
+            raise
+        # Committed before the answer is sent: a client never sees data of work that did not commit.
+        await context.finish(None)
+        return response
+
+    async def _answered(self, request: Request, context: GraphQLContext, root_value: None) -> Response:
         if self._public_read(request, context):
             return await self.answers.answer(
                 request, context.db, lambda: self._computed(request, context, root_value)
@@ -91,6 +105,31 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
         if isinstance(context, GraphQLContext) and context.database_unavailable:
             raise ServiceUnavailable()
         return response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: GraphQLContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # A repeated query that compiled whole is answered by its plan, without the operation's
+        # steps and hooks that already passed for it (app.graphql.compiled.CompiledAnswers).
+        if self.compiled_answers is not None and isinstance(context, GraphQLContext):
+            data = await self.compiled_answers.answer(
+                request_data.query,
+                request_data.operation_name,
+                request_data.variables,
+                request_data.extensions,
+                context,
+            )
+            if data is not None:
+                return ExecutionResult(data=data, errors=None)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Whether the answer has errors decides whether it may be kept and served as public.

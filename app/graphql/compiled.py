@@ -20,7 +20,10 @@ encoder (orjson) writes out as it is: no parsing and encoding again of what Post
 What an operation compiles to (the ``Plan``) depends on the query text, the operation name and the
 variables only, so it is kept per those (``Plans``, per schema, least recently used out): a repeated
 dashboard query skips the walk over its selections, and the statements it built (per set of
-networks whose private fields the caller may read; SQLAlchemy compiles each once) are used again.
+networks whose private fields the caller may read; each a raw statement, ``json_reads.Prepared``,
+run through ``Database.read_one``) are used again. Once an operation has passed every check and its
+plan answered it whole, a repeat is answered by the plan in the view, before Strawberry's operation
+and its extensions (``CompiledAnswers``): look the plan up, run one statement, write the bytes.
 
 The viewer's visibility is the loaders' own select (one definition); what the compiled path cannot
 write exactly as the resolvers do (cursors, private fields, figures under disclosure control, an
@@ -45,6 +48,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,
@@ -70,6 +74,7 @@ from app.domain.initiatives.access import ANONYMOUS, Viewer
 from app.domain.initiatives.json_reads import INITIATIVE_FIELDS, OBJECT_FIELDS, Selected, Shape
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeStatus
 from app.domain.initiatives.service import MAX_PAGE
+from app.graphql.persisted import Documents
 
 
 class NotCompiled(Exception):
@@ -90,18 +95,16 @@ class CompiledReads(SchemaExtension):
         context = self.execution_context
         compiled: dict[str, Any] | None = None
         plan: Plan | None = None
-        if context.result is None and context.graphql_document is not None:
+        document = context.graphql_document
+        if context.result is None and document is not None:
             plan = self.plans.plan_of(
-                mirror_of(context.schema),
-                context.query,
-                context.graphql_document,
-                context.operation_name,
-                context.variables,
+                mirror_of(context.schema), context.query, document, context.operation_name, context.variables
             )
-        if plan is not None:
+        if plan is not None and document is not None:
             compiled = await plan.run(context.context)
             if plan.rest is None:
                 context.result = ExecutionResult(data=compiled, errors=None)
+                self.plans.checked(plan, context.query, document, context.variables)
             else:
                 context.graphql_document = plan.rest  # the resolvers answer the other root fields
         yield
@@ -137,17 +140,84 @@ class Plans:
             return None
         key = _key(query, operation_name, variables)
         if key is not None and key in self._plans:
-            self._plans.move_to_end(key)
-            return self._plans[key]
+            return self._recent(key)
         try:
             plan: Plan | None = Plan.of(mirror, document, operation_name, variables)
         except NotCompiled:
             plan = None
         if key is not None:
-            self._plans[key] = plan
-            while len(self._plans) > self.max_entries:
-                self._plans.popitem(last=False)
+            self._keep(key, plan)
         return plan
+
+    def ready(self, query: str, operation_name: str | None, variables: Any) -> Plan | None:
+        """The plan of an operation answered wholly by its statements before, after every check of
+        the operation passed (``Plan.checked``); None when there is none such."""
+        key = _key(query, operation_name, variables)
+        if key is None or key not in self._plans:
+            return None
+        plan = self._recent(key)
+        return plan if plan is not None and plan.checked and plan.rest is None else None
+
+    def checked(self, plan: Plan, query: str | None, document: DocumentNode, variables: Any) -> None:
+        """Every check of the operation passed for this text, operation and variables, and ``plan``
+        answered it whole. Its key holds the operation's name as Strawberry gives it (the document's
+        one operation when the client named none): a request that names none finds it too."""
+        plan.checked = True
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        key = _key(query, None, variables)
+        if len(operations) == 1 and key is not None:
+            self._keep(key, plan)
+
+    def _recent(self, key: tuple[str, str | None, bytes]) -> Plan | None:
+        self._plans.move_to_end(key)
+        return self._plans[key]
+
+    def _keep(self, key: tuple[str, str | None, bytes], plan: Plan | None) -> None:
+        self._plans[key] = plan
+        self._plans.move_to_end(key)
+        while len(self._plans) > self.max_entries:
+            self._plans.popitem(last=False)
+
+
+class CompiledAnswers:
+    """A repeated query that compiled whole, answered by its plan before Strawberry's operation.
+
+    Which query text runs (persisted queries, and who may run what), parsing, validation with the
+    limits and the argument rules all depend on the query text, the operation name, the variables
+    and whether the caller is anonymous only; the first time an operation passes all of them and
+    its plan answers every root field (``CompiledReads``), ``Plan.checked`` is set. A repeat then
+    needs none of those steps again, nor the extensions' hooks around them: the view
+    (``app.graphql._Router.execute_single``) asks here first; the text is resolved as
+    ``PersistedQueries`` does (a refusal goes the whole way, to be answered there), the plan runs
+    for this caller's viewer, and its data is the result. Whatever fails on the way (the database)
+    goes the whole way too, which answers or words the error as for any operation.
+    ``tests/graphql/test_compiled.py`` holds the answers of a first and a repeated request equal.
+    """
+
+    def __init__(self, plans: Plans, documents: Documents) -> None:
+        self.plans = plans
+        self.documents = documents
+
+    async def answer(
+        self,
+        query: str | None,
+        operation_name: str | None,
+        variables: Any,
+        extensions: Any,
+        context: Any,
+    ) -> dict[str, Any] | None:
+        """The data of the operation's answer, or None: take the whole way."""
+        try:
+            text = self.documents.resolve(query, extensions, context.principal is None)
+        except GraphQLError:
+            return None
+        plan = None if text is None else self.plans.ready(text, operation_name, variables)
+        if plan is None:
+            return None
+        try:
+            return await plan.run(context)
+        except Exception:  # the whole way runs it again, and words what failed
+            return None
 
 
 def _key(
@@ -170,8 +240,8 @@ class Root:
     arguments: dict[str, Any]
     shape: Shape
 
-    def statement(self, viewer: Viewer) -> Any:
-        return ROOTS[self.name](viewer, self.arguments, self.shape)
+    def statement(self, viewer: Viewer) -> json_reads.Prepared:
+        return json_reads.Prepared.of(ROOTS[self.name](viewer, self.arguments, self.shape))
 
 
 class Plan:
@@ -182,12 +252,18 @@ class Plan:
     VIEWERS_MAX = 4
 
     def __init__(
-        self, roots: list[Root], anonymous: list[Any], rest: DocumentNode | None, keys: list[str]
+        self,
+        roots: list[Root],
+        anonymous: list[json_reads.Prepared],
+        rest: DocumentNode | None,
+        keys: list[str],
     ) -> None:
         self.roots = roots
         self.rest = rest
         self.keys = keys
-        self._statements: OrderedDict[frozenset[uuid.UUID], list[Any]] = OrderedDict(
+        # Set once the operation passed every check and this plan answered it whole (CompiledAnswers).
+        self.checked = False
+        self._statements: OrderedDict[frozenset[uuid.UUID], list[json_reads.Prepared]] = OrderedDict(
             {ANONYMOUS.private_networks: anonymous}
         )
 
@@ -206,7 +282,8 @@ class Plan:
         query = mirror.query_type
         collected = walker.collect(query, [operation.selection_set])
         roots: list[Root] = []
-        anonymous: list[Any] = []  # building a statement also finds an argument without a mapping
+        # Building a statement also finds an argument without a mapping.
+        anonymous: list[json_reads.Prepared] = []
         rest: list[FieldNode] = []
         for key, nodes in collected.items():
             try:
@@ -222,7 +299,7 @@ class Plan:
         others = _document_of(document, operation, rest) if rest else None
         return cls(roots, anonymous, others, list(collected))
 
-    def statements(self, viewer: Viewer) -> list[Any]:
+    def statements(self, viewer: Viewer) -> list[json_reads.Prepared]:
         networks = viewer.private_networks
         found = self._statements.get(networks)
         if found is None:
@@ -234,12 +311,12 @@ class Plan:
     async def run(self, context: Any) -> dict[str, Any]:
         statements = self.statements(await context.viewer())
         data: dict[str, Any] = {}
-        async with context.reads.session() as session:
-            for root, statement in zip(self.roots, statements, strict=True):
-                text = await json_reads.json_text(session, statement)
-                # PostgreSQL's JSON goes into the answer as it is: orjson (the router's encoder)
-                # writes a Fragment's text without parsing it (~0.4 ms for a 90 kB dashboard).
-                data[root.key] = None if text is None else orjson.Fragment(text)
+        for root, statement in zip(self.roots, statements, strict=True):
+            # One raw read per root field, where reads may lag (a replica when one is usable).
+            text = await json_reads.json_text(context.db.read_one, statement)
+            # PostgreSQL's JSON goes into the answer as it is: orjson (the router's encoder)
+            # writes a Fragment's text without parsing it (~0.4 ms for a 90 kB dashboard).
+            data[root.key] = None if text is None else orjson.Fragment(text)
         return data
 
     def merged(self, compiled: dict[str, Any], resolved: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Request
 from strawberry.fastapi import BaseContext
 
 from app.db import Database
 from app.domain.initiatives import service
-from app.domain.initiatives.access import Viewer
+from app.domain.initiatives.access import Viewer, may_belong_to_networks
 from app.domain.initiatives.schemas import ThemeView
-from app.domain.unit_of_work.work import UnitOfWork
+from app.domain.unit_of_work.work import UnitOfWork, finish
 from app.graphql.loaders import Loaders
 from app.graphql.loaders.reads import InUnitOfWork, Reads, ShortReads
 from app.security.principal import Principal
 from app.settings import Settings
 from app.web.cursors import Cursors
 from app.web.principal import optional_principal
-from app.web.unit_of_work import request_unit_of_work
 
 T = TypeVar("T")
 
@@ -47,10 +46,14 @@ class Once(Generic[T]):
 
 
 class GraphQLContext(BaseContext):
+    """``uow`` is the request's unit of work, or how to make it (``context_getter``): then it is made
+    when an operation first asks for it (a mutation; a query never does), and ``finish`` ends it as
+    ``app.web.unit_of_work`` ends REST's (committed, or failed when the request failed)."""
+
     def __init__(
         self,
         db: Database,
-        uow: UnitOfWork,
+        uow: UnitOfWork | Callable[[], UnitOfWork],
         principal: Principal | None,
         settings: Settings,
         cursors: Cursors | None = None,
@@ -60,7 +63,8 @@ class GraphQLContext(BaseContext):
         # Signs and reads list cursors, as REST's do (the same secret and kinds).
         self.cursors = cursors or Cursors(settings.secret("secret_key"))
         self.db = db
-        self.uow = uow
+        self._make_uow = None if isinstance(uow, UnitOfWork) else uow
+        self._uow = uow if isinstance(uow, UnitOfWork) else None
         self.principal = principal
         self.settings = settings
         self.reads: Reads = reads or ShortReads(db)
@@ -71,8 +75,24 @@ class GraphQLContext(BaseContext):
         # whole (app.graphql.errors), not 200 with "Unexpected error." in place of the data.
         self.database_unavailable = False
 
+    @property
+    def uow(self) -> UnitOfWork:
+        if self._uow is None and self._make_uow is not None:
+            self._uow = self._make_uow()
+        assert self._uow is not None  # one of the two is always given
+        return self._uow
+
+    async def finish(self, error: BaseException | None) -> None:
+        """End the unit of work this context made, if the operation asked for one: commit it, or
+        fail it when ``error`` ended the request (``app.domain.unit_of_work.work.finish``)."""
+        if self._make_uow is not None and self._uow is not None:
+            await finish(self._uow, error)
+
     async def viewer(self) -> Viewer:
         """The caller and their networks, read once per request."""
+        # Most dashboard callers are anonymous: their viewer is known without a read (or a task).
+        if not may_belong_to_networks(self.principal):
+            return Viewer(principal=self.principal)
         return await self._viewer.get()
 
     async def themes(self) -> dict[str, ThemeView]:
@@ -100,22 +120,27 @@ class GraphQLContext(BaseContext):
 
 
 def context_getter(settings: Settings) -> Callable[..., Awaitable[GraphQLContext]]:
-    """FastAPI dependency: the same unit of work and the same (optional) bearer token check as REST.
+    """FastAPI dependency: the same (optional) bearer token check as REST, and the request's unit of
+    work as REST's is made (``app.web.unit_of_work``), but only when an operation asks for it: a
+    query never does, and no dependency of FastAPI's is set up and ended around it per request. The
+    router ends it (``GraphQLContext.finish``) before the answer is sent, as REST's dependency does.
 
     The queries' reads are set up once per database (the app's lifespan makes the database, after
     the schema is mounted) and shared by every request."""
     reads: ShortReads | None = None
 
-    async def get(
-        request: Request,
-        uow: Annotated[UnitOfWork, Depends(request_unit_of_work, scope="function")],
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> GraphQLContext:
+    async def get(request: Request) -> GraphQLContext:
         nonlocal reads
         state = request.app.state
         if reads is None or reads.db is not state.db:
             reads = ShortReads(state.db)
-        principal = await optional_principal(request, authorization)
-        return GraphQLContext(state.db, uow, principal, settings, state.cursors, reads)
+        # Read here rather than declared as a Header parameter: one parameter less for FastAPI to
+        # solve per request (the route is not in the OpenAPI document).
+        principal = await optional_principal(request, request.headers.get("authorization"))
+
+        def work() -> UnitOfWork:
+            return UnitOfWork(state.db, state.wiring, request_id=getattr(request.state, "request_id", None))
+
+        return GraphQLContext(state.db, work, principal, settings, state.cursors, reads)
 
     return get

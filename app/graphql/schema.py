@@ -30,7 +30,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from app.domain.base import iso_timestamp
 from app.graphql.arguments import ArgumentRules
-from app.graphql.compiled import CompiledReads, Plans
+from app.graphql.compiled import CompiledAnswers, CompiledReads, Plans
 from app.graphql.errors import MASKED_MESSAGE, ErrorLoggingSchema, should_mask
 from app.graphql.input_errors import SubmittedValuesOut
 from app.graphql.limits import CACHE_SIZE, Limits, limit_rule
@@ -48,14 +48,11 @@ from app.settings import Settings
 
 
 def extensions(
-    settings: Settings, limits: Limits | None = None, compiled: bool = True
+    settings: Settings, limits: Limits, documents: Documents, plans: Plans | None
 ) -> list[Callable[[], SchemaExtension]]:
-    limits = limits or Limits()
     rules: list[Any] = [limit_rule(limits)]
     if settings.is_production:
         rules.append(NoSchemaIntrospectionCustomRule)
-    documents = Documents(allowlist(), settings.graphql_persisted_only)
-    plans = Plans()
     return [
         lambda: PersistedQueries(documents),  # first: the others work on the document it puts in place
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
@@ -63,7 +60,7 @@ def extensions(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         ArgumentRules,  # before CompiledReads, which answers only what it let through
-        *([lambda: CompiledReads(plans)] if compiled else []),
+        *([lambda: CompiledReads(plans)] if plans is not None else []),
         lambda: MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
         SubmittedValuesOut,  # errors about input, said without the submitted value
     ]
@@ -79,16 +76,26 @@ DATETIME = strawberry.scalar(
 )
 
 
-def build_schema(
-    settings: Settings, limits: Limits | None = None, compiled: bool = True
-) -> strawberry.Schema:
+class Schema(ErrorLoggingSchema):
+    """The served schema, with what answers a repeated compiled query before the extensions run
+    (``app.graphql.compiled.CompiledAnswers``; None when every field is left to its resolver)."""
+
+    compiled_answers: CompiledAnswers | None = None
+
+
+def build_schema(settings: Settings, limits: Limits | None = None, compiled: bool = True) -> Schema:
     """The served schema; ``compiled=False`` leaves every field to its resolver (the differential
     test's other path)."""
-    return ErrorLoggingSchema(
+    documents = Documents(allowlist(), settings.graphql_persisted_only)
+    plans = Plans() if compiled else None
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         # Problem types are reached through unions; listing them keeps the SDL stable.
         types=[NotFoundProblem, ForbiddenProblem, ConflictProblem, StaleVersionProblem, InvalidInputProblem],
-        extensions=extensions(settings, limits, compiled),
+        extensions=extensions(settings, limits or Limits(), documents, plans),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME}),
     )
+    if plans is not None:
+        schema.compiled_answers = CompiledAnswers(plans, documents)
+    return schema

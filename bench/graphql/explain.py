@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from typing import Any
 
 import asyncpg
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from app.domain.initiatives.access import ANONYMOUS
 from app.graphql.compiled import Plan, mirror_of
@@ -25,23 +25,21 @@ from bench.graphql import cpu, data, run
 from graphql import parse
 
 
-def statements(name: str) -> list[str]:
+def statements(name: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """The compiled statements of the query as they run: the raw SQL and its arguments."""
     body = json.loads(run.wijkwerk_bodies()[name])
     mirror = mirror_of(build_schema(run.production_settings("postgresql+asyncpg://bench/bench")))
     plan = Plan.of(mirror, parse(body["query"]), None, body.get("variables"))
-    return [
-        str(statement.compile(dialect=PGDialect_asyncpg(), compile_kwargs={"literal_binds": True}))
-        for statement in plan.statements(ANONYMOUS)
-    ]
+    return [(p.statement.sql, p.statement.args(p.values)) for p in plan.statements(ANONYMOUS)]
 
 
-async def backend_cpu_ms(connection: asyncpg.Connection, sql: str, runs: int) -> float:
+async def backend_cpu_ms(connection: asyncpg.Connection, sql: str, args: tuple[Any, ...], runs: int) -> float:
     """CPU ms of the connection's backend per run of ``sql`` (prepared once, run ``runs`` times)."""
     backend = await connection.fetchval("SELECT pg_backend_pid()")
     prepared = await connection.prepare(sql)
     start = cpu.tree_seconds(backend)
     for _ in range(runs):
-        await prepared.fetchval()
+        await prepared.fetchval(*args)
     return 1000 * (cpu.tree_seconds(backend) - start) / runs
 
 
@@ -49,14 +47,14 @@ async def explain(dsn: str, names: list[str], show_sql: bool, runs: int) -> None
     connection = await asyncpg.connect(dsn)
     try:
         for name in names:
-            for sql in statements(name):
+            for sql, args in statements(name):
                 if show_sql:
-                    print(f"-- {name}\n{sql}\n")
-                await connection.fetch(sql)  # warm the buffers as a busy server has them
-                rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                    print(f"-- {name}\n{sql}\n-- {args}\n")
+                await connection.fetch(sql, *args)  # warm the buffers as a busy server has them
+                rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
                 print(f"== {name}")
                 print("\n".join(row[0] for row in rows), flush=True)
-                spent = await backend_cpu_ms(connection, sql, runs)
+                spent = await backend_cpu_ms(connection, sql, args, runs)
                 print(f"== {name}: {spent:.3f} ms PostgreSQL CPU per run")
     finally:
         await connection.close()

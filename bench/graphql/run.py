@@ -31,10 +31,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
-from sqlalchemy import event
 
 from app.main import create_app
 from app.settings import Environment, Settings
+from bench.casefile.counting import recording
 from bench.graphql import cpu, data, floor, queries
 from bench.harness import (
     Measurement,
@@ -109,19 +109,14 @@ def postgraphile(dsn: str) -> Iterator[str]:
 # -- answers and SQL counts (in process) ----------------------------------------------------------
 
 
-@contextmanager
-def statements(engine: Any) -> Iterator[list[str]]:
-    """Every SQL statement ``engine`` sends while the block runs (BEGIN/COMMIT are not statements here)."""
-    seen: list[str] = []
+# Transaction control and pool pings are not statements here (as for PostGraphile).
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", ";", "SELECT 1", "SET ")
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+def counted(calls: list[Any]) -> int:
+    """The statements among what asyncpg sent (``bench.casefile.counting.recording``: SQLAlchemy's
+    and the hot reads' own pool alike; the compiled reads run on the latter)."""
+    return sum(1 for sql, _ in calls if not sql.strip().upper().startswith(_CONTROL))
 
 
 async def wijkwerk_answers(url: str) -> dict[str, tuple[Any, int]]:
@@ -133,9 +128,9 @@ async def wijkwerk_answers(url: str) -> dict[str, tuple[Any, int]]:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for name, body in wijkwerk_bodies().items():
                 await client.post("/graphql", content=body, headers=JSON)  # warm: caches, pool
-                with statements(app.state.db.engine.sync_engine) as seen:
+                with recording() as calls:
                     response = await client.post("/graphql", content=body, headers=JSON)
-                found[name] = (response.json(), len(seen))
+                found[name] = (response.json(), counted(calls))
     return found
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+import sqlalchemy as sa
 import strawberry
 from fastapi import FastAPI
 from graphql import parse
@@ -17,6 +18,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from app.domain.initiatives import json_reads
+from app.domain.initiatives.models import Initiative
 from app.domain.unit_of_work.work import UnitOfWork, Wiring
 from app.graphql.compiled import FIELDS, ROOTS, NotCompiled, Plan, Plans, mirror_of
 from app.graphql.context import GraphQLContext
@@ -328,3 +331,23 @@ async def test_generated_queries_answer_the_same_on_both_paths(
             variables = {**variables_for(networks), "flag": flag}
             for query in queries[n % 3 :: 3]:  # each actor a third of them, both ways of the flag
                 same(*await both(app, resolvers_only, principal, query, variables), query, actor)
+
+
+async def test_a_compiled_read_is_one_raw_statement_with_an_array_per_in_list(
+    app: FastAPI, networks: Networks
+) -> None:
+    # A raw statement's text is fixed, while IN (...) takes a parameter per item: each list becomes
+    # one array parameter, and every value bound in the built statement a named parameter.
+    await filled(networks)
+    i = Initiative.__table__.c  # type: ignore[attr-defined]
+    built = sa.select(sa.func.count().label(json_reads.JSON)).where(
+        i.network_id.in_([networks.a, networks.b]), i.status.not_in(["idea"]), i.title != "-"
+    )
+    prepared = json_reads.Prepared.of(built)
+    sql = prepared.statement.sql
+    assert "= ANY (" in sql and "!= ALL (" in sql and "POSTCOMPILE" not in sql, sql
+    assert sorted(prepared.values.values(), key=str) == sorted(
+        [[networks.a, networks.b], ["idea"], "-"], key=str
+    )
+    row = await app.state.db.read_one(prepared.statement, prepared.values)
+    assert row[json_reads.JSON] == 9  # what filled() made in networks a (7) and b (2), ideas left out

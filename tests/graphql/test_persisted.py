@@ -144,3 +144,16 @@ async def test_persisted_only_leaves_signed_in_callers_free(
         document = THEMES + f" # {secrets.token_hex(8)}"
         assert (await post(persisted_only, {"query": document, **persisted(document)}, **headers))["data"]
         assert (await post(persisted_only, persisted(document), **headers))["data"], actor
+
+
+async def test_a_query_a_signed_in_caller_ran_is_still_refused_to_anonymous_callers(
+    persisted_only: httpx.AsyncClient, world: World
+) -> None:
+    # Its plan answers repeats whole (app.graphql.compiled.CompiledAnswers), but not before the
+    # persisted-only rule has looked at who asks.
+    document = "{ initiatives(first: 2) { nodes { id } } }" + f" # {secrets.token_hex(8)}"
+    headers = await world.headers("generalist_a")
+    for _ in range(2):
+        assert "errors" not in await post(persisted_only, {"query": document}, **headers)
+    answer = await post(persisted_only, {"query": document})
+    assert answer["data"] is None and code_of(answer) == "PERSISTED_QUERY_REQUIRED"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,9 +57,15 @@ class Viewer:
 ANONYMOUS = Viewer(principal=None)
 
 
+def may_belong_to_networks(principal: Principal | None) -> TypeGuard[Principal]:
+    """Whether the caller's networks must be read: a signed-in person whose role can be a member.
+    Anyone else (anonymous, workers, partners) is a viewer of no network, known without a query."""
+    return principal is not None and principal.user_id is not None and principal.role in MEMBER_ROLES
+
+
 async def viewer_for(session: AsyncSession, principal: Principal | None) -> Viewer:
     """The caller with the networks they belong to now (one query; none for other roles)."""
-    if principal is None or principal.user_id is None or principal.role not in MEMBER_ROLES:
+    if not may_belong_to_networks(principal):
         return Viewer(principal=principal)
     rows = await session.execute(
         select(NetworkMember.network_id, NetworkMember.role).where(NetworkMember.user_id == principal.user_id)
