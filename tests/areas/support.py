@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.domain.areas.models import PostcodeArea
 from app.domain.organisation.models import Area
-from tests.factories import World
+from tests.factories import NEVER_HELD, World
 
 HEADER = "PC6;Huisnummer;Buurt2025;Wijk2025;Gemeente2025\n"
 
@@ -32,7 +32,10 @@ def cbs_file(world: World, path: Path, *, extra: str = "") -> Path:
     lines = [line(aa, n, world.buurten[0], gemeente) for n in range(1, 31)]
     lines += [line(bb, n, world.buurten[0], gemeente) for n in range(1, 21)]
     lines += [line(bb, n, world.buurten[1], gemeente) for n in range(22, 41, 2)]
-    lines += ["1011AB;1;99990101;999901;9999\n", "1011AB;2;99990101;999901;9999\n"]
+    # GM0000: no test world gets it (``NEVER_HELD``), and the demo, which other tests load into the
+    # same database, is GM9999, so these lines are passed over whatever ran before.
+    other = f"{NEVER_HELD:04d}"
+    lines += [f"1011AB;{n};{other}0101;{other}01;{other}\n" for n in (1, 2)]
     path.write_text(HEADER + "".join(lines) + extra)
     return path
 
