@@ -34,11 +34,6 @@ _codes = itertools.count(random.randrange(1_000, 5_000))
 PASSWORD = "correct horse battery staple"  # every test user's password
 
 
-# A municipality code no test world is given and the demo (GM9999) does not use: the postcode
-# importer's tests name it for lines of "a municipality the service does not hold".
-NEVER_HELD = 0
-
-
 def next_code() -> int:
     return next(_codes)
 
@@ -65,7 +60,7 @@ async def free_place_code(session: AsyncSession) -> int:
                 )
             )
         )
-        if not taken and n % 10_000 != NEVER_HELD:
+        if not taken:
             return n
 
 

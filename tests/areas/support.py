@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from app.domain.areas.models import PostcodeArea
-from app.domain.organisation.models import Area
-from tests.factories import NEVER_HELD, World
+from app.domain.organisation.models import Area, Municipality
+from tests.factories import World
 
 HEADER = "PC6;Huisnummer;Buurt2025;Wijk2025;Gemeente2025\n"
 
@@ -24,17 +24,22 @@ def line(postcode: str, number: int, buurt: Area, gemeente: str) -> str:
     return f"{postcode};{number};{digits};{digits[:6]};{gemeente[2:]}\n"
 
 
-def cbs_file(world: World, path: Path, *, extra: str = "") -> Path:
+async def not_held(world: World) -> str:
+    """The four digits of a municipality this service does not hold: other tests create municipalities
+    in the same database (the demo's GM9999, the contract's fuzzing any code), so none is fixed."""
+    async with world.app.state.db.transaction() as session:
+        held = set(await session.scalars(select(col(Municipality.code))))
+    return next(f"{n:04d}" for n in range(10_000) if f"GM{n:04d}" not in held)
+
+
+def cbs_file(world: World, path: Path, *, other: str, extra: str = "") -> Path:
     """AA: all of one buurt; BB: numbers 1-20 in buurt 0, 22-40 in buurt 1 (a postcode on a buurt's
-    border); plus lines of a municipality the service does not hold."""
+    border); plus lines of ``other``, a municipality the service does not hold (``not_held``)."""
     gemeente = world.municipality.code
     aa, bb = postcode_of(world, "AA"), postcode_of(world, "BB")
     lines = [line(aa, n, world.buurten[0], gemeente) for n in range(1, 31)]
     lines += [line(bb, n, world.buurten[0], gemeente) for n in range(1, 21)]
     lines += [line(bb, n, world.buurten[1], gemeente) for n in range(22, 41, 2)]
-    # GM0000: no test world gets it (``NEVER_HELD``), and the demo, which other tests load into the
-    # same database, is GM9999, so these lines are passed over whatever ran before.
-    other = f"{NEVER_HELD:04d}"
     lines += [f"1011AB;{n};{other}0101;{other}01;{other}\n" for n in (1, 2)]
     path.write_text(HEADER + "".join(lines) + extra)
     return path

@@ -12,12 +12,12 @@ import httpx
 from app.bootstrap import wiring
 from app.domain.areas.service import import_postcodes
 from app.domain.unit_of_work.work import unit_of_work
-from tests.areas.support import cbs_file, postcode_of
+from tests.areas.support import cbs_file, not_held, postcode_of
 from tests.factories import World
 
 
 async def _load_table(world: World, tmp_path: Path) -> None:
-    path = cbs_file(world, tmp_path / "table.csv")
+    path = cbs_file(world, tmp_path / "table.csv", other=await not_held(world))
     async with unit_of_work(world.app.state.db, wiring()) as uow:
         await import_postcodes(uow, path.read_text().splitlines(keepends=True))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.areas.support import HEADER, cbs_file, line, postcode_of, rows_of_year, table_of
+from tests.areas.support import HEADER, cbs_file, line, not_held, postcode_of, rows_of_year, table_of
 from tests.cli.support import invoke, output_json
 from tests.factories import World
 
@@ -12,7 +12,7 @@ from tests.factories import World
 async def test_the_table_is_imported_as_ranges_and_other_municipalities_are_passed_over(
     world: World, env: dict[str, str], tmp_path: Path
 ) -> None:
-    path = cbs_file(world, tmp_path / "pc6hnr2025.csv")
+    path = cbs_file(world, tmp_path / "pc6hnr2025.csv", other=await not_held(world))
     result = output_json(await invoke(["areas", "import", str(path), "--json"], env))
     assert result == {"year": 2025, "addresses": 60, "ranges": 3, "passed_over": 2, "unchanged": False}
     aa, bb = postcode_of(world, "AA"), postcode_of(world, "BB")
@@ -21,7 +21,7 @@ async def test_the_table_is_imported_as_ranges_and_other_municipalities_are_pass
 
 
 async def test_the_same_file_again_changes_nothing(world: World, env: dict[str, str], tmp_path: Path) -> None:
-    path = cbs_file(world, tmp_path / "table.csv")
+    path = cbs_file(world, tmp_path / "table.csv", other=await not_held(world))
     output_json(await invoke(["areas", "import", str(path), "--json"], env))
     before = await table_of(world)
     again = await invoke(["areas", "import", str(path)], env)
@@ -41,7 +41,7 @@ async def test_malformed_lines_are_named_and_nothing_is_imported(
         + f"{postcode_of(world, 'CC')};8;{stranger[2:]};{stranger[2:8]};{gemeente[2:]}\n"
         + line(postcode_of(world, "AA"), 3, world.buurten[2], gemeente)  # listed before in buurt 0
     )
-    path = cbs_file(world, tmp_path / "broken.csv", extra=broken)
+    path = cbs_file(world, tmp_path / "broken.csv", other=await not_held(world), extra=broken)
     result = await invoke(["areas", "import", str(path)], env)
     assert result.exit_code == 1
     assert "4 line(s)" in result.stderr and "nothing was imported" in result.stderr
@@ -58,7 +58,8 @@ async def test_malformed_lines_are_named_and_nothing_is_imported(
 async def test_a_new_file_for_the_year_replaces_its_table_and_keeps_other_years(
     world: World, env: dict[str, str], tmp_path: Path
 ) -> None:
-    output_json(await invoke(["areas", "import", str(cbs_file(world, tmp_path / "a.csv")), "--json"], env))
+    path = cbs_file(world, tmp_path / "a.csv", other=await not_held(world))
+    output_json(await invoke(["areas", "import", str(path), "--json"], env))
     earlier = tmp_path / "2024.csv"
     aa = postcode_of(world, "AA")
     earlier.write_text(HEADER + line(aa, 1, world.buurten[1], world.municipality.code))

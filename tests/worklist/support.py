@@ -18,7 +18,7 @@ from app.domain.assessments.rules import local_today
 from app.domain.base import CLOCK, utcnow
 from app.domain.readmodel.worklist_schemas import TeamCaseload, WorklistPage
 from app.domain.unit_of_work.work import unit_of_work
-from tests.areas.support import cbs_file, postcode_of
+from tests.areas.support import cbs_file, not_held, postcode_of
 from tests.factories import World
 
 
@@ -44,7 +44,7 @@ class Team:
 
     @classmethod
     async def start(cls, world: World, client: httpx.AsyncClient, tmp_path: Path) -> Team:
-        path = cbs_file(world, tmp_path / "postcodes.csv")
+        path = cbs_file(world, tmp_path / "postcodes.csv", other=await not_held(world))
         async with unit_of_work(world.app.state.db, wiring()) as uow:
             await import_postcodes(uow, path.read_text().splitlines(keepends=True))
         return cls(world, client)
