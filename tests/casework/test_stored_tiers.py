@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.domain.assessments.rules import tier_sql
 from tests.casework.conftest import Cases
+from tests.support.locks import until_waiting_for_a_lock
 
 # Every household's tier worked out from its latest scores, as the worklist did before it was stored.
 EXPECTED = text(
@@ -168,16 +169,6 @@ async def test_the_installed_rule_is_tier_sql(cases: Cases) -> None:
     assert tier_sql("latest.score") in body, "the tier rule changed: add a migration that installs it"
 
 
-async def _until_waiting_for_a_lock(engine: Any, pid: int) -> None:
-    waiting = text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid")
-    async with engine.connect() as watcher:
-        for _ in range(3000):
-            if await watcher.scalar(waiting, {"pid": pid}):
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the second transaction never waited for the first")
-
-
 async def test_two_transactions_scoring_one_household_at_once_store_the_tier_of_both(cases: Cases) -> None:
     """The second waits for the first (the refresh locks the household) and then sees its scores: without
     the lock it would overwrite the first's 'specialist' with the 'self_reliant' of its own snapshot."""
@@ -195,7 +186,7 @@ async def test_two_transactions_scoring_one_household_at_once_store_the_tier_of_
         later = asyncio.create_task(
             second.execute(score, {"household": household, "member": child, "score": 5})
         )
-        await _until_waiting_for_a_lock(engine, pid)
+        await until_waiting_for_a_lock(engine, pid)
         await first.commit()
         await later
         await second.commit()

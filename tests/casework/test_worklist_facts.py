@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.domain.readmodel.worklist import ITEM_COLUMNS, SCOPE_COLUMNS, WorklistPolicy, fragment, items_of
 from tests.casework.conftest import Cases
+from tests.support.locks import until_waiting_for_a_lock
 from tests.worklist.support import Team, days_later, now_iso, today
 
 
@@ -332,16 +333,6 @@ async def test_the_stored_facts_equal_the_base_tables_after_bulk_changes_of_gene
     assert left == 0
 
 
-async def _until_waiting_for_a_lock(engine: Any, pid: int) -> None:
-    waiting = text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid")
-    async with engine.connect() as watcher:
-        for _ in range(3000):
-            if await watcher.scalar(waiting, {"pid": pid}):
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the second transaction never waited for the first")
-
-
 async def test_two_transactions_writing_one_household_at_once_store_the_facts_of_both(cases: Cases) -> None:
     """The second waits for the first (the refresh locks the household) and then sees its contact:
     without the lock it would store the earlier contact of its own snapshot as the last one."""
@@ -356,7 +347,7 @@ async def test_two_transactions_writing_one_household_at_once_store_the_facts_of
         await first.execute(contact, {"household": household, "at": later})
         pid = await second.scalar(text("SELECT pg_backend_pid()"))
         waiting = asyncio.create_task(second.execute(contact, {"household": household, "at": earlier}))
-        await _until_waiting_for_a_lock(engine, pid)
+        await until_waiting_for_a_lock(engine, pid)
         await first.commit()
         await waiting
         await second.commit()
@@ -408,7 +399,7 @@ async def test_a_plan_written_while_its_household_is_being_closed_waits_instead_
         close_plan = asyncio.create_task(
             closer.execute(text("SELECT id FROM plans WHERE id = :p FOR UPDATE"), {"p": plan})
         )
-        await _until_waiting_for_a_lock(engine, closer_pid)  # on the patcher's plan row
+        await until_waiting_for_a_lock(engine, closer_pid)  # on the patcher's plan row
         await patch
         await patcher.commit()
         await close_plan

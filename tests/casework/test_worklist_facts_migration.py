@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database
 from app.migrations import downgrade, upgrade
-from tests.casework.test_tier_migration import _fill
-from tests.casework.test_worklist_facts import _until_waiting_for_a_lock
+from tests.casework.scratch_households import fill
+from tests.support.locks import until_waiting_for_a_lock
 
 BEFORE = "0260"
 STORED = "0270"
@@ -44,7 +44,7 @@ async def test_the_facts_are_back_filled_kept_and_dropped_with_the_sources_intac
     await upgrade(scratch.engine, BEFORE)
     plan = uuid.uuid4()
     async with scratch.engine.begin() as connection:
-        ids = await _fill(connection)
+        ids = await fill(connection)
         await _contact(connection, ids["fine"], datetime(2026, 4, 1, 23, 30, tzinfo=UTC))  # 2 April locally
         await connection.execute(
             text(
@@ -97,13 +97,13 @@ async def test_a_truncate_waits_for_a_refresh_in_flight_and_then_sees_what_it_co
     EXCLUSIVE waits for the transaction whose refresh read it, so the contact it commits is kept."""
     await upgrade(scratch.engine, BEFORE)
     async with scratch.engine.begin() as connection:
-        ids = await _fill(connection)
+        ids = await fill(connection)
     await upgrade(scratch.engine, STORED)
     async with scratch.engine.connect() as writer, scratch.engine.connect() as truncater:
         await _contact(writer, ids["fine"], datetime(2026, 6, 1, 10, tzinfo=UTC))
         pid = await truncater.scalar(text("SELECT pg_backend_pid()"))
         truncate = asyncio.create_task(truncater.execute(text("TRUNCATE plans CASCADE")))
-        await _until_waiting_for_a_lock(scratch.engine, pid)
+        await until_waiting_for_a_lock(scratch.engine, pid)
         await writer.commit()
         await truncate
         await truncater.commit()

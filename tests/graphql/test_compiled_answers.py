@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.graphql.test_compiled import ACTORS, FIXED, PERSISTED, filled, variables_for
+from tests.graphql.compiled_queries import ACTORS, FIXED, PERSISTED, filled, variables_for
 from tests.initiatives.factories import Networks
 
 DASHBOARD = (PERSISTED / "neighbourhood_dashboard.graphql").read_text()

@@ -12,7 +12,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Match
 
 from app.web.routing import PathIndex
-from tests.ops.test_route_order import sample_path
+from tests.ops.paths import sample_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

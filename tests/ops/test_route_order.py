@@ -4,19 +4,13 @@ from its own template, must be the route the app selects."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.types import Message
 
-PARAMETER = re.compile(r"{([^}:]+)(:[^}]+)?}")
-
-
-def sample_path(template: str) -> str:
-    return PARAMETER.sub(lambda _: str(uuid.uuid4()), template)
+from tests.ops.paths import sample_path
 
 
 async def selected_route(app: FastAPI, method: str, path: str) -> Any:
