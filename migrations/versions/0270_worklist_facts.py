@@ -77,20 +77,46 @@ UPSERT = f"""INSERT INTO worklist_facts ({_COLUMNS}) {FACTS}
 # every other advisory lock of the codebase the one-key form, a space of its own).
 LOCK_CLASS = 0x776B_6661  # "wkfa"
 
+LOCK = f"""
+CREATE FUNCTION worklist_facts_lock(changed uuid[]) RETURNS void LANGUAGE sql AS $$
+    -- One writer per household at a time (see the migration 0270), in key order.
+    SELECT pg_advisory_xact_lock({LOCK_CLASS}, k)
+      FROM (SELECT DISTINCT hashtext(h::text) AS k FROM unnest(changed) AS h) AS keys ORDER BY k;
+$$
+"""  # noqa: S608 (our own SQL)
+
 REFRESH = f"""
 CREATE FUNCTION worklist_facts_refresh(changed uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF cardinality(changed) = 0 THEN
         RETURN;
     END IF;
-    -- One writer per household at a time (see the migration 0270), in key order; a household deleted by
-    -- this statement is gone here, and gets no row.
-    PERFORM pg_advisory_xact_lock({LOCK_CLASS}, k)
-       FROM (SELECT DISTINCT hashtext(h::text) AS k FROM unnest(changed) AS h) AS keys ORDER BY k;
+    -- A household deleted by this statement is gone here, and gets no row.
+    PERFORM worklist_facts_lock(changed);
     {UPSERT.format(households="h.id = ANY (changed)")};
 END
 $$
 """
+
+# A contact moment written, the write a worker makes most: the only fact it can change is the last
+# contact, and only to a later day, so the household's row takes the later of the two days instead of
+# being worked out again from all five sources. Under the same lock as the refresh, so a refresh that
+# read the sources before this contact committed cannot store its older day afterwards. A household
+# without a row has no source rows at all (the back-fill and every refresh write one), so its row is
+# this contact's day and nothing else. The other sources are locked as a refresh's reading of them locks
+# them (ACCESS SHARE), so a TRUNCATE of one waits for this transaction as it waits for every refresh
+# (``OF_TRUNCATE``).
+CONTACT_WRITTEN = f"""
+    LOCK TABLE plans, referrals, consents, household_tiers IN ACCESS SHARE MODE;
+    PERFORM worklist_facts_lock(ARRAY(
+        SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL));
+    INSERT INTO worklist_facts (household_id, last_contact_on, plan_agreed)
+    SELECT household_id, max({_day("occurred_at")}), false
+      FROM new_rows WHERE household_id IS NOT NULL GROUP BY household_id
+        ON CONFLICT (household_id) DO UPDATE
+       SET last_contact_on = GREATEST(worklist_facts.last_contact_on, EXCLUDED.last_contact_on)
+     WHERE worklist_facts.last_contact_on IS NULL
+        OR worklist_facts.last_contact_on < EXCLUDED.last_contact_on;"""  # noqa: S608 (our own SQL)
 
 # Per source, the columns its facts are worked out from (``FACTS``): an UPDATE that changes none of them
 # (nor household_id) cannot change a fact, and refreshes (and locks) nothing. Keep in step with FACTS.
@@ -108,12 +134,17 @@ def _of_rows(table: str) -> str:
     between households, so both the old and the new household, but only those with a row whose
     household or fact columns differ (what is in one table and not the other, row for row)."""
     columns = f"household_id, {FACT_SOURCES[table]}"
+    inserted = (
+        CONTACT_WRITTEN
+        if table == "contact_moments"
+        else """PERFORM worklist_facts_refresh(ARRAY(
+            SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL));"""
+    )
     return f"""
 CREATE FUNCTION worklist_facts_of_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM worklist_facts_refresh(ARRAY(
-            SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL));
+        {inserted}
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM worklist_facts_refresh(ARRAY(
             SELECT DISTINCT household_id FROM old_rows WHERE household_id IS NOT NULL));
@@ -128,7 +159,7 @@ BEGIN
     RETURN NULL;
 END
 $$
-"""
+"""  # noqa: S608 (our own SQL: table and column names from FACT_SOURCES)
 
 
 # A source emptied at once (TRUNCATE has no transition table): every household's row again. It needs no
@@ -175,7 +206,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("household_id", name=op.f("pk_worklist_facts")),
     )
-    for function in (REFRESH, *(_of_rows(table) for table in SOURCES), OF_TRUNCATE):
+    for function in (LOCK, REFRESH, *(_of_rows(table) for table in SOURCES), OF_TRUNCATE):
         op.execute(function)
     # The triggers first: they lock the source tables against writes until this transaction commits, so
     # nothing lands between the back-fill and the triggers.
@@ -201,4 +232,5 @@ def downgrade() -> None:
     for table in SOURCES:
         op.execute(f"DROP FUNCTION worklist_facts_of_{table}()")
     op.execute("DROP FUNCTION worklist_facts_refresh(uuid[])")
+    op.execute("DROP FUNCTION worklist_facts_lock(uuid[])")
     op.drop_table("worklist_facts")

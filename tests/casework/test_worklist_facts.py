@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -357,6 +358,42 @@ async def test_two_transactions_writing_one_household_at_once_store_the_facts_of
             text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h"), {"h": household}
         )
     assert last == date(2026, 3, 10)
+
+
+async def test_a_refresh_waits_for_a_contact_written_meanwhile_and_keeps_its_day(cases: Cases) -> None:
+    """A contact moment only raises its household's last contact (no refresh from all sources), but under
+    the refresh's lock: a refresh running beside it (here: another contact deleted) waits, then reads the
+    new contact. Without the lock it would read its snapshot, wait for the facts row, and store the older
+    day over the new one."""
+    engine = cases.world.app.state.db.engine
+    household = cases.hid("a")
+    contact = text(
+        "INSERT INTO contact_moments (id, household_id, kind, occurred_at, minutes)"
+        " VALUES (:id, :household, 'phone', :at, 10)"
+    )
+    old, new = uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            contact, {"id": old, "household": household, "at": datetime(2026, 2, 1, 10, tzinfo=UTC)}
+        )
+    async with engine.connect() as writer, engine.connect() as remover:
+        await writer.execute(
+            contact, {"id": new, "household": household, "at": datetime(2026, 4, 2, 10, tzinfo=UTC)}
+        )
+        pid = await remover.scalar(text("SELECT pg_backend_pid()"))
+        removing = asyncio.create_task(
+            remover.execute(text("DELETE FROM contact_moments WHERE id = :id"), {"id": old})
+        )
+        await until_waiting_for_a_lock(engine, pid)
+        await writer.commit()
+        await removing
+        await remover.commit()
+    await _assert_stored_is_derived(cases.world.app.state.db)
+    async with engine.connect() as connection:
+        last = await connection.scalar(
+            text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h"), {"h": household}
+        )
+    assert last == date(2026, 4, 2)
 
 
 async def _until_done_or_waiting(engine: Any, pid: int, task: asyncio.Task[Any]) -> None:
