@@ -98,25 +98,35 @@ END
 $$
 """
 
-# A contact moment written, the write a worker makes most: the only fact it can change is the last
-# contact, and only to a later day, so the household's row takes the later of the two days instead of
-# being worked out again from all five sources. Under the same lock as the refresh, so a refresh that
-# read the sources before this contact committed cannot store its older day afterwards. A household
-# without a row has no source rows at all (the back-fill and every refresh write one), so its row is
-# this contact's day and nothing else. The other sources are locked as a refresh's reading of them locks
-# them (ACCESS SHARE), so a TRUNCATE of one waits for this transaction as it waits for every refresh
-# (``OF_TRUNCATE``).
-CONTACT_WRITTEN = f"""
-    LOCK TABLE plans, referrals, consents, household_tiers IN ACCESS SHARE MODE;
-    PERFORM worklist_facts_lock(ARRAY(
-        SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL));
-    INSERT INTO worklist_facts (household_id, last_contact_on, plan_agreed)
-    SELECT household_id, max({_day("occurred_at")}), false
-      FROM new_rows WHERE household_id IS NOT NULL GROUP BY household_id
-        ON CONFLICT (household_id) DO UPDATE
-       SET last_contact_on = GREATEST(worklist_facts.last_contact_on, EXCLUDED.last_contact_on)
-     WHERE worklist_facts.last_contact_on IS NULL
-        OR worklist_facts.last_contact_on < EXCLUDED.last_contact_on;"""  # noqa: S608 (our own SQL)
+
+def _inserted_moves_one_fact(table: str, column: str, value: str, later: bool, rows: str = "true") -> str:
+    """The rows a statement inserted into ``table`` can move one fact only, and one way: a later last
+    contact (``later``), an earlier oldest waiting referral. So each household's row takes the later (or
+    earlier) of its fact and the new rows' ``value`` instead of being worked out again from all five
+    sources: the writes a worker and a partner make most (a contact moment, a referral) stay cheap. Only
+    the rows passing ``rows`` count; a statement with none touches nothing (an inbound referral).
+
+    Under the same lock as the refresh, so a refresh that read the sources before these rows committed
+    cannot store its older fact afterwards. A household without a row has no source rows at all (the
+    back-fill and every refresh write one), so its row is this fact and nothing else. The other sources
+    are locked as a refresh's reading of them locks them (ACCESS SHARE), so a TRUNCATE of one waits for
+    this transaction as it waits for every refresh (``OF_TRUNCATE``)."""
+    others = ", ".join(source for source in FACT_SOURCES if source != table)
+    pick, keep = ("max", "GREATEST") if later else ("min", "LEAST")
+    moved = ">" if later else "<"
+    return f"""
+    IF EXISTS (SELECT FROM new_rows WHERE household_id IS NOT NULL AND {rows}) THEN
+        LOCK TABLE {others} IN ACCESS SHARE MODE;
+        PERFORM worklist_facts_lock(ARRAY(
+            SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL AND {rows}));
+        INSERT INTO worklist_facts (household_id, {column}, plan_agreed)
+        SELECT household_id, {pick}({value}), false
+          FROM new_rows WHERE household_id IS NOT NULL AND {rows} GROUP BY household_id
+            ON CONFLICT (household_id) DO UPDATE
+           SET {column} = {keep}(worklist_facts.{column}, EXCLUDED.{column})
+         WHERE worklist_facts.{column} IS NULL OR EXCLUDED.{column} {moved} worklist_facts.{column};
+    END IF;"""  # noqa: S608 (our own SQL: names from this migration)
+
 
 # Per source, the columns its facts are worked out from (``FACTS``): an UPDATE that changes none of them
 # (nor household_id) cannot change a fact, and refreshes (and locks) nothing. Keep in step with FACTS.
@@ -128,16 +138,34 @@ FACT_SOURCES = {
     "household_tiers": "tier",
 }
 
+# The rows of a source its facts are read from, where not all (``FACTS`` reads outbound referrals only):
+# an update of other rows (a partner answering an inbound referral) refreshes nothing.
+FACT_ROWS = {"referrals": "direction = 'outbound'"}
+
+# The sources whose inserted rows move one fact one way (``_inserted_moves_one_fact``); the others'
+# inserts refresh their households.
+INSERTED = {
+    "contact_moments": _inserted_moves_one_fact(
+        "contact_moments", "last_contact_on", _day("occurred_at"), True
+    ),
+    "referrals": _inserted_moves_one_fact(
+        "referrals",
+        "outbound_waiting_since",
+        _day("created_at"),
+        later=False,
+        rows="direction = 'outbound' AND status = 'submitted'",
+    ),
+}
+
 
 def _of_rows(table: str) -> str:
     """The households of the rows a statement changed (its transition tables). An UPDATE may move a row
     between households, so both the old and the new household, but only those with a row whose
     household or fact columns differ (what is in one table and not the other, row for row)."""
     columns = f"household_id, {FACT_SOURCES[table]}"
-    inserted = (
-        CONTACT_WRITTEN
-        if table == "contact_moments"
-        else """PERFORM worklist_facts_refresh(ARRAY(
+    rows = FACT_ROWS.get(table, "true")
+    inserted = INSERTED.get(table) or (
+        """PERFORM worklist_facts_refresh(ARRAY(
             SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL));"""
     )
     return f"""
@@ -151,9 +179,11 @@ BEGIN
     ELSE
         PERFORM worklist_facts_refresh(ARRAY(
             SELECT DISTINCT household_id
-              FROM ((SELECT {columns} FROM old_rows EXCEPT ALL SELECT {columns} FROM new_rows)
+              FROM ((SELECT {columns} FROM old_rows WHERE {rows}
+                     EXCEPT ALL SELECT {columns} FROM new_rows WHERE {rows})
                     UNION ALL
-                    (SELECT {columns} FROM new_rows EXCEPT ALL SELECT {columns} FROM old_rows)) AS moved
+                    (SELECT {columns} FROM new_rows WHERE {rows}
+                     EXCEPT ALL SELECT {columns} FROM old_rows WHERE {rows})) AS moved
              WHERE household_id IS NOT NULL));
     END IF;
     RETURN NULL;
