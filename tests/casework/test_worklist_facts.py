@@ -334,6 +334,14 @@ async def test_the_stored_facts_equal_the_base_tables_after_bulk_changes_of_gene
     assert left == 0
 
 
+async def _last_contact_on(engine: Any, household: uuid.UUID) -> date | None:
+    async with engine.connect() as connection:
+        last: date | None = await connection.scalar(
+            text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h"), {"h": household}
+        )
+    return last
+
+
 async def test_two_transactions_writing_one_household_at_once_store_the_facts_of_both(cases: Cases) -> None:
     """The second waits for the first (the refresh locks the household) and then sees its contact:
     without the lock it would store the earlier contact of its own snapshot as the last one."""
@@ -353,10 +361,7 @@ async def test_two_transactions_writing_one_household_at_once_store_the_facts_of
         await waiting
         await second.commit()
     await _assert_stored_is_derived(cases.world.app.state.db)
-    async with engine.connect() as connection:
-        last = await connection.scalar(
-            text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h"), {"h": household}
-        )
+    last = await _last_contact_on(engine, household)
     assert last == date(2026, 3, 10)
 
 
@@ -389,10 +394,7 @@ async def test_a_refresh_waits_for_a_contact_written_meanwhile_and_keeps_its_day
         await removing
         await remover.commit()
     await _assert_stored_is_derived(cases.world.app.state.db)
-    async with engine.connect() as connection:
-        last = await connection.scalar(
-            text("SELECT last_contact_on FROM worklist_facts WHERE household_id = :h"), {"h": household}
-        )
+    last = await _last_contact_on(engine, household)
     assert last == date(2026, 4, 2)
 
 
