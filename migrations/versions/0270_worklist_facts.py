@@ -99,29 +99,35 @@ $$
 """
 
 
-def _inserted_moves_one_fact(table: str, column: str, value: str, later: bool, rows: str = "true") -> str:
+def _inserted_moves_one_fact(table: str, column: str, value: str, *, later: bool, rows: str = "true") -> str:
     """The rows a statement inserted into ``table`` can move one fact only, and one way: a later last
     contact (``later``), an earlier oldest waiting referral. So each household's row takes the later (or
     earlier) of its fact and the new rows' ``value`` instead of being worked out again from all five
     sources: the writes a worker and a partner make most (a contact moment, a referral) stay cheap. Only
-    the rows passing ``rows`` count; a statement with none touches nothing (an inbound referral).
+    the rows passing ``rows`` (over ``new_rows AS n``) count; a statement with none touches nothing (an
+    inbound referral).
 
     Under the same lock as the refresh, so a refresh that read the sources before these rows committed
-    cannot store its older fact afterwards. A household without a row has no source rows at all (the
-    back-fill and every refresh write one), so its row is this fact and nothing else. The other sources
+    cannot store its older fact afterwards. A household without a row (its first source row, or a row
+    lost to a bulk load without triggers) is worked out whole, so a row is never this fact alone. The
+    other sources
     are locked as a refresh's reading of them locks them (ACCESS SHARE), so a TRUNCATE of one waits for
     this transaction as it waits for every refresh (``OF_TRUNCATE``)."""
     others = ", ".join(source for source in FACT_SOURCES if source != table)
     pick, keep = ("max", "GREATEST") if later else ("min", "LEAST")
     moved = ">" if later else "<"
+    counted = f"n.household_id IS NOT NULL AND {rows}"
     return f"""
-    IF EXISTS (SELECT FROM new_rows WHERE household_id IS NOT NULL AND {rows}) THEN
+    IF EXISTS (SELECT FROM new_rows AS n WHERE {counted}) THEN
         LOCK TABLE {others} IN ACCESS SHARE MODE;
-        PERFORM worklist_facts_lock(ARRAY(
-            SELECT DISTINCT household_id FROM new_rows WHERE household_id IS NOT NULL AND {rows}));
+        PERFORM worklist_facts_lock(ARRAY(SELECT DISTINCT n.household_id FROM new_rows AS n WHERE {counted}));
+        -- A household without a row is worked out whole (its first source row, or a row lost).
+        PERFORM worklist_facts_refresh(ARRAY(
+            SELECT DISTINCT n.household_id FROM new_rows AS n
+             WHERE {counted} AND NOT EXISTS (SELECT FROM worklist_facts AS f WHERE f.household_id = n.household_id)));
         INSERT INTO worklist_facts (household_id, {column}, plan_agreed)
-        SELECT household_id, {pick}({value}), false
-          FROM new_rows WHERE household_id IS NOT NULL AND {rows} GROUP BY household_id
+        SELECT n.household_id, {pick}({value}), false
+          FROM new_rows AS n WHERE {counted} GROUP BY n.household_id
             ON CONFLICT (household_id) DO UPDATE
            SET {column} = {keep}(worklist_facts.{column}, EXCLUDED.{column})
          WHERE worklist_facts.{column} IS NULL OR EXCLUDED.{column} {moved} worklist_facts.{column};
@@ -146,14 +152,14 @@ FACT_ROWS = {"referrals": "direction = 'outbound'"}
 # inserts refresh their households.
 INSERTED = {
     "contact_moments": _inserted_moves_one_fact(
-        "contact_moments", "last_contact_on", _day("occurred_at"), True
+        "contact_moments", "last_contact_on", _day("n.occurred_at"), later=True
     ),
     "referrals": _inserted_moves_one_fact(
         "referrals",
         "outbound_waiting_since",
-        _day("created_at"),
+        _day("n.created_at"),
         later=False,
-        rows="direction = 'outbound' AND status = 'submitted'",
+        rows="n.direction = 'outbound' AND n.status = 'submitted'",
     ),
 }
 
@@ -199,6 +205,9 @@ $$
 # statement of its own, thus sees what every refresh before it committed, and none runs beside it. (The
 # households' advisory locks would not do: one per household overflows the lock table of a large
 # database.)
+# A TRUNCATE of a source while the app writes can still end in a deadlock PostgreSQL breaks (a writer
+# holding a source waits for a household's lock whose holder waits behind the queued TRUNCATE); no
+# application path truncates a source.
 OF_TRUNCATE = f"""
 CREATE FUNCTION worklist_facts_of_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -299,16 +299,23 @@ async def test_the_stored_facts_equal_the_base_tables_after_bulk_changes_of_gene
     await run(f"DELETE FROM consents WHERE {some(0.2)}")
 
     team = world.teams["a"].id
-    await run(
-        "INSERT INTO referrals (id, direction, status, organisation_id, team_id, household_id, given_name,"
-        " reason_domain, urgency, legal_basis, created_at)"
-        " SELECT gen_random_uuid(), 'outbound', 'submitted', :o, :t, h, 'Lid', 'finances', 'routine',"
-        " 'consent', now() - (random() * 30)::int * interval '1 day'"
-        " FROM unnest(CAST(:hs AS uuid[])) AS h",
-        hs=households[3:11],
-        o=organisation,
-        t=team,
-    )
+    # Outbound referrals waiting for the partner move a fact on insert; inbound ones and other statuses
+    # do not (and their inserts and updates refresh nothing); a direction turned is an update like any.
+    for direction, status in (("outbound", "submitted"), ("inbound", "submitted"), ("outbound", "accepted")):
+        await run(
+            "INSERT INTO referrals (id, direction, status, organisation_id, team_id, household_id,"
+            " given_name, reason_domain, urgency, legal_basis, created_at)"
+            " SELECT gen_random_uuid(), :d, :s, :o, :t, h, 'Lid', 'finances', 'routine',"
+            " 'consent', now() - (random() * 30)::int * interval '1 day'"
+            " FROM unnest(CAST(:hs AS uuid[])) AS h",
+            hs=households[3:11],
+            d=direction,
+            s=status,
+            o=organisation,
+            t=team,
+        )
+    await run(f"UPDATE referrals SET status = 'accepted' WHERE direction = 'inbound' AND {some(0.5)}")
+    await run(f"UPDATE referrals SET direction = 'outbound' WHERE direction = 'inbound' AND {some(0.5)}")
     await run(f"UPDATE referrals SET status = 'accepted' WHERE {some(0.3)}")
     await run(
         f"UPDATE referrals SET household_id = :h WHERE {some(0.3)}",
@@ -325,6 +332,16 @@ async def test_the_stored_facts_equal_the_base_tables_after_bulk_changes_of_gene
         hs=households[::2],
     )
     await run(f"DELETE FROM assessments WHERE {some(0.5)}")
+    # A row lost (a bulk load without triggers): the next contact works the household out whole.
+    async with db.transaction() as session:
+        await session.execute(
+            text("DELETE FROM worklist_facts WHERE household_id = ANY (:mine)"), {"mine": households[3:7]}
+        )
+    await run(
+        "INSERT INTO contact_moments (id, household_id, kind, occurred_at, minutes)"
+        " SELECT gen_random_uuid(), h, 'phone', now(), 30 FROM unnest(CAST(:hs AS uuid[])) AS h",
+        hs=households[3:7],
+    )
     doomed = households[:3]
     await run("DELETE FROM households WHERE id = ANY (:ids)", ids=doomed)
     async with db.transaction() as session:
