@@ -26,6 +26,7 @@ from app.security.principal import Principal
 from app.settings import Settings
 from app.web.cursors import Cursors
 from app.web.principal import optional_principal
+from app.web.unit_of_work import new_unit_of_work
 
 T = TypeVar("T")
 
@@ -137,10 +138,8 @@ def context_getter(settings: Settings) -> Callable[..., Awaitable[GraphQLContext
         # Read here rather than declared as a Header parameter: one parameter less for FastAPI to
         # solve per request (the route is not in the OpenAPI document).
         principal = await optional_principal(request, request.headers.get("authorization"))
-
-        def work() -> UnitOfWork:
-            return UnitOfWork(state.db, state.wiring, request_id=getattr(request.state, "request_id", None))
-
-        return GraphQLContext(state.db, work, principal, settings, state.cursors, reads)
+        return GraphQLContext(
+            state.db, lambda: new_unit_of_work(request), principal, settings, state.cursors, reads
+        )
 
     return get

@@ -16,13 +16,19 @@ from app.domain.unit_of_work.work import UnitOfWork, finish
 SCOPE_KEY = "wijkwerk.unit_of_work"
 
 
+def new_unit_of_work(request: Request) -> UnitOfWork:
+    """A unit of work for ``request``: the app's database and wiring, the request's id on its log
+    entries. Made by ``request_unit_of_work`` for REST and, when an operation asks, by GraphQL's context."""
+    state = request.app.state
+    return UnitOfWork(state.db, state.wiring, request_id=getattr(request.state, "request_id", None))
+
+
 async def request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """A FastAPI dependency (with ``scope="function"``, so the commit happens before the answer is
     sent: a client never sees 201 for work that did not commit). The same ending as every other
     unit of work (``unit_of_work``), without a context manager around it: the hot reads go through
     here on every request."""
-    state = request.app.state
-    uow = UnitOfWork(state.db, state.wiring, request_id=getattr(request.state, "request_id", None))
+    uow = new_unit_of_work(request)
     request.scope[SCOPE_KEY] = uow
     error: BaseException | None = None
     try:
