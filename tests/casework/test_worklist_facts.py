@@ -498,3 +498,51 @@ async def test_an_update_refreshes_and_locks_only_when_a_column_the_facts_use_ch
         assert await connection.scalar(last, {"h": household}) == date(2026, 3, 4)
         await connection.commit()
     await _assert_stored_is_derived(cases.world.app.state.db)
+
+
+TABLE_LOCK = text(
+    "SELECT mode FROM pg_locks WHERE locktype = 'relation' AND pid = pg_backend_pid() AND granted"
+    " AND relation = CAST('worklist_facts' AS regclass)"
+)
+
+
+async def test_a_statement_over_many_households_locks_the_table_instead_of_each_household(
+    cases: Cases,
+) -> None:
+    """One advisory lock per household overflowed PostgreSQL's shared lock table on bulk writes (the
+    100,000-household demo load failed with 'out of shared memory'): over 64 households a statement takes
+    one table lock, and a single household's writer waits for it to end and then stores both facts."""
+    engine = cases.world.app.state.db.engine
+    model = cases.hid("a")
+    many = [uuid.uuid4() for _ in range(80)]
+    contact = (
+        "INSERT INTO contact_moments (id, household_id, kind, occurred_at, minutes)"
+        " SELECT gen_random_uuid(), h, 'phone', :at, 10 FROM unnest(CAST(:hs AS uuid[])) AS h"
+    )
+    async with engine.begin() as setup:
+        await setup.execute(
+            text(
+                "INSERT INTO households (id, reference, team_id, buurt_id, postcode, house_number, status)"
+                " SELECT v.id, 'HH-B-' || left(v.id::text, 13), h.team_id, h.buurt_id, h.postcode, v.n,"
+                " 'active'"
+                " FROM households AS h, unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS v(id, n)"
+                " WHERE h.id = :model"
+            ),
+            {"ids": many, "model": model},
+        )
+    async with engine.connect() as bulk, engine.connect() as single:
+        await bulk.execute(text(contact), {"hs": many, "at": datetime(2026, 5, 1, 10, tzinfo=UTC)})
+        assert await bulk.scalar(HELD_FACT_LOCKS) == 0
+        assert set((await bulk.scalars(TABLE_LOCK)).all()) >= {"ShareRowExclusiveLock"}
+        pid = await single.scalar(text("SELECT pg_backend_pid()"))
+        waiting = asyncio.create_task(
+            single.execute(text(contact), {"hs": [many[0]], "at": datetime(2026, 5, 9, 10, tzinfo=UTC)})
+        )
+        await until_waiting_for_a_lock(engine, pid)
+        await bulk.commit()
+        await waiting
+        assert await single.scalar(HELD_FACT_LOCKS) == 1
+        await single.commit()
+    await _assert_stored_is_derived(cases.world.app.state.db)
+    assert await _last_contact_on(engine, many[0]) == date(2026, 5, 9)
+    assert await _last_contact_on(engine, many[1]) == date(2026, 5, 1)

@@ -7,7 +7,8 @@ withdrawn. Statement triggers on contact_moments, plans, referrals, consents and
 the row out again for every household a statement touched (an UPDATE only where a column the facts use
 changed), in the same transaction, under a per-household advisory lock taken first (so two writers of
 one household cannot store a stale row; not the household's row, which the services lock before a plan
-and the trigger would lock after one). No write path has to
+and the trigger would lock after one). A statement over many households takes one lock of the facts
+table instead (migration 0280: a lock each overflowed PostgreSQL's lock table). No write path has to
 remember it; the worklist reads one row per household instead of probing five tables for each. A
 household no source was written for yet may have no row: readers join it with LEFT JOIN."""
 
