@@ -288,25 +288,19 @@ def serving_level(buurt_id: Any, wijk_id: Any, *, one_buurt: bool = False) -> sa
     """The nearest way the service serves the buurt (``AreaLevel``), NULL when it does not; the buurt
     and its wijk are ids or SQL expressions (a household's, in a statement of the read model).
 
-    ``one_buurt``: the buurt is the same for every service of the statement (the search's). The
-    services at a place in it are then one set, which PostgreSQL builds once and probes per
-    candidate (a hashed subplan: the buurt's ~100 locations through the (location, service) index)
-    instead of looking up each candidate's locations; with a buurt per row (a household's) that set
-    would be built again for every row, so the test stays per service there."""
-    at_buurt = LOC.c.buurt_id == buurt_id
-    at_location: sa.ColumnElement[bool]
+    ``one_buurt``: the buurt is the same for every service of the statement (the search's). Each
+    level is then one set of services, which PostgreSQL builds once and probes per candidate (hashed
+    subplans), each read from one index alone (migration 0290): offered at a place in the buurt
+    (the links' copy of their location's buurt), serving the buurt, its wijk, the whole
+    municipality (the areas by area). With a buurt per row (a household's) those sets would be built
+    again for every row, so the test stays per service there."""
     if one_buurt:
-        at_location = SVC.c.id.in_(
-            sa.select(SAL.c.service_id)
-            .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
-            .where(at_buurt)
-        )
-    else:
-        at_location = sa.exists(
-            sa.select(constant("1"))
-            .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
-            .where(SAL.c.service_id == SVC.c.id, at_buurt)
-        )
+        return _one_buurt_level(buurt_id, wijk_id)
+    at_location = sa.exists(
+        sa.select(constant("1"))
+        .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
+        .where(SAL.c.service_id == SVC.c.id, LOC.c.buurt_id == buurt_id)
+    )
     by_area = (
         sa.select(
             sa.func.min(
@@ -321,6 +315,22 @@ def serving_level(buurt_id: Any, wijk_id: Any, *, one_buurt: bool = False) -> sa
         .scalar_subquery()
     )
     return sa.func.least(sa.case((at_location, constant(str(int(AreaLevel.location))))), by_area)
+
+
+def _one_buurt_level(buurt_id: Any, wijk_id: Any) -> sa.ColumnElement[Any]:
+    """``serving_level`` for one buurt: the first level whose set holds the service, the same as the
+    least of the levels it serves the buurt at."""
+
+    def serving(area: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return SVC.c.id.in_(sa.select(SAREA.c.service_id).where(area))
+
+    levels = (
+        (SVC.c.id.in_(sa.select(SAL.c.service_id).where(SAL.c.buurt_id == buurt_id)), AreaLevel.location),
+        (serving(SAREA.c.area_id == buurt_id), AreaLevel.buurt),
+        (serving(SAREA.c.area_id == wijk_id), AreaLevel.wijk),
+        (serving(SAREA.c.area_id.is_(None)), AreaLevel.municipality),
+    )
+    return sa.case(*((test, constant(str(int(level)))) for test, level in levels))
 
 
 def _visible(internal: bool, own_partner: bool) -> sa.ColumnElement[bool]:
