@@ -21,7 +21,9 @@ The copy is PostgreSQL's, so no write path can forget it:
 
 The services serving an area get an index on (area_id, service_id) in place of the one on area_id
 (its prefix): the search's sets of services serving its buurt, wijk and municipality are read from it
-alone, instead of reading each candidate's areas.
+alone, instead of reading each candidate's areas. Likewise the organisations get (municipality_id, id)
+in place of (municipality_id): the set of the buurt's municipality's organisations, instead of
+reading each candidate's organisation.
 """
 
 from collections.abc import Sequence
@@ -89,9 +91,23 @@ def upgrade() -> None:
         unique=False,
     )
     op.drop_index("ix_directory_service_areas_area_id", table_name="directory_service_areas")
+    op.create_index(
+        "ix_directory_organizations_municipality_org",
+        "directory_organizations",
+        ["municipality_id", "id"],
+        unique=False,
+    )
+    op.drop_index("ix_directory_organizations_municipality_id", table_name="directory_organizations")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_directory_organizations_municipality_id",
+        "directory_organizations",
+        ["municipality_id"],
+        unique=False,
+    )
+    op.drop_index("ix_directory_organizations_municipality_org", table_name="directory_organizations")
     op.create_index(
         "ix_directory_service_areas_area_id", "directory_service_areas", ["area_id"], unique=False
     )

@@ -34,9 +34,13 @@ class DirectoryOrganization(SQLModel, table=True):
     """An organisation that offers services; linked to our partner organisation when it is one."""
 
     __tablename__ = "directory_organizations"
+    __table_args__ = (
+        # A municipality's organisations from this index alone: the buurt search's set of them (0290).
+        sa.Index("ix_directory_organizations_municipality_org", "municipality_id", "id"),
+    )
 
     id: uuid.UUID = uuid_pk()
-    municipality_id: uuid.UUID = Field(foreign_key="municipalities.id", index=True)
+    municipality_id: uuid.UUID = Field(foreign_key="municipalities.id")
     partner_organisation_id: uuid.UUID | None = Field(
         default=None, foreign_key="partner_organisations.id", unique=True
     )

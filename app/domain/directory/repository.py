@@ -280,8 +280,16 @@ def _place(column: str) -> sa.ScalarSelect[Any]:
 
 
 def _level() -> sa.ColumnElement[Any]:
-    """The nearest way the service serves the searched buurt (``AreaLevel``), NULL when it does not."""
-    return serving_level(_place("id"), _place("parent_id"), one_buurt=True)
+    """The nearest way the service serves the searched buurt (``AreaLevel``), NULL when it does not or
+    when its organisation is not of the buurt's municipality. That organisation test is one more set
+    (the municipality's organisations, built once per statement from one index, as the levels'
+    sets), inside the level so that PostgreSQL keeps it a hashed set: as a filter of its own it is
+    planned as a join, a probe of the organisations per candidate."""
+    organizations = ORG.alias("buurt_organizations")
+    of_municipality = SVC.c.organization_id.in_(
+        sa.select(organizations.c.id).where(organizations.c.municipality_id == _place("municipality_id"))
+    )
+    return sa.case((of_municipality, serving_level(_place("id"), _place("parent_id"), one_buurt=True)))
 
 
 def serving_level(buurt_id: Any, wijk_id: Any, *, one_buurt: bool = False) -> sa.ColumnElement[Any]:
@@ -347,8 +355,8 @@ def _visible(internal: bool, own_partner: bool) -> sa.ColumnElement[bool]:
 def _filters(given: frozenset[str]) -> list[sa.ColumnElement[bool]]:
     """The search's conditions for the filters ``given`` (their values are parameters)."""
     where: list[sa.ColumnElement[bool]] = []
-    if "neighbourhood" in given:  # and the service serves it (``ranked``: its level is not NULL)
-        where.append(ORG.c.municipality_id == _place("municipality_id"))
+    # "neighbourhood": the service serves it and its organisation is of its municipality (``ranked``:
+    # its level, ``_level``, is not NULL).
     if "text" in given:
         where.append(SVC.c.search_vector.op("@@")(_query()))
     if "include_defunct" not in given:
@@ -406,11 +414,13 @@ def ranked(given: frozenset[str], internal: bool, own_partner: bool, after: bool
     if "text" in given:
         rank = sa.cast(sa.func.ts_rank_cd(SVC.c.search_vector, _query()), sa.Float)
     near = "neighbourhood" in given
+    # The organisation is read only where a condition needs it (its partner, its municipality named).
+    with_organization = own_partner or "municipality" in given
     matching = (
         sa.select(
             SVC.c.id, (_level() if near else constant("0")).label("level"), rank.label("rank"), SVC.c.name
         )
-        .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id))
+        .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id) if with_organization else SVC)
         .where(_visible(internal, own_partner), *_filters(given))
     )
     if near:
