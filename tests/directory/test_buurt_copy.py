@@ -141,3 +141,39 @@ async def test_a_link_written_beside_a_move_of_its_location_gets_the_new_buurt(
             await second.commit()
         assert await _link_buurt(engine, link) == buurt, first_writes
         assert await _astray(engine) == 0
+
+
+async def test_another_municipalitys_services_never_serve_the_buurt(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """The buurt search leaves out the services of another municipality's organisations, even one
+    offered at a place in the buurt and serving it (written straight into the tables: the API refuses
+    such references), for every kind of caller: the organisations' set of the buurt's municipality
+    (``repository._level``) stands where the organisation's join used to."""
+    d = await _directory(world, client)
+    other = Directory(await World.create(world.app), client)
+    await other.organization("elders")
+    stranger = (await other.service("buiten", "elders", themes=["debts"]))["id"]
+    async with world.app.state.db.engine.begin() as connection:
+        await connection.execute(
+            LINK, {"id": uuid.uuid4(), "service": stranger, "location": d.locations["noord"]}
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO directory_service_areas (id, service_id, area_id)"
+                " VALUES (gen_random_uuid(), :s, :b)"
+            ),
+            {"s": stranger, "b": world.buurten[0].id},
+        )
+    for actor in (None, "generalist_a", "partner_a", "admin"):
+        headers = await world.headers(actor) if actor else {}
+        for params in ({}, {"q": "dienst"}, {"theme": "debts"}):
+            response = await client.get(
+                f"{BASE}/services",
+                params={"neighbourhood": world.buurten[0].code, **params},
+                headers=headers,
+            )
+            assert response.status_code == 200, response.text
+            names = [h["service"]["name"] for h in response.json()["items"]]
+            assert "Dienst buiten" not in names, (actor, params)
+            assert names == ([] if params.get("theme") else ["Dienst inloop"]), (actor, params)
