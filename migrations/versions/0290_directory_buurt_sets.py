@@ -76,8 +76,9 @@ def upgrade() -> None:
         ["buurt_id", "service_id"],
         unique=False,
     )
-    # After the index: the UPDATE leaves (deferred) trigger events on the table until the commit, and
-    # PostgreSQL refuses to index a table with pending ones.
+    # After the index: the UPDATE leaves trigger events pending on the table until the commit (the
+    # public-data version's deferred trigger, 0190), and PostgreSQL refuses to index a table with
+    # pending ones.
     op.execute(
         "UPDATE directory_service_at_locations AS sal SET buurt_id = l.buurt_id "
         "FROM directory_locations AS l WHERE l.id = sal.location_id AND l.buurt_id IS NOT NULL"
