@@ -5,6 +5,9 @@ The paths, parameters, paging and bodies of the specification's OpenAPI document
 ``/organizations``, ``/taxonomies``, ``/taxonomy_terms``, ``/service_at_locations`` and their
 ``/{id}`` (optional). Public services only, to every caller alike; no token is needed (one that is
 sent is verified). Errors are Wijkwerk's problem+json (the specification defines none).
+Anonymous answers are public and kept like the directory search's (``KeptHsdsAnswers``): a strong
+ETag, 304 on If-None-Match, ``Cache-Control: public``, kept per process while the public data's
+version holds; HSDS harvesters re-read the whole map often, and it changes rarely.
 Not supported (422 naming the parameter): ``format=ndjson`` and ``proximity``.
 """
 
@@ -14,17 +17,29 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.api.auth import MaybeCaller
 from app.api.deps import UoW
 from app.api.pagination import NumberedPages
 from app.api.problems import PROBLEM_RESPONSES
+from app.api.v1.directory import directory_answers
 from app.domain.directory import publication
 from app.domain.inputs import IsoDatetime
 from app.domain.text import SingleLine
+from app.web.answer_cache import AnswerCache, KeptAnonymousAnswers
 
-router = APIRouter(prefix="/hsds", tags=["hsds"], responses=PROBLEM_RESPONSES)
+
+class KeptHsdsAnswers(KeptAnonymousAnswers):
+    """Every HSDS route: an anonymous read is answered from the directory's kept answers (the same
+    cache as the search, keyed by path and query string). Nothing here depends on the clock or the
+    caller (public services only, to everyone), so every anonymous answer may be kept."""
+
+    def answers(self, request: Request) -> AnswerCache:
+        return directory_answers(request)
+
+
+router = APIRouter(prefix="/hsds", tags=["hsds"], responses=PROBLEM_RESPONSES, route_class=KeptHsdsAnswers)
 
 Document = dict[str, Any]
 Search = Annotated[SingleLine | None, Query(min_length=1, max_length=200, description="Full text search.")]

@@ -1,7 +1,8 @@
 """HTTP caching of anonymous reads: public answers with a strong ETag, kept per process.
 
-Used by anonymous GraphQL GETs (``app.graphql``) and anonymous directory searches
-(``app.api.v1.directory``): an anonymous read is the same for every anonymous caller, so its answer
+Used by anonymous GraphQL GETs (``app.graphql``) and, through the route class
+``KeptAnonymousAnswers``, anonymous directory searches (``app.api.v1.directory``) and the HSDS read
+API (``app.api.hsds``): an anonymous read is the same for every anonymous caller, so its answer
 carries ``Cache-Control: public, max-age=<max_age>``, a strong ``ETag`` (the SHA-256 of the exact
 bytes) and ``Vary: Authorization`` (a shared cache must not hand it to a signed-in caller, whose
 answer differs); ``If-None-Match`` naming that tag answers 304 without a body. Everything else (a
@@ -44,13 +45,16 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request, Response
+from fastapi.routing import APIRoute
 
 from app.db import Database
 from app.domain.unit_of_work.public_data import current_version
+from app.web.principal import sends_credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +141,39 @@ def _matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 §13.1.2: ``*`` or any listed tag, compared weakly (a ``W/`` prefix is ignored)."""
     tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in tags or etag in tags
+
+
+class KeptAnonymousAnswers(APIRoute):
+    """A route class whose anonymous answers (requests that send no credentials,
+    ``app.web.principal.sends_credentials``: the same answer for every such caller) go through an
+    ``AnswerCache`` before FastAPI parses the route's parameters and solves its dependencies: a kept
+    answer is only ever one whose very path and query string were answered 200 before, so it costs
+    one version read and a lookup. A signed-in caller's request is answered as usual (``no-store``).
+
+    A subclass names the cache (``answers``) and, in ``key``, what else an answer depends on or that
+    a request's answer is not to be kept at all (None). The default key is the path and query string,
+    so two routes sharing one cache never get each other's answers."""
+
+    def answers(self, request: Request) -> AnswerCache:
+        raise NotImplementedError
+
+    async def key(self, request: Request) -> str | None:
+        return f"{request.url.path}?{request.url.query}"
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            answers = self.answers(request)
+            if not answers.max_entries or sends_credentials(request):
+                return await handler(request)
+            key = await self.key(request)
+            if key is None:
+                return await handler(request)
+
+            async def computed() -> tuple[Response, bool]:
+                return await handler(request), False
+
+            return await answers.answer(request, request.app.state.db, computed, key)
+
+        return route

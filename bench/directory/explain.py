@@ -2,7 +2,9 @@
 sends for each of ``bench.directory.run``'s 48 searches (recorded in process, the answer cache off),
 run under ``EXPLAIN (ANALYZE, BUFFERS, TIMING OFF)`` with the generic plan (what asyncpg's prepared
 statements settle on after five executions), ``--repeats`` times each: median execution ms and
-shared buffers touched per search (buffers do not depend on the machine's load; milliseconds do).
+shared buffers touched per search (buffers do not depend on the machine's load; milliseconds do), and
+the median of each search's fastest execution (on a shared machine the least disturbed of its runs:
+steadier than the median under load, still not load-free).
 
     .venv/bin/python -m bench.directory.explain              # 48 searches x 5
     .venv/bin/python -m bench.directory.explain --plan 0     # also print the first search's plan
@@ -39,16 +41,21 @@ def _buffers(plan: dict[str, Any]) -> int:
     return int(plan.get("Shared Hit Blocks", 0)) + int(plan.get("Shared Read Blocks", 0))
 
 
-async def _explain(dsn: str, script: dict[str, Any], repeats: int, show: int | None) -> tuple[float, float]:
-    """Median execution ms and median shared buffers per search over every search and repeat."""
+async def _explain(
+    dsn: str, script: dict[str, Any], repeats: int, show: int | None
+) -> tuple[float, float, float]:
+    """Median execution ms and median shared buffers per search over every search and repeat, and the
+    median over the searches of each one's fastest execution ms."""
     conn = await asyncpg.connect(dsn)
     ms: list[float] = []
+    fastest: list[float] = []
     buffers: list[float] = []
     try:
         await conn.execute("SET plan_cache_mode = force_generic_plan")
         for n, calls in enumerate(script.values()):
             for query, args in calls:
                 execute = await _prepared(conn, query, args)
+                runs = len(ms)
                 for _ in range(repeats):
                     explained = await conn.fetchval(
                         "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + execute
@@ -56,13 +63,14 @@ async def _explain(dsn: str, script: dict[str, Any], repeats: int, show: int | N
                     [result] = json.loads(explained)
                     ms.append(float(result["Execution Time"]))
                     buffers.append(_buffers(result["Plan"]))
+                fastest.append(min(ms[runs:]))
                 if show == n:
                     text = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + execute)
                     print(query, "\n", "\n".join(r[0] for r in text))
                 await conn.execute("DEALLOCATE searched")
     finally:
         await conn.close()
-    return statistics.median(ms), statistics.median(buffers)
+    return statistics.median(ms), statistics.median(buffers), statistics.median(fastest)
 
 
 def main() -> None:
@@ -81,14 +89,15 @@ def main() -> None:
         env = {**app_env(DATA_DIR, url), "WIJKWERK_DIRECTORY_ANSWER_CACHE_ENTRIES": "0"}
         script, _ = asyncio.run(_capture(env, paths))
         before = load_average()
-        ms, buffers = asyncio.run(_explain(dsn, script, args.repeats, args.plan))
+        ms, buffers, fastest = asyncio.run(_explain(dsn, script, args.repeats, args.plan))
         after = load_average()
     finally:
         pg.cleanup()
     log(f"statements per search: {sorted({len(c) for c in script.values()})}")
     print(
-        f"{len(script)} searches x {args.repeats}: median execution {ms:.2f} ms, "
-        f"median shared buffers {buffers:.0f} per search; load (1 min) before {before:.2f}, after {after:.2f}"
+        f"{len(script)} searches x {args.repeats}: median execution {ms:.2f} ms (fastest run per search: "
+        f"median {fastest:.2f} ms), median shared buffers {buffers:.0f} per search; "
+        f"load (1 min) before {before:.2f}, after {after:.2f}"
     )
 
 

@@ -11,14 +11,12 @@ stale worklist is the administrator's.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.routing import APIRoute
 
 from app.api.auth import Admin, DirectoryWriter, MaybeCaller
 from app.api.concurrency import IfMatch, expected_version, set_etag
@@ -42,45 +40,35 @@ from app.domain.directory.schemas import (
 )
 from app.domain.initiatives.schemas import InitiativePublic
 from app.domain.text import SingleLine
-from app.web.answer_cache import AnswerCache
+from app.web.answer_cache import AnswerCache, KeptAnonymousAnswers
 from app.web.cursors import PageRequest
-from app.web.principal import sends_credentials
 
 router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
 
 
-class KeptAnonymousSearches(APIRoute):
-    """The search's route: an anonymous search (one that sends no credentials,
-    ``app.web.principal.sends_credentials``: the same answer for every such caller) is answered by the
-    answer cache (``app.web.answer_cache``: public, a strong ETag, 304s, kept per process while the
-    public data's version holds) before FastAPI parses its parameters and solves its dependencies: a
-    kept answer is only ever one whose very path and query string were answered 200 before, so it
-    costs one version read and a lookup. Never kept: a signed-in caller's answer (it may show internal
-    notes and non-public services) and an ``open_now`` search (it depends on the clock). The key is
-    the path and query string (a route added to this router later gets answers of its own) and the
-    date (the "stale" flags depend on it)."""
+class KeptAnonymousSearches(KeptAnonymousAnswers):
+    """The search's route: an anonymous search is answered by the directory's answer cache
+    (``app.web.answer_cache.KeptAnonymousAnswers``: public, a strong ETag, 304s, kept per process
+    while the public data's version holds) before FastAPI parses its parameters. Never kept: a
+    signed-in caller's answer (it may show internal notes and non-public services) and an
+    ``open_now`` search (it depends on the clock). The key is the path and query string (a route
+    added to this router later gets answers of its own) and the date (the "stale" flags depend on
+    it)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def answers(self, request: Request) -> AnswerCache:
+        return directory_answers(request)
 
-        async def route(request: Request) -> Response:
-            answers = _answers(request)
-            if not answers.max_entries or sends_credentials(request) or "open_now" in request.query_params:
-                return await handler(request)
-
-            async def computed() -> tuple[Response, bool]:
-                return await handler(request), False
-
-            stale_before = (await directory_calendar(request)).stale_before()
-            key = f"{request.url.path}?{request.url.query}|{stale_before.isoformat()}"
-            return await answers.answer(request, request.app.state.db, computed, key)
-
-        return route
+    async def key(self, request: Request) -> str | None:
+        if "open_now" in request.query_params:
+            return None
+        stale_before = (await directory_calendar(request)).stale_before()
+        return f"{await super().key(request)}|{stale_before.isoformat()}"
 
 
-def _answers(request: Request) -> AnswerCache:
-    """The app's kept anonymous search answers, made on the first search. With
-    ``directory_answer_cache_entries`` 0 it keeps none, and searches answer ``no-store``."""
+def directory_answers(request: Request) -> AnswerCache:
+    """The app's kept anonymous directory answers (the search's and the HSDS read API's, keyed by
+    path), made on the first such request. With ``directory_answer_cache_entries`` 0 it keeps none,
+    and those reads answer ``no-store``."""
     state = request.app.state
     answers: AnswerCache | None = getattr(state, "directory_answers", None)
     if answers is None:

@@ -34,9 +34,13 @@ class DirectoryOrganization(SQLModel, table=True):
     """An organisation that offers services; linked to our partner organisation when it is one."""
 
     __tablename__ = "directory_organizations"
+    __table_args__ = (
+        # A municipality's organisations from this index alone: the buurt search's set of them (0290).
+        sa.Index("ix_directory_organizations_municipality_org", "municipality_id", "id"),
+    )
 
     id: uuid.UUID = uuid_pk()
-    municipality_id: uuid.UUID = Field(foreign_key="municipalities.id", index=True)
+    municipality_id: uuid.UUID = Field(foreign_key="municipalities.id")
     partner_organisation_id: uuid.UUID | None = Field(
         default=None, foreign_key="partner_organisations.id", unique=True
     )
@@ -140,22 +144,33 @@ class DirectoryServiceAtLocation(SQLModel, table=True):
         # A buurt search asks which services are offered at the buurt's locations: answered from
         # this index alone, a probe per location, instead of reading every link (bench/directory).
         sa.Index("ix_directory_sal_location_service", "location_id", "service_id"),
+        # The services offered in a buurt (the search's nearest level) from this index alone: a few
+        # index pages instead of a probe per location of the buurt (migration 0290).
+        sa.Index("ix_directory_sal_buurt_service", "buurt_id", "service_id"),
     )
 
     id: uuid.UUID = uuid_pk()
     service_id: uuid.UUID = Field(foreign_key="directory_services.id", index=True, ondelete="CASCADE")
     location_id: uuid.UUID = Field(foreign_key="directory_locations.id", ondelete="CASCADE")
     description: str = Field(default="", max_length=1000)
+    # The location's buurt, copied by PostgreSQL (migration 0290's triggers: set on every insert and
+    # change of the link, and when the location moves): whatever is written here is replaced.
+    buurt_id: uuid.UUID | None = Field(default=None)
 
 
 class DirectoryServiceArea(SQLModel, table=True):
     """An area a service serves: a buurt, a wijk, or (``area_id`` null) the whole municipality."""
 
     __tablename__ = "directory_service_areas"
+    __table_args__ = (
+        # The services serving one area (or, area null, their whole municipality) from this index
+        # alone: the search's sets of services serving its buurt, wijk and municipality (0290).
+        sa.Index("ix_directory_service_areas_area_service", "area_id", "service_id"),
+    )
 
     id: uuid.UUID = uuid_pk()
     service_id: uuid.UUID = Field(foreign_key="directory_services.id", index=True, ondelete="CASCADE")
-    area_id: uuid.UUID | None = Field(default=None, foreign_key="areas.id", index=True)
+    area_id: uuid.UUID | None = Field(default=None, foreign_key="areas.id")
 
 
 class DirectorySchedule(SQLModel, table=True):

@@ -280,33 +280,35 @@ def _place(column: str) -> sa.ScalarSelect[Any]:
 
 
 def _level() -> sa.ColumnElement[Any]:
-    """The nearest way the service serves the searched buurt (``AreaLevel``), NULL when it does not."""
-    return serving_level(_place("id"), _place("parent_id"), one_buurt=True)
+    """The nearest way the service serves the searched buurt (``AreaLevel``), NULL when it does not or
+    when its organisation is not of the buurt's municipality. That organisation test is one more set
+    (the municipality's organisations, built once per statement from one index, as the levels'
+    sets), inside the level so that PostgreSQL keeps it a hashed set: as a filter of its own it is
+    planned as a join, a probe of the organisations per candidate."""
+    organizations = ORG.alias("buurt_organizations")
+    of_municipality = SVC.c.organization_id.in_(
+        sa.select(organizations.c.id).where(organizations.c.municipality_id == _place("municipality_id"))
+    )
+    return sa.case((of_municipality, serving_level(_place("id"), _place("parent_id"), one_buurt=True)))
 
 
 def serving_level(buurt_id: Any, wijk_id: Any, *, one_buurt: bool = False) -> sa.ColumnElement[Any]:
     """The nearest way the service serves the buurt (``AreaLevel``), NULL when it does not; the buurt
     and its wijk are ids or SQL expressions (a household's, in a statement of the read model).
 
-    ``one_buurt``: the buurt is the same for every service of the statement (the search's). The
-    services at a place in it are then one set, which PostgreSQL builds once and probes per
-    candidate (a hashed subplan: the buurt's ~100 locations through the (location, service) index)
-    instead of looking up each candidate's locations; with a buurt per row (a household's) that set
-    would be built again for every row, so the test stays per service there."""
-    at_buurt = LOC.c.buurt_id == buurt_id
-    at_location: sa.ColumnElement[bool]
+    ``one_buurt``: the buurt is the same for every service of the statement (the search's). Each
+    level is then one set of services, which PostgreSQL builds once and probes per candidate (hashed
+    subplans), each read from one index alone (migration 0290): offered at a place in the buurt
+    (the links' copy of their location's buurt), serving the buurt, its wijk, the whole
+    municipality (the areas by area). With a buurt per row (a household's) those sets would be built
+    again for every row, so the test stays per service there."""
     if one_buurt:
-        at_location = SVC.c.id.in_(
-            sa.select(SAL.c.service_id)
-            .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
-            .where(at_buurt)
-        )
-    else:
-        at_location = sa.exists(
-            sa.select(constant("1"))
-            .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
-            .where(SAL.c.service_id == SVC.c.id, at_buurt)
-        )
+        return _one_buurt_level(buurt_id, wijk_id)
+    at_location = sa.exists(
+        sa.select(constant("1"))
+        .select_from(SAL.join(LOC, LOC.c.id == SAL.c.location_id))
+        .where(SAL.c.service_id == SVC.c.id, LOC.c.buurt_id == buurt_id)
+    )
     by_area = (
         sa.select(
             sa.func.min(
@@ -323,6 +325,22 @@ def serving_level(buurt_id: Any, wijk_id: Any, *, one_buurt: bool = False) -> sa
     return sa.func.least(sa.case((at_location, constant(str(int(AreaLevel.location))))), by_area)
 
 
+def _one_buurt_level(buurt_id: Any, wijk_id: Any) -> sa.ColumnElement[Any]:
+    """``serving_level`` for one buurt: the first level whose set holds the service, the same as the
+    least of the levels it serves the buurt at."""
+
+    def serving(area: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return SVC.c.id.in_(sa.select(SAREA.c.service_id).where(area))
+
+    levels = (
+        (SVC.c.id.in_(sa.select(SAL.c.service_id).where(SAL.c.buurt_id == buurt_id)), AreaLevel.location),
+        (serving(SAREA.c.area_id == buurt_id), AreaLevel.buurt),
+        (serving(SAREA.c.area_id == wijk_id), AreaLevel.wijk),
+        (serving(SAREA.c.area_id.is_(None)), AreaLevel.municipality),
+    )
+    return sa.case(*((test, constant(str(int(level)))) for test, level in levels))
+
+
 def _visible(internal: bool, own_partner: bool) -> sa.ColumnElement[bool]:
     """``Visibility.clause`` with the partner as the parameter ``own_partner``."""
     if internal:
@@ -337,8 +355,8 @@ def _visible(internal: bool, own_partner: bool) -> sa.ColumnElement[bool]:
 def _filters(given: frozenset[str]) -> list[sa.ColumnElement[bool]]:
     """The search's conditions for the filters ``given`` (their values are parameters)."""
     where: list[sa.ColumnElement[bool]] = []
-    if "neighbourhood" in given:  # and the service serves it (``ranked``: its level is not NULL)
-        where.append(ORG.c.municipality_id == _place("municipality_id"))
+    # "neighbourhood": the service serves it and its organisation is of its municipality (``ranked``:
+    # its level, ``_level``, is not NULL).
     if "text" in given:
         where.append(SVC.c.search_vector.op("@@")(_query()))
     if "include_defunct" not in given:
@@ -396,11 +414,13 @@ def ranked(given: frozenset[str], internal: bool, own_partner: bool, after: bool
     if "text" in given:
         rank = sa.cast(sa.func.ts_rank_cd(SVC.c.search_vector, _query()), sa.Float)
     near = "neighbourhood" in given
+    # The organisation is read only where a condition needs it (its partner, its municipality named).
+    with_organization = own_partner or "municipality" in given
     matching = (
         sa.select(
             SVC.c.id, (_level() if near else constant("0")).label("level"), rank.label("rank"), SVC.c.name
         )
-        .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id))
+        .select_from(SVC.join(ORG, ORG.c.id == SVC.c.organization_id) if with_organization else SVC)
         .where(_visible(internal, own_partner), *_filters(given))
     )
     if near:
