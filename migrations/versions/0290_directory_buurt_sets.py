@@ -1,7 +1,7 @@
 """the directory's buurt search: each service-at-location link knows its location's buurt
 
 Revision ID: 0290
-Revises: 0270
+Revises: 0280
 Create Date: 2026-12-08 01:10:00
 
 A buurt search ranks the services offered at a place in the buurt first. Their set was built from the
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0290"
-down_revision: str | None = "0270"
+down_revision: str | None = "0280"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
