@@ -34,6 +34,10 @@ async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
         getattr(command, action)(config, revision)
 
     async with engine.begin() as connection:
+        # A migration is not a request: a back-fill over a municipality's data (0205, 0270) runs longer
+        # than the API's per-statement limit, and an instance starting while another migrates waits for
+        # it as long as that takes. The connection's limit returns when this transaction ends.
+        await connection.execute(text("SET LOCAL statement_timeout = 0"))
         # Several instances starting at once: one migrates, the others wait and find nothing to do.
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(run)
