@@ -287,7 +287,10 @@ def scope_query(view: View) -> Any:
     where = [case_worker_rule(), col(Household.status) != constant(f"'{HouseholdStatus.closed}'")]
     if view is View.mine:
         # As ids of one set, not an OR over the rows: PostgreSQL reaches them by the coordinator and
-        # assignment indexes (an OR with a subquery is a scan of every household) and counts them well.
+        # assignment indexes (an OR with a subquery is a scan of every household). As an array, so
+        # the households are probed by primary key whatever PostgreSQL guesses of a worker's count:
+        # the statement's plan is generic (planned without the worker), and as a join its estimate
+        # (all households over the few coordinators of the demo data) could choose to read them all.
         coordinated = table_of(Household).alias("coordinated")
         mine = sa.union(
             sa.select(coordinated.c.id).where(coordinated.c.coordinator_id == CASE_WORKER),
@@ -295,7 +298,7 @@ def scope_query(view: View) -> Any:
                 col(HouseholdAssignment.worker_id) == CASE_WORKER
             ),
         )
-        where.append(col(Household.id).in_(mine))
+        where.append(col(Household.id) == sa.any_(sa.func.array(mine.scalar_subquery())))
     else:
         coordinator = sa.bindparam("coordinator_id", type_=sa.Uuid)
         where += [
