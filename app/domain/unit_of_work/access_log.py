@@ -12,8 +12,8 @@ hot path needs one round trip, by the very statement that does the work (``inlin
 
 An entry's id is time-ordered (``ordered_id``, and ``ORDERED_ID_SQL`` for the rows a statement makes):
 each new row goes to the right-hand end of the primary key's index, as the other indexes by time do,
-instead of to a random leaf of an index of millions of rows (a page's 60 rows took twice as long to
-insert with random ids: bench/casefile/README.md, "The access log's ids").
+instead of to a random leaf of an index of millions of rows (60 rows of a worklist page took twice as
+long to insert into a log of 3 million rows with random ids: 1.2-1.6 against 0.6-0.7 ms).
 """
 
 from __future__ import annotations
