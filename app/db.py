@@ -95,6 +95,8 @@ class Database:
         self._settings = settings
         self._statements: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        # The raw pool's connections (by server process id) whose plan cache mode is generic.
+        self._generic: set[int] = set()
 
     def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for reads that write nothing and may be a few seconds behind, its statements
@@ -116,12 +118,12 @@ class Database:
         """The one row (an asyncpg Record, or None) of a single raw statement run on its own: no
         transaction around it (a single statement is atomic), in one round trip; behind a pooler in
         transaction mode, in a transaction of its own (``_raw``)."""
-        async with self._raw() as connection:
+        async with self._raw(statement) as connection:
             return await connection.fetchrow(statement.sql, *statement.args(values))
 
     async def fetch_all(self, statement: RawStatement, values: Mapping[str, Any]) -> list[Any]:
         """Every row (asyncpg Records) of a single raw statement run on its own, like ``fetch_one``."""
-        async with self._raw() as connection:
+        async with self._raw(statement) as connection:
             return list(await connection.fetch(statement.sql, *statement.args(values)))
 
     async def read_one(self, statement: RawStatement, values: Mapping[str, Any]) -> Any:
@@ -136,17 +138,35 @@ class Database:
             return await fetch_one(await session.connection(), statement, values)
 
     @asynccontextmanager
-    async def _raw(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _raw(self, statement: RawStatement) -> AsyncIterator[asyncpg.Connection]:
         pool = self._statements or await self._open_statements()
         # As long as the engine's pool waits (pool_timeout); a timeout or a dead server answers 503.
         async with pool.acquire(timeout=10) as connection:
             if not self.pooled:
+                await self._plan_for(connection, statement)
                 yield connection
                 return
             # Behind a pooler in transaction mode a server connection is only ours inside a
             # transaction: the statement's parse and its execution must not be handed to two servers.
             async with connection.transaction():
                 yield connection
+
+    async def _plan_for(self, connection: asyncpg.Connection, statement: RawStatement) -> None:
+        """The plan cache mode ``statement`` asks for (``RawStatement.generic``), set on the connection
+        when it is not that already: a round trip only when a connection goes from one kind of
+        statement to the other. A connection is known by its server's process id; one made anew
+        under a reused id starts at the default (``auto``), which at worst costs a generic statement
+        its planning once more (the ids known as generic are only ever too many, never too few for
+        a statement that wants the default: that one then sends a needless RESET)."""
+        pid = connection.get_server_pid()
+        if (pid in self._generic) == statement.generic:
+            return
+        if statement.generic:
+            await connection.execute("SET plan_cache_mode = force_generic_plan")
+            self._generic.add(pid)
+        else:
+            await connection.execute("RESET plan_cache_mode")
+            self._generic.discard(pid)
 
     async def _open_statements(self) -> asyncpg.Pool:
         async with self._opening:
@@ -428,9 +448,14 @@ class RawStatement:
     sql: str
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    # Planned once per connection (``plan_cache_mode = force_generic_plan`` while it runs on the raw
+    # pool): for a statement whose plan does not depend on its values, whose planning costs as much
+    # as a good part of its execution, and which PostgreSQL would not keep a generic plan of by itself
+    # (it compares the generic plan's estimate, made without the values, with the custom plans').
+    generic: bool = False
 
     @classmethod
-    def of(cls, statement: Any) -> RawStatement:
+    def of(cls, statement: Any, *, generic: bool = False) -> RawStatement:
         compiled = statement.compile(dialect=_ASYNCPG)
         binds = compiled.binds
         names: list[str] = []
@@ -448,7 +473,7 @@ class RawStatement:
         if constants:
             raise ValueError(f"bound constants in a raw statement: {constants}")
         processors = tuple(binds[n].type.dialect_impl(_ASYNCPG).bind_processor(_ASYNCPG) for n in names)
-        return cls(sql, tuple(names), processors)
+        return cls(sql, tuple(names), processors, generic)
 
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional arguments, in ``$n`` order, processed for the driver."""

@@ -12,7 +12,9 @@ per-node clock in a third EXPLAIN; ``--caseload`` also EXPLAINs the
 lead's caseload statement (``caseload.caseload_statement``, which reads the stored tiers too).
 ``--timed N`` also sends the statement N times without EXPLAIN (whose per-node clock inflates plans of
 many small nodes) and prints the median and fastest round trip on one connection (PostgreSQL's time
-plus the wire; the prepared statement may turn generic after five runs, as in the app).
+plus the wire), under the plan cache mode the statement asks the app's raw pool for
+(``RawStatement.generic``: planned once per connection), or with ``--auto`` under PostgreSQL's default
+(a custom plan each time, which may turn generic after five runs), to compare the two.
 The worklist team is made by ``bench.casefile.fixtures.prepare`` (run the benchmark once first).
 """
 
@@ -107,9 +109,11 @@ async def _explain(
     )
 
 
-async def _timed(connection: Any, view: View, worker_id: uuid.UUID, runs: int) -> list[float]:
+async def _timed(connection: Any, view: View, worker_id: uuid.UUID, runs: int, auto: bool) -> list[float]:
     """The time of each of ``runs`` statements sent as the route sends them (each rolled back), ms."""
     statement = page_statement(view, after=False)
+    generic = statement.generic and not auto
+    await connection.execute(f"SET plan_cache_mode = {'force_generic_plan' if generic else 'auto'}")
     times = []
     for _ in range(runs):
         arguments = statement.args(_values(view, worker_id))
@@ -147,10 +151,11 @@ async def main(args: argparse.Namespace) -> None:
             if args.plan:
                 print(plan)
             if args.timed:
-                sent = await _timed(connection, view, worker_id, args.timed)
+                sent = await _timed(connection, view, worker_id, args.timed, args.auto)
+                mode = "auto" if args.auto else "as the app"
                 print(
-                    f"{view.value}: sent {args.timed} times, median {statistics.median(sent):.2f} ms, "
-                    f"fastest {min(sent):.2f} ms"
+                    f"{view.value}: sent {args.timed} times ({mode}), "
+                    f"median {statistics.median(sent):.2f} ms, fastest {min(sent):.2f} ms"
                 )
         if args.caseload:
             await _caseload(connection, args.runs)
@@ -174,5 +179,6 @@ if __name__ == "__main__":
     parser.add_argument("--plan", action="store_true")
     parser.add_argument("--timed", type=int, default=0)
     parser.add_argument("--caseload", action="store_true")
+    parser.add_argument("--auto", action="store_true", help="--timed under the default plan cache mode")
     parser.add_argument("--data-dir", type=Path, default=fixtures.DATA_DIR)
     asyncio.run(main(parser.parse_args()))

@@ -9,10 +9,17 @@ retention removes a whole month past its term by detaching its partition, never 
 
 Entries are written by the unit of work: queued during the work and inserted with it, or, where a
 hot path needs one round trip, by the very statement that does the work (``inline_cte``).
+
+An entry's id is time-ordered (``ordered_id``, and ``ORDERED_ID_SQL`` for the rows a statement makes):
+each new row goes to the right-hand end of the primary key's index, as the other indexes by time do,
+instead of to a random leaf of an index of millions of rows (60 rows of a worklist page took twice as
+long to insert into a log of 3 million rows with random ids: 1.2-1.6 against 0.6-0.7 ms).
 """
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +85,25 @@ class AccessLogEntry(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=64)
 
 
+def ordered_id() -> uuid.UUID:
+    """A time-ordered id (the layout of RFC 9562's version 7): milliseconds since the epoch in the
+    first 48 bits, then random bits. Ids made later sort after earlier ones (to the millisecond), so
+    the primary key grows at its end; the random bits keep them unique."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # the version
+    return uuid.UUID(int=(value & ~(0x3 << 62)) | (0x2 << 62))  # the variant
+
+
+# ``ordered_id`` in SQL, for the rows a statement makes itself (``inline_sql(each_of=...)``): PostgreSQL
+# 18's ``uuidv7()`` written out, as the project runs on PostgreSQL 14 and later. gen_random_uuid's first
+# 6 bytes overlaid with the milliseconds since the epoch; bits 52 and 53 turn version 4 into version 7.
+ORDERED_ID_SQL = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING substring(int8send("
+    "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), "
+    "'hex')::uuid"
+)
+
+
 # The columns an entry fills in; ``occurred_at`` is the database's own clock.
 ENTRY_COLUMNS = tuple(c.name for c in table_of(AccessLogEntry).columns if c.name != "occurred_at")
 
@@ -105,7 +131,7 @@ class AccessEntry:
     resource_id: uuid.UUID | None = None
     reason: str | None = None
     request_id: str | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=ordered_id)
     written: Written | None = None
 
     def row(self) -> dict[str, Any]:
@@ -157,7 +183,7 @@ def inline_sql(
     values = ", ".join(f":{prefix}{name}" for name in columns)
     insert = f"logged AS (INSERT INTO access_log ({', '.join(columns)}, outcome)"
     if each_of is not None:
-        own = {"id": "gen_random_uuid()", "household_id": "shown.household_id"}
+        own = {"id": ORDERED_ID_SQL, "household_id": "shown.household_id"}
         per_household = ", ".join(own.get(name, f":{prefix}{name}") for name in columns)
         # Only our own column names and queries are formatted in: the values are parameters.
         shown = f"SELECT {per_household}, {outcome} FROM ({each_of}) AS shown"  # noqa: S608

@@ -1,0 +1,61 @@
+"""The access log's ids are time-ordered (version 7), so its primary key grows at its end: the rows a
+worklist page writes (one per household shown, made by the statement) and the entries a unit of work
+queues alike."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.domain.unit_of_work.access_log import AccessEntry, AccessLogEntry, ordered_id
+from tests.factories import World
+from tests.worklist.support import Team, days_later, now_iso
+
+
+def _millis(value: uuid.UUID) -> int:
+    return value.int >> 80
+
+
+def test_an_entrys_id_is_version_7_and_later_ids_sort_after_earlier_ones() -> None:
+    first = AccessEntry("s", "generalist", None, "app", None, "worklist", "list").id
+    later = [ordered_id() for _ in range(2000)]  # spans more than one millisecond
+    assert {first.version, *(i.version for i in later)} == {7}
+    assert {first.variant, *(i.variant for i in later)} == {uuid.RFC_4122}
+    assert len(set(later)) == len(later)
+    # Ordered by their millisecond: an id of a later millisecond sorts after every earlier one.
+    assert all(_millis(a) <= _millis(b) for a, b in zip([first, *later], later, strict=False))
+
+
+@pytest.fixture
+async def team(world: World, client: httpx.AsyncClient, tmp_path: Path) -> Team:
+    return await Team.start(world, client, tmp_path)
+
+
+async def test_the_rows_a_worklist_page_writes_have_ids_of_the_time_they_were_written(team: Team) -> None:
+    households = []
+    for number in (12, 14):
+        body = {**team.address(number), "first_contact": {"kind": "phone", "occurred_at": now_iso()}}
+        households.append((await team.ok("POST", "/api/v1/households", json=body))["id"])
+    with days_later(30):
+        await team.worklist()
+    async with team.world.app.state.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(col(AccessLogEntry.id), col(AccessLogEntry.occurred_at)).where(
+                    col(AccessLogEntry.resource) == "worklist",
+                    col(AccessLogEntry.household_id).in_(households),
+                )
+            )
+        ).all()
+    assert len(rows) == 2 and rows[0].id != rows[1].id
+    for row in rows:
+        assert row.id.version == 7 and row.id.variant == uuid.RFC_4122
+        # The id's milliseconds are the database's clock when it wrote the row (occurred_at is now()).
+        written = row.occurred_at.timestamp() * 1000
+        assert abs(_millis(row.id) - written) < timedelta(minutes=1).total_seconds() * 1000
