@@ -23,8 +23,9 @@ from app.api.problems import PROBLEM_RESPONSES
 from app.domain.directory import publication
 from app.domain.inputs import IsoDatetime
 from app.domain.text import SingleLine
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(prefix="/hsds", tags=["hsds"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/hsds", tags=["hsds"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 Document = dict[str, Any]
 Search = Annotated[SingleLine | None, Query(min_length=1, max_length=200, description="Full text search.")]

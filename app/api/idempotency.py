@@ -49,13 +49,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.routing import APIRoute
 
 from app.domain.idempotency import service
 from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
@@ -65,7 +63,7 @@ from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.web.principal import request_caller
-from app.web.unit_of_work import current_unit_of_work
+from app.web.unit_of_work import Handler, WorkRoute, current_unit_of_work
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "etag", "location")
@@ -127,16 +125,12 @@ class IdempotentReplay(Exception):
         return Answer.stored_in(self.stored).response(replay=True)
 
 
-class IdempotentRoute(APIRoute):
-    """Route class that answers replays and stores the finished answer of a claimed key.
+class IdempotentRoute(WorkRoute):
+    """Route class that answers replays and stores the finished answer of a claimed key, inside the
+    request's unit of work (``WorkRoute.within_work``): the answer and the work it describes commit
+    together, and a failing route never reaches the store (the claim rolls back with it)."""
 
-    The handler it wraps is what FastAPI runs inside the request's ``scope="function"`` dependencies,
-    so the answer is stored before the unit of work commits (the answer and the work it describes
-    commit together) and a failing route never reaches the store (the claim rolls back with it)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
+    def within_work(self, handler: Handler) -> Handler:
         async def idempotent_handler(request: Request) -> Response:
             try:
                 response = await handler(request)

@@ -15,10 +15,10 @@ import pytest
 from fastapi import APIRouter, FastAPI, Security
 from fastapi.routing import iter_route_contexts
 
-from app.api.deps import logged_caller
+from app.api.deps import UoW, logged_caller
 from app.api.idempotency import Idempotent, IdempotentRoute, _idempotency
 from app.security.principal import Principal
-from app.web.unit_of_work import request_unit_of_work
+from app.web.unit_of_work import WorkRoute, request_unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +94,32 @@ async def test_a_keyed_route_without_its_unit_of_work_is_refused_loudly() -> Non
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         with pytest.raises(RuntimeError, match="declare `uow: UoW` before the caller check"):
             await client.post("/forgot")
+
+
+def test_every_route_taking_its_unit_of_work_ends_it(app: FastAPI) -> None:
+    # The route class commits (or fails) the work the ``UoW`` dependency made; a route of another
+    # class would leave it open (the dependency refuses such a route on every request, below).
+    wrong = []
+    checked = 0
+    for context in iter_route_contexts(app.routes):
+        dependant = getattr(context, "dependant", None)
+        if dependant is None or request_unit_of_work not in _solved_order(dependant):
+            continue
+        checked += 1
+        if not isinstance(context.original_route, WorkRoute):
+            wrong.append(f"{sorted(context.methods or ())} {context.path_format}")
+    assert checked > 150
+    assert not wrong, "Give these routers route_class=WorkRoute:\n" + "\n".join(wrong)
+
+
+async def test_a_route_taking_its_unit_of_work_without_the_route_class_is_refused_loudly() -> None:
+    app = FastAPI()
+
+    @app.get("/open")
+    async def left_open(uow: UoW) -> None:
+        raise AssertionError("not reached")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        with pytest.raises(RuntimeError, match="needs route_class=WorkRoute"):
+            await client.get("/open")

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.routing import APIRoute
 
 from app.api.auth import Admin, DirectoryWriter, MaybeCaller
 from app.api.concurrency import IfMatch, expected_version, set_etag
@@ -45,11 +44,14 @@ from app.domain.text import SingleLine
 from app.web.answer_cache import AnswerCache
 from app.web.cursors import PageRequest
 from app.web.principal import sends_credentials
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES, route_class=WorkRoute
+)
 
 
-class KeptAnonymousSearches(APIRoute):
+class KeptAnonymousSearches(WorkRoute):
     """The search's route: an anonymous search (one that sends no credentials,
     ``app.web.principal.sends_credentials``: the same answer for every such caller) is answered by the
     answer cache (``app.web.answer_cache``: public, a strong ETag, 304s, kept per process while the
@@ -58,7 +60,7 @@ class KeptAnonymousSearches(APIRoute):
     costs one version read and a lookup. Never kept: a signed-in caller's answer (it may show internal
     notes and non-public services) and an ``open_now`` search (it depends on the clock). The key is
     the path and query string (a route added to this router later gets answers of its own) and the
-    date (the "stale" flags depend on it)."""
+    date (the "stale" flags depend on it). A work route: a computed answer is committed before it is kept."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
