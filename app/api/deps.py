@@ -46,8 +46,8 @@ oauth2_scheme = OAuth2(
 Authorization = Annotated[str | None, Depends(oauth2_scheme)]
 
 # One per request, shared by every dependency that asks (FastAPI caches it for the request); committed
-# before the answer is sent (scope "function").
-UoW = Annotated[UnitOfWork, Depends(request_unit_of_work, scope="function")]
+# before the answer is sent by the route class (``WorkRoute``, which every router taking it uses).
+UoW = Annotated[UnitOfWork, Depends(request_unit_of_work)]
 
 
 def secret_hasher(request: Request) -> SecretHasher:

@@ -49,15 +49,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.routing import APIRoute
 
-from app.api.deps import UoW
 from app.domain.idempotency import service
 from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
 from app.domain.idempotency.repository import StoredAnswer, StoredKey
@@ -66,10 +63,13 @@ from app.domain.unit_of_work.access_log import AccessAction, AccessEntry
 from app.domain.unit_of_work.work import UnitOfWork
 from app.security.principal import Principal
 from app.web.principal import request_caller
+from app.web.unit_of_work import Handler, WorkRoute, current_unit_of_work
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("content-type", "etag", "location")
-_RESPONSE = "idempotent_response"
+# Where a claimed key waits for the route's answer: in the request's ASGI scope, not in
+# ``request.state``, which a sub-request copies from its parent (``app.web.subrequest``).
+_CLAIM_KEY = "wijkwerk.idempotency_claim"
 
 
 @dataclass(frozen=True)
@@ -125,18 +125,20 @@ class IdempotentReplay(Exception):
         return Answer.stored_in(self.stored).response(replay=True)
 
 
-class IdempotentRoute(APIRoute):
-    """Route class that hands the finished response to the idempotency dependency and answers replays."""
+class IdempotentRoute(WorkRoute):
+    """Route class that answers replays and stores the finished answer of a claimed key, inside the
+    request's unit of work (``WorkRoute.within_work``): the answer and the work it describes commit
+    together, and a failing route never reaches the store (the claim rolls back with it)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
+    def within_work(self, handler: Handler) -> Handler:
         async def idempotent_handler(request: Request) -> Response:
             try:
                 response = await handler(request)
             except IdempotentReplay as replay:
                 return replay.response()
-            setattr(request.state, _RESPONSE, response)
+            claim = request.scope.get(_CLAIM_KEY)
+            if isinstance(claim, Claim):
+                await _store(current_unit_of_work(request), claim, response)
             return response
 
         return idempotent_handler
@@ -183,10 +185,7 @@ def _log_replay(uow: UnitOfWork, principal: Principal, stored: StoredKey) -> Non
     )
 
 
-async def _store(request: Request, uow: UnitOfWork, claim: Claim) -> None:
-    response = getattr(request.state, _RESPONSE, None)
-    if not isinstance(response, Response):
-        raise RuntimeError("an idempotent route must return a complete (non-streaming) response")
+async def _store(uow: UnitOfWork, claim: Claim, response: Response) -> None:
     await service.complete(uow, claim, Answer.of(response).to_store(_first_entry(uow)))
 
 
@@ -229,21 +228,27 @@ async def _key_request(request: Request, key: KeyHeader = None) -> KeyRequest | 
     )
 
 
-async def _idempotency(uow: UoW, request: Request, key: KeyHeader = None) -> AsyncIterator[None]:
+async def _idempotency(request: Request, key: KeyHeader = None) -> None:
+    """Claim the request's key (when it sends one) in the request's unit of work, or raise the replay
+    of its stored answer; ``IdempotentRoute`` stores the answer once the route made it.
+
+    A plain function of one node, not a dependency with ``yield`` beneath its own ``UoW``: FastAPI
+    solves every node of a route's tree on every request and enters a context for each ``yield``;
+    the unit of work is the one the route's ``UoW`` made (the route declares it first,
+    tests/contract/test_unit_of_work_order.py), the store is the route class's."""
+    uow = current_unit_of_work(request)  # first: a route without its ``UoW`` fails on every request
     request_key = await _key_request(request, key)
     if request_key is None:
-        yield
         return
     # The claim lives in the request's own transaction: it commits with the work and the stored
     # answer, and a failure anywhere rolls it back (nothing to release).
     outcome = await service.claim(uow, request_key)
     if isinstance(outcome, Replay):
         raise replayed(uow, await request_caller(request), outcome)
-    yield
-    await _store(request, uow, outcome)
+    request.scope[_CLAIM_KEY] = outcome
 
 
-Idempotent = Annotated[None, Depends(_idempotency, scope="function")]
+Idempotent = Annotated[None, Depends(_idempotency)]
 
 # The key for a route whose own statement claims it together with the stored answer (see above).
 IdempotencyKeyRequest = Annotated[KeyRequest | None, Depends(_key_request)]

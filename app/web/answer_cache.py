@@ -50,11 +50,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 
 from app.db import Database
 from app.domain.unit_of_work.public_data import current_version
 from app.web.principal import sends_credentials
+from app.web.unit_of_work import WorkRoute
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-class KeptAnonymousAnswers(APIRoute):
+class KeptAnonymousAnswers(WorkRoute):
     """A route class whose anonymous answers (requests that send no credentials,
     ``app.web.principal.sends_credentials``: the same answer for every such caller) go through an
     ``AnswerCache`` before FastAPI parses the route's parameters and solves its dependencies: a kept
@@ -152,7 +152,8 @@ class KeptAnonymousAnswers(APIRoute):
 
     A subclass names the cache (``answers``) and, in ``key``, what else an answer depends on or that
     a request's answer is not to be kept at all (None). The default key is the path and query string,
-    so two routes sharing one cache never get each other's answers."""
+    so two routes sharing one cache never get each other's answers. A work route: a computed answer's
+    unit of work has ended (committed) before the answer is kept."""
 
     def answers(self, request: Request) -> AnswerCache:
         raise NotImplementedError

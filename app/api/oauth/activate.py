@@ -29,8 +29,9 @@ from app.domain.self_service.rules import CodeHasher
 from app.domain.self_service.signin import activate
 from app.settings import Settings
 from app.web.ratelimit import limiter
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=WorkRoute)
 
 ACTIVATION_ATTEMPTS_PER_MINUTE = 10
 FORM_TTL = 900  # seconds a rendered activation form stays valid

@@ -49,8 +49,9 @@ from app.domain.self_service.signin import may_sign_in
 from app.security.scopes import PERSON_ROLES, parse_scope
 from app.settings import Settings
 from app.web.ratelimit import limiter
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=WorkRoute)
 
 # Sign-in attempts per username and IP address per minute (per worker process).
 LOGIN_ATTEMPTS_PER_MINUTE = 10

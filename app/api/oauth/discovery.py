@@ -20,8 +20,9 @@ from app.domain.identity.keys import SIGNING_ALGORITHMS, public_jwks
 from app.domain.identity.models import ClientAuthMethod
 from app.security.scopes import SCOPE_DESCRIPTIONS
 from app.settings import Settings
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=WorkRoute)
 
 
 # -- discovery and keys ----------------------------------------------------------------------------

@@ -53,8 +53,9 @@ from app.domain.identity.refresh import (
 from app.domain.self_service.signin import may_sign_in
 from app.security.scopes import MACHINE_ROLES, parse_scope
 from app.web.ratelimit import limiter
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], route_class=WorkRoute)
 
 
 # -- token and revocation endpoints ----------------------------------------------------------------

@@ -24,8 +24,9 @@ from app.domain.inputs import AwareIsoDatetime
 from app.domain.text import SingleLine
 from app.domain.unit_of_work.access_log import AccessAction, AccessOutcome
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 Since = Annotated[AwareIsoDatetime | None, Query(alias="from", description="From this moment (inclusive).")]
 Until = Annotated[AwareIsoDatetime | None, Query(alias="to", description="Until this moment (exclusive).")]

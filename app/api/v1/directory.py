@@ -42,8 +42,11 @@ from app.domain.initiatives.schemas import InitiativePublic
 from app.domain.text import SingleLine
 from app.web.answer_cache import AnswerCache, KeptAnonymousAnswers
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/directory", tags=["directory"], responses=PROBLEM_RESPONSES, route_class=WorkRoute
+)
 
 
 class KeptAnonymousSearches(KeptAnonymousAnswers):

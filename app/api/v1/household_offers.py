@@ -16,8 +16,9 @@ from app.api.problems import PROBLEM_RESPONSES
 from app.domain.readmodel.household_offers import Key, household_offers, key_of
 from app.domain.readmodel.household_offers_schemas import OfferRead
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 OffersPage = Annotated[PageRequest[Key], keyset("household_offers", int, int, str, uuid.UUID)]
 

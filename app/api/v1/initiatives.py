@@ -22,8 +22,11 @@ from app.domain.initiatives.models import InitiativeStatus
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativePublic
 from app.domain.text import SingleLine
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(prefix="/initiatives", tags=["initiatives"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/initiatives", tags=["initiatives"], responses=PROBLEM_RESPONSES, route_class=WorkRoute
+)
 
 InitiativePage = Annotated[
     PageRequest[tuple[datetime, uuid.UUID]], keyset("initiatives", datetime, uuid.UUID)

@@ -50,8 +50,9 @@ from app.domain.organisation.schemas import (
 )
 from app.security.scopes import Role
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["organisation"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["organisation"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "A rule of the current state"}

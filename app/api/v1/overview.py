@@ -16,8 +16,9 @@ from app.api.deps import UoW
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.readmodel.overview import overview_json
 from app.domain.readmodel.overview_schemas import HouseholdOverview
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["households"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 
 @router.get(

@@ -31,8 +31,14 @@ from app.domain.initiatives.schemas import (
     YearPlanMoneyRead,
 )
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(prefix="/resident-networks", tags=["resident networks"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/resident-networks",
+    tags=["resident networks"],
+    responses=PROBLEM_RESPONSES,
+    route_class=WorkRoute,
+)
 
 NetworkPage = Annotated[PageRequest[tuple[str, uuid.UUID]], keyset("resident_networks", str, uuid.UUID)]
 

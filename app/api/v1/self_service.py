@@ -21,9 +21,10 @@ from app.api.problems import PROBLEM_RESPONSES, problem_responses
 from app.domain.self_service import management
 from app.domain.self_service.rules import CodeHasher
 from app.domain.self_service.schemas import ActivationCodeIssued, HouseholdSelfService, SelfServiceSwitch
+from app.web.unit_of_work import WorkRoute
 
 router = APIRouter(tags=["self-service"], responses=PROBLEM_RESPONSES, route_class=IdempotentRoute)
-codes = APIRouter(tags=["self-service"], responses=PROBLEM_RESPONSES)
+codes = APIRouter(tags=["self-service"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 BASE = "/households/{household_id:uuid}/self-service"
 MEMBER = "/households/{household_id:uuid}/members/{member_id:uuid}/self-service"

@@ -32,8 +32,9 @@ from app.domain.stats.catalogue import Level
 from app.domain.stats.periods import LOCAL_TIME_ZONE, Granularity
 from app.domain.stats.schemas import CSV_COLUMNS, CatalogueRead, StatsResult
 from app.domain.text import SingleLine
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(prefix="/stats", tags=["stats"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/stats", tags=["stats"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 _PARAMETERS = frozenset({"level", "period", "from", "to", "area"})
 _CSV = "text/csv"

@@ -16,8 +16,9 @@ from app.domain.sync import service
 from app.domain.sync.rules import SyncPosition
 from app.domain.sync.schemas import SyncPage
 from app.web.cursors import cursor_invalid
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 CURSOR_KIND = "sync"
 

@@ -27,8 +27,9 @@ from app.api.problems import PROBLEM_RESPONSES
 from app.domain.idempotency.models import KEY_MAX_LENGTH, KEY_PATTERN
 from app.web.observability import REQUEST_ID
 from app.web.subrequest import SubAnswer, SubRequest, send_within
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["sync"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 MAX_EDITS = 100
 # The case file's writes: an edit names a path under a household (the route decides what it is).

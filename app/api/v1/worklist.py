@@ -22,8 +22,9 @@ from app.domain.readmodel.caseload import caseload_json
 from app.domain.readmodel.worklist import View, WorklistFilter, WorklistPolicy, worklist_json
 from app.domain.readmodel.worklist_schemas import TeamCaseload, WorkKind, WorklistPage
 from app.web.cursors import PageRequest
+from app.web.unit_of_work import WorkRoute
 
-router = APIRouter(tags=["worklist"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["worklist"], responses=PROBLEM_RESPONSES, route_class=WorkRoute)
 
 Key = tuple[date, str, uuid.UUID]
 WorklistPageRequest = Annotated[PageRequest[Key], keyset("worklist", date, str, uuid.UUID)]

@@ -73,8 +73,9 @@ class UnitOfWork:
         self.request_id = request_id
         self._session: AsyncSession | None = None
         self.entries: list[AccessEntry] = []
-        # What the request set out to do, for the record when it fails before logging anything.
-        self.attempt: AccessEntry | None = None
+        # What the request set out to do, for the record when it fails before logging anything: the
+        # caller and the entry's fields, made into an entry only then (most requests succeed).
+        self._attempt: tuple[Principal, EntryFields] | None = None
         self._changes: list[ChangeRecord] = []
         # The administrative burden (``count_writes``, ``close_intake``): households changed so far.
         self._fields_entered: int | None = None
@@ -179,7 +180,7 @@ class UnitOfWork:
         so that an attempt that fails before its service logged anything (an invalid body, a broken
         rule, a database error) is still on record, as ``failed``. Superseded by the service's own
         entries as soon as it logs one."""
-        self.attempt = self.entry(principal, **fields)
+        self._attempt = (principal, fields)
 
     def written_by_statement(self, entry: AccessEntry) -> None:
         """``entry`` (queued with ``log`` before the statement ran, so a failed statement still leaves
@@ -278,8 +279,9 @@ class UnitOfWork:
         self._changed_households.clear()
         self._intake_closed.clear()
         self._counted_households.clear()
-        if not self.entries and self.attempt is not None:
-            self.entries.append(self.attempt)  # the attempt failed before its service logged it
+        if not self.entries and self._attempt is not None:
+            principal, fields = self._attempt  # the attempt failed before its service logged it
+            self.entries.append(self.entry(principal, **fields))
         again = [e for e in self.entries if e.written is not Written.alone]
         if not again:
             return
