@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, overload
 
 import cross_web
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from fastapi import FastAPI, Request, Response, WebSocket
-from fastapi.routing import APIWebSocketRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -35,10 +35,27 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     a field raises ServiceUnavailable (503 with Retry-After) instead of answering 200 with
     "Unexpected error." where the data should be."""
 
-    def __init__(self, schema: Schema, *args: Any, answers: AnswerCache, **kwargs: Any) -> None:
-        super().__init__(schema, *args, **kwargs)
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        path: str,
+        context_getter: Callable[[Request], Awaitable[GraphQLContext]],
+        answers: AnswerCache,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema, path=path, **kwargs)
         self.answers = answers
         self.compiled_answers = schema.compiled_answers
+        self._context_of = context_getter
+        # Strawberry's own routes take the context, the root value and a sub-response as FastAPI
+        # dependencies: four dependency solves per request (its wrapper around our getter, the getter,
+        # the root value, the Response parameter), ~300 of a repeated list query's ~1,150 function
+        # calls. These routes make the context themselves and run the same view. No subscriptions:
+        # the WebSocket route is not kept.
+        self.routes = []
+        for method in ("GET", "POST"):
+            self.add_api_route(path, self._endpoint, methods=[method], include_in_schema=False)
 
     def decode_json(self, data: str | bytes) -> object:
         decoded = orjson.loads(data)
@@ -104,6 +121,19 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
             raise StarletteHTTPException(refused.status_code, _reason(refused)) from refused
         if isinstance(context, GraphQLContext) and context.database_unavailable:
             raise ServiceUnavailable()
+        return response
+
+    async def _endpoint(self, request: Request) -> Response:
+        """What Strawberry's GET and POST routes do, with the context made here: the request and a
+        sub-response of its own (``get_sub_response``; Strawberry keeps its last one on the router,
+        shared by concurrent requests) are set on it as Strawberry's FastAPI integration sets them."""
+        context = await self._context_of(request)
+        context.request = request
+        context.response = request.state.graphql_sub_response = Response()
+        return await self.run(request, context=context, root_value=None)
+
+    async def get_sub_response(self, request: Request) -> Response:
+        response: Response = request.state.graphql_sub_response
         return response
 
     async def execute_single(
@@ -174,8 +204,6 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
         subscription_protocols=(),
         include_in_schema=False,
     )
-    # No subscriptions: drop the WebSocket route instead of leaving a handshake endpoint around.
-    router.routes = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
     app.include_router(router)
     app.state.graphql_schema = schema
 
