@@ -132,6 +132,19 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
         context.response = request.state.graphql_sub_response = Response()
         return await self.run(request, context=context, root_value=None)
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        # A POST of one JSON operation, nearly every request: read without Strawberry's parse of the
+        # Content-Type (through the email package, ~35 function calls) and its scan of the headers
+        # for a streaming transport, which serves nothing here (no subscription protocols: every
+        # request is plain "http"). Anything else, and anything Strawberry refuses, goes its way.
+        if not self.protocols and request.method == "POST" and request.content_type == "application/json":
+            operation = _one_operation(self.parse_json(await request.get_body()))
+            if operation is not None:
+                return operation
+        return await super().parse_http_body(request)
+
     async def get_sub_response(self, request: Request) -> Response:
         response: Response = request.state.graphql_sub_response
         return response
@@ -169,6 +182,18 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with a persisted query's hash and no text is a query, not a visit to the IDE.
         return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
+
+def _one_operation(data: object) -> GraphQLRequestData | None:
+    """The operation a JSON body sends, when it is one that Strawberry's checks let through."""
+    if not isinstance(data, dict):
+        return None  # a batch (refused), or what Strawberry answers 400
+    query, variables, extensions = data.get("query"), data.get("variables"), data.get("extensions")
+    if not isinstance(query, str | None) or not isinstance(variables, dict | None):
+        return None
+    if not isinstance(extensions, dict | None):
+        return None
+    return GraphQLRequestData(query, variables, data.get("operationName"), extensions, protocol="http")
 
 
 def _reason(refused: cross_web.HTTPException) -> str:
