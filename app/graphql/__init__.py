@@ -161,15 +161,15 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
         # A repeated query that compiled whole is answered by its plan, without the operation's
         # steps and hooks that already passed for it (app.graphql.compiled.CompiledAnswers).
         if self.compiled_answers is not None and isinstance(context, GraphQLContext):
-            data = await self.compiled_answers.answer(
+            answered = await self.compiled_answers.answer(
                 request_data.query,
                 request_data.operation_name,
                 request_data.variables,
                 request_data.extensions,
                 context,
             )
-            if data is not None:
-                return ExecutionResult(data=data, errors=None)
+            if answered is not None:
+                return answered
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
