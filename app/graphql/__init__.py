@@ -129,7 +129,7 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
         shared by concurrent requests) are set on it as Strawberry's FastAPI integration sets them."""
         context = await self._context_of(request)
         context.request = request
-        context.response = request.state.graphql_sub_response = Response()
+        context.response = request.state.graphql_sub_response = _sub_response()
         return await self.run(request, context=context, root_value=None)
 
     async def parse_http_body(
@@ -182,6 +182,16 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with a persisted query's hash and no text is a query, not a visit to the IDE.
         return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
+
+def _sub_response() -> Response:
+    """An empty response whose status and headers, when a resolver sets them, go into the answer
+    (``create_response`` copies its headers): made as FastAPI makes a ``Response`` parameter, without
+    a status and without the ``content-length: 0`` of an empty body, which would be sent twice."""
+    response = Response()
+    del response.headers["content-length"]
+    response.status_code = None  # type: ignore[assignment]  # "none set": create_response answers 200
+    return response
 
 
 def _one_operation(data: object) -> GraphQLRequestData | None:

@@ -34,6 +34,8 @@ async def test_a_query_is_answered_alike_by_get_and_post(client: httpx.AsyncClie
     assert posted.status_code == got.status_code == 200
     assert posted.json() == got.json() and "errors" not in posted.json()
     assert posted.json()["data"]["themes"]
+    for response in (posted, got):  # the sub-response adds no second, empty body's length
+        assert response.headers.get_list("content-length") == [str(len(response.content))]
 
 
 async def test_a_json_post_is_read_without_strawberrys_general_parse_and_answered_alike(
