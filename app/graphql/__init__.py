@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, overload
 
 import cross_web
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from fastapi import FastAPI, Request, Response, WebSocket
-from fastapi.routing import APIWebSocketRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -35,10 +35,27 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     a field raises ServiceUnavailable (503 with Retry-After) instead of answering 200 with
     "Unexpected error." where the data should be."""
 
-    def __init__(self, schema: Schema, *args: Any, answers: AnswerCache, **kwargs: Any) -> None:
-        super().__init__(schema, *args, **kwargs)
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        path: str,
+        context_getter: Callable[[Request], Awaitable[GraphQLContext]],
+        answers: AnswerCache,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema, path=path, **kwargs)
         self.answers = answers
         self.compiled_answers = schema.compiled_answers
+        self._context_of = context_getter
+        # Strawberry's own routes take the context, the root value and a sub-response as FastAPI
+        # dependencies: four dependency solves per request (its wrapper around our getter, the getter,
+        # the root value, the Response parameter), ~300 of a repeated list query's ~1,150 function
+        # calls. These routes make the context themselves and run the same view. No subscriptions:
+        # the WebSocket route is not kept.
+        self.routes = []
+        for method in ("GET", "POST"):
+            self.add_api_route(path, self._endpoint, methods=[method], include_in_schema=False)
 
     def decode_json(self, data: str | bytes) -> object:
         decoded = orjson.loads(data)
@@ -106,6 +123,32 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
             raise ServiceUnavailable()
         return response
 
+    async def _endpoint(self, request: Request) -> Response:
+        """What Strawberry's GET and POST routes do, with the context made here: the request and a
+        sub-response of its own (``get_sub_response``; Strawberry keeps its last one on the router,
+        shared by concurrent requests) are set on it as Strawberry's FastAPI integration sets them."""
+        context = await self._context_of(request)
+        context.request = request
+        context.response = request.state.graphql_sub_response = _sub_response()
+        return await self.run(request, context=context, root_value=None)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        # A POST of one JSON operation, nearly every request: read without Strawberry's parse of the
+        # Content-Type (through the email package, ~35 function calls) and its scan of the headers
+        # for a streaming transport, which serves nothing here (no subscription protocols: every
+        # request is plain "http"). Anything else, and anything Strawberry refuses, goes its way.
+        if not self.protocols and request.method == "POST" and request.content_type == "application/json":
+            operation = _one_operation(self.parse_json(await request.get_body()))
+            if operation is not None:
+                return operation
+        return await super().parse_http_body(request)
+
+    async def get_sub_response(self, request: Request) -> Response:
+        response: Response = request.state.graphql_sub_response
+        return response
+
     async def execute_single(
         self,
         request: Request,
@@ -118,15 +161,15 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
         # A repeated query that compiled whole is answered by its plan, without the operation's
         # steps and hooks that already passed for it (app.graphql.compiled.CompiledAnswers).
         if self.compiled_answers is not None and isinstance(context, GraphQLContext):
-            data = await self.compiled_answers.answer(
+            answered = await self.compiled_answers.answer(
                 request_data.query,
                 request_data.operation_name,
                 request_data.variables,
                 request_data.extensions,
                 context,
             )
-            if data is not None:
-                return ExecutionResult(data=data, errors=None)
+            if answered is not None:
+                return answered
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -139,6 +182,28 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with a persisted query's hash and no text is a query, not a visit to the IDE.
         return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
+
+def _sub_response() -> Response:
+    """An empty response whose status and headers, when a resolver sets them, go into the answer
+    (``create_response`` copies its headers): made as FastAPI makes a ``Response`` parameter, without
+    a status and without the ``content-length: 0`` of an empty body, which would be sent twice."""
+    response = Response()
+    del response.headers["content-length"]
+    response.status_code = None  # type: ignore[assignment]  # "none set": create_response answers 200
+    return response
+
+
+def _one_operation(data: object) -> GraphQLRequestData | None:
+    """The operation a JSON body sends, when it is one that Strawberry's checks let through."""
+    if not isinstance(data, dict):
+        return None  # a batch (refused), or what Strawberry answers 400
+    query, variables, extensions = data.get("query"), data.get("variables"), data.get("extensions")
+    if not isinstance(query, str | None) or not isinstance(variables, dict | None):
+        return None
+    if not isinstance(extensions, dict | None):
+        return None
+    return GraphQLRequestData(query, variables, data.get("operationName"), extensions, protocol="http")
 
 
 def _reason(refused: cross_web.HTTPException) -> str:
@@ -174,8 +239,6 @@ def mount_graphql(app: FastAPI, settings: Settings) -> None:
         subscription_protocols=(),
         include_in_schema=False,
     )
-    # No subscriptions: drop the WebSocket route instead of leaving a handshake endpoint around.
-    router.routes = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
     app.include_router(router)
     app.state.graphql_schema = schema
 

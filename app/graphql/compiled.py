@@ -23,7 +23,8 @@ dashboard query skips the walk over its selections, and the statements it built 
 networks whose private fields the caller may read; each a raw statement, ``json_reads.Prepared``,
 run through ``Database.read_one``) are used again. Once an operation has passed every check and its
 plan answered it whole, a repeat is answered by the plan in the view, before Strawberry's operation
-and its extensions (``CompiledAnswers``): look the plan up, run one statement, write the bytes.
+and its extensions (``CompiledAnswers``): look the plan up, run one statement, write the bytes; when
+the database cannot serve it, the 503 comes without trying the statement a second time.
 
 The viewer's visibility is the loaders' own select (one definition); what the compiled path cannot
 write exactly as the resolvers do (cursors, private fields, figures under disclosure control, an
@@ -68,13 +69,16 @@ from graphql.execution.values import (
 )
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult as ViewResult  # what the HTTP view's execute_single returns
 
 from app.domain.initiatives import json_reads
 from app.domain.initiatives.access import ANONYMOUS, Viewer
 from app.domain.initiatives.json_reads import INITIATIVE_FIELDS, OBJECT_FIELDS, Selected, Shape
 from app.domain.initiatives.schemas import InitiativeFilter, InitiativeStatus
 from app.domain.initiatives.service import MAX_PAGE
+from app.graphql.errors import MASKED_MESSAGE, database_unavailable
 from app.graphql.persisted import Documents
+from app.web.outage import is_database_unavailable
 
 
 class NotCompiled(Exception):
@@ -205,8 +209,8 @@ class CompiledAnswers:
         variables: Any,
         extensions: Any,
         context: Any,
-    ) -> dict[str, Any] | None:
-        """The data of the operation's answer, or None: take the whole way."""
+    ) -> ViewResult | None:
+        """The operation's result, or None: take the whole way."""
         try:
             text = self.documents.resolve(query, extensions, context.principal is None)
         except GraphQLError:
@@ -215,9 +219,16 @@ class CompiledAnswers:
         if plan is None:
             return None
         try:
-            return await plan.run(context)
-        except Exception:  # the whole way runs it again, and words what failed
-            return None
+            return ViewResult(data=await plan.run(context), errors=None)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                return None  # the whole way runs it again, and words what failed
+            # The whole way would try the statement again and wait as long once more (for the pool,
+            # or a connection that does not come) before the same 503: answered as an outage is
+            # answered there (one WARNING line, the context marked: the router answers 503). The
+            # operation's name is one its document declares: its plan was kept under it.
+            database_unavailable(context, operation_name, error)
+            return ViewResult(data=None, errors=[GraphQLError(MASKED_MESSAGE)])
 
 
 def _key(

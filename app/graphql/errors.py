@@ -96,12 +96,16 @@ def log_errors(errors: Iterable[GraphQLError], execution_context: ExecutionConte
     if client:
         log.info("graphql client error", extra={"operation": operation, "error_class": sorted(client)})
     if unavailable is not None:
-        log.warning(
-            "database unavailable", extra={"operation": operation, "error_type": type(unavailable).__name__}
-        )
-        context = execution_context.context if execution_context else None
-        if isinstance(context, GraphQLContext):
-            context.database_unavailable = True
+        database_unavailable(execution_context.context if execution_context else None, operation, unavailable)
+
+
+def database_unavailable(context: object, operation: str | None, error: BaseException) -> None:
+    """The database could not serve the operation: one WARNING line, and the context is marked so
+    the router answers the whole request 503 (also for a repeat answered before the operation:
+    ``app.graphql.compiled.CompiledAnswers``)."""
+    log.warning("database unavailable", extra={"operation": operation, "error_type": type(error).__name__})
+    if isinstance(context, GraphQLContext):
+        context.database_unavailable = True
 
 
 class ErrorLoggingSchema(strawberry.Schema):

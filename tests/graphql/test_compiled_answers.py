@@ -4,6 +4,7 @@ caller, each with their own visibility; whatever a caller may not run still goes
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -68,3 +69,32 @@ async def test_a_repeat_with_other_variables_or_operation_goes_the_whole_way(
     answers = [await answer_of(client, refused, {}) for _ in range(3)]
     assert answers[0][1]["data"] is None and answers[0][1]["errors"], answers[0]
     assert answers[1:] == answers[:1] * 2 and len(whole) == 5
+
+
+async def test_a_repeat_during_an_outage_tries_its_statement_once_before_the_503(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    networks: Networks,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await filled(networks)
+    body = {"query": DASHBOARD, "variables": {"code": networks.buurt_a}}
+    assert (await answer_of(client, body, {}))[0] == 200  # checked: a repeat takes the short way
+    tried: list[str] = []
+
+    async def unreachable(statement: Any, values: Any) -> Any:
+        tried.append(statement.sql)
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr(app.state.db, "fetch_one", unreachable)
+    with caplog.at_level(logging.INFO, logger="app.graphql"):
+        response = await client.post("/graphql", json=body)
+    # Before, the whole way tried the statement again (another wait for the pool or a connection).
+    assert response.status_code == 503 and int(response.headers["retry-after"]) > 0, response.text
+    assert response.json()["type"] == "urn:wijkwerk:problem:service_unavailable"
+    assert len(tried) == 1
+    # Logged as the whole way logs an outage: one WARNING line with the declared operation's name.
+    records = [r for r in caplog.records if r.name == "app.graphql"]
+    logged = [(r.levelname, r.getMessage(), getattr(r, "operation", None)) for r in records]
+    assert logged == [("WARNING", "database unavailable", None)], logged
