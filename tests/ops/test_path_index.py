@@ -43,7 +43,8 @@ def _paths(app: FastAPI) -> set[str]:
 
 
 def _unasked(app: FastAPI) -> Iterator[tuple[str, str]]:
-    """(method, path) the index hands to a router that has no route for it (see the next test)."""
+    """(method, path) the index hands to a router that has no route for it, or to the app's default
+    when no route could take it (see the next test)."""
     index = app.router.routes[0]
     assert isinstance(index, PathIndex)
     for path in sorted(_paths(app)):
@@ -58,7 +59,7 @@ def test_the_index_chooses_the_route_the_loop_would(app: FastAPI) -> None:
     index = app.router.routes[0]
     assert isinstance(index, PathIndex)
     others = app.router.routes[1:]
-    checked = answered = unasked = 0
+    checked = answered = unasked = nowhere = 0
     for path in sorted(_paths(app)):
         for method in METHODS:
             scope = _scope(method, path)
@@ -68,7 +69,11 @@ def test_the_index_chooses_the_route_the_loop_would(app: FastAPI) -> None:
             if match is Match.FULL:
                 answered += 1
                 chosen = child_scope["wijkwerk.routing.chosen"]
-                if expected is None:  # a 404 or 405: handed unasked to the only router that could
+                if chosen is None:  # no route could take it: the app's default, 404
+                    nowhere += 1
+                    assert index.candidates(path) == [], (method, path)
+                    assert all(route.matches(dict(scope))[0] is Match.NONE for route in others)
+                elif expected is None:  # a 404 or 405: handed unasked to the only router that could
                     unasked += 1
                     assert index.candidates(path) == [chosen], (method, path)
                 else:
@@ -79,6 +84,7 @@ def test_the_index_chooses_the_route_the_loop_would(app: FastAPI) -> None:
     assert checked > 1000
     assert answered > 300
     assert unasked > 100
+    assert nowhere > 20
 
 
 async def test_a_router_handed_a_request_unasked_answers_as_the_loop_would(
@@ -86,7 +92,8 @@ async def test_a_router_handed_a_request_unasked_answers_as_the_loop_would(
 ) -> None:
     """The only router that could take a path gets the request without being asked whether it
     matches (it matches when it handles it); when it has no route for it, its 404 or 405 is the one
-    the app's loop, without the index, answers: status, Allow, problem body."""
+    the app's loop, without the index, answers: status, Allow, problem body. So is the 404 the index
+    answers at once for a path no route could take."""
     indexed = create_app(settings, database_url=migrated)
     looped = create_app(settings, database_url=migrated)
     looped.router.routes.pop(0)  # the index: routed by the app's own loop alone
