@@ -23,19 +23,22 @@ FIELDS = {"method": "GET", "route": "/api/v1/x/{x_id}", "status": 200, "duration
 
 @contextmanager
 def only_the_service_handler() -> Iterator[StdoutHandler]:
-    """The root logger as ``configure_logging`` leaves it in production: our handler alone (pytest's
-    own capture handlers are set aside for the duration)."""
+    """Logging as ``configure_logging`` leaves it in production: our handler alone on the root, no
+    filter on the access logger (pytest's capture handlers and the contract tests' live-server
+    filter are set aside for the duration)."""
     root = logging.getLogger()
-    saved, level = list(root.handlers), root.level
+    saved, level, filters = list(root.handlers), root.level, list(access_log.filters)
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(logging.INFO)
+    access_log.filters = []
     try:
         yield handler
     finally:
         root.handlers = saved
         root.setLevel(level)
+        access_log.filters = filters
 
 
 def test_the_direct_line_is_the_line_logging_writes(
@@ -75,10 +78,7 @@ def test_any_other_handler_or_filter_takes_loggings_path() -> None:
         assert observability._sole_json_handler(access_log) is None
         handler.filters.clear()
         access_log.addFilter(lambda record: True)
-        try:
-            assert observability._sole_json_handler(access_log) is None
-        finally:
-            access_log.filters.clear()
+        assert observability._sole_json_handler(access_log) is None
         handler.setLevel(logging.WARNING)
         assert observability._sole_json_handler(access_log) is None
 
