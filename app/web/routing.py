@@ -24,7 +24,7 @@ take the same one, 405), or its ``not_found`` (the app's own default, 404; the a
 low-priority frontend routes the loop would try before it). And when no route at all could take the
 path, the index answers with the app's default (404) at once: the loop would have asked every router
 (each asking its routes, ~5,000 function calls for one unknown path, ten times a real request) to
-end there, as the app does not redirect slashes.
+end there. Both only while the app does not redirect slashes (it does not: ``create_app``).
 """
 
 from __future__ import annotations
@@ -141,10 +141,11 @@ class PathIndex(BaseRoute):
         if scope["type"] != "http":
             return Match.NONE, {}
         positions = self._positions(_route_path(scope))
-        if len(positions) == 1 and positions[0] in self._routers:
-            return Match.FULL, {_CHOSEN: self._built[positions[0]]}  # it matches when it handles
-        if not positions and not self.router.redirect_slashes:
-            return Match.FULL, {_CHOSEN: None}  # no route could: the app's default (404)
+        if not self.router.redirect_slashes:  # else the loop tries a redirect before any 404
+            if len(positions) == 1 and positions[0] in self._routers:
+                return Match.FULL, {_CHOSEN: self._built[positions[0]]}  # it matches when it handles
+            if not positions:
+                return Match.FULL, {_CHOSEN: None}  # no route could: the app's default (404)
         for route in [self._built[position] for position in positions]:
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
