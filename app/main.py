@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
-from starlette.datastructures import Headers
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import health, hsds, oauth, v1
@@ -45,10 +48,38 @@ MAX_BODY_BYTES = 1024 * 1024
 class WijkwerkAPI(FastAPI):
     """FastAPI with the observability middleware, which also adds the every-answer headers, outside
     Starlette's error middleware, so even an unexpected 500 carries its request id and API version,
-    is counted and gets an access line."""
+    is counted and gets an access line.
+
+    FastAPI's native OpenTelemetry is off: the service's metrics, logs and request ids are its own
+    (app.web.observability), and FastAPI's would ask the global providers whether to trace, on every
+    request."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options, telemetry={"tracing": False, "metrics": False, "logs": False})
 
     def build_middleware_stack(self) -> ASGIApp:
-        return observed(self, HeadAsGet(super().build_middleware_stack()), answer_headers(API_VERSION))
+        return observed(self, HeadAsGet(self._error_stack()), answer_headers(API_VERSION))
+
+    def _error_stack(self) -> ASGIApp:
+        """``FastAPI.build_middleware_stack``'s layers that do something in this app: the 500 handler
+        outermost, the user middleware, the exception handlers, the exit stack for files, the router.
+        Left out, as each costs a call and an await per request: FastAPI's telemetry layer (it only
+        reports exceptions to the native telemetry, which is off) and its app-wide body limit (a
+        pass-through without ``max_body_size``; ``BodySizeLimit`` is the service's)."""
+        if self.max_body_size is not None:  # FastAPI's own limit in use after all: its stack, whole
+            return super().build_middleware_stack()
+        error_handler = None
+        handlers: dict[Any, Any] = {}
+        for key, value in self.exception_handlers.items():  # as FastAPI splits them
+            if key in (500, Exception):
+                error_handler = value
+            else:
+                handlers[key] = value
+        app: ASGIApp = AsyncExitStackMiddleware(self.router)
+        app = ExceptionMiddleware(app, handlers=handlers, debug=self.debug)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
 
 
 class BodySizeLimit:
@@ -63,7 +94,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = _content_length(scope)
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
@@ -86,6 +117,15 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(Request(scope), 413, "content_too_large", self.detail)
         await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> str:
+    """The first Content-Length header, as Starlette's ``Headers(scope=scope).get`` finds it (names
+    come lower-case from the server), without making the ``Headers`` object on every request."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -125,9 +165,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # Design Rules /core/no-trailing-slash).
         redirect_slashes=False,
         responses=DEFAULT_PROBLEM_RESPONSES,
-        # The service's metrics, logs and request ids are its own (app.web.observability); FastAPI's
-        # native OpenTelemetry would ask the global providers whether to trace, on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.wiring = wiring()

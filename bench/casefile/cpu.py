@@ -1,13 +1,15 @@
 """CPU time per request in process, for the app and the floor: a number that does not depend on load.
 
     .venv/bin/python -m bench.casefile.cpu [overview list contact sync] [--requests 2000] [--no-floor]
+        [--calls]
 
 Drives each ASGI app directly (no HTTP server, no HTTP client: a minimal ASGI call on uvloop), one
 request after another, and divides this process's CPU time (``time.process_time``: Python, the driver
 and the event loop; PostgreSQL's own work is not in it) by the number of requests. The server's HTTP
 parsing (httptools) is not in it either, for both stacks alike. Under load the app's throughput is
 bounded by roughly 1 / (this CPU time + uvicorn's share), so the ratio app / floor is the first thing
-to look at.
+to look at. ``--calls`` adds Python function calls per request (cProfile's count over 200 requests):
+a number that does not move with the machine's load at all, for comparing two trees on a busy machine.
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ async def main(args: argparse.Namespace) -> None:
     for name, row in results.items():
         ratio = f"  app/floor {row['app'] / row['floor']:.2f}" if "floor" in row else ""
         floor = f"  floor {row['floor']:.3f}" if "floor" in row else ""
-        print(f"  {name:9} app {row['app']:.3f}{floor}{ratio}")
+        calls = f"  calls {row['calls']:.0f}" if "calls" in row else ""
+        print(f"  {name:9} app {row['app']:.3f}{floor}{ratio}{calls}")
 
 
 async def _measure(
@@ -124,12 +127,28 @@ async def _measure(
         for name in args.scenarios:
             make = requests_for(name, facts)
             results[name] = {"app": await cpu_per_request(app, make, args.requests, args.warmup, 0)}
+            if args.calls:
+                results[name]["calls"] = await calls_per_request(app, make)
             lines.seek(0)
             lines.truncate()
             if args.cprofile:
                 await _cprofile(app, make, args.requests, args.cprofile / f"{name}.txt")
     if args.floor:
         await _floor(args, url, env, facts, results)
+
+
+async def calls_per_request(app: Any, make: Any, requests: int = 200) -> float:
+    """Python function calls per request (cProfile's count, primitive and recursive alike)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for n in range(2 * 10**5, 2 * 10**5 + requests):
+        await _checked(app, make(n))
+    profiler.disable()
+    total: int = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
+    return total / requests
 
 
 async def _cprofile(app: Any, make: Any, requests: int, out: Path) -> None:
@@ -189,5 +208,6 @@ if __name__ == "__main__":
     parser.add_argument("--log-level", default="INFO", help="INFO writes the access lines, as production")
     parser.add_argument("--no-floor", dest="floor", action="store_false")
     parser.add_argument("--cprofile", type=Path, help="a folder: a CPU-time cProfile per scenario")
+    parser.add_argument("--calls", action="store_true", help="also Python function calls per request")
     args = parser.parse_args()
     uvloop.run(main(args))
