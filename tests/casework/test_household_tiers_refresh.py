@@ -17,8 +17,10 @@ from tests.casework.conftest import Cases
 HOUSEHOLDS = 30
 
 # The plan the load got for the per-household subquery without statistics: a hash join over a
-# sequential scan of the scores. Set here so that the test does not depend on the table's statistics.
+# sequential scan of the scores. Set here so that the test does not depend on the table's statistics,
+# and planned for this statement (not a generic plan the pooled connection cached for the function).
 AS_WITHOUT_STATISTICS = (
+    "SET LOCAL plan_cache_mode = force_custom_plan",
     "SET LOCAL enable_indexscan = off",
     "SET LOCAL enable_bitmapscan = off",
     "SET LOCAL enable_indexonlyscan = off",
@@ -82,6 +84,9 @@ async def test_a_statement_scoring_many_households_reads_the_scores_once_not_per
                 {"ids": ids},
             )
         }
-    # The insert itself scans nothing; the refresh reads the scores once (0205's: once per household).
-    assert scans <= 2, f"{scans} scans of assessment_scores for one statement over {HOUSEHOLDS} households"
+    # 0205's refresh read the scores at least once per household (30 here); 0310's reads them a few times
+    # per statement whatever the plan (1 alone; 5 after other tests' rows and statistics: 4 index scans).
+    assert scans < HOUSEHOLDS // 3, (
+        f"{scans} scans of assessment_scores for one statement over {HOUSEHOLDS} households"
+    )
     assert len(stored) == HOUSEHOLDS and stored == expected
