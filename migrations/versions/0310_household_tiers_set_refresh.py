@@ -1,7 +1,7 @@
 """the household tiers' refresh reads the scores of all its households in one pass, not once per household
 
 Revision ID: 0310
-Revises: 0280
+Revises: 0290
 Create Date: 2026-12-08 01:40:00
 
 0205's ``household_tiers_refresh`` worked out each household's tier in a LATERAL subquery, planned once
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0310"
-down_revision: str | None = "0280"
+down_revision: str | None = "0290"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
