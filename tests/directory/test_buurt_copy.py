@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.directory import repository
 from tests.directory.support import BASE, Directory, if_match
 from tests.factories import World
 from tests.support.locks import until_waiting_for_a_lock
@@ -177,3 +178,25 @@ async def test_another_municipalitys_services_never_serve_the_buurt(
             names = [h["service"]["name"] for h in response.json()["items"]]
             assert "Dienst buiten" not in names, (actor, params)
             assert names == ([] if params.get("theme") else ["Dienst inloop"]), (actor, params)
+
+
+async def test_a_move_beside_a_relink_of_another_service_at_the_place_waits_for_it(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """A service's links replaced (DELETE, then INSERT reading the location ``FOR SHARE``) while the
+    location moves: the move's trigger would wait on the deleted link and the insert on the moved
+    location, a deadlock, unless the relink takes its locations before deleting anything."""
+    d = await _directory(world, client)
+    engine = world.app.state.db.engine
+    location = d.locations["noord"]
+    other = (await d.service("other", "welfare", locations=[location]))["id"]
+    async with world.app.state.db.sessionmaker() as relink, engine.connect() as move:
+        await repository.replace_locations(relink, uuid.UUID(str(other)), [uuid.UUID(location)])
+        pid = await move.scalar(text("SELECT pg_backend_pid()"))
+        moving = asyncio.create_task(move.execute(MOVE, {"buurt": world.buurten[1].id, "location": location}))
+        await until_waiting_for_a_lock(engine, pid)
+        await relink.commit()
+        await moving
+        await move.commit()
+    assert await _astray(engine) == 0
+    assert ("Dienst other", "location") in await _names_near(d, 1)
