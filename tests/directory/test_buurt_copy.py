@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.directory import repository
+from app.domain.directory.models import DirectoryServiceAtLocation
 from tests.directory.support import BASE, Directory, if_match
 from tests.factories import World
 from tests.support.locks import until_waiting_for_a_lock
@@ -200,3 +201,19 @@ async def test_a_move_beside_a_relink_of_another_service_at_the_place_waits_for_
         await move.commit()
     assert await _astray(engine) == 0
     assert ("Dienst other", "location") in await _names_near(d, 1)
+
+
+async def test_a_link_added_through_the_orm_knows_its_buurt_after_the_flush(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """The model says PostgreSQL owns the copy: the insert reads it back instead of keeping None."""
+    d = await _directory(world, client)
+    service = (await d.service("orm", "welfare"))["id"]
+    async with world.app.state.db.sessionmaker() as session:
+        link = DirectoryServiceAtLocation(
+            service_id=uuid.UUID(str(service)), location_id=uuid.UUID(d.locations["zuid"])
+        )
+        session.add(link)
+        await session.flush()
+        assert link.buurt_id == world.buurten[2].id
+        await session.rollback()
