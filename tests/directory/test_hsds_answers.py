@@ -9,6 +9,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.main import create_app
+from app.settings import Settings
 from tests.directory.support import BASE, Directory, if_match, make_directory
 from tests.factories import World
 from tests.support.statements import counting_statements
@@ -100,3 +102,19 @@ async def test_a_life_domains_change_shows_on_the_next_hsds_request(
     finally:
         async with app.state.db.transaction() as session:
             await session.execute(change, {"label": term["name"], "code": term["code"]})
+
+
+async def test_hsds_answers_never_evict_the_searchs(migrated: str, settings: Settings, world: World) -> None:
+    """The HSDS read API keeps its answers apart (same class, own instance): with room for one answer
+    each, a harvester's page leaves the kept search answer in place."""
+    app = create_app(settings.model_copy(update={"directory_answer_cache_entries": 1}), database_url=migrated)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            search = f"{BASE}/services?municipality={world.municipality.code}"
+            assert (await client.get(search)).headers["cache-control"].startswith("public")
+            harvested = await client.get("/hsds/services?per_page=100")
+            assert harvested.headers["cache-control"].startswith("public")
+            with counting_statements(app.state.db) as seen:
+                await client.get(search)
+            assert len(seen) == 1 and "public_data_versions" in seen[0]
