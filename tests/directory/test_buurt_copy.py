@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.domain.directory import repository
+from app.domain.directory import exchange_repository, repository
 from app.domain.directory.models import DirectoryServiceAtLocation
 from tests.directory.support import BASE, Directory, if_match
 from tests.factories import World
@@ -217,3 +217,30 @@ async def test_a_link_added_through_the_orm_knows_its_buurt_after_the_flush(
         await session.flush()
         assert link.buurt_id == world.buurten[2].id
         await session.rollback()
+
+
+async def test_the_imports_upsert_moving_a_location_moves_its_links(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """The import writes locations with INSERT .. ON CONFLICT DO UPDATE: the statement trigger fires on
+    its update too (with its transition tables), so the links follow."""
+    d = await _directory(world, client)
+    engine = world.app.state.db.engine
+    location = d.locations["noord"]
+    async with engine.connect() as connection:
+        row = (
+            (
+                await connection.execute(
+                    text("SELECT * FROM directory_locations WHERE id = :id"), {"id": location}
+                )
+            )
+            .mappings()
+            .one()
+        )
+    moved = {k: v for k, v in row.items() if k not in ("version", "last_modified")} | {
+        "buurt_id": world.buurten[1].id
+    }
+    async with world.app.state.db.transaction() as session:
+        assert await exchange_repository.upsert(session, exchange_repository.LOC, [moved]) == 1
+    assert await _astray(engine) == 0
+    assert await _names_near(d, 1) == [("Dienst inloop", "location")]
