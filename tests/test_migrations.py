@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
@@ -72,3 +76,28 @@ async def test_a_migration_is_not_cut_short_by_the_api_statement_timeout(
             assert await connection.scalar(text("SHOW statement_timeout")) == "100ms"
     finally:
         await strict.dispose()
+
+
+def test_0290_locks_the_locations_before_it_copies_their_buurten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """0290 creates its triggers (CREATE TRIGGER takes directory_locations' SHARE ROW EXCLUSIVE lock
+    until the commit) before the copy: a move committed after the copy's snapshot and before the
+    triggers existed would leave its links' buurt wrong for good. The SAL index comes before the
+    copy (the copy leaves trigger events pending, and a table with pending ones cannot be indexed)."""
+    path = Path(__file__).parents[1] / "migrations" / "versions" / "0290_directory_buurt_sets.py"
+    spec = importlib.util.spec_from_file_location("migration_0290", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    steps: list[str] = []
+    recorder = SimpleNamespace(
+        add_column=lambda table, *_: steps.append(f"add column {table}"),
+        create_index=lambda name, *_, **__: steps.append(f"index {name}"),
+        drop_index=lambda name, **_: steps.append(f"drop {name}"),
+        execute=lambda statement: steps.append(" ".join(str(statement).split())),
+    )
+    monkeypatch.setattr(migration, "op", recorder)  # the module reads its `op` at call time
+    migration.upgrade()
+    moves = next(i for i, s in enumerate(steps) if "TRIGGER directory_locations_moved AFTER UPDATE" in s)
+    copy = next(i for i, s in enumerate(steps) if s.startswith("UPDATE directory_service_at_locations"))
+    index = steps.index("index ix_directory_sal_buurt_service")
+    assert index < moves < copy, steps

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from app.api.auth import MaybeCaller
 from app.api.deps import UoW
+from app.api.kept_answers import hsds_answers
 from app.api.pagination import NumberedPages
 from app.api.problems import PROBLEM_RESPONSES
-from app.api.v1.directory import directory_answers
 from app.domain.directory import publication
 from app.domain.inputs import IsoDatetime
 from app.domain.text import SingleLine
@@ -31,12 +31,13 @@ from app.web.answer_cache import AnswerCache, KeptAnonymousAnswers
 
 
 class KeptHsdsAnswers(KeptAnonymousAnswers):
-    """Every HSDS route: an anonymous read is answered from the directory's kept answers (the same
-    cache as the search, keyed by path and query string). Nothing here depends on the clock or the
-    caller (public services only, to everyone), so every anonymous answer may be kept."""
+    """Every HSDS route: an anonymous read is answered from the HSDS read API's kept answers
+    (``app.api.kept_answers``: apart from the search's, keyed by path and query string). Nothing here
+    depends on the clock or the caller (public services only, to everyone), so every anonymous answer
+    may be kept."""
 
     def answers(self, request: Request) -> AnswerCache:
-        return directory_answers(request)
+        return hsds_answers(request)
 
 
 router = APIRouter(prefix="/hsds", tags=["hsds"], responses=PROBLEM_RESPONSES, route_class=KeptHsdsAnswers)

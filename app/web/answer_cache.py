@@ -166,6 +166,9 @@ class KeptAnonymousAnswers(WorkRoute):
 
         async def route(request: Request) -> Response:
             answers = self.answers(request)
+            # Only reads are kept: any other method runs every time, whoever sends it.
+            if request.method not in ("GET", "HEAD"):
+                return await handler(request)
             if not answers.max_entries or sends_credentials(request):
                 return await handler(request)
             key = await self.key(request)

@@ -14,10 +14,17 @@ The copy is PostgreSQL's, so no write path can forget it:
   from the location ``FOR SHARE``: a concurrent move of that location (an UPDATE, which locks the row)
   finishes first and the link reads the new buurt, or waits for the link's transaction, whose row the
   move's trigger then sees (below);
-- a move of locations (``buurt_id`` changed, by any statement, or an area's deletion setting it null)
-  copies the new buurt onto their links: a statement trigger, one UPDATE per statement from its
-  transition tables. No advisory locks (0270's lesson: one per row overflowed the lock table on bulk
-  writes); the row locks above are tuple locks, which take no lock-table slots.
+- a move of locations (``buurt_id`` changed, by any statement; an area still holding locations
+  cannot be deleted, its foreign key has no ON DELETE action) copies the new buurt onto their links:
+  a statement trigger, one UPDATE per statement from its transition tables. No advisory locks
+  (0270's lesson: one per row overflowed the lock table on bulk writes); the row locks above are
+  tuple locks, which take no lock-table slots. A relink takes its locations ``FOR SHARE`` in id
+  order before deleting links (``repository.share_locations_of_links``), or it and a move deadlock.
+  The move's UPDATE reads the links in its transaction's snapshot: under REPEATABLE READ it would
+  miss a link committed meanwhile; only the read-only export runs at that level.
+
+The HSDS answers are kept under the public-data version (0190) and read the life domains (taxonomy
+terms, the services' terms): that table gets 0190's triggers too, so a change of it is served at once.
 
 The services serving an area get an index on (area_id, service_id) in place of the one on area_id
 (its prefix): the search's sets of services serving its buurt, wijk and municipality are read from it
@@ -76,6 +83,12 @@ def upgrade() -> None:
         ["buurt_id", "service_id"],
         unique=False,
     )
+    # The triggers before the copy: CREATE TRIGGER locks directory_locations against writes (SHARE ROW
+    # EXCLUSIVE) until the commit, so no move can fall between the copy's snapshot and the trigger
+    # that would have copied it (a link so missed would keep its old buurt until its location moved
+    # again). The copy's UPDATE fires the row trigger, which writes the same value.
+    for statement in TRIGGERS:
+        op.execute(statement)
     # After the index: the UPDATE leaves trigger events pending on the table until the commit (the
     # public-data version's deferred trigger, 0190), and PostgreSQL refuses to index a table with
     # pending ones.
@@ -83,8 +96,14 @@ def upgrade() -> None:
         "UPDATE directory_service_at_locations AS sal SET buurt_id = l.buurt_id "
         "FROM directory_locations AS l WHERE l.id = sal.location_id AND l.buurt_id IS NOT NULL"
     )
-    for statement in TRIGGERS:
-        op.execute(statement)
+    op.execute(
+        "CREATE CONSTRAINT TRIGGER public_data_changed AFTER INSERT OR UPDATE OR DELETE ON life_domains "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public_data_changed()"
+    )
+    op.execute(
+        "CREATE TRIGGER public_data_truncated AFTER TRUNCATE ON life_domains "
+        "FOR EACH STATEMENT EXECUTE FUNCTION public_data_changed()"
+    )
     op.create_index(
         "ix_directory_service_areas_area_service",
         "directory_service_areas",
@@ -114,6 +133,8 @@ def downgrade() -> None:
     )
     op.drop_index("ix_directory_service_areas_area_service", table_name="directory_service_areas")
     for statement in (
+        "DROP TRIGGER public_data_truncated ON life_domains",
+        "DROP TRIGGER public_data_changed ON life_domains",
         "DROP TRIGGER directory_locations_moved ON directory_locations",
         "DROP FUNCTION directory_locations_moved()",
         "DROP TRIGGER directory_sal_buurt ON directory_service_at_locations",

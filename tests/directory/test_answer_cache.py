@@ -189,3 +189,22 @@ async def test_answers_are_kept_per_path(migrated: str, settings: Settings, worl
             answer = await client.get(f"{BASE}/other", params=params)
             assert answer.status_code == 200 and answer.json() == {"route": "other"}
             assert answer.headers["etag"] != search.headers["etag"]
+
+
+async def test_only_gets_and_heads_are_kept(migrated: str, settings: Settings, world: World) -> None:
+    """An anonymous request of another method on a route of the class runs every time, never replayed."""
+    fresh = create_app(settings, database_url=migrated)
+    runs: list[int] = []
+
+    async def other(municipality: str) -> dict[str, int]:
+        runs.append(1)
+        return {"runs": len(runs)}
+
+    fresh.router.routes.insert(0, KeptAnonymousSearches(f"{BASE}/other", other, methods=["POST"]))
+    async with fresh.router.lifespan_context(fresh):
+        transport = httpx.ASGITransport(app=fresh)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            params = {"municipality": world.municipality.code}
+            answers = [await client.post(f"{BASE}/other", params=params) for _ in range(2)]
+    assert [a.json() for a in answers] == [{"runs": 1}, {"runs": 2}]
+    assert all("etag" not in a.headers for a in answers)

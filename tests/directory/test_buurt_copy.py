@@ -12,6 +12,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.directory import exchange_repository, repository
+from app.domain.directory.models import DirectoryServiceAtLocation
 from tests.directory.support import BASE, Directory, if_match
 from tests.factories import World
 from tests.support.locks import until_waiting_for_a_lock
@@ -177,3 +179,68 @@ async def test_another_municipalitys_services_never_serve_the_buurt(
             names = [h["service"]["name"] for h in response.json()["items"]]
             assert "Dienst buiten" not in names, (actor, params)
             assert names == ([] if params.get("theme") else ["Dienst inloop"]), (actor, params)
+
+
+async def test_a_move_beside_a_relink_of_another_service_at_the_place_waits_for_it(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """A service's links replaced (DELETE, then INSERT reading the location ``FOR SHARE``) while the
+    location moves: the move's trigger would wait on the deleted link and the insert on the moved
+    location, a deadlock, unless the relink takes its locations before deleting anything."""
+    d = await _directory(world, client)
+    engine = world.app.state.db.engine
+    location = d.locations["noord"]
+    other = (await d.service("other", "welfare", locations=[location]))["id"]
+    async with world.app.state.db.sessionmaker() as relink, engine.connect() as move:
+        await repository.replace_locations(relink, uuid.UUID(str(other)), [uuid.UUID(location)])
+        pid = await move.scalar(text("SELECT pg_backend_pid()"))
+        moving = asyncio.create_task(move.execute(MOVE, {"buurt": world.buurten[1].id, "location": location}))
+        await until_waiting_for_a_lock(engine, pid)
+        await relink.commit()
+        await moving
+        await move.commit()
+    assert await _astray(engine) == 0
+    assert ("Dienst other", "location") in await _names_near(d, 1)
+
+
+async def test_a_link_added_through_the_orm_knows_its_buurt_after_the_flush(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """The model says PostgreSQL owns the copy: the insert reads it back instead of keeping None."""
+    d = await _directory(world, client)
+    service = (await d.service("orm", "welfare"))["id"]
+    async with world.app.state.db.sessionmaker() as session:
+        link = DirectoryServiceAtLocation(
+            service_id=uuid.UUID(str(service)), location_id=uuid.UUID(d.locations["zuid"])
+        )
+        session.add(link)
+        await session.flush()
+        assert link.buurt_id == world.buurten[2].id
+        await session.rollback()
+
+
+async def test_the_imports_upsert_moving_a_location_moves_its_links(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """The import writes locations with INSERT .. ON CONFLICT DO UPDATE: the statement trigger fires on
+    its update too (with its transition tables), so the links follow."""
+    d = await _directory(world, client)
+    engine = world.app.state.db.engine
+    location = d.locations["noord"]
+    async with engine.connect() as connection:
+        row = (
+            (
+                await connection.execute(
+                    text("SELECT * FROM directory_locations WHERE id = :id"), {"id": location}
+                )
+            )
+            .mappings()
+            .one()
+        )
+    moved = {k: v for k, v in row.items() if k not in ("version", "last_modified")} | {
+        "buurt_id": world.buurten[1].id
+    }
+    async with world.app.state.db.transaction() as session:
+        assert await exchange_repository.upsert(session, exchange_repository.LOC, [moved]) == 1
+    assert await _astray(engine) == 0
+    assert await _names_near(d, 1) == [("Dienst inloop", "location")]

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import text
 
+from app.main import create_app
+from app.settings import Settings
 from tests.directory.support import BASE, Directory, if_match, make_directory
 from tests.factories import World
 from tests.support.statements import counting_statements
@@ -76,3 +79,42 @@ async def test_signed_in_callers_and_errors_are_neither_public_nor_kept(
     with counting_statements(app.state.db) as seen:
         await client.get(f"/hsds/services/{d.id('internal_a')}")
     assert len(seen) > 1  # computed again, not served from the cache
+
+
+async def test_a_life_domains_change_shows_on_the_next_hsds_request(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The taxonomy terms (and the services' terms) read the life domains: a change of that list raises
+    the public-data version like a directory write (its 0190 triggers, added by 0290)."""
+    path = "/hsds/taxonomy_terms?per_page=100"
+    before = await client.get(path)
+    assert before.status_code == 200, before.text
+    async with app.state.db.transaction() as session:
+        code = await session.scalar(text("SELECT min(code) FROM life_domains WHERE active"))
+    term = next(t for t in before.json()["contents"] if t["code"] == code)
+    change = text("UPDATE life_domains SET label_nl = :label WHERE code = :code")
+    async with app.state.db.transaction() as session:  # as a seed or another process would
+        await session.execute(change, {"label": "Hernoemd domein", "code": term["code"]})
+    try:
+        after = await client.get(path, headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 200
+        assert "Hernoemd domein" in [t["name"] for t in after.json()["contents"]]
+    finally:
+        async with app.state.db.transaction() as session:
+            await session.execute(change, {"label": term["name"], "code": term["code"]})
+
+
+async def test_hsds_answers_never_evict_the_searchs(migrated: str, settings: Settings, world: World) -> None:
+    """The HSDS read API keeps its answers apart (same class, own instance): with room for one answer
+    each, a harvester's page leaves the kept search answer in place."""
+    app = create_app(settings.model_copy(update={"directory_answer_cache_entries": 1}), database_url=migrated)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            search = f"{BASE}/services?municipality={world.municipality.code}"
+            assert (await client.get(search)).headers["cache-control"].startswith("public")
+            harvested = await client.get("/hsds/services?per_page=100")
+            assert harvested.headers["cache-control"].startswith("public")
+            with counting_statements(app.state.db) as seen:
+                await client.get(search)
+            assert len(seen) == 1 and "public_data_versions" in seen[0]

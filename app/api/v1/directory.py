@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.api.auth import Admin, DirectoryWriter, MaybeCaller
 from app.api.concurrency import IfMatch, expected_version, set_etag
 from app.api.deps import UoW
+from app.api.kept_answers import directory_answers
 from app.api.pagination import Page, keyset
 from app.api.problems import PROBLEM_RESPONSES
 from app.domain.directory import search_page, service
@@ -66,22 +67,6 @@ class KeptAnonymousSearches(KeptAnonymousAnswers):
             return None
         stale_before = (await directory_calendar(request)).stale_before()
         return f"{await super().key(request)}|{stale_before.isoformat()}"
-
-
-def directory_answers(request: Request) -> AnswerCache:
-    """The app's kept anonymous directory answers (the search's and the HSDS read API's, keyed by
-    path), made on the first such request. With ``directory_answer_cache_entries`` 0 it keeps none,
-    and those reads answer ``no-store``."""
-    state = request.app.state
-    answers: AnswerCache | None = getattr(state, "directory_answers", None)
-    if answers is None:
-        settings = state.settings
-        answers = state.directory_answers = AnswerCache(
-            entries=settings.directory_answer_cache_entries,
-            lifetime=settings.directory_answer_cache_seconds,
-            max_age=settings.directory_cache_max_age_seconds,
-        )
-    return answers
 
 
 # The public search has a router of its own because its route class differs: a kept anonymous answer

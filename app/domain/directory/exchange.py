@@ -234,6 +234,11 @@ async def _store(session: AsyncSession, rows: _Rows, report: ImportReport) -> No
     is_new = not await store.service_exists(session, rows.service_id)
     service_written = await store.upsert(session, store.SVC, [rows.service])
     children = 0
+    # The links' locations first, in id order, as the API's relink does (a move beside it would
+    # otherwise deadlock with the link rows deleted below).
+    await store.share_locations_of_links(
+        session, rows.service_id, [link["location_id"] for link in rows.links]
+    )
     for table, child_rows in (
         (store.SAL, rows.links),
         (store.SAREA, rows.areas),

@@ -14,10 +14,20 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.domain.directory.repository import AREA, LOC, MUNI, ORG, SAL, SAREA, SCHED, SVC
+from app.domain.directory.repository import (
+    AREA,
+    LOC,
+    MUNI,
+    ORG,
+    SAL,
+    SAREA,
+    SCHED,
+    SVC,
+    share_locations_of_links,
+)
 from app.domain.reference.models import LifeDomain, Theme
 
-__all__ = ["LOC", "ORG", "SAL", "SAREA", "SCHED", "SVC"]
+__all__ = ["LOC", "ORG", "SAL", "SAREA", "SCHED", "SVC", "share_locations_of_links"]
 
 Row = Mapping[str, Any]
 

@@ -154,8 +154,12 @@ class DirectoryServiceAtLocation(SQLModel, table=True):
     location_id: uuid.UUID = Field(foreign_key="directory_locations.id", ondelete="CASCADE")
     description: str = Field(default="", max_length=1000)
     # The location's buurt, copied by PostgreSQL (migration 0290's triggers: set on every insert and
-    # change of the link, and when the location moves): whatever is written here is replaced.
-    buurt_id: uuid.UUID | None = Field(default=None)
+    # change of the link, and when the location moves): whatever is written here is replaced. Fetched
+    # values, so the ORM reads the copy back after an insert (RETURNING) and expires it after an update.
+    buurt_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column_kwargs={"server_default": sa.FetchedValue(), "server_onupdate": sa.FetchedValue()},
+    )
 
 
 class DirectoryServiceArea(SQLModel, table=True):

@@ -185,9 +185,25 @@ async def locations_of_organization(
 # -- children of a service -------------------------------------------------------------------------
 
 
+async def share_locations_of_links(
+    session: AsyncSession, service_id: uuid.UUID, location_ids: Sequence[uuid.UUID]
+) -> None:
+    """Before a service's links are rewritten: its old and new locations ``FOR SHARE``, in id order.
+    Else a move (0290's trigger, waiting on a deleted link) and the link's insert (reading the moved
+    location ``FOR SHARE``) deadlock."""
+    linked = sa.select(SAL.c.location_id).where(SAL.c.service_id == service_id)
+    await session.execute(
+        sa.select(LOC.c.id)
+        .where(sa.or_(LOC.c.id.in_(linked), LOC.c.id.in_(set(location_ids))))
+        .order_by(LOC.c.id)
+        .with_for_update(read=True)
+    )
+
+
 async def replace_locations(
     session: AsyncSession, service_id: uuid.UUID, location_ids: Sequence[uuid.UUID]
 ) -> None:
+    await share_locations_of_links(session, service_id, location_ids)
     await session.execute(
         delete(DirectoryServiceAtLocation).where(col(DirectoryServiceAtLocation.service_id) == service_id)
     )

@@ -25,7 +25,7 @@ from app.db import Database, RawStatement
 
 PUBLIC = "public"  # the one counter's name
 
-# What the public GraphQL fields read (anonymous callers): a write to any of them raises the counter.
+# What anonymous callers read (public GraphQL fields, HSDS): a write to any of them raises the counter.
 PUBLIC_TABLES = (
     "themes",
     "municipalities",
@@ -48,6 +48,7 @@ PUBLIC_TABLES = (
     "directory_service_at_locations",
     "directory_service_areas",
     "directory_schedules",
+    "life_domains",  # the HSDS answers' taxonomy terms (0290)
 )
 
 
