@@ -154,19 +154,29 @@ class Database:
     async def _plan_for(self, connection: asyncpg.Connection, statement: RawStatement) -> None:
         """The plan cache mode ``statement`` asks for (``RawStatement.generic``), set on the connection
         when it is not that already: a round trip only when a connection goes from one kind of
-        statement to the other. A connection is known by its server's process id; one made anew
-        under a reused id starts at the default (``auto``), which at worst costs a generic statement
-        its planning once more (the ids known as generic are only ever too many, never too few for
-        a statement that wants the default: that one then sends a needless RESET)."""
+        statement to the other. A connection is known by its server's process id, forgotten when
+        the pool makes a connection (``_fresh``: a new one starts at the default, ``auto``) and when
+        one closes. The ids known as generic are only ever too many, never too few: a statement that
+        wants the default then sends a needless RESET."""
         pid = connection.get_server_pid()
         if (pid in self._generic) == statement.generic:
             return
         if statement.generic:
-            await connection.execute("SET plan_cache_mode = force_generic_plan")
+            # Known as generic before the SET is sent: a task cancelled while it is in flight may
+            # leave the server generic (it applied the SET), never unknown to us (the next default
+            # statement then sends a RESET, needless at worst).
             self._generic.add(pid)
+            await connection.execute("SET plan_cache_mode = force_generic_plan")
         else:
             await connection.execute("RESET plan_cache_mode")
             self._generic.discard(pid)
+
+    async def _fresh(self, connection: asyncpg.Connection) -> None:
+        """A connection the raw pool made: at the default plan cache mode whatever ran before under
+        its (reused) server process id, and forgotten when it closes (the set holds only live ones)."""
+        pid = connection.get_server_pid()
+        self._generic.discard(pid)
+        connection.add_termination_listener(lambda _connection: self._generic.discard(pid))
 
     async def _open_statements(self) -> asyncpg.Pool:
         async with self._opening:
@@ -179,6 +189,7 @@ class Database:
                     max_size=settings.db_pool_size,
                     # A single statement in autocommit leaves nothing behind: no reset round trip.
                     reset=_nothing_to_reset,
+                    init=self._fresh,
                     timeout=5,
                     server_settings=_server_settings(settings, "wijkwerk"),
                     # No statements kept per server connection behind a pooler (asyncpg's cache).
@@ -190,6 +201,7 @@ class Database:
         if self._statements is not None:
             await self._statements.close()
             self._statements = None
+        self._generic.clear()
         for replica in self.replicas:
             await replica.engine.dispose()
         await self.engine.dispose()
