@@ -141,7 +141,11 @@ class Database:
     async def _raw(self, statement: RawStatement) -> AsyncIterator[asyncpg.Connection]:
         pool = self._statements or await self._open_statements()
         # As long as the engine's pool waits (pool_timeout); a timeout or a dead server answers 503.
-        async with pool.acquire(timeout=10) as connection:
+        # The deadline as a timeout scope around the wait, not asyncpg's ``acquire(timeout=)``, which
+        # runs every acquisition as a task of its own (``wait_for``): this is every raw statement.
+        async with asyncio.timeout(10):
+            connection = await pool.acquire()
+        try:
             if not self.pooled:
                 await self._plan_for(connection, statement)
                 yield connection
@@ -150,6 +154,8 @@ class Database:
             # transaction: the statement's parse and its execution must not be handed to two servers.
             async with connection.transaction():
                 yield connection
+        finally:
+            await pool.release(connection)
 
     async def _plan_for(self, connection: asyncpg.Connection, statement: RawStatement) -> None:
         """The plan cache mode ``statement`` asks for (``RawStatement.generic``), set on the connection
