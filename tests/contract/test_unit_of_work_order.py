@@ -6,13 +6,13 @@ not is refused loudly instead of losing its access-log entry or its claim."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Security
+from fastapi import APIRouter, Depends, FastAPI, Security
 from fastapi.routing import iter_route_contexts
 
 from app.api.deps import UoW, logged_caller
@@ -123,3 +123,33 @@ async def test_a_route_taking_its_unit_of_work_without_the_route_class_is_refuse
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         with pytest.raises(RuntimeError, match="needs route_class=WorkRoute"):
             await client.get("/open")
+
+
+async def test_a_dependency_using_the_unit_of_work_after_it_ended_is_refused_loudly() -> None:
+    """The route class ends the work when the handler returns, before a ``yield`` dependency's clean-up
+    runs: such a clean-up asking for the session would open one that is never committed or closed (a
+    connection lost to the pool). It fails instead, and the request answers 500."""
+    used_late: list[str] = []
+
+    async def late_cleanup(uow: UoW) -> AsyncIterator[None]:
+        yield
+        try:
+            uow.session  # noqa: B018 (the attribute access is what is refused)
+        except RuntimeError as refused:
+            used_late.append(str(refused))
+
+    app = FastAPI()
+    router = APIRouter(route_class=WorkRoute)
+
+    @router.get("/late", dependencies=[Depends(late_cleanup)])
+    async def late() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.include_router(router)
+    app.state.db = None  # the work never opens a session before its end: no database is asked
+    app.state.wiring = None
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/late")
+    assert response.status_code == 200
+    assert used_late == ["this unit of work has ended (committed or failed); it opens no session"]

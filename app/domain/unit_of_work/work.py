@@ -72,6 +72,7 @@ class UnitOfWork:
         self.wiring = wiring
         self.request_id = request_id
         self._session: AsyncSession | None = None
+        self._ended = False  # closed: committed or failed, its connection returned
         self.entries: list[AccessEntry] = []
         # What the request set out to do, for the record when it fails before logging anything: the
         # caller and the entry's fields, made into an entry only then (most requests succeed).
@@ -87,7 +88,11 @@ class UnitOfWork:
 
     @property
     def session(self) -> AsyncSession:
-        """The work's session; its transaction begins with its first statement."""
+        """The work's session; its transaction begins with its first statement. None after the work
+        ended: a session opened then would never be committed or closed (a connection lost to the
+        pool), so code that runs after the end (a dependency's clean-up, say) fails loudly instead."""
+        if self._ended:
+            raise RuntimeError("this unit of work has ended (committed or failed); it opens no session")
         if self._session is None:
             self._session = self.database.sessionmaker()
         return self._session
@@ -296,6 +301,7 @@ class UnitOfWork:
             entry.written = Written.in_transaction
 
     async def close(self) -> None:
+        self._ended = True
         if self._session is not None:
             await self._session.close()
             self._session = None
