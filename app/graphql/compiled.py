@@ -234,7 +234,10 @@ class CompiledAnswers:
 def _key(
     query: str | None, operation_name: str | None, variables: Any
 ) -> tuple[str, str | None, bytes] | None:
-    if query is None:
+    if query is None or not isinstance(operation_name, str | None):
+        # A client's JSON may send any value as operationName (neither Strawberry's parse nor ours
+        # checks it): a list or an object is no dict key. Nothing is kept or found for it; the whole
+        # way refuses it as naming no operation (400).
         return None
     try:
         return query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
