@@ -225,16 +225,19 @@ class CompiledAnswers:
                 return None  # the whole way runs it again, and words what failed
             # The whole way would try the statement again and wait as long once more (for the pool,
             # or a connection that does not come) before the same 503: answered as an outage is
-            # answered there (one WARNING line, the context marked: the router answers 503). The
-            # operation's name is one its document declares: its plan was kept under it.
-            database_unavailable(context, operation_name, error)
+            # answered there (one WARNING line with the operation's own name, the context marked:
+            # the router answers 503).
+            database_unavailable(context, plan.name, error)
             return ViewResult(data=None, errors=[GraphQLError(MASKED_MESSAGE)])
 
 
 def _key(
     query: str | None, operation_name: str | None, variables: Any
 ) -> tuple[str, str | None, bytes] | None:
-    if query is None:
+    if query is None or not isinstance(operation_name, str | None):
+        # A client's JSON may send any value as operationName (neither Strawberry's parse nor ours
+        # checks it): a list or an object is no dict key. Nothing is kept or found for it; the whole
+        # way refuses it as naming no operation (400).
         return None
     try:
         return query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
@@ -268,10 +271,15 @@ class Plan:
         anonymous: list[json_reads.Prepared],
         rest: DocumentNode | None,
         keys: list[str],
+        name: str | None,
     ) -> None:
         self.roots = roots
         self.rest = rest
         self.keys = keys
+        # The operation's own name, as the document declares it (None for an unnamed one): what the
+        # whole way logs as Strawberry's execution context's operation name, also when the request
+        # names none (one plan serves both; ``Plans.checked``).
+        self.name = name
         # Set once the operation passed every check and this plan answered it whole (CompiledAnswers).
         self.checked = False
         self._statements: OrderedDict[frozenset[uuid.UUID], list[json_reads.Prepared]] = OrderedDict(
@@ -308,7 +316,8 @@ class Plan:
         if not roots:
             raise NotCompiled
         others = _document_of(document, operation, rest) if rest else None
-        return cls(roots, anonymous, others, list(collected))
+        name = operation.name.value if operation.name else None
+        return cls(roots, anonymous, others, list(collected), name)
 
     def statements(self, viewer: Viewer) -> list[json_reads.Prepared]:
         networks = viewer.private_networks

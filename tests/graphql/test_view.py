@@ -77,3 +77,22 @@ async def test_what_strawberry_refuses_is_refused_as_before(client: httpx.AsyncC
         response = await client.post("/graphql", content=body, headers={"content-type": "application/json"})
         assert response.status_code == 400, (body, response.text)
         assert reason in response.text, (body, response.text)
+
+
+async def test_an_operation_name_that_is_not_a_string_is_refused_as_strawberry_refuses_it(
+    client: httpx.AsyncClient,
+) -> None:
+    # Neither Strawberry's parse nor ours checks operationName's type; a list or an object once
+    # reached the compiled answers' lookup (a dict key: unhashable) and gave a 500.
+    queries = ["{ themes { code } }", "query Q { neighbourhoods(first: 1) { code } }", "{ nope }"]
+    for query in queries:
+        for name in (["a"], {"a": 1}, 5, True):
+            body = orjson.dumps({"query": query, "operationName": name})
+            for content_type in ("application/json", "application/json; charset=utf-8"):
+                response = await client.post("/graphql", content=body, headers={"content-type": content_type})
+                assert response.status_code == 400, (query, name, content_type, response.text)
+                assert "operationName names no operation of the document." in response.text, response.text
+        # A query string carries text only: what a client meant as a list is a name no operation has.
+        got = await client.get("/graphql", params={"query": query, "operationName": '["a"]'})
+        assert got.status_code == 400, (query, got.text)
+        assert "operationName names no operation of the document." in got.text, got.text
