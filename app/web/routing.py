@@ -186,6 +186,8 @@ def route_by_path(app: FastAPI) -> None:
 
     The app's routes are fixed from then on. The index is rebuilt when the app's own list changes
     length, but a route added afterwards to a router that is already included would not be indexed:
-    a request for it could be taken by an earlier-indexed route the loop would have tried later
-    (tests/ops/test_path_index.py compares the index with the loop for every route of the app)."""
+    a request for it could be taken by an earlier-indexed route the loop would have tried later, or
+    answered 404 at once when no indexed route could take its path (tests/ops/test_path_index.py
+    compares the index with the loop for every route of the app). Add routes before ``create_app``
+    returns, or to the app itself."""
     app.router.routes.insert(0, PathIndex(app.router))
