@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.domain.directory import exchange_repository, repository
+from app.domain.directory import children_repository, exchange_repository
 from app.domain.directory.models import DirectoryServiceAtLocation
 from tests.directory.support import BASE, Directory, if_match
 from tests.factories import World
@@ -192,7 +192,7 @@ async def test_a_move_beside_a_relink_of_another_service_at_the_place_waits_for_
     location = d.locations["noord"]
     other = (await d.service("other", "welfare", locations=[location]))["id"]
     async with world.app.state.db.sessionmaker() as relink, engine.connect() as move:
-        await repository.replace_locations(relink, uuid.UUID(str(other)), [uuid.UUID(location)])
+        await children_repository.replace_locations(relink, uuid.UUID(str(other)), [uuid.UUID(location)])
         pid = await move.scalar(text("SELECT pg_backend_pid()"))
         moving = asyncio.create_task(move.execute(MOVE, {"buurt": world.buurten[1].id, "location": location}))
         await until_waiting_for_a_lock(engine, pid)

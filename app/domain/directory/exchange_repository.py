@@ -14,6 +14,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.domain.directory.children_repository import share_locations_of_links
 from app.domain.directory.repository import (
     AREA,
     LOC,
@@ -23,7 +24,6 @@ from app.domain.directory.repository import (
     SAREA,
     SCHED,
     SVC,
-    share_locations_of_links,
 )
 from app.domain.reference.models import LifeDomain, Theme
 

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.base import utcnow
 from app.domain.concurrency import ExpectedVersion
+from app.domain.directory import children_repository, rules
 from app.domain.directory import repository as repo
-from app.domain.directory import rules
 from app.domain.directory.models import (
     DirectoryLocation,
     DirectoryOrganization,
@@ -241,7 +241,7 @@ async def update_location(
         setattr(location, name, value)
     location.version += 1
     location.last_modified = utcnow()
-    await repo.touch_services_at(uow.session, location.id, location.last_modified)
+    await children_repository.touch_services_at(uow.session, location.id, location.last_modified)
     await uow.session.flush()
     return await _location_read(uow.session, location)
 
@@ -357,11 +357,11 @@ async def _write_children(
         else:
             rows = _schedule_rows(service.id, schedules, locations)
     if locations is not None:
-        await repo.replace_locations(uow.session, service.id, locations)
+        await children_repository.replace_locations(uow.session, service.id, locations)
     if area_ids is not None:
-        await repo.replace_areas(uow.session, service.id, area_ids)
+        await children_repository.replace_areas(uow.session, service.id, area_ids)
     if rows is not None:
-        await repo.replace_schedules(uow.session, service.id, rows)
+        await children_repository.replace_schedules(uow.session, service.id, rows)
 
 
 CHILDREN = frozenset({"locations", "areas", "schedules"})
