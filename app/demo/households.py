@@ -33,6 +33,7 @@ from sqlmodel import col, select
 
 from app.demo import DemoContext, demo_loader
 from app.demo.areas import demo_buurt
+from app.domain.base import uuid7
 from app.domain.households.bsn import BsnProtector, protector
 from app.domain.households.models import (
     ClosingReason,
@@ -230,8 +231,7 @@ class OrderedIds:
         self._counter = random.SystemRandom().getrandbits(60)
 
     def _uuid(self, counter: int) -> uuid.UUID:
-        high, low = counter >> 62, counter & ((1 << 62) - 1)
-        return uuid.UUID(int=(self._millis << 80) | (7 << 76) | (high << 64) | (2 << 62) | low)
+        return uuid7(self._millis, counter >> 62, counter & ((1 << 62) - 1))
 
     def __call__(self) -> uuid.UUID:
         self._counter += 1

@@ -121,6 +121,7 @@ TIERS = table_of(HouseholdTier).name
 # (migration 0270), so a household's items are one row's arithmetic instead of a probe of five tables.
 FACTS = table_of(WorklistFacts).name
 FACT_COLUMNS = tuple(name for name in WorklistFacts.model_fields if name != "household_id")
+_FACTS_OF_F = ", ".join(f"f.{column}" for column in FACT_COLUMNS)  # a scope row's facts, read as f
 
 # Items of the household in ``scope`` (one row with its facts, see ``items_of``): (kind, due_on, show_from,
 # listed_until, household_id, object_type, object_id, detail). The referrals and consents are read only
@@ -181,18 +182,16 @@ def items_of(household: str) -> str:
     consents only when the facts say there is one to list (the subquery, having a WITH, is never
     merged into the outer join)."""
     columns = ", ".join(f"{household}.{column}" for column in SCOPE_COLUMNS)
-    facts = ", ".join(f"f.{column}" for column in FACT_COLUMNS)
     joined = f"(VALUES (1)) AS one (n) LEFT JOIN {FACTS} AS f ON f.household_id = {household}.id"
-    return f"WITH scope AS (SELECT {columns}, {facts} FROM {joined})\n{HOUSEHOLD_ITEMS}"  # noqa: S608
+    return f"WITH scope AS (SELECT {columns}, {_FACTS_OF_F} FROM {joined})\n{HOUSEHOLD_ITEMS}"  # noqa: S608
 
 
 # The items of every household of the route's scope, as one set: each household's facts by primary
 # key (a lateral subquery, so a probe per household whatever PostgreSQL guesses of the scope's size),
 # then ``HOUSEHOLD_ITEMS`` once over them all (run per household, its six arms cost a rescan each).
 # The inner ``scope`` reads the outer one: a CTE's own name is not in sight in its definition.
-_SCOPE_FACTS = ", ".join(f"f.{column}" for column in FACT_COLUMNS)
 SCOPE_ITEMS = f"""SELECT item.* FROM (WITH scope AS MATERIALIZED (
-    SELECT {", ".join(f"hh.{column}" for column in SCOPE_COLUMNS)}, {_SCOPE_FACTS}
+    SELECT {", ".join(f"hh.{column}" for column in SCOPE_COLUMNS)}, {_FACTS_OF_F}
       FROM scope AS hh LEFT JOIN LATERAL (
            SELECT * FROM {FACTS} AS facts WHERE facts.household_id = hh.id OFFSET 0) AS f ON true)
 {HOUSEHOLD_ITEMS}) AS item"""  # noqa: S608

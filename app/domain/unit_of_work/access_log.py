@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.domain.base import one_of, table_of, utcnow, uuid_pk
+from app.domain.base import one_of, table_of, utcnow, uuid7, uuid_pk
 from app.domain.text import storable
 
 
@@ -89,9 +89,8 @@ def ordered_id() -> uuid.UUID:
     """A time-ordered id (the layout of RFC 9562's version 7): milliseconds since the epoch in the
     first 48 bits, then random bits. Ids made later sort after earlier ones (to the millisecond), so
     the primary key grows at its end; the random bits keep them unique."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # the version
-    return uuid.UUID(int=(value & ~(0x3 << 62)) | (0x2 << 62))  # the variant
+    rand = int.from_bytes(os.urandom(10))
+    return uuid7(time.time_ns() // 1_000_000, (rand >> 62) & 0xFFF, rand & ((1 << 62) - 1))
 
 
 # ``ordered_id`` in SQL, for the rows a statement makes itself (``inline_sql(each_of=...)``): PostgreSQL
